@@ -1,0 +1,5 @@
+import sys
+
+from omg.entry import main
+
+sys.exit(main())

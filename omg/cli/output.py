@@ -1,0 +1,51 @@
+"""Rendering helpers shared by every command group: JSON, human sizes, error lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Any
+
+from store.errors import Interrupted, OmgError, UsageError
+
+
+def report_error(exc: BaseException, *, debug: bool = False) -> int:
+    """Print `error: ...` (and `hint: ...`) on stderr; return the exit code."""
+    # typer vendors its own click; match by name so either one is recognised.
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if isinstance(exc, KeyboardInterrupt) or "Abort" in names:
+        exc = Interrupted("interrupted")
+    elif "Exit" in names and hasattr(exc, "exit_code"):
+        return int(exc.exit_code)
+    elif "ClickException" in names:
+        msg = exc.format_message().replace("\n", " ")  # type: ignore[attr-defined]
+        exc = UsageError(msg, hint="see `omg --help`")
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, OmgError):
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    if not debug:
+        print(f"error: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: run again with --debug for a traceback and report it", file=sys.stderr)
+    return 70
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    sys.stdout.write("\n")
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -1,0 +1,111 @@
+"""`omg store ...` and `omg doctor`: direct access to the content-addressed store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from omg import config
+from omg.cli.output import human_size, print_json
+from store.errors import IntegrityError
+from store.local import LocalStore
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _store() -> LocalStore:
+    settings = config.load()
+    return LocalStore(settings.layout, limits=settings.limits)
+
+
+def register(app: typer.Typer) -> None:
+    store_app = typer.Typer(help="Add, list, inspect and verify store paths.",
+                            no_args_is_help=True)
+    app.add_typer(store_app, name="store")
+
+    @store_app.command("add")
+    def add(
+        source: Annotated[Path, typer.Argument(help="An archive or a directory.")],
+        name: Annotated[str, typer.Option("--name", "-n", help="Package name.")],
+        version: Annotated[str, typer.Option("--version", "-v", help="Package version.")],
+        reference: Annotated[list[str] | None, typer.Option(
+            "--reference", "-r", help="A store path this one needs (repeatable).")] = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Ingest an archive or directory; print its store path."""
+        store = _store()
+        refs = [store.resolve_name(r) for r in reference or []]
+        result = store.add(source, name, version, references=refs)
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        if json_out:
+            print_json({**result.record.to_index(), "created": result.created,
+                        "added_bytes": result.added_bytes,
+                        "store_path": str(store.layout.store_path(result.record.path))})
+        else:
+            typer.echo(store.layout.store_path(result.record.path))
+
+    @store_app.command("ls")
+    def ls(json_out: JsonOpt = False) -> None:
+        """List store paths."""
+        store = _store()
+        records = store.records()
+        if json_out:
+            print_json([r.to_index() for r in records])
+            return
+        for r in records:
+            typer.echo(f"{r.path}  {human_size(r.size):>10}  {r.files} files")
+
+    @store_app.command("info")
+    def info(path: str, json_out: JsonOpt = False) -> None:
+        """Show a store path's record: size, files, references, origin."""
+        store = _store()
+        record = store.get(store.resolve_name(path))
+        data = {**record.to_index(), "store_path": str(store.layout.store_path(record.path))}
+        if json_out:
+            print_json(data)
+            return
+        for key in ("store_path", "name", "version", "hash", "size", "files", "references",
+                    "origin", "created"):
+            value = data[key]
+            if key == "size":
+                value = f"{human_size(record.size)} ({record.size} bytes)"
+            typer.echo(f"{key + ':':12} {value}")
+
+    @store_app.command("verify")
+    def verify(paths: Annotated[list[str] | None, typer.Argument()] = None,
+               json_out: JsonOpt = False) -> None:
+        """Re-hash store paths; name each corrupted file and exit non-zero."""
+        store = _store()
+        names = [store.resolve_name(p) for p in paths] if paths else None
+        problems = store.verify(names)
+        checked = len(names) if names is not None else len(store.names())
+        if json_out:
+            print_json({"checked": checked, "problems": [p.__dict__ for p in problems]})
+        else:
+            for p in problems:
+                typer.echo(f"corrupt: {p}", err=True)
+            if not problems:
+                typer.echo(f"{checked} store paths verified")
+        if problems:
+            first = problems[0]
+            raise IntegrityError(f"{len(problems)} problem(s) in the store, first: {first}",
+                                 hint="reinstall the affected path")
+
+    @app.command("doctor")
+    def doctor(repair: Annotated[bool, typer.Option(
+        "--repair", help="Rebuild the index from store/ and profiles/.")] = False) -> None:
+        """Check the store and index; --repair rebuilds the index from the files."""
+        store = _store()
+        if repair:
+            count = store.repair_index()
+            typer.echo(f"index rebuilt: {count} store paths")
+            return
+        problems = store.verify()
+        for p in problems:
+            typer.echo(f"corrupt: {p}", err=True)
+        if problems:
+            raise IntegrityError(f"{len(problems)} problem(s) found", hint="omg doctor --repair")
+        typer.echo("ok")

@@ -1,0 +1,83 @@
+"""Settings: one frozen object built once from the environment and the config file.
+
+Precedence: environment variables, then ``$XDG_CONFIG_HOME/omg/config.toml``
+(or ``OMG_CONFIG``), then ``/etc/omg/config.toml``, then defaults. Nothing here
+is global: the CLI builds a `Settings` and passes it down.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from store.errors import UsageError
+from store.layout import Layout
+from store.unpack import DEFAULT_LIMITS, Limits
+
+SYSTEM_CONFIG = Path("/etc/omg/config.toml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    user: str
+    limits: Limits = DEFAULT_LIMITS
+    mirrors: Mapping[str, str] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.home)
+
+    def mirror(self, tool: str, default: str) -> str:
+        """A provider's base URL: OMG_<TOOL>_MIRROR, then [mirrors] in config, then upstream."""
+        env = os.environ.get(f"OMG_{tool.upper()}_MIRROR")
+        return (env or self.mirrors.get(tool) or default).rstrip("/")
+
+
+def current_user() -> str:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except (FileNotFoundError, PermissionError):
+        return {}
+    import tomllib
+
+    try:
+        return tomllib.loads(raw.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: invalid config file: {exc}") from exc
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    xdg_config = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    user_config = Path(env.get("OMG_CONFIG") or xdg_config / "omg" / "config.toml")
+    config: dict[str, Any] = {}
+    for path in (SYSTEM_CONFIG, user_config):
+        for key, value in _read_toml(path).items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key] = {**config[key], **value}
+            else:
+                config[key] = value
+    xdg_data = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    home = Path(env.get("OMG_HOME") or config.get("home") or xdg_data / "omg")
+    store_cfg = config.get("store", {})
+    limits = Limits(
+        max_bytes=int(env.get("OMG_MAX_UNPACKED_BYTES") or store_cfg.get("max_unpacked_bytes")
+                      or Limits.max_bytes),
+        max_files=int(env.get("OMG_MAX_FILES") or store_cfg.get("max_files")
+                      or Limits.max_files),
+    )
+    return Settings(home=home.absolute(), user=current_user(), limits=limits,
+                    mirrors=dict(config.get("mirrors", {})), raw=config)

@@ -1,0 +1,208 @@
+"""Archive readers: every supported format as one stream of `Member`s.
+
+Readers only decode; they make no safety decisions (that is `store.unpack`'s
+job), so each new format cannot weaken the checks. Tar-based formats are read
+in stream mode, one pass, never holding a whole member in memory.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import lzma
+import os
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import IO, BinaryIO
+
+from store.errors import IntegrityError, NotFound, UsageError
+
+
+class MemberKind(Enum):
+    FILE = "file"
+    DIRECTORY = "directory"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    SPECIAL = "special"  # device nodes, FIFOs, sockets: always refused
+
+
+@dataclass
+class Member:
+    """One archive entry; `stream` is readable only until the next member is taken."""
+
+    name: str
+    kind: MemberKind
+    mode: int = 0o644
+    size: int = 0
+    target: str = ""
+    stream: IO[bytes] | None = None
+
+
+class Format(Enum):
+    TAR_GZ = "tar.gz"
+    TAR_XZ = "tar.xz"
+    TAR_BZ2 = "tar.bz2"
+    TAR_ZST = "tar.zst"
+    TAR = "tar"
+    ZIP = "zip"
+    DIRECTORY = "directory"
+
+
+_MAGIC = (
+    (b"\x1f\x8b", Format.TAR_GZ),
+    (b"\xfd7zXZ\x00", Format.TAR_XZ),
+    (b"BZh", Format.TAR_BZ2),
+    (b"\x28\xb5\x2f\xfd", Format.TAR_ZST),
+    (b"PK\x03\x04", Format.ZIP),
+    (b"PK\x05\x06", Format.ZIP),
+)
+
+#: Members of an Arch package that describe it rather than belong to its tree.
+PACKAGE_METADATA = frozenset({".PKGINFO", ".BUILDINFO", ".MTREE", ".INSTALL", ".CHANGELOG"})
+
+#: Errors the decompressors and parsers raise on damaged input.
+CORRUPT_ERRORS: tuple[type[BaseException], ...] = (
+    tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
+    ValueError,
+)
+
+
+def detect_format(path: Path) -> Format:
+    """By content (magic bytes), so a misnamed file is still read correctly."""
+    try:
+        if path.is_dir():
+            return Format.DIRECTORY
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except FileNotFoundError:
+        raise NotFound(f"no such file or directory: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return Format.TAR
+    raise UsageError(
+        f"{path.name}: not a supported archive",
+        hint="omg reads .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .pkg.tar.* and directories",
+    )
+
+
+def is_package_name(path: Path) -> bool:
+    """Arch packages are told apart by name: their tree root is not stripped."""
+    return ".pkg.tar" in path.name
+
+
+@contextlib.contextmanager
+def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Member]]:
+    """Open `path` and yield an iterator over its members, closing it afterwards."""
+    fmt = fmt or detect_format(path)
+    if fmt is Format.DIRECTORY:
+        yield _directory_members(path)
+        return
+    if fmt is Format.ZIP:
+        try:
+            zf = zipfile.ZipFile(path)
+        except CORRUPT_ERRORS as exc:
+            raise IntegrityError(f"{path.name}: corrupt zip archive: {exc}") from exc
+        with zf:
+            yield _zip_members(zf, path.name)
+        return
+    with open(path, "rb") as raw:
+        stream: BinaryIO
+        if fmt is Format.TAR_ZST:
+            import zstandard
+
+            stream = zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[assignment]
+        elif fmt is Format.TAR_XZ:
+            stream = lzma.LZMAFile(raw)  # type: ignore[assignment]  # noqa: SIM115
+        elif fmt is Format.TAR_BZ2:
+            stream = bz2.BZ2File(raw)  # type: ignore[assignment]
+        elif fmt is Format.TAR_GZ:
+            import gzip
+
+            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        else:
+            stream = raw
+        yield _tar_members(stream, path.name)
+
+
+def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
+    try:
+        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)
+        for ti in tf:
+            if ti.isreg():
+                kind = MemberKind.FILE
+            elif ti.isdir():
+                kind = MemberKind.DIRECTORY
+            elif ti.issym():
+                kind = MemberKind.SYMLINK
+            elif ti.islnk():
+                kind = MemberKind.HARDLINK
+            else:
+                kind = MemberKind.SPECIAL
+            fobj = tf.extractfile(ti) if kind is MemberKind.FILE else None
+            yield Member(ti.name, kind, ti.mode, ti.size, ti.linkname, fobj)
+    except CORRUPT_ERRORS as exc:
+        raise IntegrityError(f"{label}: corrupt or truncated archive: {_why(exc)}") from exc
+    except Exception as exc:  # zstandard raises its own ZstdError
+        if type(exc).__name__ == "ZstdError":
+            raise IntegrityError(f"{label}: corrupt or truncated archive: {_why(exc)}") from exc
+        raise
+
+
+def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[Member]:
+    try:
+        for info in zf.infolist():
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                target = zf.read(info).decode("utf-8", "surrogateescape")
+                yield Member(info.filename, MemberKind.SYMLINK, 0o777, 0, target)
+            elif info.is_dir():
+                yield Member(info.filename, MemberKind.DIRECTORY, 0o755)
+            elif mode and not stat.S_ISREG(mode):
+                yield Member(info.filename, MemberKind.SPECIAL, mode)
+            else:
+                with zf.open(info) as fobj:
+                    yield Member(info.filename, MemberKind.FILE, (mode & 0o7777) or 0o644,
+                                 info.file_size, "", fobj)
+    except CORRUPT_ERRORS as exc:
+        raise IntegrityError(f"{label}: corrupt zip archive: {_why(exc)}") from exc
+
+
+def _directory_members(root: Path) -> Iterator[Member]:
+    """Walk without following symlinks; names are relative to `root`."""
+
+    def walk(directory: str, prefix: str) -> Iterator[Member]:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            name = prefix + entry.name
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode):
+                yield Member(name, MemberKind.DIRECTORY, st.st_mode & 0o7777)
+                yield from walk(entry.path, name + "/")
+            elif stat.S_ISLNK(st.st_mode):
+                yield Member(name, MemberKind.SYMLINK, 0o777, 0, os.readlink(entry.path))
+            elif stat.S_ISREG(st.st_mode):
+                with open(entry.path, "rb") as fobj:
+                    yield Member(name, MemberKind.FILE, st.st_mode & 0o7777, st.st_size, "", fobj)
+            else:
+                yield Member(name, MemberKind.SPECIAL, st.st_mode)
+
+    try:
+        yield from walk(str(root), "")
+    except OSError as exc:
+        raise UsageError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

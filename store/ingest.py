@@ -1,0 +1,266 @@
+"""Ingest: an archive or a directory becomes a store path (invariant 1).
+
+Order of work, and why:
+1. unpack and hash in one pass into ``store/.staging/<id>/`` (same filesystem);
+2. if ``store/<hash>-<name>-<version>`` exists, stop: adding known content is free;
+3. replace each file whose content the store already has by a hard link to the
+   copy in ``store/.links`` (deduplication at ingest), seal modes and mtimes;
+4. move the root to ``store/.pending-<id>`` (same parent as the final name, so the
+   last rename needs no write permission on the read-only directory), syncfs;
+5. publish new unique files in ``.links``, write the record, then one rename(2)
+   to the final name and fsync the store directory; last, the LMDB index.
+A crash at any point leaves only staging debris, removed by the next ingest:
+each staging area is owned through an flock on ``.staging/<id>.lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from store.archive import Format, detect_format, is_package_name, open_members
+from store.errors import IntegrityError, NotFound, UsageError
+from store.fsutil import atomic_write, force_remove, fsync_dir, syncfs
+from store.hashing import Kind, Leaf, Tree, digest_name, tree_digest, walk
+from store.index import Index
+from store.layout import COMPONENT_RE, Layout
+from store.pkginfo import parse_pkginfo
+from store.record import PathRecord, TreeEntry, encode_record
+from store.unpack import DEFAULT_LIMITS, Limits, Progress, unpack
+
+FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
+_DEBRIS_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class AddResult:
+    record: PathRecord
+    created: bool  # False when the same content was already in the store
+    added_bytes: int  # new unique file bytes this ingest wrote (after deduplication)
+    warnings: list[str] = field(default_factory=list)
+
+
+def validate_component(what: str, value: str) -> None:
+    if not COMPONENT_RE.match(value) or len(value) > 100:
+        raise UsageError(f"invalid {what} {value!r}: use letters, digits and + _ . @ ~ -")
+
+
+def ingest(
+    layout: Layout,
+    index: Index,
+    source: Path,
+    name: str,
+    version: str,
+    *,
+    references: tuple[str, ...] = (),
+    origin: dict[str, Any] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    strip_top: bool | None = None,
+    progress: Progress | None = None,
+) -> AddResult:
+    validate_component("name", name)
+    validate_component("version", version)
+    for ref in references:
+        if not layout.store_path(ref).is_dir():
+            raise NotFound(f"reference {ref} is not in the store")
+    fmt = detect_format(source)
+    package = fmt is not Format.DIRECTORY and is_package_name(source)
+    strip = (fmt is not Format.DIRECTORY and not package) if strip_top is None else strip_top
+    for directory in (layout.staging, layout.links):
+        directory.mkdir(parents=True, exist_ok=True)
+    clean_debris(layout)
+    with _staging_area(layout) as (work_id, work):
+        with open_members(source, fmt) as members:
+            unpacked = unpack(members, work / "tree", label=source.name, limits=limits,
+                              package=package, strip_top=strip, progress=progress)
+        metadata: dict[str, Any] = {}
+        if package:
+            if ".PKGINFO" not in unpacked.metadata:
+                raise IntegrityError(f"{source.name}: an Arch package without .PKGINFO")
+            metadata["pkginfo"] = parse_pkginfo(unpacked.metadata[".PKGINFO"].decode())
+        final_name = f"{digest_name(tree_digest(unpacked.tree))}-{name}-{version}"
+        final = layout.store_path(final_name)
+        if final.is_dir():
+            return AddResult(existing_record(layout, index, final_name), False, 0,
+                             unpacked.warnings)
+        entries, new_files, added = _dedup_and_seal(layout, unpacked.root, unpacked.tree)
+        record = PathRecord(
+            path=final_name, hash=final_name[:32], name=name, version=version,
+            size=sum(e[3] for e in entries if e[1] in "fx"),
+            files=sum(1 for e in entries if e[1] in "fxl"),
+            references=tuple(sorted(set(references))), origin=origin,
+            created=time.time(), metadata=metadata,
+        )
+        created = _publish(layout, work_id, unpacked.root, final, record, entries, new_files)
+        if not created:
+            return AddResult(existing_record(layout, index, final_name), False, 0,
+                             unpacked.warnings)
+    index_record(index, record, entries)
+    return AddResult(record, True, added, unpacked.warnings)
+
+
+def index_record(index: Index, record: PathRecord, entries: list[TreeEntry]) -> None:
+    with index.write() as txn:
+        key = record.path.encode()
+        from store.index import pack
+
+        txn.put(key, pack(record.to_index()), db=index.table("paths"))
+        txn.put(key, pack(entries), db=index.table("pathfiles"))
+
+
+def existing_record(layout: Layout, index: Index, name: str) -> PathRecord:
+    """The record of a path already in the store, indexing it if the index lacks it."""
+    from store.record import decode_record
+
+    found = index.get("paths", name.encode())
+    if found is not None:
+        return PathRecord.from_index(found)
+    raw = layout.record_path(name).read_bytes()
+    record, entries = decode_record(raw, name)
+    if not index.readonly:
+        index_record(index, record, entries)
+    return record
+
+
+def link_key(leaf: Leaf) -> str:
+    return leaf.digest.hex() + ("x" if leaf.kind is Kind.EXECUTABLE else "")
+
+
+def _dedup_and_seal(layout: Layout, root: Path, tree: Tree
+                    ) -> tuple[list[TreeEntry], list[tuple[str, str]], int]:
+    entries: list[TreeEntry] = []
+    new_files: list[tuple[str, str]] = []
+    first_copy: dict[str, bytes] = {}
+    added = 0
+    directories: list[bytes] = []
+    root_b = os.fsencode(root)
+    for rel, node in walk(tree):
+        full = os.path.join(root_b, rel)
+        rel_s = os.fsdecode(rel)
+        if isinstance(node, Tree):
+            entries.append((rel_s, "d", "", 0))
+            directories.append(full)
+            continue
+        entries.append((rel_s, node.kind.value.decode(), node.digest.hex(), node.size))
+        if node.kind is Kind.SYMLINK:
+            os.utime(full, (FIXED_MTIME, FIXED_MTIME), follow_symlinks=False)
+            continue
+        key = link_key(node)
+        if key in first_copy:  # the same content twice in this tree: one inode
+            _replace_with_link(first_copy[key], full)
+            continue
+        first_copy[key] = full
+        if _replace_with_link(os.fsencode(layout.links / key), full):
+            continue
+        os.chmod(full, 0o555 if node.kind is Kind.EXECUTABLE else 0o444)
+        os.utime(full, (FIXED_MTIME, FIXED_MTIME))
+        new_files.append((rel_s, key))
+        added += node.size
+    for full in reversed(directories):
+        os.chmod(full, 0o555)
+        os.utime(full, (FIXED_MTIME, FIXED_MTIME))
+    return entries, new_files, added
+
+
+def _replace_with_link(source: bytes, staged: bytes) -> bool:
+    """Replace `staged` by a hard link to `source`; False if `source` is gone."""
+    if source == staged:
+        return False
+    tmp = staged + b".dedup"
+    try:
+        os.link(source, tmp)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno in (errno.EMLINK, errno.EXDEV, errno.EPERM):
+            return False  # too many links, or a pool we may not link from
+        raise
+    os.replace(tmp, staged)
+    return True
+
+
+def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: PathRecord,
+             entries: list[TreeEntry], new_files: list[tuple[str, str]]) -> bool:
+    pending = layout.store / f".pending-{work_id}"
+    os.rename(root, pending)
+    os.chmod(pending, 0o555)
+    os.utime(pending, (FIXED_MTIME, FIXED_MTIME))
+    syncfs(layout.store)
+    for rel, key in new_files:
+        with contextlib.suppress(FileExistsError):
+            os.link(pending / rel, layout.links / key)
+    atomic_write(layout.record_path(final.name), encode_record(record, entries))
+    try:
+        os.rename(pending, final)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and final.is_dir():
+            return False  # another process published the same content first
+        raise
+    fsync_dir(layout.store)
+    return True
+
+
+@contextlib.contextmanager
+def _staging_area(layout: Layout) -> Iterator[tuple[str, Path]]:
+    work_id = f"{os.getpid()}-{secrets.token_hex(6)}"
+    lock_path = layout.staging / f"{work_id}.lock"
+    lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    work = layout.staging / work_id
+    try:
+        work.mkdir()
+        yield work_id, work
+    finally:
+        force_remove(work)
+        force_remove(layout.store / f".pending-{work_id}")
+        lock_path.unlink(missing_ok=True)
+        os.close(lock_fd)
+
+
+def clean_debris(layout: Layout) -> list[str]:
+    """Remove staging areas whose owner died (its flock is free); return their ids."""
+    removed: list[str] = []
+    try:
+        locks = [p for p in layout.staging.iterdir() if p.suffix == ".lock"]
+    except FileNotFoundError:
+        return removed
+    now = time.time()
+    for lock_path in locks:
+        work_id = lock_path.stem
+        try:
+            if now - lock_path.stat().st_mtime < _DEBRIS_GRACE:
+                continue  # its owner may not have taken the flock yet
+            fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # alive
+        try:
+            force_remove(layout.staging / work_id)
+            force_remove(layout.store / f".pending-{work_id}")
+            lock_path.unlink(missing_ok=True)
+            removed.append(work_id)
+        finally:
+            os.close(fd)
+    # Staging directories without a lock file (killed between mkdir and lock) or
+    # pending roots whose lock is gone are debris too, once old enough.
+    for stray in [*layout.staging.iterdir(), *layout.store.glob(".pending-*")]:
+        work_id = stray.name.removeprefix(".pending-")
+        if stray.suffix == ".lock" or (layout.staging / f"{work_id}.lock").exists():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if now - stray.lstat().st_mtime >= _DEBRIS_GRACE:
+                force_remove(stray)
+                removed.append(work_id)
+    return removed

@@ -1,0 +1,268 @@
+"""`LocalStore`: the store on this machine's filesystem, the one facade layers above use.
+
+Its counterpart for the shared mode talks to the daemon with the same methods,
+so the rest of omg never knows which one it has (as Nix's LocalStore and
+RemoteStore). Verify, repair and the sweep half of GC live here too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from store import ingest as _ingest
+from store.errors import IntegrityError, NotFound
+from store.fsutil import force_remove
+from store.hashing import Leaf, digest_name, tree_digest, walk
+from store.index import Index
+from store.layout import RECORD_SUFFIX, Layout, store_hash_of
+from store.locks import flock
+from store.record import PathRecord, TreeEntry, decode_record
+from store.unpack import DEFAULT_LIMITS, Limits, Progress
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of `verify`: which store path, which file, what is wrong."""
+
+    path: str
+    file: str
+    what: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}/{self.file}" if self.file else self.path
+        return f"{where}: {self.what}"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    deleted: list[str]
+    freed_bytes: int
+
+
+class LocalStore:
+    def __init__(self, layout: Layout, *, limits: Limits = DEFAULT_LIMITS,
+                 index: Index | None = None) -> None:
+        self.layout = layout
+        self.limits = limits
+        self._index = index
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = Index.for_home(self.layout.db)
+        return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    # Locking ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def gc_guard(self, *, exclusive: bool = False, timeout: float = 60.0) -> Iterator[None]:
+        """Shared: "I may link store paths"; exclusive: "I am collecting garbage"."""
+        with flock(self.layout.gc_lock, shared=not exclusive, timeout=timeout,
+                   what="the garbage collector lock"):
+            yield
+
+    # Adding ------------------------------------------------------------------
+
+    def add(self, source: Path, name: str, version: str, *, references: Iterable[str] = (),
+            origin: dict[str, Any] | None = None, strip_top: bool | None = None,
+            progress: Progress | None = None) -> _ingest.AddResult:
+        with self.gc_guard():
+            return _ingest.ingest(self.layout, self.index, source, name, version,
+                                  references=tuple(references), origin=origin,
+                                  limits=self.limits, strip_top=strip_top, progress=progress)
+
+    # Queries -----------------------------------------------------------------
+
+    def resolve_name(self, text: str) -> str:
+        """A store path name from a name, a full path or a unique hash prefix."""
+        base = text.rstrip("/").rsplit("/", 1)[-1]
+        if store_hash_of(base) and self.layout.store_path(base).is_dir():
+            return base
+        matches = [n for n in self.names() if n.startswith(base)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(f"no store path {text!r}")
+        raise NotFound(f"{text!r} is ambiguous: {', '.join(matches[:5])}")
+
+    def names(self) -> list[str]:
+        try:
+            return sorted(n for n in os.listdir(self.layout.store)
+                          if store_hash_of(n) and not n.endswith(RECORD_SUFFIX))
+        except FileNotFoundError:
+            return []
+
+    def get(self, name: str) -> PathRecord:
+        if not self.layout.store_path(name).is_dir():
+            raise NotFound(f"no store path {name!r}")
+        return _ingest.existing_record(self.layout, self.index, name)
+
+    def records(self) -> list[PathRecord]:
+        on_disk = set(self.names())
+        indexed = {k.decode(): PathRecord.from_index(v) for k, v in self.index.items("paths")}
+        out = []
+        for name in sorted(on_disk):
+            rec = indexed.get(name)
+            out.append(rec if rec is not None else self.get(name))
+        return out
+
+    def find(self, name: str, version: str | None = None) -> list[PathRecord]:
+        """Store paths with this package name (and version), newest first."""
+        found = [r for r in self.records()
+                 if r.name == name and (version is None or r.version == version)]
+        return sorted(found, key=lambda r: r.created, reverse=True)
+
+    def entries(self, name: str) -> list[TreeEntry]:
+        found = self.index.get("pathfiles", name.encode())
+        if found is not None:
+            return [tuple(e) for e in found]  # type: ignore[misc]
+        return decode_record(self.layout.record_path(name).read_bytes(), name)[1]
+
+    def closure(self, names: Iterable[str]) -> set[str]:
+        todo, seen = list(names), set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            todo.extend(self.get(name).references)
+        return seen
+
+    # Verify and repair --------------------------------------------------------
+
+    def verify(self, names: Iterable[str] | None = None) -> list[Problem]:
+        from store.scan import scan
+
+        problems: list[Problem] = []
+        for name in (self.names() if names is None else names):
+            path = self.layout.store_path(name)
+            try:
+                tree = scan(path)
+            except OSError as exc:
+                problems.append(Problem(name, "", f"unreadable: {exc}"))
+                continue
+            if digest_name(tree_digest(tree)) == name[:32]:
+                continue
+            problems.extend(self._locate(name, tree))
+        return problems
+
+    def _locate(self, name: str, tree: Any) -> list[Problem]:
+        """Name the files that differ from the record (the record is the reference)."""
+        try:
+            expected = {e[0]: e for e in self.entries(name)}
+        except (OSError, IntegrityError):
+            return [Problem(name, "", "content does not match its hash (no record to compare)")]
+        found: dict[str, TreeEntry] = {}
+        for rel, node in walk(tree):
+            rel_s = os.fsdecode(rel)
+            if isinstance(node, Leaf):
+                found[rel_s] = (rel_s, node.kind.value.decode(), node.digest.hex(), node.size)
+            else:
+                found[rel_s] = (rel_s, "d", "", 0)
+        problems = []
+        for rel in sorted(set(expected) | set(found)):
+            want, got = expected.get(rel), found.get(rel)
+            if want is None:
+                problems.append(Problem(name, rel, "unexpected file"))
+            elif got is None:
+                problems.append(Problem(name, rel, "missing"))
+            elif want[1] != got[1]:
+                problems.append(Problem(name, rel, f"kind changed ({want[1]} -> {got[1]})"))
+            elif want[2] != got[2]:
+                problems.append(Problem(name, rel, "content changed (hash mismatch)"))
+        return problems or [Problem(name, "", "content does not match its hash")]
+
+    def repair_index(self) -> int:
+        """Rebuild the store's tables from the records beside each path (invariant 4)."""
+        with self.index.write() as txn:
+            txn.drop(self.index.table("paths"), delete=False)
+            txn.drop(self.index.table("pathfiles"), delete=False)
+        count = 0
+        for name in self.names():
+            try:
+                record, entries = decode_record(self.layout.record_path(name).read_bytes(), name)
+            except FileNotFoundError:
+                record, entries = self._record_from_tree(name)
+            _ingest.index_record(self.index, record, entries)
+            count += 1
+        return count
+
+    def _record_from_tree(self, name: str) -> tuple[PathRecord, list[TreeEntry]]:
+        """Last resort when a record file is lost: what the tree itself says."""
+        from store.scan import scan
+
+        tree = scan(self.layout.store_path(name))
+        entries: list[TreeEntry] = []
+        for rel, node in walk(tree):
+            if isinstance(node, Leaf):
+                entries.append((os.fsdecode(rel), node.kind.value.decode(), node.digest.hex(),
+                                node.size))
+            else:
+                entries.append((os.fsdecode(rel), "d", "", 0))
+        rest = name[33:]
+        pname, _, version = rest.rpartition("-")
+        record = PathRecord(path=name, hash=name[:32], name=pname or rest, version=version,
+                            size=sum(e[3] for e in entries if e[1] in "fx"),
+                            files=sum(1 for e in entries if e[1] in "fxl"))
+        return record, entries
+
+    # Sweep (the second half of GC; the caller holds gc_guard(exclusive=True)) -
+
+    def sweep(self, dead: Iterable[str]) -> SweepResult:
+        """Delete these store paths, then pooled files no store path links any more."""
+        deleted, freed = [], 0
+        keys: set[str] = set()
+        for name in dead:
+            path = self.layout.store_path(name)
+            with contextlib.suppress(OSError, IntegrityError):
+                for _rel, kind, digest, _size in self.entries(name):
+                    if kind in "fx":
+                        keys.add(digest + ("x" if kind == "x" else ""))
+            freed += _unshared_bytes(path)
+            # The record goes last: a path on disk without a record is still repairable.
+            force_remove(path)
+            self.layout.record_path(name).unlink(missing_ok=True)
+            with self.index.write() as txn:
+                txn.delete(name.encode(), db=self.index.table("paths"))
+                txn.delete(name.encode(), db=self.index.table("pathfiles"))
+            deleted.append(name)
+        for key in keys:
+            pooled = self.layout.links / key
+            with contextlib.suppress(FileNotFoundError):
+                st = pooled.stat()
+                if st.st_nlink == 1:
+                    freed += st.st_size
+                    pooled.unlink()
+        return SweepResult(deleted, freed)
+
+    def orphan_records(self) -> list[Path]:
+        """Records whose store path is gone (a crash between record and rename)."""
+        names = set(self.names())
+        try:
+            return [self.layout.store / n for n in os.listdir(self.layout.store)
+                    if n.endswith(RECORD_SUFFIX) and n[: -len(RECORD_SUFFIX)] not in names]
+        except FileNotFoundError:
+            return []
+
+
+def _unshared_bytes(path: Path) -> int:
+    """Bytes that deleting `path` frees now: files whose only other link is the pool."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for f in files:
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(dirpath, f))
+                if st.st_nlink <= 1 and not os.path.islink(os.path.join(dirpath, f)):
+                    total += st.st_size
+    return total
+

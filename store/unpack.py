@@ -1,0 +1,285 @@
+"""Safe unpacking into a private staging directory, hashing as it goes.
+
+This module keeps invariant 5 for every archive format: no member may write
+outside the staging root (``..``, absolute names, writes through a symlink),
+create device nodes or FIFOs, keep setuid/setgid bits, hard-link to anything
+outside the tree, appear twice, or exceed the configured size and file limits.
+Symlinks whose target leaves the final tree are refused once the whole tree is
+known. The in-memory `Tree` built here is what the store path's hash is
+computed from, so the bytes hashed are exactly the bytes written.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from blake3 import blake3
+
+from store.archive import CORRUPT_ERRORS, PACKAGE_METADATA, Member, MemberKind
+from store.errors import IntegrityError, UnsafeInput
+from store.hashing import CHUNK, Kind, Leaf, Tree, symlink_digest
+
+_MAX_LINK_DEPTH = 40
+_METADATA_LIMIT = 4 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Guards against decompression bombs; both are configurable in settings."""
+
+    max_bytes: int = 16 << 30
+    max_files: int = 1_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class Unpacked:
+    """What an unpack produced: the tree, where it is, and what was set aside."""
+
+    root: Path
+    tree: Tree
+    metadata: dict[str, bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    bytes_written: int = 0
+
+
+Progress = Callable[[int], None]
+
+
+def unpack(
+    members: Iterable[Member],
+    dest: Path,
+    *,
+    label: str,
+    limits: Limits = DEFAULT_LIMITS,
+    package: bool = False,
+    strip_top: bool = True,
+    progress: Progress | None = None,
+) -> Unpacked:
+    """Write `members` under `dest` (an empty, private directory) and hash them.
+
+    `package` mode (Arch ``.pkg.tar.*``) sets metadata members aside and rebases
+    absolute symlink targets onto the package root; otherwise absolute targets
+    are refused. `strip_top` makes a single top-level directory the tree root.
+    """
+    dest.mkdir()
+    state = _State(dest, label, limits, package, progress)
+    for member in members:
+        state.add(member)
+    root_path, tree = dest, state.tree
+    if strip_top and len(tree.entries) == 1:
+        (name, node), = tree.entries.items()
+        if isinstance(node, Tree):
+            root_path, tree = dest / os.fsdecode(name), node
+    _check_symlinks(tree, label)
+    return Unpacked(root_path, tree, state.metadata, state.warnings, state.written)
+
+
+class _State:
+    def __init__(self, dest: Path, label: str, limits: Limits, package: bool,
+                 progress: Progress | None) -> None:
+        self.dest = dest
+        self.label = label
+        self.limits = limits
+        self.package = package
+        self.progress = progress
+        self.tree = Tree()
+        self.metadata: dict[str, bytes] = {}
+        self.warnings: list[str] = []
+        self.written = 0
+        self.count = 0
+
+    def fail(self, name: str, why: str) -> UnsafeInput:
+        return UnsafeInput(f"{self.label}: refusing member {name!r}: {why}")
+
+    def add(self, m: Member) -> None:
+        parts = self.split(m.name)
+        if self.package and len(parts) == 1 and os.fsdecode(parts[0]) in PACKAGE_METADATA:
+            if m.kind is MemberKind.FILE and m.stream is not None:
+                self.metadata[os.fsdecode(parts[0])] = self.read_small(m)
+            return
+        if not parts:
+            if m.kind is MemberKind.DIRECTORY:
+                return  # "./" itself
+            raise self.fail(m.name, "empty name")
+        self.count += 1
+        if self.count > self.limits.max_files:
+            raise UnsafeInput(
+                f"{self.label}: more than {self.limits.max_files} entries "
+                "(limit max_files; a decompression bomb?)"
+            )
+        parent = self.parent_dir(parts, m.name)
+        name = parts[-1]
+        existing = parent.entries.get(name)
+        if m.kind is MemberKind.DIRECTORY:
+            if existing is None:
+                os.mkdir(self.path_of(parts), 0o755)
+                parent.entries[name] = Tree()
+            elif not isinstance(existing, Tree):
+                raise self.fail(m.name, "duplicate member")
+            self.note_special_bits(m)
+            return
+        if existing is not None:
+            raise self.fail(m.name, "duplicate member")
+        target = self.path_of(parts)
+        if m.kind is MemberKind.FILE:
+            parent.entries[name] = self.write_file(m, target)
+        elif m.kind is MemberKind.SYMLINK:
+            link = self.symlink_target(m, parts)
+            os.symlink(link, target)
+            parent.entries[name] = Leaf(Kind.SYMLINK, symlink_digest(link), 0, link)
+        elif m.kind is MemberKind.HARDLINK:
+            source_parts = self.split(m.target)
+            source = self.lookup(source_parts)
+            if not isinstance(source, Leaf) or source.kind not in (Kind.FILE, Kind.EXECUTABLE):
+                raise self.fail(m.name, f"hard link to {m.target!r}, which is not a file "
+                                "earlier in the archive")
+            os.link(self.path_of(source_parts), target, follow_symlinks=False)
+            parent.entries[name] = Leaf(source.kind, source.digest, source.size)
+        else:
+            raise self.fail(m.name, "device nodes, FIFOs and sockets are not allowed")
+
+    def split(self, name: str) -> list[bytes]:
+        if "\x00" in name:
+            raise self.fail(name, "NUL in name")
+        if name.startswith("/"):
+            raise self.fail(name, "absolute path")
+        parts = [p for p in os.fsencode(name).split(b"/") if p not in (b"", b".")]
+        if b".." in parts:
+            raise self.fail(name, "path contains '..'")
+        return parts
+
+    def parent_dir(self, parts: list[bytes], name: str) -> Tree:
+        """The directory that will hold the member; creates missing parents."""
+        node = self.tree
+        for i, part in enumerate(parts[:-1]):
+            child = node.entries.get(part)
+            if child is None:
+                os.mkdir(self.path_of(parts[: i + 1]), 0o755)
+                child = node.entries[part] = Tree()
+            elif not isinstance(child, Tree):
+                what = "a symlink" if child.kind is Kind.SYMLINK else "a file"
+                where = os.fsdecode(b"/".join(parts[: i + 1]))
+                raise self.fail(name, f"writes through {what} ({where})")
+            node = child
+        return node
+
+    def lookup(self, parts: list[bytes]) -> Tree | Leaf | None:
+        return _lookup(self.tree, parts)
+
+    def path_of(self, parts: list[bytes]) -> bytes:
+        return os.path.join(os.fsencode(self.dest), *parts)
+
+    def note_special_bits(self, m: Member) -> None:
+        if m.mode & 0o6000:
+            self.warnings.append(f"{m.name}: setuid/setgid bits dropped")
+
+    def write_file(self, m: Member, target: bytes) -> Leaf:
+        self.note_special_bits(m)
+        executable = bool(m.mode & 0o111)
+        hasher = blake3()
+        size = 0
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o755 if executable else 0o644)
+        try:
+            assert m.stream is not None
+            while True:
+                try:
+                    chunk = m.stream.read(CHUNK)
+                except CORRUPT_ERRORS as exc:
+                    raise IntegrityError(f"{self.label}: corrupt or truncated archive "
+                                         f"while reading {m.name!r}: {exc}") from exc
+                if not chunk:
+                    break
+                size += len(chunk)
+                self.written += len(chunk)
+                if self.written > self.limits.max_bytes:
+                    raise UnsafeInput(
+                        f"{self.label}: unpacks to more than {self.limits.max_bytes} bytes "
+                        "(limit max_bytes; a decompression bomb?)"
+                    )
+                hasher.update(chunk)
+                os.write(fd, chunk)  # a short write raises on a full disk
+                if self.progress:
+                    self.progress(len(chunk))
+        finally:
+            os.close(fd)
+        return Leaf(Kind.EXECUTABLE if executable else Kind.FILE, hasher.digest(), size)
+
+    def symlink_target(self, m: Member, parts: list[bytes]) -> bytes:
+        link = os.fsencode(m.target)
+        if not link or b"\x00" in link:
+            raise self.fail(m.name, "empty symlink target")
+        if link.startswith(b"/"):
+            if not self.package:
+                raise self.fail(m.name, f"symlink to absolute path {m.target!r}")
+            # A package is rooted at /: make the link relative to the package root.
+            rel = posixpath.relpath(posixpath.normpath(link), "/" + posixpath.dirname(
+                b"/".join(parts)).decode("utf-8", "surrogateescape"))
+            link = os.fsencode(rel)
+        return link
+
+    def read_small(self, m: Member) -> bytes:
+        assert m.stream is not None
+        try:
+            data = m.stream.read(_METADATA_LIMIT + 1)
+        except CORRUPT_ERRORS as exc:
+            raise IntegrityError(f"{self.label}: corrupt archive: {exc}") from exc
+        if len(data) > _METADATA_LIMIT:
+            raise self.fail(m.name, "metadata member too large")
+        return bytes(data)
+
+
+def _check_symlinks(root: Tree, label: str) -> None:
+    """Refuse any symlink that, followed through the final tree, leaves it."""
+    from store.hashing import walk
+
+    for path, node in walk(root):
+        if isinstance(node, Leaf) and node.kind is Kind.SYMLINK:
+            directory = path.split(b"/")[:-1]
+            if _resolve(root, directory, node.target, 0) is None:
+                raise UnsafeInput(
+                    f"{label}: refusing member {os.fsdecode(path)!r}: symlink "
+                    f"{os.fsdecode(node.target)!r} points outside the tree"
+                )
+
+
+def _resolve(root: Tree, directory: list[bytes], target: bytes, depth: int) -> list[bytes] | None:
+    """Follow `target` from `directory`; None if it escapes the root.
+
+    Dangling links are fine (they stay inside); loops count as escapes.
+    """
+    if depth > _MAX_LINK_DEPTH or target.startswith(b"/"):
+        return None
+    stack = list(directory)
+    parts = [p for p in target.split(b"/") if p not in (b"", b".")]
+    for i, part in enumerate(parts):
+        if part == b"..":
+            if not stack:
+                return None
+            stack.pop()
+            continue
+        node = _lookup(root, [*stack, part])
+        if isinstance(node, Leaf) and node.kind is Kind.SYMLINK and i < len(parts) - 1:
+            resolved = _resolve(root, stack, node.target, depth + 1)
+            if resolved is None:
+                return None
+            stack = resolved
+        else:
+            stack.append(part)
+    return stack
+
+
+def _lookup(root: Tree, parts: list[bytes]) -> Tree | Leaf | None:
+    node: Tree | Leaf = root
+    for part in parts:
+        if not isinstance(node, Tree) or part not in node.entries:
+            return None
+        node = node.entries[part]
+    return node
