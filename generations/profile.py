@@ -1,0 +1,343 @@
+"""Profiles and their generations on disk (invariant 2).
+
+Layout, per profile directory (``profiles/<user>/`` or ``profiles/<user>/projects/``)::
+
+    <profile>          -> <profile>-7-link          the current generation
+    <profile>-7-link   -> ../../store/<hash>-profile-node-20.10.0
+    <profile>-7.json   {"format", "number", "env", "time", "command"}
+    <profile>.lock     flock: serialises use/rollback/delete on this profile
+
+Order of work for a new generation, and why: the record is written first (a
+link without its record is still listed, with an unknown time), then the
+generation link, then the profile link is swapped with one rename(2), so the
+profile always points at a complete generation. Numbers come from the highest
+link or record present, under the profile lock, so concurrent `use` calls never
+lose or reuse a number. The index table ``generations`` mirrors the records and
+is rebuilt from them by `rebuild_index`.
+
+Only light imports here: the fast path uses this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
+from store.layout import Layout, store_hash_of
+from store.locks import flock
+
+GENERATION_FORMAT = 1
+INDEX_TABLE = "generations"
+PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+DEFAULT_PROFILE = "default"
+_GEN_RE = re.compile(r"^(.+)-(\d+)-link$")
+
+
+def validate_profile_name(name: str) -> None:
+    if not PROFILE_RE.match(name) or name in (".", "..") or len(name) > 100:
+        raise UsageError(f"invalid profile name {name!r}: use letters, digits, _ . - "
+                         f"and no slash")
+
+
+@dataclass(frozen=True)
+class ProfileRef:
+    """One profile: the directory holding its links and its name in it."""
+
+    layout: Layout
+    directory: Path
+    name: str
+    user: str = ""
+
+    @classmethod
+    def user_profile(cls, layout: Layout, user: str, name: str = DEFAULT_PROFILE) -> ProfileRef:
+        validate_profile_name(name)
+        if not PROFILE_RE.match(user):
+            raise UsageError(f"invalid user name {user!r}")
+        return cls(layout, layout.profiles / user, name, user)
+
+    @property
+    def link(self) -> Path:
+        return self.directory / self.name
+
+    @property
+    def lock_path(self) -> Path:
+        return self.directory / f"{self.name}.lock"
+
+    @property
+    def bin(self) -> Path:
+        """The PATH entry: symlinks all the way down to the tools."""
+        return self.link / "bin"
+
+    @property
+    def label(self) -> str:
+        return self.name if self.directory.name != "projects" else f"project {self.name}"
+
+    def gen_link(self, n: int) -> Path:
+        return self.directory / f"{self.name}-{n}-link"
+
+    def gen_record(self, n: int) -> Path:
+        return self.directory / f"{self.name}-{n}.json"
+
+    def index_key(self, n: int) -> bytes:
+        return f"{self.directory}\0{self.name}\0{n:010d}".encode()
+
+    @contextmanager
+    def locked(self, timeout: float = 60.0) -> Iterator[None]:
+        with flock(self.lock_path, timeout=timeout, what=f"profile {self.label}"):
+            yield
+
+
+@dataclass(frozen=True)
+class Generation:
+    number: int
+    env: str  # store path name ("" if the link is unreadable)
+    time: float
+    command: str
+    current: bool = False
+
+
+def numbers(ref: ProfileRef) -> list[int]:
+    """Every generation number with a link or a record, ascending."""
+    found: set[int] = set()
+    prefix = ref.name + "-"
+    try:
+        listing = os.listdir(ref.directory)
+    except FileNotFoundError:
+        return []
+    for entry in listing:
+        if not entry.startswith(prefix):
+            continue
+        rest = entry[len(prefix):]
+        num = rest.removesuffix("-link") if rest.endswith("-link") else rest.removesuffix(".json")
+        if num != rest and num.isdigit():
+            found.add(int(num))
+    return sorted(found)
+
+
+def current_number(ref: ProfileRef) -> int | None:
+    try:
+        target = os.readlink(ref.link)
+    except (FileNotFoundError, OSError):
+        return None
+    m = _GEN_RE.match(target)
+    return int(m.group(2)) if m and m.group(1) == ref.name else None
+
+
+def env_of(ref: ProfileRef, n: int) -> str:
+    """The env store path name generation `n` points at ("" if its link is gone)."""
+    try:
+        target = os.readlink(ref.gen_link(n))
+    except OSError:
+        return ""
+    return target.rstrip("/").rsplit("/", 1)[-1]
+
+
+def read_record(ref: ProfileRef, n: int) -> dict[str, Any]:
+    try:
+        raw = ref.gen_record(n).read_bytes()
+    except FileNotFoundError:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise IntegrityError(f"{ref.gen_record(n)}: corrupt generation record") from exc
+    if not isinstance(data, dict):
+        raise IntegrityError(f"{ref.gen_record(n)}: corrupt generation record")
+    if int(data.get("format", 0)) > GENERATION_FORMAT:
+        raise FormatTooNew(f"{ref.gen_record(n)}: generation format {data['format']} is newer "
+                           f"than this omg ({GENERATION_FORMAT})", hint="upgrade omg")
+    return data
+
+
+def generations(ref: ProfileRef) -> list[Generation]:
+    cur = current_number(ref)
+    out = []
+    for n in numbers(ref):
+        if not os.path.lexists(ref.gen_link(n)):
+            continue  # a record whose link was never made (crash) or was deleted
+        rec = read_record(ref, n)
+        out.append(Generation(n, env_of(ref, n), float(rec.get("time", 0.0)),
+                              str(rec.get("command", "")), n == cur))
+    return out
+
+
+def _atomic_symlink(target: str, path: Path) -> None:
+    # store.fsutil.atomic_symlink, without its ctypes import (the fast path is timed).
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with suppress(FileNotFoundError):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def _write_record(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, json.dumps(data, sort_keys=True).encode() + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
+                   index: Any = None) -> int:
+    """Create generation N+1 pointing at `env_name` and make it current.
+
+    The caller holds the profile lock and ``gc_guard()`` shared, and `env_name`
+    is complete in the store.
+    """
+    ref.directory.mkdir(parents=True, exist_ok=True)
+    existing = numbers(ref)
+    n = (existing[-1] if existing else 0) + 1
+    record = {"format": GENERATION_FORMAT, "number": n, "env": env_name, "time": now,
+              "command": command}
+    _write_record(ref.gen_record(n), record)
+    target = os.path.relpath(ref.layout.store_path(env_name), ref.directory)
+    _atomic_symlink(target, ref.gen_link(n))
+    _fsync_dir(ref.directory)
+    switch(ref, n)
+    if index is not None:
+        mirror(index, ref, n, record)
+    return n
+
+
+def switch(ref: ProfileRef, n: int) -> None:
+    """Point the profile at generation `n`: one rename(2)."""
+    if not os.path.lexists(ref.gen_link(n)):
+        raise NotFound(f"profile {ref.label} has no generation {n}",
+                       hint="see `omg generations`")
+    _atomic_symlink(ref.gen_link(n).name, ref.link)
+    _fsync_dir(ref.directory)
+
+
+def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
+    """Remove generation `n` (link first, so a listed generation always has its record)."""
+    if current_number(ref) == n:
+        raise UsageError(f"generation {n} is the current generation of profile {ref.label}",
+                         hint="switch away first (omg rollback or omg use)")
+    ref.gen_link(n).unlink(missing_ok=True)
+    ref.gen_record(n).unlink(missing_ok=True)
+    if index is not None and not index.readonly:
+        index.delete(INDEX_TABLE, ref.index_key(n))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def mirror(index: Any, ref: ProfileRef, n: int, record: dict[str, Any]) -> None:
+    if not index.readonly:
+        index.put(INDEX_TABLE, ref.index_key(n), {**record, "profile": ref.name,
+                                                  "directory": str(ref.directory)})
+
+
+# All profiles of all users -------------------------------------------------------
+
+
+def all_profiles(layout: Layout) -> list[ProfileRef]:
+    """Every profile under ``profiles/`` (every user, projects included)."""
+    out: list[ProfileRef] = []
+    try:
+        users = sorted(os.listdir(layout.profiles))
+    except FileNotFoundError:
+        return out
+    for user in users:
+        if user.startswith("."):
+            continue
+        base = layout.profiles / user
+        for directory in (base, base / "projects"):
+            names: set[str] = set()
+            try:
+                listing = os.listdir(directory)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in listing:
+                m = _GEN_RE.match(entry)
+                if m:
+                    names.add(m.group(1))
+                elif entry.endswith(".json") and "-" in entry:
+                    stem = entry[:-5].rsplit("-", 1)
+                    if len(stem) == 2 and stem[1].isdigit():
+                        names.add(stem[0])
+            out.extend(ProfileRef(layout, directory, name, user) for name in sorted(names))
+    return out
+
+
+def rebuild_index(layout: Layout, index: Any) -> int:
+    """Rebuild the ``generations`` table from the records on disk (invariant 4)."""
+    index.clear(INDEX_TABLE)
+    count = 0
+    for ref in all_profiles(layout):
+        for gen in generations(ref):
+            record = read_record(ref, gen.number) or {
+                "format": GENERATION_FORMAT, "number": gen.number, "env": gen.env,
+                "time": gen.time, "command": gen.command}
+            mirror(index, ref, gen.number, record)
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class GenerationProblem:
+    profile: str
+    number: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"profile {self.profile} generation {self.number}: {self.what}"
+
+
+def check(layout: Layout) -> list[GenerationProblem]:
+    """Generations whose env (or a store path it needs) is missing, for `omg doctor`."""
+    problems: list[GenerationProblem] = []
+    for ref in all_profiles(layout):
+        for gen in generations(ref):
+            label = f"{ref.user}/{ref.label}"
+            if not gen.env or store_hash_of(gen.env) is None:
+                problems.append(GenerationProblem(label, gen.number, "link does not point "
+                                                  "into the store"))
+                continue
+            env = layout.store_path(gen.env)
+            if not env.is_dir():
+                problems.append(GenerationProblem(label, gen.number,
+                                                  f"store path {gen.env} is missing"))
+                continue
+            try:
+                targets = [os.readlink(p) for p in _links_of(env)]
+            except OSError as exc:
+                problems.append(GenerationProblem(label, gen.number, f"unreadable env: {exc}"))
+                continue
+            missing = sorted({_store_component(t) for t in targets} - {""})
+            for name in missing:
+                if not layout.store_path(name).is_dir():
+                    problems.append(GenerationProblem(
+                        label, gen.number, f"store path {name} (needed by {gen.env}) is missing"))
+    return problems
+
+
+def _links_of(env: Path) -> Iterator[str]:
+    for dirpath, dirnames, filenames in os.walk(env):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                yield full
+
+
+def _store_component(target: str) -> str:
+    for part in target.split("/"):
+        if part not in ("..", ".", "") and store_hash_of(part):
+            return part
+    return ""

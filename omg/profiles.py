@@ -1,0 +1,505 @@
+"""Profile use cases: use, rollback, generations, current, which, gc, sync.
+
+Explicit arguments in (a `Layout`, a user name, what to do), plain result
+dataclasses out; nothing prints. The typer CLI and the fast path both call
+these. Module-level imports stay light (no typer, rich, httpx, no store.local):
+`omg use` between installed versions must cost little more than starting
+Python. Building a new env or collecting garbage imports the heavier store
+modules only when it happens.
+
+Spec resolution looks at what the store holds; a `Resolver` (for example a
+provider's "install if missing") is asked only when the store cannot satisfy
+a spec, so plugging installs in is one argument.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generations import profile as gp
+from generations.env import MANIFEST_NAME, Conflict, ToolInput, parse_manifest, plan_env
+from generations.profile import DEFAULT_PROFILE, ProfileRef
+from omg.spec import ToolSpec, parse_tool_spec, select, version_key
+from shims import project as proj
+from store.errors import NotFound, UsageError
+from store.layout import Layout
+from store.locks import flock
+
+ENV_RECORD_NAME = "profile"
+
+
+@dataclass(frozen=True)
+class ResolvedTool:
+    tool: str
+    version: str
+    store_path: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+#: Called with a spec the store cannot satisfy; returns the installed tool or None.
+Resolver = Callable[[ToolSpec], "ResolvedTool | None"]
+
+
+@dataclass
+class UseResult:
+    profile: str
+    generation: int
+    env: str
+    tools: list[ResolvedTool]
+    conflicts: list[Conflict]
+    unchanged: bool = False
+    version_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SwitchResult:
+    profile: str
+    previous: int | None
+    generation: int
+    tools: dict[str, str]
+
+
+@dataclass
+class GenerationInfo:
+    number: int
+    time: float
+    command: str
+    current: bool
+    env: str
+    tools: dict[str, str]
+    changes: list[str]
+    missing: bool = False
+
+
+@dataclass
+class GenerationDiff:
+    a: int
+    b: int
+    added: dict[str, str]
+    removed: dict[str, str]
+    changed: dict[str, tuple[str, str]]
+
+
+@dataclass
+class DeleteResult:
+    profile: str
+    deleted: list[int]
+    kept_current: int | None
+
+
+@dataclass
+class CurrentInfo:
+    profile: str
+    generation: int | None
+    env: str
+    bin: str
+    tools: list[ResolvedTool]
+
+
+@dataclass
+class WhichInfo:
+    executable: str
+    tool: str
+    version: str
+    store_path: str
+    path: str
+
+
+# Context --------------------------------------------------------------------------
+
+
+class Home:
+    """What every use case needs: the layout, the user and a lazily opened index."""
+
+    def __init__(self, layout: Layout, user: str, index: Any = None) -> None:
+        self.layout = layout
+        self.user = user
+        self._index = index
+
+    @property
+    def index(self) -> Any:
+        if self._index is None:
+            from store.index import Index
+
+            self._index = Index.for_home(self.layout.db)
+        return self._index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def ref(self, profile: str = DEFAULT_PROFILE, project: Path | None = None) -> ProfileRef:
+        if project is not None:
+            return proj.project_ref(self.layout, self.user, project)
+        return ProfileRef.user_profile(self.layout, self.user, profile)
+
+    @contextmanager
+    def gc_guard(self) -> Iterator[None]:
+        with flock(self.layout.gc_lock, shared=True, what="the garbage collector lock"):
+            yield
+
+
+def _home(layout: Layout | Home, user: str | None) -> Home:
+    if isinstance(layout, Home):
+        return layout
+    if user is None:
+        raise TypeError("user is required with a Layout")
+    return Home(layout, user)
+
+
+# Reading the store and envs ---------------------------------------------------------
+
+
+def installed_tools(home: Home) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+    """tool -> [(version, store path name, origin)] of every tool in the store."""
+    try:
+        on_disk = {n for n in os.listdir(home.layout.store)
+                   if len(n) > 33 and n[32] == "-" and not n.endswith(".meta")}
+    except FileNotFoundError:
+        return {}
+    out: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    seen: set[str] = set()
+    for key, rec in home.index.items("paths"):
+        name = key.decode()
+        if name not in on_disk or rec.get("name") == ENV_RECORD_NAME:
+            continue
+        seen.add(name)
+        out.setdefault(rec["name"], []).append((rec["version"], name, rec.get("origin") or {}))
+    missing = on_disk - seen
+    if missing:  # not indexed yet (a fresh or repaired index): ask the store itself
+        from store.local import LocalStore
+
+        store = LocalStore(home.layout, index=home.index)
+        for name in sorted(missing):
+            try:
+                rec = store.get(name)
+            except Exception:
+                continue
+            if rec.name != ENV_RECORD_NAME:
+                out.setdefault(rec.name, []).append((rec.version, name, rec.origin or {}))
+    return out
+
+
+def read_manifest(layout: Layout, env: str) -> dict[str, Any]:
+    if not env:
+        return {}
+    try:
+        raw = (layout.store_path(env) / MANIFEST_NAME).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    return parse_manifest(raw, env)
+
+
+def _tools_of(manifest: dict[str, Any]) -> dict[str, str]:
+    return {t["tool"]: t["version"] for t in manifest.get("tools", [])}
+
+
+def _priority(manifest: dict[str, Any]) -> list[ToolInput]:
+    """Tools of a manifest in an order that reproduces its conflict winners."""
+    tools = {t["tool"]: ToolInput(t["tool"], t["version"], t["store_path"],
+                                  tuple(sorted(t.get("env", {}).items())))
+             for t in manifest.get("tools", [])}
+    winners = [c["winner"] for c in manifest.get("conflicts", [])]
+    order = sorted(tools, key=lambda name: (name in winners, winners.count(name), name))
+    return [tools[name] for name in order]
+
+
+def _lister(layout: Layout) -> Callable[[str, str], list[tuple[str, bool]] | None]:
+    def lister(store_path: str, rel: str) -> list[tuple[str, bool]] | None:
+        try:
+            with os.scandir(layout.store_path(store_path) / rel) as it:
+                return sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    return lister
+
+
+# use --------------------------------------------------------------------------------
+
+
+def resolve(home: Home, specs: Sequence[ToolSpec],
+            resolver: Resolver | None = None) -> list[ResolvedTool]:
+    """Each spec against the store (then `resolver`); NotFound names what is installed."""
+    installed = installed_tools(home)
+    out = []
+    for spec in specs:
+        have = installed.get(spec.tool, [])
+        version = select(spec.spec, [v for v, _, _ in have])
+        if version is None:
+            found = resolver(spec) if resolver is not None else None
+            if found is None:
+                if not have:
+                    known = ", ".join(sorted(installed)) or "nothing"
+                    raise NotFound(f"no tool {spec.tool!r} in the store (installed: {known})",
+                                   hint=f"omg store add DIR --name {spec.tool} --version V")
+                versions = ", ".join(sorted({v for v, _, _ in have}, key=version_key))
+                raise NotFound(f"no version of {spec.tool} matches {spec.spec!r} "
+                               f"(installed: {versions})")
+            out.append(found)
+            continue
+        # Several store paths with one version (rebuilt content): the newest wins.
+        name, origin = next((n, o) for v, n, o in reversed(have) if v == version)
+        env = origin.get("env") if isinstance(origin, dict) else None
+        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items())) \
+            if isinstance(env, dict) else ()
+        out.append(ResolvedTool(spec.tool, version, name, pairs))
+    return out
+
+
+def env_for(home: Home, tools: Sequence[ToolInput]) -> tuple[str, list[Conflict]]:
+    """The env store path for `tools` in priority order, building it if needed."""
+    plan = plan_env(tools, _lister(home.layout))
+    from generations.envstore import ENV_CACHE_TABLE, build_env, plan_key
+
+    cached = home.index.get(ENV_CACHE_TABLE, plan_key(plan))
+    if isinstance(cached, str) and home.layout.store_path(cached).is_dir():
+        return cached, plan.conflicts
+    return build_env(home.layout, home.index, plan), plan.conflicts
+
+
+def use(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
+        profile: str = DEFAULT_PROFILE, project: Path | None = None,
+        resolver: Resolver | None = None, command: str = "",
+        write_version_files: bool = True, now: float | None = None) -> UseResult:
+    """Add a generation holding the current tools plus `specs` (later wins) and switch."""
+    home = _home(layout, user)
+    parsed = [parse_tool_spec(s) for s in specs]
+    if not parsed:
+        raise UsageError("nothing to use: give TOOL@VERSION, e.g. node@20")
+    ref = home.ref(profile, project)
+    with ref.locked(), home.gc_guard():
+        resolved = resolve(home, parsed, resolver)
+        cur = gp.current_number(ref)
+        cur_env = gp.env_of(ref, cur) if cur is not None else ""
+        manifest = read_manifest(home.layout, cur_env)
+        new_names = {t.tool for t in resolved}
+        order = [t for t in _priority(manifest) if t.tool not in new_names]
+        order += [ToolInput(t.tool, t.version, t.store_path, t.env) for t in resolved]
+        env, conflicts = env_for(home, order)
+        mine = [c for c in conflicts if c.winner in new_names]
+        files: list[str] = []
+        if project is not None:
+            if write_version_files:
+                for spec, tool in zip(parsed, resolved, strict=True):
+                    pin = tool.version if spec.spec == "latest" else spec.spec
+                    files.append(str(proj.write_version_file(project, tool.tool, pin)))
+            proj.register_root(home.layout, home.user, ref)
+        if env == cur_env and cur is not None:
+            return UseResult(ref.label, cur, env, resolved, mine, True, files)
+        n = gp.add_generation(ref, env, command=command or "omg use " + shlex.join(specs),
+                              now=time.time() if now is None else now, index=home.index)
+    return UseResult(ref.label, n, env, resolved, mine, False, files)
+
+
+# rollback ---------------------------------------------------------------------------
+
+
+def rollback(layout: Layout | Home, *, user: str | None = None,
+             profile: str = DEFAULT_PROFILE, project: Path | None = None,
+             to: int | None = None) -> SwitchResult:
+    """Switch to the previous generation (or `to`) without creating one."""
+    home = _home(layout, user)
+    ref = home.ref(profile, project)
+    with ref.locked():
+        gens = {g.number: g for g in gp.generations(ref)}
+        cur = gp.current_number(ref)
+        if not gens:
+            raise NotFound(f"profile {ref.label} has no generations", hint="omg use TOOL@VERSION")
+        if to is None:
+            older = [n for n in gens if cur is None or n < cur]
+            if not older:
+                raise NotFound(f"profile {ref.label} has no generation before {cur}")
+            to = max(older)
+        if to not in gens:
+            raise NotFound(f"profile {ref.label} has no generation {to}",
+                           hint=f"generations: {', '.join(map(str, sorted(gens)))}")
+        env = gens[to].env
+        if not home.layout.store_path(env).is_dir():
+            raise NotFound(f"generation {to} of profile {ref.label}: store path {env} is missing",
+                           hint="omg doctor")
+        gp.switch(ref, to)
+    return SwitchResult(ref.label, cur, to, _tools_of(read_manifest(home.layout, env)))
+
+
+# generations ------------------------------------------------------------------------
+
+
+def _changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    out = []
+    for tool in sorted(set(before) | set(after)):
+        a, b = before.get(tool), after.get(tool)
+        if a == b:
+            continue
+        if a is None:
+            out.append(f"+{tool} {b}")
+        elif b is None:
+            out.append(f"-{tool} {a}")
+        else:
+            out.append(f"{tool} {a} -> {b}")
+    return out
+
+
+def list_generations(layout: Layout | Home, *, user: str | None = None,
+                     profile: str = DEFAULT_PROFILE,
+                     project: Path | None = None) -> list[GenerationInfo]:
+    home = _home(layout, user)
+    ref = home.ref(profile, project)
+    out: list[GenerationInfo] = []
+    before: dict[str, str] = {}
+    for g in gp.generations(ref):
+        missing = not home.layout.store_path(g.env).is_dir() if g.env else True
+        tools = _tools_of(read_manifest(home.layout, g.env))
+        out.append(GenerationInfo(g.number, g.time, g.command, g.current, g.env, tools,
+                                  _changes(before, tools), missing))
+        before = tools
+    return out
+
+
+def diff_generations(layout: Layout | Home, a: int, b: int, *, user: str | None = None,
+                     profile: str = DEFAULT_PROFILE,
+                     project: Path | None = None) -> GenerationDiff:
+    home = _home(layout, user)
+    ref = home.ref(profile, project)
+    found = {g.number: g for g in gp.generations(ref)}
+    for n in (a, b):
+        if n not in found:
+            raise NotFound(f"profile {ref.label} has no generation {n}")
+    ta = _tools_of(read_manifest(home.layout, found[a].env))
+    tb = _tools_of(read_manifest(home.layout, found[b].env))
+    return GenerationDiff(
+        a, b,
+        added={t: v for t, v in tb.items() if t not in ta},
+        removed={t: v for t, v in ta.items() if t not in tb},
+        changed={t: (ta[t], tb[t]) for t in ta if t in tb and ta[t] != tb[t]},
+    )
+
+
+def parse_age(text: str) -> float:
+    """``30d``, ``12h``, ``90m``, ``2w`` or plain seconds -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    num, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        value = float(num)
+    except ValueError:
+        raise UsageError(f"invalid age {text!r}: use e.g. 30d, 12h, 90m") from None
+    if value < 0:
+        raise UsageError(f"invalid age {text!r}: must not be negative")
+    return value * units[unit]
+
+
+def delete_generations(layout: Layout | Home, numbers: Sequence[int] = (), *,
+                       user: str | None = None, profile: str = DEFAULT_PROFILE,
+                       project: Path | None = None, older_than: float | None = None,
+                       keep: int | None = None, now: float | None = None) -> DeleteResult:
+    """Delete the given generations, those older than `older_than` seconds, or all but
+    the newest `keep`. The current generation is never deleted: naming it is an error,
+    and the age and count filters skip it."""
+    home = _home(layout, user)
+    ref = home.ref(profile, project)
+    if not numbers and older_than is None and keep is None:
+        raise UsageError("say which generations: numbers, --older-than AGE or --keep K")
+    if keep is not None and keep < 0:
+        raise UsageError("--keep must be 0 or more")
+    with ref.locked():
+        gens = gp.generations(ref)
+        have = {g.number for g in gens}
+        cur = gp.current_number(ref)
+        for n in numbers:
+            if n not in have:
+                raise NotFound(f"profile {ref.label} has no generation {n}")
+            if n == cur:
+                raise UsageError(f"generation {n} is the current generation of profile "
+                                 f"{ref.label}", hint="switch away first (omg rollback)")
+        doomed = set(numbers)
+        if older_than is not None:
+            cutoff = (time.time() if now is None else now) - older_than
+            doomed |= {g.number for g in gens if g.time < cutoff and g.number != cur}
+        if keep is not None:
+            newest = sorted(have, reverse=True)[:keep]
+            doomed |= {n for n in have if n not in newest and n != cur}
+        for n in sorted(doomed):
+            gp.delete(ref, n, home.index)
+    return DeleteResult(ref.label, sorted(doomed), cur)
+
+
+# current / which ----------------------------------------------------------------------
+
+
+def current(layout: Layout | Home, *, user: str | None = None,
+            profile: str = DEFAULT_PROFILE, project: Path | None = None) -> CurrentInfo:
+    home = _home(layout, user)
+    ref = home.ref(profile, project)
+    n = gp.current_number(ref)
+    env = gp.env_of(ref, n) if n is not None else ""
+    manifest = read_manifest(home.layout, env)
+    tools = [ResolvedTool(t["tool"], t["version"], t["store_path"],
+                          tuple(sorted(t.get("env", {}).items())))
+             for t in manifest.get("tools", [])]
+    return CurrentInfo(ref.label, n, env, str(ref.bin), tools)
+
+
+def which(layout: Layout | Home, executable: str, *, user: str | None = None,
+          profile: str = DEFAULT_PROFILE, project: Path | None = None) -> WhichInfo:
+    home = _home(layout, user)
+    if "/" in executable or not executable:
+        raise UsageError(f"invalid executable name {executable!r}")
+    info = current(home, profile=profile, project=project)
+    if info.generation is None:
+        raise NotFound(f"profile {info.profile} has no generations", hint="omg use TOOL@VERSION")
+    manifest = read_manifest(home.layout, info.env)
+    tool = manifest.get("executables", {}).get(executable)
+    if tool is None:
+        raise NotFound(f"{executable!r} is not in profile {info.profile} (generation "
+                       f"{info.generation})")
+    entry = next(t for t in info.tools if t.tool == tool)
+    return WhichInfo(executable, tool, entry.version, entry.store_path,
+                     os.path.realpath(Path(info.bin) / executable))
+
+
+# gc / sync / check --------------------------------------------------------------------
+
+
+def gc(layout: Layout, *, dry_run: bool = False, older_than: float | None = None,
+       store: Any = None, now: float | None = None) -> Any:
+    """Collect garbage; returns `generations.gc.GcResult`."""
+    from generations.gc import collect
+    from store.local import LocalStore
+
+    store = store if store is not None else LocalStore(layout)
+    return collect(store, dry_run=dry_run, older_than=older_than,
+                   now=time.time() if now is None else now)
+
+
+def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,
+         resolver: Resolver | None = None) -> UseResult:
+    """Build the project profile from the project's version files."""
+    home = _home(layout, user)
+    root = proj.find_project(project_dir)
+    if root is None:
+        raise NotFound(f"no version file in {project_dir} or above",
+                       hint="omg use --local TOOL@VERSION")
+    pins = proj.read_version_files(root)
+    if not pins:
+        raise NotFound(f"the version files in {root} pin no tool")
+    return use(home, [f"{p.tool}@{p.spec}" for p in pins], project=root, resolver=resolver,
+               command="omg sync", write_version_files=False)
+
+
+def check(layout: Layout) -> list[gp.GenerationProblem]:
+    """Generations whose store paths are missing (for `omg doctor`)."""
+    return gp.check(layout)
+
+
+def rebuild_index(layout: Layout | Home, *, user: str | None = None) -> int:
+    """Rebuild the index's generations table from profiles/ (for `omg doctor --repair`)."""
+    home = _home(layout, user or "")
+    return gp.rebuild_index(home.layout, home.index)

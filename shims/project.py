@@ -1,0 +1,120 @@
+"""Project profiles: version files and the profile a project directory maps to.
+
+A project profile lives in ``profiles/<user>/projects/<name>``, where `<name>`
+is the absolute project path with every ``/`` replaced by ``%``. That is pure
+string substitution on purpose: the shell hook computes it with builtins
+(``${d//\\//%}`` in bash and zsh, ``string replace`` in fish), so entering a
+directory never spawns a process. Each project profile is also registered in
+``gcroots/<user>/projects/`` so a project's tools survive ``omg gc``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from generations.profile import ProfileRef
+from store.errors import UsageError
+from store.layout import Layout
+
+#: Tool -> the version file its ecosystem reads; other tools go to .tool-versions.
+VERSION_FILES = {
+    "node": ".node-version",
+    "python": ".python-version",
+    "go": ".go-version",
+    "ruby": ".ruby-version",
+    "java": ".java-version",
+    "bun": ".bun-version",
+}
+TOOL_VERSIONS = ".tool-versions"
+#: Every file that marks a project directory (the hook tests these, in this order).
+MARKERS = (*VERSION_FILES.values(), TOOL_VERSIONS)
+PROJECTS_DIR = "projects"
+
+
+def project_name(project_dir: Path) -> str:
+    text = os.path.abspath(project_dir)
+    if ":" in text or "\n" in text:
+        raise UsageError(f"project path {text!r} cannot go on PATH (it holds ':' or a newline)")
+    return text.replace("/", "%")
+
+
+def projects_dir(layout: Layout, user: str) -> Path:
+    return layout.profiles / user / PROJECTS_DIR
+
+
+def project_ref(layout: Layout, user: str, project_dir: Path) -> ProfileRef:
+    return ProfileRef(layout, projects_dir(layout, user), project_name(project_dir), user)
+
+
+def register_root(layout: Layout, user: str, ref: ProfileRef) -> Path:
+    """``gcroots/<user>/projects/<name>`` -> the project profile link (idempotent)."""
+    root = layout.gcroots / user / PROJECTS_DIR / ref.name
+    root.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.islink(root) and os.readlink(root) == str(ref.link):
+        return root
+    tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(str(ref.link), tmp)
+    os.replace(tmp, root)
+    return root
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest directory at or above `start` holding a version file."""
+    d = Path(os.path.abspath(start))
+    while True:
+        if any((d / m).is_file() for m in MARKERS):
+            return d
+        if d.parent == d:
+            return None
+        d = d.parent
+
+
+@dataclass(frozen=True)
+class Pinned:
+    tool: str
+    spec: str
+    file: str
+
+
+def read_version_files(project_dir: Path) -> list[Pinned]:
+    """Tool pins of a project: ecosystem files first, then .tool-versions."""
+    out: dict[str, Pinned] = {}
+    for tool, fname in VERSION_FILES.items():
+        path = project_dir / fname
+        if path.is_file():
+            words = path.read_text(errors="replace").split()
+            if words:
+                out[tool] = Pinned(tool, words[0].removeprefix("v") if tool == "node"
+                                   else words[0], fname)
+    tv = project_dir / TOOL_VERSIONS
+    if tv.is_file():
+        for line in tv.read_text(errors="replace").splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 2 and words[0] not in out:
+                out[words[0]] = Pinned(words[0], words[1], TOOL_VERSIONS)
+    return list(out.values())
+
+
+def write_version_file(project_dir: Path, tool: str, spec: str) -> Path:
+    """Pin `tool` to `spec` in the file its ecosystem reads (replacing the old pin)."""
+    fname = VERSION_FILES.get(tool)
+    if fname is not None:
+        path = project_dir / fname
+        _replace(path, f"{spec}\n")
+        return path
+    path = project_dir / TOOL_VERSIONS
+    lines = path.read_text().splitlines() if path.is_file() else []
+    kept = [ln for ln in lines if ln.split("#", 1)[0].split()[:1] != [tool]]
+    kept.append(f"{tool} {spec}")
+    _replace(path, "\n".join(kept) + "\n")
+    return path
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
