@@ -120,7 +120,7 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
         if fmt is Format.TAR_ZST:
             import zstandard
 
-            stream = zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[assignment]
+            stream = zstandard.ZstdDecompressor().stream_reader(raw)
         elif fmt is Format.TAR_XZ:
             stream = lzma.LZMAFile(raw)  # type: ignore[assignment]  # noqa: SIM115
         elif fmt is Format.TAR_BZ2:
@@ -136,7 +136,7 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
 
 def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
     try:
-        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)
+        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)  # noqa: SIM115
         for ti in tf:
             if ti.isreg():
                 kind = MemberKind.FILE

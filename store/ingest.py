@@ -37,7 +37,7 @@ from store.record import PathRecord, TreeEntry, encode_record
 from store.unpack import DEFAULT_LIMITS, Limits, Progress, unpack
 
 FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
-_DEBRIS_GRACE = 5.0
+_TMP_LOCK = ".lock-new"
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,8 @@ def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: Path
     for rel, key in new_files:
         with contextlib.suppress(FileExistsError):
             os.link(pending / rel, layout.links / key)
+    if final.is_dir():
+        return False  # published meanwhile: its record is already the truth, keep it
     atomic_write(layout.record_path(final.name), encode_record(record, entries))
     try:
         os.rename(pending, final)
@@ -210,57 +212,109 @@ def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: Path
 
 @contextlib.contextmanager
 def _staging_area(layout: Layout) -> Iterator[tuple[str, Path]]:
-    work_id = f"{os.getpid()}-{secrets.token_hex(6)}"
+    lock_fd, work_id = _claim_staging_id(layout)
     lock_path = layout.staging / f"{work_id}.lock"
-    lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    fcntl.flock(lock_fd, fcntl.LOCK_EX)
     work = layout.staging / work_id
     try:
         work.mkdir()
         yield work_id, work
     finally:
+        # The lock file goes last: while it exists, its flock tells a cleaner
+        # whether the work dir and the pending root still have an owner.
         force_remove(work)
         force_remove(layout.store / f".pending-{work_id}")
         lock_path.unlink(missing_ok=True)
         os.close(lock_fd)
 
 
+def _claim_staging_id(layout: Layout) -> tuple[int, str]:
+    """A fresh id whose ``<id>.lock`` is visible only once we hold its flock.
+
+    The lock is made under a temporary name, locked, then renamed into place,
+    so a cleaner that finds ``<id>.lock`` unlocked knows its owner is dead: no
+    grace period, no window between creating the file and locking it. A
+    cleaner may delete our temporary file before we lock it; the rename then
+    fails with ENOENT and we simply take another id.
+    """
+    while True:
+        work_id = f"{os.getpid()}-{secrets.token_hex(6)}"
+        tmp = layout.staging / f"{work_id}{_TMP_LOCK}"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            os.rename(tmp, layout.staging / f"{work_id}.lock")
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        return fd, work_id
+
+
+def _owner_is_dead(lock_path: Path) -> int | None:
+    """An fd holding the flock of a dead owner's lock file, or None if alive/gone."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def clean_debris(layout: Layout) -> list[str]:
-    """Remove staging areas whose owner died (its flock is free); return their ids."""
+    """Remove staging areas whose owner died (its flock is free); return their ids.
+
+    Safe to run while other ingests are in flight: a live owner holds the
+    flock of its ``<id>.lock`` from before its work dir exists until after it
+    is gone, so anything without a locked lock file is debris.
+    """
     removed: list[str] = []
     try:
-        locks = [p for p in layout.staging.iterdir() if p.suffix == ".lock"]
+        listing = os.listdir(layout.staging)
     except FileNotFoundError:
         return removed
-    now = time.time()
-    for lock_path in locks:
-        work_id = lock_path.stem
-        try:
-            if now - lock_path.stat().st_mtime < _DEBRIS_GRACE:
-                continue  # its owner may not have taken the flock yet
-            fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
+    for entry in listing:
+        if entry.endswith(_TMP_LOCK):
+            fd = _owner_is_dead(layout.staging / entry)
+            if fd is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    (layout.staging / entry).unlink()
+                os.close(fd)
+            continue
+        if not entry.endswith(".lock"):
+            continue
+        work_id = entry.removesuffix(".lock")
+        fd = _owner_is_dead(layout.staging / entry)
+        if fd is None:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue  # alive
-        try:
-            force_remove(layout.staging / work_id)
-            force_remove(layout.store / f".pending-{work_id}")
-            lock_path.unlink(missing_ok=True)
+            _remove_quietly(layout.staging / work_id)
+            _remove_quietly(layout.store / f".pending-{work_id}")
+            (layout.staging / entry).unlink(missing_ok=True)
             removed.append(work_id)
         finally:
             os.close(fd)
-    # Staging directories without a lock file (killed between mkdir and lock) or
-    # pending roots whose lock is gone are debris too, once old enough.
-    for stray in [*layout.staging.iterdir(), *layout.store.glob(".pending-*")]:
+    # Work dirs and pending roots whose lock file is gone: their owner died
+    # while cleaning up (the lock file is always removed last).
+    strays = [layout.staging / e for e in os.listdir(layout.staging)
+              if not e.endswith((".lock", _TMP_LOCK))]
+    strays += list(layout.store.glob(".pending-*"))
+    for stray in strays:
         work_id = stray.name.removeprefix(".pending-")
-        if stray.suffix == ".lock" or (layout.staging / f"{work_id}.lock").exists():
+        if (layout.staging / f"{work_id}.lock").exists():
             continue
-        with contextlib.suppress(FileNotFoundError):
-            if now - stray.lstat().st_mtime >= _DEBRIS_GRACE:
-                force_remove(stray)
-                removed.append(work_id)
+        _remove_quietly(stray)
+        removed.append(work_id)
     return removed
+
+
+def _remove_quietly(path: Path) -> None:
+    """force_remove, tolerating a concurrent cleaner removing the same tree."""
+    for _ in range(3):
+        try:
+            force_remove(path)
+            return
+        except FileNotFoundError:
+            continue

@@ -125,7 +125,7 @@ class LocalStore:
     def entries(self, name: str) -> list[TreeEntry]:
         found = self.index.get("pathfiles", name.encode())
         if found is not None:
-            return [tuple(e) for e in found]  # type: ignore[misc]
+            return [(str(p), str(k), str(d), int(s)) for p, k, d, s in found]
         return decode_record(self.layout.record_path(name).read_bytes(), name)[1]
 
     def closure(self, names: Iterable[str]) -> set[str]:
@@ -170,16 +170,16 @@ class LocalStore:
             else:
                 found[rel_s] = (rel_s, "d", "", 0)
         problems = []
-        for rel in sorted(set(expected) | set(found)):
-            want, got = expected.get(rel), found.get(rel)
+        for where in sorted(set(expected) | set(found)):
+            want, got = expected.get(where), found.get(where)
             if want is None:
-                problems.append(Problem(name, rel, "unexpected file"))
+                problems.append(Problem(name, where, "unexpected file"))
             elif got is None:
-                problems.append(Problem(name, rel, "missing"))
+                problems.append(Problem(name, where, "missing"))
             elif want[1] != got[1]:
-                problems.append(Problem(name, rel, f"kind changed ({want[1]} -> {got[1]})"))
+                problems.append(Problem(name, where, f"kind changed ({want[1]} -> {got[1]})"))
             elif want[2] != got[2]:
-                problems.append(Problem(name, rel, "content changed (hash mismatch)"))
+                problems.append(Problem(name, where, "content changed (hash mismatch)"))
         return problems or [Problem(name, "", "content does not match its hash")]
 
     def repair_index(self) -> int:

@@ -10,10 +10,14 @@ from blake3 import blake3
 from store.hashing import CHUNK, Kind, Leaf, Tree, symlink_digest
 
 
-def scan(path: bytes | str) -> Tree:
-    """The `Tree` of a directory on disk, without following symlinks."""
+def scan(path: str | os.PathLike[str]) -> Tree:
+    """The `Tree` of a directory on disk, without following symlinks.
+
+    Names stay exact bytes: str paths decode with surrogateescape, which
+    `os.fsencode` reverses, so undecodable names hash as they are on disk.
+    """
     tree = Tree()
-    with os.scandir(path) as it:
+    with os.scandir(os.fspath(path)) as it:
         for entry in it:
             st = entry.stat(follow_symlinks=False)
             name = os.fsencode(entry.name)
@@ -30,7 +34,7 @@ def scan(path: bytes | str) -> Tree:
     return tree
 
 
-def file_digest(path: bytes | str) -> bytes:
+def file_digest(path: str | bytes) -> bytes:
     h = blake3()
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):

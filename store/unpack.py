@@ -135,7 +135,10 @@ class _State:
             os.symlink(link, target)
             parent.entries[name] = Leaf(Kind.SYMLINK, symlink_digest(link), 0, link)
         elif m.kind is MemberKind.HARDLINK:
-            source_parts = self.split(m.target)
+            try:
+                source_parts = self.split(m.target)
+            except UnsafeInput:
+                raise self.fail(m.name, f"hard link to {m.target!r}, outside the tree") from None
             source = self.lookup(source_parts)
             if not isinstance(source, Leaf) or source.kind not in (Kind.FILE, Kind.EXECUTABLE):
                 raise self.fail(m.name, f"hard link to {m.target!r}, which is not a file "
@@ -220,9 +223,8 @@ class _State:
             if not self.package:
                 raise self.fail(m.name, f"symlink to absolute path {m.target!r}")
             # A package is rooted at /: make the link relative to the package root.
-            rel = posixpath.relpath(posixpath.normpath(link), "/" + posixpath.dirname(
-                b"/".join(parts)).decode("utf-8", "surrogateescape"))
-            link = os.fsencode(rel)
+            start = b"/" + posixpath.dirname(b"/".join(parts))
+            link = posixpath.relpath(posixpath.normpath(link), start)
         return link
 
     def read_small(self, m: Member) -> bytes:
