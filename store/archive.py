@@ -89,6 +89,8 @@ def detect_format(path: Path) -> Format:
             return fmt
     if len(head) >= 262 and head[257:262] == b"ustar":
         return Format.TAR
+    if len(head) == 512 and not any(head):
+        return Format.TAR  # an empty tar: only the end-of-archive blocks
     raise UsageError(
         f"{path.name}: not a supported archive",
         hint="omg reads .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .pkg.tar.* and directories",

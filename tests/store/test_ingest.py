@@ -108,10 +108,10 @@ def test_doctor_repair_rebuilds_a_deleted_index(tmp_path: Path, omg_env: OmgEnv)
         entries: list[Entry] = [(f"p-{v}/bin/p", "f", f"p {v}".encode(), 0o755)]
         omg_env.run("store", "add", str(write_tar(tmp_path / f"p{v}.tar.gz", entries, "gz")),
                     "-n", "p", "-v", v, check=True)
-    pkg = arch_pkg = tmp_path / "foo-1-1-any.pkg.tar.zst"
+    pkg = tmp_path / "foo-1-1-any.pkg.tar.zst"
     from tests.store.builders import arch_package
 
-    arch_package(arch_pkg, "foo", "1-1", [("usr/share/foo", "f", b"foo", 0o644)])
+    arch_package(pkg, "foo", "1-1", [("usr/share/foo", "f", b"foo", 0o644)])
     omg_env.run("store", "add", str(pkg), "-n", "foo", "-v", "1-1", check=True)
     ls_before = omg_env.run("store", "ls", "--json", check=True).stdout
     ls_text = omg_env.run("store", "ls", check=True).stdout
