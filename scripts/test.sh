@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Set everything up (scripts/setup.sh), then run the checks and the tests:
+#   ruff check .  ·  mypy (pyproject config)  ·  lint-imports (the layers contract)  ·  pytest
+# Extra arguments go to pytest:  ./scripts/test.sh -m "not slow"   (the quick subset)
+#                                ./scripts/test.sh tests/store -x
+# Every check runs even if an earlier one failed, so one run shows all problems; the exit
+# status is non-zero if any failed (pytest's own status when it is the one that failed,
+# e.g. 5 when no tests ran). OMG_TEST_SKIP_LINT=1 runs pytest alone.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+"$REPO/scripts/setup.sh" || exit $?
+
+export PATH="$REPO/.venv/bin:$PATH"
+failed=()
+check() {
+    local name=$1; shift
+    printf '\n==> %s\n' "$*"
+    local t0=$SECONDS
+    if "$@"; then
+        printf -- '--- %s passed (%ss)\n' "$name" $((SECONDS - t0))
+    else
+        printf -- '--- %s FAILED (%ss)\n' "$name" $((SECONDS - t0))
+        failed+=("$name")
+    fi
+}
+
+if [ "${OMG_TEST_SKIP_LINT:-0}" != 1 ]; then
+    check ruff ruff check .
+    check mypy mypy
+    check lint-imports lint-imports --no-logo --no-cache
+fi
+
+printf '\n==> pytest %s\n' "$*"
+t0=$SECONDS
+python -m pytest "$@"
+rc=$?
+if [ $rc -eq 5 ]; then
+    printf -- '--- pytest: no tests ran (exit 5): that counts as a failure\n'
+fi
+[ $rc -ne 0 ] && failed+=("pytest")
+printf -- '--- pytest exit %s (%ss)\n' $rc $((SECONDS - t0))
+
+if [ ${#failed[@]} -ne 0 ]; then
+    printf '\ntest.sh: FAILED: %s\n' "${failed[*]}" >&2
+    [ $rc -ne 0 ] && exit $rc
+    exit 1
+fi
+printf '\ntest.sh: all checks and tests passed\n'
