@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+
+from generations.plain import factory, plain
 
 MANIFEST_FORMAT = 1
 MANIFEST_NAME = "manifest.json"
@@ -32,7 +33,7 @@ MAX_DEPTH = 6
 Lister = Callable[[str, str], "list[tuple[str, bool]] | None"]
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class ToolInput:
     """One resolved tool: its store path's name and what it exports."""
 
@@ -42,7 +43,7 @@ class ToolInput:
     env: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class Conflict:
     """`path` (for executables, ``bin/NAME``) is provided by both; `winner` is used."""
 
@@ -51,13 +52,13 @@ class Conflict:
     loser: str
 
 
-@dataclass
+@plain
 class EnvPlan:
     tools: list[ToolInput]
-    links: dict[str, str] = field(default_factory=dict)  # rel path -> relative target
-    dirs: list[str] = field(default_factory=list)  # directories to create, parents first
-    executables: dict[str, str] = field(default_factory=dict)  # name -> tool
-    conflicts: list[Conflict] = field(default_factory=list)
+    links: dict[str, str] = factory(default_factory=dict)  # rel path -> relative target
+    dirs: list[str] = factory(default_factory=list)  # directories to create, parents first
+    executables: dict[str, str] = factory(default_factory=dict)  # name -> tool
+    conflicts: list[Conflict] = factory(default_factory=list)
 
     @property
     def references(self) -> list[str]:
@@ -156,6 +157,14 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
         {c for c in plan.conflicts if c.path in plan.links and owner[c.path][0].tool == c.winner},
         key=lambda c: (c.path, c.loser))
     return plan
+
+
+def plan_key(plan: EnvPlan) -> str:
+    """A short key for the env cache; a hit is confirmed by comparing manifests."""
+    import zlib
+
+    data = plan.manifest_bytes()
+    return f"{zlib.crc32(data):08x}{len(data):x}"
 
 
 def parse_manifest(raw: bytes, label: str) -> dict[str, object]:

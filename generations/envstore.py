@@ -31,8 +31,6 @@ from store.layout import Layout
 from store.record import PathRecord, TreeEntry, encode_record
 from store.scan import scan
 
-ENV_CACHE_TABLE = "envs"
-
 
 def build_dir(layout: Layout) -> Path:
     return layout.profiles / ".build"
@@ -70,7 +68,6 @@ def build_env(layout: Layout, index: Index, plan: EnvPlan) -> str:
             else:
                 fsync_dir(layout.store)
             index_record(index, record, entries)
-        remember_env(index, plan, name)
         return name
     finally:
         force_remove(root)
@@ -90,18 +87,6 @@ def _claim(base: Path) -> tuple[int, Path]:
         except FileNotFoundError:
             pass
         os.close(fd)
-
-
-def plan_key(plan: EnvPlan) -> bytes:
-    from blake3 import blake3
-
-    return blake3(plan.manifest_bytes()).digest()[:20]
-
-
-def remember_env(index: Index, plan: EnvPlan, name: str) -> None:
-    """Cache plan -> env name, so a later switch to the same tools skips hashing."""
-    if not index.readonly:
-        index.put(ENV_CACHE_TABLE, plan_key(plan), name)
 
 
 def _materialise(root: Path, plan: EnvPlan) -> None:

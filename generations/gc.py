@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+from generations.plain import factory, plain
 from generations.profile import all_profiles, current_number, delete, generations
 from store.layout import Layout, store_hash_of
 
@@ -78,12 +78,12 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
     return roots
 
 
-@dataclass
+@plain
 class GcResult:
     dead: list[str]
     freed_bytes: int
     dry_run: bool
-    deleted_generations: list[tuple[str, int]] = field(default_factory=list)
+    deleted_generations: list[tuple[str, int]] = factory(default_factory=list)
     live: int = 0
 
 

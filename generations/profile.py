@@ -25,13 +25,17 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from generations.plain import plain
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
-from store.layout import Layout, store_hash_of
 from store.locks import flock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from store.layout import Layout
 
 GENERATION_FORMAT = 1
 INDEX_TABLE = "generations"
@@ -46,7 +50,7 @@ def validate_profile_name(name: str) -> None:
                          f"and no slash")
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class ProfileRef:
     """One profile: the directory holding its links and its name in it."""
 
@@ -94,7 +98,7 @@ class ProfileRef:
             yield
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class Generation:
     number: int
     env: str  # store path name ("" if the link is unreadable)
@@ -290,7 +294,7 @@ def rebuild_index(layout: Layout, index: Any) -> int:
     return count
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class GenerationProblem:
     profile: str
     number: int
@@ -302,6 +306,8 @@ class GenerationProblem:
 
 def check(layout: Layout) -> list[GenerationProblem]:
     """Generations whose env (or a store path it needs) is missing, for `omg doctor`."""
+    from store.layout import store_hash_of
+
     problems: list[GenerationProblem] = []
     for ref in all_profiles(layout):
         for gen in generations(ref):
@@ -337,6 +343,8 @@ def _links_of(env: Path) -> Iterator[str]:
 
 
 def _store_component(target: str) -> str:
+    from store.layout import store_hash_of
+
     for part in target.split("/"):
         if part not in ("..", ".", "") and store_hash_of(part):
             return part

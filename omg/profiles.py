@@ -19,23 +19,35 @@ import shlex
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from generations import profile as gp
-from generations.env import MANIFEST_NAME, Conflict, ToolInput, parse_manifest, plan_env
+from generations.env import (
+    MANIFEST_NAME,
+    Conflict,
+    ToolInput,
+    parse_manifest,
+    plan_env,
+    plan_key,
+)
+from generations.plain import factory, plain
 from generations.profile import DEFAULT_PROFILE, ProfileRef
 from omg.spec import ToolSpec, parse_tool_spec, select, version_key
 from shims import project as proj
 from store.errors import NotFound, UsageError
-from store.layout import Layout
 from store.locks import flock
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from generations.catalogue import Catalogue
+    from store.layout import Layout
 
 ENV_RECORD_NAME = "profile"
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class ResolvedTool:
     tool: str
     version: str
@@ -47,7 +59,7 @@ class ResolvedTool:
 Resolver = Callable[[ToolSpec], "ResolvedTool | None"]
 
 
-@dataclass
+@plain
 class UseResult:
     profile: str
     generation: int
@@ -55,10 +67,10 @@ class UseResult:
     tools: list[ResolvedTool]
     conflicts: list[Conflict]
     unchanged: bool = False
-    version_files: list[str] = field(default_factory=list)
+    version_files: list[str] = factory(default_factory=list)
 
 
-@dataclass
+@plain
 class SwitchResult:
     profile: str
     previous: int | None
@@ -66,7 +78,7 @@ class SwitchResult:
     tools: dict[str, str]
 
 
-@dataclass
+@plain
 class GenerationInfo:
     number: int
     time: float
@@ -78,7 +90,7 @@ class GenerationInfo:
     missing: bool = False
 
 
-@dataclass
+@plain
 class GenerationDiff:
     a: int
     b: int
@@ -87,14 +99,14 @@ class GenerationDiff:
     changed: dict[str, tuple[str, str]]
 
 
-@dataclass
+@plain
 class DeleteResult:
     profile: str
     deleted: list[int]
     kept_current: int | None
 
 
-@dataclass
+@plain
 class CurrentInfo:
     profile: str
     generation: int | None
@@ -103,7 +115,7 @@ class CurrentInfo:
     tools: list[ResolvedTool]
 
 
-@dataclass
+@plain
 class WhichInfo:
     executable: str
     tool: str
@@ -116,12 +128,32 @@ class WhichInfo:
 
 
 class Home:
-    """What every use case needs: the layout, the user and a lazily opened index."""
+    """What every use case needs: the layout, the user, a lazily opened index.
 
-    def __init__(self, layout: Layout, user: str, index: Any = None) -> None:
+    `mirror=False` (the fast path) skips copying generation records into the
+    LMDB index, so the hot path never imports lmdb; the files are the truth and
+    `rebuild_index` brings the table up to date.
+    """
+
+    def __init__(self, layout: Layout, user: str, index: Any = None, *,
+                 mirror: bool = True) -> None:
         self.layout = layout
         self.user = user
         self._index = index
+        self.mirror = mirror
+        self._catalogue: Catalogue | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            from generations.catalogue import Catalogue
+
+            self._catalogue = Catalogue(self.layout)
+        return self._catalogue
+
+    @property
+    def mirror_index(self) -> Any:
+        return self.index if self.mirror else None
 
     @property
     def index(self) -> Any:
@@ -132,6 +164,8 @@ class Home:
         return self._index
 
     def close(self) -> None:
+        if self._catalogue is not None:
+            self._catalogue.save()
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -159,33 +193,8 @@ def _home(layout: Layout | Home, user: str | None) -> Home:
 
 
 def installed_tools(home: Home) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
-    """tool -> [(version, store path name, origin)] of every tool in the store."""
-    try:
-        on_disk = {n for n in os.listdir(home.layout.store)
-                   if len(n) > 33 and n[32] == "-" and not n.endswith(".meta")}
-    except FileNotFoundError:
-        return {}
-    out: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-    seen: set[str] = set()
-    for key, rec in home.index.items("paths"):
-        name = key.decode()
-        if name not in on_disk or rec.get("name") == ENV_RECORD_NAME:
-            continue
-        seen.add(name)
-        out.setdefault(rec["name"], []).append((rec["version"], name, rec.get("origin") or {}))
-    missing = on_disk - seen
-    if missing:  # not indexed yet (a fresh or repaired index): ask the store itself
-        from store.local import LocalStore
-
-        store = LocalStore(home.layout, index=home.index)
-        for name in sorted(missing):
-            try:
-                rec = store.get(name)
-            except Exception:
-                continue
-            if rec.name != ENV_RECORD_NAME:
-                out.setdefault(rec.name, []).append((rec.version, name, rec.origin or {}))
-    return out
+    """tool -> [(version, store path name, env)] of every tool in the store."""
+    return home.catalogue.packages()
 
 
 def read_manifest(layout: Layout, env: str) -> dict[str, Any]:
@@ -247,10 +256,8 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
             out.append(found)
             continue
         # Several store paths with one version (rebuilt content): the newest wins.
-        name, origin = next((n, o) for v, n, o in reversed(have) if v == version)
-        env = origin.get("env") if isinstance(origin, dict) else None
-        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items())) \
-            if isinstance(env, dict) else ()
+        name, env = next((n, e) for v, n, e in reversed(have) if v == version)
+        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
         out.append(ResolvedTool(spec.tool, version, name, pairs))
     return out
 
@@ -258,12 +265,15 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
 def env_for(home: Home, tools: Sequence[ToolInput]) -> tuple[str, list[Conflict]]:
     """The env store path for `tools` in priority order, building it if needed."""
     plan = plan_env(tools, _lister(home.layout))
-    from generations.envstore import ENV_CACHE_TABLE, build_env, plan_key
-
-    cached = home.index.get(ENV_CACHE_TABLE, plan_key(plan))
-    if isinstance(cached, str) and home.layout.store_path(cached).is_dir():
+    key = plan_key(plan)
+    cached = home.catalogue.env(key, plan.manifest_bytes())
+    if cached is not None:
         return cached, plan.conflicts
-    return build_env(home.layout, home.index, plan), plan.conflicts
+    from generations.envstore import build_env
+
+    name = build_env(home.layout, home.index, plan)
+    home.catalogue.remember_env(key, name)
+    return name, plan.conflicts
 
 
 def use(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
@@ -296,7 +306,7 @@ def use(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
         if env == cur_env and cur is not None:
             return UseResult(ref.label, cur, env, resolved, mine, True, files)
         n = gp.add_generation(ref, env, command=command or "omg use " + shlex.join(specs),
-                              now=time.time() if now is None else now, index=home.index)
+                              now=time.time() if now is None else now, index=home.mirror_index)
     return UseResult(ref.label, n, env, resolved, mine, False, files)
 
 
@@ -427,7 +437,7 @@ def delete_generations(layout: Layout | Home, numbers: Sequence[int] = (), *,
             newest = sorted(have, reverse=True)[:keep]
             doomed |= {n for n in have if n not in newest and n != cur}
         for n in sorted(doomed):
-            gp.delete(ref, n, home.index)
+            gp.delete(ref, n, home.mirror_index)
     return DeleteResult(ref.label, sorted(doomed), cur)
 
 

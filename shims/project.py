@@ -11,12 +11,15 @@ directory never spawns a process. Each project profile is also registered in
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from generations.plain import plain
 from generations.profile import ProfileRef
 from store.errors import UsageError
-from store.layout import Layout
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from store.layout import Layout
 
 #: Tool -> the version file its ecosystem reads; other tools go to .tool-versions.
 VERSION_FILES = {
@@ -73,7 +76,7 @@ def find_project(start: Path) -> Path | None:
         d = d.parent
 
 
-@dataclass(frozen=True)
+@plain(frozen=True)
 class Pinned:
     tool: str
     spec: str

@@ -1,0 +1,218 @@
+"""`omg init bash|zsh|fish`: the lines for a shell's rc file.
+
+The PATH entry is ``profiles/<user>/<profile>/bin``: profile link -> generation
+link -> env store path -> ``bin/`` -> links into the tools' store paths. A
+switch swaps one symlink, so nothing on PATH is rewritten and running a tool
+costs only the kernel following links: no shim process, no lookup.
+
+Every path is computed when `omg init` runs and printed literally, so shell
+start-up spawns no process (no ``$(omg ...)``). The project hook runs on each
+prompt (bash), on ``chpwd`` (zsh) or on ``PWD`` changes (fish); it returns at
+once when ``$PWD`` did not change, and otherwise walks up with ``[[ -e ]]``
+tests only, mapping a directory to its project profile by pure string
+substitution (see shims/project.py).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from shims.project import MARKERS
+from store.errors import UsageError
+
+SHELLS = ("bash", "zsh", "fish")
+
+#: Executables omg knows, for the one-line "not in the current profile" hint.
+KNOWN_EXECUTABLES: dict[str, tuple[str, ...]] = {
+    "node": ("node", "npm", "npx", "corepack"),
+    "bun": ("bun", "bunx"),
+    "python": ("python", "python3", "pip", "pip3", "pydoc3", "idle3"),
+    "go": ("go", "gofmt"),
+    "rust": ("cargo", "rustc", "rustdoc", "rustfmt", "clippy-driver", "cargo-clippy"),
+    "ruby": ("ruby", "gem", "irb", "bundle", "bundler", "rake", "erb"),
+    "java": ("java", "javac", "jar", "jshell", "keytool", "javadoc"),
+}
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    """Writable per-user prefixes, since the store is read-only."""
+
+    base: Path
+
+    def env(self) -> list[tuple[str, str]]:
+        b = self.base
+        return [
+            ("NPM_CONFIG_PREFIX", str(b / "npm")),
+            ("PYTHONUSERBASE", str(b / "python")),
+            ("GEM_HOME", str(b / "gem")),
+            ("GOPATH", str(b / "go")),
+            ("GOBIN", str(b / "go" / "bin")),
+            ("CARGO_HOME", str(b / "cargo")),
+        ]
+
+    def bins(self) -> list[str]:
+        b = self.base
+        return [str(b / "npm" / "bin"), str(b / "python" / "bin"), str(b / "gem" / "bin"),
+                str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+
+
+def _q(text: str) -> str:
+    return shlex.quote(text)
+
+
+def _case_arms(indent: str) -> str:
+    arms = []
+    for tool, exes in KNOWN_EXECUTABLES.items():
+        arms.append(f"{indent}{'|'.join(exes)}) __omg_t={tool} ;;")
+    return "\n".join(arms)
+
+
+def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
+           prefixes: Prefixes) -> str:
+    markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
+    exports = "\n".join(f"export {k}={_q(v)}" for k, v in prefixes.env())
+    # Prepended in reverse so the global profile ends up first, then the prefixes.
+    path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
+    not_found = "command_not_found_handle" if shell == "bash" else "command_not_found_handler"
+    shell_msg = ('printf "bash: %s: command not found\\n" "$1" >&2' if shell == "bash"
+                 else 'printf "zsh: command not found: %s\\n" "$1" >&2')
+    if shell == "bash":
+        install = ('case ";${PROMPT_COMMAND:-};" in *";__omg_hook;"*) ;; '
+                   '*) PROMPT_COMMAND="__omg_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;; esac')
+    else:
+        install = ("typeset -ga chpwd_functions\n"
+                   "(( ${chpwd_functions[(I)__omg_hook]} )) || chpwd_functions+=(__omg_hook)")
+    return f"""\
+# omg shell integration ({shell}); paths fixed by `omg init {shell}`, no process at start-up.
+export OMG_HOME={_q(str(home))}
+{exports}
+for __omg_d in {path_dirs}; do
+  case ":$PATH:" in *":$__omg_d:"*) ;; *) PATH="$__omg_d${{PATH:+:$PATH}}" ;; esac
+done
+unset __omg_d
+export PATH
+__omg_projects={_q(str(projects))}
+__omg_pwd=
+__omg_proj=
+__omg_hinted=
+__omg_hook() {{
+  [[ "$PWD" == "$__omg_pwd" ]] && return 0
+  __omg_pwd=$PWD
+  local d=$PWD p= m=
+  while :; do
+    if [[ -e "$__omg_projects/${{d//\\//%}}/bin" ]]; then
+      p="$__omg_projects/${{d//\\//%}}/bin"; break
+    fi
+    if [[ -z "$m" ]] && [[ {markers} ]]; then m=$d; fi
+    [[ "$d" == / || -z "$d" ]] && break
+    d=${{d%/*}}; [[ -z "$d" ]] && d=/
+  done
+  if [[ "$p" != "$__omg_proj" ]]; then
+    if [[ -n "$__omg_proj" ]]; then
+      PATH=":$PATH:"; PATH=${{PATH//":$__omg_proj:"/:}}; PATH=${{PATH#:}}; PATH=${{PATH%:}}
+    fi
+    [[ -n "$p" ]] && PATH="$p:$PATH"
+    __omg_proj=$p
+    export PATH
+  fi
+  if [[ -z "$p" && -n "$m" && "$m" != "$__omg_hinted" ]]; then
+    __omg_hinted=$m
+    printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' "$m" >&2
+  fi
+  return 0
+}}
+{not_found}() {{
+  local __omg_t=
+  case "$1" in
+{_case_arms("    ")}
+  esac
+  {shell_msg}
+  if [[ -n "$__omg_t" ]]; then
+    printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' "$1" "$__omg_t" >&2
+  fi
+  return 127
+}}
+{install}
+__omg_hook
+"""
+
+
+def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> str:
+    exports = "\n".join(f"set -gx {k} {_q(v)}" for k, v in prefixes.env())
+    path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
+    markers = " ".join(MARKERS)
+    arms = "\n".join(f"        case {' '.join(exes)}\n            set t {tool}"
+                     for tool, exes in KNOWN_EXECUTABLES.items())
+    return f"""\
+# omg shell integration (fish); paths fixed by `omg init fish`, no process at start-up.
+set -gx OMG_HOME {_q(str(home))}
+{exports}
+for __omg_d in {path_dirs}
+    contains -- $__omg_d $PATH; or set -gx PATH $__omg_d $PATH
+end
+set -e __omg_d
+set -g __omg_projects {_q(str(projects))}
+set -g __omg_proj ''
+set -g __omg_hinted ''
+function __omg_hook --on-variable PWD
+    set -l d $PWD
+    set -l p ''
+    set -l m ''
+    while true
+        set -l n (string replace -a / % -- $d)
+        if test -e "$__omg_projects/$n/bin"
+            set p "$__omg_projects/$n/bin"
+            break
+        end
+        if test -z "$m"
+            for f in {markers}
+                if test -e "$d/$f"
+                    set m $d
+                    break
+                end
+            end
+        end
+        test "$d" = /; and break
+        set d (string replace -r '/[^/]*$' '' -- $d)
+        test -z "$d"; and set d /
+    end
+    if test "$p" != "$__omg_proj"
+        if test -n "$__omg_proj"
+            set -l i (contains -i -- $__omg_proj $PATH); and set -e PATH[$i]
+        end
+        test -n "$p"; and set -gx PATH $p $PATH
+        set -g __omg_proj $p
+    end
+    if test -z "$p" -a -n "$m" -a "$m" != "$__omg_hinted"
+        set -g __omg_hinted $m
+        printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' $m >&2
+    end
+end
+function fish_command_not_found
+    set -l t ''
+    switch $argv[1]
+{arms}
+    end
+    __fish_default_command_not_found_handler $argv
+    test -n "$t"; and printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' \\
+        $argv[1] $t >&2
+end
+__omg_hook
+"""
+
+
+def init_script(shell: str, *, home: Path, global_bin: Path, projects: Path,
+                data_home: Path) -> str:
+    """The rc-file lines for `shell`, with every path literal."""
+    prefixes = Prefixes(data_home / "omg" / "prefix")
+    for p in (home, global_bin, projects, prefixes.base):
+        if ":" in str(p) or "\n" in str(p):
+            raise UsageError(f"{p} cannot go on PATH (it holds ':' or a newline)")
+    if shell in ("bash", "zsh"):
+        return _posix(shell, home, global_bin, projects, prefixes)
+    if shell == "fish":
+        return _fish(home, global_bin, projects, prefixes)
+    raise UsageError(f"unknown shell {shell!r}: use one of {', '.join(SHELLS)}")
