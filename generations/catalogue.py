@@ -16,6 +16,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from store.layout import Layout
@@ -26,8 +27,10 @@ ENV_PACKAGE = "profile"
 
 
 class Catalogue:
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, index: Callable[[], Any] | None = None) -> None:
+        """`index` returns the process's open `Index` (LMDB wants one per process)."""
         self.layout = layout
+        self._index = index
         self.path = layout.profiles / FILE_NAME
         self._paths: dict[str, list[Any]] = {}
         self._envs: dict[str, str] = {}
@@ -68,7 +71,7 @@ class Catalogue:
     def _learn(self, names: list[str]) -> None:
         from store.local import LocalStore
 
-        store = LocalStore(self.layout)
+        store = LocalStore(self.layout, index=self._index() if self._index else None)
         try:
             for name in names:
                 try:
@@ -80,7 +83,8 @@ class Catalogue:
                 self._paths[name] = [rec.name, rec.version, env]
                 self._dirty = True
         finally:
-            store.close()
+            if self._index is None:
+                store.close()
 
     def env(self, key: str, manifest: bytes) -> str | None:
         name = self._envs.get(key)

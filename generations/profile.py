@@ -11,7 +11,7 @@ Order of work for a new generation, and why: the record is written first (a
 link without its record is still listed, with an unknown time), then the
 generation link, then the profile link is swapped with one rename(2), so the
 profile always points at a complete generation. Numbers come from the highest
-link or record present, under the profile lock, so concurrent `use` calls never
+link, record or ``<profile>.seq`` (never reused, even after a delete), under the profile lock, so concurrent `use` calls never
 lose or reuse a number. The index table ``generations`` mirrors the records and
 is rebuilt from them by `rebuild_index`.
 
@@ -82,6 +82,11 @@ class ProfileRef:
     @property
     def label(self) -> str:
         return self.name if self.directory.name != "projects" else f"project {self.name}"
+
+    @property
+    def seq_path(self) -> Path:
+        """The highest number ever given out: deleting the newest never frees its number."""
+        return self.directory / f"{self.name}.seq"
 
     def gen_link(self, n: int) -> Path:
         return self.directory / f"{self.name}-{n}-link"
@@ -181,7 +186,7 @@ def _atomic_symlink(target: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _write_record(path: Path, data: dict[str, Any]) -> None:
+def _write_record(path: Path, data: dict[str, Any] | int) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
@@ -201,7 +206,12 @@ def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
     """
     ref.directory.mkdir(parents=True, exist_ok=True)
     existing = numbers(ref)
-    n = (existing[-1] if existing else 0) + 1
+    try:
+        high = int(ref.seq_path.read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        high = 0
+    n = max(existing[-1] if existing else 0, high) + 1
+    _write_record(ref.seq_path, n)
     record = {"format": GENERATION_FORMAT, "number": n, "env": env_name, "time": now,
               "command": command}
     _write_record(ref.gen_record(n), record)

@@ -148,7 +148,7 @@ class Home:
         if self._catalogue is None:
             from generations.catalogue import Catalogue
 
-            self._catalogue = Catalogue(self.layout)
+            self._catalogue = Catalogue(self.layout, lambda: self.index)
         return self._catalogue
 
     @property
