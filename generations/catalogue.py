@@ -101,6 +101,9 @@ class Catalogue:
         if self._envs.get(key) != name:
             self._envs[key] = name
             self._dirty = True
+        if name not in self._paths:
+            self._paths[name] = [ENV_PACKAGE, name[33:].partition("-")[2], {}]
+            self._dirty = True
 
     def save(self) -> None:
         if not self._dirty:

@@ -1,0 +1,141 @@
+"""The CLI end to end (subprocesses): fast path and typer path, output, errors, gc."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OmgEnv
+
+from .helpers import fake_tool, snapshot
+
+
+def add(omg_env: OmgEnv, tool: str, version: str, exes: tuple[str, ...] = ()) -> str:
+    src = fake_tool(omg_env.root, tool, version, exes)
+    return omg_env.run("store", "add", str(src), "--name", tool, "--version", version,
+                       check=True).stdout.strip()
+
+
+@pytest.fixture
+def env(omg_env: OmgEnv) -> OmgEnv:
+    add(omg_env, "node", "18.19.0", ("node", "npm"))
+    add(omg_env, "node", "20.10.0", ("node", "npm"))
+    add(omg_env, "python", "3.12.1", ("python", "node"))
+    return omg_env
+
+
+def user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def test_use_rollback_generations_current_which(env: OmgEnv) -> None:
+    out = env.run("use", "node@20", check=True).stdout
+    assert out == "default: generation 1: node 20.10.0\n"
+    out = env.run("use", "python", check=True).stdout
+    assert "note: bin/node now comes from python (was node)" in out
+    assert env.run("use", "node@18", check=True).stdout.startswith("default: generation 3")
+    out = env.run("rollback", check=True).stdout
+    assert out == ("default: switched from generation 3 to 2 "
+                   "(node 20.10.0, python 3.12.1)\n")
+    assert "to 1" in env.run("rollback", "--to", "1", check=True).stdout
+    listing = env.run("generations", check=True).stdout.splitlines()
+    assert listing[0].startswith("*    1") and "+node 20.10.0" in listing[0]
+    assert "+python 3.12.1" in listing[1] and "node 20.10.0 -> 18.19.0" in listing[2]
+    data = json.loads(env.run("generations", "--json", check=True).stdout)
+    assert [g["number"] for g in data] == [1, 2, 3] and data[0]["current"]
+    assert env.run("generations", "diff", "1", "3", check=True).stdout.split("\n")[:2] == [
+        "+ python 3.12.1", "~ node 20.10.0 -> 18.19.0"]
+    cur = env.run("current", check=True).stdout
+    assert cur.startswith("default: generation 1\n  node 20.10.0")
+    which = env.run("which", "npm", check=True).stdout.strip()
+    assert which.startswith(str(env.home / "store")) and which.endswith("-node-20.10.0/bin/npm")
+    cur_json = json.loads(env.run("current", "--json", check=True).stdout)
+    assert cur_json["generation"] == 1
+    assert env.run("use", "node@18", "--profile", "work", check=True).returncode == 0
+    assert "work: generation 1" in env.run("current", "-p", "work", check=True).stdout
+    binary = env.home / "profiles" / user() / "default" / "bin" / "node"
+    assert subprocess.run([binary], capture_output=True, text=True).stdout == \
+        "node node 20.10.0\n"
+
+
+@pytest.mark.parametrize("args, code", [
+    (("use", "node@19"), 3),
+    (("use", "ruby@3"), 3),
+    (("use", "no de"), 2),
+    (("use", "node@"), 2),
+    (("use", "node@20", "--profile", "a/b"), 2),
+    (("rollback", "--to", "7"), 3),
+    (("generations", "delete", "1"), 2),
+    (("generations", "delete", "9"), 3),
+    (("generations", "delete", "--older-than", "soon"), 2),
+    (("generations", "diff", "1", "5"), 3),
+    (("which", "ruby"), 3),
+    (("init", "tcsh"), 2),
+])
+def test_bad_input_one_line_nothing_changed(env: OmgEnv, args: tuple[str, ...],
+                                            code: int) -> None:
+    env.run("use", "node@18", check=True)
+    before = snapshot(env.home / "profiles", env.home / "store")
+    proc = env.run(*args)
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("error: ") and len(lines) <= 2 and "Traceback" not in proc.stderr
+    assert snapshot(env.home / "profiles", env.home / "store") == before
+
+
+def test_fast_path_does_not_import_the_cli(env: OmgEnv) -> None:
+    env.run("use", "node@18", check=True)
+    env.run("use", "node@20", check=True)
+    for args in (["use", "node@18"], ["rollback"], ["current"], ["rollback", "--to", "2"]):
+        code = ("import sys; from omg.entry import main; rc = main(sys.argv[1:]); "
+                "bad = [m for m in ('typer', 'rich', 'httpx', 'click', 'dataclasses', 'lmdb') "
+                "if m in sys.modules]; print('BAD', bad) if bad else None; sys.exit(rc)")
+        proc = subprocess.run([sys.executable, "-c", code, *args], env=env.env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert "BAD" not in proc.stdout, (args, proc.stdout)
+
+
+def test_fast_path_falls_through_when_the_store_lacks_a_version(env: OmgEnv) -> None:
+    code = ("import sys; from omg import fast; print(fast.run(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", code, "use", "node@21"], env=env.env,
+                          capture_output=True, text=True)
+    assert proc.stdout.strip() == "None"
+    for args in (["use", "--local", "node@18"], ["use", "node@18", "--json"], ["use"],
+                 ["rollback", "--to", "x"], ["current", "extra"]):
+        proc = subprocess.run([sys.executable, "-c", code, *args], env=env.env,
+                              capture_output=True, text=True)
+        assert proc.stdout.strip() == "None", args
+
+
+def test_gc_cli(env: OmgEnv) -> None:
+    env.run("use", "node@18", check=True)
+    env.run("use", "node@20", check=True)
+    env.run("generations", "delete", "1", check=True)
+    before = snapshot(env.home / "store")
+    dry = env.run("gc", "--dry-run", check=True).stdout
+    assert "would delete" in dry and "-node-18.19.0" in dry and "-python-" in dry
+    assert snapshot(env.home / "store") == before
+    out = env.run("gc", check=True).stdout
+    assert "store paths deleted" in out and "freed" in out
+    data = json.loads(env.run("gc", "--json", check=True).stdout)
+    assert data["dead"] == []
+    assert env.run("which", "node", check=True).returncode == 0
+
+
+def test_init_prints_literal_paths(env: OmgEnv) -> None:
+    text = env.run("init", "bash", check=True).stdout
+    assert f"{env.home}/profiles/{user()}/default/bin" in text
+    assert "$(" not in text and "`" not in text.replace("`omg init bash`", "")
+    assert "NPM_CONFIG_PREFIX=" in text and f"{env.root}/data/omg/prefix/npm" in text
+    fish = env.run("init", "fish", check=True).stdout
+    assert "function __omg_hook --on-variable PWD" in fish
+    zsh = env.run("init", "zsh", check=True).stdout
+    assert "chpwd_functions" in zsh and "command_not_found_handler" in zsh
