@@ -11,9 +11,10 @@ Order of work for a new generation, and why: the record is written first (a
 link without its record is still listed, with an unknown time), then the
 generation link, then the profile link is swapped with one rename(2), so the
 profile always points at a complete generation. Numbers come from the highest
-link, record or ``<profile>.seq`` (never reused, even after a delete), under the profile lock, so concurrent `use` calls never
-lose or reuse a number. The index table ``generations`` mirrors the records and
-is rebuilt from them by `rebuild_index`.
+link, record or ``<profile>.seq`` (so a deleted number is never given again),
+under the profile lock, so concurrent `use` calls never lose or reuse a number.
+The index table ``generations`` mirrors the records and is rebuilt from them by
+`rebuild_index`.
 
 Only light imports here: the fast path uses this module.
 """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 from omg import profiles
@@ -13,12 +12,12 @@ from store.local import LocalStore
 USER = "tester"
 
 
-def fake_tool(root: Path, tool: str, version: str, exes: Iterable[str] = (),
+def fake_tool(root: Path, tool: str, version: str, exes: tuple[str, ...] | list[str] = (),
               extra: dict[str, str] | None = None) -> Path:
     """A directory laid out like a runtime: bin/<exe> scripts printing tool and version."""
     d = root / f"src-{tool}-{version}"
     (d / "bin").mkdir(parents=True, exist_ok=True)
-    for exe in (*exes, tool) if not exes else exes:
+    for exe in exes or (tool,):
         p = d / "bin" / exe
         p.write_text(f"#!/bin/sh\necho {exe} {tool} {version}\n")
         p.chmod(0o755)
@@ -29,7 +28,7 @@ def fake_tool(root: Path, tool: str, version: str, exes: Iterable[str] = (),
 
 
 def add_tool(store: LocalStore, root: Path, tool: str, version: str,
-             exes: Iterable[str] = (), extra: dict[str, str] | None = None) -> str:
+             exes: tuple[str, ...] | list[str] = (), extra: dict[str, str] | None = None) -> str:
     return store.add(fake_tool(root, tool, version, exes, extra), tool, version).record.path
 
 
@@ -42,7 +41,7 @@ class World:
         self.store = LocalStore(self.layout)
         self.home = profiles.Home(self.layout, USER, index=self.store.index)
 
-    def add(self, tool: str, version: str, exes: Iterable[str] = (),
+    def add(self, tool: str, version: str, exes: tuple[str, ...] | list[str] = (),
             extra: dict[str, str] | None = None) -> str:
         return add_tool(self.store, self.root, tool, version, exes, extra)
 

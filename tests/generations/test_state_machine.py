@@ -7,6 +7,7 @@ generation's closure (and every gcroot's) is still in the store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -65,10 +66,8 @@ class Profiles(RuleBasedStateMachine):
 
     @rule()
     def rollback(self) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             P.rollback(self.w.home)
-        except NotFound:
-            pass
 
     @rule(data=st.data())
     @precondition(lambda self: bool(self.issued))
