@@ -1,0 +1,188 @@
+"""Shims and the shell: PATH through symlinks, switches, the init lines and the cd hook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OmgEnv
+from tests.generations.helpers import fake_tool, snapshot
+
+
+def user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def add(env: OmgEnv, tool: str, version: str, exes: tuple[str, ...] = ()) -> None:
+    src = fake_tool(env.root, tool, version, exes)
+    env.run("store", "add", str(src), "--name", tool, "--version", version, check=True)
+
+
+@pytest.fixture
+def env(omg_env: OmgEnv) -> OmgEnv:
+    add(omg_env, "node", "20.1.0", ("node", "npm"))
+    add(omg_env, "node", "22.0.0", ("node",))
+    # /usr/bin has a real node and npm here: go's gofmt is the tool that goes missing
+    add(omg_env, "go", "1.22.0", ("go", "gofmt"))
+    add(omg_env, "go", "1.23.0", ("go",))
+    add(omg_env, "python", "3.12.1", ("python",))
+    return omg_env
+
+
+def global_bin(env: OmgEnv) -> Path:
+    return env.home / "profiles" / user() / "default" / "bin"
+
+
+def sh(env: OmgEnv, script: str, path: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", "-c", script], env={**env.env, "PATH": path},
+                          capture_output=True, text=True)
+
+
+def test_tool_through_path_survives_switches(env: OmgEnv) -> None:
+    env.run("use", "node@20", "go@1.22", check=True)
+    path = f"{global_bin(env)}:/usr/bin:/bin"
+    assert sh(env, "node; npm; gofmt", path).stdout == (
+        "node node 20.1.0\nnpm node 20.1.0\ngofmt go 1.22.0\n")
+    bin_before = os.readlink(env.home / "profiles" / user() / "default")
+    env.run("use", "node@22", "go@1.23", check=True)
+    # the PATH entry itself never changed; only the profile link did
+    assert os.readlink(env.home / "profiles" / user() / "default") != bin_before
+    assert sh(env, "node; go", path).stdout == "node node 22.0.0\ngo go 1.23.0\n"
+    missing = sh(env, "gofmt", path)
+    assert missing.returncode == 127 and "not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    env.run("rollback", check=True)
+    assert sh(env, "gofmt", path).stdout == "gofmt go 1.22.0\n"
+
+
+def bash_i(env: OmgEnv, rc: Path, script: str, cwd: Path | None = None,
+           extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "--rcfile", str(rc), "-i", "-c", script],
+                          env={**env.env, "PATH": "/usr/bin:/bin", **(extra or {})},
+                          capture_output=True, text=True, cwd=cwd or env.root, timeout=60)
+
+
+def init_rc(env: OmgEnv) -> Path:
+    rc = env.root / "bashrc"
+    rc.write_text(env.run("init", "bash", check=True).stdout)
+    return rc
+
+
+def test_init_sets_path_prefixes_and_hint(env: OmgEnv) -> None:
+    env.run("use", "node@22", "go@1.23", check=True)
+    rc = init_rc(env)
+    proc = bash_i(env, rc, 'echo "$PATH"; echo "$NPM_CONFIG_PREFIX"; node; gofmt; echo rc=$?;'
+                           ' nosuchthing; echo rc=$?')
+    lines = proc.stdout.splitlines()
+    path = lines[0].split(":")
+    assert path[0] == str(global_bin(env))
+    prefix = env.root / "data" / "omg" / "prefix"
+    assert path[1:6] == [str(prefix / "npm" / "bin"), str(prefix / "python" / "bin"),
+                         str(prefix / "gem" / "bin"), str(prefix / "go" / "bin"),
+                         str(prefix / "cargo" / "bin")]
+    assert path[6:] == ["/usr/bin", "/bin"]
+    assert lines[1] == str(prefix / "npm")
+    assert lines[2] == "node node 22.0.0"
+    assert lines[3:] == ["rc=127", "rc=127"]
+    assert "gofmt: command not found" in proc.stderr
+    assert "omg: gofmt is not in the current profile; try: omg use go@VERSION" in proc.stderr
+    assert "omg: nosuchthing" not in proc.stderr
+    # sourcing twice does not duplicate PATH entries
+    twice = bash_i(env, rc, f'. {rc}; echo "$PATH"')
+    assert twice.stdout.splitlines()[-1].split(":") == path
+
+
+def test_cd_hook_switches_to_project_profile_and_back(env: OmgEnv) -> None:
+    env.run("use", "node@22", check=True)
+    proj = env.root / "work" / "app"
+    sub = proj / "src" / "deep"
+    sub.mkdir(parents=True)
+    out = env.run("use", "--local", "node@20.1.0", cwd=proj, check=True).stdout
+    assert "wrote" in out and (proj / ".node-version").read_text() == "20.1.0\n"
+    mangled = str(proj).replace("/", "%")
+    proj_bin = env.home / "profiles" / user() / "projects" / mangled / "bin"
+    assert (proj_bin / "node").exists()
+    assert (env.home / "gcroots" / user() / "projects" / mangled).is_symlink()
+    rc = init_rc(env)
+    script = f"""
+node
+cd {sub}; eval "$PROMPT_COMMAND"; node; echo "${{PATH%%:*}}"
+cd {env.root}; eval "$PROMPT_COMMAND"; node; echo "$PATH"
+cd {proj}; eval "$PROMPT_COMMAND"; node
+"""
+    proc = bash_i(env, rc, script)
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "node node 22.0.0"
+    assert lines[1] == "node node 20.1.0" and lines[2] == str(proj_bin)
+    assert lines[3] == "node node 22.0.0" and str(proj_bin) not in lines[4]
+    assert lines[4].split(":")[0] == str(global_bin(env))
+    assert lines[5] == "node node 20.1.0"
+    # starting inside the project applies it at once (the hook runs at init)
+    inside = bash_i(env, rc, "node", cwd=sub)
+    assert inside.stdout == "node node 20.1.0\n"
+    # project generations and rollback work with --local too
+    env.run("use", "--local", "python", cwd=proj, check=True)
+    assert (proj / ".tool-versions").exists() is False
+    assert (proj / ".python-version").read_text() == "3.12.1\n"
+    assert "generation 2" in env.run("current", "--local", cwd=sub, check=True).stdout
+    env.run("rollback", "--local", cwd=sub, check=True)
+    assert not (proj_bin / "python").exists()
+    # and gc keeps the project's tools though no global generation uses node 20
+    env.run("gc", check=True)
+    assert inside.stdout == bash_i(env, rc, "node", cwd=sub).stdout
+
+
+def test_version_file_without_profile_hints_once_and_sync_builds_it(env: OmgEnv) -> None:
+    clone = env.root / "clone"
+    (clone / "lib").mkdir(parents=True)
+    (clone / ".node-version").write_text("v20\n")
+    (clone / ".tool-versions").write_text("python 3.12  # comment\n")
+    rc = init_rc(env)
+    script = f"""
+cd {clone}/lib; eval "$PROMPT_COMMAND"
+cd {clone}; eval "$PROMPT_COMMAND"
+"""
+    proc = bash_i(env, rc, script)
+    assert proc.stderr.count("pins tool versions but has no project profile; run: omg sync") == 1
+    before = snapshot(clone)
+    out = env.run("sync", cwd=clone / "lib", check=True).stdout
+    assert "node 20.1.0" in out and "python 3.12.1" in out
+    assert snapshot(clone) == before  # sync reads version files, never rewrites them
+    proc = bash_i(env, rc, "node; python", cwd=clone)
+    assert proc.stdout == "node node 20.1.0\npython python 3.12.1\n"
+    assert "omg sync" not in proc.stderr
+
+
+def test_sync_without_version_file(env: OmgEnv) -> None:
+    empty = env.root / "empty"
+    empty.mkdir()
+    proc = env.run("sync", cwd=empty)
+    assert proc.returncode == 3 and proc.stderr.startswith("error: no version file")
+
+
+def test_other_tools_go_to_tool_versions(env: OmgEnv) -> None:
+    add(env, "zig", "0.13.0")
+    proj = env.root / "zproj"
+    proj.mkdir()
+    (proj / ".tool-versions").write_text("zig 0.11.0\nlua 5.4\n")
+    env.run("use", "--local", "zig@0.13", cwd=proj, check=True)
+    assert (proj / ".tool-versions").read_text() == "lua 5.4\nzig 0.13\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/zsh"), reason="zsh is not installed")
+def test_zsh_init_parses(env: OmgEnv) -> None:
+    rc = env.root / "zshrc"
+    rc.write_text(env.run("init", "zsh", check=True).stdout)
+    assert subprocess.run(["zsh", "-n", str(rc)]).returncode == 0
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/fish"), reason="fish is not installed")
+def test_fish_init_parses(env: OmgEnv) -> None:
+    rc = env.root / "config.fish"
+    rc.write_text(env.run("init", "fish", check=True).stdout)
+    assert subprocess.run(["fish", "-n", str(rc)]).returncode == 0
