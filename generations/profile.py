@@ -82,7 +82,9 @@ class ProfileRef:
 
     @property
     def label(self) -> str:
-        return self.name if self.directory.name != "projects" else f"project {self.name}"
+        if self.directory.name == "projects":
+            return "project " + self.name.replace("%", "/")
+        return self.name
 
     @property
     def seq_path(self) -> Path:
