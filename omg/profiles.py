@@ -286,6 +286,16 @@ def use(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
     if not parsed:
         raise UsageError("nothing to use: give TOOL@VERSION, e.g. node@20")
     ref = home.ref(profile, project)
+    try:
+        return _use(home, ref, specs, parsed, project, resolver, command,
+                    write_version_files, now)
+    finally:
+        home.catalogue.save()  # what this run learned about the store, for the next one
+
+
+def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpec],
+         project: Path | None, resolver: Resolver | None, command: str,
+         write_version_files: bool, now: float | None) -> UseResult:
     with ref.locked(), home.gc_guard():
         resolved = resolve(home, parsed, resolver)
         cur = gp.current_number(ref)
