@@ -63,7 +63,7 @@ class ProfileRef:
     @classmethod
     def user_profile(cls, layout: Layout, user: str, name: str = DEFAULT_PROFILE) -> ProfileRef:
         validate_profile_name(name)
-        if not PROFILE_RE.match(user):
+        if "/" in user or user in ("", ".", "..") or user.startswith("."):
             raise UsageError(f"invalid user name {user!r}")
         return cls(layout, layout.profiles / user, name, user)
 
@@ -259,6 +259,32 @@ def mirror(index: Any, ref: ProfileRef, n: int, record: dict[str, Any]) -> None:
     if not index.readonly:
         index.put(INDEX_TABLE, ref.index_key(n), {**record, "profile": ref.name,
                                                   "directory": str(ref.directory)})
+
+
+def sync_mirror(index: Any, ref: ProfileRef) -> int:
+    """Bring this profile's rows of the index table in line with the files.
+
+    The fast path does not open LMDB; whoever next runs with an index calls
+    this, so the table lags at most until the next full command. Returns the
+    number of rows written or removed.
+    """
+    if index.readonly:
+        return 0
+    prefix = f"{ref.directory}\0{ref.name}\0".encode()
+    rows = dict(index.items(INDEX_TABLE, prefix))
+    changed = 0
+    on_disk = {ref.index_key(g.number): g for g in generations(ref)}
+    for key in rows.keys() - on_disk.keys():
+        index.delete(INDEX_TABLE, key)
+        changed += 1
+    for key, g in on_disk.items():
+        if key not in rows:
+            record = read_record(ref, g.number) or {
+                "format": GENERATION_FORMAT, "number": g.number, "env": g.env,
+                "time": g.time, "command": g.command}
+            mirror(index, ref, g.number, record)
+            changed += 1
+    return changed
 
 
 # All profiles of all users -------------------------------------------------------

@@ -317,6 +317,8 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
             return UseResult(ref.label, cur, env, resolved, mine, True, files)
         n = gp.add_generation(ref, env, command=command or "omg use " + shlex.join(specs),
                               now=time.time() if now is None else now, index=home.mirror_index)
+        if home.mirror:
+            gp.sync_mirror(home.index, ref)  # rows the fast path left out
     return UseResult(ref.label, n, env, resolved, mine, False, files)
 
 
@@ -373,6 +375,8 @@ def list_generations(layout: Layout | Home, *, user: str | None = None,
                      project: Path | None = None) -> list[GenerationInfo]:
     home = _home(layout, user)
     ref = home.ref(profile, project)
+    if home.mirror:
+        gp.sync_mirror(home.index, ref)
     out: list[GenerationInfo] = []
     before: dict[str, str] = {}
     for g in gp.generations(ref):

@@ -210,3 +210,38 @@ def test_rebuild_index(w: World) -> None:
     assert P.rebuild_index(w.home) == 2
     rows = w.store.index.items(gp.INDEX_TABLE)
     assert sorted(r["profile"] for _, r in rows) == ["default", "work"]
+
+
+def test_mirror_catches_up_after_the_fast_path(w: World) -> None:
+    fast = P.Home(w.layout, USER, index=w.store.index, mirror=False)
+    P.use(fast, ["node@18"])
+    P.use(fast, ["node@20"])
+    assert w.store.index.items(gp.INDEX_TABLE) == []
+    P.list_generations(w.home)
+    rows = w.store.index.items(gp.INDEX_TABLE)
+    assert [r["number"] for _, r in rows] == [1, 2]
+    P.delete_generations(fast, [1])
+    assert gp.sync_mirror(w.store.index, w.home.ref()) == 1
+    assert [r["number"] for _, r in w.store.index.items(gp.INDEX_TABLE)] == [2]
+
+
+def test_crash_debris_is_harmless(w: World) -> None:
+    """A record without its link (crash before the link) and a stray temporary link."""
+    P.use(w.home, ["node@18"])
+    ref = w.home.ref()
+    ref.gen_record(2).write_text('{"format": 1, "number": 2}')  # crashed before its link
+    os.symlink("default-1-link", ref.directory / ".default.tmp-99999")  # crashed swap
+    assert [g.number for g in P.list_generations(w.home)] == [1]
+    assert gp.current_number(ref) == 1
+    assert P.use(w.home, ["node@20"]).generation == 3  # 2 is not reused
+    assert os.readlink(profile_link(w)) == "default-3-link"
+    assert P.rollback(w.home).generation == 1
+
+
+def test_newer_formats_are_refused(w: World) -> None:
+    P.use(w.home, ["node@18"])
+    ref = w.home.ref()
+    ref.gen_record(1).chmod(0o644)
+    ref.gen_record(1).write_text('{"format": 99, "number": 1}')
+    with pytest.raises(OmgError, match="newer"):
+        P.list_generations(w.home)
