@@ -138,3 +138,24 @@ def test_init_prints_literal_paths(env: OmgEnv) -> None:
     assert "function __omg_hook --on-variable PWD" in fish
     zsh = env.run("init", "zsh", check=True).stdout
     assert "chpwd_functions" in zsh and "command_not_found_handler" in zsh
+
+
+def test_fast_path_and_typer_cli_print_the_same(env: OmgEnv) -> None:
+    typer_cli = "import sys; from omg.cli import run; sys.exit(run(sys.argv[1:]))"
+
+    def both(*args: str) -> tuple[str, str]:
+        fast = env.run(*args)
+        slow = subprocess.run([sys.executable, "-c", typer_cli, *args], env=env.env,
+                              capture_output=True, text=True)
+        return fast.stdout + fast.stderr, slow.stdout + slow.stderr
+
+    env.run("use", "node@18", check=True)
+    fast, slow = both("current")
+    assert fast == slow
+    fast, slow = both("rollback", "--to", "5")
+    assert fast == slow and fast.startswith("error: ")
+    fast = env.run("use", "python", check=True).stdout
+    env.run("rollback", check=True)
+    slow = subprocess.run([sys.executable, "-c", typer_cli, "use", "python"], env=env.env,
+                          capture_output=True, text=True).stdout
+    assert fast.replace("generation 2", "generation 3") == slow
