@@ -81,3 +81,71 @@ def test_build_is_content_addressed(tmp_path: Path) -> None:
         assert not list((w.layout.profiles / ".build").glob("*-*[!k]"))
     finally:
         w.close()
+
+
+# Property: random tool trees -----------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+NAMES = st.sampled_from(["a", "b", "c"])
+
+
+def _tree(depth: int) -> st.SearchStrategy[dict[str, object]]:
+    leaf = st.just(None)
+    if depth == 0:
+        return st.dictionaries(NAMES, leaf, max_size=3)
+    return st.dictionaries(NAMES, st.one_of(leaf, _tree(depth - 1)), max_size=3)
+
+
+TOOL_TREE = st.dictionaries(st.sampled_from(["bin", "lib", "share"]), _tree(2), max_size=3)
+
+
+@given(st.lists(TOOL_TREE, min_size=1, max_size=3))
+def test_plan_properties(trees: list[dict[str, object]]) -> None:
+    def node_at(sp: str, rel: str) -> object:
+        cur: object = trees[int(sp[1:])]
+        for part in rel.split("/"):
+            if not isinstance(cur, dict) or part not in cur:
+                return "missing"
+            cur = cur[part]
+        return cur
+
+    def ls(sp: str, rel: str) -> list[tuple[str, bool]] | None:
+        cur = node_at(sp, rel)
+        if not isinstance(cur, dict):
+            return None
+        return sorted((k, isinstance(v, dict)) for k, v in cur.items())
+
+    tools = [ToolInput(f"tool{i}", "1", f"t{i}") for i in range(len(trees))]
+    plan = plan_env(tools, ls)
+    assert plan.manifest_bytes() == plan_env(tools, ls).manifest_bytes()
+    for rel, target in plan.links.items():
+        parts = target.split("/")
+        assert parts[: rel.count("/") + 1] == [".."] * (rel.count("/") + 1)
+        sp = parts[rel.count("/") + 1]
+        assert "/".join(parts[rel.count("/") + 2:]) == rel
+        assert node_at(sp, rel) != "missing"  # every link lands on something real
+        assert not any(rel.startswith(other + "/") for other in plan.links)  # no nesting
+        assert rel not in plan.dirs
+    # every entry of every tool is reachable through the env
+    for i, tree in enumerate(trees):
+        def walk(prefix: str, sub: dict[str, object]) -> list[str]:
+            out = []
+            for k, v in sub.items():
+                out.append(f"{prefix}{k}")
+                if isinstance(v, dict):
+                    out += walk(f"{prefix}{k}/", v)
+            return out
+        for top, sub in tree.items():
+            if not isinstance(sub, dict):
+                continue
+            for rel in walk(f"{top}/", sub):
+                covered = rel in plan.links or rel in plan.dirs or any(
+                    rel.startswith(link + "/") for link in plan.links)
+                assert covered, (i, rel)
+    # the last tool providing bin/X wins it
+    for exe, tool in plan.executables.items():
+        providers = [i for i, t in enumerate(trees)
+                     if isinstance(t.get("bin"), dict) and exe in t["bin"]]  # type: ignore[operator]
+        assert tool == f"tool{providers[-1]}"
