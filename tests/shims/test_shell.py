@@ -186,3 +186,27 @@ def test_fish_init_parses(env: OmgEnv) -> None:
     rc = env.root / "config.fish"
     rc.write_text(env.run("init", "fish", check=True).stdout)
     assert subprocess.run(["fish", "-n", str(rc)]).returncode == 0
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
+    if not os.path.exists(f"/usr/bin/{shell}"):
+        pytest.skip(f"{shell} is not installed")
+    env.run("use", "node@22", check=True)
+    proj = env.root / "work" / "app"
+    sub = proj / "src"
+    sub.mkdir(parents=True)
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    rc = env.root / f"rc.{shell}"
+    rc.write_text(env.run("init", shell, check=True).stdout)
+    other = env.root / "elsewhere"
+    (other / "lib").mkdir(parents=True)
+    (other / ".python-version").write_text("3.12\n")
+    script = f"source {rc}; node; cd {sub}; node; cd {env.root}; node; gofmt; " \
+             f"cd {other}/lib; cd {other}; cd {sub}; node"
+    proc = subprocess.run([shell, "-c", script], env={**env.env, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, cwd=env.root, timeout=60)
+    assert proc.stdout.splitlines() == ["node node 22.0.0", "node node 20.1.0",
+                                        "node node 22.0.0", "node node 20.1.0"], proc.stderr
+    assert "omg: gofmt is not in the current profile; try: omg use go@VERSION" in proc.stderr
+    assert proc.stderr.count("has no project profile; run: omg sync") == 1
