@@ -39,6 +39,7 @@ def format_use(r: UseResult) -> list[str]:
         lines.append(f"note: {c.path} now comes from {c.winner} (was {c.loser})")
     for f in r.version_files:
         lines.append(f"wrote {f}")
+    lines += [f"warning: {w}" for w in r.warnings]
     return lines
 
 

@@ -68,6 +68,7 @@ class UseResult:
     conflicts: list[Conflict]
     unchanged: bool = False
     version_files: list[str] = factory(default_factory=list)
+    warnings: list[str] = factory(default_factory=list)
 
 
 @plain
@@ -301,6 +302,10 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
         cur = gp.current_number(ref)
         cur_env = gp.env_of(ref, cur) if cur is not None else ""
         manifest = read_manifest(home.layout, cur_env)
+        warnings = []
+        if cur_env and not manifest:
+            warnings.append(f"generation {cur} of {ref.label} points at a missing store path "
+                            f"({cur_env}); its tools are not carried over (see omg doctor)")
         new_names = {t.tool for t in resolved}
         order = [t for t in _priority(manifest) if t.tool not in new_names]
         order += [ToolInput(t.tool, t.version, t.store_path, t.env) for t in resolved]
@@ -314,12 +319,12 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
                     files.append(str(proj.write_version_file(project, tool.tool, pin)))
             proj.register_root(home.layout, home.user, ref)
         if env == cur_env and cur is not None:
-            return UseResult(ref.label, cur, env, resolved, mine, True, files)
+            return UseResult(ref.label, cur, env, resolved, mine, True, files, warnings)
         n = gp.add_generation(ref, env, command=command or "omg use " + shlex.join(specs),
                               now=time.time() if now is None else now, index=home.mirror_index)
         if home.mirror:
             gp.sync_mirror(home.index, ref)  # rows the fast path left out
-    return UseResult(ref.label, n, env, resolved, mine, False, files)
+    return UseResult(ref.label, n, env, resolved, mine, False, files, warnings)
 
 
 # rollback ---------------------------------------------------------------------------

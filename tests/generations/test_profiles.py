@@ -245,3 +245,11 @@ def test_newer_formats_are_refused(w: World) -> None:
     ref.gen_record(1).write_text('{"format": 99, "number": 1}')
     with pytest.raises(OmgError, match="newer"):
         P.list_generations(w.home)
+
+
+def test_use_over_a_missing_env_warns(w: World) -> None:
+    P.use(w.home, ["python"])
+    force_remove(w.layout.store_path(P.current(w.home).env))
+    r = P.use(w.home, ["node@20"])
+    assert r.generation == 2 and "missing store path" in r.warnings[0]
+    assert [t.tool for t in P.current(w.home).tools] == ["node"]
