@@ -20,12 +20,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from generations import profile as gp
 from omg import profiles as P
-from store.errors import NotFound
+from store.errors import NotFound, OmgError
 
 from .helpers import USER, World
 
 VERSIONS = ["1.0.0", "1.1.0", "2.0.0"]
 TOOLS = ["node", "python"]
+PROFILES = ["default", "work"]
+profiles_st = st.sampled_from(PROFILES)
 
 
 class Profiles(RuleBasedStateMachine):
@@ -34,8 +36,9 @@ class Profiles(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="omg-sm-"))
         self.w = World(self.tmp)
         self.added: set[tuple[str, str]] = set()
-        self.issued: list[int] = []  # every generation number ever created, in order
-        self.deleted: set[int] = set()
+        # per profile: every generation number ever created, and those deleted
+        self.issued: dict[str, list[int]] = {p: [] for p in PROFILES}
+        self.deleted: dict[str, set[int]] = {p: set() for p in PROFILES}
         self.counter = 0
 
     def teardown(self) -> None:
@@ -43,9 +46,8 @@ class Profiles(RuleBasedStateMachine):
         subprocess.run(["chmod", "-R", "u+w", str(self.tmp)], check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    @property
-    def ref(self) -> gp.ProfileRef:
-        return self.w.home.ref()
+    def ref(self, profile: str = "default") -> gp.ProfileRef:
+        return self.w.home.ref(profile)
 
     @rule(tool=st.sampled_from(TOOLS), version=st.sampled_from(VERSIONS))
     def store_add(self, tool: str, version: str) -> None:
@@ -54,44 +56,55 @@ class Profiles(RuleBasedStateMachine):
         self.w.add(tool, version, exes, extra={f"lib/{tool}/n{self.counter % 2}": "x"})
         self.added.add((tool, version))
 
-    @rule(tool=st.sampled_from(TOOLS), spec=st.sampled_from(["1", "2", "latest", "1.1.0"]))
-    def use(self, tool: str, spec: str) -> None:
+    @rule(tool=st.sampled_from(TOOLS), spec=st.sampled_from(["1", "2", "latest", "1.1.0"]),
+          profile=profiles_st)
+    def use(self, tool: str, spec: str, profile: str) -> None:
         try:
-            r = P.use(self.w.home, [f"{tool}@{spec}"])
+            r = P.use(self.w.home, [f"{tool}@{spec}"], profile=profile)
         except NotFound:
             return
+        issued = self.issued[profile]
         if not r.unchanged:
-            assert not self.issued or r.generation > max(self.issued)
-            self.issued.append(r.generation)
+            assert not issued or r.generation > max(issued)
+            issued.append(r.generation)
 
-    @rule()
-    def rollback(self) -> None:
+    @rule(profile=profiles_st)
+    def rollback(self, profile: str) -> None:
         with contextlib.suppress(NotFound):
-            P.rollback(self.w.home)
+            P.rollback(self.w.home, profile=profile)
 
     @rule(data=st.data())
-    @precondition(lambda self: bool(self.issued))
+    @precondition(lambda self: bool(self.issued["default"]))
     def rollback_to(self, data: st.DataObject) -> None:
-        n = data.draw(st.sampled_from(self.issued))
+        n = data.draw(st.sampled_from(self.issued["default"]))
         try:
             P.rollback(self.w.home, to=n)
         except NotFound:
-            assert n in self.deleted
+            assert n in self.deleted["default"]
         else:
-            assert gp.current_number(self.ref) == n
+            assert gp.current_number(self.ref()) == n
 
-    @rule(data=st.data())
-    @precondition(lambda self: bool(self.issued))
-    def delete(self, data: st.DataObject) -> None:
-        n = data.draw(st.sampled_from(self.issued))
-        cur = gp.current_number(self.ref)
+    @rule(data=st.data(), profile=profiles_st)
+    def delete(self, data: st.DataObject, profile: str) -> None:
+        if not self.issued[profile]:
+            return
+        n = data.draw(st.sampled_from(self.issued[profile]))
+        cur = gp.current_number(self.ref(profile))
         try:
-            P.delete_generations(self.w.home, [n])
-        except Exception:
-            assert n == cur or n in self.deleted
+            P.delete_generations(self.w.home, [n], profile=profile)
+        except OmgError:
+            assert n == cur or n in self.deleted[profile]
         else:
             assert n != cur
-            self.deleted.add(n)
+            self.deleted[profile].add(n)
+
+    @rule(keep=st.integers(0, 3), profile=profiles_st)
+    def delete_keep(self, keep: int, profile: str) -> None:
+        if not self.issued[profile]:
+            return
+        r = P.delete_generations(self.w.home, keep=keep, profile=profile)
+        assert gp.current_number(self.ref(profile)) not in r.deleted
+        self.deleted[profile] |= set(r.deleted)
 
     @rule(dry=st.booleans())
     def gc(self, dry: bool) -> None:
@@ -102,22 +115,24 @@ class Profiles(RuleBasedStateMachine):
 
     @invariant()
     def profile_points_at_a_complete_generation(self) -> None:
-        cur = gp.current_number(self.ref)
-        if not self.issued:
-            assert cur is None
-            return
-        assert cur is not None and cur in self.issued and cur not in self.deleted
-        env = self.w.layout.profiles / USER / "default"
-        assert (env / "manifest.json").is_file()
-        for dirpath, dirnames, filenames in os.walk(env):
-            for name in dirnames + filenames:
-                full = os.path.join(dirpath, name)
-                assert os.path.exists(full), f"dangling {full}"
+        for profile in PROFILES:
+            cur = gp.current_number(self.ref(profile))
+            if not self.issued[profile]:
+                assert cur is None
+                continue
+            assert cur in self.issued[profile] and cur not in self.deleted[profile]
+            env = self.w.layout.profiles / USER / profile
+            assert (env / "manifest.json").is_file()
+            for dirpath, dirnames, filenames in os.walk(env):
+                for name in dirnames + filenames:
+                    full = os.path.join(dirpath, name)
+                    assert os.path.exists(full), f"dangling {full}"
 
     @invariant()
     def numbers_are_not_lost_or_reused(self) -> None:
-        on_disk = [g.number for g in gp.generations(self.ref)]
-        assert on_disk == sorted(set(self.issued) - self.deleted)
+        for profile in PROFILES:
+            on_disk = [g.number for g in gp.generations(self.ref(profile))]
+            assert on_disk == sorted(set(self.issued[profile]) - self.deleted[profile])
 
     @invariant()
     def every_root_closure_is_in_the_store(self) -> None:
@@ -128,5 +143,5 @@ class Profiles(RuleBasedStateMachine):
                 assert self.w.store.closure([g.env]) <= names
 
 
-Profiles.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
+Profiles.TestCase.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)
 TestProfiles = Profiles.TestCase
