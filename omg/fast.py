@@ -1,9 +1,10 @@
 """Fast path for the hot commands; returns None to hand over to the typer CLI.
 
-Handles exactly ``use TOOL@SPEC... [--profile P]``, ``rollback [--to N]
-[--profile P]`` and ``current [--profile P]``, by hand-parsing, and calls the
-same use cases as the typer CLI (omg/profiles.py). Anything else, and any `use`
-whose spec the store cannot satisfy (a provider may install it), returns None.
+Handles exactly ``use TOOL@SPEC... [--profile P] [--local]``, ``rollback
+[--to N] [--profile P] [--local]`` and ``current [--profile P] [--local]``, by
+hand-parsing, and calls the same use cases as the typer CLI (omg/profiles.py).
+Anything else, and any `use` whose spec the store cannot satisfy (a provider
+may install it), returns None.
 It must not import typer, rich, httpx or click, nor omg.config (whose limits
 pull in the archive readers): check with ``python -X importtime -m omg use ...``.
 The text it prints is the CLI's, from the `format_*` helpers below.
@@ -130,7 +131,9 @@ def _parse(args: list[str]) -> tuple[str, list[str], dict[str, str]] | None:
     i = 0
     while i < len(rest):
         a = rest[i]
-        if a.startswith("-"):
+        if a in ("--local", "-l"):
+            opts["--local"] = ""
+        elif a.startswith("-"):
             name, eq, value = a.partition("=")
             if name not in allowed:
                 return None
@@ -169,10 +172,17 @@ def run(args: list[str]) -> int | None:
     layout: Layout = LightLayout(home_dir)  # type: ignore[assignment]
     home = profiles.Home(layout, _user(), mirror=False)
     profile = opts.get("--profile", "default")
+    project = None
+    if "--local" in opts:
+        from shims.project import find_project
+
+        cwd = Path.cwd()
+        project = find_project(cwd) or cwd
     try:
         if cmd == "use":
             try:
-                _print(format_use(profiles.use(home, positional, profile=profile)))
+                _print(format_use(profiles.use(home, positional, profile=profile,
+                                               project=project)))
             except NotFound:
                 return None  # perhaps a provider can install it: the full CLI decides
         elif cmd == "rollback":
@@ -180,9 +190,9 @@ def run(args: list[str]) -> int | None:
             if to is not None and not to.isdigit():
                 return None
             _print(format_switch(profiles.rollback(
-                home, profile=profile, to=int(to) if to is not None else None)))
+                home, profile=profile, project=project, to=int(to) if to is not None else None)))
         else:
-            _print(format_current(profiles.current(home, profile=profile)))
+            _print(format_current(profiles.current(home, profile=profile, project=project)))
     except OmgError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:

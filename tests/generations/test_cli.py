@@ -107,7 +107,7 @@ def test_fast_path_falls_through_when_the_store_lacks_a_version(env: OmgEnv) -> 
     proc = subprocess.run([sys.executable, "-c", code, "use", "node@21"], env=env.env,
                           capture_output=True, text=True)
     assert proc.stdout.strip() == "None"
-    for args in (["use", "--local", "node@18"], ["use", "node@18", "--json"], ["use"],
+    for args in (["use", "--lokal", "node@18"], ["use", "node@18", "--json"], ["use"],
                  ["rollback", "--to", "x"], ["current", "extra"]):
         proc = subprocess.run([sys.executable, "-c", code, *args], env=env.env,
                               capture_output=True, text=True)
