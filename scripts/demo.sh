@@ -130,9 +130,16 @@ step "omg rollback"
 run "$OMG" rollback
 expect_node "$V1"
 run "$OMG" current
-# >>> NEXT STEP: omg gc (every generation is a root, so both versions stay)
+# >>> NEXT STEP: omg gc. Every generation is a root, so first both versions stay; once
+# generation 2 is deleted, gc frees Node $V2 and its profile env, and $V1 still runs.
 step "omg gc"
+run "$OMG" generations list
 run "$OMG" gc
+step "omg generations delete 2, then omg gc"
+run "$OMG" generations delete 2
+run "$OMG" gc
+run "$OMG" store ls
+expect_node "$V1"
 run "$OMG" store verify
 
 step "done"
