@@ -22,13 +22,17 @@ export PIP_NO_INPUT=1
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "not root and sudo is missing: run as root or install sudo"
-    # -n: never prompt when there is no terminal (CI); with a terminal sudo may ask.
-    if [ -t 0 ]; then SUDO=(sudo); else SUDO=(sudo -n); fi
-fi
-as_root() { "${SUDO[@]}" "$@"; }
+# Root for package installs only, and only when something is missing: as root directly,
+# otherwise through sudo (-n when there is no terminal, as in CI, so it never hangs).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        if [ -t 0 ]; then sudo "$@"; else sudo -n "$@"; fi
+    else
+        die "need root for: $*; run as root or install sudo"
+    fi
+}
 
 # -- system packages ---------------------------------------------------------------------
 DEB_PKGS=(
