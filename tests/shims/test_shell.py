@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -174,14 +175,14 @@ def test_other_tools_go_to_tool_versions(env: OmgEnv) -> None:
     assert (proj / ".tool-versions").read_text() == "lua 5.4\nzig 0.13\n"
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/bin/zsh"), reason="zsh is not installed")
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
 def test_zsh_init_parses(env: OmgEnv) -> None:
     rc = env.root / "zshrc"
     rc.write_text(env.run("init", "zsh", check=True).stdout)
     assert subprocess.run(["zsh", "-n", str(rc)]).returncode == 0
 
 
-@pytest.mark.skipif(not os.path.exists("/usr/bin/fish"), reason="fish is not installed")
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
 def test_fish_init_parses(env: OmgEnv) -> None:
     rc = env.root / "config.fish"
     rc.write_text(env.run("init", "fish", check=True).stdout)
@@ -190,7 +191,7 @@ def test_fish_init_parses(env: OmgEnv) -> None:
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
 def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
-    if not os.path.exists(f"/usr/bin/{shell}"):
+    if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
     env.run("use", "node@22", check=True)
     proj = env.root / "work" / "app"
