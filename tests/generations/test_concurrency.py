@@ -106,3 +106,58 @@ def test_use_rollback_add_against_gc(tmp_path: Path) -> None:
         assert len(rubies) == 25
     finally:
         w.close()
+
+
+LOOPER = r"""
+import sys
+from pathlib import Path
+from omg import profiles as P
+from store.layout import Layout
+from tests.generations.helpers import USER
+
+home = P.Home(Layout(Path(sys.argv[1]) / "omg"), USER)
+i = 0
+print("ready", flush=True)
+while True:
+    P.use(home, ["node@1" if i % 3 == 0 else "node@2" if i % 3 == 1 else "python@3"])
+    i += 1
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_during_use_leaves_a_complete_generation(tmp_path: Path) -> None:
+    """Fault injection for invariant 2: SIGKILL at random points of a `use` loop."""
+    import random
+    import signal
+    import time
+
+    w = World(tmp_path)
+    for tool, version in (("node", "1.0.0"), ("node", "2.0.0"), ("python", "3.12.0")):
+        w.add(tool, version, [tool, "shared"])
+    w.close()
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    rng = random.Random(7)
+    for _ in range(8):
+        p = subprocess.Popen([sys.executable, "-c", LOOPER, str(tmp_path)], env=env,
+                             stdout=subprocess.PIPE, text=True)
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.01, 0.3))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        w = World(tmp_path)
+        try:
+            ref = w.home.ref()
+            cur = gp.current_number(ref)
+            assert cur is not None
+            link = w.layout.profiles / USER / "default"
+            assert (link / "manifest.json").is_file()
+            assert all(e.exists() for e in (link / "bin").iterdir())
+            assert gp.check(w.layout) == []
+            before = [g.number for g in gp.generations(ref)]
+            assert before == sorted(set(before))
+            r = P.use(w.home, ["python@3"])  # the next use still works
+            # (a use killed after taking its number skips it: numbers are never reused)
+            assert (r.unchanged and r.generation == cur) or r.generation > max(before)
+        finally:
+            w.close()
