@@ -43,6 +43,8 @@ INDEX_TABLE = "generations"
 PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEFAULT_PROFILE = "default"
 _GEN_RE = re.compile(r"^(.+)-(\d+)-link$")
+#: What follows ".<profile>" in the temporary names of this profile's own files.
+_DEBRIS_RE = re.compile(r"^(|\.seq|-\d+-link|-\d+\.json)$")
 
 
 def validate_profile_name(name: str) -> None:
@@ -208,6 +210,7 @@ def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
     is complete in the store.
     """
     ref.directory.mkdir(parents=True, exist_ok=True)
+    _clean_debris(ref)
     existing = numbers(ref)
     try:
         high = int(ref.seq_path.read_text() or 0)
@@ -225,6 +228,17 @@ def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
     if index is not None:
         mirror(index, ref, n, record)
     return n
+
+
+def _clean_debris(ref: ProfileRef) -> None:
+    """Temporary names a killed use/rollback left; safe, as we hold the profile lock."""
+    prefix = f".{ref.name}"
+    for entry in os.listdir(ref.directory):
+        if entry.startswith(prefix) and ".tmp-" in entry:
+            rest = entry[len(prefix):].split(".tmp-", 1)[0]
+            if _DEBRIS_RE.match(rest):
+                with suppress(FileNotFoundError):
+                    os.unlink(ref.directory / entry)
 
 
 def switch(ref: ProfileRef, n: int) -> None:

@@ -234,6 +234,7 @@ def test_crash_debris_is_harmless(w: World) -> None:
     assert [g.number for g in P.list_generations(w.home)] == [1]
     assert gp.current_number(ref) == 1
     assert P.use(w.home, ["node@20"]).generation == 3  # 2 is not reused
+    assert not (ref.directory / ".default.tmp-99999").exists()  # debris cleaned under lock
     assert os.readlink(profile_link(w)) == "default-3-link"
     assert P.rollback(w.home).generation == 1
 
