@@ -108,9 +108,10 @@ if ! "$OMG" use --help >/dev/null 2>&1; then
     exit 0
 fi
 
-BIN="$OMG_HOME/profiles/$(id -un)/default/bin"
+current() { "$OMG" current --json | "$PY" -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
 expect_node() {
-    local want="v$1" got
+    local want="v$1" got BIN
+    BIN="$(current bin)"  # the profile's bin/, e.g. $OMG_HOME/profiles/$USER/default/bin
     got="$("$BIN/node" --version)"
     printf '$ %s/node --version\n%s\n' "$BIN" "$got"
     [ "$got" = "$want" ] || { echo "demo: expected $want, got $got" >&2; exit 1; }
@@ -124,6 +125,7 @@ expect_node "$V1"
 # >>> NEXT STEP: omg use node@<major of V2>
 step "omg use node@${V2%%.*}"
 run "$OMG" use "node@${V2%%.*}"
+G2="$(current generation)"
 expect_node "$V2"
 # >>> NEXT STEP: omg rollback
 step "omg rollback"
@@ -131,12 +133,12 @@ run "$OMG" rollback
 expect_node "$V1"
 run "$OMG" current
 # >>> NEXT STEP: omg gc. Every generation is a root, so first both versions stay; once
-# generation 2 is deleted, gc frees Node $V2 and its profile env, and $V1 still runs.
+# its generation is deleted, gc frees Node $V2 and its profile env, and $V1 still runs.
 step "omg gc"
 run "$OMG" generations list
 run "$OMG" gc
-step "omg generations delete 2, then omg gc"
-run "$OMG" generations delete 2
+step "omg generations delete $G2, then omg gc"
+run "$OMG" generations delete "$G2"
 run "$OMG" gc
 run "$OMG" store ls
 expect_node "$V1"
