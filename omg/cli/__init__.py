@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
 
 COMMAND_MODULES = (
     "omg.cli.store_cmd",
@@ -18,7 +22,7 @@ COMMAND_MODULES = (
 )
 
 
-def build_app():  # type: ignore[no-untyped-def]
+def build_app() -> typer.Typer:
     import typer
 
     app = typer.Typer(
