@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from store.errors import IntegrityError, NotFound, UsageError
+from store.prefetch import Prefetch
 
 
 class MemberKind(Enum):
@@ -132,8 +133,13 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
 
             stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
         else:
-            stream = raw
-        yield _tar_members(stream, path.name)
+            yield _tar_members(raw, path.name)
+            return
+        ahead = Prefetch(stream)
+        try:
+            yield _tar_members(ahead, path.name)  # type: ignore[arg-type]
+        finally:
+            ahead.close()
 
 
 def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
