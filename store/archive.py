@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from store.errors import IntegrityError, NotFound, UsageError
-from store.prefetch import Prefetch
+from store.prefetch import Prefetch, XzStream
 
 
 class MemberKind(Enum):
@@ -125,7 +125,7 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
 
             stream = zstandard.ZstdDecompressor().stream_reader(raw)
         elif fmt is Format.TAR_XZ:
-            stream = lzma.LZMAFile(raw)  # type: ignore[assignment]  # noqa: SIM115
+            stream = XzStream(raw)  # type: ignore[assignment]
         elif fmt is Format.TAR_BZ2:
             stream = bz2.BZ2File(raw)  # type: ignore[assignment]
         elif fmt is Format.TAR_GZ:

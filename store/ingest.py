@@ -38,6 +38,7 @@ from store.unpack import DEFAULT_LIMITS, Limits, Progress, unpack
 
 FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
 _TMP_LOCK = ".lock-new"
+_ARCHIVES = "archives"  # archive bytes digest + name/version -> store path name
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ def ingest(
     fmt = detect_format(source)
     package = fmt is not Format.DIRECTORY and is_package_name(source)
     strip = (fmt is not Format.DIRECTORY and not package) if strip_top is None else strip_top
+    memo = _archive_key(source, fmt, name, version, strip)
+    known = _known_archive(layout, index, memo)
+    if known is not None:
+        return AddResult(known, False, 0)
     for directory in (layout.staging, layout.links):
         directory.mkdir(parents=True, exist_ok=True)
     clean_debris(layout)
@@ -89,6 +94,7 @@ def ingest(
         final_name = f"{digest_name(tree_digest(unpacked.tree))}-{name}-{version}"
         final = layout.store_path(final_name)
         if final.is_dir():
+            _remember_archive(index, memo, final_name)
             return AddResult(existing_record(layout, index, final_name), False, 0,
                              unpacked.warnings)
         entries, new_files, added = _dedup_and_seal(layout, unpacked.root, unpacked.tree)
@@ -104,7 +110,44 @@ def ingest(
             return AddResult(existing_record(layout, index, final_name), False, 0,
                              unpacked.warnings)
     index_record(index, record, entries)
+    _remember_archive(index, memo, final_name)
     return AddResult(record, True, added, unpacked.warnings)
+
+
+def _archive_key(source: Path, fmt: Format, name: str, version: str, strip: bool
+                 ) -> bytes | None:
+    """Identify an archive by its bytes, so re-adding it is a hash, not an unpack.
+
+    Hashing the compressed file costs a few percent of unpacking it. Directories
+    are not memoized: their content can change under the same name.
+    """
+    if fmt is Format.DIRECTORY:
+        return None
+    from store.scan import file_digest
+
+    return f"{file_digest(str(source)).hex()}:{int(strip)}:{name}:{version}".encode()
+
+
+def _known_archive(layout: Layout, index: Index, key: bytes | None) -> PathRecord | None:
+    """The record of the path this archive made before, if that path still exists.
+
+    The memo is only a shortcut: a stale entry (path collected, index rebuilt)
+    just means a normal ingest.
+    """
+    if key is None:
+        return None
+    found = index.get(_ARCHIVES, key)
+    if not isinstance(found, str) or not layout.store_path(found).is_dir():
+        return None
+    try:
+        return existing_record(layout, index, found)
+    except (OSError, IntegrityError):
+        return None
+
+
+def _remember_archive(index: Index, key: bytes | None, final_name: str) -> None:
+    if key is not None and not index.readonly:
+        index.put(_ARCHIVES, key, final_name)
 
 
 def index_record(index: Index, record: PathRecord, entries: list[TreeEntry]) -> None:

@@ -77,3 +77,44 @@ class Prefetch:
         """Stop the thread (it may be blocked on a full queue) and wait for it."""
         self._stop.set()
         self._thread.join()
+
+
+class XzStream:
+    """xz decoding with large input reads (LZMAFile feeds the decoder 8 KiB at a time).
+
+    Handles concatenated streams like `xz -d`; a stream that ends early raises
+    EOFError, as LZMAFile does.
+    """
+
+    def __init__(self, raw: IO[bytes], *, input_chunk: int = 1 << 18) -> None:
+        import lzma
+
+        self._lzma = lzma
+        self._raw = raw
+        self._input_chunk = input_chunk
+        self._dec = lzma.LZMADecompressor()
+        self._pending = b""
+        self._eof = False
+
+    def read(self, size: int = CHUNK) -> bytes:
+        size = CHUNK if size < 0 else size
+        while not self._eof:
+            if self._dec.eof:
+                rest = self._dec.unused_data or self._raw.read(self._input_chunk)
+                if not rest.strip(b"\x00"):  # stream padding, then the end
+                    self._eof = True
+                    break
+                self._dec = self._lzma.LZMADecompressor()
+                self._pending = rest
+            if self._dec.needs_input and not self._pending:
+                self._pending = self._raw.read(self._input_chunk)
+                if not self._pending:
+                    raise EOFError("compressed file ended before the end-of-stream marker")
+            data, self._pending = self._pending, b""
+            out = self._dec.decompress(data, max_length=size)
+            if out:
+                return out
+        return b""
+
+    def readable(self) -> bool:
+        return True

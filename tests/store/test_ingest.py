@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from store.local import LocalStore
 from tests.conftest import OmgEnv
 from tests.store.builders import SAMPLE, Entry, write_dir, write_tar
@@ -173,3 +175,25 @@ def test_references_are_recorded_and_closed_over(tmp_path: Path, store: LocalSto
                     references=[dep.record.path])
     assert top.record.references == (dep.record.path,)
     assert store.closure([top.record.path]) == {top.record.path, dep.record.path}
+
+
+def test_re_adding_a_known_archive_does_not_unpack(tmp_path: Path, store: LocalStore,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import store.ingest as ingest_mod
+
+    archive = write_tar(tmp_path / "pkg.tar.gz", SAMPLE, "gz")
+    first = store.add(archive, "pkg", "1.0")
+
+    def no_unpack(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("unpacked a known archive")
+
+    monkeypatch.setattr(ingest_mod, "unpack", no_unpack)
+    again = store.add(archive, "pkg", "1.0")
+    assert again.record == first.record and not again.created
+    # Under another version it is another store path, so it is unpacked.
+    with pytest.raises(AssertionError, match="unpacked"):
+        store.add(archive, "pkg", "1.1")
+    # A memo pointing at a collected path is ignored.
+    monkeypatch.undo()
+    store.sweep([first.record.path])
+    assert store.add(archive, "pkg", "1.0").created

@@ -1,0 +1,70 @@
+"""The read-ahead thread and the xz reader: same bytes, same errors, bounded."""
+
+from __future__ import annotations
+
+import io
+import lzma
+
+import pytest
+
+from store.prefetch import Prefetch, XzStream
+
+
+def _drain(stream: Prefetch | XzStream, size: int) -> bytes:
+    out = []
+    while chunk := stream.read(size):
+        out.append(chunk)
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("size", [7, 1000, 1 << 20, -1])
+def test_prefetch_returns_the_same_bytes(size: int) -> None:
+    data = bytes(range(256)) * 500
+    ahead = Prefetch(io.BytesIO(data), chunk=4096, depth=2)
+    try:
+        assert _drain(ahead, size) == data
+        assert ahead.read(10) == b""
+    finally:
+        ahead.close()
+
+
+def test_prefetch_raises_the_readers_error_in_order() -> None:
+    class Broken(io.RawIOBase):
+        calls = 0
+
+        def read(self, n: int = -1) -> bytes:
+            self.calls += 1
+            if self.calls > 2:
+                raise lzma.LZMAError("corrupt input")
+            return b"x" * 10
+
+    ahead = Prefetch(Broken(), chunk=10)  # type: ignore[arg-type]
+    try:
+        assert ahead.read(100) == b"x" * 10
+        assert ahead.read(100) == b"x" * 10
+        with pytest.raises(lzma.LZMAError, match="corrupt"):
+            ahead.read(100)
+    finally:
+        ahead.close()
+
+
+def test_prefetch_close_stops_a_blocked_thread() -> None:
+    ahead = Prefetch(io.BytesIO(b"y" * 10_000_000), chunk=1000, depth=1)
+    ahead.read(10)
+    ahead.close()  # the thread sits on a full queue; close must not hang
+
+
+def test_xz_concatenated_streams_and_padding() -> None:
+    data = lzma.compress(b"hello " * 50_000) + lzma.compress(b"world") + b"\x00" * 8
+    assert _drain(XzStream(io.BytesIO(data), input_chunk=1000), 4096) == \
+        b"hello " * 50_000 + b"world"
+
+
+def test_xz_truncated_and_corrupt() -> None:
+    data = lzma.compress(bytes(range(256)) * 2000)
+    with pytest.raises(EOFError):
+        _drain(XzStream(io.BytesIO(data[: len(data) // 2])), 4096)
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 0xFF
+    with pytest.raises(lzma.LZMAError):
+        _drain(XzStream(io.BytesIO(bytes(bad))), 4096)
