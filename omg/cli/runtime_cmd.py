@@ -1,0 +1,132 @@
+"""Runtime commands: install, list (installed or --remote), outdated.
+
+Renders the plain results of `omg.install`; a rich progress bar on a terminal
+(stderr), nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from omg import config
+from omg.cli.output import human_size, print_json
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+OfflineOpt = Annotated[bool, typer.Option(
+    "--offline", help="Use only cached indexes and downloads; never touch the network.")]
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
+    tasks: dict[str, Any] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), transient=True) as bar:
+        def update(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        yield update
+
+
+def _jsonable(obj: Any) -> Any:
+    data = asdict(obj)
+    for key, value in list(data.items()):
+        if key == "record":
+            data[key] = value.get("path")
+        elif not isinstance(value, (str, int, float, bool, list, tuple, dict, type(None))):
+            data[key] = str(value)
+    return data
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("install")
+    def install_cmd(
+        specs: Annotated[list[str], typer.Argument(help="TOOL@VERSION, e.g. node@20 go@1.23.")],
+        offline: OfflineOpt = False,
+        refresh: Annotated[bool, typer.Option(
+            "--refresh", help="Re-read upstream indexes even if cached.")] = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Download, verify and add runtimes to the store (no profile change)."""
+        from omg import install
+
+        with _progress() as progress:
+            results = install.install(config.load(), specs, offline=offline, refresh=refresh,
+                                      progress=progress)
+        if json_out:
+            print_json([_jsonable(r) for r in results])
+            return
+        for r in results:
+            for w in r.warnings:
+                typer.echo(f"warning: {w}", err=True)
+            state = "installed" if r.created else "already installed"
+            typer.echo(f"{r.tool}@{r.version} {state}: {r.store_path}")
+
+    @app.command("list")
+    def list_cmd(
+        tool: Annotated[str | None, typer.Argument(help="Only this tool.")] = None,
+        remote: Annotated[bool, typer.Option(
+            "--remote", "-r", help="Versions upstream offers, newest first.")] = False,
+        offline: OfflineOpt = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """List installed runtimes, or with --remote what a tool's upstream offers."""
+        from omg import install
+
+        settings = config.load()
+        if remote:
+            if tool is None:
+                raise typer.BadParameter("--remote needs a TOOL")
+            found = install.list_remote(settings, tool, offline=offline)
+            if json_out:
+                print_json([_jsonable(r) for r in found])
+                return
+            lines = []
+            for r in found:
+                tags = [t for t in (f"lts:{r.lts}" if r.lts else "",
+                                    "security" if r.security else "",
+                                    "installed" if r.installed else "") if t]
+                lines.append(f"{r.version:<16}{r.date:<12}{' '.join(tags)}".rstrip())
+            sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
+            return
+        rows = install.list_installed(settings, tool)
+        if json_out:
+            print_json([_jsonable(r) for r in rows])
+            return
+        for v in rows:
+            typer.echo(f"{v.tool:<8}{v.version:<16}{human_size(v.size):>10}  {v.store_path}")
+
+    @app.command("outdated")
+    def outdated_cmd(
+        tools: Annotated[list[str] | None, typer.Argument(help="Only these tools.")] = None,
+        offline: OfflineOpt = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Installed runtimes with a newer patch release or a newer version upstream."""
+        from omg import install
+
+        rows = install.outdated(config.load(), tools=tools or (), offline=offline)
+        if json_out:
+            print_json([_jsonable(r) for r in rows])
+            return
+        for r in rows:
+            typer.echo(f"{r.tool:<8}{r.installed:<14} patch: {r.latest_patch:<14} "
+                       f"latest: {r.latest}")

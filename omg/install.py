@@ -1,0 +1,349 @@
+"""Runtime use cases: install into the store (no switch), list installed and remote, outdated.
+
+They take explicit arguments and return plain dataclasses; the CLI renders
+them. Invariant 6: every artifact is verified in `omg.net.download` before it
+reaches `LocalStore.add`, so a mismatch installs nothing. Multi-component
+runtimes (Rust) and archives whose runtime sits in a subdirectory (Ruby) are
+unpacked through the store's safe unpacker into its staging area, merged, and
+then added as a directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omg import net
+from omg import providers as _providers
+from omg.config import Settings
+from omg.providers.base import Artifact, Context, Platform, Provider, Release, cached_fetcher
+from omg.spec import ToolSpec, parse_tool_spec, version_key
+from store.errors import IntegrityError, NotFound, UnsafeInput
+from store.local import LocalStore
+from store.record import PathRecord
+
+Progress = net.DownloadProgress
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    tool: str
+    version: str
+    store_path: Path
+    record: PathRecord
+    created: bool  # False when it was already installed
+    urls: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstalledVersion:
+    tool: str
+    version: str
+    store_path: Path
+    size: int
+
+
+@dataclass(frozen=True)
+class RemoteVersion:
+    tool: str
+    version: str
+    date: str = ""
+    lts: str = ""
+    security: bool = False
+    installed: bool = False
+
+
+@dataclass(frozen=True)
+class Outdated:
+    tool: str
+    installed: str
+    latest_patch: str
+    latest: str
+
+
+@dataclass
+class Session:
+    """One command's store, context and network options (opened once, closed once)."""
+
+    settings: Settings
+    offline: bool = False
+    refresh: bool = False
+    store: LocalStore = field(init=False)
+    opts: net.NetOptions = field(init=False)
+    ctx: Context = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = LocalStore(self.settings.layout, limits=self.settings.limits)
+        self.opts = net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
+        notices: list[str] = []
+        ttl = float(os.environ.get("OMG_INDEX_TTL") or
+                    dict(self.settings.raw).get("network", {}).get("index_ttl", 3600))
+
+        def raw(url: str, var: str) -> bytes:
+            return net.fetch(url, mirror_var=var, opts=self.opts)
+
+        fetch = cached_fetcher(self.store.index, raw, ttl=ttl, offline=self.opts.offline,
+                               refresh=self.refresh, notices=notices)
+        self.ctx = Context(mirror_of=self.settings.mirror, platform=Platform.detect(),
+                           fetch_bytes=fetch, keyring_of=self._keyring, notices=notices)
+
+    def _keyring(self, tool: str) -> Path | None:
+        value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or \
+            dict(self.settings.raw).get("keyrings", {}).get(tool)
+        return Path(value).expanduser() if value else None
+
+    @property
+    def cache(self) -> Path:
+        return self.settings.layout.cache
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _spec(tool_spec: str | ToolSpec) -> ToolSpec:
+    if not isinstance(tool_spec, str):
+        return tool_spec
+    # omg.spec allows no slash; Node's `lts/iron` travels as `lts-iron`.
+    return parse_tool_spec(tool_spec.replace("@lts/", "@lts-"))
+
+
+def _installed(store: LocalStore, tool: str, version: str) -> PathRecord | None:
+    found = store.find(tool, version)
+    return found[0] if found else None
+
+
+def _local_resolve(session: Session, provider: Provider, spec: str) -> PathRecord | None:
+    """Offline, or an exact spec: what is already in the store satisfies it."""
+    installed = [Release(r.version) for r in session.store.find(provider.name)]
+    if provider.is_exact(spec) or session.opts.offline:
+        rel = provider.select(provider.normalize(spec), installed) if installed else None
+        if rel is not None and (provider.is_exact(spec) or session.opts.offline):
+            return _installed(session.store, provider.name, rel.version)
+    return None
+
+
+@dataclass
+class _Plan:
+    provider: Provider
+    release: Release
+    artifacts: list[Artifact]
+    warnings: list[str]
+
+
+def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
+    provider = _providers.get(ts.tool)
+    existing = _local_resolve(session, provider, ts.spec)
+    if existing is not None:
+        return _result(session, existing, created=False)
+    release, releases = provider.lookup(session.ctx, ts.spec)
+    existing = _installed(session.store, provider.name, release.version)
+    if existing is not None:
+        return _result(session, existing, created=False,
+                       warnings=provider.warnings(release, releases))
+    return _Plan(provider, release, provider.artifacts(session.ctx, release),
+                 provider.warnings(release, releases))
+
+
+def _result(session: Session, record: PathRecord, *, created: bool,
+            urls: Iterable[str] = (), warnings: Iterable[str] = ()) -> InstallResult:
+    return InstallResult(record.name, record.version,
+                         session.store.layout.store_path(record.path), record, created,
+                         tuple(urls), tuple(warnings))
+
+
+def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResult:
+    p, rel = plan.provider, plan.release
+    origin: dict[str, Any] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
+    if len(plan.artifacts) > 1:
+        origin["components"] = [{"url": a.url, "sha256": a.sha256} for a in plan.artifacts]
+    if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir:
+        result = session.store.add(files[0], p.name, rel.version, origin=origin)
+    else:
+        result = _add_merged(session, plan, files, origin)
+    return _result(session, result.record, created=result.created,
+                   urls=[a.url for a in plan.artifacts],
+                   warnings=[*plan.warnings, *result.warnings])
+
+
+def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
+                origin: dict[str, Any]) -> Any:
+    from store.archive import open_members
+    from store.unpack import unpack
+
+    # Not under store/.staging: the store's debris sweep owns that directory.
+    tmp = session.store.layout.home / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    work = tmp / f"merge-{os.getpid()}-{secrets.token_hex(4)}"
+    work.mkdir()
+    try:
+        merged = work / "root"
+        merged.mkdir()
+        for i, (art, path) in enumerate(zip(plan.artifacts, files, strict=True)):
+            with open_members(path) as members:
+                up = unpack(members, work / f"part{i}", label=art.filename,
+                            limits=session.settings.limits, strip_top=True)
+            parts = [up.root / art.subdir] if art.subdir and art.subdir != "@components" \
+                else _component_dirs(up.root, art)
+            for src in parts:
+                if not src.is_dir() or src.is_symlink():
+                    raise IntegrityError(f"{art.filename}: no directory {src.name!r} in it")
+                _merge(src, merged, art.filename)
+        return session.store.add(merged, plan.provider.name, plan.release.version,
+                                 origin=origin)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _component_dirs(root: Path, art: Artifact) -> list[Path]:
+    """Rust installer layout: a `components` file names the component directories."""
+    try:
+        names = [n.strip() for n in (root / "components").read_text().splitlines() if n.strip()]
+    except OSError:
+        raise IntegrityError(f"{art.filename}: no 'components' file") from None
+    for n in names:
+        if "/" in n or n in (".", ".."):
+            raise UnsafeInput(f"{art.filename}: bad component name {n!r}")
+    return [root / n for n in names]
+
+
+_SKIP = frozenset({"manifest.in"})
+
+
+def _merge(src: Path, dest: Path, label: str) -> None:
+    for entry in os.scandir(src):
+        if entry.name in _SKIP and src.parent != dest:
+            continue
+        target = dest / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if target.is_dir() and not target.is_symlink():
+                _merge(Path(entry.path), target, label)
+                continue
+            if not target.exists():
+                os.rename(entry.path, target)
+                continue
+        elif not os.path.lexists(target):
+            os.rename(entry.path, target)
+            continue
+        raise IntegrityError(f"{label}: {entry.name} clashes with another component")
+
+
+def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: bool = False,
+            refresh: bool = False, progress: Progress | None = None) -> list[InstallResult]:
+    """Install each TOOL@SPEC into the store (downloads in parallel); no profile changes."""
+    session = Session(settings, offline=offline, refresh=refresh)
+    try:
+        plans = [_plan(session, _spec(s)) for s in specs]
+        todo = [p for p in plans if isinstance(p, _Plan)]
+        jobs = [net.DownloadJob(a.url, a.sha256, a.filename, p.provider.mirror_var,
+                                f"{p.provider.name} {p.release.version}")
+                for p in todo for a in p.artifacts]
+        files = iter(net.download_many(jobs, session.cache, opts=session.opts,
+                                       progress=progress))
+        out: list[InstallResult] = []
+        for p in plans:
+            if isinstance(p, InstallResult):
+                out.append(p)
+            else:
+                out.append(_ingest(session, p, [next(files) for _ in p.artifacts]))
+        if session.ctx.notices:
+            out[0] = InstallResult(**{**out[0].__dict__,
+                                      "warnings": (*out[0].warnings, *session.ctx.notices)})
+        return out
+    finally:
+        session.close()
+
+
+def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: bool = False,
+                     progress: Progress | None = None) -> PathRecord:
+    """The store path record for TOOL@SPEC, installing it first if it is missing."""
+    return install(settings, [tool_spec], offline=offline, progress=progress)[0].record
+
+
+def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Executables (name -> path) and environment a tool's store path contributes."""
+    return _providers.get(tool).exports(store_path)
+
+
+def list_installed(settings: Settings, tool: str | None = None) -> list[InstalledVersion]:
+    store = LocalStore(settings.layout, limits=settings.limits)
+    try:
+        names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
+        out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size)
+               for r in store.records() if r.name in names]
+    finally:
+        store.close()
+    return sorted(out, key=lambda v: (v.tool, version_key(v.version)), reverse=False)
+
+
+def list_remote(settings: Settings, tool: str, *, offline: bool = False,
+                refresh: bool = False) -> list[RemoteVersion]:
+    """What upstream offers for this platform, newest first."""
+    session = Session(settings, offline=offline, refresh=refresh)
+    try:
+        provider = _providers.get(tool)
+        have = {r.version for r in session.store.find(provider.name)}
+        releases = sorted(provider.releases(session.ctx), key=lambda r: version_key(r.version),
+                          reverse=True)
+        return [RemoteVersion(provider.name, r.version, r.date, r.lts, r.security,
+                              r.version in have) for r in releases]
+    finally:
+        session.close()
+
+
+def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = False,
+             installed: Callable[[], Sequence[tuple[str, str]]] | None = None) -> list[Outdated]:
+    """Installed (or profile) versions with a newer patch in their line or a newer release.
+
+    `installed` lets the profile layer pass what the current profile holds; by
+    default every runtime in the store counts.
+    """
+    pairs = list(installed()) if installed else [(v.tool, v.version)
+                                                 for v in list_installed(settings)]
+    if tools:
+        wanted = {_providers.canonical(t) for t in tools}
+        pairs = [p for p in pairs if p[0] in wanted]
+    session = Session(settings, offline=offline)
+    out: list[Outdated] = []
+    try:
+        by_tool: dict[str, list[str]] = {}
+        for tool, version in pairs:
+            by_tool.setdefault(tool, []).append(version)
+        for tool, versions in sorted(by_tool.items()):
+            provider = _providers.get(tool)
+            try:
+                releases = provider.releases(session.ctx)
+            except NotFound:
+                continue
+            finals = [r for r in releases if not r.prerelease]
+            newest = max(finals, key=lambda r: version_key(r.version), default=None)
+            for v in versions:
+                line = ".".join(v.split(".")[:2]) if tool not in ("node", "java") \
+                    else v.split(".")[0]
+                patch = provider.select(line, finals)
+                latest_patch = patch.version if patch else v
+                latest = newest.version if newest else v
+                if version_key(latest_patch) > version_key(v) or \
+                        version_key(latest) > version_key(v):
+                    out.append(Outdated(tool, v, latest_patch, latest))
+    finally:
+        session.close()
+    return out
+
+
+def clear_download_cache(settings: Settings) -> int:
+    """Remove cached artifacts; returns how many files were removed."""
+    count = 0
+    for sub in ("downloads", "partial"):
+        d = settings.layout.cache / sub
+        with contextlib.suppress(FileNotFoundError):
+            for f in d.iterdir():
+                f.unlink()
+                count += 1
+    return count

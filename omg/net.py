@@ -1,0 +1,233 @@
+"""Network: the only module that imports httpx (lazily, inside functions).
+
+It owns fetching upstream indexes and downloading artifacts into the download
+cache. Invariant 6 starts here: an artifact enters the cache (``cache/downloads/
+<sha256>-<filename>``) only after its bytes hashed to the expected sha256, so
+everything downstream unpacks verified bytes only. Partial downloads live in
+``cache/partial/`` and are resumed with a ``Range`` request. Errors name the URL
+and the mirror setting that chose it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from store.errors import IntegrityError, NetworkError, NotFound
+
+#: progress(label, bytes_done, bytes_total_or_None)
+DownloadProgress = Callable[[str, int, int | None], None]
+
+_TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class NetOptions:
+    """Retries, backoff and timeouts; built from `[network]` in config and OMG_NET_* vars."""
+
+    retries: int = 3
+    backoff: float = 0.5
+    timeout: float = 30.0
+    offline: bool = False
+    jobs: int = 4
+
+    @classmethod
+    def from_config(cls, raw: dict[str, Any], environ: dict[str, str] | None = None,
+                    *, offline: bool = False) -> NetOptions:
+        env = dict(os.environ if environ is None else environ)
+        net = raw.get("network", {}) if isinstance(raw.get("network"), dict) else {}
+
+        def pick(key: str, default: float) -> float:
+            value = env.get(f"OMG_NET_{key.upper()}") or net.get(key)
+            return float(value) if value not in (None, "") else default
+
+        return cls(retries=int(pick("retries", cls.retries)),
+                   backoff=pick("backoff", cls.backoff),
+                   timeout=pick("timeout", cls.timeout),
+                   offline=offline or env.get("OMG_OFFLINE", "") not in ("", "0"),
+                   jobs=int(pick("jobs", cls.jobs)))
+
+
+@dataclass(frozen=True)
+class DownloadJob:
+    url: str
+    sha256: str
+    filename: str
+    mirror_var: str
+    label: str = ""
+
+
+def _hint(mirror_var: str) -> str:
+    return f"check the network or set {mirror_var} (or [mirrors] in the config file)"
+
+
+def _client(opts: NetOptions) -> Any:
+    import httpx
+
+    return httpx.Client(follow_redirects=True, timeout=opts.timeout,
+                        headers={"User-Agent": "omg/0.1"})
+
+
+def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], Any]) -> Any:
+    """Run `attempt_fn`, retrying transient failures with exponential backoff."""
+    import httpx
+
+    last: str = ""
+    for attempt in range(opts.retries + 1):
+        if attempt:
+            time.sleep(opts.backoff * (2 ** (attempt - 1)))
+        try:
+            return attempt_fn()
+        except _Status as exc:
+            if exc.status == 404:
+                raise NotFound(f"{url}: HTTP 404 not found", hint=_hint(mirror_var)) from None
+            last = f"HTTP {exc.status}"
+            if exc.status not in _TRANSIENT_STATUS:
+                break
+        except httpx.ConnectError as exc:
+            last = f"cannot connect ({_why(exc)})"
+        except httpx.TimeoutException:
+            last = "timed out"
+        except httpx.TransportError as exc:  # includes a connection cut mid-body
+            last = _why(exc)
+    raise NetworkError(f"{url}: {last}", hint=_hint(mirror_var))
+
+
+class _Status(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def fetch(url: str, *, mirror_var: str, opts: NetOptions) -> bytes:
+    """GET a (small) document such as an index or checksum file."""
+    if opts.offline:
+        raise NetworkError(f"{url}: not cached and --offline is set",
+                           hint="run once without --offline to fill the cache")
+    with _client(opts) as client:
+        def attempt() -> bytes:
+            resp = client.get(url)
+            if resp.status_code != 200:
+                raise _Status(resp.status_code)
+            body: bytes = resp.content
+            return body
+
+        result: bytes = _retrying(url, mirror_var, opts, attempt)
+        return result
+
+
+def cached_artifact(cache: Path, sha256: str, filename: str) -> Path:
+    return cache / "downloads" / f"{sha256.lower()}-{os.path.basename(filename)}"
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
+             progress: DownloadProgress | None = None) -> Path:
+    """The verified artifact in the download cache, downloading (or resuming) it if needed."""
+    want = job.sha256.lower()
+    final = cached_artifact(cache, want, job.filename)
+    if final.exists():
+        if _file_sha256(final) == want:
+            return final
+        final.unlink()  # a damaged cache entry is refetched, never trusted
+    if opts.offline:
+        raise NetworkError(f"{job.url}: not in the download cache and --offline is set",
+                           hint="run once without --offline to fill the cache")
+    partial = cache / "partial" / f"{want}.part"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    label = job.label or job.filename
+    with _client(opts) as client:
+        def attempt() -> None:
+            have = partial.stat().st_size if partial.exists() else 0
+            headers = {"Range": f"bytes={have}-"} if have else {}
+            with client.stream("GET", job.url, headers=headers) as resp:
+                if resp.status_code == 416:  # already complete (or garbage): start over
+                    partial.unlink(missing_ok=True)
+                    raise _Status(503)
+                if resp.status_code not in (200, 206):
+                    raise _Status(resp.status_code)
+                mode = "ab" if resp.status_code == 206 and have else "wb"
+                done = have if mode == "ab" else 0
+                length = resp.headers.get("content-length")
+                total = done + int(length) if length and length.isdigit() else None
+                with open(partial, mode) as out:
+                    for chunk in resp.iter_bytes():
+                        out.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(label, done, total)
+
+        _retrying(job.url, job.mirror_var, opts, attempt)
+    got = _file_sha256(partial)
+    if got != want:
+        partial.unlink(missing_ok=True)
+        raise IntegrityError(f"{job.url}: checksum mismatch (expected sha256 {want}, got {got})",
+                             hint="the download or the mirror is corrupt; nothing was installed")
+    os.replace(partial, final)
+    return final
+
+
+def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,
+                  progress: DownloadProgress | None = None) -> list[Path]:
+    """Several artifacts in parallel; the first failure is raised after all settle."""
+    if len(jobs) <= 1:
+        return [download(j, cache, opts=opts, progress=progress) for j in jobs]
+    with ThreadPoolExecutor(max_workers=max(1, min(opts.jobs, len(jobs)))) as pool:
+        futures = [pool.submit(download, j, cache, opts=opts, progress=progress) for j in jobs]
+        results: list[Path] = []
+        error: BaseException | None = None
+        for fut in futures:
+            try:
+                results.append(fut.result())
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
+        return results
+
+
+def verify_signature(data_path: Path, sig_path: Path | None, keyring: Path,
+                     *, out: Path | None = None) -> str | None:
+    """Check a PGP signature with gpgv; returns a notice when gpgv is missing.
+
+    `sig_path` None means `data_path` is clear-signed; `out` receives its content.
+    """
+    import shutil
+    import subprocess
+
+    gpgv = shutil.which("gpgv")
+    if gpgv is None:
+        return "gpgv not found: signature not verified"
+    cmd = [gpgv, "--keyring", str(keyring)]
+    if out is not None:
+        cmd += ["--output", str(out)]
+    cmd += [str(sig_path), str(data_path)] if sig_path else [str(data_path)]
+    with contextlib.suppress(FileNotFoundError):
+        if out is not None:
+            out.unlink()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        why = (proc.stderr.strip().splitlines() or ["bad signature"])[-1]
+        raise IntegrityError(f"{sig_path or data_path}: PGP signature check failed: {why}")
+    return None

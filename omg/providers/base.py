@@ -1,0 +1,227 @@
+"""The one Provider interface every runtime implements, and what they share.
+
+A provider knows one upstream: its release index (`releases`), how a spec
+resolves (`resolve`, pure), the artifacts for this platform with their
+checksums (`artifacts`), and what a store path exports (`exports`). Network
+access goes through `Context`, which caches upstream documents in the LMDB
+``upstream`` table with an expiry and never imports httpx itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform as _platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from omg.spec import matches, version_key
+from store.errors import IntegrityError, NetworkError, NotFound, OmgError, UsageError
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str = "linux"
+    arch: str = "x64"  # x64 | arm64
+    libc: str = "gnu"  # gnu | musl
+
+    @classmethod
+    def detect(cls, environ: dict[str, str] | None = None) -> Platform:
+        env = os.environ if environ is None else environ
+        machine = env.get("OMG_ARCH") or _platform.machine().lower()
+        arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
+            machine, machine)
+        libc = env.get("OMG_LIBC") or (
+            "musl" if any(p.name.startswith("ld-musl-") for p in _lib_dir()) else "gnu")
+        return cls("linux", arch, libc)
+
+
+def _lib_dir() -> list[Path]:
+    try:
+        return list(Path("/lib").iterdir())
+    except OSError:
+        return []
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version the upstream offers."""
+
+    version: str
+    date: str = ""
+    lts: str = ""  # Node LTS code name, "" when not LTS
+    security: bool = False
+    prerelease: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file to download; `subdir` is the part of the (top-stripped) tree to keep."""
+
+    url: str
+    sha256: str
+    filename: str
+    subdir: str = ""
+
+
+@dataclass
+class Context:
+    """What a provider may use: mirror settings, the platform and cached fetches."""
+
+    mirror_of: Callable[[str, str], str]
+    platform: Platform
+    fetch_bytes: Callable[[str, str], bytes]  # (url, mirror_var) -> body (cached)
+    keyring_of: Callable[[str], Path | None] = lambda tool: None
+    notices: list[str] = field(default_factory=list)
+
+    def json(self, url: str, mirror_var: str) -> Any:
+        body = self.fetch_bytes(url, mirror_var)
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise IntegrityError(f"{url}: the index is not valid JSON ({exc})") from exc
+
+    def text(self, url: str, mirror_var: str) -> str:
+        return self.fetch_bytes(url, mirror_var).decode("utf-8", "replace")
+
+
+def bad_index(url: str, what: str) -> IntegrityError:
+    return IntegrityError(f"{url}: unexpected index format: {what}")
+
+
+def parse_shasums(text: str) -> dict[str, str]:
+    """`<sha256>  <file>` lines (sha256sum format, optional `*` binary marker)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.strip().split()
+        if len(parts) == 2 and len(parts[0]) == 64:
+            out[parts[1].lstrip("*").removeprefix("./")] = parts[0].lower()
+    return out
+
+
+class Provider:
+    """Base class; subclasses fill the class attributes and the upstream methods."""
+
+    name: str = ""
+    default_mirror: str = ""
+    #: Executables to export besides those found in bin/ (name -> path in the tree).
+    aliases: ClassVar[dict[str, str]] = {}
+    bin_dirs: tuple[str, ...] = ("bin",)
+    index_ttl: float = 3600.0
+
+    @property
+    def mirror_var(self) -> str:
+        return f"OMG_{self.name.upper()}_MIRROR"
+
+    def mirror(self, ctx: Context) -> str:
+        return ctx.mirror_of(self.name, self.default_mirror)
+
+    # Upstream -------------------------------------------------------------------------
+
+    def releases(self, ctx: Context) -> list[Release]:
+        """All releases for this platform, newest first."""
+        raise NotImplementedError
+
+    def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
+        raise NotImplementedError
+
+    def warnings(self, release: Release, releases: Sequence[Release]) -> list[str]:
+        return []
+
+    def lookup(self, ctx: Context, spec: str) -> tuple[Release, list[Release]]:
+        """Resolve `spec` against the upstream index: (the release, the releases read)."""
+        releases = self.releases(ctx)
+        return self.resolve(spec, releases), releases
+
+    # Pure resolution -------------------------------------------------------------------
+
+    def normalize(self, spec: str) -> str:
+        return spec.strip().removeprefix("v")
+
+    def resolve(self, spec: str, releases: Sequence[Release]) -> Release:
+        spec = self.normalize(spec)
+        found = self.select(spec, releases)
+        if found is None:
+            newest = ", ".join(r.version for r in releases[:5]) or "none"
+            raise NotFound(f"{self.name}@{spec}: no such version (newest: {newest})",
+                           hint=f"see `omg list {self.name} --remote`")
+        return found
+
+    def select(self, spec: str, releases: Sequence[Release]) -> Release | None:
+        if spec in ("latest", "stable", "current"):
+            finals = [r for r in releases if not r.prerelease]
+            return max(finals or releases, key=lambda r: version_key(r.version), default=None)
+        exact = [r for r in releases if r.version == spec]
+        if exact:
+            return exact[0]
+        hits = [r for r in releases if matches(spec, r.version)]
+        finals = [r for r in hits if not r.prerelease]
+        return max(finals or hits, key=lambda r: version_key(r.version), default=None)
+
+    def is_exact(self, spec: str) -> bool:
+        return self.normalize(spec).count(".") >= 2
+
+    # Store path ------------------------------------------------------------------------
+
+    def env(self, store_path: Path) -> dict[str, str]:
+        return {}
+
+    def exports(self, store_path: Path) -> tuple[dict[str, Path], dict[str, str]]:
+        """(executable name -> path inside the store path, environment variables)."""
+        exes: dict[str, Path] = {}
+        for d in self.bin_dirs:
+            bindir = store_path / d
+            try:
+                entries = sorted(bindir.iterdir())
+            except OSError:
+                continue
+            for p in entries:
+                if os.access(p, os.X_OK) and not p.is_dir():
+                    exes.setdefault(p.name, p)
+        for alias, rel in self.aliases.items():
+            if alias not in exes and (store_path / rel).exists():
+                exes[alias] = store_path / rel
+        return exes, self.env(store_path)
+
+
+def check_keys(url: str, obj: Any, *keys: str) -> None:
+    if not isinstance(obj, dict) or any(k not in obj for k in keys):
+        raise bad_index(url, f"an entry lacks one of {', '.join(keys)}")
+
+
+def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *, ttl: float,
+                   offline: bool, refresh: bool = False,
+                   notices: list[str] | None = None) -> Callable[[str, str], bytes]:
+    """Wrap a network fetch with the LMDB ``upstream`` table (value: time and body)."""
+
+    def fetch(url: str, mirror_var: str) -> bytes:
+        key = url.encode()
+        cached = index.get("upstream", key) if index is not None else None
+        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < ttl
+        if cached is not None and (offline or (fresh and not refresh)):
+            body: bytes = cached["body"]
+            return body
+        try:
+            body = raw_fetch(url, mirror_var)
+        except NetworkError:
+            if cached is not None:
+                if notices is not None:
+                    notices.append(f"{url}: unreachable, using the cached index")
+                stale: bytes = cached["body"]
+                return stale
+            raise
+        if index is not None:
+            with contextlib.suppress(OmgError):  # a read-only index (shared store)
+                index.put("upstream", key, {"t": time.time(), "body": body})
+        return body
+
+    return fetch
+
+
+def usage(msg: str) -> UsageError:
+    return UsageError(msg)

@@ -1,0 +1,65 @@
+"""Bun from its GitHub releases (``bun-vX/bun-linux-<arch>.zip`` + ``SHASUMS256.txt``).
+
+Versions are listed from the GitHub releases API (OMG_BUN_API_MIRROR); assets
+from OMG_BUN_MIRROR. ``SHASUMS256.txt.asc`` (clear-signed) is checked with gpgv
+when a keyring is configured.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from omg.net import verify_signature
+from omg.providers.base import Artifact, Context, Provider, Release, parse_shasums
+from omg.providers.github import list_releases
+from omg.spec import is_prerelease, version_key
+from store.errors import IntegrityError, NotFound
+
+
+class BunProvider(Provider):
+    name = "bun"
+    default_mirror = "https://github.com/oven-sh/bun/releases/download"
+    default_api = "https://api.github.com/repos/oven-sh/bun"
+    aliases: ClassVar[dict[str, str]] = {"bun": "bun", "bunx": "bun"}
+
+    def releases(self, ctx: Context) -> list[Release]:
+        out = []
+        for item in list_releases(ctx, self.name, self.default_api):
+            tag = item["tag_name"]
+            if not tag.startswith("bun-v"):
+                continue
+            version = tag.removeprefix("bun-v")
+            out.append(Release(version, str(item.get("published_at", ""))[:10],
+                               prerelease=bool(item.get("prerelease")) or is_prerelease(version)))
+        out.sort(key=lambda r: version_key(r.version), reverse=True)
+        return out
+
+    def _asset(self, ctx: Context) -> str:
+        arch = "aarch64" if ctx.platform.arch == "arm64" else "x64"
+        musl = "-musl" if ctx.platform.libc == "musl" else ""
+        return f"bun-linux-{arch}{musl}.zip"
+
+    def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
+        base = f"{self.mirror(ctx)}/bun-v{release.version}"
+        filename = self._asset(ctx)
+        keyring = ctx.keyring_of(self.name)
+        if keyring is not None:
+            asc = ctx.fetch_bytes(f"{base}/SHASUMS256.txt.asc", self.mirror_var)
+            with tempfile.TemporaryDirectory() as tmp:
+                (Path(tmp) / "s.asc").write_bytes(asc)
+                notice = verify_signature(Path(tmp) / "s.asc", None, keyring,
+                                          out=Path(tmp) / "s.txt")
+                body = (Path(tmp) / "s.txt").read_bytes() if notice is None else \
+                    ctx.fetch_bytes(f"{base}/SHASUMS256.txt", self.mirror_var)
+            if notice:
+                ctx.notices.append(f"{base}/SHASUMS256.txt.asc: {notice}")
+        else:
+            body = ctx.fetch_bytes(f"{base}/SHASUMS256.txt", self.mirror_var)
+        sums = parse_shasums(body.decode("utf-8", "replace"))
+        if filename not in sums:
+            if not sums:
+                raise IntegrityError(f"{base}/SHASUMS256.txt: no checksums in the file")
+            raise NotFound(f"{base}/SHASUMS256.txt: no checksum for {filename}")
+        return [Artifact(f"{base}/{filename}", sums[filename], filename)]

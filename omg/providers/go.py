@@ -1,0 +1,46 @@
+"""Go from go.dev/dl (``?mode=json&include=all``, sha256 per file) or a mirror of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omg.providers.base import Artifact, Context, Provider, Release, bad_index, check_keys
+from omg.spec import version_key
+from store.errors import NotFound
+
+
+class GoProvider(Provider):
+    name = "go"
+    default_mirror = "https://go.dev/dl"
+
+    def releases(self, ctx: Context) -> list[Release]:
+        url = f"{self.mirror(ctx)}/?mode=json&include=all"
+        data = ctx.json(url, self.mirror_var)
+        if not isinstance(data, list):
+            raise bad_index(url, "expected a list of releases")
+        arch = "arm64" if ctx.platform.arch == "arm64" else "amd64"
+        out = []
+        for item in data:
+            check_keys(url, item, "version", "files")
+            for f in item["files"]:
+                check_keys(url, f, "filename", "os", "arch", "sha256")
+                if f["os"] == "linux" and f["arch"] == arch and f.get("kind", "archive") == \
+                        "archive" and f["filename"].endswith(".tar.gz"):
+                    version = str(item["version"]).removeprefix("go")
+                    out.append(Release(version, prerelease=not item.get("stable", True),
+                                       extra={"filename": f["filename"],
+                                              "sha256": f["sha256"]}))
+        out.sort(key=lambda r: version_key(r.version), reverse=True)
+        return out
+
+    def normalize(self, spec: str) -> str:
+        return spec.strip().removeprefix("go").removeprefix("v")
+
+    def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
+        e = release.extra
+        if not e:
+            raise NotFound(f"go {release.version}: no linux archive for this platform")
+        return [Artifact(f"{self.mirror(ctx)}/{e['filename']}", e["sha256"], e["filename"])]
+
+    def env(self, store_path: Path) -> dict[str, str]:
+        return {"GOROOT": str(store_path)}

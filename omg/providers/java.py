@@ -1,0 +1,104 @@
+"""Java (Eclipse Temurin) from the Adoptium API v3 (OMG_JAVA_MIRROR = the API base).
+
+``/v3/info/available_releases`` lists the feature versions;
+``/v3/assets/feature_releases/<major>/ga?...`` lists builds with a link and a
+sha256 each. A spec's first number is the feature version (``21``,
+``21.0.1``); versions are stored as Adoptium's semver (``21.0.1+12``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from omg.providers.base import Artifact, Context, Provider, Release, bad_index, check_keys
+from omg.spec import version_key
+from store.errors import NotFound, UsageError
+
+
+class JavaProvider(Provider):
+    name = "java"
+    default_mirror = "https://api.adoptium.net"
+
+    def normalize(self, spec: str) -> str:
+        spec = spec.strip()
+        for prefix in ("temurin-", "openjdk-", "jdk-"):
+            spec = spec.removeprefix(prefix)
+        return spec
+
+    def _available(self, ctx: Context) -> dict[str, object]:
+        url = f"{self.mirror(ctx)}/v3/info/available_releases"
+        data = ctx.json(url, self.mirror_var)
+        check_keys(url, data, "available_releases")
+        return dict(data)
+
+    def _feature(self, ctx: Context, major: int) -> list[Release]:
+        arch = "aarch64" if ctx.platform.arch == "arm64" else "x64"
+        os_name = "alpine-linux" if ctx.platform.libc == "musl" else "linux"
+        url = (f"{self.mirror(ctx)}/v3/assets/feature_releases/{major}/ga?architecture={arch}"
+               f"&heap_size=normal&image_type=jdk&jvm_impl=hotspot&os={os_name}&page=0"
+               f"&page_size=50&project=jdk&sort_order=DESC&vendor=eclipse")
+        try:
+            data = ctx.json(url, self.mirror_var)
+        except NotFound:
+            return []
+        if not isinstance(data, list):
+            raise bad_index(url, "expected a list of releases")
+        out = []
+        for item in data:
+            check_keys(url, item, "version_data", "binaries")
+            check_keys(url, item["version_data"], "semver")
+            for b in item["binaries"]:
+                check_keys(url, b, "package")
+                pkg = b["package"]
+                check_keys(url, pkg, "link", "checksum", "name")
+                if b.get("image_type", "jdk") == "jdk":
+                    out.append(Release(str(item["version_data"]["semver"]),
+                                       str(item.get("timestamp", ""))[:10],
+                                       extra={"url": pkg["link"], "sha256": pkg["checksum"],
+                                              "filename": pkg["name"]}))
+                    break
+        return out
+
+    def releases(self, ctx: Context) -> list[Release]:
+        avail = self._available(ctx)
+        majors = avail.get("available_releases")
+        if not isinstance(majors, list):
+            raise bad_index(f"{self.mirror(ctx)}/v3/info/available_releases",
+                            "available_releases is not a list")
+        out = []
+        for major in sorted((int(m) for m in majors), reverse=True):
+            out += self._feature(ctx, major)
+        return out
+
+    def lookup(self, ctx: Context, spec: str) -> tuple[Release, list[Release]]:
+        spec = self.normalize(spec)
+        if spec in ("latest", "lts"):
+            avail = self._available(ctx)
+            key = "most_recent_lts" if spec == "lts" else "most_recent_feature_release"
+            major = avail.get(key)
+            if not isinstance(major, int):
+                raise bad_index(f"{self.mirror(ctx)}/v3/info/available_releases",
+                                f"no {key}")
+            releases = self._feature(ctx, major)
+            return self.resolve("latest", releases), releases
+        head = spec.split(".")[0].split("+")[0]
+        if not head.isdigit():
+            raise UsageError(f"java@{spec}: expected a feature version such as 21 or 21.0.1")
+        releases = self._feature(ctx, int(head))
+        return self.resolve(spec, releases), releases
+
+    def select(self, spec: str, releases: Sequence[Release]) -> Release | None:
+        # 21.0.1 matches 21.0.1+12: compare without build metadata.
+        found = super().select(spec, releases)
+        if found is None and "+" not in spec:
+            hits = [r for r in releases if r.version.split("+")[0] == spec]
+            found = max(hits, key=lambda r: version_key(r.version), default=None)
+        return found
+
+    def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
+        e = release.extra
+        return [Artifact(e["url"], e["sha256"], e["filename"])]
+
+    def env(self, store_path: Path) -> dict[str, str]:
+        return {"JAVA_HOME": str(store_path)}

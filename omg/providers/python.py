@@ -1,0 +1,81 @@
+"""CPython from python-build-standalone ``install_only`` builds.
+
+Release tags (dates) are listed from the GitHub API (OMG_PYTHON_API_MIRROR);
+each tag directory under OMG_PYTHON_MIRROR holds ``SHA256SUMS`` and
+``cpython-<ver>+<tag>-<triple>-install_only.tar.gz``. The newest tags are
+read first, so ``3.12`` resolves to the newest 3.12.x build; an exact older
+version walks back through older tags.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from omg.providers.base import Artifact, Context, Provider, Release, parse_shasums
+from omg.providers.github import list_releases
+from omg.spec import is_prerelease, version_key
+from store.errors import NotFound
+
+_NAME = re.compile(r"^cpython-(?P<ver>[0-9][0-9a-z.]*)\+(?P<tag>\d+)-(?P<triple>[a-z0-9_]+-"
+                   r"unknown-linux-(?:gnu|musl))-install_only\.tar\.gz$")
+#: Tags whose SHA256SUMS are read when listing (each is one small request, cached).
+TAGS_READ = 4
+
+
+class PythonProvider(Provider):
+    name = "python"
+    default_mirror = "https://github.com/astral-sh/python-build-standalone/releases/download"
+    default_api = "https://api.github.com/repos/astral-sh/python-build-standalone"
+    aliases: ClassVar[dict[str, str]] = {"python": "bin/python3", "pip": "bin/pip3"}
+
+    def _triple(self, ctx: Context) -> str:
+        arch = "aarch64" if ctx.platform.arch == "arm64" else "x86_64"
+        return f"{arch}-unknown-linux-{ctx.platform.libc}"
+
+    def _tags(self, ctx: Context) -> list[str]:
+        tags = [str(r["tag_name"]) for r in list_releases(ctx, self.name, self.default_api)]
+        return sorted(tags, reverse=True)
+
+    def _tag_releases(self, ctx: Context, tag: str) -> list[Release]:
+        url = f"{self.mirror(ctx)}/{tag}/SHA256SUMS"
+        sums = parse_shasums(ctx.text(url, self.mirror_var))
+        triple = self._triple(ctx)
+        out = []
+        for fname, sha in sums.items():
+            m = _NAME.match(fname)
+            if m and m["triple"] == triple:
+                out.append(Release(m["ver"], tag, prerelease=is_prerelease(m["ver"]),
+                                   extra={"url": f"{self.mirror(ctx)}/{tag}/{fname}",
+                                          "sha256": sha, "filename": fname}))
+        return out
+
+    def releases(self, ctx: Context) -> list[Release]:
+        seen: dict[str, Release] = {}
+        for tag in self._tags(ctx)[:TAGS_READ]:
+            for r in self._tag_releases(ctx, tag):
+                seen.setdefault(r.version, r)  # newest tag's build of a version wins
+        return sorted(seen.values(), key=lambda r: version_key(r.version), reverse=True)
+
+    def lookup(self, ctx: Context, spec: str) -> tuple[Release, list[Release]]:
+        """Walk back through older tags when the recent ones lack the version."""
+        spec = self.normalize(spec)
+        recent = self.releases(ctx)
+        found = self.select(spec, recent)
+        if found is not None:
+            return found, recent
+        for tag in self._tags(ctx)[TAGS_READ:]:
+            found = self.select(spec, self._tag_releases(ctx, tag))
+            if found is not None:
+                return found, recent
+        return self.resolve(spec, recent), recent
+
+    def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
+        e = release.extra
+        if not e:
+            raise NotFound(f"python {release.version}: no build for {self._triple(ctx)}")
+        return [Artifact(e["url"], e["sha256"], e["filename"])]
+
+    def env(self, store_path: Path) -> dict[str, str]:
+        return {}

@@ -1,0 +1,332 @@
+"""Local mirrors in each upstream's exact layout, filled with tiny generated runtimes.
+
+Each `build_<tool>(root, base_url, versions)` writes the upstream's files under
+`root` and returns the environment that points omg at them. `MirrorServer`
+serves `root` on 127.0.0.1 with Range support and injectable faults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import json
+import os
+import socketserver
+import tarfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+
+def script(text: str) -> bytes:
+    return f"#!/bin/sh\necho '{text}'\n".encode()
+
+
+def _tar(path: Path, files: dict[str, bytes | tuple[str, str]], mode: str) -> str:
+    """files: name -> content (executable) or ("link", target)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=f"w:{mode}") as tf:
+        dirs: set[str] = set()
+        for name in sorted(files):
+            parts = name.split("/")
+            for i in range(1, len(parts)):
+                d = "/".join(parts[:i])
+                if d not in dirs:
+                    dirs.add(d)
+                    ti = tarfile.TarInfo(d)
+                    ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                    tf.addfile(ti)
+            content = files[name]
+            ti = tarfile.TarInfo(name)
+            if isinstance(content, tuple):
+                ti.type, ti.linkname = tarfile.SYMTYPE, content[1]
+                tf.addfile(ti)
+            else:
+                ti.size, ti.mode = len(content), 0o755
+                tf.addfile(ti, io.BytesIO(content))
+    path.write_bytes(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def tar_xz(path: Path, files: dict[str, Any]) -> str:
+    return _tar(path, files, "xz")
+
+
+def tar_gz(path: Path, files: dict[str, Any]) -> str:
+    return _tar(path, files, "gz")
+
+
+def make_zip(path: Path, files: dict[str, bytes]) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in files.items():
+            zi = zipfile.ZipInfo(name)
+            zi.external_attr = (0o100755) << 16
+            zf.writestr(zi, content)
+    path.write_bytes(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def write(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+# -- upstream layouts -----------------------------------------------------------------------
+
+NODE_VERSIONS = [  # (version, lts, security, date)
+    ("22.2.0", False, False, "2024-05-15"),
+    ("22.1.0", False, True, "2024-05-01"),
+    ("20.12.0", "Iron", False, "2024-03-26"),
+    ("20.11.1", "Iron", True, "2024-02-14"),
+    ("20.10.0", "Iron", False, "2023-11-22"),
+    ("18.19.0", "Hydrogen", False, "2023-11-29"),
+]
+
+
+def build_node(root: Path, base: str, versions: list[tuple[Any, ...]] = NODE_VERSIONS
+               ) -> dict[str, str]:
+    dist = root / "dist"
+    index = []
+    for version, lts, security, date in versions:
+        name = f"node-v{version}-linux-x64"
+        sha = tar_xz(dist / f"v{version}" / f"{name}.tar.xz", {
+            f"{name}/bin/node": script(f"v{version}"),
+            f"{name}/bin/npm": ("link", "../lib/node_modules/npm/bin/npm-cli.js"),
+            f"{name}/lib/node_modules/npm/bin/npm-cli.js": script("npm"),
+            f"{name}/include/node/node.h": b"/* header */\n",
+        })
+        write(dist / f"v{version}" / "SHASUMS256.txt",
+              f"{'0' * 64}  node-v{version}.tar.gz\n{sha}  {name}.tar.xz\n")
+        index.append({"version": f"v{version}", "date": date, "files": ["linux-x64", "src"],
+                      "npm": "10.0.0", "lts": lts, "security": security})
+    write(dist / "index.json", json.dumps(index))
+    return {"OMG_NODE_MIRROR": f"{base}/dist"}
+
+
+def build_bun(root: Path, base: str, versions: tuple[str, ...] = ("1.1.8", "1.1.0", "1.0.36")
+              ) -> dict[str, str]:
+    releases = []
+    for v in versions:
+        d = root / "bun-dl" / f"bun-v{v}"
+        sha = make_zip(d / "bun-linux-x64.zip", {"bun-linux-x64/bun": script(f"{v}")})
+        write(d / "SHASUMS256.txt", f"{sha}  bun-linux-x64.zip\n")
+        releases.append({"tag_name": f"bun-v{v}", "prerelease": False, "draft": False,
+                         "published_at": "2024-05-01T00:00:00Z"})
+    write(root / "gh" / "oven-sh" / "bun" / "releases", json.dumps(releases))
+    return {"OMG_BUN_MIRROR": f"{base}/bun-dl", "OMG_BUN_API_MIRROR": f"{base}/gh/oven-sh/bun"}
+
+
+def build_python(root: Path, base: str) -> dict[str, str]:
+    tags = {"20240814": ["3.12.5", "3.11.9"], "20240713": ["3.12.4", "3.11.9"],
+            "20231002": ["3.12.0", "3.11.5"]}
+    releases = []
+    for tag, versions in tags.items():
+        lines = []
+        for v in versions:
+            fname = f"cpython-{v}+{tag}-x86_64-unknown-linux-gnu-install_only.tar.gz"
+            sha = tar_gz(root / "pbs" / tag / fname, {
+                "python/bin/python3": script(f"Python {v}"),
+                f"python/bin/python{v.rsplit('.', 1)[0]}": script(f"Python {v}"),
+                "python/bin/pip3": script("pip"),
+            })
+            lines.append(f"{sha}  {fname}")
+            lines.append(f"{'1' * 64}  cpython-{v}+{tag}-aarch64-unknown-linux-gnu-"
+                         "install_only.tar.gz")
+        write(root / "pbs" / tag / "SHA256SUMS", "\n".join(lines) + "\n")
+        releases.append({"tag_name": tag, "draft": False})
+    write(root / "gh" / "astral-sh" / "pbs" / "releases", json.dumps(releases))
+    return {"OMG_PYTHON_MIRROR": f"{base}/pbs",
+            "OMG_PYTHON_API_MIRROR": f"{base}/gh/astral-sh/pbs"}
+
+
+def build_go(root: Path, base: str,
+             versions: tuple[str, ...] = ("1.22.3", "1.22.2", "1.21.10", "1.23rc1")
+             ) -> dict[str, str]:
+    index = []
+    for v in versions:
+        fname = f"go{v}.linux-amd64.tar.gz"
+        sha = tar_gz(root / "dl" / fname, {"go/bin/go": script(f"go version go{v} linux/amd64"),
+                                            "go/bin/gofmt": script("gofmt"),
+                                            "go/src/fmt/print.go": b"package fmt\n"})
+        index.append({"version": f"go{v}", "stable": "rc" not in v, "files": [
+            {"filename": f"go{v}.src.tar.gz", "os": "", "arch": "", "version": f"go{v}",
+             "sha256": "2" * 64, "size": 1, "kind": "source"},
+            {"filename": fname, "os": "linux", "arch": "amd64", "version": f"go{v}",
+             "sha256": sha, "size": 1, "kind": "archive"}]})
+    write(root / "dl" / "index.html", json.dumps(index))
+    return {"OMG_GO_MIRROR": f"{base}/dl"}
+
+
+def build_rust(root: Path, base: str, versions: tuple[str, ...] = ("1.78.0", "1.77.2")
+               ) -> dict[str, str]:
+    target = "x86_64-unknown-linux-gnu"
+    for i, v in enumerate(versions):
+        date = f"2024-0{5 - i}-02"
+        pkgs = []
+        for comp, files in (
+            ("rustc", {"bin/rustc": script(f"rustc {v}"), "bin/rustdoc": script("rustdoc"),
+                       "lib/librustc_driver.so": b"\x7fELF"}),
+            ("cargo", {"bin/cargo": script(f"cargo {v}")}),
+            ("rust-std", {f"lib/rustlib/{target}/lib/libstd.rlib": b"rlib"}),
+        ):
+            top = f"{comp}-{v}-{target}"
+            cdir = comp if comp != "rust-std" else f"rust-std-{target}"
+            members: dict[str, Any] = {f"{top}/{cdir}/{k}": c for k, c in files.items()}
+            members[f"{top}/components"] = f"{cdir}\n".encode()
+            members[f"{top}/install.sh"] = script("install")
+            members[f"{top}/{cdir}/manifest.in"] = b"file:bin/x\n"
+            fname = f"{top}.tar.xz"
+            sha = tar_xz(root / "dist" / date / fname, members)
+            pkgs.append(f'[pkg.{comp}]\nversion = "{v} (abcdef 2024-01-01)"\n'
+                        f'[pkg.{comp}.target.{target}]\navailable = true\n'
+                        f'url = "{base}/dist/{date}/{top}.tar.gz"\nhash = "{"3" * 64}"\n'
+                        f'xz_url = "{base}/dist/{date}/{fname}"\nxz_hash = "{sha}"\n')
+        manifest = f'manifest-version = "2"\ndate = "{date}"\n' + "".join(pkgs)
+        write(root / "dist" / f"channel-rust-{v}.toml", manifest)
+        write(root / "dist" / f"channel-rust-{v.rsplit('.', 1)[0]}.toml", manifest)
+        if i == 0:
+            write(root / "dist" / "channel-rust-stable.toml", manifest)
+    return {"OMG_RUST_MIRROR": base}
+
+
+def build_ruby(root: Path, base: str, versions: tuple[str, ...] = ("3.3.4", "3.3.1", "3.1.4")
+               ) -> dict[str, str]:
+    releases = []
+    for v in versions:
+        fname = f"portable-ruby-{v}.x86_64_linux.bottle.tar.gz"
+        sha = tar_gz(root / "ruby-dl" / v / fname, {
+            f"portable-ruby/{v}/bin/ruby": script(f"ruby {v}"),
+            f"portable-ruby/{v}/bin/gem": script("gem"),
+            f"portable-ruby/{v}/INSTALL_RECEIPT.json": b"{}"})
+        releases.append({"tag_name": v, "draft": False, "published_at": "2024-01-01T00:00:00Z",
+                         "assets": [{"name": fname, "digest": f"sha256:{sha}",
+                                     "browser_download_url": f"{base}/ruby-dl/{v}/{fname}"}]})
+    write(root / "gh" / "homebrew" / "pr" / "releases", json.dumps(releases))
+    return {"OMG_RUBY_MIRROR": f"{base}/ruby-dl",
+            "OMG_RUBY_API_MIRROR": f"{base}/gh/homebrew/pr"}
+
+
+def build_java(root: Path, base: str) -> dict[str, str]:
+    majors = {21: ["21.0.3+9", "21.0.2+13"], 17: ["17.0.11+9"]}
+    for major, versions in majors.items():
+        items = []
+        for v in versions:
+            fname = f"OpenJDK{major}U-jdk_x64_linux_hotspot_{v.replace('+', '_')}.tar.gz"
+            sha = tar_gz(root / "jdk-dl" / fname, {
+                f"jdk-{v}/bin/java": script(f'openjdk version "{v}"'),
+                f"jdk-{v}/bin/javac": script("javac"),
+                f"jdk-{v}/release": f'JAVA_VERSION="{v}"\n'.encode()})
+            items.append({"release_name": f"jdk-{v}", "timestamp": "2024-04-17T00:00:00Z",
+                          "version_data": {"semver": v, "major": major},
+                          "binaries": [{"architecture": "x64", "os": "linux",
+                                        "image_type": "jdk", "jvm_impl": "hotspot",
+                                        "package": {"link": f"{base}/jdk-dl/{fname}",
+                                                    "checksum": sha, "name": fname,
+                                                    "size": 1}}]})
+        write(root / "adoptium" / "v3" / "assets" / "feature_releases" / str(major) / "ga",
+              json.dumps(items))
+    write(root / "adoptium" / "v3" / "info" / "available_releases", json.dumps({
+        "available_releases": [17, 21], "available_lts_releases": [17, 21],
+        "most_recent_lts": 21, "most_recent_feature_release": 21}))
+    return {"OMG_JAVA_MIRROR": f"{base}/adoptium"}
+
+
+BUILDERS = {"node": build_node, "bun": build_bun, "python": build_python, "go": build_go,
+            "rust": build_rust, "ruby": build_ruby, "java": build_java}
+
+
+# -- the server ------------------------------------------------------------------------------
+
+class MirrorServer:
+    """Serve a directory on 127.0.0.1; `faults[path]` is a list of actions taken in turn:
+    an HTTP status (500, 404), "cut" (send half the body, then close) or "short" (a body
+    truncated with a matching Content-Length)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.faults: dict[str, list[Any]] = {}
+        self.requests: list[tuple[str, str]] = []  # (path, range header)
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                server.requests.append((path, self.headers.get("Range", "")))
+                actions = server.faults.get(path)
+                action = actions.pop(0) if actions else None
+                if isinstance(action, int):
+                    self.send_response(action)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                full = server.root / path.lstrip("/")
+                if full.is_dir():
+                    full = full / "index.html"
+                if not full.is_file():
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = full.read_bytes()
+                start = 0
+                rng = self.headers.get("Range", "")
+                if rng.startswith("bytes=") and rng.endswith("-") and action is None:
+                    start = int(rng[6:-1])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                body = data[start:]
+                if action == "short":
+                    body = body[: len(body) // 2]
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if action == "cut":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self.wfile.write(body)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> MirrorServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def free_port_refused() -> str:
+    """A URL on 127.0.0.1 where nothing listens (connection refused)."""
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    time.sleep(0)
+    return f"http://127.0.0.1:{port}"
+
+
+_ = os
