@@ -75,12 +75,14 @@ class Session:
     settings: Settings
     offline: bool = False
     refresh: bool = False
+    index: Any = None  # an Index already open in this process (LMDB allows one per env)
     store: LocalStore = field(init=False)
     opts: net.NetOptions = field(init=False)
     ctx: Context = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = LocalStore(self.settings.layout, limits=self.settings.limits)
+        self.store = LocalStore(self.settings.layout, limits=self.settings.limits,
+                                index=self.index)
         self.opts = net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
         notices: list[str] = []
         ttl = float(os.environ.get("OMG_INDEX_TTL") or
@@ -104,7 +106,8 @@ class Session:
         return self.settings.layout.cache
 
     def close(self) -> None:
-        self.store.close()
+        if self.index is None:
+            self.store.close()
 
 
 def _spec(tool_spec: str | ToolSpec) -> ToolSpec:
@@ -235,9 +238,13 @@ def _merge(src: Path, dest: Path, label: str) -> None:
 
 
 def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: bool = False,
-            refresh: bool = False, progress: Progress | None = None) -> list[InstallResult]:
-    """Install each TOOL@SPEC into the store (downloads in parallel); no profile changes."""
-    session = Session(settings, offline=offline, refresh=refresh)
+            refresh: bool = False, progress: Progress | None = None,
+            index: Any = None) -> list[InstallResult]:
+    """Install each TOOL@SPEC into the store (downloads in parallel); no profile changes.
+
+    Pass `index` when the caller already has the LMDB index open in this process.
+    """
+    session = Session(settings, offline=offline, refresh=refresh, index=index)
     try:
         plans = [_plan(session, _spec(s)) for s in specs]
         todo = [p for p in plans if isinstance(p, _Plan)]
@@ -261,9 +268,27 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
 
 
 def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: bool = False,
-                     progress: Progress | None = None) -> PathRecord:
+                     progress: Progress | None = None, index: Any = None) -> PathRecord:
     """The store path record for TOOL@SPEC, installing it first if it is missing."""
-    return install(settings, [tool_spec], offline=offline, progress=progress)[0].record
+    return install(settings, [tool_spec], offline=offline, progress=progress,
+                   index=index)[0].record
+
+
+def make_resolver(settings: Settings, *, offline: bool = False,
+                  progress: Progress | None = None, index: Any = None) -> Any:
+    """An `omg.profiles.Resolver`: installs a spec the store cannot satisfy.
+
+    Wiring `omg use`: ``profiles.use(home, specs, resolver=make_resolver(settings,
+    index=home.index))``.
+    """
+    from omg.profiles import ResolvedTool
+
+    def resolver(ts: ToolSpec) -> ResolvedTool | None:
+        rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index)
+        _exes, env = exports(rec.name, settings.layout.store_path(rec.path))
+        return ResolvedTool(rec.name, rec.version, rec.path, tuple(sorted(env.items())))
+
+    return resolver
 
 
 def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str]]:
