@@ -1,0 +1,217 @@
+"""The daemon's method table: one `Method` per request name (docs/protocol.md).
+
+Each method declares its parameters (extras are refused before the handler
+runs), whether it takes a file descriptor, and its own authorization check.
+Handlers get the kernel-verified `Peer`, never a user name from the client.
+The next session adds ``profile.*`` and ``roots.*`` methods here with
+`register`, on top of the generations layer.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omg.daemon.peer import Peer, may_gc
+from omg.daemon.protocol import ParamSpec, ProtocolError
+from store.errors import PermissionDenied, UnsafeInput, UsageError
+from store.ingest import validate_component
+from store.local import LocalStore
+
+
+@dataclass
+class Context:
+    """What handlers share: the store the daemon owns and its policy settings."""
+
+    store: LocalStore
+    gc_group: str | None = None
+    server: str = "omgd"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def incoming(self) -> Path:
+        """Daemon-private copies of archives passed by fd (same fs as the store)."""
+        return self.store.layout.home / "daemon" / "incoming"
+
+
+Handler = Callable[[Context, Peer, dict[str, Any], list[int]], Any]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    handler: Handler
+    params: ParamSpec = field(default_factory=dict)
+    fds: int = 0  # exactly this many file descriptors must come with the request
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method, table: dict[str, Method] | None = None) -> Method:
+    (METHODS if table is None else table)[method.name] = method
+    return method
+
+
+def method(name: str, params: Mapping[str, tuple[str, bool]] | None = None,
+           fds: int = 0) -> Callable[[Handler], Handler]:
+    def wrap(fn: Handler) -> Handler:
+        register(Method(name, fn, dict(params or {}), fds))
+        return fn
+    return wrap
+
+
+# Basics ----------------------------------------------------------------------
+
+
+@method("ping")
+def _ping(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    return "pong"
+
+
+@method("whoami")
+def _whoami(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    return {**peer.to_wire(), "may_gc": may_gc(peer, ctx.gc_group)}
+
+
+# Store -----------------------------------------------------------------------
+
+_ADD_PARAMS = {
+    "name": ("str", True),
+    "version": ("str", True),
+    "references": ("list[str]?", False),
+    "origin": ("map?", False),
+    "filename": ("str?", False),  # only for format hints (.pkg.tar.*); never a path
+    "strip_top": ("bool?", False),
+}
+
+
+def _safe_filename(name: str | None) -> str:
+    if not name:
+        return "archive"
+    if "/" in name or "\0" in name or name in (".", "..") or len(name) > 200:
+        raise UsageError(f"invalid archive file name {name!r}")
+    return name
+
+
+def copy_in(fd: int, dest_dir: Path, filename: str, max_bytes: int) -> Path:
+    """Copy what `fd` reads into a daemon-private file; the client can change it no more.
+
+    The daemon hashes its own copy, so the content registered is exactly the
+    content hashed, whatever the client does to its file meanwhile.
+    """
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafeInput("store.add: the descriptor passed is not a regular file",
+                          hint="pass an archive; the client packs directories itself")
+    dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dest = dest_dir / f"{secrets.token_hex(8)}-{filename}"
+    out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        offset, total = 0, 0
+        while True:
+            chunk = os.pread(fd, 1 << 20, offset)
+            if not chunk:
+                break
+            offset += len(chunk)
+            total += len(chunk)
+            if total > max_bytes:
+                raise UnsafeInput(f"store.add: archive larger than {max_bytes} bytes")
+            os.write(out, chunk)
+    except BaseException:
+        os.close(out)
+        dest.unlink(missing_ok=True)
+        raise
+    os.close(out)
+    return dest
+
+
+@method("store.add", _ADD_PARAMS, fds=1)
+def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    validate_component("name", params["name"])
+    validate_component("version", params["version"])
+    filename = _safe_filename(params.get("filename"))
+    origin = dict(params.get("origin") or {})
+    origin["added_by"] = peer.user
+    copy = copy_in(fds[0], ctx.incoming, filename, ctx.store.limits.max_bytes)
+    try:
+        result = ctx.store.add(copy, params["name"], params["version"],
+                               references=params.get("references") or (), origin=origin,
+                               strip_top=params.get("strip_top"))
+    finally:
+        copy.unlink(missing_ok=True)
+    return {"record": result.record.to_index(), "created": result.created,
+            "added_bytes": result.added_bytes, "warnings": list(result.warnings)}
+
+
+def _check_name(name: str) -> str:
+    from store.layout import store_hash_of
+
+    if store_hash_of(name) is None or "/" in name or name != name.strip():
+        raise UsageError(f"invalid store path name {name!r}")
+    return name
+
+
+@method("store.get", {"name": ("str", True)})
+def _store_get(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    return ctx.store.get(_check_name(params["name"])).to_index()
+
+
+@method("store.records")
+def _store_records(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    return [r.to_index() for r in ctx.store.records()]
+
+
+@method("store.find", {"name": ("str", True), "version": ("str?", False)})
+def _store_find(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    return [r.to_index() for r in ctx.store.find(params["name"], params.get("version"))]
+
+
+@method("store.closure", {"names": ("list[str]", True)})
+def _store_closure(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    return sorted(ctx.store.closure(_check_name(n) for n in params["names"]))
+
+
+@method("store.verify", {"names": ("list[str]?", False)})
+def _store_verify(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    names = params.get("names")
+    if names is not None:
+        names = [_check_name(n) for n in names]
+    return [{"path": p.path, "file": p.file, "what": p.what} for p in ctx.store.verify(names)]
+
+
+# Garbage collection ------------------------------------------------------------
+
+
+@method("gc", {"dry_run": ("bool?", False)})
+def _gc(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    if not may_gc(peer, ctx.gc_group):
+        raise PermissionDenied(
+            f"user {peer.user} may not collect garbage in the shared store",
+            hint="gc needs root or membership of the [daemon] gc_group group"
+                 + (f" ({ctx.gc_group})" if ctx.gc_group else ""))
+    from generations.gc import collect
+
+    result = collect(ctx.store, dry_run=bool(params.get("dry_run")))
+    return {"dead": list(result.dead), "freed_bytes": result.freed_bytes,
+            "dry_run": result.dry_run, "live": result.live}
+
+
+def dispatch(ctx: Context, peer: Peer, method_name: str, params: dict[str, Any],
+             fds: list[int], table: Mapping[str, Method] | None = None) -> Any:
+    """Validate and run one request. The caller owns (and closes) `fds`."""
+    from omg.daemon.protocol import check_params
+
+    found = (METHODS if table is None else table).get(method_name)
+    if found is None:
+        raise ProtocolError(f"unknown method {method_name!r}")
+    checked = check_params(method_name, params, found.params)
+    if len(fds) != found.fds:
+        raise ProtocolError(f"{method_name} takes {found.fds} file descriptor(s), "
+                            f"got {len(fds)}")
+    return found.handler(ctx, peer, checked, fds)

@@ -1,0 +1,420 @@
+"""omgd's Unix-socket server: one thread per connection, bounded in size and time.
+
+Why threads: handlers block on the filesystem and on flocks, and the GIL is
+released there; a connection can never hold another back because each waits
+only on its own socket with its own deadlines (handshake, frame, idle, send).
+Shutdown (SIGTERM/SIGINT): stop accepting, let requests in flight finish and
+reply, drop idle connections, remove the socket, exit 0. A PID/lock file
+under ``locks/omgd.lock`` (flock) keeps a second daemon off the same store.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import errno
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omg.daemon import protocol as P
+from omg.daemon.handlers import Context, dispatch
+from omg.daemon.peer import Peer, peer_of
+from store.errors import Busy, OmgError
+
+SERVER_NAME = "omgd/0.1.0"
+MAX_FDS_PER_FRAME = 1
+SYSTEMD_FIRST_FD = 3
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_frame: int = P.DEFAULT_MAX_FRAME
+    handshake_timeout: float = 5.0  # from connect to a complete hello
+    frame_timeout: float = 10.0  # from a frame's first byte to its last
+    idle_timeout: float = 600.0  # between requests
+    send_timeout: float = 10.0  # a client that will not read its reply
+    max_clients: int = 256
+    shutdown_grace: float = 60.0  # how long SIGTERM waits for requests in flight
+
+
+class _Drop(Exception):
+    """End this connection quietly (peer gone, timed out, or shutting down)."""
+
+
+def default_socket(home: Path, raw: dict[str, Any] | None = None,
+                   environ: dict[str, str] | None = None) -> Path:
+    """OMG_SOCKET, then ``[daemon] socket``, then a default by mode.
+
+    A home owned by someone else (or by root: a system root such as
+    /var/lib/omg) is the shared mode: ``/run/omg/omgd.sock``. A home of one's
+    own (single-user, tests) keeps its socket inside: ``$OMG_HOME/omgd.sock``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("OMG_SOCKET"):
+        return Path(env["OMG_SOCKET"])
+    daemon_cfg = (raw or {}).get("daemon", {})
+    if isinstance(daemon_cfg, dict) and daemon_cfg.get("socket"):
+        return Path(str(daemon_cfg["socket"]))
+    try:
+        owner = home.stat().st_uid
+    except OSError:
+        return home / "omgd.sock"
+    if owner == 0 or owner != os.getuid():
+        return Path("/run/omg/omgd.sock")
+    return home / "omgd.sock"
+
+
+class Connection:
+    """One client: its socket, its peer, its partial frame and received fds."""
+
+    def __init__(self, server: Server, sock: socket.socket) -> None:
+        self.server = server
+        self.sock = sock
+        self.decoder = P.FrameDecoder(server.limits.max_frame)
+        self.ready: list[dict[str, Any]] = []
+        self.fds: list[int] = []
+        self.peer: Peer | None = None
+
+    # Reading ------------------------------------------------------------------
+
+    def _recv(self, deadline: float, *, idle: bool) -> None:
+        """Read once, waiting at most until `deadline` (checking for shutdown if idle)."""
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise _Drop("timed out")
+            if idle and self.server.stopping.is_set():
+                raise _Drop("shutting down")
+            wait = min(deadline - now, 0.2 if idle else deadline - now)
+            readable, _, _ = select.select([self.sock], [], [], wait)
+            if readable:
+                break
+        fds = array.array("i")
+        try:
+            data, anc, flags, _ = self.sock.recvmsg(
+                65536, socket.CMSG_SPACE(MAX_FDS_PER_FRAME * fds.itemsize))
+        except (ConnectionError, OSError) as exc:
+            raise _Drop(str(exc)) from None
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                usable = len(payload) - len(payload) % fds.itemsize
+                fds.frombytes(payload[:usable])
+        self.fds.extend(fds)
+        if flags & socket.MSG_CTRUNC or len(self.fds) > MAX_FDS_PER_FRAME:
+            raise P.ProtocolError("too many file descriptors in one request")
+        if not data:
+            raise _Drop("peer closed")
+        self.ready.extend(self.decoder.feed(data))
+
+    def read_message(self, deadline: float, *, idle: bool) -> dict[str, Any]:
+        """The next whole message; a started frame must complete within frame_timeout."""
+        frame_deadline: float | None = None
+        while not self.ready:
+            if self.decoder.pending:
+                if frame_deadline is None:
+                    frame_deadline = time.monotonic() + self.server.limits.frame_timeout
+                    if not idle:
+                        frame_deadline = min(frame_deadline, deadline)
+                self._recv(frame_deadline, idle=False)
+            else:
+                self._recv(deadline, idle=idle)
+        return self.ready.pop(0)
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            frame = P.encode_frame(message, self.server.limits.max_frame)
+        except P.ProtocolError as exc:
+            frame = P.encode_frame(P.error_reply(message.get("id"), exc))
+        self.sock.settimeout(self.server.limits.send_timeout)
+        try:
+            self.sock.sendall(frame)
+        except OSError as exc:
+            raise _Drop(f"send failed: {exc}") from None
+        finally:
+            self.sock.settimeout(None)
+
+    def close_fds(self) -> None:
+        for fd in self.fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.fds.clear()
+
+    # The conversation -----------------------------------------------------------
+
+    def run(self) -> None:
+        limits = self.server.limits
+        try:
+            self.peer = peer_of(self.sock)
+            hello = self.read_message(time.monotonic() + limits.handshake_timeout,
+                                      idle=False)
+            try:
+                P.check_client_hello(hello)
+            except P.ProtocolError as exc:
+                self.send({"error": P.error_to_wire(exc)})
+                return
+            self.send(P.server_hello(SERVER_NAME, self.peer.to_wire()))
+            while True:
+                msg = self.read_message(time.monotonic() + limits.idle_timeout, idle=True)
+                if not self.serve_one(msg):
+                    return
+        except P.ProtocolError as exc:
+            with contextlib.suppress(_Drop, OSError):
+                self.send(P.error_reply(None, exc))
+        except _Drop:
+            pass
+        except Exception:
+            self.server.log("connection error:\n" + traceback.format_exc())
+        finally:
+            self.close_fds()
+            with contextlib.suppress(OSError):
+                self.sock.close()
+
+    def serve_one(self, msg: dict[str, Any]) -> bool:
+        """Answer one request; False ends the connection (after a protocol error)."""
+        assert self.peer is not None
+        with self.server.in_flight():
+            fds, self.fds = self.fds, []
+            try:
+                req = P.parse_request(msg)
+            except P.ProtocolError as exc:
+                self._close(fds)
+                self.send(P.error_reply(msg.get("id") if isinstance(msg.get("id"), int)
+                                        else None, exc))
+                return False
+            try:
+                result = dispatch(self.server.ctx, self.peer, req.method, req.params, fds)
+                reply = P.ok_reply(req.id, result)
+            except OmgError as exc:
+                reply = P.error_reply(req.id, exc)
+            except Exception as exc:
+                self.server.log(f"{req.method} from uid {self.peer.uid} failed:\n"
+                                + traceback.format_exc())
+                reply = P.error_reply(req.id, exc)
+            finally:
+                self._close(fds)
+            self.send(reply)
+        return not self.server.stopping.is_set()
+
+    @staticmethod
+    def _close(fds: list[int]) -> None:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class Server:
+    def __init__(self, ctx: Context, socket_path: Path, *, limits: Limits | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.ctx = ctx
+        self.socket_path = socket_path
+        self.limits = limits or Limits()
+        self.stopping = threading.Event()
+        self._log = log
+        self._listener: socket.socket | None = None
+        self._activated = False
+        self._busy = 0
+        self._cond = threading.Condition()
+        self._threads: set[threading.Thread] = set()
+
+    def log(self, msg: str) -> None:
+        (self._log or (lambda m: print(f"omgd: {m}", file=sys.stderr, flush=True)))(msg)
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._cond:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy -= 1
+                self._cond.notify_all()
+
+    def listen(self, environ: dict[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        if env.get("LISTEN_FDS") == "1" and env.get("LISTEN_PID") == str(os.getpid()):
+            self._listener = socket.socket(fileno=SYSTEMD_FIRST_FD)
+            self._activated = True
+            return
+        path = self.socket_path
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        # We hold the store's daemon lock, so a socket file here is a dead daemon's.
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(path))
+        # Anyone local may connect; what they may do is decided per peer (SO_PEERCRED).
+        os.chmod(path, 0o666)
+        sock.listen(64)
+        self._listener = sock
+
+    def serve_forever(self) -> None:
+        assert self._listener is not None
+        listener = self._listener
+        listener.setblocking(False)
+        try:
+            while not self.stopping.is_set():
+                try:
+                    readable, _, _ = select.select([listener], [], [], 0.2)
+                except InterruptedError:
+                    continue
+                if not readable:
+                    continue
+                try:
+                    conn, _ = listener.accept()
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError as exc:
+                    if exc.errno in (errno.EMFILE, errno.ENFILE):
+                        self.log(f"accept: {exc.strerror}")
+                        time.sleep(0.1)
+                        continue
+                    raise
+                conn.setblocking(True)
+                self._start(conn)
+        finally:
+            self._shutdown()
+
+    def _start(self, conn: socket.socket) -> None:
+        self._threads = {t for t in self._threads if t.is_alive()}
+        if len(self._threads) >= self.limits.max_clients:
+            with contextlib.suppress(OSError):
+                conn.sendall(P.encode_frame({"error": P.error_to_wire(
+                    Busy("omgd has too many clients", hint="retry shortly"))}))
+            conn.close()
+            return
+        thread = threading.Thread(target=Connection(self, conn).run, daemon=True,
+                                  name="omgd-conn")
+        self._threads.add(thread)
+        thread.start()
+
+    def _shutdown(self) -> None:
+        self.stopping.set()
+        if self._listener is not None:
+            self._listener.close()
+        if not self._activated:
+            with contextlib.suppress(FileNotFoundError):
+                self.socket_path.unlink()
+        deadline = time.monotonic() + self.limits.shutdown_grace
+        with self._cond:
+            while self._busy and time.monotonic() < deadline:
+                self._cond.wait(0.1)
+        for thread in list(self._threads):
+            thread.join(max(0.0, min(1.0, deadline - time.monotonic())))
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+# The program -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def pid_lock(path: Path) -> Iterator[None]:
+    """Hold the daemon lock of one store for the daemon's life; Busy if taken."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            other = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise Busy(f"another omgd (pid {other}) already serves this store",
+                       hint=f"lock held on {path}") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _clean_incoming(ctx: Context) -> None:
+    from store.fsutil import force_remove
+
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.listdir(ctx.incoming):
+            force_remove(ctx.incoming / entry)
+
+
+def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None = None,
+        ready: Callable[[Server], None] | None = None) -> int:
+    """Serve the store of `settings` until SIGTERM/SIGINT; the exit code."""
+    from store.ingest import clean_debris
+    from store.local import LocalStore
+
+    raw = dict(settings.raw)
+    daemon_cfg = raw.get("daemon", {}) if isinstance(raw.get("daemon"), dict) else {}
+    path = socket_path or default_socket(settings.home, raw)
+    store = LocalStore(settings.layout, limits=settings.limits)
+    ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
+                  server=SERVER_NAME)
+    max_frame = int(daemon_cfg.get("max_frame", P.DEFAULT_MAX_FRAME))
+    limits = limits or Limits(max_frame=max_frame)
+    with pid_lock(settings.layout.locks / "omgd.lock"):
+        layout = settings.layout
+        for directory in (layout.store, layout.staging, layout.links, layout.db):
+            directory.mkdir(parents=True, exist_ok=True)
+        for directory in (layout.home, layout.store):
+            # Readable by every user; writable by the daemon's owner alone.
+            with contextlib.suppress(PermissionError):
+                os.chmod(directory, 0o755)
+        removed = clean_debris(layout)
+        _clean_incoming(ctx)
+        store.index  # noqa: B018 - open LMDB once, before threads share it
+        server = Server(ctx, path, limits=limits)
+        server.listen()
+        server.log(f"serving {settings.home} on {path} (pid {os.getpid()}"
+                   + (f", removed {len(removed)} staging leftovers" if removed else "") + ")")
+
+        def on_signal(signum: int, frame: object) -> None:
+            server.stop()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        if ready is not None:
+            ready(server)
+        try:
+            server.serve_forever()
+        finally:
+            store.close()
+        server.log("stopped")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="omgd", description="The omg store daemon.")
+    parser.add_argument("--socket", type=Path, help="Unix socket path (default: OMG_SOCKET, "
+                        "[daemon] socket, or by mode)")
+    parser.add_argument("--foreground", action="store_true",
+                        help="accepted for symmetry; omgd always runs in the foreground")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    from omg import config
+
+    try:
+        return run(config.load(), args.socket)
+    except OmgError as exc:
+        print(f"omgd: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
+        print(f"omgd: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
