@@ -1,0 +1,33 @@
+"""Arch Linux packages and the AUR: the only part of omg that imports pyalpm or runs
+makepkg and pacman.
+
+Modules (each imported lazily; nothing heavy happens at import time):
+- `settings`: `ArchSettings` (pacman.conf, root, dbpath, AUR URL, build user) from Settings.
+- `names`: package-name validation and the epoch mapping for store versions (pure).
+- `pacmanconf`: pacman.conf parsing (pure).
+- `syncdb`: reading sync database files (the `desc` format) without libalpm.
+- `searchindex`: the LMDB search index, rebuilt only when a sync db's (mtime, size) changes.
+- `search`: ranking and merging repo and AUR results (no typer, rich, httpx or pyalpm).
+- `fastsearch`: the `omg search` fast path for omg.entry.
+- `aur`: the AUR RPC v5 client and snapshot download (the one module importing httpx),
+  with an expiring LMDB cache.
+- `alpm`: pyalpm access (handles, info, satisfiers, local db, vercmp).
+- `resolve`: dependency resolution and topological build order (pure).
+- `review`: PKGBUILD review as a diff against the last reviewed version.
+- `build`: makepkg as an unprivileged build user; `install`: the use cases
+  (`install_packages`, `build_aur`, `outdated`, `remove_packages`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from omg.arch.install import InstallResult
+
+
+def install_packages(settings: Any, names: list[str], **kwargs: Any) -> InstallResult:
+    """Install `aur/NAME` (built into the store) or plain repo names (pacman -S); see install."""
+    from omg.arch.install import install_packages as _impl
+
+    return _impl(settings, names, **kwargs)

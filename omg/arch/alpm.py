@@ -1,0 +1,92 @@
+"""pyalpm access: one handle per command over the configured root and dbpath.
+
+The only module importing pyalpm. Foreign errors become omg errors here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omg.arch import pacmanconf
+from omg.arch.settings import ArchSettings
+from store.errors import IntegrityError, NotFound, UsageError
+
+
+def _pyalpm() -> Any:
+    try:
+        import pyalpm
+    except ImportError as exc:
+        raise UsageError("pyalpm is not installed", hint="pip install pyalpm (needs libalpm)") \
+            from exc
+    return pyalpm
+
+
+class Alpm:
+    def __init__(self, arch: ArchSettings) -> None:
+        self.pyalpm = _pyalpm()
+        self.conf = pacmanconf.parse(arch.pacman_conf)
+        root = arch.root or self.conf.root
+        dbpath = arch.dbpath or self.conf.dbpath
+        try:
+            self.handle = self.pyalpm.Handle(root, dbpath)
+            self.syncdbs = []
+            for repo in self.conf.repos:
+                if (Path(dbpath) / "sync" / f"{repo.name}.db").exists():
+                    db = self.handle.register_syncdb(repo.name, 0)
+                    db.servers = list(repo.servers)
+                    self.syncdbs.append(db)
+            self.localdb = self.handle.get_localdb()
+        except self.pyalpm.error as exc:
+            raise IntegrityError(f"libalpm: {exc}") from exc
+
+    def _check(self, db: Any) -> Any:
+        try:
+            return db.pkgcache
+        except self.pyalpm.error as exc:
+            raise IntegrityError(f"corrupt sync database {db.name}: {exc}",
+                                 hint="refresh it with `pacman -Sy`") from exc
+
+    def find_repo(self, name: str) -> Any | None:
+        for db in self.syncdbs:
+            pkg = db.get_pkg(name)
+            if pkg is not None:
+                return pkg
+        return None
+
+    def satisfier(self, dep: str) -> Any | None:
+        """A repo package satisfying `dep` (name, version constraint or provides)."""
+        for db in self.syncdbs:
+            pkg = self.pyalpm.find_satisfier(self._check(db), dep)
+            if pkg is not None:
+                return pkg
+        return None
+
+    def installed(self, dep: str) -> Any | None:
+        return self.pyalpm.find_satisfier(self.localdb.pkgcache, dep)
+
+    def foreign(self) -> list[Any]:
+        """Local packages no sync db has: AUR or hand-installed."""
+        return [p for p in self.localdb.pkgcache if self.find_repo(p.name) is None]
+
+    def vercmp(self, a: str, b: str) -> int:
+        return int(self.pyalpm.vercmp(a, b))
+
+    def info(self, name: str) -> dict[str, Any]:
+        pkg = self.find_repo(name)
+        if pkg is None:
+            raise NotFound(f"package {name!r} not found in the sync databases")
+        local = self.localdb.get_pkg(name)
+        return {
+            "repo": pkg.db.name, "name": pkg.name, "version": pkg.version,
+            "description": pkg.desc, "url": pkg.url, "depends": list(pkg.depends),
+            "optdepends": list(pkg.optdepends), "makedepends": list(pkg.makedepends),
+            "provides": list(pkg.provides), "conflicts": list(pkg.conflicts),
+            "licenses": list(pkg.licenses), "packager": pkg.packager,
+            "size": pkg.size, "installed_size": pkg.isize,
+            "installed": local.version if local is not None else None,
+        }
+
+
+def vercmp(a: str, b: str) -> int:
+    return int(_pyalpm().vercmp(a, b))

@@ -1,0 +1,104 @@
+"""makepkg as an unprivileged user in a clean build directory.
+
+Never as root: when omg runs as root, makepkg runs as the configured build user
+(`runuser -u USER`), in a fresh directory under `build_dir` owned by that user. The
+directory is removed afterwards whatever happens, so a failed build leaves nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from omg.arch.settings import ArchSettings
+from store.errors import BuildFailed, IntegrityError, UsageError
+from store.fsutil import force_remove
+
+LOG_TAIL = 15
+
+
+class MakepkgFailed(BuildFailed):
+    def __init__(self, message: str, *, log_tail: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.log_tail = log_tail
+
+
+def build_user(arch: ArchSettings) -> pwd.struct_passwd | None:
+    """None when omg is not root (makepkg runs as the caller)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        user = pwd.getpwnam(arch.build_user)
+    except KeyError as exc:
+        raise UsageError(f"build user {arch.build_user!r} does not exist",
+                         hint=f"useradd -r -m {arch.build_user} (or set [arch] build_user)") \
+            from exc
+    if user.pw_uid == 0:
+        raise UsageError(f"build user {arch.build_user!r} is root: makepkg never runs as root")
+    return user
+
+
+@contextlib.contextmanager
+def build_area(arch: ArchSettings, pkgbase: str) -> Iterator[Path]:
+    arch.build_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
+    os.chmod(arch.build_dir, 0o755)  # the build user must traverse it
+    work = Path(tempfile.mkdtemp(prefix=f"{pkgbase}-", dir=arch.build_dir))
+    try:
+        yield work
+    finally:
+        force_remove(work)
+
+
+def extract_snapshot(tarball: Path, dest: Path, pkgbase: str) -> Path:
+    """Unpack an AUR snapshot safely (tarfile's data filter) and return its directory."""
+    try:
+        with tarfile.open(tarball, "r:*") as tar:
+            tar.extractall(dest, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise IntegrityError(f"bad AUR snapshot for {pkgbase}: {exc}") from exc
+    src = dest / pkgbase
+    if not (src / "PKGBUILD").is_file():
+        raise IntegrityError(f"AUR snapshot for {pkgbase} has no {pkgbase}/PKGBUILD")
+    return src
+
+
+def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
+    """Run makepkg in srcdir; return the built package files."""
+    user = build_user(arch)
+    if shutil.which("makepkg") is None:
+        raise UsageError("makepkg is not installed", hint="install pacman's makepkg")
+    if user is not None:
+        for dirpath, dirnames, filenames in os.walk(srcdir.parent):
+            for n in [*dirnames, *filenames, ""]:
+                os.lchown(os.path.join(dirpath, n) if n else dirpath, user.pw_uid, user.pw_gid)
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+           "PKGEXT": ".pkg.tar.zst", "LANG": "C.UTF-8",
+           "HOME": user.pw_dir if user else os.environ.get("HOME", "/tmp"),
+           "BUILDDIR": str(srcdir / ".build"), "PKGDEST": str(srcdir / ".out"),
+           "SRCDEST": str(srcdir / ".src")}
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
+    cmd = ["makepkg", "-f", "--noconfirm", "--noprogressbar", *arch.makepkg_args]
+    if user is not None:
+        cmd = ["runuser", "-u", user.pw_name, "--", "env", *[f"{k}={v}" for k, v in env.items()],
+               *cmd]
+    log = srcdir.parent / f"{pkgbase}.makepkg.log"
+    with open(log, "wb") as out:
+        proc = subprocess.run(cmd, cwd=srcdir, env=env, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, check=False)
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL:]
+        raise MakepkgFailed(f"makepkg failed for {pkgbase} (exit {proc.returncode})",
+                            log_tail=tail, hint="nothing was installed")
+    pkgs = sorted((srcdir / ".out").glob("*.pkg.tar.*"))
+    pkgs = [p for p in pkgs if not p.name.endswith(".sig")]
+    if not pkgs:
+        raise BuildFailed(f"makepkg built no package for {pkgbase}")
+    return pkgs

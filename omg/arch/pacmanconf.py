@@ -1,0 +1,83 @@
+"""pacman.conf parsing (pure): the options omg needs and the repositories in order.
+
+Only what search, info and delegation need: RootDir, DBPath, Architecture and
+each repository's name and servers (following `Include` files).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.errors import NotFound, UsageError
+
+
+@dataclass(frozen=True)
+class Repo:
+    name: str
+    servers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PacmanConf:
+    path: Path | None
+    root: str = "/"
+    dbpath: str = "/var/lib/pacman/"
+    arch: str = "x86_64"
+    repos: tuple[Repo, ...] = ()
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def _lines(path: Path, depth: int = 0) -> list[str]:
+    if depth > 5:
+        raise UsageError(f"{path}: Include nested too deep")
+    try:
+        return path.read_text(errors="replace").splitlines()
+    except FileNotFoundError as exc:
+        raise NotFound(f"pacman config {path} not found",
+                       hint="pass --config or set [arch] pacman_conf") from exc
+
+
+def parse(path: Path | None, text: str | None = None) -> PacmanConf:
+    lines = text.splitlines() if text is not None else (_lines(path) if path else [])
+    section: str | None = None
+    options: dict[str, str] = {}
+    repos: dict[str, list[str]] = {}
+
+    def feed(lines: list[str], depth: int) -> None:
+        nonlocal section
+        for raw in lines:
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1].strip()
+                if section != "options":
+                    repos.setdefault(section, [])
+                continue
+            key, _, value = (p.strip() for p in line.partition("="))
+            if key == "Include":
+                for inc in sorted(Path("/").glob(value.lstrip("/"))) if "*" in value \
+                        else [Path(value)]:
+                    if inc.exists():
+                        feed(_lines(inc, depth + 1), depth + 1)
+            elif section == "options":
+                options[key] = value
+            elif section is not None and key == "Server":
+                repos[section].append(value)
+
+    feed(lines, 0)
+    arch = options.get("Architecture", "x86_64").split()[0]
+    if arch == "auto":
+        import platform
+
+        arch = platform.machine()
+    return PacmanConf(
+        path=path,
+        root=options.get("RootDir", "/"),
+        dbpath=options.get("DBPath", "/var/lib/pacman/"),
+        arch=arch,
+        repos=tuple(Repo(n, tuple(s.replace("$repo", n).replace("$arch", arch) for s in v))
+                    for n, v in repos.items()),
+        options=options,
+    )

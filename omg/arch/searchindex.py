@@ -1,0 +1,86 @@
+"""The package search index: one LMDB row per sync db, rebuilt only when the db changes.
+
+Table ``search``, key ``db:<repo>``: {"v", "path", "mtime", "size", "pkgs": [[name,
+version, desc, provides], ...]}. Staleness is the db file's (mtime_ns, size): pacman
+replaces the file on every -Sy, so a changed file always has a new stat. A read-only
+index (shared store) still answers: a stale db is then parsed in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omg.arch import syncdb
+from omg.arch.pacmanconf import PacmanConf
+from store.errors import PermissionDenied
+
+FORMAT = 1
+TABLE = "search"
+
+
+@dataclass
+class RepoIndex:
+    repo: str
+    pkgs: list[list[Any]]
+    rebuilt: bool
+
+
+def db_dir(conf: PacmanConf, dbpath: str | None) -> Path:
+    return Path(dbpath or conf.dbpath)
+
+
+def load(index: Any, conf: PacmanConf, dbpath: str | None) -> list[RepoIndex]:
+    out = []
+    base = db_dir(conf, dbpath) / "sync"
+    for repo in conf.repos:
+        path = base / f"{repo.name}.db"
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        key = f"db:{repo.name}".encode()
+        row = index.get(TABLE, key) if index is not None else None
+        if (row is not None and row.get("v") == FORMAT and row.get("path") == str(path)
+                and row.get("mtime") == st.st_mtime_ns and row.get("size") == st.st_size):
+            out.append(RepoIndex(repo.name, row["pkgs"], False))
+            continue
+        pkgs = [syncdb.compact(f) for f in syncdb.read_db(path)]
+        if index is not None and not index.readonly:
+            with contextlib.suppress(PermissionDenied):
+                index.put(TABLE, key, {"v": FORMAT, "path": str(path), "mtime": st.st_mtime_ns,
+                                       "size": st.st_size, "pkgs": pkgs})
+        out.append(RepoIndex(repo.name, pkgs, True))
+    return out
+
+
+def local_installed(conf: PacmanConf, dbpath: str | None) -> dict[str, str]:
+    """name -> version of the local db, from its directory names (no parsing needed)."""
+    out: dict[str, str] = {}
+    try:
+        entries = os.listdir(db_dir(conf, dbpath) / "local")
+    except OSError:
+        return out
+    for entry in entries:
+        parts = entry.rsplit("-", 2)
+        if len(parts) == 3:
+            out[parts[0]] = f"{parts[1]}-{parts[2]}"
+    return out
+
+
+def store_names(store_dir: Path) -> set[str]:
+    """Package names present in the store (cheap: directory names only)."""
+    out: set[str] = set()
+    try:
+        entries = os.listdir(store_dir)
+    except OSError:
+        return out
+    for entry in entries:
+        if len(entry) > 33 and entry[32] == "-" and not entry.endswith(".meta"):
+            rest = entry[33:]
+            out.add(rest.rsplit("-", 1)[0])
+            out.add(rest.rsplit("-", 2)[0])
+    return out

@@ -1,0 +1,56 @@
+"""Arch settings, from the environment and the `[arch]` table of the config file.
+
+OMG_PACMAN_CONF / pacman_conf (default /etc/pacman.conf), OMG_PACMAN_ROOT / root,
+OMG_PACMAN_DBPATH / dbpath (default: from pacman.conf), OMG_AUR_URL / aur_url,
+OMG_BUILD_USER / build_user (default omg-build), OMG_BUILD_DIR / build_dir,
+aur_cache_ttl seconds (default 3600), makepkg_args (default ["--nodeps"]).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_AUR = "https://aur.archlinux.org"
+
+
+@dataclass(frozen=True)
+class ArchSettings:
+    home: Path
+    pacman_conf: Path = Path("/etc/pacman.conf")
+    root: str | None = None
+    dbpath: str | None = None
+    aur_url: str = DEFAULT_AUR
+    build_user: str = "omg-build"
+    build_dir: Path = Path("/var/tmp/omg-build")
+    aur_ttl: float = 3600.0
+    makepkg_args: tuple[str, ...] = ("--nodeps",)
+
+    def with_overrides(self, *, config: str | None = None, root: str | None = None,
+                       dbpath: str | None = None) -> ArchSettings:
+        return replace(self, pacman_conf=Path(config) if config else self.pacman_conf,
+                       root=root or self.root, dbpath=dbpath or self.dbpath)
+
+
+def from_settings(settings: Any, environ: Mapping[str, str] | None = None) -> ArchSettings:
+    env = os.environ if environ is None else environ
+    raw = getattr(settings, "raw", {}) or {}
+    cfg: Mapping[str, Any] = raw.get("arch", {}) if isinstance(raw, Mapping) else {}
+
+    def pick(env_key: str, cfg_key: str, default: Any) -> Any:
+        return env.get(env_key) or cfg.get(cfg_key) or default
+
+    return ArchSettings(
+        home=Path(settings.home),
+        pacman_conf=Path(pick("OMG_PACMAN_CONF", "pacman_conf", "/etc/pacman.conf")),
+        root=pick("OMG_PACMAN_ROOT", "root", None),
+        dbpath=pick("OMG_PACMAN_DBPATH", "dbpath", None),
+        aur_url=str(pick("OMG_AUR_URL", "aur_url", DEFAULT_AUR)).rstrip("/"),
+        build_user=str(pick("OMG_BUILD_USER", "build_user", "omg-build")),
+        build_dir=Path(pick("OMG_BUILD_DIR", "build_dir", "/var/tmp/omg-build")),
+        aur_ttl=float(pick("OMG_AUR_TTL", "aur_cache_ttl", 3600)),
+        makepkg_args=tuple(cfg.get("makepkg_args", ("--nodeps",))),
+    )
