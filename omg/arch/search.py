@@ -93,7 +93,7 @@ def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
             rank = _rank(name, desc, terms)
             if rank is None or name in seen:
                 continue
-            hits.append(Hit("aur", name, str(r.get("Version", "")), desc, local.get(name),
+            hits.append(Hit("aur", name, str(res.get("Version", "")), desc, local.get(name),
                             name in in_store, votes=int(res.get("NumVotes") or 0),
                             popularity=float(res.get("Popularity") or 0.0),
                             out_of_date=bool(res.get("OutOfDate")), rank=rank))

@@ -1,0 +1,218 @@
+"""`omg search`, `omg info`, `omg aur get|build|install`, `omg pkg install`, `omg remove`,
+`omg outdated`, `omg update`: Arch repositories (libalpm) and the AUR.
+
+Renders the use cases of omg.arch; `search` usually never gets here (omg.arch.fastsearch
+answers it from the index); it comes here when the AUR cache is cold or expired.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from omg import config
+from omg.cli.output import print_json
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="pacman.conf to use.")]
+RootOpt = Annotated[str | None, typer.Option("--root", help="Installation root.")]
+DbpathOpt = Annotated[str | None, typer.Option("--dbpath", help="pacman database path.")]
+NoconfirmOpt = Annotated[bool, typer.Option("--noconfirm", help="Do not ask; skip review.")]
+SystemOpt = Annotated[bool, typer.Option("--system", help="Also install with pacman -U.")]
+
+
+def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = None) -> Any:
+    from omg.arch.settings import from_settings
+
+    settings = config.load()
+    return settings, from_settings(settings).with_overrides(config=cfg, root=root,
+                                                            dbpath=dbpath)
+
+
+def _show(text: str) -> None:
+    typer.echo(text)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        answer = sys.stdin.readline().strip().lower()
+        typer.echo(f"{question} [y/N] {answer}", err=True)
+        return answer in ("y", "yes")
+    return bool(typer.confirm(question, default=False))
+
+
+def _build_errors(fn: Any) -> Any:
+    from omg.arch.build import MakepkgFailed
+
+    try:
+        return fn()
+    except MakepkgFailed as exc:
+        typer.echo("==> makepkg log (last lines):", err=True)
+        for line in exc.log_tail:
+            typer.echo(f"    {line}", err=True)
+        raise
+
+
+def _render_install(result: Any, json_out: bool) -> None:
+    if json_out:
+        print_json({"built": [b.__dict__ for b in result.built], "order": result.order,
+                    "repo_deps": result.repo_deps, "repo_installed": result.repo_installed,
+                    "system_installed": result.system_installed})
+        return
+    for b in result.built:
+        note = " (already in the store)" if b.reused else ""
+        typer.echo(f"{b.name} {b.version} -> {b.store_path}{note}")
+    for f in result.system_installed:
+        typer.echo(f"installed on the system: {f}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("search")
+    def search_cmd(
+        terms: Annotated[list[str], typer.Argument(help="Search terms (all must match).")],
+        json_out: JsonOpt = False,
+        repo: Annotated[bool, typer.Option("--repo", help="Repositories only.")] = False,
+        cfg: ConfigOpt = None, root: RootOpt = None, dbpath: DbpathOpt = None,
+    ) -> None:
+        """Search the sync databases and the AUR."""
+        from omg.arch import search
+        from store.local import LocalStore
+
+        settings, arch = _arch(cfg, root, dbpath)
+        store = LocalStore(settings.layout)
+        result = search.search(arch, store.index, settings.layout.store, terms,
+                               repos_only=repo)
+        for w in result.warnings:
+            typer.echo(f"warning: {w}", err=True)
+        if json_out:
+            print_json([h.to_json() for h in result.hits])
+        else:
+            sys.stdout.write(search.render(result))
+        if not result.hits:
+            raise typer.Exit(1)
+
+    @app.command("info")
+    def info_cmd(name: str, json_out: JsonOpt = False, cfg: ConfigOpt = None,
+                 root: RootOpt = None, dbpath: DbpathOpt = None) -> None:
+        """Show a repo or AUR package: version, description, dependencies, votes."""
+        from omg.arch import install
+
+        settings, arch = _arch(cfg, root, dbpath)
+        data = install.info(settings, name, arch=arch)
+        if json_out:
+            print_json(data)
+            return
+        for key, value in data.items():
+            if value is None or value == []:
+                continue
+            if isinstance(value, list):
+                value = "  ".join(str(v) for v in value)
+            typer.echo(f"{key.replace('_', ' ').capitalize() + ':':16} {value}")
+
+    aur_app = typer.Typer(help="Fetch, review and build AUR packages.", no_args_is_help=True)
+    app.add_typer(aur_app, name="aur")
+
+    @aur_app.command("get")
+    def aur_get(name: str, dest: Annotated[Path, typer.Option("--dest")] = Path(".")) -> None:
+        """Download and unpack an AUR package's snapshot (PKGBUILD and files)."""
+        import tempfile
+
+        from omg.arch import aur, build
+        from omg.arch.names import check_name
+        from store.errors import UsageError
+
+        _settings, arch = _arch()
+        check_name(name)
+        got = aur.info(arch.aur_url, [name])
+        if name not in got:
+            from store.errors import NotFound
+
+            raise NotFound(f"package {name!r} not found in the AUR")
+        base = str(got[name].get("PackageBase") or name)
+        if (dest / base).exists():
+            raise UsageError(f"{dest / base} already exists")
+        dest.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest) as tmp:
+            src = build.extract_snapshot(aur.download_snapshot(arch.aur_url, base, Path(tmp)),
+                                         Path(tmp), base)
+            src.rename(dest / base)
+        typer.echo(dest / base)
+
+    def _aur_install(names: list[str], system: bool, noconfirm: bool, json_out: bool) -> None:
+        from omg.arch import install
+
+        settings, arch = _arch()
+        result = _build_errors(lambda: install.build_aur(
+            settings, [n.removeprefix("aur/") for n in names], system=system,
+            noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
+        _render_install(result, json_out)
+
+    @aur_app.command("build")
+    def aur_build(names: list[str], system: SystemOpt = False, noconfirm: NoconfirmOpt = False,
+                  json_out: JsonOpt = False) -> None:
+        """Resolve, review, build with makepkg and ingest into the store."""
+        _aur_install(names, system, noconfirm, json_out)
+
+    @aur_app.command("install")
+    def aur_install(names: list[str], system: SystemOpt = False,
+                    noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
+        """Same as `aur build` (then `omg use aur/PKG`, or --system for pacman -U)."""
+        _aur_install(names, system, noconfirm, json_out)
+
+    pkg_app = typer.Typer(help="Repository and AUR packages.", no_args_is_help=True)
+    app.add_typer(pkg_app, name="pkg")
+
+    @pkg_app.command("install")
+    def pkg_install(names: list[str], system: SystemOpt = False,
+                    noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
+        """Repo names -> pacman -S; aur/NAME (or names only the AUR has) -> build."""
+        from omg.arch import install_packages
+
+        settings, arch = _arch()
+        result = _build_errors(lambda: install_packages(
+            settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
+            show=_show, arch=arch))
+        _render_install(result, json_out)
+
+    @app.command("remove")
+    def remove_cmd(names: list[str], noconfirm: NoconfirmOpt = False) -> None:
+        """Remove system packages with pacman -R."""
+        from omg.arch import install
+
+        settings, arch = _arch()
+        install.remove_packages(settings, names, noconfirm=noconfirm, arch=arch)
+
+    @app.command("outdated")
+    def outdated_cmd(json_out: JsonOpt = False) -> None:
+        """AUR packages (store and system) with a newer AUR version."""
+        from omg.arch import install
+
+        settings, arch = _arch()
+        found = install.outdated(settings, arch=arch)
+        if json_out:
+            print_json([o.__dict__ for o in found])
+            return
+        for o in found:
+            typer.echo(f"{o.name} {o.current} -> {o.latest} ({o.where})")
+
+    @app.command("update")
+    def update_cmd(noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
+        """Rebuild the outdated AUR packages, with review."""
+        from omg.arch import install
+
+        settings, arch = _arch()
+        found = install.outdated(settings, arch=arch)
+        if not found:
+            typer.echo("everything is up to date")
+            return
+        system = sorted({o.name for o in found if o.where == "system"})
+        store_only = sorted({o.name for o in found if o.where == "store"} - set(system))
+        for names, sysinst in ((store_only, False), (system, True)):
+            if names:
+                result = _build_errors(lambda n=names, s=sysinst: install.build_aur(
+                    settings, n, system=s, noconfirm=noconfirm, confirm=_confirm,
+                    show=_show, arch=arch))
+                _render_install(result, json_out)
