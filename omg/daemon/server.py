@@ -360,8 +360,11 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
     store = LocalStore(settings.layout, limits=settings.limits)
     ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
                   server=SERVER_NAME)
-    max_frame = int(daemon_cfg.get("max_frame", P.DEFAULT_MAX_FRAME))
-    limits = limits or Limits(max_frame=max_frame)
+    if limits is None:
+        tunable = ("max_frame", "handshake_timeout", "frame_timeout", "idle_timeout",
+                   "send_timeout", "max_clients", "shutdown_grace")
+        limits = Limits(**{k: type(getattr(Limits, k))(daemon_cfg[k])
+                           for k in tunable if k in daemon_cfg})
     with pid_lock(settings.layout.locks / "omgd.lock"):
         layout = settings.layout
         for directory in (layout.store, layout.staging, layout.links, layout.db):

@@ -1,0 +1,296 @@
+"""A live omgd: methods, fd passing, hostile clients, shutdown and crashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import msgpack
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from omg.daemon import protocol as P
+from omg.daemon.client import Client
+from omg.remote_store import RemoteStore, open_store, shared_mode
+from store.errors import NotFound, UnsafeInput, UsageError
+from store.layout import Layout
+from store.local import LocalStore
+from tests.daemon.conftest import Daemon, big_archive, command, make_archive
+
+
+def raw_connect(path: Path) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(str(path))
+    return s
+
+
+def read_frame(s: socket.socket) -> dict[str, object] | None:
+    dec = P.FrameDecoder()
+    while True:
+        data = s.recv(65536)
+        if not data:
+            return None
+        msgs = dec.feed(data)
+        if msgs:
+            return msgs[0]
+
+
+def assert_healthy(d: Daemon) -> None:
+    with Client(d.socket, timeout=10) as c:
+        assert c.call("ping") == "pong"
+
+
+# Methods ---------------------------------------------------------------------------
+
+
+def test_ping_and_whoami_use_peer_credentials(shared_daemon: Daemon) -> None:
+    with Client(shared_daemon.socket) as c:
+        assert c.call("ping") == "pong"
+        me = c.call("whoami")
+        assert me["uid"] == os.getuid() and me["gid"] == os.getgid()
+        assert me["pid"] == os.getpid()
+        assert c.peer["uid"] == os.getuid()
+    assert (shared_daemon.socket.stat().st_mode & 0o777) == 0o666
+
+
+def test_add_by_fd_gives_the_local_store_path(shared_daemon: Daemon, tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "tool-1.0.tar.gz",
+                           {"bin/tool": b"#!/bin/sh\necho hi\n", "README": b"read me"})
+    remote = RemoteStore(shared_daemon.socket)
+    result = remote.add(archive, "tool", "1.0")
+    local = LocalStore(Layout(tmp_path / "local")).add(archive, "tool", "1.0")
+    assert result.record.path == local.record.path
+    assert result.created and result.record.origin == {"added_by": "root"}
+    assert (shared_daemon.env.home / "store" / result.record.path / "bin/tool").is_file()
+    assert remote.get(result.record.path).hash == local.record.hash
+    assert result.record.path in {r.path for r in remote.records()}
+    assert remote.find("tool", "1.0")[0].path == result.record.path
+    assert remote.closure([result.record.path]) == {result.record.path}
+    assert remote.verify() == [] and remote.verify([result.record.path]) == []
+    again = remote.add(archive, "tool", "1.0")
+    assert not again.created and again.record.path == result.record.path
+    # A directory is packed client-side and hashes like the local directory ingest.
+    tree = tmp_path / "tree"
+    (tree / "bin").mkdir(parents=True)
+    (tree / "bin" / "x").write_bytes(b"x")
+    os.chmod(tree / "bin" / "x", 0o755)
+    assert remote.add(tree, "tree", "1").record.path == \
+        LocalStore(Layout(tmp_path / "local")).add(tree, "tree", "1").record.path
+    remote.close()
+
+
+def test_no_parameter_can_claim_a_hash(shared_daemon: Daemon, tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "a.tar", {"f": b"content"})
+    with Client(shared_daemon.socket) as c:
+        for extra in ({"hash": "a" * 32}, {"path": "/etc"}, {"store_path": "x"}):
+            fd = os.open(archive, os.O_RDONLY)
+            try:
+                with pytest.raises(P.ProtocolError, match="unknown parameter"):
+                    c.call("store.add", {"name": "a", "version": "1", **extra}, fd=fd)
+            finally:
+                os.close(fd)
+        with pytest.raises(P.ProtocolError, match="file descriptor"):
+            c.call("store.add", {"name": "a", "version": "1"})
+        with pytest.raises(UsageError):
+            fd = os.open(archive, os.O_RDONLY)
+            try:
+                c.call("store.add", {"name": "../x", "version": "1"}, fd=fd)
+            finally:
+                os.close(fd)
+        with pytest.raises(UsageError):
+            fd = os.open(archive, os.O_RDONLY)
+            try:
+                c.call("store.add", {"name": "a", "version": "1", "filename": "../x"}, fd=fd)
+            finally:
+                os.close(fd)
+        for not_a_file in (os.open(tmp_path, os.O_RDONLY), os.pipe()[0]):
+            try:
+                with pytest.raises(UnsafeInput, match="not a regular file"):
+                    c.call("store.add", {"name": "a", "version": "1"}, fd=not_a_file)
+            finally:
+                os.close(not_a_file)
+        with pytest.raises(P.ProtocolError, match="unknown method"):
+            c.call("store.delete", {})
+        with pytest.raises(NotFound):
+            c.call("store.get", {"name": "a" * 32 + "-nope-1"})
+        with pytest.raises(UsageError):
+            c.call("store.get", {"name": "../../etc/passwd"})
+        assert c.call("ping") == "pong"  # the connection survives refused requests
+    assert not any((shared_daemon.env.home / "daemon" / "incoming").iterdir())
+
+
+def test_open_store_picks_local_when_home_is_writable(shared_daemon: Daemon) -> None:
+    settings = shared_daemon.env.settings()
+    assert isinstance(open_store(settings, shared_daemon.env.env), LocalStore)
+    assert not shared_mode(settings.home, shared_daemon.socket)
+
+
+# Hostile clients ---------------------------------------------------------------------
+
+
+def test_bad_version_gets_structured_error_and_close(shared_daemon: Daemon) -> None:
+    with raw_connect(shared_daemon.socket) as s:
+        s.sendall(P.encode_frame({"proto": 99, "client": "x"}))
+        reply = read_frame(s)
+        assert reply is not None and reply["error"]["type"] == "ProtocolError"  # type: ignore[index]
+        assert "version 99" in reply["error"]["message"]  # type: ignore[index]
+        assert read_frame(s) is None
+
+
+def test_oversized_frame_and_wrong_types(shared_daemon: Daemon) -> None:
+    with raw_connect(shared_daemon.socket) as s:
+        s.sendall(P.encode_frame(P.client_hello("t")))
+        assert read_frame(s)["proto"] == 1  # type: ignore[index]
+        s.sendall(struct.pack(">I", 1 << 30))
+        reply = read_frame(s)
+        assert reply is not None and "exceeds" in reply["error"]["message"]  # type: ignore[index]
+    with raw_connect(shared_daemon.socket) as s:
+        s.sendall(P.encode_frame(P.client_hello("t")))
+        read_frame(s)
+        body = msgpack.packb({"id": "one", "method": 5})
+        s.sendall(struct.pack(">I", len(body)) + body)
+        reply = read_frame(s)
+        assert reply is not None and reply["error"]["type"] == "ProtocolError"  # type: ignore[index]
+    assert_healthy(shared_daemon)
+
+
+def test_stalled_half_frame_is_dropped_without_blocking_others(shared_daemon: Daemon) -> None:
+    stalled = raw_connect(shared_daemon.socket)
+    stalled.sendall(P.encode_frame(P.client_hello("t")))
+    read_frame(stalled)
+    frame = P.encode_frame(P.request(1, "ping", {}))
+    stalled.sendall(frame[:5])
+    silent = raw_connect(shared_daemon.socket)  # never even says hello
+    t0 = time.monotonic()
+    for _ in range(20):
+        assert_healthy(shared_daemon)
+    assert time.monotonic() - t0 < 5
+    stalled.settimeout(5)
+    assert read_frame(stalled) is None  # dropped after frame_timeout (1 s)
+    silent.settimeout(5)
+    assert silent.recv(10) == b""  # dropped after handshake_timeout (2 s)
+    stalled.close()
+    silent.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hello=st.booleans(), junk=st.binary(max_size=200), cut=st.booleans())
+def test_random_bytes_never_hurt_the_daemon(shared_daemon: Daemon, hello: bool, junk: bytes,
+                                             cut: bool) -> None:
+    with raw_connect(shared_daemon.socket) as s:
+        try:
+            if hello:
+                s.sendall(P.encode_frame(P.client_hello("fuzz")))
+            s.sendall(junk)
+            if cut:
+                s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    assert_healthy(shared_daemon)
+
+
+def test_disconnect_mid_request(shared_daemon: Daemon, tmp_path: Path) -> None:
+    archive = big_archive(tmp_path / "big.tar", mib=8)
+    with raw_connect(shared_daemon.socket) as s:
+        s.sendall(P.encode_frame(P.client_hello("t")))
+        read_frame(s)
+        fd = os.open(archive, os.O_RDONLY)
+        socket.send_fds(s, [P.encode_frame(P.request(1, "store.add",
+                                                     {"name": "big", "version": "1"}))], [fd])
+        os.close(fd)
+    assert_healthy(shared_daemon)
+
+
+def test_many_clients_at_once(shared_daemon: Daemon) -> None:
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Client(shared_daemon.socket) as c:
+                for _ in range(30):
+                    assert c.call("ping") == "pong"
+                    c.call("store.records")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+
+
+# Lifecycle ---------------------------------------------------------------------------
+
+
+def test_second_daemon_on_one_store_refuses(daemon: Daemon, tmp_path: Path) -> None:
+    proc = subprocess.run(command(tmp_path / "other.sock"), env=daemon.env.env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 4
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("omgd: error: another omgd") and str(daemon.proc.pid) in lines[0]  # type: ignore[union-attr]
+    assert_healthy(daemon)
+
+
+def test_sigterm_finishes_the_request_in_flight(daemon: Daemon, tmp_path: Path) -> None:
+    archive = big_archive(tmp_path / "big.tar")
+    results: list[object] = []
+
+    def add() -> None:
+        try:
+            results.append(RemoteStore(daemon.socket).add(archive, "big", "1"))
+        except BaseException as exc:
+            results.append(exc)
+
+    idle = Client(daemon.socket)
+    t = threading.Thread(target=add)
+    t.start()
+    staging = daemon.env.layout.staging
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(p.is_dir() for p in staging.iterdir()):
+        time.sleep(0.002)  # the ingest is under way: now stop the daemon
+    assert daemon.proc is not None
+    daemon.proc.send_signal(signal.SIGTERM)
+    t.join(60)
+    assert daemon.proc.wait(30) == 0
+    assert len(results) == 1 and not isinstance(results[0], BaseException), results
+    assert not daemon.socket.exists()
+    with pytest.raises(P.DaemonUnavailable):
+        idle.call("ping")
+    assert LocalStore(daemon.env.layout).verify() == []
+
+
+def test_sigkill_during_ingest_leaves_a_valid_store(daemon: Daemon, tmp_path: Path) -> None:
+    archive = big_archive(tmp_path / "big.tar")
+    c = Client(daemon.socket)
+    fd = os.open(archive, os.O_RDONLY)
+    c._send(P.request(1, "store.add", {"name": "big", "version": "1"}), fd)
+    os.close(fd)
+    staging = daemon.env.layout.staging
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(p.is_dir() for p in staging.iterdir()):
+        time.sleep(0.005)
+    daemon.stop(signal.SIGKILL)
+    c.close()
+    layout = daemon.env.layout
+    store = LocalStore(layout)
+    assert store.verify() == []
+    assert all(not n.startswith(".pending") for n in os.listdir(layout.store)
+               if not n.startswith(".")) and store.names() == []
+    debris = list(staging.iterdir()) + list((layout.home / "daemon" / "incoming").iterdir())
+    assert debris, "the kill should have left staging debris to clean"
+    daemon.start()  # the stale socket file is replaced; debris removed at start
+    assert list(staging.iterdir()) == []
+    assert not list(layout.store.glob(".pending-*"))
+    assert not list((layout.home / "daemon" / "incoming").iterdir())
+    assert RemoteStore(daemon.socket).add(archive, "big", "1").created
+    assert daemon.stop() == 0
