@@ -156,7 +156,37 @@ def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
     partial = cache / "partial" / f"{want}.part"
     partial.parent.mkdir(parents=True, exist_ok=True)
     final.parent.mkdir(parents=True, exist_ok=True)
+    from store.locks import flock
+
+    # Two processes fetching one artifact share the partial file: one at a time.
+    with flock(partial.with_suffix(".lock"), timeout=opts.timeout * 20,
+               what=f"the download of {job.filename}"):
+        if final.exists() and _file_sha256(final) == want:
+            return final
+        got = _fetch_to(job, partial, opts, progress)
+        if got != want:
+            partial.unlink(missing_ok=True)
+            raise IntegrityError(
+                f"{job.url}: checksum mismatch (expected sha256 {want}, got {got})",
+                hint="the download or the mirror is corrupt; nothing was installed")
+        os.replace(partial, final)
+    return final
+
+
+def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
+              progress: DownloadProgress | None) -> str:
+    """Download (resuming `partial`), hashing as the bytes arrive; returns the sha256."""
     label = job.label or job.filename
+    state: dict[str, Any] = {}
+
+    def rehash() -> Any:
+        h = hashlib.sha256()
+        if partial.exists():
+            with open(partial, "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+        return h
+
     with _client(opts) as client:
         def attempt() -> None:
             have = partial.stat().st_size if partial.exists() else 0
@@ -167,25 +197,23 @@ def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
                     raise _Status(503)
                 if resp.status_code not in (200, 206):
                     raise _Status(resp.status_code)
-                mode = "ab" if resp.status_code == 206 and have else "wb"
-                done = have if mode == "ab" else 0
+                resume = resp.status_code == 206 and have > 0
+                h = rehash() if resume else hashlib.sha256()
+                done = have if resume else 0
                 length = resp.headers.get("content-length")
                 total = done + int(length) if length and length.isdigit() else None
-                with open(partial, mode) as out:
+                with open(partial, "ab" if resume else "wb") as out:
                     for chunk in resp.iter_bytes():
                         out.write(chunk)
+                        h.update(chunk)
                         done += len(chunk)
                         if progress:
                             progress(label, done, total)
+                state["hash"] = h
 
         _retrying(job.url, job.mirror_var, opts, attempt)
-    got = _file_sha256(partial)
-    if got != want:
-        partial.unlink(missing_ok=True)
-        raise IntegrityError(f"{job.url}: checksum mismatch (expected sha256 {want}, got {got})",
-                             hint="the download or the mirror is corrupt; nothing was installed")
-    os.replace(partial, final)
-    return final
+    digest: str = state["hash"].hexdigest()
+    return digest
 
 
 def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,
