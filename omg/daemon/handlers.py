@@ -105,6 +105,14 @@ def copy_in(fd: int, dest_dir: Path, filename: str, max_bytes: int) -> Path:
     The daemon hashes its own copy, so the content registered is exactly the
     content hashed, whatever the client does to its file meanwhile.
     """
+    try:
+        return _copy_in(fd, dest_dir, filename, max_bytes)
+    except OSError as exc:
+        raise UsageError(f"store.add: cannot read the descriptor passed: {exc.strerror}",
+                         hint="pass a descriptor opened for reading") from exc
+
+
+def _copy_in(fd: int, dest_dir: Path, filename: str, max_bytes: int) -> Path:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeInput("store.add: the descriptor passed is not a regular file",

@@ -102,7 +102,8 @@ class Connection:
         fds = array.array("i")
         try:
             data, anc, flags, _ = self.sock.recvmsg(
-                65536, socket.CMSG_SPACE(MAX_FDS_PER_FRAME * fds.itemsize))
+                65536, socket.CMSG_SPACE(MAX_FDS_PER_FRAME * fds.itemsize),
+                socket.MSG_CMSG_CLOEXEC)  # never leak a client's fd into a child
         except (ConnectionError, OSError) as exc:
             raise _Drop(str(exc)) from None
         for level, kind, payload in anc:

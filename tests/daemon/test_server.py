@@ -117,6 +117,12 @@ def test_no_parameter_can_claim_a_hash(shared_daemon: Daemon, tmp_path: Path) ->
                     c.call("store.add", {"name": "a", "version": "1"}, fd=not_a_file)
             finally:
                 os.close(not_a_file)
+        write_only = os.open(tmp_path / "w", os.O_WRONLY | os.O_CREAT)
+        try:
+            with pytest.raises(UsageError, match="cannot read"):
+                c.call("store.add", {"name": "a", "version": "1"}, fd=write_only)
+        finally:
+            os.close(write_only)
         with pytest.raises(P.ProtocolError, match="unknown method"):
             c.call("store.delete", {})
         with pytest.raises(NotFound):
