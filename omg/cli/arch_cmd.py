@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         else:
             sys.stdout.write(search.render(result))
         if not result.hits:
-            raise typer.Exit(1)
+            raise SystemExit(1)  # like pacman -Ss: nothing found
 
     @app.command("info")
     def info_cmd(name: str, json_out: JsonOpt = False, cfg: ConfigOpt = None,
