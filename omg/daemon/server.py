@@ -244,8 +244,12 @@ class Server:
     def listen(self, environ: dict[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
         if env.get("LISTEN_FDS") == "1" and env.get("LISTEN_PID") == str(os.getpid()):
+            os.set_inheritable(SYSTEMD_FIRST_FD, False)
             self._listener = socket.socket(fileno=SYSTEMD_FIRST_FD)
             self._activated = True
+            if environ is None:  # children (makepkg, later) must not think they are activated
+                for key in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
+                    os.environ.pop(key, None)
             return
         path = self.socket_path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)

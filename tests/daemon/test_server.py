@@ -7,6 +7,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -300,3 +301,38 @@ def test_sigkill_during_ingest_leaves_a_valid_store(daemon: Daemon, tmp_path: Pa
     assert not list((layout.home / "daemon" / "incoming").iterdir())
     assert RemoteStore(daemon.socket).add(archive, "big", "1").created
     assert daemon.stop() == 0
+
+
+def test_socket_activation(tmp_path: Path) -> None:
+    """LISTEN_FDS=1 as systemd passes it: serve fd 3, leave the socket file to systemd."""
+    from tests.daemon.conftest import daemon_env
+
+    env = daemon_env(tmp_path / "d")
+    path = tmp_path / "d" / "activated.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(8)
+    fd = listener.fileno()
+    wrapper = (f"import os, sys; fd = {fd}; fd == 3 or os.dup2(fd, 3); "
+               "os.environ['LISTEN_PID'] = str(os.getpid()); "
+               "os.execv(sys.executable, [sys.executable, '-m', 'omg.daemon'])")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", wrapper], env={**env.env, "LISTEN_FDS": "1",
+                                               "OMG_SOCKET": str(tmp_path / "unused.sock")},
+        pass_fds=(fd,), stderr=subprocess.DEVNULL)
+    listener.close()
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with Client(path, timeout=5) as c:
+                    assert c.call("ping") == "pong"
+                break
+            except P.DaemonUnavailable:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        assert not (tmp_path / "unused.sock").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    assert path.exists()  # systemd's socket: not ours to remove
