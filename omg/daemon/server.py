@@ -44,6 +44,7 @@ class Limits:
     idle_timeout: float = 600.0  # between requests
     send_timeout: float = 10.0  # a client that will not read its reply
     max_clients: int = 256
+    max_clients_per_uid: int = 64  # so one user's connections cannot starve the others
     shutdown_grace: float = 60.0  # how long SIGTERM waits for requests in flight
 
 
@@ -77,13 +78,13 @@ def default_socket(home: Path, raw: dict[str, Any] | None = None,
 class Connection:
     """One client: its socket, its peer, its partial frame and received fds."""
 
-    def __init__(self, server: Server, sock: socket.socket) -> None:
+    def __init__(self, server: Server, sock: socket.socket, peer: Peer) -> None:
         self.server = server
         self.sock = sock
+        self.peer = peer
         self.decoder = P.FrameDecoder(server.limits.max_frame)
         self.ready: list[dict[str, Any]] = []
         self.fds: list[int] = []
-        self.peer: Peer | None = None
 
     # Reading ------------------------------------------------------------------
 
@@ -155,7 +156,6 @@ class Connection:
     def run(self) -> None:
         limits = self.server.limits
         try:
-            self.peer = peer_of(self.sock)
             hello = self.read_message(time.monotonic() + limits.handshake_timeout,
                                       idle=False)
             try:
@@ -179,10 +179,10 @@ class Connection:
             self.close_fds()
             with contextlib.suppress(OSError):
                 self.sock.close()
+            self.server.release(self.peer)
 
     def serve_one(self, msg: dict[str, Any]) -> bool:
         """Answer one request; False ends the connection (after a protocol error)."""
-        assert self.peer is not None
         with self.server.in_flight():
             fds, self.fds = self.fds, []
             try:
@@ -226,6 +226,7 @@ class Server:
         self._busy = 0
         self._cond = threading.Condition()
         self._threads: set[threading.Thread] = set()
+        self._per_uid: dict[int, int] = {}
 
     def log(self, msg: str) -> None:
         (self._log or (lambda m: print(f"omgd: {m}", file=sys.stderr, flush=True)))(msg)
@@ -292,16 +293,36 @@ class Server:
 
     def _start(self, conn: socket.socket) -> None:
         self._threads = {t for t in self._threads if t.is_alive()}
-        if len(self._threads) >= self.limits.max_clients:
-            with contextlib.suppress(OSError):
-                conn.sendall(P.encode_frame({"error": P.error_to_wire(
-                    Busy("omgd has too many clients", hint="retry shortly"))}))
+        try:
+            peer = peer_of(conn)
+        except OSError:
             conn.close()
             return
-        thread = threading.Thread(target=Connection(self, conn).run, daemon=True,
-                                  name="omgd-conn")
+        with self._cond:
+            mine = self._per_uid.get(peer.uid, 0)
+            full = len(self._threads) >= self.limits.max_clients
+            full_uid = mine >= self.limits.max_clients_per_uid
+            if not (full or full_uid):
+                self._per_uid[peer.uid] = mine + 1
+        if full or full_uid:
+            why = "too many clients" if full else f"too many connections from uid {peer.uid}"
+            with contextlib.suppress(OSError):
+                conn.sendall(P.encode_frame({"error": P.error_to_wire(
+                    Busy(f"omgd: {why}", hint="retry shortly"))}))
+            conn.close()
+            return
+        connection = Connection(self, conn, peer)
+        thread = threading.Thread(target=connection.run, daemon=True, name="omgd-conn")
         self._threads.add(thread)
         thread.start()
+
+    def release(self, peer: Peer) -> None:
+        with self._cond:
+            left = self._per_uid.get(peer.uid, 1) - 1
+            if left > 0:
+                self._per_uid[peer.uid] = left
+            else:
+                self._per_uid.pop(peer.uid, None)
 
     def _shutdown(self) -> None:
         self.stopping.set()
@@ -367,7 +388,7 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
                   server=SERVER_NAME)
     if limits is None:
         tunable = ("max_frame", "handshake_timeout", "frame_timeout", "idle_timeout",
-                   "send_timeout", "max_clients", "shutdown_grace")
+                   "send_timeout", "max_clients", "max_clients_per_uid", "shutdown_grace")
         limits = Limits(**{k: type(getattr(Limits, k))(daemon_cfg[k])
                            for k in tunable if k in daemon_cfg})
     with pid_lock(settings.layout.locks / "omgd.lock"):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from omg.daemon import protocol as P
 from omg.daemon.client import Client
 from omg.remote_store import RemoteStore, open_store, shared_mode
-from store.errors import NotFound, UnsafeInput, UsageError
+from store.errors import Busy, NotFound, UnsafeInput, UsageError
 from store.layout import Layout
 from store.local import LocalStore
 from tests.daemon.conftest import Daemon, big_archive, command, make_archive
@@ -336,3 +336,39 @@ def test_socket_activation(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     assert path.exists()  # systemd's socket: not ours to remove
+
+
+def test_one_uid_cannot_hold_every_connection(tmp_path: Path) -> None:
+    from tests.daemon.conftest import daemon_env
+
+    d = Daemon(daemon_env(tmp_path / "d", "[daemon]\nmax_clients_per_uid = 3\n"),
+               tmp_path / "d" / "omgd.sock")
+    d.start()
+    try:
+        hogs = [raw_connect(d.socket) for _ in range(3)]
+        with raw_connect(d.socket) as s:
+            reply = read_frame(s)
+        assert reply is not None and reply["error"]["type"] == "Busy"  # type: ignore[index]
+        for h in hogs:
+            h.close()
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                assert_healthy(d)
+                break
+            except Busy:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        assert d.stop() == 0
+
+
+def test_gc_through_the_daemon_frees_unrooted_paths(daemon: Daemon, tmp_path: Path) -> None:
+    remote = RemoteStore(daemon.socket)
+    name = remote.add(make_archive(tmp_path / "g.tar", {"f": b"gc me"}), "g", "1").record.path
+    assert remote.gc(dry_run=True)["dead"] == [name]
+    assert name in remote.names()
+    result = remote.gc()
+    assert result["dead"] == [name] and not result["dry_run"]
+    assert remote.names() == [] and LocalStore(daemon.env.layout).verify() == []
+    remote.close()
