@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ class Context:
     gc_group: str | None = None
     server: str = "omgd"
     extra: dict[str, Any] = field(default_factory=dict)
+    # store.index.Index keeps its write transaction on the instance (not per
+    # thread) and opens tables lazily inside it, so writers in this process take
+    # turns; readers stay parallel. Lift once Index is thread-aware.
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def incoming(self) -> Path:
@@ -148,9 +153,10 @@ def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     origin["added_by"] = peer.user
     copy = copy_in(fds[0], ctx.incoming, filename, ctx.store.limits.max_bytes)
     try:
-        result = ctx.store.add(copy, params["name"], params["version"],
-                               references=params.get("references") or (), origin=origin,
-                               strip_top=params.get("strip_top"))
+        with ctx.write_lock:
+            result = ctx.store.add(copy, params["name"], params["version"],
+                                   references=params.get("references") or (),
+                                   origin=origin, strip_top=params.get("strip_top"))
     finally:
         copy.unlink(missing_ok=True)
     return {"record": result.record.to_index(), "created": result.created,
@@ -205,7 +211,8 @@ def _gc(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any
                  + (f" ({ctx.gc_group})" if ctx.gc_group else ""))
     from generations.gc import collect
 
-    result = collect(ctx.store, dry_run=bool(params.get("dry_run")))
+    with ctx.write_lock:
+        result = collect(ctx.store, dry_run=bool(params.get("dry_run")))
     return {"dead": list(result.dead), "freed_bytes": result.freed_bytes,
             "dry_run": result.dry_run, "live": result.live}
 

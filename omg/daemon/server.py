@@ -34,6 +34,7 @@ from store.errors import Busy, OmgError
 SERVER_NAME = "omgd/0.1.0"
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
+KNOWN_TABLES = ("meta", "paths", "pathfiles")
 
 
 @dataclass(frozen=True)
@@ -401,7 +402,10 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
                 os.chmod(directory, 0o755)
         removed = clean_debris(layout)
         _clean_incoming(ctx)
-        store.index  # noqa: B018 - open LMDB once, before threads share it
+        # Open LMDB and its tables once, before threads share them (Index opens
+        # tables lazily, which is not safe from several threads at once).
+        for table in KNOWN_TABLES:
+            store.index.table(table)
         server = Server(ctx, path, limits=limits)
         server.listen()
         server.log(f"serving {settings.home} on {path} (pid {os.getpid()}"

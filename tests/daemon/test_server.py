@@ -372,3 +372,26 @@ def test_gc_through_the_daemon_frees_unrooted_paths(daemon: Daemon, tmp_path: Pa
     assert result["dead"] == [name] and not result["dry_run"]
     assert remote.names() == [] and LocalStore(daemon.env.layout).verify() == []
     remote.close()
+
+
+def test_parallel_adds_from_many_clients(shared_daemon: Daemon, tmp_path: Path) -> None:
+    archives = [make_archive(tmp_path / f"p{i % 3}-{i}.tar", {"f": b"same %d" % (i % 3)})
+                for i in range(6)]
+    found: list[object] = []
+
+    def add(archive: Path) -> None:
+        try:
+            store = RemoteStore(shared_daemon.socket)
+            found.append(store.add(archive, "par", "1").record.path)
+            store.close()
+        except BaseException as exc:
+            found.append(exc)
+
+    threads = [threading.Thread(target=add, args=(a,)) for a in archives]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(isinstance(p, str) for p in found), found
+    assert len(set(found)) == 3
+    assert LocalStore(shared_daemon.env.layout).verify() == []
