@@ -49,6 +49,28 @@ def build_mirror(dest: Path) -> tuple[str, str]:
         return "20.10.0", f"synthetic (real binaries unavailable: {exc})"
 
 
+def breakdown(work: Path, url: str, version: str, fname: str) -> tuple[float, float]:
+    """Time the two phases of an install in this process (fresh home)."""
+    from omg import net
+    from store.layout import Layout
+    from store.local import LocalStore
+
+    home = work / "home-phases"
+    sums = (work / "mirror" / "dist" / f"v{version}" / "SHASUMS256.txt").read_text()
+    sha = next(line.split()[0] for line in sums.splitlines() if line.endswith(fname))
+    opts = net.NetOptions()
+    t0 = time.perf_counter()
+    path = net.download(net.DownloadJob(f"{url}/dist/v{version}/{fname}", sha, fname,
+                                        "OMG_NODE_MIRROR"), home / "cache", opts=opts)
+    t1 = time.perf_counter()
+    store = LocalStore(Layout(home))
+    store.add(path, "node", version)
+    t2 = time.perf_counter()
+    store.close()
+    shutil.rmtree(home, ignore_errors=True)
+    return t1 - t0, t2 - t1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -80,6 +102,7 @@ def main() -> int:
                 shutil.rmtree(home, ignore_errors=True)
                 shutil.rmtree(d, ignore_errors=True)
                 f.unlink()
+            phases = breakdown(work, url, version, fname)
             # A warm index cache for `list --remote`.
             env = {**base_env, "OMG_HOME": str(work / "home-list")}
             subprocess.run([*omg, "list", "node", "--remote"], env=env, check=True,
@@ -91,6 +114,8 @@ def main() -> int:
         print(f"artifact: {fname} ({size / 1e6:.1f} MB, {how}), {args.runs} runs, medians")
         print(f"omg install node@{version}: {mi * 1000:.0f} ms; curl+sha256sum+tar -xJf: "
               f"{mb * 1000:.0f} ms; ratio {mi / mb:.2f}x (goal <= 1.3x)")
+        print(f"  of which, in process: download+sha256 {phases[0] * 1000:.0f} ms, store ingest "
+              f"(unpack, BLAKE3, dedup, fsync) {phases[1] * 1000:.0f} ms")
         print(f"omg list node --remote (warm index cache): {ml * 1000:.0f} ms; python -c pass: "
               f"{mp * 1000:.0f} ms; ratio {ml / mp:.2f}x")
     finally:
