@@ -395,3 +395,30 @@ def test_parallel_adds_from_many_clients(shared_daemon: Daemon, tmp_path: Path) 
     assert all(isinstance(p, str) for p in found), found
     assert len(set(found)) == 3
     assert LocalStore(shared_daemon.env.layout).verify() == []
+
+
+_vals = st.recursive(st.none() | st.booleans() | st.integers(-5, 2**64 - 1) | st.text(max_size=8)
+                     | st.binary(max_size=8),
+                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c,
+                                                                           max_size=3),
+                     max_leaves=10)
+_methods = st.sampled_from(["ping", "whoami", "store.get", "store.add", "store.verify",
+                            "store.records", "gc", "store.find", "x"]) | st.text(max_size=10)
+
+
+_keys = st.sampled_from(["name", "version", "names", "dry_run", "hash", "references",
+                         "filename"]) | st.text(max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(method=_methods, params=st.dictionaries(_keys, _vals, max_size=4), rid=_vals)
+def test_random_requests_get_answers_not_crashes(shared_daemon: Daemon, method: str,
+                                                  params: dict[str, object], rid: object) -> None:
+    with raw_connect(shared_daemon.socket) as s:
+        s.sendall(P.encode_frame(P.client_hello("fuzz")))
+        read_frame(s)
+        s.sendall(P.encode_frame({"id": rid, "method": method, "params": params}))
+        reply = read_frame(s)
+        assert reply is not None and ("ok" in reply or "error" in reply)
+        if "error" in reply:
+            assert reply["error"]["type"] != "InternalError", reply  # type: ignore[index]
