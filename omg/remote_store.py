@@ -13,12 +13,14 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from store.ingest import AddResult
-from store.layout import Layout
-from store.local import LocalStore, Problem
 from store.record import PathRecord
+
+if TYPE_CHECKING:  # the store's ingest stack is heavy to import; load it on use
+    from store.ingest import AddResult
+    from store.layout import Layout
+    from store.local import LocalStore, Problem
 
 
 class RemoteStore:
@@ -67,6 +69,7 @@ class RemoteStore:
     def add(self, source: Path, name: str, version: str, *, references: Iterable[str] = (),
             origin: dict[str, Any] | None = None, strip_top: bool | None = None,
             progress: Any = None) -> AddResult:
+        from store.ingest import AddResult
         params: dict[str, Any] = {"name": name, "version": version,
                                   "references": list(references), "filename": source.name}
         if origin is not None:
@@ -107,6 +110,7 @@ class RemoteStore:
         return set(self.call("store.closure", {"names": list(names)}))
 
     def verify(self, names: Iterable[str] | None = None) -> list[Problem]:
+        from store.local import Problem
         params = {} if names is None else {"names": list(names)}
         return [Problem(p["path"], p["file"], p["what"])
                 for p in self.call("store.verify", params)]
@@ -132,7 +136,8 @@ def shared_mode(home: Path, socket_path: Path) -> bool:
 def open_store(settings: Any, environ: dict[str, str] | None = None
                ) -> LocalStore | RemoteStore:
     """A RemoteStore in the shared mode, else the LocalStore of `settings`."""
-    from omg.daemon.server import default_socket
+    from omg.daemon.client import default_socket
+    from store.local import LocalStore
 
     socket_path = default_socket(settings.home, dict(settings.raw), environ)
     if shared_mode(settings.home, socket_path):

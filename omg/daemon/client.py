@@ -20,6 +20,29 @@ from omg.daemon import protocol as P
 CLIENT_NAME = "omg/0.1.0"
 
 
+def default_socket(home: Path, raw: dict[str, Any] | None = None,
+                   environ: dict[str, str] | None = None) -> Path:
+    """OMG_SOCKET, then ``[daemon] socket``, then a default by mode.
+
+    A home owned by someone else (or by root: a system root such as
+    /var/lib/omg) is the shared mode: ``/run/omg/omgd.sock``. A home of one's
+    own (single-user, tests) keeps its socket inside: ``$OMG_HOME/omgd.sock``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("OMG_SOCKET"):
+        return Path(env["OMG_SOCKET"])
+    daemon_cfg = (raw or {}).get("daemon", {})
+    if isinstance(daemon_cfg, dict) and daemon_cfg.get("socket"):
+        return Path(str(daemon_cfg["socket"]))
+    try:
+        owner = home.stat().st_uid
+    except OSError:
+        return home / "omgd.sock"
+    if owner == 0 or owner != os.getuid():
+        return Path("/run/omg/omgd.sock")
+    return home / "omgd.sock"
+
+
 class Client:
     def __init__(self, socket_path: Path | str, *, timeout: float = 600.0,
                  connect_timeout: float = 5.0, max_frame: int = P.DEFAULT_MAX_FRAME) -> None:

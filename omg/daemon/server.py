@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from omg.daemon import protocol as P
+from omg.daemon.client import default_socket
 from omg.daemon.handlers import Context, dispatch
 from omg.daemon.peer import Peer, peer_of
 from store.errors import Busy, OmgError
@@ -51,29 +52,6 @@ class Limits:
 
 class _Drop(Exception):
     """End this connection quietly (peer gone, timed out, or shutting down)."""
-
-
-def default_socket(home: Path, raw: dict[str, Any] | None = None,
-                   environ: dict[str, str] | None = None) -> Path:
-    """OMG_SOCKET, then ``[daemon] socket``, then a default by mode.
-
-    A home owned by someone else (or by root: a system root such as
-    /var/lib/omg) is the shared mode: ``/run/omg/omgd.sock``. A home of one's
-    own (single-user, tests) keeps its socket inside: ``$OMG_HOME/omgd.sock``.
-    """
-    env = os.environ if environ is None else environ
-    if env.get("OMG_SOCKET"):
-        return Path(env["OMG_SOCKET"])
-    daemon_cfg = (raw or {}).get("daemon", {})
-    if isinstance(daemon_cfg, dict) and daemon_cfg.get("socket"):
-        return Path(str(daemon_cfg["socket"]))
-    try:
-        owner = home.stat().st_uid
-    except OSError:
-        return home / "omgd.sock"
-    if owner == 0 or owner != os.getuid():
-        return Path("/run/omg/omgd.sock")
-    return home / "omgd.sock"
 
 
 class Connection:

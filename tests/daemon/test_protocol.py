@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import struct
+from pathlib import Path
 
 import msgpack
 import pytest
@@ -180,3 +182,33 @@ def test_gc_only_root_or_group() -> None:
     assert may_gc(_peer(1002, "carol", gid=500), "omg-gc", lookup)  # primary group
     assert not may_gc(_peer(1001, "bob"), "omg-gc", lookup)
     assert not may_gc(_peer(1001, "bob"), "missing-group", lookup)
+
+
+def test_default_socket(tmp_path: Path) -> None:
+    from omg.daemon.client import default_socket
+
+    home = tmp_path / "home"
+    assert default_socket(home, {}, {"OMG_SOCKET": "/x.sock"}) == Path("/x.sock")
+    assert default_socket(home, {"daemon": {"socket": "/y.sock"}}, {}) == Path("/y.sock")
+    assert default_socket(home, {}, {}) == home / "omgd.sock"  # no home yet: its own
+    home.mkdir()
+    owned_by_me = os.getuid() != 0
+    expected = home / "omgd.sock" if owned_by_me else Path("/run/omg/omgd.sock")
+    assert default_socket(home, {}, {}) == expected
+
+
+def test_open_store_goes_remote_only_when_home_is_read_only(tmp_path: Path) -> None:
+    from omg.config import Settings
+    from omg.remote_store import RemoteStore, open_store, shared_mode
+    from store.local import LocalStore
+
+    sock = tmp_path / "s.sock"
+    settings = Settings(home=tmp_path / "home", user="u")
+    settings.home.mkdir()
+    assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), LocalStore)
+    sock.touch()
+    if os.access(settings.home, os.W_OK) and os.getuid() == 0:
+        assert not shared_mode(settings.home, sock)  # root can write anything
+        return
+    os.chmod(settings.home, 0o555)
+    assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), RemoteStore)
