@@ -17,6 +17,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -30,7 +31,7 @@ from omg.daemon import protocol as P
 from omg.daemon.client import default_socket
 from omg.daemon.handlers import Context, dispatch
 from omg.daemon.peer import Peer, peer_of
-from store.errors import Busy, OmgError
+from store.errors import Busy, OmgError, UsageError
 
 SERVER_NAME = "omgd/0.1.0"
 MAX_FDS_PER_FRAME = 1
@@ -234,8 +235,14 @@ class Server:
         path = self.socket_path
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         # We hold the store's daemon lock, so a socket file here is a dead daemon's.
-        with contextlib.suppress(FileNotFoundError):
+        # Anything else at that path is a configuration mistake, never ours to delete.
+        try:
+            if not stat.S_ISSOCK(os.lstat(path).st_mode):
+                raise UsageError(f"{path} exists and is not a socket",
+                                 hint="point OMG_SOCKET or [daemon] socket elsewhere")
             path.unlink()
+        except FileNotFoundError:
+            pass
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind(str(path))
         # Anyone local may connect; what they may do is decided per peer (SO_PEERCRED).

@@ -422,3 +422,15 @@ def test_random_requests_get_answers_not_crashes(shared_daemon: Daemon, method: 
         assert reply is not None and ("ok" in reply or "error" in reply)
         if "error" in reply:
             assert reply["error"]["type"] != "InternalError", reply  # type: ignore[index]
+
+
+def test_a_non_socket_at_the_socket_path_is_never_deleted(tmp_path: Path) -> None:
+    from tests.daemon.conftest import daemon_env
+
+    env = daemon_env(tmp_path / "d")
+    precious = tmp_path / "precious"
+    precious.write_text("keep")
+    proc = subprocess.run(command(precious), env=env.env, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 2 and "is not a socket" in proc.stderr.splitlines()[0]
+    assert precious.read_text() == "keep"
