@@ -45,12 +45,13 @@ def default_socket(home: Path, raw: dict[str, Any] | None = None,
 
 class Client:
     def __init__(self, socket_path: Path | str, *, timeout: float = 600.0,
-                 connect_timeout: float = 5.0, max_frame: int = P.DEFAULT_MAX_FRAME) -> None:
+                 connect_timeout: float = 5.0, max_frame: int = P.DEFAULT_MAX_FRAME,
+                 max_reply: int = P.DEFAULT_MAX_REPLY) -> None:
         self.socket_path = Path(socket_path)
         self.timeout = timeout
         self.max_frame = max_frame
         self._next_id = 1
-        self._decoder = P.FrameDecoder(max_frame)
+        self._decoder = P.FrameDecoder(max_reply)
         self._ready: list[dict[str, Any]] = []
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         sock.settimeout(connect_timeout)

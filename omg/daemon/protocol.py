@@ -20,6 +20,8 @@ from store.errors import OmgError, UnsafeInput
 PROTO_VERSION = 1
 HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME = 1 << 20  # 1 MiB: requests are small; content travels as an fd
+#: Replies come from the trusted daemon and may list a whole store (store.records).
+DEFAULT_MAX_REPLY = 64 << 20
 MAX_ID = (1 << 63) - 1
 
 

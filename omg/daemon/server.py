@@ -41,7 +41,8 @@ KNOWN_TABLES = ("meta", "paths", "pathfiles")
 
 @dataclass(frozen=True)
 class Limits:
-    max_frame: int = P.DEFAULT_MAX_FRAME
+    max_frame: int = P.DEFAULT_MAX_FRAME  # requests
+    max_reply: int = P.DEFAULT_MAX_REPLY  # replies (the client reads up to its own limit)
     handshake_timeout: float = 5.0  # from connect to a complete hello
     frame_timeout: float = 10.0  # from a frame's first byte to its last
     idle_timeout: float = 600.0  # between requests
@@ -114,7 +115,7 @@ class Connection:
 
     def send(self, message: dict[str, Any]) -> None:
         try:
-            frame = P.encode_frame(message, self.server.limits.max_frame)
+            frame = P.encode_frame(message, self.server.limits.max_reply)
         except P.ProtocolError as exc:
             frame = P.encode_frame(P.error_reply(message.get("id"), exc))
         self.sock.settimeout(self.server.limits.send_timeout)
@@ -373,7 +374,7 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
     ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
                   server=SERVER_NAME)
     if limits is None:
-        tunable = ("max_frame", "handshake_timeout", "frame_timeout", "idle_timeout",
+        tunable = ("max_frame", "max_reply", "handshake_timeout", "frame_timeout", "idle_timeout",
                    "send_timeout", "max_clients", "max_clients_per_uid", "shutdown_grace")
         limits = Limits(**{k: type(getattr(Limits, k))(daemon_cfg[k])
                            for k in tunable if k in daemon_cfg})
