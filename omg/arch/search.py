@@ -8,34 +8,39 @@ path runs this module, with `fetch=False` so a cold AUR cache hands over to the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omg.arch import aur, pacmanconf, searchindex
-from omg.arch.settings import ArchSettings
+
+if TYPE_CHECKING:
+    from omg.arch.settings import ArchSettings
+
+_FIELDS = ("repo", "name", "version", "description", "installed", "in_store", "votes",
+           "popularity", "out_of_date", "rank")
 
 
-@dataclass
 class Hit:
-    repo: str
-    name: str
-    version: str
-    description: str
-    installed: str | None = None  # local db version
-    in_store: bool = False
-    votes: int | None = None
-    popularity: float | None = None
-    out_of_date: bool = False
-    rank: int = 0
+    """One result; `installed` is the local db's version. (No dataclass: start-up cost.)"""
+
+    __slots__ = _FIELDS
+
+    def __init__(self, repo: str, name: str, version: str, description: str,
+                 installed: str | None = None, in_store: bool = False,
+                 votes: int | None = None, popularity: float | None = None,
+                 out_of_date: bool = False, rank: int = 0) -> None:
+        self.repo, self.name, self.version, self.description = repo, name, version, description
+        self.installed, self.in_store, self.votes = installed, in_store, votes
+        self.popularity, self.out_of_date, self.rank = popularity, out_of_date, rank
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f: getattr(self, f) for f in _FIELDS}
 
 
-@dataclass
 class SearchResult:
-    hits: list[Hit]
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("hits", "warnings")
+
+    def __init__(self, hits: list[Hit], warnings: list[str] | None = None) -> None:
+        self.hits, self.warnings = hits, warnings or []
 
 
 def _rank(name: str, desc: str, terms: list[str]) -> int | None:
@@ -57,7 +62,8 @@ def _rank(name: str, desc: str, terms: list[str]) -> int | None:
 
 
 def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
-           aur_mode: str = "fetch", repos_only: bool = False) -> SearchResult:
+           aur_mode: str = "fetch", repos_only: bool = False,
+           writable: Any = None) -> SearchResult:
     """aur_mode: "fetch" (cache, then network), "cache" (raise aur.CacheMiss), "off"."""
     terms = [t.lower() for t in terms if t]
     conf = pacmanconf.parse(arch.pacman_conf)
@@ -65,9 +71,22 @@ def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
     in_store = searchindex.store_names(store_dir)
     hits: list[Hit] = []
     order: dict[str, int] = {}
-    for i, repo in enumerate(searchindex.load(index, conf, arch.dbpath)):
+    first = terms[0] if terms else ""
+    current = [index]
+
+    def reopen() -> Any:  # the fast path swaps its read-only index for a writable one
+        current[0] = writable()
+        return current[0]
+
+    repos = searchindex.load(index, conf, arch.dbpath, reopen if writable else None)
+    index = current[0]
+    for i, repo in enumerate(repos):
         order[repo.repo] = i
-        for name, version, desc, _provides in repo.pkgs:
+        rows = repo.rows
+        for j, low in enumerate(repo.lower):
+            if first not in low:  # cheap pre-filter on the whole lower-cased line
+                continue
+            name, version, desc = rows[j].split("\t", 2)
             r = _rank(name, desc, terms)
             if r is not None:
                 hits.append(Hit(repo.repo, name, version, desc, local.get(name),

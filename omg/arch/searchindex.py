@@ -1,8 +1,11 @@
 """The package search index: one LMDB row per sync db, rebuilt only when the db changes.
 
-Table ``search``, key ``db:<repo>``: {"v", "path", "mtime", "size", "pkgs": [[name,
-version, desc, provides], ...]}. Staleness is the db file's (mtime_ns, size): pacman
-replaces the file on every -Sy, so a changed file always has a new stat. A read-only
+Table ``search``, key ``db:<repo>``: {"v", "path", "mtime", "size", "rows": one string of
+``name\tversion\tdesc`` lines, "lower": the same lines lower-cased}. One string per
+repo rather than 15,000 msgpack items: unpacking it is a copy, and matching a term is
+a substring scan of lines (this is what keeps `omg search` near Python's start-up).
+Staleness is the db file's (mtime_ns, size): pacman replaces the file on every -Sy,
+so a changed file always has a new stat. A read-only
 index (shared store) still answers: a stale db is then parsed in memory.
 """
 
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +20,32 @@ from omg.arch import syncdb
 from omg.arch.pacmanconf import PacmanConf
 from store.errors import PermissionDenied
 
-FORMAT = 1
+FORMAT = 2
 TABLE = "search"
 
 
-@dataclass
 class RepoIndex:
-    repo: str
-    pkgs: list[list[Any]]
-    rebuilt: bool
+    __slots__ = ("lower", "rebuilt", "repo", "rows")
+
+    def __init__(self, repo: str, rows: list[str], lower: list[str], rebuilt: bool) -> None:
+        self.repo, self.rows, self.lower, self.rebuilt = repo, rows, lower, rebuilt
+
+    @property
+    def pkgs(self) -> list[list[str]]:
+        return [r.split("\t", 2) for r in self.rows]
+
+
+def _clean(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ")
 
 
 def db_dir(conf: PacmanConf, dbpath: str | None) -> Path:
     return Path(dbpath or conf.dbpath)
 
 
-def load(index: Any, conf: PacmanConf, dbpath: str | None) -> list[RepoIndex]:
+def load(index: Any, conf: PacmanConf, dbpath: str | None,
+         writable: Any = None) -> list[RepoIndex]:
+    """`writable`: called to get a writable index when a rebuild must be stored."""
     out = []
     base = db_dir(conf, dbpath) / "sync"
     for repo in conf.repos:
@@ -46,14 +58,21 @@ def load(index: Any, conf: PacmanConf, dbpath: str | None) -> list[RepoIndex]:
         row = index.get(TABLE, key) if index is not None else None
         if (row is not None and row.get("v") == FORMAT and row.get("path") == str(path)
                 and row.get("mtime") == st.st_mtime_ns and row.get("size") == st.st_size):
-            out.append(RepoIndex(repo.name, row["pkgs"], False))
+            out.append(RepoIndex(repo.name, row["rows"].split("\n"),
+                                 row["lower"].split("\n"), False))
             continue
-        pkgs = [syncdb.compact(f) for f in syncdb.read_db(path)]
+        rows = []
+        for fields in syncdb.read_db(path):
+            name, version, desc, _provides = syncdb.compact(fields)
+            rows.append(f"{_clean(name)}\t{_clean(version)}\t{_clean(desc)}")
+        text = "\n".join(rows)
+        if writable is not None:
+            index = writable()
         if index is not None and not index.readonly:
             with contextlib.suppress(PermissionDenied):
                 index.put(TABLE, key, {"v": FORMAT, "path": str(path), "mtime": st.st_mtime_ns,
-                                       "size": st.st_size, "pkgs": pkgs})
-        out.append(RepoIndex(repo.name, pkgs, True))
+                                       "size": st.st_size, "rows": text, "lower": text.lower()})
+        out.append(RepoIndex(repo.name, rows, text.lower().split("\n"), True))
     return out
 
 

@@ -8,43 +8,53 @@ aur_cache_ttl seconds (default 3600), makepkg_args (default ["--nodeps"]).
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_AUR = "https://aur.archlinux.org"
 
 
-@dataclass(frozen=True)
 class ArchSettings:
-    home: Path
-    pacman_conf: Path = Path("/etc/pacman.conf")
-    root: str | None = None
-    dbpath: str | None = None
-    aur_url: str = DEFAULT_AUR
-    build_user: str = "omg-build"
-    build_dir: Path = Path("/var/tmp/omg-build")
-    aur_ttl: float = 3600.0
-    makepkg_args: tuple[str, ...] = ("--nodeps",)
+    """Immutable by convention; a plain class because the search fast path builds one
+    and importing dataclasses there costs milliseconds."""
+
+    __slots__ = ("aur_ttl", "aur_url", "build_dir", "build_user", "dbpath", "home",
+                 "makepkg_args", "pacman_conf", "root")
+
+    def __init__(self, home: Path, pacman_conf: Path = Path("/etc/pacman.conf"),
+                 root: str | None = None, dbpath: str | None = None,
+                 aur_url: str = DEFAULT_AUR, build_user: str = "omg-build",
+                 build_dir: Path = Path("/var/tmp/omg-build"), aur_ttl: float = 3600.0,
+                 makepkg_args: tuple[str, ...] = ("--nodeps",)) -> None:
+        self.home, self.pacman_conf, self.root, self.dbpath = home, pacman_conf, root, dbpath
+        self.aur_url, self.build_user, self.build_dir = aur_url, build_user, build_dir
+        self.aur_ttl, self.makepkg_args = aur_ttl, makepkg_args
 
     def with_overrides(self, *, config: str | None = None, root: str | None = None,
                        dbpath: str | None = None) -> ArchSettings:
-        return replace(self, pacman_conf=Path(config) if config else self.pacman_conf,
-                       root=root or self.root, dbpath=dbpath or self.dbpath)
+        new = copy.copy(self)
+        new.pacman_conf = Path(config) if config else self.pacman_conf
+        new.root, new.dbpath = root or self.root, dbpath or self.dbpath
+        return new
 
 
 def from_settings(settings: Any, environ: Mapping[str, str] | None = None) -> ArchSettings:
+    return from_raw(Path(settings.home), getattr(settings, "raw", {}) or {}, environ)
+
+
+def from_raw(home: Path, raw: Mapping[str, Any],
+             environ: Mapping[str, str] | None = None) -> ArchSettings:
     env = os.environ if environ is None else environ
-    raw = getattr(settings, "raw", {}) or {}
     cfg: Mapping[str, Any] = raw.get("arch", {}) if isinstance(raw, Mapping) else {}
 
     def pick(env_key: str, cfg_key: str, default: Any) -> Any:
         return env.get(env_key) or cfg.get(cfg_key) or default
 
     return ArchSettings(
-        home=Path(settings.home),
+        home=home,
         pacman_conf=Path(pick("OMG_PACMAN_CONF", "pacman_conf", "/etc/pacman.conf")),
         root=pick("OMG_PACMAN_ROOT", "root", None),
         dbpath=pick("OMG_PACMAN_DBPATH", "dbpath", None),

@@ -6,8 +6,6 @@ pyalpm; a file that is not a readable db becomes one IntegrityError naming it.
 
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,9 @@ def parse_desc(text: str) -> dict[str, list[str]]:
 
 def read_db(path: Path) -> list[dict[str, list[str]]]:
     """Every package's desc fields; raises IntegrityError for a corrupt file."""
+    import io
+    import tarfile  # here, not at the top: the warm search path never reads a db
+
     try:
         data = path.read_bytes()
         if data[:4] == ZSTD_MAGIC:

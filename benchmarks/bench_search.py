@@ -1,0 +1,172 @@
+"""`omg search python` against `pacman -Ss python` over one 15,000-package sync db.
+
+Run: ``python benchmarks/bench_search.py [-n RUNS] [--packages N]``.
+The sync db is generated in the real format (a tar.gz of ``name-ver-rel/desc``
+files, as repo-add writes them) and cached under ``$XDG_CACHE_HOME/omg/bench``.
+A local AUR (RPC v5 on 127.0.0.1) answers the first search; the runs measured use
+the cached AUR answer ("plus cached AUR metadata"). Both commands run as whole
+processes with a private pacman.conf. Cold: the sync db's mtime changes before each
+run, so omg rebuilds its search index; warm: the index is current.
+Two omg figures: the `omg` console script as wired today, and the fast path
+(omg.arch.fastsearch, which omg.entry dispatches `search` to once wired).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omg" / "bench"
+GOAL_MS = 30.0
+WORDS = ("lib", "tool", "data", "net", "font", "kde", "gnome", "rust", "go", "perl", "ruby",
+         "haskell", "qt", "gtk", "x11", "audio", "video", "image", "crypto", "db")
+
+
+def make_db(path: Path, count: int) -> None:
+    rng = random.Random(42)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for i in range(count):
+            kind = rng.random()
+            prefix = "python-" if kind < 0.12 else ""
+            name = f"{prefix}{rng.choice(WORDS)}-{rng.choice(WORDS)}{i}"
+            ver = f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}-{rng.randint(1,3)}"
+            desc = f"A {rng.choice(WORDS)} package for {rng.choice(WORDS)}" + (
+                " with python bindings" if rng.random() < 0.03 else "")
+            deps = "\n".join(f"{rng.choice(WORDS)}-dep{rng.randint(0, 999)}"
+                             for _ in range(rng.randint(0, 6)))
+            text = (f"%FILENAME%\n{name}-{ver}-x86_64.pkg.tar.zst\n\n%NAME%\n{name}\n\n"
+                    f"%BASE%\n{name}\n\n%VERSION%\n{ver}\n\n%DESC%\n{desc}\n\n"
+                    f"%CSIZE%\n{rng.randint(1000, 10**7)}\n\n"
+                    f"%ISIZE%\n{rng.randint(1000, 10**8)}\n\n"
+                    f"%ISIZE%\n{rng.randint(1000, 10**8)}\n\n"
+                    f"%SHA256SUM%\n{f'{rng.getrandbits(256):064x}'}\n\n"
+                    f"%URL%\nhttps://example.org/{name}\n\n%LICENSE%\nMIT\n\n%ARCH%\nx86_64\n\n"
+                    f"%BUILDDATE%\n1700000000\n\n%PACKAGER%\nBench <bench@example.org>\n\n"
+                    + (f"%DEPENDS%\n{deps}\n\n" if deps else "")).encode()
+            info = tarfile.TarInfo(f"{name}-{ver}/desc")
+            info.size, info.mtime = len(text), 1700000000
+            tar.addfile(info, io.BytesIO(text))
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+
+
+def serve_aur() -> tuple[http.server.ThreadingHTTPServer, str]:
+    results = [{"Name": f"python-aur{i}", "PackageBase": f"python-aur{i}",
+                "Version": "1.0-1", "Description": "an AUR python thing", "NumVotes": i,
+                "Popularity": i / 10, "OutOfDate": None} for i in range(200)]
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = json.dumps({"version": 5, "type": "search", "resultcount": len(results),
+                               "results": results}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, f"http://127.0.0.1:{srv.server_address[1]}"
+
+
+def timed(cmd: list[str], env: dict[str, str], runs: int, before: Any = None,
+          expect: bytes | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True)
+        times.append(time.perf_counter() - t)
+        if proc.returncode not in (0, 1) or (expect is not None and proc.stdout != expect):
+            raise SystemExit(f"{cmd[-1]} failed or answered differently: "
+                             f"{proc.stderr.decode()[-500:]}")
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", "--runs", type=int, default=11)
+    ap.add_argument("--packages", type=int, default=15000)
+    args = ap.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    cached = CACHE / f"bench-{args.packages}.db.tar.gz"
+    if not cached.exists():
+        make_db(cached, args.packages)
+    work = Path(tempfile.mkdtemp(prefix="omg-bench-search-"))
+    srv, aur_url = serve_aur()
+    try:
+        dbpath = work / "db"
+        (dbpath / "sync").mkdir(parents=True)
+        (dbpath / "local").mkdir()
+        (work / "root").mkdir()
+        db = dbpath / "sync" / "bench.db"
+        shutil.copy(cached, db)
+        conf = work / "pacman.conf"
+        conf.write_text(f"[options]\nRootDir = {work}/root\nDBPath = {dbpath}\n"
+                        f"CacheDir = {work}/cache\nLogFile = {work}/pacman.log\n"
+                        f"GPGDir = {work}/gnupg\nHookDir = {work}/hooks\n"
+                        "Architecture = x86_64\nSigLevel = Never\n\n[bench]\n"
+                        f"Server = file://{work}\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
+        env.update({"OMG_HOME": str(work / "omg"), "XDG_CONFIG_HOME": str(work / "config"),
+                    "OMG_PACMAN_CONF": str(conf), "OMG_AUR_URL": aur_url})
+        omg_bin = Path(sys.executable).parent / "omg"
+        omg = [str(omg_bin)] if omg_bin.exists() else [sys.executable, "-m", "omg"]
+        fast = [sys.executable, "-c", "import sys; from omg.arch.fastsearch import run; "
+                "sys.exit(run(['search', 'python']))"]
+        first = subprocess.run([*omg, "search", "python"], env=env, capture_output=True)
+        if first.returncode != 0:
+            raise SystemExit(f"omg search failed: {first.stderr.decode()}")
+        hits = first.stdout.count(b"\n    ")
+        check = subprocess.run(fast, env=env, capture_output=True)
+        assert check.returncode == 0 and check.stdout == first.stdout, "fast path differs"
+
+        def touch() -> None:
+            t = time.time_ns()
+            os.utime(db, ns=(t, t))
+
+        pacman = timed(["pacman", "--config", str(conf), "-Ss", "python"], env, args.runs)
+        fast_cold = timed(fast, env, args.runs, touch, expect=first.stdout)
+        fast_warm = timed(fast, env, args.runs, expect=first.stdout)
+        omg_warm = timed([*omg, "search", "python"], env, args.runs, expect=first.stdout)
+        py = timed([sys.executable, "-c", "pass"], env, args.runs)
+        n = args.packages
+        print(f"search over a {n}-package sync db + cached AUR ({hits} results), "
+              f"median of {args.runs}:")
+        print(f"  pacman -Ss python                    {pacman:7.1f} ms  (baseline)")
+        print(f"  omg search python, fast path, warm   {fast_warm:7.1f} ms  "
+              f"(goal < {GOAL_MS:.0f} ms: {'met' if fast_warm < GOAL_MS else 'NOT met'})")
+        print(f"  omg search python, fast path, cold   {fast_cold:7.1f} ms  (index rebuilt)")
+        print(f"  omg search python, console script    {omg_warm:7.1f} ms  "
+              "(as wired today; typer unless entry.py dispatches search)")
+        print(f"  python -c pass                       {py:7.1f} ms")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
