@@ -219,30 +219,30 @@ class LocalStore:
     # Sweep (the second half of GC; the caller holds gc_guard(exclusive=True)) -
 
     def sweep(self, dead: Iterable[str]) -> SweepResult:
-        """Delete these store paths, then pooled files no store path links any more."""
+        """Delete these store paths, then every pooled file that nothing links any more.
+
+        The pool pass scans all of ``.links`` rather than only the dead paths' files,
+        so pool entries and records left by an ingest killed mid-publish are
+        reclaimed too. Safe only under ``gc_guard(exclusive=True)``: a live ingest
+        keeps a second link to each file it publishes until its rename.
+        """
         deleted, freed = [], 0
-        keys: set[str] = set()
         for name in dead:
             path = self.layout.store_path(name)
-            with contextlib.suppress(OSError, IntegrityError):
-                for _rel, kind, digest, _size in self.entries(name):
-                    if kind in "fx":
-                        keys.add(digest + ("x" if kind == "x" else ""))
             freed += _unshared_bytes(path)
             # The record goes last: a path on disk without a record is still repairable.
             force_remove(path)
             self.layout.record_path(name).unlink(missing_ok=True)
-            with self.index.write() as txn:
-                txn.delete(name.encode(), db=self.index.table("paths"))
-                txn.delete(name.encode(), db=self.index.table("pathfiles"))
             deleted.append(name)
-        for key in keys:
-            pooled = self.layout.links / key
-            with contextlib.suppress(FileNotFoundError):
-                st = pooled.stat()
-                if st.st_nlink == 1:
-                    freed += st.st_size
-                    pooled.unlink()
+        if deleted:
+            with self.index.write() as txn:
+                paths, pathfiles = self.index.table("paths"), self.index.table("pathfiles")
+                for name in deleted:
+                    txn.delete(name.encode(), db=paths)
+                    txn.delete(name.encode(), db=pathfiles)
+        for record in self.orphan_records():
+            record.unlink(missing_ok=True)
+        freed += _sweep_pool(self.layout.links)
         return SweepResult(deleted, freed)
 
     def orphan_records(self) -> list[Path]:
@@ -253,6 +253,23 @@ class LocalStore:
                     if n.endswith(RECORD_SUFFIX) and n[: -len(RECORD_SUFFIX)] not in names]
         except FileNotFoundError:
             return []
+
+
+def _sweep_pool(links: Path) -> int:
+    """Unlink pooled files whose only link is the pool's own; return the bytes freed."""
+    freed = 0
+    try:
+        entries = os.scandir(links)
+    except FileNotFoundError:
+        return 0
+    with entries:
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                st = entry.stat(follow_symlinks=False)
+                if st.st_nlink == 1:
+                    os.unlink(entry.path)
+                    freed += st.st_size
+    return freed
 
 
 def _unshared_bytes(path: Path) -> int:

@@ -97,15 +97,21 @@ def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor(repair: Annotated[bool, typer.Option(
         "--repair", help="Rebuild the index from store/ and profiles/.")] = False) -> None:
-        """Check the store and index; --repair rebuilds the index from the files."""
+        """Check the store and every generation; --repair rebuilds the index from the files."""
+        from generations.profile import check, rebuild_index
+
         store = _store()
         if repair:
             count = store.repair_index()
-            typer.echo(f"index rebuilt: {count} store paths")
+            gens = rebuild_index(store.layout, store.index)
+            typer.echo(f"index rebuilt: {count} store paths, {gens} generations")
             return
-        problems = store.verify()
-        for p in problems:
-            typer.echo(f"corrupt: {p}", err=True)
+        problems = [f"corrupt: {p}" for p in store.verify()]
+        problems += [f"broken: {p}" for p in check(store.layout)]
+        for line in problems:
+            typer.echo(line, err=True)
         if problems:
-            raise IntegrityError(f"{len(problems)} problem(s) found", hint="omg doctor --repair")
-        typer.echo("ok")
+            raise IntegrityError(f"{len(problems)} problem(s) found, first: {problems[0]}",
+                                 hint="reinstall what is named, or `omg doctor --repair` "
+                                 "if only the index is damaged")
+        typer.echo(f"ok: {len(store.names())} store paths verified, all generations complete")

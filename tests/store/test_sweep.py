@@ -1,0 +1,56 @@
+"""The sweep half of GC: dead paths, their unshared pool files, and crash leftovers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import OmgEnv
+
+
+def _tree(root: Path, body: str) -> Path:
+    (root / "bin").mkdir(parents=True)
+    exe = root / "bin" / "tool"
+    exe.write_text(f"#!/bin/sh\necho {body}\n")
+    exe.chmod(0o755)
+    (root / "shared.txt").write_text("the same in every version\n")
+    return root
+
+
+def test_sweep_frees_dead_paths_and_keeps_shared_pool_files(omg_env: OmgEnv,
+                                                            tmp_path: Path) -> None:
+    store = omg_env.store()
+    one = store.add(_tree(tmp_path / "one", "1"), "tool", "1").record.path
+    two = store.add(_tree(tmp_path / "two", "2"), "tool", "2").record.path
+    links_before = set(os.listdir(store.layout.links))
+    with store.gc_guard(exclusive=True):
+        result = store.sweep([one])
+    assert result.deleted == [one]
+    assert result.freed_bytes > 0
+    assert not store.layout.store_path(one).exists()
+    assert not store.layout.record_path(one).exists()
+    assert store.names() == [two]
+    # bin/tool of version 1 is gone from the pool; shared.txt is still linked by two.
+    links_after = set(os.listdir(store.layout.links))
+    assert len(links_before - links_after) == 1
+    assert store.verify() == []
+    assert [r.path for r in store.records()] == [two]
+
+
+def test_sweep_reclaims_what_a_killed_ingest_left(omg_env: OmgEnv, tmp_path: Path) -> None:
+    store = omg_env.store()
+    kept = store.add(_tree(tmp_path / "kept", "k"), "tool", "1").record.path
+    # What an ingest killed between publishing into the pool and its final rename
+    # leaves behind: a pool file nothing else links, and a record without its path.
+    orphan_pool = store.layout.links / ("ab" * 32)
+    orphan_pool.write_bytes(b"x" * 1000)
+    orphan_record = store.layout.record_path("a" * 32 + "-tool-9")
+    orphan_record.write_text("{}")
+    with store.gc_guard(exclusive=True):
+        result = store.sweep([])
+    assert result.deleted == []
+    assert result.freed_bytes >= 1000
+    assert not orphan_pool.exists()
+    assert not orphan_record.exists()
+    assert store.names() == [kept]
+    assert store.verify() == []
