@@ -41,6 +41,21 @@ def test_second_search_takes_the_fast_path(world: ArchWorld, aenv: OmgEnv) -> No
                           text=True, check=True)
     assert "RC 0 []" in proc.stderr
     assert "aur/python-aurbig" in proc.stdout
+    # a changed sync db: the fast path rebuilds the index itself and stores it
+    shutil.copy(world.dbpath / "sync" / "testrepo.db", aenv.root / "testrepo.db")
+    db = aenv.root / "db"
+    (db / "sync").mkdir(parents=True)
+    shutil.copy(world.dbpath / "sync" / "testrepo.db", db / "sync" / "testrepo.db")
+    conf = aenv.root / "pacman.conf"
+    conf.write_text(f"[options]\nDBPath = {db}\n[testrepo]\n")
+    env = {**aenv.env, "OMG_PACMAN_CONF": str(conf)}
+    for _ in range(2):
+        again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                               text=True, check=True)
+        assert "RC 0 []" in again.stderr and again.stdout == proc.stdout
+        os.utime(db / "sync" / "testrepo.db", (5, 5))
+    with Index(aenv.home / "db", readonly=True) as index:
+        assert index.get("search", b"db:testrepo")["mtime"] == 5 * 10**9
     requests = len(world.aur.requests)
     aenv.run("search", "python", check=True)
     assert len(world.aur.requests) == requests  # cached
