@@ -134,7 +134,8 @@ def build_aur(settings: Any, names: list[str], *, system: bool = False,
         for base in bases:
             for pkg in build.makepkg(arch, sources[base], base):
                 pname, pver = _pkgfile_name_version(pkg)
-                refs = sorted({built[d] for d in plan.aur_deps.get(pname, []) if d in built})
+                refs = sorted({built[d] for d in plan.runtime_deps.get(pname, [])
+                               if d in built})
                 added = store.add(pkg, pname, store_version(pver), references=refs,
                                   origin={"kind": "aur", "pkgbase": base, "pkgname": pname,
                                           "version": pver, "aur": arch.aur_url})

@@ -25,6 +25,7 @@ class Plan:
     order: list[dict[str, Any]]  # AUR info dicts, dependencies first
     repo_deps: list[str] = field(default_factory=list)  # repo dependency strings
     aur_deps: dict[str, list[str]] = field(default_factory=dict)  # name -> AUR dep names
+    runtime_deps: dict[str, list[str]] = field(default_factory=dict)  # Depends only
 
 
 def _deps(info: dict[str, Any]) -> list[str]:
@@ -94,5 +95,8 @@ def resolve(targets: list[str], *, repo_satisfier: Callable[[str], bool],
 
     for t in dict.fromkeys(targets):
         visit(t, [])
+    runtime = {n: [d for d in graph[n]
+                   if d in {dep_name(x) for x in infos[n].get("Depends") or []}]
+               for n in order}
     return Plan([infos[n] for n in order], list(dict.fromkeys(repo_deps)),
-                {n: list(dict.fromkeys(graph[n])) for n in order})
+                {n: list(dict.fromkeys(graph[n])) for n in order}, runtime)

@@ -82,11 +82,8 @@ def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
     index = current[0]
     for i, repo in enumerate(repos):
         order[repo.repo] = i
-        rows = repo.rows
-        for j, low in enumerate(repo.lower):
-            if first not in low:  # cheap pre-filter on the whole lower-cased line
-                continue
-            name, version, desc = rows[j].split("\t", 2)
+        for line in repo.lines_with(first):  # cheap pre-filter on the whole line
+            name, version, desc = line.split("\t", 2)
             r = _rank(name, desc, terms)
             if r is not None:
                 hits.append(Hit(repo.repo, name, version, desc, local.get(name),

@@ -25,14 +25,32 @@ TABLE = "search"
 
 
 class RepoIndex:
-    __slots__ = ("lower", "rebuilt", "repo", "rows")
+    """`text`: ``name\tversion\tdesc`` lines; `lower`: text.lower(), same length."""
 
-    def __init__(self, repo: str, rows: list[str], lower: list[str], rebuilt: bool) -> None:
-        self.repo, self.rows, self.lower, self.rebuilt = repo, rows, lower, rebuilt
+    __slots__ = ("lower", "rebuilt", "repo", "text")
+
+    def __init__(self, repo: str, text: str, lower: str, rebuilt: bool) -> None:
+        if len(lower) != len(text):  # a few Unicode letters change length when lowered
+            lower = "\n".join(line.lower()[:len(line)].ljust(len(line))
+                              for line in text.split("\n"))
+        self.repo, self.text, self.lower, self.rebuilt = repo, text, lower, rebuilt
 
     @property
     def pkgs(self) -> list[list[str]]:
-        return [r.split("\t", 2) for r in self.rows]
+        return [r.split("\t", 2) for r in self.text.split("\n") if r]
+
+    def lines_with(self, needle: str) -> list[str]:
+        """The lines whose lower-cased text contains `needle` (one find per hit, no split)."""
+        text, lower, out = self.text, self.lower, []
+        pos = lower.find(needle)
+        while pos != -1:
+            start = lower.rfind("\n", 0, pos) + 1
+            end = lower.find("\n", pos)
+            if end == -1:
+                end = len(lower)
+            out.append(text[start:end])
+            pos = lower.find(needle, end)
+        return out
 
 
 def _clean(text: str) -> str:
@@ -58,8 +76,7 @@ def load(index: Any, conf: PacmanConf, dbpath: str | None,
         row = index.get(TABLE, key) if index is not None else None
         if (row is not None and row.get("v") == FORMAT and row.get("path") == str(path)
                 and row.get("mtime") == st.st_mtime_ns and row.get("size") == st.st_size):
-            out.append(RepoIndex(repo.name, row["rows"].split("\n"),
-                                 row["lower"].split("\n"), False))
+            out.append(RepoIndex(repo.name, row["rows"], row["lower"], False))
             continue
         rows = []
         for fields in syncdb.read_db(path):
@@ -72,7 +89,7 @@ def load(index: Any, conf: PacmanConf, dbpath: str | None,
             with contextlib.suppress(PermissionDenied):
                 index.put(TABLE, key, {"v": FORMAT, "path": str(path), "mtime": st.st_mtime_ns,
                                        "size": st.st_size, "rows": text, "lower": text.lower()})
-        out.append(RepoIndex(repo.name, rows, text.lower().split("\n"), True))
+        out.append(RepoIndex(repo.name, text, text.lower(), True))
     return out
 
 

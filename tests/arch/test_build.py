@@ -28,6 +28,7 @@ def test_build_order_ingest_and_references(world: ArchWorld, aenv: OmgEnv) -> No
     store = aenv.store()
     app = store.get(paths["aur-app"])
     assert app.references == (paths["aur-lib"],)
+    assert store.get(paths["aur-lib"]).references == ()  # aur-tool is a make-dependency
     assert app.version == "1.0-1" and app.origin["kind"] == "aur"
     assert app.metadata["pkginfo"]["pkgname"] == "aur-app"
     exe = store.layout.store_path(paths["aur-app"]) / "usr" / "bin" / "aur-app"
