@@ -16,39 +16,83 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 def parse_desc(text: str) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
-    key: str | None = None
-    for line in text.split("\n"):
-        if line.startswith("%") and line.endswith("%") and len(line) > 2:
-            key = line[1:-1]
-            fields[key] = []
-        elif line and key is not None:
-            fields[key].append(line)
-        elif not line:
-            key = None
+    for block in text.split("\n\n"):
+        lines = block.strip("\n").split("\n")
+        key = lines[0]
+        if len(key) > 2 and key[0] == "%" and key[-1] == "%":
+            fields[key[1:-1]] = [v for v in lines[1:] if v]
     return fields
+
+
+def _decompress(data: bytes) -> bytes:
+    if data[:4] == ZSTD_MAGIC:
+        import io
+
+        import zstandard
+
+        return bytes(zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read())
+    if data[:2] == b"\x1f\x8b":
+        import zlib
+
+        return zlib.decompress(data, 16 + zlib.MAX_WBITS)
+    if data[:6] == b"\xfd7zXZ\x00":
+        import lzma
+
+        return lzma.decompress(data)
+    if data[:3] == b"BZh":
+        import bz2
+
+        return bz2.decompress(data)
+    return data
+
+
+def _ustar_descs(tar: bytes) -> list[str] | None:
+    """The `desc` files of a plain ustar stream, read straight from the 512-byte headers
+    (10x faster than tarfile over 15,000 members); None when the stream uses anything
+    else (pax or GNU long names), for tarfile to handle."""
+    out: list[str] = []
+    pos, n = 0, len(tar)
+    while pos + 512 <= n:
+        header = tar[pos:pos + 512]
+        if header == b"\0" * 512:
+            return out
+        flag = header[156:157]
+        if flag not in (b"0", b"\0", b"5"):
+            return None
+        try:
+            size = int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+        except ValueError:
+            return None
+        name = header[:100].split(b"\0", 1)[0]
+        pos += 512
+        if flag != b"5" and name.endswith(b"/desc"):
+            if pos + size > n:
+                return None
+            out.append(tar[pos:pos + size].decode("utf-8", "replace"))
+        pos += (size + 511) // 512 * 512
+    return out if pos >= n else None
 
 
 def read_db(path: Path) -> list[dict[str, list[str]]]:
     """Every package's desc fields; raises IntegrityError for a corrupt file."""
-    import io
-    import tarfile  # here, not at the top: the warm search path never reads a db
-
     try:
-        data = path.read_bytes()
-        if data[:4] == ZSTD_MAGIC:
-            import zstandard
+        raw = _decompress(path.read_bytes())
+        texts = _ustar_descs(raw)
+        if texts is None:
+            import io
+            import tarfile  # here, not at the top: the warm search path never reads a db
 
-            data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
-        out = []
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
-                if member.isfile() and member.name.endswith("/desc"):
-                    f = tar.extractfile(member)
-                    if f is not None:
-                        out.append(parse_desc(f.read().decode("utf-8", "replace")))
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+            texts = []
+            with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+                for member in tar:
+                    if member.isfile() and member.name.endswith("/desc"):
+                        f = tar.extractfile(member)
+                        if f is not None:
+                            texts.append(f.read().decode("utf-8", "replace"))
+        out = [parse_desc(t) for t in texts]
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zlib.error, lzma.LZMAError, tarfile errors, OSError...
         raise IntegrityError(f"corrupt sync database {path}: {exc}",
                              hint="refresh it with `pacman -Sy`") from exc
     for fields in out:
