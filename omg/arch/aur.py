@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from omg.arch.names import check_name
 from store.errors import NetworkError, NotFound, PermissionDenied
 
 TABLE = "aur"
@@ -115,6 +114,8 @@ def info(base: str, names: list[str], *, index: Any = None, ttl: float = 3600.0,
 def download_snapshot(base: str, pkgbase: str, dest: Path) -> Path:
     """Fetch `<pkgbase>.tar.gz` into dest (a directory); returns the file."""
     import httpx
+
+    from omg.arch.names import check_name
 
     check_name(pkgbase)
     url = f"{base}/cgit/aur.git/snapshot/{pkgbase}.tar.gz"

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from omg.arch import syncdb
 from omg.arch.pacmanconf import PacmanConf
 from store.errors import PermissionDenied
 
@@ -78,6 +77,8 @@ def load(index: Any, conf: PacmanConf, dbpath: str | None,
                 and row.get("mtime") == st.st_mtime_ns and row.get("size") == st.st_size):
             out.append(RepoIndex(repo.name, row["rows"], row["lower"], False))
             continue
+        from omg.arch import syncdb  # only a rebuild reads the db itself
+
         rows = []
         for fields in syncdb.read_db(path):
             name, version, desc, _provides = syncdb.compact(fields)
