@@ -121,3 +121,15 @@ def test_corrupt_sync_db(world: ArchWorld, aenv: OmgEnv, tmp_path: Path) -> None
     proc = aenv.run("search", "python", extra_env={"OMG_PACMAN_CONF": str(conf)})
     assert proc.returncode == 5
     assert proc.stderr.startswith("error: corrupt sync database")
+
+
+def test_aur_get(world: ArchWorld, aenv: OmgEnv, tmp_path: Path) -> None:
+    dest = tmp_path / "src"
+    proc = aenv.run("aur", "get", "aur-tool", "--dest", str(dest), check=True)
+    assert Path(proc.stdout.strip()) == dest / "aur-tool"
+    assert "pkgver=2.0" in (dest / "aur-tool" / "PKGBUILD").read_text()
+    assert sorted(os.listdir(dest)) == ["aur-tool"]  # no temporary debris
+    again = aenv.run("aur", "get", "aur-tool", "--dest", str(dest))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    bad = aenv.run("aur", "get", "x;reboot", "--dest", str(dest))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: invalid package name")
