@@ -2,7 +2,8 @@
 
 Precedence: environment variables, then ``$XDG_CONFIG_HOME/omg/config.toml``
 (or ``OMG_CONFIG``), then ``/etc/omg/config.toml``, then defaults. Nothing here
-is global: the CLI builds a `Settings` and passes it down.
+is global: the CLI builds a `Settings` and passes it down. Light to import
+(no archive readers, no dataclasses): the fast path of `omg use` loads it.
 """
 
 from __future__ import annotations
@@ -10,24 +11,24 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from store.errors import UsageError
 from store.layout import Layout
-from store.unpack import DEFAULT_LIMITS, Limits
+from store.limits import DEFAULT_LIMITS, Limits
 
 SYSTEM_CONFIG = Path("/etc/omg/config.toml")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     home: Path
     user: str
     limits: Limits = DEFAULT_LIMITS
-    mirrors: Mapping[str, str] = field(default_factory=dict)
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    mirrors: Mapping[str, str] = _EMPTY
+    raw: Mapping[str, Any] = _EMPTY
 
     @property
     def layout(self) -> Layout:
@@ -75,9 +76,9 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     store_cfg = config.get("store", {})
     limits = Limits(
         max_bytes=int(env.get("OMG_MAX_UNPACKED_BYTES") or store_cfg.get("max_unpacked_bytes")
-                      or Limits.max_bytes),
+                      or DEFAULT_LIMITS.max_bytes),
         max_files=int(env.get("OMG_MAX_FILES") or store_cfg.get("max_files")
-                      or Limits.max_files),
+                      or DEFAULT_LIMITS.max_files),
     )
     return Settings(home=home.absolute(), user=current_user(), limits=limits,
                     mirrors=dict(config.get("mirrors", {})), raw=config)

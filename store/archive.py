@@ -2,27 +2,28 @@
 
 Readers only decode; they make no safety decisions (that is `store.unpack`'s
 job), so each new format cannot weaken the checks. Tar-based formats are read
-in stream mode, one pass, never holding a whole member in memory.
+in stream mode, one pass, never holding a whole member in memory. The
+decompressors and tarfile/zipfile are imported only by the functions that read
+those formats, so adding a directory (a profile env, `omg store add DIR`)
+does not pay for them.
 """
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import lzma
 import os
 import stat
-import tarfile
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from store.errors import IntegrityError, NotFound, UsageError
-from store.prefetch import Prefetch, XzStream
+
+if TYPE_CHECKING:
+    import zipfile
 
 
 class MemberKind(Enum):
@@ -67,11 +68,21 @@ _MAGIC = (
 #: Members of an Arch package that describe it rather than belong to its tree.
 PACKAGE_METADATA = frozenset({".PKGINFO", ".BUILDINFO", ".MTREE", ".INSTALL", ".CHANGELOG"})
 
-#: Errors the decompressors and parsers raise on damaged input.
-CORRUPT_ERRORS: tuple[type[BaseException], ...] = (
-    tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError,
-    ValueError,
-)
+
+@cache
+def corrupt_errors() -> tuple[type[BaseException], ...]:
+    """Errors the decompressors and parsers raise on damaged input.
+
+    A function, so the readers are imported only once an error is being
+    matched (``except corrupt_errors() as exc`` evaluates it only then).
+    """
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
+    return (tarfile.TarError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError,
+            EOFError, ValueError)
 
 
 def detect_format(path: Path) -> Format:
@@ -111,13 +122,17 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
         yield _directory_members(path)
         return
     if fmt is Format.ZIP:
+        import zipfile
+
         try:
             zf = zipfile.ZipFile(path)
-        except CORRUPT_ERRORS as exc:
+        except corrupt_errors() as exc:
             raise IntegrityError(f"{path.name}: corrupt zip archive: {exc}") from exc
         with zf:
             yield _zip_members(zf, path.name)
         return
+    from store.prefetch import Prefetch, XzStream
+
     with open(path, "rb") as raw:
         stream: BinaryIO
         if fmt is Format.TAR_ZST:
@@ -127,6 +142,8 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
         elif fmt is Format.TAR_XZ:
             stream = XzStream(raw)  # type: ignore[assignment]
         elif fmt is Format.TAR_BZ2:
+            import bz2
+
             stream = bz2.BZ2File(raw)  # type: ignore[assignment]
         elif fmt is Format.TAR_GZ:
             import gzip
@@ -143,6 +160,8 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
 
 
 def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
+    import tarfile
+
     try:
         tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)  # noqa: SIM115
         for ti in tf:
@@ -158,7 +177,7 @@ def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
                 kind = MemberKind.SPECIAL
             fobj = tf.extractfile(ti) if kind is MemberKind.FILE else None
             yield Member(ti.name, kind, ti.mode, ti.size, ti.linkname, fobj)
-    except CORRUPT_ERRORS as exc:
+    except corrupt_errors() as exc:
         raise IntegrityError(f"{label}: corrupt or truncated archive: {_why(exc)}") from exc
     except Exception as exc:  # zstandard raises its own ZstdError
         if type(exc).__name__ == "ZstdError":
@@ -181,7 +200,7 @@ def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[Member]:
                 with zf.open(info) as fobj:
                     yield Member(info.filename, MemberKind.FILE, (mode & 0o7777) or 0o644,
                                  info.file_size, "", fobj)
-    except CORRUPT_ERRORS as exc:
+    except corrupt_errors() as exc:
         raise IntegrityError(f"{label}: corrupt zip archive: {_why(exc)}") from exc
 
 

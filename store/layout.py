@@ -1,14 +1,15 @@
 """Where everything lives under one OMG_HOME (see DESIGN.md, "On disk").
 
 Pure path arithmetic: no directory is created here, so computing a layout is
-free on the hot paths.
+free on the hot paths, and importing this module is cheap (a NamedTuple, not
+a dataclass: `omg use` imports it and is timed against `python -c pass`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 #: Names and versions of store paths: path-safe, no slash, no colon (PATH-safe).
 COMPONENT_RE = re.compile(r"^[A-Za-z0-9+_.@][A-Za-z0-9+_.@~-]*$")
@@ -17,8 +18,7 @@ HASH_RE = re.compile(r"^[a-z2-7]{32}$")
 RECORD_SUFFIX = ".meta"
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """The directories of one OMG_HOME."""
 
     home: Path

@@ -19,23 +19,15 @@ from pathlib import Path
 
 from blake3 import blake3
 
-from store.archive import CORRUPT_ERRORS, PACKAGE_METADATA, Member, MemberKind
+from store.archive import PACKAGE_METADATA, Member, MemberKind, corrupt_errors
 from store.errors import IntegrityError, UnsafeInput
 from store.hashing import CHUNK, Kind, Leaf, Tree, symlink_digest
+from store.limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "Progress", "Unpacked", "unpack"]
 
 _MAX_LINK_DEPTH = 40
 _METADATA_LIMIT = 4 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Guards against decompression bombs; both are configurable in settings."""
-
-    max_bytes: int = 16 << 30
-    max_files: int = 1_000_000
-
-
-DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -195,7 +187,7 @@ class _State:
             while True:
                 try:
                     chunk = m.stream.read(CHUNK)
-                except CORRUPT_ERRORS as exc:
+                except corrupt_errors() as exc:
                     raise IntegrityError(f"{self.label}: corrupt or truncated archive "
                                          f"while reading {m.name!r}: {exc}") from exc
                 if not chunk:
@@ -231,7 +223,7 @@ class _State:
         assert m.stream is not None
         try:
             data = m.stream.read(_METADATA_LIMIT + 1)
-        except CORRUPT_ERRORS as exc:
+        except corrupt_errors() as exc:
             raise IntegrityError(f"{self.label}: corrupt archive: {exc}") from exc
         if len(data) > _METADATA_LIMIT:
             raise self.fail(m.name, "metadata member too large")

@@ -1,0 +1,20 @@
+"""Unpack limits: the guards against decompression bombs (invariant 5).
+
+A module of its own so that settings can carry them without importing the
+archive readers: `omg.config` is loaded on the hot paths. `store.unpack`
+enforces them and re-exports both names.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Limits(NamedTuple):
+    """Both are configurable in settings (``[store]`` or ``OMG_MAX_*``)."""
+
+    max_bytes: int = 16 << 30
+    max_files: int = 1_000_000
+
+
+DEFAULT_LIMITS = Limits()
