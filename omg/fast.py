@@ -5,24 +5,20 @@ Handles exactly ``use TOOL@SPEC... [--profile P] [--local]``, ``rollback
 hand-parsing, and calls the same use cases as the typer CLI (omg/profiles.py).
 Anything else, and any `use` whose spec the store cannot satisfy (a provider
 may install it), returns None.
-It must not import typer, rich, httpx or click, nor omg.config (whose limits
-pull in the archive readers): check with ``python -X importtime -m omg use ...``.
+It must not import typer, rich, httpx or click (omg.config and store.layout
+are light on purpose): check with ``python -X importtime -m omg use ...``.
 The text it prints is the CLI's, from the `format_*` helpers below.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from omg.profiles import CurrentInfo, SwitchResult, UseResult
-    from store.layout import Layout
 
 
 # Rendering shared with omg/cli/profile_cmd.py -----------------------------------------
@@ -55,68 +51,6 @@ def format_current(c: CurrentInfo) -> list[str]:
     lines = [f"{c.profile}: generation {c.generation}"]
     lines += [f"  {t.tool} {t.version}  {t.store_path}" for t in c.tools]
     return lines
-
-
-# Settings without omg.config -----------------------------------------------------------
-
-
-def light_home(environ: Mapping[str, str] | None = None) -> Path:
-    """OMG_HOME exactly as omg.config.load computes it, with cheap imports."""
-    env = os.environ if environ is None else environ
-    if env.get("OMG_HOME"):
-        return Path(env["OMG_HOME"]).absolute()
-    xdg_config = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    home: Any = None
-    for path in (Path("/etc/omg/config.toml"),
-                 Path(env.get("OMG_CONFIG") or xdg_config / "omg" / "config.toml")):
-        try:
-            raw = path.read_bytes()
-        except (FileNotFoundError, PermissionError, IsADirectoryError):
-            continue
-        import tomllib
-
-        try:
-            found = tomllib.loads(raw.decode()).get("home")
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            raise LookupError(path) from None  # let the full CLI report it
-        home = found or home
-    if home:
-        return Path(home).absolute()
-    xdg_data = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return (xdg_data / "omg").absolute()
-
-
-class LightLayout:
-    """The part of `store.layout.Layout` the profile use cases touch.
-
-    `Layout` is a dataclass, and importing `dataclasses` alone costs more than
-    the rest of `omg use`; this mirrors its path arithmetic for the fast path.
-    """
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.store = home / "store"
-        self.profiles = home / "profiles"
-        self.gcroots = home / "gcroots"
-        self.temproots = home / "temproots"
-        self.db = home / "db"
-        self.locks = home / "locks"
-        self.gc_lock = self.locks / "gc.lock"
-
-    def store_path(self, name: str) -> Path:
-        return self.store / name
-
-    def record_path(self, name: str) -> Path:
-        return self.store / (name + ".meta")
-
-
-def _user() -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        return str(os.getuid())
 
 
 # Argument parsing --------------------------------------------------------------------
@@ -162,15 +96,14 @@ def run(args: list[str]) -> int | None:
     if parsed is None:
         return None
     cmd, positional, opts = parsed
-    try:
-        home_dir = light_home()
-    except LookupError:
-        return None
-    from omg import profiles
+    from omg import config, profiles
     from store.errors import NotFound, OmgError
 
-    layout: Layout = LightLayout(home_dir)  # type: ignore[assignment]
-    home = profiles.Home(layout, _user(), mirror=False)
+    try:
+        settings = config.load()
+    except (OmgError, OSError, ValueError):
+        return None  # a bad config file or variable: the full CLI reports it
+    home = profiles.Home(settings.layout, settings.user, mirror=False)
     profile = opts.get("--profile", "default")
     project = None
     if "--local" in opts:
