@@ -1,24 +1,30 @@
 """The `omg` console script.
 
-`use` and `rollback` between installed versions take a fast path that never
-imports typer, rich or httpx (DESIGN.md "Figures"); whatever the fast path does
-not recognise falls through to the full typer CLI, which is the reference
-behaviour.
+The hot commands (`use`, `rollback`, `current` between installed versions, and
+`search` answered from the index) take fast paths that never import typer, rich,
+httpx or pyalpm (DESIGN.md "Figures"). A fast path returns None for whatever it
+does not recognise, and the full typer CLI, the reference behaviour, takes over.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-FAST_COMMANDS = frozenset({"use", "rollback", "current"})
+#: command -> module whose ``run(args) -> int | None`` may answer it.
+FAST_PATHS = {
+    "use": "omg.fast",
+    "rollback": "omg.fast",
+    "current": "omg.fast",
+    "search": "omg.arch.fastsearch",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in FAST_COMMANDS:
-        from omg import fast
-
-        code = fast.run(args)
+    module = FAST_PATHS.get(args[0]) if args else None
+    if module is not None:
+        code: int | None = importlib.import_module(module).run(args)
         if code is not None:
             return code
     from omg.cli import run

@@ -19,13 +19,13 @@ LIST_KEYS = frozenset({
 def parse_pkginfo(text: str) -> dict[str, Any]:
     info: dict[str, Any] = {key: [] for key in LIST_KEYS}
     for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
+        if not line.strip() or line.lstrip().startswith("#"):
             continue
-        key, sep, value = line.partition(" = ")
-        if not sep:
-            raise IntegrityError(f".PKGINFO line {lineno}: expected `key = value`")
+        # Keys never contain "="; values may (and may be empty: `url = `).
+        key, sep, value = line.partition("=")
         key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise IntegrityError(f".PKGINFO line {lineno}: expected `key = value`")
         if key in LIST_KEYS:
             info[key].append(value)
         else:

@@ -69,6 +69,18 @@ def _render_install(result: Any, json_out: bool) -> None:
         typer.echo(f"installed on the system: {f}")
 
 
+def install_packages_command(names: list[str], *, system: bool, noconfirm: bool,
+                             json_out: bool) -> None:
+    """`omg pkg install` and the package half of `omg install`, rendered."""
+    from omg.arch import install_packages
+
+    settings, arch = _arch()
+    result = _build_errors(lambda: install_packages(
+        settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
+        show=_show, arch=arch))
+    _render_install(result, json_out)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("search")
     def search_cmd(
@@ -169,13 +181,7 @@ def register(app: typer.Typer) -> None:
     def pkg_install(names: list[str], system: SystemOpt = False,
                     noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
         """Repo names -> pacman -S; aur/NAME (or names only the AUR has) -> build."""
-        from omg.arch import install_packages
-
-        settings, arch = _arch()
-        result = _build_errors(lambda: install_packages(
-            settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
-            show=_show, arch=arch))
-        _render_install(result, json_out)
+        install_packages_command(names, system=system, noconfirm=noconfirm, json_out=json_out)
 
     @app.command("remove")
     def remove_cmd(names: list[str], noconfirm: NoconfirmOpt = False) -> None:
@@ -184,19 +190,6 @@ def register(app: typer.Typer) -> None:
 
         settings, arch = _arch()
         install.remove_packages(settings, names, noconfirm=noconfirm, arch=arch)
-
-    @app.command("outdated")
-    def outdated_cmd(json_out: JsonOpt = False) -> None:
-        """AUR packages (store and system) with a newer AUR version."""
-        from omg.arch import install
-
-        settings, arch = _arch()
-        found = install.outdated(settings, arch=arch)
-        if json_out:
-            print_json([o.__dict__ for o in found])
-            return
-        for o in found:
-            typer.echo(f"{o.name} {o.current} -> {o.latest} ({o.where})")
 
     @app.command("update")
     def update_cmd(noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:

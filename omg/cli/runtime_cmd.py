@@ -64,10 +64,32 @@ def register(app: typer.Typer) -> None:
         refresh: Annotated[bool, typer.Option(
             "--refresh", help="Re-read upstream indexes even if cached.")] = False,
         json_out: JsonOpt = False,
+        system: Annotated[bool, typer.Option(
+            "--system", help="Packages: also install with pacman -U.")] = False,
+        noconfirm: Annotated[bool, typer.Option(
+            "--noconfirm", help="Packages: do not ask; skip review.")] = False,
     ) -> None:
-        """Download, verify and add runtimes to the store (no profile change)."""
-        from omg import install
+        """Add runtimes (TOOL@VERSION) or Arch packages (NAME, aur/NAME) to the store.
 
+        Runtimes are downloaded, verified and ingested with no profile change;
+        package names go to the Arch side (pacman -S for repo packages, makepkg
+        for the AUR), as `omg pkg install` does.
+        """
+        from omg import install
+        from omg.providers import TOOLS, canonical
+
+        def is_runtime(spec: str) -> bool:
+            return "@" in spec or canonical(spec) in TOOLS
+
+        packages = [s for s in specs if not is_runtime(s)]
+        specs = [s for s in specs if is_runtime(s)]
+        if packages:
+            from omg.cli.arch_cmd import install_packages_command
+
+            install_packages_command(packages, system=system, noconfirm=noconfirm,
+                                     json_out=json_out)
+        if not specs:
+            return
         with _progress() as progress:
             results = install.install(config.load(), specs, offline=offline, refresh=refresh,
                                       progress=progress)
@@ -120,13 +142,32 @@ def register(app: typer.Typer) -> None:
         offline: OfflineOpt = False,
         json_out: JsonOpt = False,
     ) -> None:
-        """Installed runtimes with a newer patch release or a newer version upstream."""
+        """Installed runtimes with a newer release, and AUR packages the AUR has newer."""
         from omg import install
 
-        rows = install.outdated(config.load(), tools=tools or (), offline=offline)
+        settings = config.load()
+        rows = install.outdated(settings, tools=tools or (), offline=offline)
+        packages = [] if tools or offline else _outdated_packages(settings)
         if json_out:
-            print_json([_jsonable(r) for r in rows])
+            print_json([{"kind": "runtime", **_jsonable(r)} for r in rows]
+                       + [{"kind": "package", **p.__dict__} for p in packages])
             return
         for r in rows:
             typer.echo(f"{r.tool:<8}{r.installed:<14} patch: {r.latest_patch:<14} "
                        f"latest: {r.latest}")
+        for p in packages:
+            typer.echo(f"{p.name} {p.current} -> {p.latest} ({p.where})")
+
+
+def _outdated_packages(settings: Any) -> list[Any]:
+    """AUR packages with a newer version; nothing where this machine has no pacman."""
+    from omg.arch import install as arch_install
+    from omg.arch.settings import from_settings
+
+    arch = from_settings(settings)
+    if not arch.pacman_conf.exists():
+        return []
+    try:
+        return arch_install.outdated(settings, arch=arch)
+    except ModuleNotFoundError:  # pyalpm is an optional extra
+        return []

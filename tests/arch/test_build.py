@@ -119,3 +119,13 @@ def test_pkg_install_repo_package_via_pacman(world: ArchWorld, aenv: OmgEnv) -> 
         assert "[installed]" in out
     finally:
         aenv.run("remove", "repolib", "--noconfirm", check=True)
+
+
+def test_top_level_install_sends_package_names_to_the_arch_side(world: ArchWorld,
+                                                                 aenv: OmgEnv) -> None:
+    """`omg install aur/NAME` builds like `omg aur install`; TOOL@SPEC stays a runtime."""
+    proc = aenv.run("install", "aur/aur-tool", "--noconfirm", "--json")
+    assert proc.returncode == 0, proc.stderr
+    built = json.loads(proc.stdout)["built"]
+    assert [b["name"] for b in built] == ["aur-tool"]
+    assert aenv.store().find("aur-tool")
