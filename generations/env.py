@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-
-from generations.plain import factory, plain
+from typing import NamedTuple
 
 MANIFEST_FORMAT = 1
 MANIFEST_NAME = "manifest.json"
@@ -33,8 +32,7 @@ MAX_DEPTH = 6
 Lister = Callable[[str, str], "list[tuple[str, bool]] | None"]
 
 
-@plain(frozen=True)
-class ToolInput:
+class ToolInput(NamedTuple):
     """One resolved tool: its store path's name and what it exports."""
 
     tool: str
@@ -43,8 +41,7 @@ class ToolInput:
     env: tuple[tuple[str, str], ...] = ()
 
 
-@plain(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):
     """`path` (for executables, ``bin/NAME``) is provided by both; `winner` is used."""
 
     path: str
@@ -52,13 +49,14 @@ class Conflict:
     loser: str
 
 
-@plain
-class EnvPlan:
+class EnvPlan(NamedTuple):
+    """The whole forest of one env; `plan_env` makes it, nothing changes it after."""
+
     tools: list[ToolInput]
-    links: dict[str, str] = factory(default_factory=dict)  # rel path -> relative target
-    dirs: list[str] = factory(default_factory=list)  # directories to create, parents first
-    executables: dict[str, str] = factory(default_factory=dict)  # name -> tool
-    conflicts: list[Conflict] = factory(default_factory=list)
+    links: dict[str, str]  # rel path -> relative target
+    dirs: list[str]  # directories to create, parents first
+    executables: dict[str, str]  # name -> tool
+    conflicts: list[Conflict]
 
     @property
     def references(self) -> list[str]:
@@ -107,7 +105,7 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
         latest.pop(t.tool, None)
         latest[t.tool] = t
     ordered = list(latest.values())
-    plan = EnvPlan(tools=ordered)
+    conflicts: list[Conflict] = []
     # node: rel path -> (tool, is_dir) for what currently owns it.
     owner: dict[str, tuple[ToolInput, bool]] = {}
     merged: set[str] = set()  # directories that are real directories in the env
@@ -131,7 +129,7 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
             for key in [k for k in owner if k.startswith(rel + "/")]:
                 del owner[key]
             merged.difference_update({m for m in merged if m.startswith(rel + "/")})
-        plan.conflicts.append(Conflict(rel, tool.tool, prev_tool.tool))
+        conflicts.append(Conflict(rel, tool.tool, prev_tool.tool))
         owner[rel] = (tool, is_dir)
 
     for tool in ordered:
@@ -144,19 +142,21 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
             for name, is_dir in entries:
                 place(tool, f"{top}/{name}", is_dir, 1)
 
+    links: dict[str, str] = {}
+    executables: dict[str, str] = {}
     for rel, (tool, _is_dir) in sorted(owner.items()):
         if rel in merged:
             continue
-        plan.links[rel] = _target(rel, tool.store_path, rel)
+        links[rel] = _target(rel, tool.store_path, rel)
         top, _, rest = rel.partition("/")
         if top in EXECUTABLE_DIRS and "/" not in rest:
-            plan.executables[rest] = tool.tool
-    plan.dirs = sorted(merged, key=lambda d: (d.count("/"), d))
+            executables[rest] = tool.tool
     # Only conflicts that survived (a conflict on an entry later merged away is moot).
-    plan.conflicts = sorted(
-        {c for c in plan.conflicts if c.path in plan.links and owner[c.path][0].tool == c.winner},
+    surviving = sorted(
+        {c for c in conflicts if c.path in links and owner[c.path][0].tool == c.winner},
         key=lambda c: (c.path, c.loser))
-    return plan
+    return EnvPlan(ordered, links, sorted(merged, key=lambda d: (d.count("/"), d)),
+                   executables, surviving)
 
 
 def plan_key(plan: EnvPlan) -> str:

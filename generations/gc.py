@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from generations.plain import factory, plain
 from generations.profile import all_profiles, current_number, delete, generations
 from store.layout import Layout, store_hash_of
 
@@ -78,13 +77,12 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
     return roots
 
 
-@plain
-class GcResult:
+class GcResult(NamedTuple):
     dead: list[str]
     freed_bytes: int
     dry_run: bool
-    deleted_generations: list[tuple[str, int]] = factory(default_factory=list)
-    live: int = 0
+    deleted_generations: list[tuple[str, int]]
+    live: int
 
 
 def delete_older_than(layout: Layout, cutoff: float,

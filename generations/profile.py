@@ -27,8 +27,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import NamedTuple
 
-from generations.plain import plain
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
 from store.locks import flock
 
@@ -53,8 +53,7 @@ def validate_profile_name(name: str) -> None:
                          f"and no slash")
 
 
-@plain(frozen=True)
-class ProfileRef:
+class ProfileRef(NamedTuple):
     """One profile: the directory holding its links and its name in it."""
 
     layout: Layout
@@ -108,8 +107,7 @@ class ProfileRef:
             yield
 
 
-@plain(frozen=True)
-class Generation:
+class Generation(NamedTuple):
     number: int
     env: str  # store path name ("" if the link is unreadable)
     time: float
@@ -347,8 +345,7 @@ def rebuild_index(layout: Layout, index: Any) -> int:
     return count
 
 
-@plain(frozen=True)
-class GenerationProblem:
+class GenerationProblem(NamedTuple):
     profile: str
     number: int
     what: str

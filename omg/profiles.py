@@ -1,7 +1,8 @@
 """Profile use cases: use, rollback, generations, current, which, gc, sync.
 
 Explicit arguments in (a `Layout`, a user name, what to do), plain result
-dataclasses out; nothing prints. The typer CLI and the fast path both call
+objects (NamedTuples: cheap to define, ``_asdict()`` for ``--json``) out;
+nothing prints. The typer CLI and the fast path both call
 these. Module-level imports stay light (no typer, rich, httpx, no store.local):
 `omg use` between installed versions must cost little more than starting
 Python. Building a new env or collecting garbage imports the heavier store
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from generations import profile as gp
 from generations.env import (
@@ -30,7 +32,6 @@ from generations.env import (
     plan_env,
     plan_key,
 )
-from generations.plain import factory, plain
 from generations.profile import DEFAULT_PROFILE, ProfileRef
 from omg.spec import ToolSpec, parse_tool_spec, select, version_key
 from shims import project as proj
@@ -47,8 +48,7 @@ if TYPE_CHECKING:
 ENV_RECORD_NAME = "profile"
 
 
-@plain(frozen=True)
-class ResolvedTool:
+class ResolvedTool(NamedTuple):
     tool: str
     version: str
     store_path: str
@@ -59,28 +59,25 @@ class ResolvedTool:
 Resolver = Callable[[ToolSpec], "ResolvedTool | None"]
 
 
-@plain
-class UseResult:
+class UseResult(NamedTuple):
     profile: str
     generation: int
     env: str
     tools: list[ResolvedTool]
     conflicts: list[Conflict]
-    unchanged: bool = False
-    version_files: list[str] = factory(default_factory=list)
-    warnings: list[str] = factory(default_factory=list)
+    unchanged: bool
+    version_files: list[str]
+    warnings: list[str]
 
 
-@plain
-class SwitchResult:
+class SwitchResult(NamedTuple):
     profile: str
     previous: int | None
     generation: int
     tools: dict[str, str]
 
 
-@plain
-class GenerationInfo:
+class GenerationInfo(NamedTuple):
     number: int
     time: float
     command: str
@@ -91,8 +88,7 @@ class GenerationInfo:
     missing: bool = False
 
 
-@plain
-class GenerationDiff:
+class GenerationDiff(NamedTuple):
     a: int
     b: int
     added: dict[str, str]
@@ -100,15 +96,13 @@ class GenerationDiff:
     changed: dict[str, tuple[str, str]]
 
 
-@plain
-class DeleteResult:
+class DeleteResult(NamedTuple):
     profile: str
     deleted: list[int]
     kept_current: int | None
 
 
-@plain
-class CurrentInfo:
+class CurrentInfo(NamedTuple):
     profile: str
     generation: int | None
     env: str
@@ -116,8 +110,7 @@ class CurrentInfo:
     tools: list[ResolvedTool]
 
 
-@plain
-class WhichInfo:
+class WhichInfo(NamedTuple):
     executable: str
     tool: str
     version: str

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from generations.plain import plain
 from store.errors import UsageError
 
 TOOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+_.-]{0,63}$")
@@ -34,8 +34,7 @@ _PRE_RANK = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3, "
 _POST_LABELS = frozenset({"post", "p", "patch", "r", "rev", "pl"})
 
 
-@plain(frozen=True)
-class ToolSpec:
+class ToolSpec(NamedTuple):
     tool: str
     spec: str = LATEST
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
-from generations.plain import plain
 from generations.profile import ProfileRef
 from store.errors import UsageError
 
@@ -76,8 +76,7 @@ def find_project(start: Path) -> Path | None:
         d = d.parent
 
 
-@plain(frozen=True)
-class Pinned:
+class Pinned(NamedTuple):
     tool: str
     spec: str
     file: str

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from generations.plain import asdict
 from omg import config, profiles
 from omg.cli.output import human_size, print_json
 from omg.fast import format_current, format_switch, format_use
@@ -20,6 +19,17 @@ ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="Profile name."
 LocalOpt = Annotated[bool, typer.Option(
     "--local", "-l", help="Act on this project's profile (the nearest version file's "
     "directory, or the current directory).")]
+
+
+def _jsonable(obj: Any) -> Any:
+    """A result (NamedTuples all the way down) as JSON values, via ``_asdict()``."""
+    if hasattr(obj, "_asdict"):
+        return {k: _jsonable(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    return obj
 
 
 def _home() -> profiles.Home:
@@ -54,7 +64,7 @@ def register(app: typer.Typer) -> None:
         """Add a generation with these tools (later wins) and switch to it."""
         result = profiles.use(_home(), specs, profile=profile, project=_project(local))
         if json_out:
-            print_json(asdict(result))
+            print_json(_jsonable(result))
         else:
             _echo(format_use(result))
 
@@ -68,7 +78,7 @@ def register(app: typer.Typer) -> None:
         """Switch to the previous generation (or --to N) without creating one."""
         result = profiles.rollback(_home(), profile=profile, project=_project(local), to=to)
         if json_out:
-            print_json(asdict(result))
+            print_json(_jsonable(result))
         else:
             _echo(format_switch(result))
 
@@ -79,7 +89,7 @@ def register(app: typer.Typer) -> None:
     def _list(profile: str, local: bool, json_out: bool) -> None:
         gens = profiles.list_generations(_home(), profile=profile, project=_project(local))
         if json_out:
-            print_json([asdict(g) for g in gens])
+            print_json(_jsonable(gens))
             return
         if not gens:
             typer.echo(f"{profile}: no generations yet (omg use TOOL@VERSION)")
@@ -108,7 +118,7 @@ def register(app: typer.Typer) -> None:
         """What changed from generation A to generation B."""
         d = profiles.diff_generations(_home(), a, b, profile=profile, project=_project(local))
         if json_out:
-            print_json(asdict(d))
+            print_json(_jsonable(d))
             return
         for t, v in sorted(d.added.items()):
             typer.echo(f"+ {t} {v}")
@@ -133,7 +143,7 @@ def register(app: typer.Typer) -> None:
             _home(), numbers or [], profile=profile, project=_project(local),
             older_than=profiles.parse_age(older_than) if older_than else None, keep=keep)
         if json_out:
-            print_json(asdict(result))
+            print_json(_jsonable(result))
             return
         if result.deleted:
             typer.echo(f"{result.profile}: deleted generation(s) "
@@ -147,7 +157,7 @@ def register(app: typer.Typer) -> None:
         """The current generation and its tools."""
         info = profiles.current(_home(), profile=profile, project=_project(local))
         if json_out:
-            print_json(asdict(info))
+            print_json(_jsonable(info))
         else:
             _echo(format_current(info))
 
@@ -157,7 +167,7 @@ def register(app: typer.Typer) -> None:
         """The store path an executable of the profile resolves to."""
         info = profiles.which(_home(), executable, profile=profile, project=_project(local))
         if json_out:
-            print_json(asdict(info))
+            print_json(_jsonable(info))
         else:
             typer.echo(info.path)
 
@@ -174,7 +184,7 @@ def register(app: typer.Typer) -> None:
         result = profiles.gc(home.layout, dry_run=dry_run,
                              older_than=profiles.parse_age(older_than) if older_than else None)
         if json_out:
-            print_json(asdict(result))
+            print_json(_jsonable(result))
             return
         for who, n in result.deleted_generations:
             typer.echo(f"deleted generation {n} of {who}")
@@ -206,6 +216,6 @@ def register(app: typer.Typer) -> None:
         """Build this project's profile from its version files."""
         result = profiles.sync(_home(), directory or Path.cwd())
         if json_out:
-            print_json(asdict(result))
+            print_json(_jsonable(result))
         else:
             _echo(format_use(result))
