@@ -75,38 +75,18 @@ for r in json.load(sys.stdin):
     print("  %-10s %s  npm %s  lts %s  security %s"
           % (r["version"], r["date"], r.get("npm"), r["lts"], r["security"]))'
 
-step "downloading both tarballs and checking SHASUMS256.txt"
-mkdir -p "$WORK/dl"
-for v in "$V1" "$V2"; do
-    f="node-v$v-linux-x64.tar.xz"
-    curl -fsS -o "$WORK/dl/$f" "$MIRROR/v$v/$f"
-    curl -fsS "$MIRROR/v$v/SHASUMS256.txt" | grep "  $f\$" >"$WORK/dl/$f.sha256"
-    (cd "$WORK/dl" && sha256sum -c "$f.sha256")
-done
-
-step "omg store add (hash, dedup, ingest)"
-for v in "$V1" "$V2"; do
-    start=$(date +%s%N)
-    run "$OMG" store add "$WORK/dl/node-v$v-linux-x64.tar.xz" --name node --version "$v"
-    echo "  ($(( ($(date +%s%N) - start) / 1000000 )) ms)"
-done
+step "omg install node@$V1 node@$V2 (resolve in index.json, download, check SHASUMS256.txt, ingest)"
+start=$(date +%s%N)
+run "$OMG" install "node@$V1" "node@$V2"
+echo "  ($(( ($(date +%s%N) - start) / 1000000 )) ms)"
+step "omg list node"
+run "$OMG" list node
 step "omg store ls"
 run "$OMG" store ls
 echo "store on disk (identical files of the two versions are stored once):"
 du -sh "$OMG_HOME/store" | sed 's/^/  /'
 step "omg store verify"
 run "$OMG" store verify
-
-# ---------------------------------------------------------------------------------------
-# NEXT STEPS (switching versions). They run once `omg use` exists; until then the demo
-# stops after the store checks above.
-# ---------------------------------------------------------------------------------------
-if ! "$OMG" use --help >/dev/null 2>&1; then
-    echo
-    echo "demo: \`omg use\` is not available yet: stopping after the store checks (planned:"
-    echo "      omg use node@${V1%%.*}, node --version, omg use node@${V2%%.*}, omg rollback, omg gc)"
-    exit 0
-fi
 
 current() { "$OMG" current --json | "$PY" -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
 expect_node() {
@@ -117,22 +97,22 @@ expect_node() {
     [ "$got" = "$want" ] || { echo "demo: expected $want, got $got" >&2; exit 1; }
 }
 
-# >>> NEXT STEP: omg use node@<major of V1>
+# omg use node@<major of V1>
 step "omg use node@${V1%%.*}"
 run "$OMG" use "node@${V1%%.*}"
-# >>> NEXT STEP: node --version through the profile's bin
+# node --version through the profile's bin
 expect_node "$V1"
-# >>> NEXT STEP: omg use node@<major of V2>
+# omg use node@<major of V2>
 step "omg use node@${V2%%.*}"
 run "$OMG" use "node@${V2%%.*}"
 G2="$(current generation)"
 expect_node "$V2"
-# >>> NEXT STEP: omg rollback
+# omg rollback
 step "omg rollback"
 run "$OMG" rollback
 expect_node "$V1"
 run "$OMG" current
-# >>> NEXT STEP: omg gc. Every generation is a root, so first both versions stay; once
+# omg gc. Every generation is a root, so first both versions stay; once
 # its generation is deleted, gc frees Node $V2 and its profile env, and $V1 still runs.
 step "omg gc"
 run "$OMG" generations list
