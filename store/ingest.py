@@ -31,10 +31,11 @@ from store.errors import IntegrityError, NotFound, UsageError
 from store.fsutil import atomic_write, force_remove, fsync_dir, syncfs
 from store.hashing import Kind, Leaf, Tree, digest_name, tree_digest, walk
 from store.index import Index
-from store.layout import COMPONENT_RE, Layout
+from store.layout import COMPONENT_RE, Layout, store_hash_of
+from store.limits import DEFAULT_LIMITS, Limits
 from store.pkginfo import parse_pkginfo
 from store.record import PathRecord, TreeEntry, encode_record
-from store.unpack import DEFAULT_LIMITS, Limits, Progress, unpack
+from store.unpack import Progress, unpack
 
 FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
 _TMP_LOCK = ".lock-new"
@@ -66,12 +67,23 @@ def ingest(
     limits: Limits = DEFAULT_LIMITS,
     strip_top: bool | None = None,
     progress: Progress | None = None,
+    links_into: tuple[str, ...] = (),
 ) -> AddResult:
+    """Add `source` (an archive or a directory) as ``<hash>-<name>-<version>``.
+
+    `links_into` names referenced store paths that symlinks in `source` may
+    point into (relative links such as ``../../<ref>/bin/node``); by default
+    every link leaving the tree is refused.
+    """
     validate_component("name", name)
     validate_component("version", version)
     for ref in references:
         if not layout.store_path(ref).is_dir():
             raise NotFound(f"reference {ref} is not in the store")
+    for ref in links_into:
+        if ref not in references or store_hash_of(ref) != ref[:32] or "/" in ref:
+            raise UsageError(f"links into {ref!r}: only store paths among the references "
+                             "may be linked into")
     fmt = detect_format(source)
     package = fmt is not Format.DIRECTORY and is_package_name(source)
     strip = (fmt is not Format.DIRECTORY and not package) if strip_top is None else strip_top
@@ -85,7 +97,8 @@ def ingest(
     with _staging_area(layout) as (work_id, work):
         with open_members(source, fmt) as members:
             unpacked = unpack(members, work / "tree", label=source.name, limits=limits,
-                              package=package, strip_top=strip, progress=progress)
+                              package=package, strip_top=strip, progress=progress,
+                              links_into=links_into)
         metadata: dict[str, Any] = {}
         if package:
             if ".PKGINFO" not in unpacked.metadata:

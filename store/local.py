@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,11 +75,18 @@ class LocalStore:
 
     def add(self, source: Path, name: str, version: str, *, references: Iterable[str] = (),
             origin: dict[str, Any] | None = None, strip_top: bool | None = None,
-            progress: Progress | None = None) -> _ingest.AddResult:
+            progress: Progress | None = None,
+            links_into: Collection[str] = ()) -> _ingest.AddResult:
+        """Add an archive or a directory; see `store.ingest.ingest`.
+
+        `links_into`: store paths (each also in `references`) whose trees the
+        symlinks of `source` may point into; any other link leaving it is refused.
+        """
         with self.gc_guard():
             return _ingest.ingest(self.layout, self.index, source, name, version,
                                   references=tuple(references), origin=origin,
-                                  limits=self.limits, strip_top=strip_top, progress=progress)
+                                  limits=self.limits, strip_top=strip_top, progress=progress,
+                                  links_into=tuple(links_into))
 
     # Queries -----------------------------------------------------------------
 

@@ -5,15 +5,17 @@ outside the staging root (``..``, absolute names, writes through a symlink),
 create device nodes or FIFOs, keep setuid/setgid bits, hard-link to anything
 outside the tree, appear twice, or exceed the configured size and file limits.
 Symlinks whose target leaves the final tree are refused once the whole tree is
-known. The in-memory `Tree` built here is what the store path's hash is
-computed from, so the bytes hashed are exactly the bytes written.
+known, unless they land in a store path the caller names in `links_into` (a
+profile env's forest of links into the tools it references). The in-memory
+`Tree` built here is what the store path's hash is computed from, so the bytes
+hashed are exactly the bytes written.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,12 +55,16 @@ def unpack(
     package: bool = False,
     strip_top: bool = True,
     progress: Progress | None = None,
+    links_into: Collection[str] = (),
 ) -> Unpacked:
     """Write `members` under `dest` (an empty, private directory) and hash them.
 
     `package` mode (Arch ``.pkg.tar.*``) sets metadata members aside and rebases
     absolute symlink targets onto the package root; otherwise absolute targets
     are refused. `strip_top` makes a single top-level directory the tree root.
+    `links_into` names store paths that symlinks may point into from the final
+    store path (``../<name>/...`` from its root); every other link leaving the
+    tree is refused.
     """
     dest.mkdir()
     state = _State(dest, label, limits, package, progress)
@@ -69,7 +75,7 @@ def unpack(
         (name, node), = tree.entries.items()
         if isinstance(node, Tree):
             root_path, tree = dest / os.fsdecode(name), node
-    _check_symlinks(tree, label)
+    _check_symlinks(tree, label, frozenset(os.fsencode(n) for n in links_into))
     return Unpacked(root_path, tree, state.metadata, state.warnings, state.written)
 
 
@@ -230,44 +236,73 @@ class _State:
         return bytes(data)
 
 
-def _check_symlinks(root: Tree, label: str) -> None:
-    """Refuse any symlink that, followed through the final tree, leaves it."""
+def _check_symlinks(root: Tree, label: str, links_into: frozenset[bytes] = frozenset()) -> None:
+    """Refuse any symlink that, followed through the final tree, leaves it.
+
+    The one exception is `links_into`: store path names (siblings of the new
+    path under ``store/``) that a link may land in, as a profile env's
+    ``bin/node -> ../../<hash>-node-20/bin/node`` does.
+    """
     from store.hashing import walk
 
     for path, node in walk(root):
         if isinstance(node, Leaf) and node.kind is Kind.SYMLINK:
             directory = path.split(b"/")[:-1]
-            if _resolve(root, directory, node.target, 0) is None:
+            if _resolve(root, (None, directory), node.target, 0, links_into) is None:
                 raise UnsafeInput(
                     f"{label}: refusing member {os.fsdecode(path)!r}: symlink "
                     f"{os.fsdecode(node.target)!r} points outside the tree"
                 )
 
 
-def _resolve(root: Tree, directory: list[bytes], target: bytes, depth: int) -> list[bytes] | None:
-    """Follow `target` from `directory`; None if it escapes the root.
+#: Where a link has led: (None, parts inside the tree) or (name, parts inside
+#: ``store/<name>``), with name one of `links_into`.
+_Where = tuple[bytes | None, list[bytes]]
+_STORE_DIR = b"/"  # a position at ``store/`` itself, between leaving the tree and a name
 
-    Dangling links are fine (they stay inside); loops count as escapes.
+
+def _resolve(root: Tree, where: _Where, target: bytes, depth: int,
+             links_into: frozenset[bytes]) -> _Where | None:
+    """Follow `target` from `where`; None if it escapes the root (or the allowed paths).
+
+    Dangling links are fine (they stay inside); loops count as escapes. Once in
+    a referenced store path only plain descent is allowed (no ``..``): that
+    path is immutable and its own links were checked when it was added.
     """
     if depth > _MAX_LINK_DEPTH or target.startswith(b"/"):
         return None
-    stack = list(directory)
+    into, stack = where[0], list(where[1])
     parts = [p for p in target.split(b"/") if p not in (b"", b".")]
     for i, part in enumerate(parts):
-        if part == b"..":
-            if not stack:
+        if into == _STORE_DIR:
+            if part not in links_into:
                 return None
-            stack.pop()
+            into, stack = part, []
+            continue
+        if into is not None:
+            if part == b"..":
+                return None
+            stack.append(part)
+            continue
+        if part == b"..":
+            if stack:
+                stack.pop()
+            elif links_into:
+                into = _STORE_DIR
+            else:
+                return None
             continue
         node = _lookup(root, [*stack, part])
         if isinstance(node, Leaf) and node.kind is Kind.SYMLINK and i < len(parts) - 1:
-            resolved = _resolve(root, stack, node.target, depth + 1)
+            resolved = _resolve(root, (None, stack), node.target, depth + 1, links_into)
             if resolved is None:
                 return None
-            stack = resolved
+            into, stack = resolved
         else:
             stack.append(part)
-    return stack
+    if into == _STORE_DIR:
+        return None
+    return into, stack
 
 
 def _lookup(root: Tree, parts: list[bytes]) -> Tree | Leaf | None:
