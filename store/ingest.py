@@ -94,7 +94,7 @@ def ingest(
     for directory in (layout.staging, layout.links):
         directory.mkdir(parents=True, exist_ok=True)
     clean_debris(layout)
-    with _staging_area(layout) as (work_id, work):
+    with staging_area(layout) as (work_id, work):
         with open_members(source, fmt) as members:
             unpacked = unpack(members, work / "tree", label=source.name, limits=limits,
                               package=package, strip_top=strip, progress=progress,
@@ -267,7 +267,11 @@ def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: Path
 
 
 @contextlib.contextmanager
-def _staging_area(layout: Layout) -> Iterator[tuple[str, Path]]:
+def staging_area(layout: Layout) -> Iterator[tuple[str, Path]]:
+    """A private, empty ``store/.staging/<id>/``, removed on exit (or by
+    `clean_debris` once its owner is dead): for unpacking, or for building a
+    tree that is then added (a profile env)."""
+    layout.staging.mkdir(parents=True, exist_ok=True)
     lock_fd, work_id = _claim_staging_id(layout)
     lock_path = layout.staging / f"{work_id}.lock"
     work = layout.staging / work_id

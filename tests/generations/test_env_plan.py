@@ -78,7 +78,48 @@ def test_build_is_content_addressed(tmp_path: Path) -> None:
         assert set(rec.references) == {node, py}
         assert w.store.verify([a]) == []
         assert w.store.closure([a]) == {a, node, py}
-        assert not list((w.layout.profiles / ".build").glob("*-*[!k]"))
+        assert os.listdir(w.layout.staging) == []  # the build area went with the ingest
+        assert not list(w.layout.store.glob(".pending-*"))
+    finally:
+        w.close()
+
+
+def test_env_hash_is_stable(tmp_path: Path) -> None:
+    """The env of a plan has the name it had when envs were published by hand.
+
+    These names came from the previous `build_env` (its own claim/seal/rename
+    code, before envs went through `LocalStore.add`); they also equal the
+    canonical hash of the tree on disk. A change here orphans every user's
+    cached envs, so it must be deliberate.
+    """
+    from store.hashing import digest_name, tree_digest
+    from store.scan import scan
+
+    w = World(tmp_path)
+    try:
+        node = w.add("node", "20.1.0", ["node", "npm"],
+                     {"lib/node_modules/npm/package.json": "{}\n",
+                      "share/man/man1/node.1": "node\n"})
+        py = w.add("python", "3.12.0", ["python", "npm"], {"share/man/man1/python.1": "py\n"})
+        assert (node, py) == ("f4owuvfqcybq2l7ry3ro56nsckckdo5p-node-20.1.0",
+                              "ffa3k7bfpjyrux435pwvxpxrip3p6ddj-python-3.12.0")
+
+        def ls(sp: str, rel: str) -> list[tuple[str, bool]] | None:
+            try:
+                with os.scandir(w.layout.store / sp / rel) as it:
+                    return sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+
+        tools = [ToolInput("node", "20.1.0", node), ToolInput("python", "3.12.0", py)]
+        label = "profile-node-20.1.0+python-3.12.0"
+        for order, digest in ((tools, "h4i5cwygmel5i72q24ntzptlz2exn2y3"),
+                              (tools[::-1], "uavyhnkceovqorpf7ue5z63yqy6xoubv")):
+            name = build_env(w.layout, w.store.index, plan_env(order, ls))
+            assert name == f"{digest}-{label}"
+            assert build_env(w.layout, w.store.index, plan_env(order, ls)) == name
+            assert digest_name(tree_digest(scan(w.layout.store_path(name)))) == digest
+            assert w.store.get(name).origin == {"kind": "profile-env"}
     finally:
         w.close()
 
