@@ -13,8 +13,7 @@ whole (``lib/node_modules`` is one link), two directories with the same name
 are merged one level deeper, and for anything else the later tool wins.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import json
 from collections.abc import Callable, Sequence
 from typing import NamedTuple

@@ -19,24 +19,18 @@ The index table ``generations`` mirrors the records and is rebuilt from them by
 Only light imports here: the fast path uses this module.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import json
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
+from store.layout import Layout
 from store.locks import flock
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    from store.layout import Layout
 
 GENERATION_FORMAT = 1
 INDEX_TABLE = "generations"
@@ -62,7 +56,7 @@ class ProfileRef(NamedTuple):
     user: str = ""
 
     @classmethod
-    def user_profile(cls, layout: Layout, user: str, name: str = DEFAULT_PROFILE) -> ProfileRef:
+    def user_profile(cls, layout: Layout, user: str, name: str = DEFAULT_PROFILE) -> "ProfileRef":
         validate_profile_name(name)
         if "/" in user or user in ("", ".", "..") or user.startswith("."):
             raise UsageError(f"invalid user name {user!r}")

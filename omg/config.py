@@ -6,8 +6,7 @@ is global: the CLI builds a `Settings` and passes it down. Light to import
 (no archive readers, no dataclasses): the fast path of `omg use` loads it.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import os
 import pwd
 from collections.abc import Mapping

@@ -13,15 +13,14 @@ provider's "install if missing") is asked only when the store cannot satisfy
 a spec, so plugging installs in is one argument.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import os
 import shlex
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from generations import profile as gp
 from generations.env import (
@@ -36,14 +35,12 @@ from generations.profile import DEFAULT_PROFILE, ProfileRef
 from omg.spec import ToolSpec, parse_tool_spec, select, version_key
 from shims import project as proj
 from store.errors import NotFound, UsageError
+from store.layout import Layout
 from store.locks import flock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from generations.catalogue import Catalogue
-    from store.layout import Layout
 
 ENV_RECORD_NAME = "profile"
 
@@ -138,7 +135,7 @@ class Home:
         self._catalogue: Catalogue | None = None
 
     @property
-    def catalogue(self) -> Catalogue:
+    def catalogue(self) -> "Catalogue":
         if self._catalogue is None:
             from generations.catalogue import Catalogue
 

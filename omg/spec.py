@@ -12,8 +12,7 @@ Providers may understand more (``lts``, ``stable``); `matches` treats any other
 word as an exact version, so such specs resolve only through a provider.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import re
 from collections.abc import Iterable
 from typing import NamedTuple

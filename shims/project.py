@@ -8,18 +8,14 @@ directory never spawns a process. Each project profile is also registered in
 ``gcroots/<user>/projects/`` so a project's tools survive ``omg gc``.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 from generations.profile import ProfileRef
 from store.errors import UsageError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from store.layout import Layout
+from store.layout import Layout
 
 #: Tool -> the version file its ecosystem reads; other tools go to .tool-versions.
 VERSION_FILES = {

@@ -5,8 +5,7 @@ free on the hot paths, and importing this module is cheap (a NamedTuple, not
 a dataclass: `omg use` imports it and is timed against `python -c pass`).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import re
 from pathlib import Path
 from typing import NamedTuple

@@ -5,8 +5,7 @@ archive readers: `omg.config` is loaded on the hot paths. `store.unpack`
 enforces them and re-exports both names.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 from typing import NamedTuple
 
 
