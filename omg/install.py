@@ -113,8 +113,7 @@ class Session:
 def _spec(tool_spec: str | ToolSpec) -> ToolSpec:
     if not isinstance(tool_spec, str):
         return tool_spec
-    # omg.spec allows no slash; Node's `lts/iron` travels as `lts-iron`.
-    return parse_tool_spec(tool_spec.replace("@lts/", "@lts-"))
+    return parse_tool_spec(tool_spec)
 
 
 def _installed(store: LocalStore, tool: str, version: str) -> PathRecord | None:

@@ -20,7 +20,8 @@ from typing import NamedTuple
 from store.errors import UsageError
 
 TOOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+_.-]{0,63}$")
-SPEC_RE = re.compile(r"^[A-Za-z0-9+_.~-]{1,64}$")
+#: A version, a prefix, a channel word, or an LTS line as Node names it (`lts/iron`, `lts/*`).
+SPEC_RE = re.compile(r"^(?:lts/(?:\*|[A-Za-z0-9_-]{1,32})|[A-Za-z0-9+_.~-]{1,64})$")
 _NUMERIC_RE = re.compile(r"^v?(\d+(?:\.\d+)*)(.*)$")
 _PARTIAL_RE = re.compile(r"^v?\d+(?:\.\d+)*$")
 _TOKEN_RE = re.compile(r"\d+|[A-Za-z]+")

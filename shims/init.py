@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from shims.project import MARKERS
+from shims.versionfiles import MARKERS
 from store.errors import UsageError
 
 SHELLS = ("bash", "zsh", "fish")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from generations.profile import ProfileRef
+from shims.versionfiles import MARKERS, TOOL_NAMES, read_directory
 from store.errors import UsageError
 from store.layout import Layout
 
@@ -27,8 +28,8 @@ VERSION_FILES = {
     "bun": ".bun-version",
 }
 TOOL_VERSIONS = ".tool-versions"
-#: Every file that marks a project directory (the hook tests these, in this order).
-MARKERS = (*VERSION_FILES.values(), TOOL_VERSIONS)
+#: Files whose whole content is one tool's version: `omg use --local` may rewrite them.
+_REWRITABLE = frozenset({*VERSION_FILES.values(), ".nvmrc"})
 PROJECTS_DIR = "projects"
 
 
@@ -79,34 +80,30 @@ class Pinned(NamedTuple):
 
 
 def read_version_files(project_dir: Path) -> list[Pinned]:
-    """Tool pins of a project: ecosystem files first, then .tool-versions."""
-    out: dict[str, Pinned] = {}
-    for tool, fname in VERSION_FILES.items():
-        path = project_dir / fname
-        if path.is_file():
-            words = path.read_text(errors="replace").split()
-            if words:
-                out[tool] = Pinned(tool, words[0].removeprefix("v") if tool == "node"
-                                   else words[0], fname)
-    tv = project_dir / TOOL_VERSIONS
-    if tv.is_file():
-        for line in tv.read_text(errors="replace").splitlines():
-            words = line.split("#", 1)[0].split()
-            if len(words) >= 2 and words[0] not in out:
-                out[words[0]] = Pinned(words[0], words[1], TOOL_VERSIONS)
-    return list(out.values())
+    """Tool pins of a project, with the precedence `shims.versionfiles` documents."""
+    return [Pinned(r.tool, r.spec, r.source.name) for r in read_directory(project_dir).values()]
 
 
 def write_version_file(project_dir: Path, tool: str, spec: str) -> Path:
-    """Pin `tool` to `spec` in the file its ecosystem reads (replacing the old pin)."""
+    """Pin `tool` to `spec` where the project reads it, so the new pin is the one that counts.
+
+    The file that pins the tool now is updated when it is a one-version file or
+    `.tool-versions`; otherwise the ecosystem's own file (or `.tool-versions`) is written.
+    """
+    current = read_directory(project_dir).get(tool)
+    if current is not None and current.source.name in _REWRITABLE:
+        _replace(current.source, f"{spec}\n")
+        return current.source
     fname = VERSION_FILES.get(tool)
-    if fname is not None:
+    if fname is not None and (current is None or current.source.name != TOOL_VERSIONS):
         path = project_dir / fname
         _replace(path, f"{spec}\n")
         return path
     path = project_dir / TOOL_VERSIONS
     lines = path.read_text().splitlines() if path.is_file() else []
-    kept = [ln for ln in lines if ln.split("#", 1)[0].split()[:1] != [tool]]
+    # asdf names a tool its own way (golang, nodejs): drop the old pin whatever its name.
+    kept = [ln for ln in lines
+            if [TOOL_NAMES.get(w, w) for w in ln.split("#", 1)[0].split()[:1]] != [tool]]
     kept.append(f"{tool} {spec}")
     _replace(path, "\n".join(kept) + "\n")
     return path

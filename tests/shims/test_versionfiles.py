@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from omg.versionfiles import find_versions, read_directory
+from shims.versionfiles import find_versions, read_directory
 
 
 @pytest.mark.parametrize(("name", "text", "want"), [
@@ -40,8 +40,10 @@ def test_tool_versions_and_mise(tmp_path: Path) -> None:
         '[tools]\nnode = "22"\npython = ["3.12", "3.11"]\nruby = { version = "3.3" }\n')
     (tmp_path / ".nvmrc").write_text("18\n")
     found = {t: r.spec for t, r in read_directory(tmp_path).items()}
+    # Tools omg has no provider for (erlang) are read too: a tool added with
+    # `omg store add` and pinned by `omg use --local` must read back.
     assert found == {"node": "22", "python": "3.12", "ruby": "3.3", "go": "1.22.3",
-                     "java": "21.0.1+12"}
+                     "java": "21.0.1+12", "erlang": "26"}
 
 
 def test_nearest_directory_wins(tmp_path: Path) -> None:
@@ -59,3 +61,22 @@ def test_garbage_is_ignored(tmp_path: Path) -> None:
     (tmp_path / ".python-version").write_text("system\n")
     (tmp_path / ".nvmrc").write_text("\n\n")
     assert read_directory(tmp_path) == {}
+
+
+def test_project_reader_and_writer_agree_with_the_version_file_reader(tmp_path: Path) -> None:
+    """`omg use --local` rewrites the file that pins a tool, so the new pin counts."""
+    from shims.project import find_project, read_version_files, write_version_file
+
+    (tmp_path / ".nvmrc").write_text("lts/iron\n")
+    (tmp_path / ".tool-versions").write_text("golang 1.22.3\n")
+    sub = tmp_path / "src"
+    sub.mkdir()
+    assert find_project(sub) == tmp_path
+    assert {(p.tool, p.spec, p.file) for p in read_version_files(tmp_path)} == {
+        ("node", "lts/iron", ".nvmrc"), ("go", "1.22.3", ".tool-versions")}
+    assert write_version_file(tmp_path, "node", "22.1.0") == tmp_path / ".nvmrc"
+    assert write_version_file(tmp_path, "go", "1.23.0") == tmp_path / ".tool-versions"
+    assert write_version_file(tmp_path, "mytool", "1.0") == tmp_path / ".tool-versions"
+    assert write_version_file(tmp_path, "python", "3.12") == tmp_path / ".python-version"
+    assert {(p.tool, p.spec) for p in read_version_files(tmp_path)} == {
+        ("node", "22.1.0"), ("go", "1.23.0"), ("mytool", "1.0"), ("python", "3.12")}

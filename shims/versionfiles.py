@@ -1,26 +1,26 @@
 """Reading the ecosystem's version files (for `omg use` without arguments and project profiles).
 
-Pure parsing plus a directory walk. In one directory, `mise.toml` wins over
+Pure parsing plus a directory walk; the one reader of version files, used by
+`omg use` with no arguments, project profiles (`omg use --local`, `omg sync`)
+and, through `MARKERS`, the shell's cd hook. In one directory, `mise.toml` wins over
 `.tool-versions`, which wins over the per-tool files (as in mise); nearer
 directories win over farther ones. Results are `TOOL@SPEC` strings with the
 file they came from.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: NamedTuple would compile() string
+# annotations, and this module is on the `omg use --local` fast path (omg/fast.py).
 import re
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 #: asdf / mise plugin names -> omg tool names
 TOOL_NAMES = {"nodejs": "node", "node": "node", "golang": "go", "go": "go", "python": "python",
               "ruby": "ruby", "java": "java", "rust": "rust", "bun": "bun"}
 
 
-@dataclass(frozen=True)
-class VersionRequest:
+class VersionRequest(NamedTuple):
     tool: str
     spec: str
     source: Path
@@ -79,6 +79,8 @@ def parse_go_mod(text: str) -> str:
 
 
 def parse_rust_toolchain(text: str) -> str:
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
@@ -91,23 +93,25 @@ def parse_tool_versions(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
         parts = line.split("#", 1)[0].split()
-        if len(parts) >= 2 and parts[0] in TOOL_NAMES and parts[1] != "system":
-            tool = TOOL_NAMES[parts[0]]
+        if len(parts) >= 2 and _TOOL_RE.match(parts[0]) and parts[1] != "system":
+            tool = TOOL_NAMES.get(parts[0], parts[0])
             out.setdefault(tool, {"java": parse_java, "ruby": parse_ruby,
                                   "python": parse_python}.get(tool, parse_plain)(parts[1]))
     return out
 
 
 def parse_mise_toml(text: str) -> dict[str, str]:
+    import tomllib
+
     try:
         tools = tomllib.loads(text).get("tools", {})
     except tomllib.TOMLDecodeError:
         return {}
     out: dict[str, str] = {}
     for name, value in tools.items():
-        tool = TOOL_NAMES.get(name)
-        if tool is None:
+        if not _TOOL_RE.match(name):
             continue
+        tool = TOOL_NAMES.get(name, name)
         if isinstance(value, list):
             value = value[0] if value else ""
         if isinstance(value, dict):
@@ -135,6 +139,10 @@ MULTI_FILES: dict[str, Callable[[str], dict[str, str]]] = {
     ".mise.toml": parse_mise_toml,
     ".tool-versions": parse_tool_versions,
 }
+
+
+#: Every file that can pin a tool, so a directory holding one is a project.
+MARKERS = (*MULTI_FILES, *SINGLE_FILES)
 
 
 def read_directory(directory: Path) -> dict[str, VersionRequest]:
@@ -170,6 +178,7 @@ def find_versions(start: Path, *, stop: Path | None = None) -> dict[str, Version
         directory = directory.parent
 
 
+_TOOL_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,63}$")
 _SAFE = re.compile(r"^[A-Za-z0-9._+/*-]{1,64}$")
 
 
