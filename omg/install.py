@@ -283,6 +283,8 @@ def make_resolver(settings: Settings, *, offline: bool = False,
     from omg.profiles import ResolvedTool
 
     def resolver(ts: ToolSpec) -> ResolvedTool | None:
+        if _providers.canonical(ts.tool) not in _providers.TOOLS:
+            return None  # a tool only `omg store add` knows: the store's answer stands
         rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index)
         _exes, env = exports(rec.name, settings.layout.store_path(rec.path))
         return ResolvedTool(rec.name, rec.version, rec.path, tuple(sorted(env.items())))

@@ -317,6 +317,51 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
     return UseResult(ref.label, n, env, resolved, mine, False, files, warnings)
 
 
+# uninstall --------------------------------------------------------------------------
+
+
+class UninstallResult(NamedTuple):
+    profile: str
+    generation: int
+    env: str
+    removed: list[str]  # TOOL@VERSION as they were in the profile
+
+
+def uninstall(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
+              profile: str = DEFAULT_PROFILE, project: Path | None = None,
+              now: float | None = None) -> UninstallResult:
+    """A new generation without these tools; their store paths stay until `omg gc`.
+
+    `TOOL` or `TOOL@SPEC` (the spec must match the version in the profile, so
+    `omg uninstall node@18` never removes the node 20 a user switched to since).
+    """
+    home = _home(layout, user)
+    parsed = [parse_tool_spec(s) for s in specs]
+    if not parsed:
+        raise UsageError("nothing to uninstall: give TOOL or TOOL@VERSION")
+    ref = home.ref(profile, project)
+    with ref.locked(), home.gc_guard():
+        cur = gp.current_number(ref)
+        if cur is None:
+            raise NotFound(f"{ref.label} has no generation yet: nothing to uninstall")
+        current = _priority(read_manifest(home.layout, gp.env_of(ref, cur)))
+        by_tool = {t.tool: t for t in current}
+        removed = []
+        for spec in parsed:
+            have = by_tool.get(spec.tool)
+            if have is None or select(spec.spec, [have.version]) is None:
+                held = ", ".join(f"{t.tool}@{t.version}" for t in current) or "nothing"
+                raise NotFound(f"{spec} is not in {ref.label} (it holds {held})")
+            removed.append(f"{have.tool}@{have.version}")
+        dropped = {spec.tool for spec in parsed}
+        env, _ = env_for(home, [t for t in current if t.tool not in dropped])
+        n = gp.add_generation(ref, env, command="omg uninstall " + shlex.join(specs),
+                              now=time.time() if now is None else now, index=home.mirror_index)
+        if home.mirror:
+            gp.sync_mirror(home.index, ref)
+    return UninstallResult(ref.label, n, env, removed)
+
+
 # rollback ---------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from omg import config, profiles
 from omg.cli.output import human_size, print_json
 from omg.fast import format_current, format_switch, format_use
 from shims import project as proj
+from store.errors import UsageError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="Profile name.")]
@@ -44,6 +45,17 @@ def _project(local: bool) -> Path | None:
     return proj.find_project(cwd) or cwd
 
 
+def _pinned_here() -> list[str]:
+    """`omg use` with no arguments: the pins of the version files here and above."""
+    from shims.versionfiles import find_versions
+
+    found = find_versions(Path.cwd())
+    if not found:
+        raise UsageError("nothing to use: give TOOL@VERSION, or add a version file "
+                         "(.node-version, .tool-versions, mise.toml, ...)")
+    return [str(request) for request in found.values()]
+
+
 def _echo(lines: list[str]) -> None:
     for line in lines:
         typer.echo(line)
@@ -56,17 +68,48 @@ def _when(t: float) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("use")
     def use(
-        specs: Annotated[list[str], typer.Argument(help="TOOL@VERSION, e.g. node@20.")],
+        specs: Annotated[list[str] | None, typer.Argument(
+            help="TOOL@VERSION, e.g. node@20; none: what the version files here pin.")] = None,
         profile: ProfileOpt = "default",
         local: LocalOpt = False,
+        offline: Annotated[bool, typer.Option(
+            "--offline", help="Install missing versions from the download cache only.")] = False,
         json_out: JsonOpt = False,
     ) -> None:
-        """Add a generation with these tools (later wins) and switch to it."""
-        result = profiles.use(_home(), specs, profile=profile, project=_project(local))
+        """Add a generation with these tools (later wins) and switch to it.
+
+        Versions the store lacks are installed from their upstream (or mirror) first.
+        """
+        from omg import install
+        from omg.cli.runtime_cmd import progress_bar
+
+        home = _home()
+        if not specs:
+            specs = _pinned_here()
+        with progress_bar() as progress:
+            resolver = install.make_resolver(config.load(), offline=offline,
+                                             progress=progress, index=home.index)
+            result = profiles.use(home, specs, profile=profile, project=_project(local),
+                                  resolver=resolver)
         if json_out:
             print_json(_jsonable(result))
         else:
             _echo(format_use(result))
+
+    @app.command("uninstall")
+    def uninstall(
+        specs: Annotated[list[str], typer.Argument(help="TOOL or TOOL@VERSION.")],
+        profile: ProfileOpt = "default",
+        local: LocalOpt = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Drop tools from the profile with a new generation; `omg gc` frees them."""
+        result = profiles.uninstall(_home(), specs, profile=profile, project=_project(local))
+        if json_out:
+            print_json(_jsonable(result))
+        else:
+            typer.echo(f"{result.profile}: generation {result.generation}: removed "
+                       f"{', '.join(result.removed)} (omg gc frees what nothing else uses)")
 
     @app.command("rollback")
     def rollback(

@@ -23,7 +23,7 @@ OfflineOpt = Annotated[bool, typer.Option(
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str, int, int | None], None] | None]:
+def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
     if not sys.stderr.isatty():
         yield None
         return
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
                                      json_out=json_out)
         if not specs:
             return
-        with _progress() as progress:
+        with progress_bar() as progress:
             results = install.install(config.load(), specs, offline=offline, refresh=refresh,
                                       progress=progress)
         if json_out:
