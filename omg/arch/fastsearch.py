@@ -2,45 +2,19 @@
 
 `run(args)` returns an exit code, or None to hand over to the typer CLI (unknown
 options, a cold or expired AUR cache, any error: the CLI reports errors the one
-standard way). It imports neither typer, rich, httpx, pyalpm, dataclasses nor
-omg.config (whose imports cost more than this whole search): `_home_and_raw` mirrors
-omg.config.load's precedence for the two things search needs, OMG_HOME and [arch].
-The index is opened read-only without a write transaction (a write commit costs an
-fsync); only when a sync db changed is it reopened writable to store the rebuild.
+standard way). It imports neither typer, rich, httpx nor pyalpm; settings come
+from the same light `omg.config.load()` the other fast paths use. The index is
+opened read-only without a write transaction (a write commit costs an fsync);
+only when a sync db changed is it reopened writable to store the rebuild.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 _FLAGS = {"--json", "--repo"}
-
-
-def _home_and_raw() -> tuple[Path, dict[str, Any]]:
-    env = os.environ
-    home_env = env.get("OMG_HOME")
-    xdg_config = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    files = [Path("/etc/omg/config.toml"),
-             Path(env.get("OMG_CONFIG") or xdg_config / "omg" / "config.toml")]
-    raw: dict[str, Any] = {}
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        import tomllib
-
-        for key, value in tomllib.loads(data.decode()).items():
-            if isinstance(value, dict) and isinstance(raw.get(key), dict):
-                raw[key] = {**raw[key], **value}
-            else:
-                raw[key] = value
-    xdg_data = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    home = Path(home_env or raw.get("home") or xdg_data / "omg").absolute()
-    return home, raw
 
 
 def run(args: list[str]) -> int | None:
@@ -52,12 +26,14 @@ def run(args: list[str]) -> int | None:
     if not terms or any(f not in _FLAGS for f in flags):
         return None
     try:
+        from omg import config
         from omg.arch import aur, search, settings
         from store.errors import OmgError
         from store.index import Index
 
-        home, raw = _home_and_raw()
-        arch = settings.from_raw(home, raw)
+        loaded = config.load()
+        home = loaded.home
+        arch = settings.from_raw(home, dict(loaded.raw))
         db_dir = home / "db"
         opened: list[Any] = []
 
