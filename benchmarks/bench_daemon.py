@@ -1,5 +1,7 @@
 """omgd benchmarks: request latency, store.get through the daemon vs in-process,
-and 8 parallel clients.
+8 parallel clients, and profile.use through the daemon vs in-process profiles.use
+(in-process round trip and whole process), plus 8 clients of 2 users doing
+use/rollback in parallel.
 
 Run: ``python benchmarks/bench_daemon.py`` (``--quick`` for fewer rounds).
 A daemon subprocess serves a temporary OMG_HOME holding a few store paths;
@@ -18,6 +20,7 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -51,6 +54,122 @@ def _start(home: Path, sock: Path) -> subprocess.Popen[bytes]:
         except DaemonUnavailable:
             time.sleep(0.02)
     raise SystemExit("omgd did not start")
+
+
+def _tree(root: Path, version: str) -> Path:
+    src = root / f"tree-{version}"
+    (src / "bin").mkdir(parents=True)
+    exe = src / "bin" / "tool"
+    exe.write_bytes(b"#!/bin/sh\necho %s\n" % version.encode())
+    exe.chmod(0o755)
+    return src
+
+
+def _ms(xs: list[float]) -> str:
+    return f"median {statistics.median(xs) * 1e3:7.2f} ms, slowest {max(xs) * 1e3:7.2f} ms"
+
+
+def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: int,
+                   per_client: int) -> None:
+    """profile.use through omgd against omg.profiles.use in-process (single-user)."""
+    from omg import profiles, remote_profiles
+    from omg.profiles import Home
+
+    versions = ["2.0", "2.1"]
+    local_home = root / "local"
+    local = LocalStore(Layout(local_home))
+    for v in versions:
+        tree = _tree(root / "trees", v)
+        remote.add(tree, "tool", v)
+        local.add(tree, "tool", v)
+    local.close()
+    specs = [[f"tool@{v}"] for v in versions]
+    with Client(sock) as c:
+        for s in specs:  # warm up: both envs built once
+            remote_profiles.use(c, s, profile="bench")
+        use_remote = _timed_cycle(lambda i: remote_profiles.use(c, specs[i % 2],
+                                                                profile="bench"), n)
+        back_remote = _timed_cycle(lambda i: remote_profiles.rollback(c, profile="bench"), n)
+    home = Home(Layout(local_home), "bench")
+    for s in specs:
+        profiles.use(home, s, profile="bench")
+    use_local = _timed_cycle(lambda i: profiles.use(home, specs[i % 2], profile="bench"), n)
+    back_local = _timed_cycle(lambda i: profiles.rollback(home, profile="bench"), n)
+    home.close()
+    print(f"profile.use through omgd          : {_us(use_remote)}")
+    print(f"profiles.use in-process (base)    : {_us(use_local)}  -> daemon/in-process "
+          f"{statistics.median(use_remote) / statistics.median(use_local):.1f}x")
+    print(f"profile.rollback through omgd     : {_us(back_remote)}")
+    print(f"profiles.rollback in-process (base): {_us(back_local)}  -> daemon/in-process "
+          f"{statistics.median(back_remote) / statistics.median(back_local):.1f}x")
+
+    # Whole process: a client process doing one profile.use, against `omg use`
+    # single-user (its fast path) on a local home, and `python -c pass`.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
+    client_code = ("import sys\nfrom omg.daemon.client import Client\n"
+                   "Client(sys.argv[1]).call('profile.use', "
+                   "{'specs': [sys.argv[2]], 'profile': 'bench'})\n")
+    whole_remote: list[float] = []
+    whole_local: list[float] = []
+    bare: list[float] = []
+    for i in range(runs + 1):
+        spec = specs[i % 2][0]
+        for out, cmd, extra in (
+                (whole_remote, [sys.executable, "-c", client_code, str(sock), spec], {}),
+                (whole_local, [sys.executable, "-m", "omg", "use", spec, "--profile", "bench"],
+                 {"OMG_HOME": str(local_home), "HOME": str(root)}),
+                (bare, [sys.executable, "-c", "pass"], {})):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env={**env, **extra}, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            if i:  # the first run warms caches
+                out.append(time.perf_counter() - t0)
+    print(f"profile.use client process (omgd) : {_ms(whole_remote)}")
+    print(f"omg use single-user process (base): {_ms(whole_local)}  -> "
+          f"{statistics.median(whole_remote) / statistics.median(whole_local):.2f}x")
+    print(f"python -c pass (reference)        : {_ms(bare)}")
+
+    # 8 clients, 2 users (root names them: user= is allowed to root only), each
+    # on its own profile, alternating use and rollback.
+    lat: list[float] = []
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        user, profile = ("bench-a", "bench-b")[k % 2], f"p{k}"
+        mine = []
+        with Client(sock) as c:
+            remote_profiles.use(c, specs[0], profile=profile, user=user)
+            have = versions[0]
+            for j in range(per_client):
+                t0 = time.perf_counter()
+                if j % 2:  # back to the generation before (it holds the other version)
+                    have = remote_profiles.rollback(c, profile=profile, user=user).tools["tool"]
+                else:  # always a change, so always a new generation
+                    have = versions[1 - versions.index(have)]
+                    remote_profiles.use(c, [f"tool@{have}"], profile=profile, user=user)
+                mine.append(time.perf_counter() - t0)
+        with lock:
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    print(f"8 clients of 2 users (use/rollback, {len(lat)} requests): "
+          f"{len(lat) / wall:,.0f} req/s, median {statistics.median(lat) * 1e3:.2f} ms, "
+          f"slowest {max(lat) * 1e3:.2f} ms")
+
+
+def _timed_cycle(fn: Callable[[int], object], n: int) -> list[float]:
+    out = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        fn(i)
+        out.append(time.perf_counter() - t0)
+    return out
 
 
 def _timed(fn: object, n: int) -> list[float]:
@@ -119,6 +238,8 @@ def main() -> int:
             print(f"8 parallel clients (ping/store.get, {len(lat)} requests): "
                   f"{len(lat) / wall:,.0f} req/s, median {statistics.median(lat) * 1e3:.2f} ms, "
                   f"slowest {max(lat) * 1e3:.2f} ms")
+            bench_profiles(root, sock, remote, 100 if args.quick else 500,
+                           5 if args.quick else 20, 40 if args.quick else 200)
             remote.close()
             local.close()
         finally:

@@ -3,8 +3,8 @@
 Each method declares its parameters (extras are refused before the handler
 runs), whether it takes a file descriptor, and its own authorization check.
 Handlers get the kernel-verified `Peer`, never a user name from the client.
-The next session adds ``profile.*`` and ``roots.*`` methods here with
-`register`, on top of the generations layer.
+``profile.*`` and ``roots.*`` live in `omg.daemon.profile_methods`, registered
+into the same table when this module is imported (at its end).
 """
 
 from __future__ import annotations
@@ -230,3 +230,7 @@ def dispatch(ctx: Context, peer: Peer, method_name: str, params: dict[str, Any],
         raise ProtocolError(f"{method_name} takes {found.fds} file descriptor(s), "
                             f"got {len(fds)}")
     return found.handler(ctx, peer, checked, fds)
+
+
+# profile.* and roots.*: registered into METHODS by importing the module.
+from omg.daemon import profile_methods as _profile_methods  # noqa: E402,F401

@@ -170,7 +170,10 @@ _TYPES: dict[str, Any] = {
     "bool": lambda v: isinstance(v, bool),
     "map": lambda v: isinstance(v, dict),
     "list[str]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "list[int]": lambda v: isinstance(v, list) and all(
+        isinstance(x, int) and not isinstance(x, bool) for x in v),
     "str?": lambda v: v is None or isinstance(v, str),
+    "int?": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
     "list[str]?": lambda v: v is None or (isinstance(v, list)
                                           and all(isinstance(x, str) for x in v)),
     "map?": lambda v: v is None or isinstance(v, dict),

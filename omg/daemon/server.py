@@ -36,7 +36,7 @@ from store.errors import Busy, OmgError, UsageError
 SERVER_NAME = "omgd/0.1.0"
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
-KNOWN_TABLES = ("meta", "paths", "pathfiles")
+KNOWN_TABLES = ("meta", "paths", "pathfiles", "generations")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,216 @@
+"""omgd methods for profiles and roots: ``profile.*`` and ``roots.*`` (invariant 7).
+
+Each method acts in ``profiles/<owner>/`` or ``gcroots/<owner>/`` where the
+owner is the peer's user name from SO_PEERCRED. An optional ``user``
+parameter may only repeat that name (root alone may name another user, as an
+administrator); anything else is `PermissionDenied` before any file is
+touched. The work itself is the single-user use cases of `omg.profiles`, run
+by the daemon on the daemon's store and index, so the generation records,
+links and profile envs are written by the daemon alone. Directories are
+created owned by the daemon's user and world-readable (0755): every user's
+shell follows the links, nobody but omgd changes them.
+
+Locking: `Context.write_lock` (one LMDB writer per process) is taken before
+a profile's flock or the gc lock, never after, so the daemon's own threads
+cannot deadlock; rollback and listing never touch the index and take no
+process-wide lock, so they run in parallel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from omg.daemon.handlers import Context, _check_name, method
+from omg.daemon.peer import Peer, may_write_profiles_of
+from store.errors import NotFound, PermissionDenied, UsageError
+
+#: Names of a user's roots under ``gcroots/<user>/``: one path component.
+ROOT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}$")
+#: ``gcroots/<user>/projects/`` belongs to project profiles (shims/project.py).
+RESERVED_ROOT_NAMES = frozenset({"projects"})
+MAX_SPECS = 64
+MAX_COMMAND = 1000
+
+
+def to_wire(value: Any) -> Any:
+    """NamedTuples as maps (``_asdict()``), tuples as lists, paths as text: msgpack-able."""
+    if hasattr(value, "_asdict"):
+        return {k: to_wire(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_wire(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def owner_of(peer: Peer, params: dict[str, Any], *, write: bool = True) -> str:
+    """The user whose profiles a request touches: the peer's, never a stranger's."""
+    owner = params.get("user") or peer.user
+    if write and not may_write_profiles_of(peer, owner):
+        if owner == peer.user:
+            raise PermissionDenied(f"uid {peer.uid} has no user name: it has no profiles "
+                                   "in the shared store")
+        raise PermissionDenied(f"user {peer.user} may not change the profiles or roots of "
+                               f"user {owner}",
+                               hint="each user changes only profiles/<their user>/ and "
+                                    "gcroots/<their user>/")
+    if "/" in owner or owner in ("", ".", "..") or owner.startswith("."):
+        raise UsageError(f"invalid user name {owner!r}")
+    return owner
+
+
+def _world_readable_dir(path: Path) -> None:
+    """Create `path` (and missing parents) 0755: the user's shell must follow its links."""
+    for directory in reversed([path, *path.parents]):
+        if directory.is_dir():
+            continue
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o755)
+        with contextlib.suppress(PermissionError):
+            os.chmod(directory, 0o755)
+
+
+def _home(ctx: Context, owner: str, *, mirror: bool = True) -> Any:
+    from omg.profiles import Home
+
+    layout = ctx.store.layout
+    _world_readable_dir(layout.profiles / owner)
+    # The daemon's one index, shared by its threads: never closed by a request.
+    return Home(layout, owner, index=ctx.store.index, mirror=mirror)
+
+
+def _profile(params: dict[str, Any]) -> str:
+    from generations.profile import DEFAULT_PROFILE, validate_profile_name
+
+    name = params.get("profile") or DEFAULT_PROFILE
+    validate_profile_name(name)
+    return str(name)
+
+
+# Profiles --------------------------------------------------------------------------
+
+_USER = ("str?", False)
+_PROFILE = ("str?", False)
+
+
+@method("profile.use", {"specs": ("list[str]", True), "profile": _PROFILE, "user": _USER,
+                        "command": ("str?", False)})
+def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    from omg import profiles
+
+    owner = owner_of(peer, params)
+    profile = _profile(params)
+    specs = params["specs"]
+    if not specs or len(specs) > MAX_SPECS:
+        raise UsageError(f"profile.use takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    command = str(params.get("command") or "")[:MAX_COMMAND]
+    with ctx.write_lock:  # builds envs and mirrors the generation in the index
+        home = _home(ctx, owner)
+        result = profiles.use(home, specs, profile=profile, command=command)
+    return to_wire(result)
+
+
+@method("profile.rollback", {"profile": _PROFILE, "user": _USER, "to": ("int?", False)})
+def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
+                      fds: list[int]) -> Any:
+    from omg import profiles
+
+    owner = owner_of(peer, params)
+    home = _home(ctx, owner, mirror=False)  # a rollback never writes the index
+    return to_wire(profiles.rollback(home, profile=_profile(params), to=params.get("to")))
+
+
+@method("profile.generations", {"profile": _PROFILE, "user": _USER})
+def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
+                         fds: list[int]) -> Any:
+    from omg import profiles
+
+    # Profiles are world-readable on disk; listing another user's is no secret.
+    owner = owner_of(peer, params, write=False)
+    home = _home(ctx, owner, mirror=False)
+    return to_wire(profiles.list_generations(home, profile=_profile(params)))
+
+
+@method("profile.delete", {"profile": _PROFILE, "user": _USER,
+                           "numbers": ("list[int]", True)})
+def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    from omg import profiles
+
+    owner = owner_of(peer, params)
+    numbers = params["numbers"]
+    if not numbers:
+        raise UsageError("profile.delete: say which generations (numbers)")
+    with ctx.write_lock:  # drops the generations' rows from the index
+        home = _home(ctx, owner)
+        result = profiles.delete_generations(home, numbers, profile=_profile(params))
+    return to_wire(result)
+
+
+# Roots -------------------------------------------------------------------------------
+
+
+def _root_name(name: str) -> str:
+    if not ROOT_NAME_RE.match(name) or name in RESERVED_ROOT_NAMES:
+        raise UsageError(f"invalid root name {name!r}: one component of letters, digits, "
+                         "_ . @ + - (not 'projects')")
+    return name
+
+
+def _roots_dir(ctx: Context, owner: str) -> Path:
+    return ctx.store.layout.gcroots / owner
+
+
+@method("roots.add", {"name": ("str", True), "store_path": ("str", True), "user": _USER})
+def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    owner = owner_of(peer, params)
+    name = _root_name(params["name"])
+    store_path = _check_name(params["store_path"])
+    layout = ctx.store.layout
+    target = layout.store_path(store_path)
+    directory = _roots_dir(ctx, owner)
+    # Shared gc lock from "it exists" until the root is linked (invariant 3).
+    with ctx.store.gc_guard():
+        if not target.is_dir() or target.is_symlink():
+            raise NotFound(f"no store path {store_path}")
+        _world_readable_dir(directory)
+        link = directory / name
+        tmp = directory / f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+        os.symlink(str(target), tmp)
+        os.replace(tmp, link)
+    return {"user": owner, "name": name, "store_path": store_path, "root": str(link)}
+
+
+@method("roots.remove", {"name": ("str", True), "user": _USER})
+def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    owner = owner_of(peer, params)
+    name = _root_name(params["name"])
+    link = _roots_dir(ctx, owner) / name
+    if not link.is_symlink():
+        raise NotFound(f"user {owner} has no root named {name!r}")
+    link.unlink()
+    return {"user": owner, "name": name}
+
+
+@method("roots.list", {"user": _USER})
+def _roots_list(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    from store.layout import store_hash_of
+
+    owner = owner_of(peer, params, write=False)
+    directory = _roots_dir(ctx, owner)
+    out = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in sorted(os.listdir(directory)):
+            link = directory / entry
+            if entry.startswith(".") or not link.is_symlink():
+                continue
+            target = os.readlink(link)
+            name = os.path.basename(target.rstrip("/"))
+            out.append({"name": entry, "store_path": name if store_hash_of(name) else "",
+                        "target": target})
+    return out
