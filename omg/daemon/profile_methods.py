@@ -76,11 +76,12 @@ def _world_readable_dir(path: Path) -> None:
             os.chmod(directory, 0o755)
 
 
-def _home(ctx: Context, owner: str, *, mirror: bool = True) -> Any:
+def _home(ctx: Context, owner: str, *, mirror: bool = True, create: bool = True) -> Any:
     from omg.profiles import Home
 
     layout = ctx.store.layout
-    _world_readable_dir(layout.profiles / owner)
+    if create:  # never for reads: anyone may read, so a read must leave no directory
+        _world_readable_dir(layout.profiles / owner)
     # The daemon's one index, shared by its threads: never closed by a request.
     return Home(layout, owner, index=ctx.store.index, mirror=mirror)
 
@@ -133,7 +134,7 @@ def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
 
     # Profiles are world-readable on disk; listing another user's is no secret.
     owner = owner_of(peer, params, write=False)
-    home = _home(ctx, owner, mirror=False)
+    home = _home(ctx, owner, mirror=False, create=False)
     return to_wire(profiles.list_generations(home, profile=_profile(params)))
 
 

@@ -234,3 +234,40 @@ def test_gc_keeps_both_users_roots_and_frees_the_rest(world: World) -> None:
     assert (home / "profiles" / b.name / "default" / "bin" / "tool").is_file()
     world.ok(a, lambda s: rp.remove_root(s, "pinned"))
     assert world.ok(None, lambda s: s.gc())["dead"] == [world.paths["keep@1.0"]]
+
+
+def test_parallel_use_never_loses_or_reuses_a_number(world: World) -> None:
+    """Invariant 2 through the daemon: 8 connections, one profile, at once."""
+    import threading
+
+    from omg import remote_profiles as rp
+    from omg.remote_store import RemoteStore
+
+    made: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        store = RemoteStore(world.daemon.socket)
+        try:
+            for j in range(4):
+                # Root acting for A (only root may name another user).
+                spec = ["tool@1.0"] if (k + j) % 2 else ["tool@2.0"]
+                r = rp.use(store, spec, profile="race", user=world.a.name)
+                if not r.unchanged:
+                    with lock:
+                        made.append(r.generation)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(made) == len(set(made))
+    gens = world.ok(world.a, lambda s: rp.list_generations(s, profile="race"))
+    assert sorted(made) == [g["number"] for g in gens]
