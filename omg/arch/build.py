@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,12 +56,22 @@ def build_area(arch: ArchSettings, pkgbase: str) -> Iterator[Path]:
 
 
 def extract_snapshot(tarball: Path, dest: Path, pkgbase: str) -> Path:
-    """Unpack an AUR snapshot safely (tarfile's data filter) and return its directory."""
+    """Unpack an AUR snapshot with the store's unpacker and return its directory.
+
+    A snapshot is untrusted input like any archive: the store's checks (no `..`,
+    no absolute names, no writes through symlinks, no devices, size limits) apply.
+    """
+    from store.archive import open_members
+    from store.unpack import unpack
+
+    unpacked = dest / f".snapshot-{pkgbase}"
     try:
-        with tarfile.open(tarball, "r:*") as tar:
-            tar.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise IntegrityError(f"bad AUR snapshot for {pkgbase}: {exc}") from exc
+        with open_members(tarball) as members:
+            unpack(members, unpacked, label=f"AUR snapshot of {pkgbase}", strip_top=False)
+        if (unpacked / pkgbase).is_dir():
+            (unpacked / pkgbase).rename(dest / pkgbase)
+    finally:
+        force_remove(unpacked)
     src = dest / pkgbase
     if not (src / "PKGBUILD").is_file():
         raise IntegrityError(f"AUR snapshot for {pkgbase} has no {pkgbase}/PKGBUILD")

@@ -54,7 +54,7 @@ def _plain(value: Any, depth: int = 0) -> bool:
 def encode_frame(message: Mapping[str, Any], max_size: int = DEFAULT_MAX_FRAME) -> bytes:
     import msgpack
 
-    body = msgpack.packb(dict(message), use_bin_type=True)
+    body: bytes = msgpack.packb(dict(message), use_bin_type=True)
     if len(body) > max_size:
         raise ProtocolError(f"message of {len(body)} bytes exceeds the frame limit "
                             f"of {max_size} bytes")
