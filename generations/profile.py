@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
+from store.fsutil import atomic_symlink, atomic_write, fsync_dir
 from store.layout import Layout
 from store.locks import flock
 
@@ -174,24 +175,8 @@ def generations(ref: ProfileRef) -> list[Generation]:
     return out
 
 
-def _atomic_symlink(target: str, path: Path) -> None:
-    # store.fsutil.atomic_symlink, without its ctypes import (the fast path is timed).
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with suppress(FileNotFoundError):
-        os.unlink(tmp)
-    os.symlink(target, tmp)
-    os.replace(tmp, path)
-
-
 def _write_record(path: Path, data: dict[str, Any] | int) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        os.write(fd, json.dumps(data, sort_keys=True).encode() + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, sort_keys=True).encode() + b"\n", mode=0o644)
 
 
 def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
@@ -214,8 +199,8 @@ def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
               "command": command}
     _write_record(ref.gen_record(n), record)
     target = os.path.relpath(ref.layout.store_path(env_name), ref.directory)
-    _atomic_symlink(target, ref.gen_link(n))
-    _fsync_dir(ref.directory)
+    atomic_symlink(target, ref.gen_link(n))
+    fsync_dir(ref.directory)
     switch(ref, n)
     if index is not None:
         mirror(index, ref, n, record)
@@ -238,8 +223,8 @@ def switch(ref: ProfileRef, n: int) -> None:
     if not os.path.lexists(ref.gen_link(n)):
         raise NotFound(f"profile {ref.label} has no generation {n}",
                        hint="see `omg generations`")
-    _atomic_symlink(ref.gen_link(n).name, ref.link)
-    _fsync_dir(ref.directory)
+    atomic_symlink(ref.gen_link(n).name, ref.link)
+    fsync_dir(ref.directory)
 
 
 def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
@@ -251,14 +236,6 @@ def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
     ref.gen_record(n).unlink(missing_ok=True)
     if index is not None and not index.readonly:
         index.delete(INDEX_TABLE, ref.index_key(n))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def mirror(index: Any, ref: ProfileRef, n: int, record: dict[str, Any]) -> None:

@@ -2,23 +2,26 @@
 
 Replacing a file or symlink is always "write a temporary name, fsync, rename
 over", so readers see the old or the new version and never a torn one.
+ctypes and shutil are imported where they are used: `omg use` writes its
+generation through this module and is timed whole-process.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
-import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
-_libc: ctypes.CDLL | None = None
+_libc: Any = None
 
 
 def syncfs(path: Path) -> None:
     """Flush the whole filesystem holding `path`: one syscall instead of an fsync per file."""
+    import ctypes
+    import ctypes.util
+
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -69,6 +72,7 @@ def force_remove(path: Path) -> None:
     if not stat.S_ISDIR(st.st_mode):
         path.unlink()
         return
+    import shutil
 
     with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
