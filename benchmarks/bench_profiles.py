@@ -87,6 +87,7 @@ def bench_use(tmp: Path, runs: int) -> None:
           f"(goal <= 2x; nix-env --rollback 20 ms = 2.2x)")
 
     from generations import profile as gp
+    from store.fsutil import atomic_symlink
     from store.layout import Layout
 
     ref = gp.ProfileRef.user_profile(Layout(home), os.environ.get("USER") or _user(), "bench")
@@ -103,7 +104,7 @@ def bench_use(tmp: Path, runs: int) -> None:
     bare = []
     for i in range(2000):
         t = time.perf_counter_ns()
-        gp._atomic_symlink(ref.gen_link(1 + i % 2).name, ref.link)
+        atomic_symlink(ref.gen_link(1 + i % 2).name, ref.link)
         bare.append(time.perf_counter_ns() - t)
     print(f"the swap alone (symlink + rename(2))         {statistics.median(bare) / 1000:7.1f} µs")
 
