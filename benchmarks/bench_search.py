@@ -7,8 +7,8 @@ A local AUR (RPC v5 on 127.0.0.1) answers the first search; the runs measured us
 the cached AUR answer ("plus cached AUR metadata"). Both commands run as whole
 processes with a private pacman.conf. Cold: the sync db's mtime changes before each
 run, so omg rebuilds its search index; warm: the index is current.
-Two omg figures: the `omg` console script as wired today, and the fast path
-(omg.arch.fastsearch, which omg.entry dispatches `search` to once wired).
+Two omg figures: the `omg` console script (omg.entry dispatches `search` to the
+fast path) and the fast path called directly (omg.arch.fastsearch).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def main() -> None:
               f"(goal < {GOAL_MS:.0f} ms: {'met' if fast_warm < GOAL_MS else 'NOT met'})")
         print(f"  omg search python, fast path, cold   {fast_cold:7.1f} ms  (index rebuilt)")
         print(f"  omg search python, console script    {omg_warm:7.1f} ms  "
-              "(as wired today; typer unless entry.py dispatches search)")
+              "(the `omg` console script: entry.py dispatches to the fast path)")
         print(f"  python -c pass                       {py:7.1f} ms")
     finally:
         srv.shutdown()
