@@ -262,12 +262,16 @@ def sync_mirror(index: Any, ref: ProfileRef) -> int:
         changed += 1
     for key, g in on_disk.items():
         if key not in rows:
-            record = read_record(ref, g.number) or {
-                "format": GENERATION_FORMAT, "number": g.number, "env": g.env,
-                "time": g.time, "command": g.command}
-            mirror(index, ref, g.number, record)
+            mirror(index, ref, g.number, _record_or_link(ref, g))
             changed += 1
     return changed
+
+
+def _record_or_link(ref: ProfileRef, gen: Generation) -> dict[str, Any]:
+    """A generation's record, or what its link alone says when the record is lost."""
+    return read_record(ref, gen.number) or {
+        "format": GENERATION_FORMAT, "number": gen.number, "env": gen.env,
+        "time": gen.time, "command": gen.command}
 
 
 # All profiles of all users -------------------------------------------------------
@@ -308,10 +312,7 @@ def rebuild_index(layout: Layout, index: Any) -> int:
     count = 0
     for ref in all_profiles(layout):
         for gen in generations(ref):
-            record = read_record(ref, gen.number) or {
-                "format": GENERATION_FORMAT, "number": gen.number, "env": gen.env,
-                "time": gen.time, "command": gen.command}
-            mirror(index, ref, gen.number, record)
+            mirror(index, ref, gen.number, _record_or_link(ref, gen))
             count += 1
     return count
 
