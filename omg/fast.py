@@ -132,13 +132,12 @@ def run(args: list[str]) -> int | None:
                 home, profile=profile, project=project, to=int(to) if to is not None else None)))
         else:
             _print(format_current(profiles.current(home, profile=profile, project=project)))
-    except OmgError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
-    except OSError:
-        return None  # the full CLI reports it (with --debug if asked)
+    except (OmgError, OSError) as exc:
+        # Never fall through here: the operation may already have happened, and
+        # running it again in the full CLI would, say, roll back twice.
+        from omg.cli.output import report_error
+
+        return report_error(exc)
     finally:
         home.close()
     return 0
