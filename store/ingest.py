@@ -34,7 +34,7 @@ from store.index import Index
 from store.layout import COMPONENT_RE, Layout, store_hash_of
 from store.limits import DEFAULT_LIMITS, Limits
 from store.pkginfo import parse_pkginfo
-from store.record import PathRecord, TreeEntry, encode_record
+from store.record import PathRecord, TreeEntry, content_totals, encode_record, tree_entry
 from store.unpack import Progress, unpack
 
 FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
@@ -111,10 +111,10 @@ def ingest(
             return AddResult(existing_record(layout, index, final_name), False, 0,
                              unpacked.warnings)
         entries, new_files, added = _dedup_and_seal(layout, unpacked.root, unpacked.tree)
+        size, files = content_totals(entries)
         record = PathRecord(
             path=final_name, hash=final_name[:32], name=name, version=version,
-            size=sum(e[3] for e in entries if e[1] in "fx"),
-            files=sum(1 for e in entries if e[1] in "fxl"),
+            size=size, files=files,
             references=tuple(sorted(set(references))), origin=origin,
             created=time.time(), metadata=metadata,
         )
@@ -200,12 +200,11 @@ def _dedup_and_seal(layout: Layout, root: Path, tree: Tree
     root_b = os.fsencode(root)
     for rel, node in walk(tree):
         full = os.path.join(root_b, rel)
-        rel_s = os.fsdecode(rel)
+        entry = tree_entry(rel, node)
+        entries.append(entry)
         if isinstance(node, Tree):
-            entries.append((rel_s, "d", "", 0))
             directories.append(full)
             continue
-        entries.append((rel_s, node.kind.value.decode(), node.digest.hex(), node.size))
         if node.kind is Kind.SYMLINK:
             os.utime(full, (FIXED_MTIME, FIXED_MTIME), follow_symlinks=False)
             continue
@@ -218,7 +217,7 @@ def _dedup_and_seal(layout: Layout, root: Path, tree: Tree
             continue
         os.chmod(full, 0o555 if node.kind is Kind.EXECUTABLE else 0o444)
         os.utime(full, (FIXED_MTIME, FIXED_MTIME))
-        new_files.append((rel_s, key))
+        new_files.append((entry[0], key))
         added += node.size
     for full in reversed(directories):
         os.chmod(full, 0o555)

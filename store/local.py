@@ -17,11 +17,11 @@ from typing import Any
 from store import ingest as _ingest
 from store.errors import IntegrityError, NotFound
 from store.fsutil import force_remove
-from store.hashing import Leaf, digest_name, tree_digest, walk
+from store.hashing import digest_name, tree_digest
 from store.index import Index
 from store.layout import RECORD_SUFFIX, Layout, store_hash_of
 from store.locks import flock
-from store.record import PathRecord, TreeEntry, decode_record
+from store.record import PathRecord, TreeEntry, content_totals, decode_record, tree_entries
 from store.unpack import DEFAULT_LIMITS, Limits, Progress
 
 
@@ -169,13 +169,7 @@ class LocalStore:
             expected = {e[0]: e for e in self.entries(name)}
         except (OSError, IntegrityError):
             return [Problem(name, "", "content does not match its hash (no record to compare)")]
-        found: dict[str, TreeEntry] = {}
-        for rel, node in walk(tree):
-            rel_s = os.fsdecode(rel)
-            if isinstance(node, Leaf):
-                found[rel_s] = (rel_s, node.kind.value.decode(), node.digest.hex(), node.size)
-            else:
-                found[rel_s] = (rel_s, "d", "", 0)
+        found = {e[0]: e for e in tree_entries(tree)}
         problems = []
         for where in sorted(set(expected) | set(found)):
             want, got = expected.get(where), found.get(where)
@@ -209,18 +203,12 @@ class LocalStore:
         from store.scan import scan
 
         tree = scan(self.layout.store_path(name))
-        entries: list[TreeEntry] = []
-        for rel, node in walk(tree):
-            if isinstance(node, Leaf):
-                entries.append((os.fsdecode(rel), node.kind.value.decode(), node.digest.hex(),
-                                node.size))
-            else:
-                entries.append((os.fsdecode(rel), "d", "", 0))
+        entries = tree_entries(tree)
         rest = name[33:]
         pname, _, version = rest.rpartition("-")
+        size, files = content_totals(entries)
         record = PathRecord(path=name, hash=name[:32], name=pname or rest, version=version,
-                            size=sum(e[3] for e in entries if e[1] in "fx"),
-                            files=sum(1 for e in entries if e[1] in "fxl"))
+                            size=size, files=files)
         return record, entries
 
     # Sweep (the second half of GC; the caller holds gc_guard(exclusive=True)) -

@@ -10,15 +10,41 @@ file and repair never has to trust possibly-damaged content.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store.errors import FormatTooNew, IntegrityError
+
+if TYPE_CHECKING:  # store.hashing pulls in blake3; `omg install` imports this module
+    from store.hashing import Leaf, Tree
 
 RECORD_FORMAT = 1
 
 #: One tree entry: relative path, kind byte ("f", "x", "l", "d"), hex digest, size.
 TreeEntry = tuple[str, str, str, int]
+
+
+def tree_entry(rel: bytes, node: Leaf | Tree) -> TreeEntry:
+    """The record entry of one node met by `walk`."""
+    from store.hashing import Tree
+
+    rel_s = os.fsdecode(rel)
+    if isinstance(node, Tree):
+        return (rel_s, "d", "", 0)
+    return (rel_s, node.kind.value.decode(), node.digest.hex(), node.size)
+
+
+def tree_entries(tree: Tree) -> list[TreeEntry]:
+    from store.hashing import walk
+
+    return [tree_entry(rel, node) for rel, node in walk(tree)]
+
+
+def content_totals(entries: list[TreeEntry]) -> tuple[int, int]:
+    """(bytes of file content, number of files and symlinks) of a record's tree."""
+    return (sum(e[3] for e in entries if e[1] in "fx"),
+            sum(1 for e in entries if e[1] in "fxl"))
 
 
 @dataclass(frozen=True)
