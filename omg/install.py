@@ -286,8 +286,12 @@ def make_resolver(settings: Settings, *, offline: bool = False,
         if _providers.canonical(ts.tool) not in _providers.TOOLS:
             return None  # a tool only `omg store add` knows: the store's answer stands
         rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index)
-        _exes, env = exports(rec.name, settings.layout.store_path(rec.path))
-        return ResolvedTool(rec.name, rec.version, rec.path, tuple(sorted(env.items())))
+        # The same answer the store gives once the path is installed (the record's
+        # env, which installs do not set): a fresh install and a later `use` of
+        # the same tools must build the same env store path.
+        env = (rec.origin or {}).get("env") or {}
+        return ResolvedTool(rec.name, rec.version, rec.path,
+                            tuple(sorted((str(k), str(v)) for k, v in env.items())))
 
     return resolver
 

@@ -67,3 +67,13 @@ def test_use_of_a_version_upstream_lacks_changes_nothing(omg_env: OmgEnv,
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
     assert omg_env.store().names() == names
     assert _node(omg_env) == "v20.10.0"
+
+
+def test_fresh_install_and_later_use_build_the_same_env(omg_env: OmgEnv,
+                                                        mirror_env: dict[str, str]) -> None:
+    """Same tools, same env store path, whether `use` installed them or found them."""
+    omg_env.run("use", "node@20.10.0", "--profile", "first", extra_env=mirror_env, check=True)
+    omg_env.run("use", "node@20.10.0", "--profile", "second", extra_env=mirror_env, check=True)
+    envs = [json.loads(omg_env.run("current", "--profile", p, "--json", check=True).stdout)
+            ["env"] for p in ("first", "second")]
+    assert envs[0] == envs[1]
