@@ -151,6 +151,11 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
         with lock:
             lat.extend(mine)
 
+    _parallel(client, lat, "8 clients of 2 users (use/rollback")
+
+
+def _parallel(client: Callable[[int], None], lat: list[float], label: str) -> None:
+    """Run ``client(k)`` in 8 threads at once; print throughput and latency of ``lat``."""
     threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
     t0 = time.perf_counter()
     for t in threads:
@@ -158,7 +163,7 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    print(f"8 clients of 2 users (use/rollback, {len(lat)} requests): "
+    print(f"{label}, {len(lat)} requests): "
           f"{len(lat) / wall:,.0f} req/s, median {statistics.median(lat) * 1e3:.2f} ms, "
           f"slowest {max(lat) * 1e3:.2f} ms")
 
@@ -228,16 +233,7 @@ def main() -> int:
                 with lock:
                     lat.extend(mine)
 
-            threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
-            t0 = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - t0
-            print(f"8 parallel clients (ping/store.get, {len(lat)} requests): "
-                  f"{len(lat) / wall:,.0f} req/s, median {statistics.median(lat) * 1e3:.2f} ms, "
-                  f"slowest {max(lat) * 1e3:.2f} ms")
+            _parallel(client, lat, "8 parallel clients (ping/store.get")
             bench_profiles(root, sock, remote, 100 if args.quick else 500,
                            5 if args.quick else 20, 40 if args.quick else 200)
             remote.close()
