@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from omg.daemon.profile_methods import to_wire
 from tests.daemon.conftest import Daemon
 from tests.daemon.test_users import User, as_user, shared, users  # noqa: F401 (fixtures)
 
@@ -65,7 +66,7 @@ class World:
                 return exc.exit_code
             finally:
                 store.close()
-            out.write_text(json.dumps(_jsonable(result)))
+            out.write_text(json.dumps(to_wire(result)))
             return 0
 
         code = go() if user is None else as_user(user, go, self.env)
@@ -81,16 +82,6 @@ class World:
         return {e: os.readlink(base / e) if os.path.islink(base / e)
                 else (base / e).read_text() if e.endswith(".json") else ""
                 for e in sorted(os.listdir(base)) if not e.endswith(".lock")}
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {k: _jsonable(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
 
 
 @pytest.fixture(scope="module")
