@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from omg.spec import matches, version_key
-from store.errors import IntegrityError, NetworkError, NotFound, OmgError, UsageError
+from store.errors import IntegrityError, NetworkError, NotFound, OmgError
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,3 @@ def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *, ttl: f
         return body
 
     return fetch
-
-
-def usage(msg: str) -> UsageError:
-    return UsageError(msg)

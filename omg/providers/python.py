@@ -10,7 +10,6 @@ version walks back through older tags.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import ClassVar
 
 from omg.providers.base import Artifact, Context, Provider, Release, parse_shasums
@@ -76,6 +75,3 @@ class PythonProvider(Provider):
         if not e:
             raise NotFound(f"python {release.version}: no build for {self._triple(ctx)}")
         return [Artifact(e["url"], e["sha256"], e["filename"])]
-
-    def env(self, store_path: Path) -> dict[str, str]:
-        return {}
