@@ -84,13 +84,15 @@ def load(index: Any, conf: PacmanConf, dbpath: str | None,
             name, version, desc, _provides = syncdb.compact(fields)
             rows.append(f"{_clean(name)}\t{_clean(version)}\t{_clean(desc)}")
         text = "\n".join(rows)
-        if writable is not None:
-            index = writable()
+        lower = text.lower()
+        if writable is not None:  # once: each call reopens the index
+            index = writable() or index
+            writable = None
         if index is not None and not index.readonly:
             with contextlib.suppress(PermissionDenied):
                 index.put(TABLE, key, {"v": FORMAT, "path": str(path), "mtime": st.st_mtime_ns,
-                                       "size": st.st_size, "rows": text, "lower": text.lower()})
-        out.append(RepoIndex(repo.name, text, text.lower(), True))
+                                       "size": st.st_size, "rows": text, "lower": lower})
+        out.append(RepoIndex(repo.name, text, lower, True))
     return out
 
 
