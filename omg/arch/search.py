@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from omg.arch import aur, pacmanconf, searchindex
+from store.errors import OmgError
 
 if TYPE_CHECKING:
     from omg.arch.settings import ArchSettings
@@ -75,7 +76,7 @@ def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
     current = [index]
 
     def reopen() -> Any:  # the fast path swaps its read-only index for a writable one
-        current[0] = writable()
+        current[0] = writable() or current[0]  # None: not writable, keep the read-only one
         return current[0]
 
     repos = searchindex.load(index, conf, arch.dbpath, reopen if writable else None)
@@ -94,13 +95,7 @@ def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
         try:
             results = aur.search(arch.aur_url, term, index=index, ttl=arch.aur_ttl,
                                  fetch=aur_mode == "fetch")
-        except aur.CacheMiss:
-            raise
-        except Exception as exc:  # NetworkError and anything the transport raises
-            from store.errors import OmgError
-
-            if not isinstance(exc, OmgError):
-                raise
+        except OmgError as exc:  # NetworkError; aur.CacheMiss and the rest propagate
             warnings.append(f"{exc.message}; showing repository results only")
             results = []
         seen = {h.name for h in hits}
