@@ -25,12 +25,12 @@ def run(args: list[str]) -> int | None:
     flags = [a for a in rest if a.startswith("-")]
     if not terms or any(f not in _FLAGS for f in flags):
         return None
-    try:
-        from omg import config
-        from omg.arch import aur, search, settings
-        from store.errors import OmgError
-        from store.index import Index
+    from omg import config
+    from omg.arch import aur, search, settings
+    from store.errors import OmgError
+    from store.index import Index
 
+    try:
         loaded = config.load()
         home = loaded.home
         arch = settings.from_raw(home, dict(loaded.raw))
@@ -38,7 +38,7 @@ def run(args: list[str]) -> int | None:
         opened: list[Any] = []
 
         def writable() -> Any:
-            if not os.access(db_dir if db_dir.exists() else home, os.W_OK) and db_dir.exists():
+            if db_dir.exists() and not os.access(db_dir, os.W_OK):
                 return None
             # LMDB allows one environment per path and process: drop the read-only one
             # (its rows were already copied out) before opening read-write.
@@ -58,10 +58,9 @@ def run(args: list[str]) -> int | None:
             for idx in opened:
                 idx.close()
     except Exception as exc:
-        if type(exc).__name__ == "CacheMiss" or isinstance(exc, (OmgError, ValueError)):
+        if isinstance(exc, (aur.CacheMiss, OmgError, ValueError)):
             return None
         raise
-    _ = aur
     if "--json" in flags:
         import json
 
