@@ -133,12 +133,18 @@ def cached_artifact(cache: Path, sha256: str, filename: str) -> Path:
     return cache / "downloads" / f"{sha256.lower()}-{os.path.basename(filename)}"
 
 
-def _file_sha256(path: Path) -> str:
+def _hash_file(path: Path) -> Any:
+    """A sha256 object fed with the file's bytes (empty when the file is missing)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
-    return h.hexdigest()
+    return h
+
+
+def _file_sha256(path: Path) -> str:
+    digest: str = _hash_file(path).hexdigest()
+    return digest
 
 
 def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
@@ -149,7 +155,7 @@ def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
     if final.exists():
         if _file_sha256(final) == want:
             return final
-        final.unlink()  # a damaged cache entry is refetched, never trusted
+        final.unlink(missing_ok=True)  # a damaged cache entry is refetched, never trusted
     if opts.offline:
         raise NetworkError(f"{job.url}: not in the download cache and --offline is set",
                            hint="run once without --offline to fill the cache")
@@ -179,14 +185,6 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
     label = job.label or job.filename
     state: dict[str, Any] = {}
 
-    def rehash() -> Any:
-        h = hashlib.sha256()
-        if partial.exists():
-            with open(partial, "rb") as f:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
-        return h
-
     with _client(opts) as client:
         def attempt() -> None:
             have = partial.stat().st_size if partial.exists() else 0
@@ -198,7 +196,7 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
                 if resp.status_code not in (200, 206):
                     raise _Status(resp.status_code)
                 resume = resp.status_code == 206 and have > 0
-                h = rehash() if resume else hashlib.sha256()
+                h = _hash_file(partial) if resume else hashlib.sha256()
                 done = have if resume else 0
                 length = resp.headers.get("content-length")
                 total = done + int(length) if length and length.isdigit() else None
