@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from store.fsutil import atomic_write
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omg" / "bench"
 GOAL_MS = 30.0
@@ -54,7 +56,6 @@ def make_db(path: Path, count: int) -> None:
                     f"%BASE%\n{name}\n\n%VERSION%\n{ver}\n\n%DESC%\n{desc}\n\n"
                     f"%CSIZE%\n{rng.randint(1000, 10**7)}\n\n"
                     f"%ISIZE%\n{rng.randint(1000, 10**8)}\n\n"
-                    f"%ISIZE%\n{rng.randint(1000, 10**8)}\n\n"
                     f"%SHA256SUM%\n{f'{rng.getrandbits(256):064x}'}\n\n"
                     f"%URL%\nhttps://example.org/{name}\n\n%LICENSE%\nMIT\n\n%ARCH%\nx86_64\n\n"
                     f"%BUILDDATE%\n1700000000\n\n%PACKAGER%\nBench <bench@example.org>\n\n"
@@ -62,9 +63,7 @@ def make_db(path: Path, count: int) -> None:
             info = tarfile.TarInfo(f"{name}-{ver}/desc")
             info.size, info.mtime = len(text), 1700000000
             tar.addfile(info, io.BytesIO(text))
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write(path, buf.getvalue(), 0o644)
 
 
 def serve_aur() -> tuple[http.server.ThreadingHTTPServer, str]:
