@@ -62,10 +62,9 @@ def run(args: list[str]) -> int | None:
             return None
         raise
     if "--json" in flags:
-        import json
+        from omg.cli.output import print_json  # light: json, sys, store.errors
 
-        json.dump([h.to_json() for h in result.hits], sys.stdout, indent=2, sort_keys=True)
-        sys.stdout.write("\n")
+        print_json([h.to_json() for h in result.hits])
     else:
         sys.stdout.write(search.render(result))
     for w in result.warnings:
