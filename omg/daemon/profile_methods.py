@@ -183,7 +183,12 @@ def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
         link = directory / name
         tmp = directory / f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
         os.symlink(str(target), tmp)
-        os.replace(tmp, link)
+        try:
+            os.replace(tmp, link)
+        except BaseException:  # e.g. a directory in the way: no stray tmp link left behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     return {"user": owner, "name": name, "store_path": store_path, "root": str(link)}
 
 
