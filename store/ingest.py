@@ -165,11 +165,16 @@ def _remember_archive(index: Index, key: bytes | None, final_name: str) -> None:
 
 def index_record(index: Index, record: PathRecord, entries: list[TreeEntry]) -> None:
     with index.write() as txn:
-        key = record.path.encode()
-        from store.index import pack
+        put_record(index, txn, record, entries)
 
-        txn.put(key, pack(record.to_index()), db=index.table("paths"))
-        txn.put(key, pack(entries), db=index.table("pathfiles"))
+
+def put_record(index: Index, txn: Any, record: PathRecord, entries: list[TreeEntry]) -> None:
+    """Write one path's record and tree into the index, inside `txn`."""
+    from store.index import pack
+
+    key = record.path.encode()
+    txn.put(key, pack(record.to_index()), db=index.table("paths"))
+    txn.put(key, pack(entries), db=index.table("pathfiles"))
 
 
 def existing_record(layout: Layout, index: Index, name: str) -> PathRecord:

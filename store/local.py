@@ -184,19 +184,24 @@ class LocalStore:
         return problems or [Problem(name, "", "content does not match its hash")]
 
     def repair_index(self) -> int:
-        """Rebuild the store's tables from the records beside each path (invariant 4)."""
+        """Rebuild the store's tables from the records beside each path (invariant 4).
+
+        Every record is read before the tables change, and the tables are
+        replaced in one transaction: a corrupt record or a crash leaves the old
+        index whole, never a half-rebuilt one.
+        """
+        rebuilt = []
+        for name in self.names():
+            try:
+                rebuilt.append(decode_record(self.layout.record_path(name).read_bytes(), name))
+            except FileNotFoundError:
+                rebuilt.append(self._record_from_tree(name))
         with self.index.write() as txn:
             txn.drop(self.index.table("paths"), delete=False)
             txn.drop(self.index.table("pathfiles"), delete=False)
-        count = 0
-        for name in self.names():
-            try:
-                record, entries = decode_record(self.layout.record_path(name).read_bytes(), name)
-            except FileNotFoundError:
-                record, entries = self._record_from_tree(name)
-            _ingest.index_record(self.index, record, entries)
-            count += 1
-        return count
+            for record, entries in rebuilt:
+                _ingest.put_record(self.index, txn, record, entries)
+        return len(rebuilt)
 
     def _record_from_tree(self, name: str) -> tuple[PathRecord, list[TreeEntry]]:
         """Last resort when a record file is lost: what the tree itself says."""
