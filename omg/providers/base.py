@@ -104,6 +104,16 @@ def parse_shasums(text: str) -> dict[str, str]:
     return out
 
 
+def checksum_for(sums_url: str, body: bytes, filename: str, *, hint: str | None = None) -> str:
+    """`filename`'s sha256 from a SHASUMS-style file fetched from `sums_url`."""
+    sums = parse_shasums(body.decode("utf-8", "replace"))
+    if filename not in sums:
+        if not sums:
+            raise IntegrityError(f"{sums_url}: no checksums in the file")
+        raise NotFound(f"{sums_url}: no checksum for {filename}", hint=hint)
+    return sums[filename]
+
+
 class Provider:
     """Base class; subclasses fill the class attributes and the upstream methods."""
 

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from omg.net import verify_signature
-from omg.providers.base import Artifact, Context, Provider, Release, parse_shasums
+from omg.providers.base import Artifact, Context, Provider, Release, checksum_for
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
-from store.errors import IntegrityError, NotFound
 
 
 class BunProvider(Provider):
@@ -57,9 +56,5 @@ class BunProvider(Provider):
                 ctx.notices.append(f"{base}/SHASUMS256.txt.asc: {notice}")
         else:
             body = ctx.fetch_bytes(f"{base}/SHASUMS256.txt", self.mirror_var)
-        sums = parse_shasums(body.decode("utf-8", "replace"))
-        if filename not in sums:
-            if not sums:
-                raise IntegrityError(f"{base}/SHASUMS256.txt: no checksums in the file")
-            raise NotFound(f"{base}/SHASUMS256.txt: no checksum for {filename}")
-        return [Artifact(f"{base}/{filename}", sums[filename], filename)]
+        sha = checksum_for(f"{base}/SHASUMS256.txt", body, filename)
+        return [Artifact(f"{base}/{filename}", sha, filename)]

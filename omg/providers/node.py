@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from omg.net import verify_signature
-from omg.providers.base import Artifact, Context, Provider, Release, bad_index, parse_shasums
+from omg.providers.base import Artifact, Context, Provider, Release, bad_index, checksum_for
 from omg.spec import version_key
-from store.errors import IntegrityError, NotFound
 
 
 def _months(date: str, months: int) -> _dt.date | None:
@@ -95,13 +94,9 @@ class NodeProvider(Provider):
                                           Path(tmp) / "SHASUMS256.txt.sig", keyring)
             if notice:
                 ctx.notices.append(f"{sums_url}: {notice}")
-        sums = parse_shasums(body.decode("utf-8", "replace"))
-        if filename not in sums:
-            if not sums:
-                raise IntegrityError(f"{sums_url}: no checksums in the file")
-            raise NotFound(f"{sums_url}: no checksum for {filename}",
+        sha = checksum_for(sums_url, body, filename,
                            hint="this version may not be built for this platform")
-        return [Artifact(f"{base}/{filename}", sums[filename], filename)]
+        return [Artifact(f"{base}/{filename}", sha, filename)]
 
     def warnings(self, release: Release, releases: Sequence[Release]) -> list[str]:
         out = []
