@@ -25,14 +25,16 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from store.fsutil import atomic_write
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from store.fsutil import atomic_write  # noqa: E402
+from tests.arch import httpserve  # noqa: E402
+
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "omg" / "bench"
 GOAL_MS = 30.0
 WORDS = ("lib", "tool", "data", "net", "font", "kde", "gnome", "rust", "go", "perl", "ruby",
@@ -78,15 +80,9 @@ def serve_aur() -> tuple[http.server.ThreadingHTTPServer, str]:
         def do_GET(self) -> None:
             body = json.dumps({"version": 5, "type": "search", "resultcount": len(results),
                                "results": results}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            httpserve.reply(self, body, "application/json")
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, f"http://127.0.0.1:{srv.server_address[1]}"
+    return httpserve.start(H)
 
 
 def timed(cmd: list[str], env: dict[str, str], runs: int, before: Any = None,

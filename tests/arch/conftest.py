@@ -14,7 +14,6 @@ import pwd
 import shutil
 import subprocess
 import tarfile
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.arch import httpserve
 from tests.conftest import OmgEnv, make_env
 
 BUILD_USER = "omg-build"
@@ -159,15 +159,9 @@ def serve_aur(aur: Aur) -> tuple[http.server.ThreadingHTTPServer, str]:
             else:
                 self.send_error(404)
                 return
-            self.send_response(200)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            httpserve.reply(self, body, ctype)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return httpserve.start(Handler)
 
 
 @dataclass

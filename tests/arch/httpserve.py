@@ -1,0 +1,23 @@
+"""A local HTTP server for fake AUR endpoints: shared by tests/arch and benchmarks/bench_search."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+
+def reply(handler: http.server.BaseHTTPRequestHandler, body: bytes, ctype: str) -> None:
+    """Answer 200 with `body`."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def start(handler: type[http.server.BaseHTTPRequestHandler],
+          ) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve on 127.0.0.1 (a free port) in a daemon thread; returns the server and its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
