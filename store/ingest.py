@@ -184,7 +184,11 @@ def existing_record(layout: Layout, index: Index, name: str) -> PathRecord:
     found = index.get("paths", name.encode())
     if found is not None:
         return PathRecord.from_index(found)
-    raw = layout.record_path(name).read_bytes()
+    try:
+        raw = layout.record_path(name).read_bytes()
+    except OSError as exc:
+        raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
+                             hint="run `omg doctor --repair`") from exc
     record, entries = decode_record(raw, name)
     if not index.readonly:
         index_record(index, record, entries)

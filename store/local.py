@@ -133,7 +133,12 @@ class LocalStore:
         found = self.index.get("pathfiles", name.encode())
         if found is not None:
             return [(str(p), str(k), str(d), int(s)) for p, k, d, s in found]
-        return decode_record(self.layout.record_path(name).read_bytes(), name)[1]
+        try:
+            raw = self.layout.record_path(name).read_bytes()
+        except OSError as exc:
+            raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
+                                 hint="run `omg doctor --repair`") from exc
+        return decode_record(raw, name)[1]
 
     def closure(self, names: Iterable[str]) -> set[str]:
         todo, seen = list(names), set()
