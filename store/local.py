@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,7 +285,7 @@ def _unshared_bytes(path: Path) -> int:
         for f in files:
             with contextlib.suppress(OSError):
                 st = os.lstat(os.path.join(dirpath, f))
-                if st.st_nlink <= 1 and not os.path.islink(os.path.join(dirpath, f)):
+                if st.st_nlink <= 1 and not stat.S_ISLNK(st.st_mode):
                     total += st.st_size
     return total
 
