@@ -206,7 +206,9 @@ class _State:
                         "(limit max_bytes; a decompression bomb?)"
                     )
                 hasher.update(chunk)
-                os.write(fd, chunk)  # a short write raises on a full disk
+                view = memoryview(chunk)
+                while view:  # a nearly full disk gives a short write, then ENOSPC
+                    view = view[os.write(fd, view):]
                 if self.progress:
                     self.progress(len(chunk))
         finally:
