@@ -98,6 +98,11 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             last = "timed out"
         except httpx.TransportError as exc:  # includes a connection cut mid-body
             last = _why(exc)
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
+            # Not transient (bad encoding, redirect loop, malformed mirror URL): no retry,
+            # and an OmgError naming the mirror setting rather than a traceback.
+            last = _why(exc)
+            break
     raise NetworkError(f"{url}: {last}", hint=_hint(mirror_var))
 
 
