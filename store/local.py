@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from store import ingest as _ingest
-from store.errors import IntegrityError, NotFound
+from store.errors import IntegrityError, NotFound, OmgError, PermissionDenied
 from store.fsutil import force_remove
 from store.hashing import digest_name, tree_digest
 from store.index import Index
@@ -84,10 +84,15 @@ class LocalStore:
         symlinks of `source` may point into; any other link leaving it is refused.
         """
         with self.gc_guard():
-            return _ingest.ingest(self.layout, self.index, source, name, version,
-                                  references=tuple(references), origin=origin,
-                                  limits=self.limits, strip_top=strip_top, progress=progress,
-                                  links_into=tuple(links_into))
+            try:
+                return _ingest.ingest(self.layout, self.index, source, name, version,
+                                      references=tuple(references), origin=origin,
+                                      limits=self.limits, strip_top=strip_top,
+                                      progress=progress, links_into=tuple(links_into))
+            except OSError as exc:  # a full disk, a read-only store: a message, not a traceback
+                where = f" ({exc.filename})" if exc.filename else ""
+                cls = PermissionDenied if isinstance(exc, PermissionError) else OmgError
+                raise cls(f"cannot add {source.name}: {exc.strerror or exc}{where}") from exc
 
     # Queries -----------------------------------------------------------------
 
