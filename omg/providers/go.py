@@ -22,8 +22,12 @@ class GoProvider(Provider):
         out = []
         for item in data:
             check_keys(url, item, "version", "files")
+            if not isinstance(item["files"], list):
+                raise bad_index(url, "'files' is not a list")
             for f in item["files"]:
                 check_keys(url, f, "filename", "os", "arch", "sha256")
+                if not isinstance(f["filename"], str):
+                    raise bad_index(url, "'filename' is not a string")
                 if f["os"] == "linux" and f["arch"] == arch and f.get("kind", "archive") == \
                         "archive" and f["filename"].endswith(".tar.gz"):
                     version = str(item["version"]).removeprefix("go")

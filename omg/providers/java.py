@@ -48,6 +48,8 @@ class JavaProvider(Provider):
         for item in data:
             check_keys(url, item, "version_data", "binaries")
             check_keys(url, item["version_data"], "semver")
+            if not isinstance(item["binaries"], list):
+                raise bad_index(url, "'binaries' is not a list")
             for b in item["binaries"]:
                 check_keys(url, b, "package")
                 pkg = b["package"]
@@ -63,9 +65,9 @@ class JavaProvider(Provider):
     def releases(self, ctx: Context) -> list[Release]:
         avail = self._available(ctx)
         majors = avail.get("available_releases")
-        if not isinstance(majors, list):
+        if not isinstance(majors, list) or not all(isinstance(m, int) for m in majors):
             raise bad_index(f"{self.mirror(ctx)}/v3/info/available_releases",
-                            "available_releases is not a list")
+                            "available_releases is not a list of numbers")
         out = []
         for major in sorted((int(m) for m in majors), reverse=True):
             out += self._feature(ctx, major)
