@@ -31,7 +31,7 @@ from store.errors import IntegrityError, NotFound, UsageError
 from store.fsutil import atomic_write, force_remove, fsync_dir, syncfs
 from store.hashing import Kind, Leaf, Tree, digest_name, tree_digest, walk
 from store.index import Index
-from store.layout import COMPONENT_RE, Layout, store_hash_of
+from store.layout import COMPONENT_RE, Layout, store_hash_of, store_path_name
 from store.limits import DEFAULT_LIMITS, Limits
 from store.pkginfo import parse_pkginfo
 from store.record import PathRecord, TreeEntry, content_totals, encode_record, tree_entry
@@ -104,7 +104,7 @@ def ingest(
             if ".PKGINFO" not in unpacked.metadata:
                 raise IntegrityError(f"{source.name}: an Arch package without .PKGINFO")
             metadata["pkginfo"] = parse_pkginfo(unpacked.metadata[".PKGINFO"].decode())
-        final_name = f"{digest_name(tree_digest(unpacked.tree))}-{name}-{version}"
+        final_name = store_path_name(digest_name(tree_digest(unpacked.tree)), name, version)
         final = layout.store_path(final_name)
         if final.is_dir():
             _remember_archive(index, memo, final_name)
