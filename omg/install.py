@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from omg.config import Settings
 from omg.providers.base import Artifact, Context, Platform, Provider, Release, cached_fetcher
 from omg.spec import ToolSpec, parse_tool_spec, version_key
 from store.errors import IntegrityError, NotFound, UnsafeInput
+from store.fsutil import force_remove
 from store.local import LocalStore
 from store.record import PathRecord
 
@@ -200,7 +200,9 @@ def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
         return session.store.add(merged, plan.provider.name, plan.release.version,
                                  origin=origin)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        # Unpacked trees may hold read-only directories, which rmtree cannot empty.
+        with contextlib.suppress(OSError):
+            force_remove(work)
 
 
 def _component_dirs(root: Path, art: Artifact) -> list[Path]:
