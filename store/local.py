@@ -121,12 +121,13 @@ class LocalStore:
         return _ingest.existing_record(self.layout, self.index, name)
 
     def records(self) -> list[PathRecord]:
-        on_disk = set(self.names())
         indexed = {k.decode(): PathRecord.from_index(v) for k, v in self.index.items("paths")}
         out = []
-        for name in sorted(on_disk):
+        for name in self.names():  # already sorted
             rec = indexed.get(name)
-            out.append(rec if rec is not None else self.get(name))
+            # names() just listed it: no second is_dir, as get() would do
+            out.append(rec if rec is not None
+                       else _ingest.existing_record(self.layout, self.index, name))
         return out
 
     def find(self, name: str, version: str | None = None) -> list[PathRecord]:
