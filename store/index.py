@@ -111,12 +111,16 @@ class Index:
     def write(self) -> Iterator[lmdb.Transaction]:
         if self.readonly:
             raise PermissionDenied(f"the index at {self.path} is read-only for this user")
-        with self.env.begin(write=True) as txn:
-            self._write_txn = txn
-            try:
-                yield txn
-            finally:
-                self._write_txn = None
+        try:
+            with self.env.begin(write=True) as txn:
+                self._write_txn = txn
+                try:
+                    yield txn
+                finally:
+                    self._write_txn = None
+        except lmdb.Error as exc:  # map full, disk full: aborted whole, said as an OmgError
+            raise IntegrityError(f"cannot write the index at {self.path}: {exc}",
+                                 hint="run `omg doctor --repair`") from exc
 
     @contextmanager
     def read(self) -> Iterator[lmdb.Transaction]:
