@@ -47,12 +47,10 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
 
 
 def _jsonable(obj: Any) -> Any:
+    """A result dataclass for print_json (which renders Paths itself); a record as its path."""
     data = asdict(obj)
-    for key, value in list(data.items()):
-        if key == "record":
-            data[key] = value.get("path")
-        elif not isinstance(value, (str, int, float, bool, list, tuple, dict, type(None))):
-            data[key] = str(value)
+    if "record" in data:
+        data["record"] = data["record"].get("path")
     return data
 
 
