@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 
+from store.fsutil import atomic_write
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,12 +112,9 @@ class Catalogue:
             return
         data = json.dumps({"format": CATALOGUE_FORMAT, "paths": self._paths,
                            "envs": self._envs}, sort_keys=True).encode()
-        tmp = self.path.with_name(f"{FILE_NAME}.tmp-{os.getpid()}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.path)
+            atomic_write(self.path, data, 0o644, durable=False)
         except OSError:
             pass  # a cache: a read-only profiles/ (shared store) just stays slower
         self._dirty = False

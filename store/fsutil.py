@@ -42,7 +42,8 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o444) -> None:
+def atomic_write(path: Path, data: bytes, mode: int = 0o444, *, durable: bool = True) -> None:
+    """Replace `path` with `data`; `durable=False` skips the fsync (caches only)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
@@ -51,7 +52,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o444) -> None:
             while view:  # os.write may write less than asked
                 view = view[os.write(fd, view):]
             os.fchmod(fd, mode)
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
