@@ -91,6 +91,17 @@ class RemoteStore:
         return AddResult(PathRecord.from_index(out["record"]), bool(out["created"]),
                          int(out["added_bytes"]), [str(w) for w in out["warnings"]])
 
+    def resolve_name(self, text: str) -> str:
+        """A store path name from a name, a full path or a unique hash prefix.
+
+        store/ is world-readable, so this reads it directly, as `LocalStore` does.
+        """
+        from store.local import LocalStore
+
+        if self.layout is None:
+            raise TypeError("RemoteStore.resolve_name needs the store's layout")
+        return LocalStore(self.layout).resolve_name(text)
+
     def get(self, name: str) -> PathRecord:
         return PathRecord.from_index(self.call("store.get", {"name": name}))
 
@@ -133,13 +144,29 @@ def shared_mode(home: Path, socket_path: Path) -> bool:
     return not os.access(home, os.W_OK) and socket_path.exists()
 
 
+def remote_if_shared(settings: Any, environ: dict[str, str] | None = None
+                     ) -> RemoteStore | None:
+    """The daemon's RemoteStore when `settings` name a shared store, else None.
+
+    The first check is one access(2): a home this user can write is never shared,
+    so single-user commands pay nothing more.
+    """
+    if os.access(settings.home, os.W_OK):
+        return None
+    from omg.daemon.client import default_socket
+
+    socket_path = default_socket(settings.home, dict(settings.raw), environ)
+    if not shared_mode(settings.home, socket_path):
+        return None
+    return RemoteStore(socket_path, settings.layout)
+
+
 def open_store(settings: Any, environ: dict[str, str] | None = None
                ) -> LocalStore | RemoteStore:
     """A RemoteStore in the shared mode, else the LocalStore of `settings`."""
-    from omg.daemon.client import default_socket
     from store.local import LocalStore
 
-    socket_path = default_socket(settings.home, dict(settings.raw), environ)
-    if shared_mode(settings.home, socket_path):
-        return RemoteStore(socket_path, settings.layout)
+    remote = remote_if_shared(settings, environ)
+    if remote is not None:
+        return remote
     return LocalStore(settings.layout, limits=settings.limits)

@@ -42,6 +42,15 @@ class ToolSpec(NamedTuple):
         return f"{self.tool}@{self.spec}"
 
 
+def version_pin(spec: ToolSpec, version: str) -> str:
+    """What a project's version file records for `spec` resolved to `version`.
+
+    The spec as written (``20`` keeps following 20.x), except ``latest``: a file
+    saying "latest" would pin nothing, so it gets the version that was chosen.
+    """
+    return version if spec.spec == LATEST else spec.spec
+
+
 def parse_tool_spec(text: str) -> ToolSpec:
     """``node@20.10`` -> ToolSpec("node", "20.10"); ``node`` -> ToolSpec("node", "latest")."""
     tool, sep, spec = text.partition("@")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from generations.profile import ProfileRef
 from shims.versionfiles import MARKERS, TOOL_NAMES, read_directory
-from store.errors import UsageError
+from store.errors import NotFound, UsageError
 from store.layout import Layout
 
 #: Tool -> the version file its ecosystem reads; other tools go to .tool-versions.
@@ -82,6 +82,18 @@ class Pinned(NamedTuple):
 def read_version_files(project_dir: Path) -> list[Pinned]:
     """Tool pins of a project, with the precedence `shims.versionfiles` documents."""
     return [Pinned(r.tool, r.spec, r.source.name) for r in read_directory(project_dir).values()]
+
+
+def project_pins(start: Path) -> tuple[Path, list[str]]:
+    """The project at or above `start` and its pins as TOOL@SPEC (for `omg sync`)."""
+    root = find_project(start)
+    if root is None:
+        raise NotFound(f"no version file in {start} or above",
+                       hint="omg use --local TOOL@VERSION")
+    pins = read_version_files(root)
+    if not pins:
+        raise NotFound(f"the version files in {root} pin no tool")
+    return root, [f"{p.tool}@{p.spec}" for p in pins]
 
 
 def write_version_file(project_dir: Path, tool: str, spec: str) -> Path:

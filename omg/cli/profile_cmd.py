@@ -38,6 +38,24 @@ def _home() -> profiles.Home:
     return profiles.Home(settings.layout, settings.user)
 
 
+def _daemon() -> Any:
+    """omgd's connection in the shared mode (changes go there), else None (single-user)."""
+    from omg.remote_store import remote_if_shared
+
+    return remote_if_shared(config.load())
+
+
+def _pin_version_files(project: Path, specs: list[str], result: profiles.UseResult
+                       ) -> profiles.UseResult:
+    """Write the project's version files for a use omgd did (the daemon never writes them)."""
+    from omg.spec import parse_tool_spec, version_pin
+
+    files = [str(proj.write_version_file(project, tool.tool,
+                                         version_pin(parse_tool_spec(spec), tool.version)))
+             for spec, tool in zip(specs, result.tools, strict=True)]
+    return result._replace(version_files=files)
+
+
 def _project(local: bool) -> Path | None:
     if not local:
         return None
@@ -83,14 +101,25 @@ def register(app: typer.Typer) -> None:
         from omg import install
         from omg.cli.runtime_cmd import progress_bar
 
-        home = _home()
         if not specs:
             specs = _pinned_here()
-        with progress_bar() as progress:
-            resolver = install.make_resolver(config.load(), offline=offline,
-                                             progress=progress, index=home.index)
-            result = profiles.use(home, specs, profile=profile, project=_project(local),
-                                  resolver=resolver)
+        project = _project(local)
+        daemon = _daemon()
+        if daemon is not None:
+            from omg import remote_profiles
+
+            result = remote_profiles.use(daemon, specs, profile=profile, project=project,
+                                         offline=offline,
+                                         command="omg use " + " ".join(specs))
+            if project is not None:
+                result = _pin_version_files(project, specs, result)
+        else:
+            home = _home()
+            with progress_bar() as progress:
+                resolver = install.make_resolver(config.load(), offline=offline,
+                                                 progress=progress, index=home.index)
+                result = profiles.use(home, specs, profile=profile, project=project,
+                                      resolver=resolver)
         if json_out:
             print_json(_jsonable(result))
         else:
@@ -104,7 +133,15 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Drop tools from the profile with a new generation; `omg gc` frees them."""
-        result = profiles.uninstall(_home(), specs, profile=profile, project=_project(local))
+        daemon = _daemon()
+        if daemon is not None:
+            from omg import remote_profiles
+
+            result = remote_profiles.uninstall(daemon, specs, profile=profile,
+                                               project=_project(local))
+        else:
+            result = profiles.uninstall(_home(), specs, profile=profile,
+                                        project=_project(local))
         if json_out:
             print_json(_jsonable(result))
         else:
@@ -119,7 +156,15 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Switch to the previous generation (or --to N) without creating one."""
-        result = profiles.rollback(_home(), profile=profile, project=_project(local), to=to)
+        daemon = _daemon()
+        if daemon is not None:
+            from omg import remote_profiles
+
+            result = remote_profiles.rollback(daemon, profile=profile, project=_project(local),
+                                              to=to)
+        else:
+            result = profiles.rollback(_home(), profile=profile, project=_project(local),
+                                       to=to)
         if json_out:
             print_json(_jsonable(result))
         else:
@@ -130,7 +175,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(gen_app, name="generations")
 
     def _list(profile: str, local: bool, json_out: bool) -> None:
-        gens = profiles.list_generations(_home(), profile=profile, project=_project(local))
+        daemon = _daemon()
+        if daemon is not None:  # omgd's view: same files, and its index rows stay its own
+            from omg import remote_profiles
+
+            gens = remote_profiles.list_generations(daemon, profile=profile,
+                                                    project=_project(local))
+        else:
+            gens = profiles.list_generations(_home(), profile=profile,
+                                             project=_project(local))
         if json_out:
             print_json(_jsonable(gens))
             return
@@ -182,9 +235,18 @@ def register(app: typer.Typer) -> None:
         profile: ProfileOpt = "default", local: LocalOpt = False, json_out: JsonOpt = False,
     ) -> None:
         """Delete generations (never the current one); `omg gc` frees their store paths."""
-        result = profiles.delete_generations(
-            _home(), numbers or [], profile=profile, project=_project(local),
-            older_than=profiles.parse_age(older_than) if older_than else None, keep=keep)
+        age = profiles.parse_age(older_than) if older_than else None
+        daemon = _daemon()
+        if daemon is not None:
+            from omg import remote_profiles
+
+            result = remote_profiles.delete_generations(
+                daemon, numbers or [], profile=profile, project=_project(local),
+                older_than=age, keep=keep)
+        else:
+            result = profiles.delete_generations(
+                _home(), numbers or [], profile=profile, project=_project(local),
+                older_than=age, keep=keep)
         if json_out:
             print_json(_jsonable(result))
             return
@@ -224,8 +286,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Delete store paths no root reaches; print what was freed."""
         home = _home()
-        result = profiles.gc(home.layout, dry_run=dry_run,
-                             older_than=profiles.parse_age(older_than) if older_than else None)
+        age = profiles.parse_age(older_than) if older_than else None
+        daemon = _daemon()
+        if daemon is not None:
+            from omg import remote_profiles
+
+            result = remote_profiles.gc(daemon, dry_run=dry_run, older_than=age)
+        else:
+            result = profiles.gc(home.layout, dry_run=dry_run, older_than=age)
         if json_out:
             print_json(_jsonable(result))
             return
@@ -257,7 +325,14 @@ def register(app: typer.Typer) -> None:
                  help="Project directory (default: here).")] = None,
              json_out: JsonOpt = False) -> None:
         """Build this project's profile from its version files."""
-        result = profiles.sync(_home(), directory or Path.cwd())
+        daemon = _daemon()
+        if daemon is not None:
+            from omg import remote_profiles
+
+            root, pins = proj.project_pins(directory or Path.cwd())
+            result = remote_profiles.use(daemon, pins, project=root, command="omg sync")
+        else:
+            result = profiles.sync(_home(), directory or Path.cwd())
         if json_out:
             print_json(_jsonable(result))
         else:

@@ -88,9 +88,18 @@ def register(app: typer.Typer) -> None:
                                      json_out=json_out)
         if not specs:
             return
-        with progress_bar() as progress:
-            results = install.install(config.load(), specs, offline=offline, refresh=refresh,
-                                      progress=progress)
+        from omg.remote_store import remote_if_shared
+
+        settings = config.load()
+        daemon = remote_if_shared(settings)
+        if daemon is not None:  # the daemon downloads, verifies and ingests, from its mirrors
+            from omg import remote_profiles
+
+            results = remote_profiles.install(daemon, specs, offline=offline, refresh=refresh)
+        else:
+            with progress_bar() as progress:
+                results = install.install(settings, specs, offline=offline, refresh=refresh,
+                                          progress=progress)
         if json_out:
             print_json([_jsonable(r) for r in results])
             return

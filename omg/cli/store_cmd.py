@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from omg import config
 from omg.cli.output import human_size, print_json
-from store.errors import IntegrityError
-from store.local import LocalStore
+from store.errors import IntegrityError, PermissionDenied
+
+if TYPE_CHECKING:
+    from omg.remote_store import RemoteStore
+    from store.local import LocalStore
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _store() -> LocalStore:
-    settings = config.load()
-    return LocalStore(settings.layout, limits=settings.limits)
+def _store() -> LocalStore | RemoteStore:
+    """This user's store, or in the shared mode omgd's (which makes every change)."""
+    from omg.remote_store import open_store
+
+    return open_store(config.load())
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +41,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ingest an archive or directory; print its store path."""
         store = _store()
+        layout = config.load().layout
         refs = [store.resolve_name(r) for r in reference or []]
         result = store.add(source, name, version, references=refs)
         for warning in result.warnings:
@@ -43,9 +49,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json({**result.record.to_index(), "created": result.created,
                         "added_bytes": result.added_bytes,
-                        "store_path": str(store.layout.store_path(result.record.path))})
+                        "store_path": str(layout.store_path(result.record.path))})
         else:
-            typer.echo(store.layout.store_path(result.record.path))
+            typer.echo(layout.store_path(result.record.path))
 
     @store_app.command("ls")
     def ls(json_out: JsonOpt = False) -> None:
@@ -63,7 +69,8 @@ def register(app: typer.Typer) -> None:
         """Show a store path's record: size, files, references, origin."""
         store = _store()
         record = store.get(store.resolve_name(path))
-        data = {**record.to_index(), "store_path": str(store.layout.store_path(record.path))}
+        data = {**record.to_index(),
+                "store_path": str(config.load().layout.store_path(record.path))}
         if json_out:
             print_json(data)
             return
@@ -99,15 +106,21 @@ def register(app: typer.Typer) -> None:
         "--repair", help="Rebuild the index from store/ and profiles/.")] = False) -> None:
         """Check the store and every generation; --repair rebuilds the index from the files."""
         from generations.profile import check, rebuild_index
+        from store.local import LocalStore
 
         store = _store()
+        layout = config.load().layout
         if repair:
+            if not isinstance(store, LocalStore):
+                raise PermissionDenied("the shared store's index is repaired by its owner",
+                                       hint="run `omg doctor --repair` as root (or omgd's "
+                                            "user), with the daemon stopped")
             count = store.repair_index()
             gens = rebuild_index(store.layout, store.index)
             typer.echo(f"index rebuilt: {count} store paths, {gens} generations")
             return
         problems = [f"corrupt: {p}" for p in store.verify()]
-        problems += [f"broken: {p}" for p in check(store.layout)]
+        problems += [f"broken: {p}" for p in check(layout)]
         for line in problems:
             typer.echo(line, err=True)
         if problems:

@@ -39,6 +39,16 @@ class Context:
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
+    def settings(self) -> Any:
+        """The daemon's own `omg.config.Settings`: its mirrors and cache, never a client's."""
+        settings = self.extra.get("settings")
+        if settings is None:
+            from omg import config
+
+            settings = self.extra["settings"] = config.load()
+        return settings
+
+    @property
     def incoming(self) -> Path:
         """Daemon-private copies of archives passed by fd (same fs as the store)."""
         return self.store.layout.home / "daemon" / "incoming"
@@ -56,6 +66,8 @@ class Method:
 
 
 METHODS: dict[str, Method] = {}
+#: Most TOOL@SPEC a request may name (profile.use, runtime.install, ...).
+MAX_SPECS = 64
 
 
 def register(method: Method, table: dict[str, Method] | None = None) -> Method:
@@ -202,19 +214,27 @@ def _store_verify(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[in
 # Garbage collection ------------------------------------------------------------
 
 
-@method("gc", {"dry_run": ("bool?", False)})
+@method("gc", {"dry_run": ("bool?", False), "older_than": ("float?", False)})
 def _gc(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    """Collect garbage; with `older_than` (seconds), first delete every user's old generations."""
     if not may_gc(peer, ctx.gc_group):
         raise PermissionDenied(
             f"user {peer.user} may not collect garbage in the shared store",
             hint="gc needs root or membership of the [daemon] gc_group group"
                  + (f" ({ctx.gc_group})" if ctx.gc_group else ""))
+    import time
+
     from generations.gc import collect
 
+    older_than = params.get("older_than")
+    if older_than is not None and older_than < 0:
+        raise UsageError("gc: older_than must be a number of seconds >= 0")
     with ctx.write_lock:
-        result = collect(ctx.store, dry_run=bool(params.get("dry_run")))
+        result = collect(ctx.store, dry_run=bool(params.get("dry_run")),
+                         older_than=older_than, now=time.time())
     return {"dead": list(result.dead), "freed_bytes": result.freed_bytes,
-            "dry_run": result.dry_run, "live": result.live}
+            "dry_run": result.dry_run, "live": result.live,
+            "deleted_generations": [list(g) for g in result.deleted_generations]}
 
 
 def dispatch(ctx: Context, peer: Peer, method_name: str, params: dict[str, Any],
@@ -232,5 +252,6 @@ def dispatch(ctx: Context, peer: Peer, method_name: str, params: dict[str, Any],
     return found.handler(ctx, peer, checked, fds)
 
 
-# profile.* and roots.*: registered into METHODS by importing the module.
+# profile.*, roots.* and runtime.*: registered into METHODS by importing the modules.
 from omg.daemon import profile_methods as _profile_methods  # noqa: E402,F401
+from omg.daemon import runtime_methods as _runtime_methods  # noqa: E402,F401

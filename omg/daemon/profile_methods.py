@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from omg.daemon.handlers import Context, _check_name, method
+from omg.daemon.handlers import MAX_SPECS, Context, _check_name, method
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
 
@@ -32,8 +32,9 @@ from store.errors import NotFound, PermissionDenied, UsageError
 ROOT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}$")
 #: ``gcroots/<user>/projects/`` belongs to project profiles (shims/project.py).
 RESERVED_ROOT_NAMES = frozenset({"projects"})
-MAX_SPECS = 64
 MAX_COMMAND = 1000
+#: Longest project path: its name must fit one file name (255 bytes) with room to spare.
+MAX_PROJECT_PATH = 200
 
 
 def to_wire(value: Any) -> Any:
@@ -94,40 +95,82 @@ def _profile(params: dict[str, Any]) -> str:
     return str(name)
 
 
+def _project(params: dict[str, Any]) -> Path | None:
+    """A project profile's directory, as the client found it (never read or written here).
+
+    The daemon only turns the path into the name of ``profiles/<owner>/projects/<name>``
+    (every ``/`` becomes ``%``, so it cannot leave that directory); the version files
+    in the project belong to the user, and the client writes them itself.
+    """
+    raw = params.get("project")
+    if raw is None:
+        return None
+    if not raw.startswith("/") or "\0" in raw or len(raw) > MAX_PROJECT_PATH:
+        raise UsageError(f"project must be an absolute path of at most {MAX_PROJECT_PATH} "
+                         f"characters, got {raw[:80]!r}")
+    return Path(raw)
+
+
 # Profiles --------------------------------------------------------------------------
 
 _USER = ("str?", False)
 _PROFILE = ("str?", False)
+_PROJECT = ("str?", False)
 
 
 @method("profile.use", {"specs": ("list[str]", True), "profile": _PROFILE, "user": _USER,
-                        "command": ("str?", False)})
+                        "project": _PROJECT, "command": ("str?", False),
+                        "offline": ("bool?", False)})
 def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
-    from omg import profiles
+    """A new generation; versions the store lacks are installed by the daemon first."""
+    from omg import install, profiles
 
     owner = owner_of(peer, params)
     profile = _profile(params)
+    project = _project(params)
     specs = params["specs"]
     if not specs or len(specs) > MAX_SPECS:
         raise UsageError(f"profile.use takes 1 to {MAX_SPECS} specs, got {len(specs)}")
     command = str(params.get("command") or "")[:MAX_COMMAND]
-    with ctx.write_lock:  # builds envs and mirrors the generation in the index
+    with ctx.write_lock:  # installs, builds envs and mirrors the generation in the index
         home = _home(ctx, owner)
-        result = profiles.use(home, specs, profile=profile, command=command)
+        resolver = install.make_resolver(ctx.settings, offline=bool(params.get("offline")),
+                                         index=ctx.store.index)
+        result = profiles.use(home, specs, profile=profile, project=project,
+                              resolver=resolver, command=command, write_version_files=False)
     return to_wire(result)
 
 
-@method("profile.rollback", {"profile": _PROFILE, "user": _USER, "to": ("int?", False)})
+@method("profile.uninstall", {"specs": ("list[str]", True), "profile": _PROFILE,
+                              "user": _USER, "project": _PROJECT})
+def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
+                       fds: list[int]) -> Any:
+    from omg import profiles
+
+    owner = owner_of(peer, params)
+    specs = params["specs"]
+    if not specs or len(specs) > MAX_SPECS:
+        raise UsageError(f"profile.uninstall takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    with ctx.write_lock:
+        home = _home(ctx, owner)
+        result = profiles.uninstall(home, specs, profile=_profile(params),
+                                    project=_project(params))
+    return to_wire(result)
+
+
+@method("profile.rollback", {"profile": _PROFILE, "user": _USER, "project": _PROJECT,
+                             "to": ("int?", False)})
 def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     from omg import profiles
 
     owner = owner_of(peer, params)
     home = _home(ctx, owner, mirror=False)  # a rollback never writes the index
-    return to_wire(profiles.rollback(home, profile=_profile(params), to=params.get("to")))
+    return to_wire(profiles.rollback(home, profile=_profile(params), project=_project(params),
+                                     to=params.get("to")))
 
 
-@method("profile.generations", {"profile": _PROFILE, "user": _USER})
+@method("profile.generations", {"profile": _PROFILE, "user": _USER, "project": _PROJECT})
 def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
                          fds: list[int]) -> Any:
     from omg import profiles
@@ -135,21 +178,26 @@ def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
     # Profiles are world-readable on disk; listing another user's is no secret.
     owner = owner_of(peer, params, write=False)
     home = _home(ctx, owner, mirror=False, create=False)
-    return to_wire(profiles.list_generations(home, profile=_profile(params)))
+    return to_wire(profiles.list_generations(home, profile=_profile(params),
+                                             project=_project(params)))
 
 
-@method("profile.delete", {"profile": _PROFILE, "user": _USER,
-                           "numbers": ("list[int]", True)})
+@method("profile.delete", {"profile": _PROFILE, "user": _USER, "project": _PROJECT,
+                           "numbers": ("list[int]?", False), "keep": ("int?", False),
+                           "older_than": ("float?", False)})
 def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     from omg import profiles
 
     owner = owner_of(peer, params)
-    numbers = params["numbers"]
-    if not numbers:
-        raise UsageError("profile.delete: say which generations (numbers)")
+    numbers = params.get("numbers") or []
+    keep, older_than = params.get("keep"), params.get("older_than")
+    if not numbers and keep is None and older_than is None:
+        raise UsageError("profile.delete: say which generations (numbers, keep or older_than)")
     with ctx.write_lock:  # drops the generations' rows from the index
         home = _home(ctx, owner)
-        result = profiles.delete_generations(home, numbers, profile=_profile(params))
+        result = profiles.delete_generations(home, numbers, profile=_profile(params),
+                                             project=_project(params), keep=keep,
+                                             older_than=older_than)
     return to_wire(result)
 
 

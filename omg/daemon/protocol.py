@@ -10,6 +10,7 @@ one-line reason: it never crashes and never buffers more than one frame
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -178,6 +179,10 @@ _TYPES: dict[str, Any] = {
                                           and all(isinstance(x, str) for x in v)),
     "map?": lambda v: v is None or isinstance(v, dict),
     "bool?": lambda v: v is None or isinstance(v, bool),
+    "list[int]?": lambda v: v is None or _TYPES["list[int]"](v),
+    # Seconds and the like: a finite number, int or float, never a bool.
+    "float?": lambda v: v is None or (isinstance(v, int | float) and not isinstance(v, bool)
+                                      and math.isfinite(v)),
 }
 
 

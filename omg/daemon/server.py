@@ -372,7 +372,7 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
     path = socket_path or default_socket(settings.home, raw)
     store = LocalStore(settings.layout, limits=settings.limits)
     ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
-                  server=SERVER_NAME)
+                  server=SERVER_NAME, extra={"settings": settings})
     if limits is None:
         tunable = ("max_frame", "max_reply", "handshake_timeout", "frame_timeout", "idle_timeout",
                    "send_timeout", "max_clients", "max_clients_per_uid", "shutdown_grace")

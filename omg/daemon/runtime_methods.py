@@ -1,0 +1,36 @@
+"""omgd methods for runtimes: ``runtime.install`` (invariants 6 and 7).
+
+The daemon resolves, downloads and verifies with its own settings (its
+mirrors, keyrings and download cache), never a client's: a client names
+``TOOL@SPEC`` and nothing else, so it cannot make the daemon fetch from a
+place of its choosing or register content under a hash it chose. Any user
+may install (like Nix's allowed users): an installed runtime is shared, and
+gc frees it once no root reaches it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omg.daemon.handlers import MAX_SPECS, Context, method
+from omg.daemon.peer import Peer
+from store.errors import UsageError
+
+
+@method("runtime.install", {"specs": ("list[str]", True), "offline": ("bool?", False),
+                            "refresh": ("bool?", False)})
+def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
+                     fds: list[int]) -> Any:
+    from omg import install
+
+    specs = params["specs"]
+    if not specs or len(specs) > MAX_SPECS:
+        raise UsageError(f"runtime.install takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    # One LMDB writer per process (see Context.write_lock); downloads happen inside it,
+    # so a second install waits for the first rather than fetching the same file twice.
+    with ctx.write_lock:
+        results = install.install(ctx.settings, specs, offline=bool(params.get("offline")),
+                                  refresh=bool(params.get("refresh")), index=ctx.store.index)
+    return [{"tool": r.tool, "version": r.version, "store_path": r.record.path,
+             "created": r.created, "urls": list(r.urls), "warnings": list(r.warnings)}
+            for r in results]

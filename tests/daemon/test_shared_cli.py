@@ -1,0 +1,195 @@
+"""The `omg` command in the shared mode, run by real Linux users (issue 6).
+
+A root-owned OMG_HOME served by a root omgd whose Node mirror is a local
+HTTP server. Users run the real `omg` entry point as themselves: changes
+(install, use with installs, uninstall, rollback, generation deletion,
+project profiles, store add, gc) go to the daemon, which downloads from its
+own mirror; reads come from the world-readable files. Skipped when not root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon.conftest import Daemon, daemon_env, make_archive
+from tests.daemon.test_users import GC_GROUP, User, users  # noqa: F401 (fixture)
+from tests.providers.conftest import FAST_NET
+from tests.providers.mirrors import MirrorServer, build_node
+
+pytestmark = pytest.mark.root
+
+
+@dataclass
+class Shared:
+    daemon: Daemon
+    a: User
+    b: User
+    work: Path  # world-writable scratch: each user's HOME and projects live here
+
+    @property
+    def home(self) -> Path:
+        return self.daemon.env.home
+
+    def omg(self, user: User | None, *args: str, cwd: Path | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        """`omg ARGS` as `user` (None: root), through the real entry point."""
+        name = user.name if user else "root"
+        user_home = self.work / name
+        user_home.mkdir(exist_ok=True)
+        if user is not None:
+            os.chown(user_home, user.uid, user.gid)
+        env = {"PATH": os.environ["PATH"], "OMG_HOME": str(self.home),
+               "OMG_SOCKET": str(self.daemon.socket), "HOME": str(user_home),
+               "XDG_CONFIG_HOME": str(user_home / ".config"), "LANG": "C.UTF-8"}
+        kwargs: dict[str, Any] = {}
+        if user is not None:
+            kwargs = {"user": user.uid, "group": user.gid,
+                      "extra_groups": os.getgrouplist(user.name, user.gid)}
+        return subprocess.run([sys.executable, "-m", "omg", *args], env=env,
+                              cwd=cwd or user_home, capture_output=True, text=True,
+                              timeout=120, **kwargs)
+
+    def ok(self, user: User | None, *args: str, cwd: Path | None = None) -> Any:
+        proc = self.omg(user, *args, cwd=cwd)
+        assert proc.returncode == 0, f"omg {' '.join(args)}: {proc.stdout}{proc.stderr}"
+        return json.loads(proc.stdout) if "--json" in args else proc.stdout
+
+    def profile_dir(self, user: User) -> Path:
+        return self.home / "profiles" / user.name
+
+
+@pytest.fixture(scope="module")
+def shared_cli(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
+    root = Path(tempfile.mkdtemp(prefix="omgd-cli-"))
+    os.chmod(root, 0o755)
+    mirror_root = root / "mirror"
+    mirror_root.mkdir()
+    with MirrorServer(mirror_root) as mirror:
+        mirror_env = {**FAST_NET, **build_node(mirror_root, mirror.url)}
+        env = daemon_env(root / "d", f'[daemon]\ngc_group = "{GC_GROUP}"\n')
+        env.env.update(mirror_env)  # the daemon's mirror; the users' env has none
+        os.chmod(root / "d", 0o755)
+        daemon = Daemon(env, root / "d" / "omgd.sock")
+        daemon.start()
+        os.chmod(env.home, 0o755)
+        work = root / "work"
+        work.mkdir(mode=0o777)
+        os.chmod(work, 0o777)
+        try:
+            yield Shared(daemon, users[0], users[1], work)
+        finally:
+            assert daemon.stop() == 0
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _generations(s: Shared, user: User, *extra: str) -> list[dict[str, Any]]:
+    gens: list[dict[str, Any]] = s.ok(user, "generations", "--json", *extra)
+    return gens
+
+
+def test_install_by_one_user_is_the_store_path_another_uses(shared_cli: Shared) -> None:
+    s = shared_cli
+    installed = s.ok(s.a, "install", "node@20.10", "--json")
+    assert [(r["tool"], r["version"], r["created"]) for r in installed] == [
+        ("node", "20.10.0", True)]
+    store_path = Path(installed[0]["store_path"])
+    assert store_path.parent == s.home / "store" and store_path.stat().st_uid == 0
+
+    used = s.ok(s.b, "use", "node@20.10.0", "--json")
+    assert [(t["tool"], t["store_path"]) for t in used["tools"]] == [
+        ("node", store_path.name)]
+    link = s.profile_dir(s.b) / "default"
+    assert link.is_symlink() and link.lstat().st_uid == 0  # written by the daemon alone
+    assert (link / "bin" / "node").stat().st_ino == (store_path / "bin" / "node").stat().st_ino
+    current = s.ok(s.b, "current", "--json")  # read straight from the files
+    assert current["generation"] == used["generation"]
+    assert [t["store_path"] for t in current["tools"]] == [store_path.name]
+    assert s.ok(s.b, "which", "node").strip() == str(store_path / "bin" / "node")
+
+
+def test_use_installs_through_the_daemon_then_rollback_and_delete(shared_cli: Shared) -> None:
+    s = shared_cli
+    first = s.ok(s.a, "use", "node@20.10", "--json")
+    second = s.ok(s.a, "use", "node@18", "--json")  # not installed: omgd fetches it
+    assert second["tools"][0]["version"] == "18.19.0"
+    assert second["generation"] == first["generation"] + 1
+    node = s.profile_dir(s.a) / "default" / "bin" / "node"
+    assert "v18.19.0" in subprocess.run([str(node)], capture_output=True, text=True).stdout
+
+    back = s.ok(s.a, "rollback", "--json")
+    assert (back["previous"], back["generation"]) == (second["generation"],
+                                                      first["generation"])
+    assert "v20.10.0" in subprocess.run([str(node)], capture_output=True, text=True).stdout
+
+    gens = _generations(s, s.a)
+    assert [g["current"] for g in gens if g["number"] == first["generation"]] == [True]
+    s.ok(s.a, "generations", "delete", str(second["generation"]), "--json")
+    assert second["generation"] not in [g["number"] for g in _generations(s, s.a)]
+
+    removed = s.ok(s.a, "uninstall", "node", "--json")
+    assert removed["removed"] == ["node@20.10.0"]
+
+
+def test_a_user_cannot_touch_another_users_profile_or_collect(shared_cli: Shared) -> None:
+    s = shared_cli
+    s.ok(s.b, "use", "node@20.10.0", "--json")
+    before = sorted(os.listdir(s.profile_dir(s.b)))
+    # B cannot gc (not root, not in the gc group); A is in the group.
+    denied = s.omg(s.b, "gc", "--dry-run")
+    assert denied.returncode == 9 and denied.stderr.startswith("error: ")
+    assert "Traceback" not in denied.stderr
+    assert s.ok(s.a, "gc", "--dry-run", "--json")["dry_run"] is True
+    # An unknown version: one error line (and its hint), exit 3, nothing changed.
+    unknown = s.omg(s.b, "use", "node@99", "--json")
+    assert unknown.returncode == 3
+    assert unknown.stderr.startswith("error: node@99: no such version")
+    assert "Traceback" not in unknown.stderr
+    assert sorted(os.listdir(s.profile_dir(s.b))) == before
+    # B cannot write into the store or the profiles directly either.
+    proc = s.omg(s.b, "doctor", "--repair")
+    assert proc.returncode == 9 and "owner" in proc.stderr
+
+
+def test_project_profile_through_the_daemon(shared_cli: Shared) -> None:
+    s = shared_cli
+    project = s.work / "proj-b"
+    project.mkdir()
+    os.chown(project, s.b.uid, s.b.gid)
+    result = s.ok(s.b, "use", "--local", "node@18", "--json", cwd=project)
+    # The client writes the user's version file; the daemon the project profile.
+    assert (project / ".node-version").read_text() == "18\n"
+    assert (project / ".node-version").stat().st_uid == s.b.uid
+    name = str(project).replace("/", "%")
+    link = s.profile_dir(s.b) / "projects" / name
+    assert link.is_symlink() and link.lstat().st_uid == 0
+    assert (s.home / "gcroots" / s.b.name / "projects" / name).is_symlink()
+    assert result["tools"][0]["version"] == "18.19.0"
+    # A fresh clone's pins: `omg sync` builds the same profile through the daemon.
+    again = s.ok(s.b, "sync", "--json", cwd=project)
+    assert again["env"] == result["env"]
+
+
+def test_store_add_goes_through_the_daemon(shared_cli: Shared) -> None:
+    s = shared_cli
+    src = s.work / "src-a"
+    src.mkdir()
+    archive = make_archive(src / "tool-1.0.tar.gz", {"bin/tool": b"#!/bin/sh\necho hi\n"})
+    os.chmod(archive, 0o644)
+    os.chmod(src, 0o755)
+    out = s.ok(s.a, "store", "add", str(archive), "--name", "tool", "--version", "1.0",
+               "--json")
+    path = Path(out["store_path"])
+    assert out["created"] is True and path.stat().st_uid == 0
+    assert s.ok(s.b, "store", "info", path.name, "--json")["name"] == "tool"
+    assert path.name in s.ok(s.b, "store", "ls")
