@@ -23,7 +23,7 @@ from omg import providers as _providers
 from omg.config import Settings
 from omg.providers.base import Artifact, Context, Platform, Provider, Release, cached_fetcher
 from omg.spec import ToolSpec, parse_tool_spec, version_key
-from store.errors import IntegrityError, NotFound, UnsafeInput
+from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
 from store.fsutil import force_remove
 from store.local import LocalStore
 from store.record import PathRecord
@@ -81,20 +81,19 @@ class Session:
     ctx: Context = field(init=False)
 
     def __post_init__(self) -> None:
+        ttl_override = index_ttl_override(self.settings)  # a bad setting fails before opening
         self.store = LocalStore(self.settings.layout, limits=self.settings.limits,
                                 index=self.index)
         self.opts = net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
         notices: list[str] = []
-        ttl = float(os.environ.get("OMG_INDEX_TTL") or
-                    dict(self.settings.raw).get("network", {}).get("index_ttl", 3600))
 
         def raw(url: str, var: str) -> bytes:
             return net.fetch(url, mirror_var=var, opts=self.opts)
 
-        fetch = cached_fetcher(self.store.index, raw, ttl=ttl, offline=self.opts.offline,
-                               refresh=self.refresh, notices=notices)
+        fetch = cached_fetcher(self.store.index, raw, ttl_override=ttl_override,
+                               offline=self.opts.offline, refresh=self.refresh, notices=notices)
         self.ctx = Context(mirror_of=self.settings.mirror, platform=Platform.detect(),
-                           fetch_bytes=fetch, keyring_of=self._keyring, notices=notices)
+                           fetch=fetch, keyring_of=self._keyring, notices=notices)
 
     def _keyring(self, tool: str) -> Path | None:
         value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or \
@@ -108,6 +107,26 @@ class Session:
     def close(self) -> None:
         if self.index is None:
             self.store.close()
+
+
+def index_ttl_override(settings: Settings) -> float | None:
+    """The user's one expiry for every upstream index, if set; else each provider's own.
+
+    ``OMG_INDEX_TTL`` (seconds), then ``[network] index_ttl`` in the config file.
+    """
+    network = dict(settings.raw).get("network", {})
+    value = os.environ.get("OMG_INDEX_TTL") or (
+        network.get("index_ttl") if isinstance(network, dict) else None)
+    if value in (None, ""):
+        return None
+    try:
+        ttl = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"index_ttl: expected seconds, got {value!r}",
+                         hint="set OMG_INDEX_TTL or [network] index_ttl to a number") from None
+    if ttl < 0:
+        raise UsageError(f"index_ttl: expected seconds >= 0, got {value!r}")
+    return ttl
 
 
 def _spec(tool_spec: str | ToolSpec) -> ToolSpec:

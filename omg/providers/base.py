@@ -4,7 +4,9 @@ A provider knows one upstream: its release index (`releases`), how a spec
 resolves (`resolve`, pure), the artifacts for this platform with their
 checksums (`artifacts`), and what a store path exports (`exports`). Network
 access goes through `Context`, which caches upstream documents in the LMDB
-``upstream`` table with an expiry and never imports httpx itself.
+``upstream`` table with an expiry and never imports httpx itself. The expiry
+is the provider's `index_ttl` (how often its upstream publishes, and how hard
+it rate-limits), unless the user set one for every index (`OMG_INDEX_TTL`).
 """
 
 from __future__ import annotations
@@ -69,25 +71,34 @@ class Artifact:
     subdir: str = ""
 
 
+#: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
+DEFAULT_INDEX_TTL = 3600.0
+
+#: (url, mirror_var, ttl) -> body; a cached body younger than `ttl` seconds is reused.
+Fetcher = Callable[[str, str, float], bytes]
+
+
 @dataclass
 class Context:
     """What a provider may use: mirror settings, the platform and cached fetches."""
 
     mirror_of: Callable[[str, str], str]
     platform: Platform
-    fetch_bytes: Callable[[str, str], bytes]  # (url, mirror_var) -> body (cached)
+    fetch: Fetcher
     keyring_of: Callable[[str], Path | None] = lambda tool: None
     notices: list[str] = field(default_factory=list)
 
-    def json(self, url: str, mirror_var: str) -> Any:
-        body = self.fetch_bytes(url, mirror_var)
+    # `ttl` has no default on purpose: each upstream says how long its documents keep.
+
+    def json(self, url: str, mirror_var: str, ttl: float) -> Any:
+        body = self.fetch(url, mirror_var, ttl)
         try:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise IntegrityError(f"{url}: the index is not valid JSON ({exc})") from exc
 
-    def text(self, url: str, mirror_var: str) -> str:
-        return self.fetch_bytes(url, mirror_var).decode("utf-8", "replace")
+    def text(self, url: str, mirror_var: str, ttl: float) -> str:
+        return self.fetch(url, mirror_var, ttl).decode("utf-8", "replace")
 
 
 def bad_index(url: str, what: str) -> IntegrityError:
@@ -122,7 +133,8 @@ class Provider:
     #: Executables to export besides those found in bin/ (name -> path in the tree).
     aliases: ClassVar[dict[str, str]] = {}
     bin_dirs: tuple[str, ...] = ("bin",)
-    index_ttl: float = 3600.0
+    #: Seconds a cached copy of this upstream's index (and checksum files) stays fresh.
+    index_ttl: float = DEFAULT_INDEX_TTL
 
     @property
     def mirror_var(self) -> str:
@@ -130,6 +142,17 @@ class Provider:
 
     def mirror(self, ctx: Context) -> str:
         return ctx.mirror_of(self.name, self.default_mirror)
+
+    # Cached fetches with this provider's mirror setting (for errors) and expiry ----------
+
+    def fetch(self, ctx: Context, url: str) -> bytes:
+        return ctx.fetch(url, self.mirror_var, self.index_ttl)
+
+    def fetch_json(self, ctx: Context, url: str) -> Any:
+        return ctx.json(url, self.mirror_var, self.index_ttl)
+
+    def fetch_text(self, ctx: Context, url: str) -> str:
+        return ctx.text(url, self.mirror_var, self.index_ttl)
 
     # Upstream -------------------------------------------------------------------------
 
@@ -204,15 +227,20 @@ def check_keys(url: str, obj: Any, *keys: str) -> None:
         raise bad_index(url, f"an entry lacks one of {', '.join(keys)}")
 
 
-def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *, ttl: float,
-                   offline: bool, refresh: bool = False,
-                   notices: list[str] | None = None) -> Callable[[str, str], bytes]:
-    """Wrap a network fetch with the LMDB ``upstream`` table (value: time and body)."""
+def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *,
+                   ttl_override: float | None = None, offline: bool, refresh: bool = False,
+                   notices: list[str] | None = None) -> Fetcher:
+    """Wrap a network fetch with the LMDB ``upstream`` table (value: time and body).
 
-    def fetch(url: str, mirror_var: str) -> bytes:
+    Each call says how old a cached body may be (the provider's `index_ttl`);
+    `ttl_override`, the user's setting, replaces it for every provider.
+    """
+
+    def fetch(url: str, mirror_var: str, ttl: float) -> bytes:
+        max_age = ttl if ttl_override is None else ttl_override
         key = url.encode()
         cached = index.get("upstream", key) if index is not None else None
-        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < ttl
+        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < max_age
         if cached is not None and (offline or (fresh and not refresh)):
             body: bytes = cached["body"]
             return body

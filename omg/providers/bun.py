@@ -21,11 +21,13 @@ class BunProvider(Provider):
     name = "bun"
     default_mirror = "https://github.com/oven-sh/bun/releases/download"
     default_api = "https://api.github.com/repos/oven-sh/bun"
+    #: Frequent releases, one API request per listing.
+    index_ttl = 3600.0
     aliases: ClassVar[dict[str, str]] = {"bun": "bun", "bunx": "bun"}
 
     def releases(self, ctx: Context) -> list[Release]:
         out = []
-        for item in list_releases(ctx, self.name, self.default_api):
+        for item in list_releases(ctx, self.name, self.default_api, ttl=self.index_ttl):
             tag = item["tag_name"]
             if not tag.startswith("bun-v"):
                 continue
@@ -45,16 +47,16 @@ class BunProvider(Provider):
         filename = self._asset(ctx)
         keyring = ctx.keyring_of(self.name)
         if keyring is not None:
-            asc = ctx.fetch_bytes(f"{base}/SHASUMS256.txt.asc", self.mirror_var)
+            asc = self.fetch(ctx, f"{base}/SHASUMS256.txt.asc")
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "s.asc").write_bytes(asc)
                 notice = verify_signature(Path(tmp) / "s.asc", None, keyring,
                                           out=Path(tmp) / "s.txt")
                 body = (Path(tmp) / "s.txt").read_bytes() if notice is None else \
-                    ctx.fetch_bytes(f"{base}/SHASUMS256.txt", self.mirror_var)
+                    self.fetch(ctx, f"{base}/SHASUMS256.txt")
             if notice:
                 ctx.notices.append(f"{base}/SHASUMS256.txt.asc: {notice}")
         else:
-            body = ctx.fetch_bytes(f"{base}/SHASUMS256.txt", self.mirror_var)
+            body = self.fetch(ctx, f"{base}/SHASUMS256.txt")
         sha = checksum_for(f"{base}/SHASUMS256.txt", body, filename)
         return [Artifact(f"{base}/{filename}", sha, filename)]

@@ -16,13 +16,13 @@ def api_mirror_var(tool: str) -> str:
     return f"OMG_{tool.upper()}_API_MIRROR"
 
 
-def list_releases(ctx: Context, tool: str, default_api: str,
+def list_releases(ctx: Context, tool: str, default_api: str, *, ttl: float,
                   pages: int = 1) -> list[dict[str, Any]]:
     base = ctx.mirror_of(f"{tool}_api", default_api)
     out: list[dict[str, Any]] = []
     for page in range(1, pages + 1):
         url = f"{base}/releases?per_page=100&page={page}"
-        data = ctx.json(url, api_mirror_var(tool))
+        data = ctx.json(url, api_mirror_var(tool), ttl)
         if not isinstance(data, list):
             raise bad_index(url, "expected a list of releases")
         for item in data:

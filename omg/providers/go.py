@@ -12,10 +12,12 @@ from store.errors import NotFound
 class GoProvider(Provider):
     name = "go"
     default_mirror = "https://go.dev/dl"
+    #: Point releases are security fixes: an hour.
+    index_ttl = 3600.0
 
     def releases(self, ctx: Context) -> list[Release]:
         url = f"{self.mirror(ctx)}/?mode=json&include=all"
-        data = ctx.json(url, self.mirror_var)
+        data = self.fetch_json(ctx, url)
         if not isinstance(data, list):
             raise bad_index(url, "expected a list of releases")
         arch = "arm64" if ctx.platform.arch == "arm64" else "amd64"

@@ -19,6 +19,8 @@ from store.errors import NotFound, UsageError
 class JavaProvider(Provider):
     name = "java"
     default_mirror = "https://api.adoptium.net"
+    #: Temurin updates are quarterly; one listing is several API calls.
+    index_ttl = 6 * 3600.0
 
     def normalize(self, spec: str) -> str:
         spec = spec.strip()
@@ -28,7 +30,7 @@ class JavaProvider(Provider):
 
     def _available(self, ctx: Context) -> dict[str, object]:
         url = f"{self.mirror(ctx)}/v3/info/available_releases"
-        data = ctx.json(url, self.mirror_var)
+        data = self.fetch_json(ctx, url)
         check_keys(url, data, "available_releases")
         return dict(data)
 
@@ -39,7 +41,7 @@ class JavaProvider(Provider):
                f"&heap_size=normal&image_type=jdk&jvm_impl=hotspot&os={os_name}&page=0"
                f"&page_size=50&project=jdk&sort_order=DESC&vendor=eclipse")
         try:
-            data = ctx.json(url, self.mirror_var)
+            data = self.fetch_json(ctx, url)
         except NotFound:
             return []
         if not isinstance(data, list):

@@ -30,6 +30,8 @@ def _months(date: str, months: int) -> _dt.date | None:
 class NodeProvider(Provider):
     name = "node"
     default_mirror = "https://nodejs.org/dist"
+    #: Security releases must show up soon (the end-of-life and security warnings).
+    index_ttl = 3600.0
 
     def _platform_key(self, ctx: Context) -> str:
         key = f"linux-{ctx.platform.arch}"
@@ -37,7 +39,7 @@ class NodeProvider(Provider):
 
     def releases(self, ctx: Context) -> list[Release]:
         url = f"{self.mirror(ctx)}/index.json"
-        data = ctx.json(url, self.mirror_var)
+        data = self.fetch_json(ctx, url)
         if not isinstance(data, list):
             raise bad_index(url, "expected a list of releases")
         key = self._platform_key(ctx)
@@ -83,10 +85,10 @@ class NodeProvider(Provider):
         base = f"{self.mirror(ctx)}/v{release.version}"
         filename = f"node-v{release.version}-{self._platform_key(ctx)}.tar.xz"
         sums_url = f"{base}/SHASUMS256.txt"
-        body = ctx.fetch_bytes(sums_url, self.mirror_var)
+        body = self.fetch(ctx, sums_url)
         keyring = ctx.keyring_of(self.name)
         if keyring is not None:
-            sig = ctx.fetch_bytes(f"{sums_url}.sig", self.mirror_var)
+            sig = self.fetch(ctx, f"{sums_url}.sig")
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "SHASUMS256.txt").write_bytes(body)
                 (Path(tmp) / "SHASUMS256.txt.sig").write_bytes(sig)

@@ -27,6 +27,9 @@ class PythonProvider(Provider):
     name = "python"
     default_mirror = "https://github.com/astral-sh/python-build-standalone/releases/download"
     default_api = "https://api.github.com/repos/astral-sh/python-build-standalone"
+    #: Weekly-ish tags, five documents per listing, and GitHub's API allows 60 requests
+    #: an hour without a token: keep them six hours.
+    index_ttl = 6 * 3600.0
     aliases: ClassVar[dict[str, str]] = {"python": "bin/python3", "pip": "bin/pip3"}
 
     def _triple(self, ctx: Context) -> str:
@@ -34,12 +37,13 @@ class PythonProvider(Provider):
         return f"{arch}-unknown-linux-{ctx.platform.libc}"
 
     def _tags(self, ctx: Context) -> list[str]:
-        tags = [str(r["tag_name"]) for r in list_releases(ctx, self.name, self.default_api)]
+        tags = [str(r["tag_name"])
+                for r in list_releases(ctx, self.name, self.default_api, ttl=self.index_ttl)]
         return sorted(tags, reverse=True)
 
     def _tag_releases(self, ctx: Context, tag: str) -> list[Release]:
         url = f"{self.mirror(ctx)}/{tag}/SHA256SUMS"
-        sums = parse_shasums(ctx.text(url, self.mirror_var))
+        sums = parse_shasums(self.fetch_text(ctx, url))
         triple = self._triple(ctx)
         out = []
         for fname, sha in sums.items():

@@ -22,6 +22,8 @@ class RubyProvider(Provider):
     name = "ruby"
     default_mirror = "https://github.com/Homebrew/homebrew-portable-ruby/releases/download"
     default_api = "https://api.github.com/repos/Homebrew/homebrew-portable-ruby"
+    #: portable-ruby releases a few times a year (GitHub API, rate-limited).
+    index_ttl = 24 * 3600.0
 
     def _asset(self, ctx: Context, version: str) -> str:
         arch = "arm64" if ctx.platform.arch == "arm64" else "x86_64"
@@ -29,7 +31,7 @@ class RubyProvider(Provider):
 
     def releases(self, ctx: Context) -> list[Release]:
         out = []
-        for item in list_releases(ctx, self.name, self.default_api):
+        for item in list_releases(ctx, self.name, self.default_api, ttl=self.index_ttl):
             version = str(item["tag_name"]).removeprefix("ruby-")
             want = self._asset(ctx, version)
             for asset in item.get("assets") or []:

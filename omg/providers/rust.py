@@ -21,6 +21,7 @@ COMPONENTS = ("rustc", "cargo", "rust-std")
 class RustProvider(Provider):
     name = "rust"
     default_mirror = "https://static.rust-lang.org"
+    #: Stable changes every six weeks; the channel manifests are large.
     index_ttl = 6 * 3600.0
 
     def _target(self, ctx: Context) -> str:
@@ -30,7 +31,7 @@ class RustProvider(Provider):
     def manifest(self, ctx: Context, channel: str) -> dict[str, Any]:
         url = f"{self.mirror(ctx)}/dist/channel-rust-{channel}.toml"
         try:
-            data = tomllib.loads(ctx.text(url, self.mirror_var))
+            data = tomllib.loads(self.fetch_text(ctx, url))
         except tomllib.TOMLDecodeError as exc:
             raise IntegrityError(f"{url}: the manifest is not valid TOML ({exc})") from exc
         try:
