@@ -56,6 +56,17 @@ def _build_errors(fn: Any) -> Any:
         raise
 
 
+def _refuse_shared(settings: Any) -> None:
+    """AUR builds write the store and the index directly: not yet through omgd."""
+    from omg.remote_store import remote_if_shared
+
+    if remote_if_shared(settings) is not None:
+        from store.errors import PermissionDenied
+
+        raise PermissionDenied("building AUR packages into the shared store is not served "
+                               "by omgd yet", hint="root can run it: sudo omg install aur/NAME")
+
+
 def _render_install(result: Any, json_out: bool) -> None:
     if json_out:
         print_json({"built": [b.__dict__ for b in result.built], "order": result.order,
@@ -157,6 +168,7 @@ def register(app: typer.Typer) -> None:
         from omg.arch import install
 
         settings, arch = _arch()
+        _refuse_shared(settings)
         result = _build_errors(lambda: install.build_aur(
             settings, [n.removeprefix("aur/") for n in names], system=system,
             noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
@@ -197,6 +209,7 @@ def register(app: typer.Typer) -> None:
         from omg.arch import install
 
         settings, arch = _arch()
+        _refuse_shared(settings)
         found = install.outdated(settings, arch=arch)
         if not found:
             typer.echo("everything is up to date")

@@ -193,3 +193,13 @@ def test_store_add_goes_through_the_daemon(shared_cli: Shared) -> None:
     assert out["created"] is True and path.stat().st_uid == 0
     assert s.ok(s.b, "store", "info", path.name, "--json")["name"] == "tool"
     assert path.name in s.ok(s.b, "store", "ls")
+
+
+
+def test_aur_builds_are_refused_in_the_shared_mode(shared_cli: Shared) -> None:
+    s = shared_cli
+    before = sorted(os.listdir(s.home / "store"))
+    proc = s.omg(s.b, "aur", "build", "hello")
+    assert proc.returncode == 9
+    assert proc.stderr.startswith("error: building AUR packages into the shared store")
+    assert sorted(os.listdir(s.home / "store")) == before
