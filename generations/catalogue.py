@@ -7,25 +7,119 @@ listing (a path no longer on disk is ignored, a path on disk but not in the
 file is looked up in the store and added), and an env hit is confirmed by
 comparing the env's manifest with the plan's. Losing the file, or a lost
 update between two concurrent writers, costs a slower next run, nothing else.
+
+Two more maps serve the lean hot path (`Quick`, used by omg/fast.py), which
+plans nothing and so must be told the answers the full path computed:
+
+- ``specs``: ``tool@spec`` -> the store path a spec resolved to and the tool's
+  store paths at that time. Resolution is a pure function of those names
+  (versions come from the immutable records), so the answer stands while the
+  tool's store paths on disk are exactly the same.
+- ``uses``: (current env, resolved tools) -> the env `use` made and the
+  conflicts it reported. Store paths never change under their name, so the
+  env plan is a pure function of that key; a hit stands while the env exists.
+
+Import cost: `Quick` is on the path timed against ``python -c pass``, so this
+module imports nothing at the top but `os`; JSON is read with the C scanner
+behind the json module (``_json``), as importing json pulls in `re` (~7 ms on a
+small machine). A newer catalogue format is simply ignored (it is a cache).
 """
 
 from __future__ import annotations
 
-import json
 import os
-
-from store.fsutil import atomic_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
     from store.layout import Layout
 
+    #: One resolved tool as the hot path keys it: (tool, version, store path, env pairs).
+    ToolTuple = tuple[str, str, str, tuple[tuple[str, str], ...]]
+
 CATALOGUE_FORMAT = 1
 FILE_NAME = ".catalogue.json"
 ENV_PACKAGE = "profile"
+#: Bounds of the hot-path maps; the oldest entries go first (insertion order).
+MAX_SPECS = 512
+MAX_USES = 512
+
+
+
+class _ScanContext:
+    """What ``_json.make_scanner`` reads off `json.JSONDecoder`, with its defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
+
+
+_scanner: Any = None
+
+
+def loads(raw: bytes | str) -> Any:
+    """`json.loads` without importing json (and re); ValueError on bad input."""
+    global _scanner
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    if _scanner is None:
+        try:
+            from _json import make_scanner
+        except ImportError:  # an interpreter without the C accelerator
+            import json
+
+            return json.loads(text)
+        # typeshed types the argument as the scanner itself; it is any JSONDecoder-alike.
+        _scanner = make_scanner(_ScanContext())  # type: ignore[arg-type]
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = _scanner(text, start)
+    except StopIteration as exc:
+        raise ValueError(f"invalid JSON at {exc.value}") from None
+    if text[end:].strip(" \t\n\r"):
+        raise ValueError(f"extra data after JSON at {end}")
+    return value
+
+
+def store_names(store_dir: str) -> list[str]:
+    """Store path names on disk (not records, staging or the link pool)."""
+    try:
+        return [n for n in os.listdir(store_dir)
+                if len(n) > 33 and n[32] == "-" and not n.endswith(".meta")]
+    except FileNotFoundError:
+        return []
+
+
+def spec_key(tool: str, spec: str) -> str:
+    return f"{tool}@{spec}"
+
+
+def use_key(cur_env: str, tools: Sequence[tuple[Any, ...]]) -> str:
+    """The ``uses`` key; `tools` in priority order, each as a plain `ToolTuple`."""
+    return repr((cur_env, tuple(tuple(t) for t in tools)))
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            data = loads(f.read())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if isinstance(data, dict) and data.get("format") == CATALOGUE_FORMAT:
+        return data
+    return {}
+
+
+def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return dict(value) if isinstance(value, dict) else {}
 
 
 class Catalogue:
@@ -34,23 +128,15 @@ class Catalogue:
         self.layout = layout
         self._index = index
         self.path = layout.profiles / FILE_NAME
-        self._paths: dict[str, list[Any]] = {}
-        self._envs: dict[str, str] = {}
+        data = _read(str(self.path))
+        self._paths: dict[str, list[Any]] = _dict(data, "paths")
+        self._envs: dict[str, str] = _dict(data, "envs")
+        self._specs: dict[str, list[Any]] = _dict(data, "specs")
+        self._uses: dict[str, list[Any]] = _dict(data, "uses")
         self._dirty = False
-        try:
-            data = json.loads(self.path.read_bytes())
-            if isinstance(data, dict) and data.get("format") == CATALOGUE_FORMAT:
-                self._paths = dict(data.get("paths", {}))
-                self._envs = dict(data.get("envs", {}))
-        except (OSError, ValueError):
-            pass
 
     def on_disk(self) -> set[str]:
-        try:
-            return {n for n in os.listdir(self.layout.store)
-                    if len(n) > 33 and n[32] == "-" and not n.endswith(".meta")}
-        except FileNotFoundError:
-            return set()
+        return set(store_names(str(self.layout.store)))
 
     def packages(self) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
         """package name -> [(version, store path name, env)] for every non-env store path."""
@@ -107,14 +193,105 @@ class Catalogue:
             self._paths[name] = [ENV_PACKAGE, name[33:].partition("-")[2], {}]
             self._dirty = True
 
+    def remember_spec(self, tool: str, spec: str, candidates: Sequence[str],
+                      chosen: str) -> None:
+        """`tool@spec` chose `chosen` among the tool's store paths `candidates`."""
+        entry = [chosen, sorted(candidates)]
+        key = spec_key(tool, spec)
+        if self._specs.get(key) != entry:
+            self._specs.pop(key, None)
+            self._specs[key] = entry
+            _trim(self._specs, MAX_SPECS)
+            self._dirty = True
+
+    def remember_use(self, cur_env: str, tools: Sequence[tuple[Any, ...]], env: str,
+                     conflicts: Sequence[tuple[str, str, str]]) -> None:
+        """`use` of `tools` on top of `cur_env` made `env`, reporting `conflicts`."""
+        entry = [env, [list(c) for c in conflicts]]
+        key = use_key(cur_env, tools)
+        if self._uses.get(key) != entry:
+            self._uses.pop(key, None)
+            self._uses[key] = entry
+            _trim(self._uses, MAX_USES)
+            self._dirty = True
+
     def save(self) -> None:
         if not self._dirty:
             return
+        import json
+
+        from store.fsutil import atomic_write
+
         data = json.dumps({"format": CATALOGUE_FORMAT, "paths": self._paths,
-                           "envs": self._envs}, sort_keys=True).encode()
+                           "envs": self._envs, "specs": self._specs, "uses": self._uses},
+                          sort_keys=True).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, data, 0o644, durable=False)
         except OSError:
             pass  # a cache: a read-only profiles/ (shared store) just stays slower
         self._dirty = False
+
+
+def _trim(entries: dict[str, Any], limit: int) -> None:
+    for key in list(entries)[:max(0, len(entries) - limit)]:
+        del entries[key]
+
+
+class Quick:
+    """The catalogue read-only, on plain strings, for the hot path (no Path, no LMDB).
+
+    Each question returns None when the cache cannot answer it for certain;
+    the caller then takes the full path, which learns the answer for next time.
+    """
+
+    def __init__(self, home: str) -> None:
+        self.store = home + "/store"
+        data = _read(home + "/profiles/" + FILE_NAME)
+        self._paths = _dict(data, "paths")
+        self._specs = _dict(data, "specs")
+        self._uses = _dict(data, "uses")
+        self._by_tool: dict[str, list[str]] | None = None
+
+    def _tools(self) -> dict[str, list[str]] | None:
+        """tool -> its store path names on disk, sorted; None if the disk has unknowns."""
+        if self._by_tool is None:
+            by_tool: dict[str, list[str]] = {}
+            for name in sorted(store_names(self.store)):
+                entry = self._paths.get(name)
+                if not isinstance(entry, list) or len(entry) != 3:
+                    return None  # new to the catalogue: the full path learns it
+                if entry[0] != ENV_PACKAGE:
+                    by_tool.setdefault(entry[0], []).append(name)
+            self._by_tool = by_tool
+        return self._by_tool
+
+    def resolve(self, tool: str, spec: str) -> ToolTuple | None:
+        """(tool, version, store path, env pairs) as `omg.profiles.resolve` would give."""
+        tools = self._tools()
+        if tools is None:
+            return None
+        have = tools.get(tool, [])
+        # An exact version resolves to itself (omg.spec.select); the newest path wins.
+        chosen = next((n for n in reversed(have) if self._paths[n][1] == spec), None)
+        if chosen is None:
+            cached = self._specs.get(spec_key(tool, spec))
+            if not (isinstance(cached, list) and len(cached) == 2 and cached[1] == have):
+                return None
+            chosen = cached[0]
+            if chosen not in have:
+                return None
+        _, version, env = self._paths[chosen]
+        pairs = tuple(sorted((str(k), str(v)) for k, v in (env or {}).items()))
+        return tool, str(version), chosen, pairs
+
+    def use(self, cur_env: str, tools: Sequence[tuple[Any, ...]]
+            ) -> tuple[str, list[tuple[str, str, str]]] | None:
+        """(env, conflicts) a `use` of `tools` on `cur_env` makes, if known and on disk."""
+        entry = self._uses.get(use_key(cur_env, tools))
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+            return None
+        env, conflicts = entry
+        if len(env) < 34 or "/" in env or not os.path.isdir(self.store + "/" + env):
+            return None
+        return env, [(str(p), str(w), str(lo)) for p, w, lo in conflicts]

@@ -128,6 +128,15 @@ def numbers(ref: ProfileRef) -> list[int]:
     return sorted(found)
 
 
+def linked_numbers(ref: ProfileRef) -> list[int]:
+    """Numbers of the generations that have a link (what `rollback` may switch to).
+
+    Symlinks only, no record is read: a rollback must not depend on a record's
+    JSON, and the hot path (omg/fast.py) answers it the same way.
+    """
+    return [n for n in numbers(ref) if os.path.lexists(ref.gen_link(n))]
+
+
 def current_number(ref: ProfileRef) -> int | None:
     try:
         target = os.readlink(ref.link)

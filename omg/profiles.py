@@ -248,6 +248,8 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
             continue
         # Several store paths with one version (rebuilt content): the newest wins.
         name, env = next((n, e) for v, n, e in reversed(have) if v == version)
+        if version != spec.spec:  # an exact version the hot path resolves by itself
+            home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name)
         pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
         out.append(ResolvedTool(spec.tool, version, name, pairs))
     return out
@@ -301,6 +303,8 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
         order += [ToolInput(t.tool, t.version, t.store_path, t.env) for t in resolved]
         env, conflicts = env_for(home, order)
         mine = [c for c in conflicts if c.winner in new_names]
+        if not warnings:  # the answer for omg/fast.py's next `use` of these tools here
+            home.catalogue.remember_use(cur_env, [tuple(t) for t in resolved], env, mine)
         files: list[str] = []
         if project is not None:
             if write_version_files:
@@ -372,7 +376,7 @@ def rollback(layout: Layout | Home, *, user: str | None = None,
     home = _home(layout, user)
     ref = home.ref(profile, project)
     with ref.locked():
-        gens = {g.number: g for g in gp.generations(ref)}
+        gens = gp.linked_numbers(ref)  # links only: a rollback reads no record
         cur = gp.current_number(ref)
         if not gens:
             raise NotFound(f"profile {ref.label} has no generations", hint="omg use TOOL@VERSION")
@@ -384,8 +388,8 @@ def rollback(layout: Layout | Home, *, user: str | None = None,
         if to not in gens:
             raise NotFound(f"profile {ref.label} has no generation {to}",
                            hint=f"generations: {', '.join(map(str, sorted(gens)))}")
-        env = gens[to].env
-        if not home.layout.store_path(env).is_dir():
+        env = gp.env_of(ref, to)
+        if not env or not home.layout.store_path(env).is_dir():
             raise NotFound(f"generation {to} of profile {ref.label}: store path {env} is missing",
                            hint="omg doctor")
         gp.switch(ref, to)
