@@ -11,16 +11,41 @@ conflicting executables) always give the same bytes, hence the same env path.
 Merging follows Nix's buildEnv: an entry only one tool provides is linked as a
 whole (``lib/node_modules`` is one link), two directories with the same name
 are merged one level deeper, and for anything else the later tool wins.
+
+Environment variables (JAVA_HOME, writable install prefixes) come with each
+tool as recorded at install, with placeholders instead of paths (`STORE_PATH`,
+`PREFIX`). The plan turns a tool's own store path into the *profile's* stable
+path to it, ``<profile>/tools/<tool>`` (a link in the env), so an exported
+JAVA_HOME follows later switches of that profile instead of pinning the java
+of the day the shell started. The env then carries ``env.sh`` and ``env.fish``
+for the shell integration to source (no process at shell start); values stay
+placeholders there too (`PROFILE`, `PREFIX`), so one env serves every profile
+and user that holds the same tools, wherever OMG_HOME lives.
 """
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 MANIFEST_FORMAT = 1
 MANIFEST_NAME = "manifest.json"
 ENV_NAME = "profile"
+
+#: In a tool's recorded env values: that tool's own store path.
+STORE_PATH = "@store_path@"
+#: In a profile env's values: the directory the env was reached through (the profile).
+PROFILE = "@profile@"
+#: The user's writable prefix for global installs; only the shell integration knows it.
+PREFIX = "@prefix@"
+#: Links ``tools/<tool> -> <its store path>``, for values that name a tool's home.
+HOMES_DIR = "tools"
+ENV_SH = "env.sh"
+ENV_FISH = "env.fish"
+#: Shell variables the init lines set before sourcing an env file (see shims/init.py).
+SHELL_VARS = {PROFILE: "__omg_env", PREFIX: "__omg_prefix"}
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: Top-level directories of a tool merged into the env; anything else stays private.
 FOREST_DIRS = ("bin", "sbin", "lib", "lib64", "libexec", "share", "include", "man", "etc")
@@ -56,6 +81,8 @@ class EnvPlan(NamedTuple):
     dirs: list[str]  # directories to create, parents first
     executables: dict[str, str]  # name -> tool
     conflicts: list[Conflict]
+    env: dict[str, str] = {}  # variable -> value with PROFILE / PREFIX placeholders  # noqa: RUF012
+    homes: dict[str, str] = {}  # tool -> relative target of tools/<tool>  # noqa: RUF012
 
     @property
     def references(self) -> list[str]:
@@ -73,7 +100,7 @@ class EnvPlan(NamedTuple):
         by_tool: dict[str, list[str]] = {}
         for exe, tool in self.executables.items():
             by_tool.setdefault(tool, []).append(exe)
-        return {
+        data: dict[str, object] = {
             "format": MANIFEST_FORMAT,
             "tools": [
                 {"tool": t.tool, "version": t.version, "store_path": t.store_path,
@@ -84,6 +111,10 @@ class EnvPlan(NamedTuple):
             "conflicts": [{"path": c.path, "winner": c.winner, "loser": c.loser}
                           for c in self.conflicts],
         }
+        # Only when set: envs without variables keep the bytes (hence the paths) they had.
+        if self.env:
+            data["env"] = dict(sorted(self.env.items()))
+        return data
 
     def manifest_bytes(self) -> bytes:
         return (json.dumps(self.manifest(), sort_keys=True, indent=1) + "\n").encode()
@@ -154,8 +185,67 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
     surviving = sorted(
         {c for c in conflicts if c.path in links and owner[c.path][0].tool == c.winner},
         key=lambda c: (c.path, c.loser))
+    env, homes = plan_variables(ordered)
     return EnvPlan(ordered, links, sorted(merged, key=lambda d: (d.count("/"), d)),
-                   executables, surviving)
+                   executables, surviving, env, homes)
+
+
+def plan_variables(tools: Sequence[ToolInput]) -> tuple[dict[str, str], dict[str, str]]:
+    """(variable -> value, tool -> home link target) for `tools`; a later tool wins a name.
+
+    Refuses names and values a shell file could not carry safely: a record is
+    input like any other (invariant 5).
+    """
+    from store.errors import UnsafeInput
+
+    env: dict[str, str] = {}
+    homes: dict[str, str] = {}
+    for t in tools:
+        for name, value in t.env:
+            if not ENV_NAME_RE.match(name):
+                raise UnsafeInput(f"{t.tool} {t.version}: bad environment variable name {name!r}")
+            if "\0" in value or "\n" in value or PROFILE in value:
+                raise UnsafeInput(f"{t.tool} {t.version}: bad value for {name}: {value!r}")
+            if STORE_PATH in value:
+                if "/" in t.tool or t.tool in ("", ".", ".."):
+                    raise UnsafeInput(f"bad tool name {t.tool!r}")
+                homes[t.tool] = "../../" + t.store_path
+                value = value.replace(STORE_PATH, f"{PROFILE}/{HOMES_DIR}/{t.tool}")
+            env[name] = value
+    return env, homes
+
+
+def _shell_words(value: str, var: Callable[[str], str], escape: Callable[[str], str]) -> str:
+    """`value` as the inside of a double-quoted shell word, placeholders as variables."""
+    out = []
+    for part in re.split("(" + "|".join(map(re.escape, SHELL_VARS)) + ")", value):
+        out.append(var(SHELL_VARS[part]) if part in SHELL_VARS else escape(part))
+    return "".join(out)
+
+
+def env_scripts(env: Mapping[str, str]) -> dict[str, bytes]:
+    """The files of an env's variables: ``env.sh`` (bash, zsh) and ``env.fish``.
+
+    Each also appends the names whose values point into a profile to
+    ``__omg_vars``, so the shell can unset them when it leaves a project profile.
+    """
+    if not env:
+        return {}
+    head = ("# Written by omg: this profile's environment. Sourced by the `omg init` lines,\n"
+            "# which set __omg_env (the profile's directory) and __omg_prefix first.\n")
+    sh, fish = [head], [head]
+    for name, value in sorted(env.items()):
+        sh_value = _shell_words(value, lambda v: "${" + v + "}",
+                                lambda t: re.sub(r'([\\"$`])', r"\\\1", t))
+        # fish has no ${name} inside quotes: close the quote, quote the variable, reopen.
+        fish_value = _shell_words(value, lambda v: '""$' + v + '""',
+                                  lambda t: re.sub(r'([\\"$])', r"\\\1", t))
+        sh.append(f'export {name}="{sh_value}"\n')
+        fish.append(f'set -gx {name} "{fish_value}"\n')
+        if PROFILE in value:
+            sh.append(f'__omg_vars="${{__omg_vars:+$__omg_vars }}{name}"\n')
+            fish.append(f"set -ga __omg_vars {name}\n")
+    return {ENV_SH: "".join(sh).encode(), ENV_FISH: "".join(fish).encode()}
 
 
 def plan_key(plan: EnvPlan) -> str:

@@ -1,9 +1,10 @@
 """Profile envs, built: a planned forest becomes a store path (invariant 1 for envs).
 
-The forest (relative links into the tools' store paths, plus the manifest) is
-written into a private staging area of the store and added like any other
-directory with `LocalStore.add`, naming the tools' store paths as references
-and as the only paths its links may point into (``links_into``). So an env is
+The forest (relative links into the tools' store paths, plus the manifest and
+the env files the shell integration sources) is written into a private staging
+area of the store and added like any other directory with `LocalStore.add`,
+naming the tools' store paths as references and as the only paths its links
+may point into (``links_into``). So an env is
 hashed, deduplicated, sealed, recorded, renamed into place and indexed by the
 store's own ingest; a crash leaves only staging debris, which the next ingest
 removes. The same plan always gives the same tree, hence the same env path.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generations.env import ENV_NAME, MANIFEST_NAME, EnvPlan
+from generations.env import ENV_NAME, HOMES_DIR, MANIFEST_NAME, EnvPlan, env_scripts
 from store.index import Index
 from store.ingest import staging_area
 from store.layout import Layout
@@ -38,10 +39,20 @@ def build_env(layout: Layout, index: Index, plan: EnvPlan) -> str:
 
 
 def materialise(root: Path, plan: EnvPlan) -> None:
-    """Write the forest of `plan` and its manifest under `root` (which must not exist)."""
+    """Write the forest of `plan`, its manifest and env files under `root` (not existing).
+
+    ``tools/<tool>`` links to a whole tool store path, for variables such as
+    JAVA_HOME that name a tool's home through the profile (see generations/env.py).
+    """
     root.mkdir()
     for d in plan.dirs:
         (root / d).mkdir(parents=True, exist_ok=True)
     for rel, target in plan.links.items():
         os.symlink(target, root / rel)
+    if plan.homes:
+        (root / HOMES_DIR).mkdir()
+        for tool, target in sorted(plan.homes.items()):
+            os.symlink(target, root / HOMES_DIR / tool)
+    for name, data in env_scripts(plan.env).items():
+        (root / name).write_bytes(data)
     (root / MANIFEST_NAME).write_bytes(plan.manifest_bytes())

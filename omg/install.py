@@ -5,7 +5,8 @@ them. Invariant 6: every artifact is verified in `omg.net.download` before it
 reaches `LocalStore.add`, so a mismatch installs nothing. Multi-component
 runtimes (Rust) and archives whose runtime sits in a subdirectory (Ruby) are
 unpacked through the store's safe unpacker into its staging area, merged, and
-then added as a directory.
+then added as a directory. The record's origin keeps the provider's `env_vars`
+(JAVA_HOME, install prefixes), which `omg use` carries into the profile env.
 """
 
 from __future__ import annotations
@@ -182,6 +183,10 @@ def _result(session: Session, record: PathRecord, *, created: bool,
 def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResult:
     p, rel = plan.provider, plan.release
     origin: dict[str, Any] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
+    if p.env_vars:
+        # With placeholders, not paths: the store path's name is not known until it is
+        # hashed, and the prefix is per user (see generations/env.py).
+        origin["env"] = dict(sorted(p.env_vars.items()))
     if len(plan.artifacts) > 1:
         origin["components"] = [{"url": a.url, "sha256": a.sha256} for a in plan.artifacts]
     if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir:
@@ -308,8 +313,8 @@ def make_resolver(settings: Settings, *, offline: bool = False,
             return None  # a tool only `omg store add` knows: the store's answer stands
         rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index)
         # The same answer the store gives once the path is installed (the record's
-        # env, which installs do not set): a fresh install and a later `use` of
-        # the same tools must build the same env store path.
+        # env, set at ingest): a fresh install and a later `use` of the same tools
+        # must build the same env store path.
         env = (rec.origin or {}).get("env") or {}
         return ResolvedTool(rec.name, rec.version, rec.path,
                             tuple(sorted((str(k), str(v)) for k, v in env.items())))

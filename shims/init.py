@@ -11,6 +11,14 @@ prompt (bash), on ``chpwd`` (zsh) or on ``PWD`` changes (fish); it returns at
 once when ``$PWD`` did not change, and otherwise walks up with ``[[ -e ]]``
 tests only, mapping a directory to its project profile by pure string
 substitution (see shims/project.py).
+
+Environment variables a profile's tools need (JAVA_HOME, install prefixes)
+are in the profile env's ``env.sh`` / ``env.fish`` (generations/env.py), which
+the lines ``source`` at start-up through the profile link (no process), and
+again, with the project profile's on top, only when the hook sees the project
+change. Values name the profile's stable ``tools/<tool>`` link, so a switch
+needs no re-source; a variable that a switch adds or drops shows up in the
+next shell (or at the next change of project profile).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from generations.env import ENV_FISH, ENV_SH
 from shims.versionfiles import MARKERS
 from store.errors import UsageError
 
@@ -70,6 +79,27 @@ def _case_arms(indent: str) -> str:
     return "\n".join(arms)
 
 
+def _posix_env(shell: str, global_bin: Path, prefixes: Prefixes) -> str:
+    """`__omg_envload [PROJECT_ENV]`: drop what the last load set, source global, then project."""
+    names = "${=__omg_vars}" if shell == "zsh" else "$__omg_vars"
+    return f"""\
+__omg_global={_q(str(global_bin.parent))}
+__omg_prefix={_q(str(prefixes.base))}
+__omg_vars=
+__omg_envload() {{
+  local __omg_v
+  for __omg_v in {names}; do unset "$__omg_v"; done
+  __omg_vars=
+  __omg_env=$__omg_global
+  [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
+  if [[ -n "$1" ]]; then
+    __omg_env=$1
+    [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
+  fi
+  return 0
+}}"""
+
+
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
            prefixes: Prefixes) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
@@ -94,6 +124,7 @@ for __omg_d in {path_dirs}; do
 done
 unset __omg_d
 export PATH
+{_posix_env(shell, global_bin, prefixes)}
 __omg_projects={_q(str(projects))}
 __omg_pwd=
 __omg_proj=
@@ -117,6 +148,7 @@ __omg_hook() {{
     [[ -n "$p" ]] && PATH="$p:$PATH"
     __omg_proj=$p
     export PATH
+    __omg_envload "${{p%/bin}}"
   fi
   if [[ -z "$p" && -n "$m" && "$m" != "$__omg_hinted" ]]; then
     __omg_hinted=$m
@@ -136,6 +168,7 @@ __omg_hook() {{
   return 127
 }}
 {install}
+__omg_envload
 __omg_hook
 """
 
@@ -154,6 +187,21 @@ for __omg_d in {path_dirs}
     contains -- $__omg_d $PATH; or set -gx PATH $__omg_d $PATH
 end
 set -e __omg_d
+set -g __omg_global {_q(str(global_bin.parent))}
+set -g __omg_prefix {_q(str(prefixes.base))}
+set -g __omg_vars
+function __omg_envload
+    for v in $__omg_vars
+        set -e $v
+    end
+    set -g __omg_vars
+    set -g __omg_env $__omg_global
+    test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
+    if set -q argv[1]
+        set -g __omg_env $argv[1]
+        test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
+    end
+end
 set -g __omg_projects {_q(str(projects))}
 set -g __omg_proj ''
 set -g __omg_hinted ''
@@ -185,6 +233,11 @@ function __omg_hook --on-variable PWD
         end
         test -n "$p"; and set -gx PATH $p $PATH
         set -g __omg_proj $p
+        if test -n "$p"
+            __omg_envload (string replace -r '/bin$' '' -- $p)
+        else
+            __omg_envload
+        end
     end
     if test -z "$p" -a -n "$m" -a "$m" != "$__omg_hinted"
         set -g __omg_hinted $m
@@ -200,6 +253,7 @@ function fish_command_not_found
     test -n "$t"; and printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' \\
         $argv[1] $t >&2
 end
+__omg_envload
 __omg_hook
 """
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from generations.env import PREFIX, STORE_PATH
 from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
 
@@ -133,6 +134,11 @@ class Provider:
     #: Executables to export besides those found in bin/ (name -> path in the tree).
     aliases: ClassVar[dict[str, str]] = {}
     bin_dirs: tuple[str, ...] = ("bin",)
+    #: The environment the tool needs, recorded with its store path at install (so a later
+    #: `omg use` carries it into the profile env): STORE_PATH stands for the tool's store
+    #: path, PREFIX for the user's writable prefix for global installs (the store is
+    #: read-only, and shared between users, so neither can be a literal path here).
+    env_vars: ClassVar[dict[str, str]] = {}
     #: Seconds a cached copy of this upstream's index (and checksum files) stays fresh.
     index_ttl: float = DEFAULT_INDEX_TTL
 
@@ -201,8 +207,11 @@ class Provider:
 
     # Store path ------------------------------------------------------------------------
 
-    def env(self, store_path: Path) -> dict[str, str]:
-        return {}
+    def env(self, store_path: Path, prefix: Path | None = None) -> dict[str, str]:
+        """`env_vars` for one store path, placeholders filled in."""
+        base = str(prefix if prefix is not None else default_prefix())
+        return {k: v.replace(STORE_PATH, str(store_path)).replace(PREFIX, base)
+                for k, v in self.env_vars.items()}
 
     def exports(self, store_path: Path) -> tuple[dict[str, Path], dict[str, str]]:
         """(executable name -> path inside the store path, environment variables)."""
@@ -220,6 +229,13 @@ class Provider:
             if alias not in exes and (store_path / rel).exists():
                 exes[alias] = store_path / rel
         return exes, self.env(store_path)
+
+
+def default_prefix(environ: dict[str, str] | None = None) -> Path:
+    """Where `omg init` points the writable prefixes: ``$XDG_DATA_HOME/omg/prefix``."""
+    env = os.environ if environ is None else environ
+    data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "omg" / "prefix"
 
 
 def check_keys(url: str, obj: Any, *keys: str) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import ClassVar
 
+from generations.env import PREFIX
 from omg.providers.base import Artifact, Context, Provider, Release, bad_index, check_keys
 from omg.spec import version_key
 from store.errors import NotFound
@@ -14,6 +15,10 @@ class GoProvider(Provider):
     default_mirror = "https://go.dev/dl"
     #: Point releases are security fixes: an hour.
     index_ttl = 3600.0
+    #: No GOROOT: `go` finds its root from its own executable with symlinks resolved, and
+    #: an exported GOROOT would outlive a project profile's other Go (version mismatch).
+    #: `go install` writes to GOBIN, module downloads to GOPATH: both writable prefixes.
+    env_vars: ClassVar[dict[str, str]] = {"GOPATH": f"{PREFIX}/go", "GOBIN": f"{PREFIX}/go/bin"}
 
     def releases(self, ctx: Context) -> list[Release]:
         url = f"{self.mirror(ctx)}/?mode=json&include=all"
@@ -47,6 +52,3 @@ class GoProvider(Provider):
         if not e:
             raise NotFound(f"go {release.version}: no linux archive for this platform")
         return [Artifact(f"{self.mirror(ctx)}/{e['filename']}", e["sha256"], e["filename"])]
-
-    def env(self, store_path: Path) -> dict[str, str]:
-        return {"GOROOT": str(store_path)}

@@ -9,8 +9,9 @@ sha256 each. A spec's first number is the feature version (``21``,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from typing import ClassVar
 
+from generations.env import STORE_PATH
 from omg.providers.base import Artifact, Context, Provider, Release, bad_index, check_keys
 from omg.spec import version_key
 from store.errors import NotFound, UsageError
@@ -21,6 +22,8 @@ class JavaProvider(Provider):
     default_mirror = "https://api.adoptium.net"
     #: Temurin updates are quarterly; one listing is several API calls.
     index_ttl = 6 * 3600.0
+    #: Maven, Gradle and IDEs find the JDK by JAVA_HOME (java itself needs none).
+    env_vars: ClassVar[dict[str, str]] = {"JAVA_HOME": STORE_PATH}
 
     def normalize(self, spec: str) -> str:
         spec = spec.strip()
@@ -103,6 +106,3 @@ class JavaProvider(Provider):
     def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
         e = release.extra
         return [Artifact(e["url"], e["sha256"], e["filename"])]
-
-    def env(self, store_path: Path) -> dict[str, str]:
-        return {"JAVA_HOME": str(store_path)}

@@ -12,7 +12,9 @@ import datetime as _dt
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
+from generations.env import PREFIX
 from omg.net import verify_signature
 from omg.providers.base import Artifact, Context, Provider, Release, bad_index, checksum_for
 from omg.spec import version_key
@@ -32,6 +34,8 @@ class NodeProvider(Provider):
     default_mirror = "https://nodejs.org/dist"
     #: Security releases must show up soon (the end-of-life and security warnings).
     index_ttl = 3600.0
+    #: The store is read-only: `npm install -g` goes to a writable prefix.
+    env_vars: ClassVar[dict[str, str]] = {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm"}
 
     def _platform_key(self, ctx: Context) -> str:
         key = f"linux-{ctx.platform.arch}"
@@ -119,7 +123,3 @@ class NodeProvider(Provider):
             out.append(f"node {major} is end-of-life (since about {end:%Y-%m}); "
                        f"consider node@lts")
         return out
-
-    def env(self, store_path: Path) -> dict[str, str]:
-        # The store is read-only: global npm installs go to a writable prefix.
-        return {"NPM_CONFIG_PREFIX": str(Path.home() / ".local/share/omg/global/node")}

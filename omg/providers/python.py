@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from generations.env import PREFIX
 from omg.providers.base import Artifact, Context, Provider, Release, parse_shasums
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
@@ -30,6 +31,8 @@ class PythonProvider(Provider):
     #: Weekly-ish tags, five documents per listing, and GitHub's API allows 60 requests
     #: an hour without a token: keep them six hours.
     index_ttl = 6 * 3600.0
+    #: pip falls back to a user install when the store is read-only: give it the prefix.
+    env_vars: ClassVar[dict[str, str]] = {"PYTHONUSERBASE": f"{PREFIX}/python"}
     aliases: ClassVar[dict[str, str]] = {"python": "bin/python3", "pip": "bin/pip3"}
 
     def _triple(self, ctx: Context) -> str:

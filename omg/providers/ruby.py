@@ -10,8 +10,9 @@ listed from OMG_RUBY_API_MIRROR; assets ``<ver>/portable-ruby-<ver>.<arch>_linux
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import ClassVar
 
+from generations.env import PREFIX
 from omg.providers.base import Artifact, Context, Provider, Release
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
@@ -24,6 +25,8 @@ class RubyProvider(Provider):
     default_api = "https://api.github.com/repos/Homebrew/homebrew-portable-ruby"
     #: portable-ruby releases a few times a year (GitHub API, rate-limited).
     index_ttl = 24 * 3600.0
+    #: The store is read-only: `gem install` goes to a writable prefix.
+    env_vars: ClassVar[dict[str, str]] = {"GEM_HOME": f"{PREFIX}/gem"}
 
     def _asset(self, ctx: Context, version: str) -> str:
         arch = "arm64" if ctx.platform.arch == "arm64" else "x86_64"
@@ -54,7 +57,3 @@ class RubyProvider(Provider):
                            hint="omg installs nothing it cannot verify")
         url = f"{self.mirror(ctx)}/{e['tag']}/{e['filename']}"
         return [Artifact(url, e["sha256"], e["filename"], subdir=release.version)]
-
-    def env(self, store_path: Path) -> dict[str, str]:
-        version = store_path.name.rsplit("-", 1)[-1]
-        return {"GEM_HOME": str(Path.home() / ".local/share/omg/global/ruby" / version)}

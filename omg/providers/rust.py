@@ -10,8 +10,9 @@ upstream: ``--remote`` shows the stable version and the minor lines below it.
 from __future__ import annotations
 
 import tomllib
-from typing import Any
+from typing import Any, ClassVar
 
+from generations.env import PREFIX
 from omg.providers.base import Artifact, Context, Provider, Release, bad_index
 from store.errors import IntegrityError, NotFound
 
@@ -23,6 +24,8 @@ class RustProvider(Provider):
     default_mirror = "https://static.rust-lang.org"
     #: Stable changes every six weeks; the channel manifests are large.
     index_ttl = 6 * 3600.0
+    #: cargo's registry cache and `cargo install` live under CARGO_HOME (writable prefix).
+    env_vars: ClassVar[dict[str, str]] = {"CARGO_HOME": f"{PREFIX}/cargo"}
 
     def _target(self, ctx: Context) -> str:
         arch = "aarch64" if ctx.platform.arch == "arm64" else "x86_64"

@@ -16,7 +16,7 @@ CASES = [  # spec, version, executable, env var
     ("node@20", "20.12.0", "bin/node", None),
     ("bun@1.1", "1.1.8", "bun", None),
     ("python@3.12", "3.12.5", "bin/python3", None),
-    ("go@1.22", "1.22.3", "bin/go", "GOROOT"),
+    ("go@1.22", "1.22.3", "bin/go", None),  # go finds its root itself (no GOROOT)
     ("rust@stable", "1.78.0", "bin/rustc", None),
     ("ruby@3.3", "3.3.4", "bin/ruby", None),
     ("java@21", "21.0.3+9", "bin/java", "JAVA_HOME"),

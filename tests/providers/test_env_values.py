@@ -1,0 +1,168 @@
+"""Per-tool environment: recorded at install, carried by `omg use` into the profile env's
+manifest and env files, exported by the shell integration (bash, zsh, fish)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generations.env import PREFIX, STORE_PATH
+from omg.providers import TOOLS, get
+from shims.init import Prefixes
+from tests.conftest import OmgEnv
+
+
+def _current(omg_env: OmgEnv, *args: str) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(omg_env.run("current", "--json", *args, check=True).stdout)
+    return out
+
+
+def _manifest(omg_env: OmgEnv, env: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((omg_env.layout.store_path(env) / "manifest.json")
+                                      .read_text())
+    return data
+
+
+def _shell(omg_env: OmgEnv, shell: str, script: str, cwd: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    """`script` in a real interactive `shell` whose rc file holds the `omg init` lines."""
+    rc = omg_env.root / f"rc.{shell}"
+    rc.write_text(omg_env.run("init", shell, check=True).stdout)
+    env = {**omg_env.env, "PATH": "/usr/bin:/bin"}
+    if shell == "bash":
+        cmd = ["bash", "--rcfile", str(rc), "-i", "-c", script]
+    elif shell == "zsh":
+        cmd = ["zsh", "-f", "-c", f". {rc}; {script}"]
+    else:
+        cmd = ["fish", "--no-config", "-c", f"source {rc}; {script}"]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60,
+                          cwd=cwd or omg_env.root)
+
+
+def test_install_records_the_env_with_placeholders(omg_env: OmgEnv,
+                                                   mirror_env: dict[str, str]) -> None:
+    omg_env.run("install", "java@21", "node@20", extra_env=mirror_env, check=True)
+    store = omg_env.store()
+    try:
+        [java] = store.find("java")
+        [node] = store.find("node")
+    finally:
+        store.close()
+    assert (java.origin or {})["env"] == {"JAVA_HOME": STORE_PATH}
+    assert (node.origin or {})["env"] == {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm"}
+    # ...and in the record file beside the store path, which outlives the index
+    meta = json.loads(omg_env.layout.record_path(java.path).read_text())
+    assert meta["origin"]["env"] == {"JAVA_HOME": STORE_PATH}
+
+
+def test_use_puts_java_home_in_the_manifest_and_bash_exports_it(
+        omg_env: OmgEnv, mirror_env: dict[str, str]) -> None:
+    omg_env.run("install", "java@21", extra_env=mirror_env, check=True)
+    omg_env.run("use", "java@21", check=True)  # installed: the store answers, no provider
+    cur = _current(omg_env)
+    manifest = _manifest(omg_env, cur["env"])
+    assert manifest["env"] == {"JAVA_HOME": "@profile@/tools/java"}
+    [tool] = manifest["tools"]
+    assert tool["env"] == {"JAVA_HOME": STORE_PATH}
+    java_path = omg_env.layout.store_path(tool["store_path"])
+    env_root = omg_env.layout.store_path(cur["env"])
+    assert (env_root / "tools" / "java").resolve() == java_path.resolve()
+
+    profile = Path(cur["bin"]).parent
+    proc = _shell(omg_env, "bash", 'echo "$JAVA_HOME"; "$JAVA_HOME/bin/java"')
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"{profile}/tools/java", proc.stderr
+    assert "21.0.3" in lines[1]
+    assert Path(lines[0]).resolve() == java_path.resolve()
+
+
+def test_java_home_follows_a_switch_and_rollback(omg_env: OmgEnv,
+                                                 mirror_env: dict[str, str]) -> None:
+    """JAVA_HOME names the profile's stable link: a shell started earlier sees a switch."""
+    omg_env.run("use", "java@21", extra_env=mirror_env, check=True)
+    home = _shell(omg_env, "bash", 'echo "$JAVA_HOME"').stdout.strip()
+    omg_env.run("use", "java@17", extra_env=mirror_env, check=True)
+    assert "17.0.11" in subprocess.run([f"{home}/bin/java"], capture_output=True, text=True,
+                                       check=True).stdout
+    omg_env.run("rollback", check=True)
+    assert "21.0.3" in subprocess.run([f"{home}/bin/java"], capture_output=True, text=True,
+                                      check=True).stdout
+
+
+def test_install_then_use_and_use_with_install_give_one_env(
+        omg_env: OmgEnv, mirror_env: dict[str, str]) -> None:
+    omg_env.run("use", "java@21", "node@20", "--profile", "fresh", extra_env=mirror_env,
+                check=True)
+    omg_env.run("use", "java@21", "node@20", "--profile", "later", check=True)
+    envs = [_current(omg_env, "--profile", p)["env"] for p in ("fresh", "later")]
+    assert envs[0] == envs[1]
+    assert _manifest(omg_env, envs[0])["env"] == {
+        "JAVA_HOME": "@profile@/tools/java", "NPM_CONFIG_PREFIX": "@prefix@/npm"}
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_export_the_profile_env(omg_env: OmgEnv, mirror_env: dict[str, str],
+                                             shell: str) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    omg_env.run("use", "java@21", "node@20", extra_env=mirror_env, check=True)
+    profile = Path(_current(omg_env)["bin"]).parent
+    proc = _shell(omg_env, shell, 'echo "$JAVA_HOME"; echo "$NPM_CONFIG_PREFIX"')
+    assert proc.stdout.splitlines() == [
+        f"{profile}/tools/java", str(omg_env.root / "data" / "omg" / "prefix" / "npm")], \
+        proc.stderr
+
+
+def test_project_profile_env_on_top_and_dropped_on_leaving(
+        omg_env: OmgEnv, mirror_env: dict[str, str]) -> None:
+    omg_env.run("use", "node@20", extra_env=mirror_env, check=True)
+    proj = omg_env.root / "work" / "app"
+    proj.mkdir(parents=True)
+    omg_env.run("use", "--local", "java@17", cwd=proj, extra_env=mirror_env, check=True)
+    script = f"""
+echo "in:${{JAVA_HOME:-none}}"
+cd {omg_env.root}; eval "$PROMPT_COMMAND"; echo "out:${{JAVA_HOME:-none}}"
+cd {proj}; eval "$PROMPT_COMMAND"; "$JAVA_HOME/bin/java"
+"""
+    proc = _shell(omg_env, "bash", script, cwd=proj)
+    lines = proc.stdout.splitlines()
+    mangled = str(proj).replace("/", "%")
+    assert lines[0].startswith("in:") and lines[0].endswith(f"/projects/{mangled}/tools/java"), \
+        proc.stderr
+    assert lines[1] == "out:none"
+    assert "17.0.11" in lines[2]
+
+
+def test_provider_prefixes_match_the_shell_integration() -> None:
+    """A variable both the init lines and a tool set must get one value."""
+    base = Path("/p")
+    init = dict(Prefixes(base).env())
+    for tool in TOOLS:
+        for name, value in get(tool).env_vars.items():
+            if PREFIX in value:
+                assert init[name] == value.replace(PREFIX, str(base)), (tool, name)
+
+
+def test_env_file_values_are_quoted(tmp_path: Path) -> None:
+    """A value with shell syntax in it arrives verbatim, expanding nothing."""
+    from generations.env import env_scripts
+
+    value = 'a "b" $HOME `id` \\ c'
+    files = env_scripts({"ODD": value, "HOMEY": "@profile@/tools/x"})
+    (tmp_path / "env.sh").write_bytes(files["env.sh"])
+    script = '__omg_env=/P; . ./env.sh; printf "%s\\n" "$ODD" "$HOMEY" "$__omg_vars"'
+    out = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ}, check=True).stdout
+    assert out.splitlines() == [value, "/P/tools/x", "HOMEY"]
+    if shutil.which("fish"):
+        (tmp_path / "env.fish").write_bytes(files["env.fish"])
+        fish = subprocess.run(["fish", "--no-config", "-c", "set __omg_env /P; source env.fish;"
+                               ' printf "%s\\n" "$ODD" "$HOMEY" $__omg_vars'], cwd=tmp_path,
+                              capture_output=True, text=True, check=True).stdout
+        assert fish.splitlines() == [value, "/P/tools/x", "HOMEY"]
