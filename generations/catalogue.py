@@ -19,6 +19,10 @@ plans nothing and so must be told the answers the full path computed:
   conflicts it reported. Store paths never change under their name, so the
   env plan is a pure function of that key; a hit stands while the env exists.
 
+Both maps are answers of code as much as of data: they carry a stamp (size
+and mtime of the planner and resolver sources, `code_stamp`), and an upgrade
+or an edit of that code drops them.
+
 Import cost: `Quick` is on the path timed against ``python -c pass``, so this
 module imports nothing at the top but `os`; JSON is read with the C scanner
 behind the json module (``_json``), as importing json pulls in `re` (~7 ms on a
@@ -97,6 +101,24 @@ def store_names(store_dir: str) -> list[str]:
         return []
 
 
+#: The code whose answers ``specs`` and ``uses`` cache, relative to the source root:
+#: the env planner and, one layer up, spec resolution (stat-ed, never imported).
+STAMPED_SOURCES = ("generations/env.py", "omg/spec.py", "omg/profiles.py")
+
+
+def code_stamp() -> str:
+    """Size and mtime of `STAMPED_SOURCES` ("" if one cannot be stat-ed: no caching)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parts = []
+    for rel in STAMPED_SOURCES:
+        try:
+            st = os.stat(os.path.join(root, rel))
+        except OSError:
+            return ""
+        parts.append(f"{st.st_size}.{st.st_mtime_ns}")
+    return "/".join(parts)
+
+
 def spec_key(tool: str, spec: str) -> str:
     return f"{tool}@{spec}"
 
@@ -131,8 +153,10 @@ class Catalogue:
         data = _read(str(self.path))
         self._paths: dict[str, list[Any]] = _dict(data, "paths")
         self._envs: dict[str, str] = _dict(data, "envs")
-        self._specs: dict[str, list[Any]] = _dict(data, "specs")
-        self._uses: dict[str, list[Any]] = _dict(data, "uses")
+        self._stamp = code_stamp()
+        fresh = bool(self._stamp) and data.get("stamp") == self._stamp
+        self._specs: dict[str, list[Any]] = _dict(data, "specs") if fresh else {}
+        self._uses: dict[str, list[Any]] = _dict(data, "uses") if fresh else {}
         self._dirty = False
 
     def on_disk(self) -> set[str]:
@@ -198,7 +222,7 @@ class Catalogue:
         """`tool@spec` chose `chosen` among the tool's store paths `candidates`."""
         entry = [chosen, sorted(candidates)]
         key = spec_key(tool, spec)
-        if self._specs.get(key) != entry:
+        if self._stamp and self._specs.get(key) != entry:
             self._specs.pop(key, None)
             self._specs[key] = entry
             _trim(self._specs, MAX_SPECS)
@@ -209,7 +233,7 @@ class Catalogue:
         """`use` of `tools` on top of `cur_env` made `env`, reporting `conflicts`."""
         entry = [env, [list(c) for c in conflicts]]
         key = use_key(cur_env, tools)
-        if self._uses.get(key) != entry:
+        if self._stamp and self._uses.get(key) != entry:
             self._uses.pop(key, None)
             self._uses[key] = entry
             _trim(self._uses, MAX_USES)
@@ -223,8 +247,8 @@ class Catalogue:
         from store.fsutil import atomic_write
 
         data = json.dumps({"format": CATALOGUE_FORMAT, "paths": self._paths,
-                           "envs": self._envs, "specs": self._specs, "uses": self._uses},
-                          sort_keys=True).encode()
+                           "envs": self._envs, "stamp": self._stamp, "specs": self._specs,
+                           "uses": self._uses}, sort_keys=True).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, data, 0o644, durable=False)
@@ -249,8 +273,10 @@ class Quick:
         self.store = home + "/store"
         data = _read(home + "/profiles/" + FILE_NAME)
         self._paths = _dict(data, "paths")
-        self._specs = _dict(data, "specs")
-        self._uses = _dict(data, "uses")
+        stamp = code_stamp()
+        fresh = bool(stamp) and data.get("stamp") == stamp
+        self._specs = _dict(data, "specs") if fresh else {}
+        self._uses = _dict(data, "uses") if fresh else {}
         self._by_tool: dict[str, list[str]] | None = None
 
     def _tools(self) -> dict[str, list[str]] | None:

@@ -269,3 +269,27 @@ def test_settings_agree_with_config_load(tmp_path: Path, monkeypatch: pytest.Mon
     assert got is not None and Path(got[0]) == config.load(environ).home
     cfg.write_text("home = [")
     assert fast._settings(environ) is None  # the full CLI reports the bad file
+
+
+def test_a_change_of_the_planner_code_drops_the_answers(env: OmgEnv,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cached answers are the code's as much as the data's: new code, new answers."""
+    from generations import catalogue
+
+    for spec in ("node@18", "node@20", "node@18"):
+        run(env, "use", spec)
+    assert catalogue.Quick(str(env.home)).use("", []) is None
+    quick = catalogue.Quick(str(env.home))
+    tool = quick.resolve("node", "20")
+    assert tool is not None and quick.use(_cur_env(env), [tool]) is not None
+    monkeypatch.setattr(catalogue, "code_stamp", lambda: "another build")
+    quick = catalogue.Quick(str(env.home))
+    assert quick.resolve("node", "20") is None  # the exact-version rule is not cached
+    assert quick.resolve("node", "20.10.0") == tool and quick.use(_cur_env(env), [tool]) is None
+
+
+def _cur_env(env: OmgEnv) -> str:
+    ref = fast._Profile(str(env.home), config.current_user(), "default")
+    n = ref.current()
+    assert n is not None
+    return ref.env_of(n)
