@@ -1,6 +1,8 @@
 """A hypothesis state machine over use/rollback/delete/gc/store add: invariants 2 and 3.
 
-After every step: the profile link points at a generation whose env is complete
+`use` and `rollback` go, at hypothesis' choice, through the lean tier of
+omg/fast.py first (as `omg use` does), falling back to omg/profiles.py when it
+cannot answer. After every step: the profile link points at a generation whose env is complete
 (every link resolves into the store), numbers are never reused, and every
 generation's closure (and every gcroot's) is still in the store.
 """
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from generations import profile as gp
+from omg import fast
 from omg import profiles as P
 from store.errors import NotFound, OmgError
 
@@ -57,19 +60,27 @@ class Profiles(RuleBasedStateMachine):
         self.added.add((tool, version))
 
     @rule(tool=st.sampled_from(TOOLS), spec=st.sampled_from(["1", "2", "latest", "1.1.0"]),
-          profile=profiles_st)
-    def use(self, tool: str, spec: str, profile: str) -> None:
-        try:
-            r = P.use(self.w.home, [f"{tool}@{spec}"], profile=profile)
-        except NotFound:
-            return
+          profile=profiles_st, lean=st.booleans())
+    def use(self, tool: str, spec: str, profile: str, lean: bool) -> None:
+        hit = fast.lean_use(str(self.w.layout.home), USER, [f"{tool}@{spec}"],
+                            profile) if lean else None
+        if hit is not None:
+            generation, unchanged = hit[0], hit[1]
+        else:
+            try:
+                r = P.use(self.w.home, [f"{tool}@{spec}"], profile=profile)
+            except NotFound:
+                return
+            generation, unchanged = r.generation, r.unchanged
         issued = self.issued[profile]
-        if not r.unchanged:
-            assert not issued or r.generation > max(issued)
-            issued.append(r.generation)
+        if not unchanged:
+            assert not issued or generation > max(issued)
+            issued.append(generation)
 
-    @rule(profile=profiles_st)
-    def rollback(self, profile: str) -> None:
+    @rule(profile=profiles_st, lean=st.booleans())
+    def rollback(self, profile: str, lean: bool) -> None:
+        if lean and fast.lean_rollback(str(self.w.layout.home), USER, profile) is not None:
+            return
         with contextlib.suppress(NotFound):
             P.rollback(self.w.home, profile=profile)
 
