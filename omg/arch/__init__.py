@@ -8,7 +8,9 @@ Modules (each imported lazily; nothing heavy happens at import time):
 - `syncdb`: reading sync database files (the `desc` format) without libalpm.
 - `searchindex`: the LMDB search index, rebuilt only when a sync db's (mtime, size) changes.
 - `search`: ranking and merging repo and AUR results (no typer, rich, httpx or pyalpm).
-- `fastsearch`: the `omg search` fast path for omg.entry.
+- `fastsearch`: the `omg search` fast path for omg.entry; `fastconfig`: the few settings
+  it needs, without omg.config's imports; `daemonsearch`: asking omgd in the shared mode.
+- `memsearch`: the search index held in memory by omgd (`omg.daemon.search_methods`).
 - `aur`: the AUR RPC v5 client and snapshot download (the one module importing httpx),
   with an expiring LMDB cache.
 - `alpm`: pyalpm access (handles, info, satisfiers, local db, vercmp).
@@ -20,9 +22,13 @@ Modules (each imported lazily; nothing heavy happens at import time):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# Not `from typing import ...`: this package's __init__ runs on the `omg search` fast
+# path, where importing typing costs a sixth of the budget. Type checkers treat any
+# name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from omg.arch.install import InstallResult
 
 

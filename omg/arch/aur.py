@@ -2,20 +2,33 @@
 
 The only module of omg/arch that talks HTTP; httpx is imported inside the functions
 that need it, so reading the cache (the `omg search` fast path) never pays for it.
-Answers are cached in the LMDB table ``aur`` with an expiry (the AUR limits request
-rates): ``search:<term>`` and ``info:<name>`` -> {"t": time, "r": answer}.
+Answers are cached in LMDB with an expiry (the AUR limits request rates):
+table ``aur``, ``info:<name>`` -> msgpack {"t": time, "r": answer}; table
+``aursearch``, ``<term>`` -> plain UTF-8, the time on the first line, then one
+line per result (`AurRow`, tab-separated, backslash-escaped), so that the warm
+`omg search` reads it without msgpack (see searchindex.RawIndex).
 `info` is always batched: one request for up to CHUNK names, never one per package.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
 
 from store.errors import NetworkError, NotFound, PermissionDenied
 
+# Not `from typing import ...` (start-up cost); type checkers treat this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+    #: name, version, description, votes, popularity, out of date: what search shows.
+    AurRow = tuple[str, str, str, int, float, bool]
+
 TABLE = "aur"
+SEARCH_TABLE = "aursearch"
+#: LMDB refuses keys over 511 bytes; longer search terms are simply not cached.
+MAX_KEY = 500
 CHUNK = 150
 TIMEOUT = 10.0
 
@@ -70,22 +83,95 @@ def _get_json(url: str, params: Any = None) -> dict[str, Any]:
     return data
 
 
-def search(base: str, term: str, *, index: Any = None, ttl: float = 3600.0,
-           fetch: bool = True) -> list[dict[str, Any]]:
-    """RPC v5 search by name-desc; cached."""
-    key = f"search:{term.lower()}"
+def row_of(res: dict[str, Any]) -> AurRow:
+    return (str(res.get("Name", "")), str(res.get("Version", "")),
+            str(res.get("Description") or ""), int(res.get("NumVotes") or 0),
+            float(res.get("Popularity") or 0.0), bool(res.get("OutOfDate")))
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def _unesc(s: str) -> str:
+    if "\\" not in s:
+        return s
+    return "\\".join(p.replace("\\t", "\t").replace("\\n", "\n") for p in s.split("\\\\"))
+
+
+def encode_rows(now: float, rows: list[AurRow]) -> bytes:
+    lines = [repr(now)]
+    lines += [f"{_esc(n)}\t{_esc(v)}\t{_esc(d)}\t{votes}\t{pop!r}\t{'1' if ood else ''}"
+              for n, v, d, votes, pop, ood in rows]
+    return "\n".join(lines).encode()
+
+
+def decode_rows(data: bytes, ttl: float, now: float | None = None) -> list[AurRow]:
+    """The rows of a cached answer; CacheMiss when expired or unreadable."""
+    head, _, body = data.decode(errors="replace").partition("\n")
     try:
-        cached: list[dict[str, Any]] = _cache_get(index, key, ttl)
-        return cached
-    except CacheMiss:
-        if not fetch:
-            raise
+        fresh = (time.time() if now is None else now) - float(head) <= ttl
+        rows: list[AurRow] = []
+        for line in body.split("\n") if body else ():
+            n, v, d, votes, pop, ood = line.split("\t")
+            rows.append((_unesc(n), _unesc(v), _unesc(d), int(votes), float(pop), ood == "1"))
+    except ValueError:
+        raise CacheMiss("unreadable cache row") from None
+    if not fresh:
+        raise CacheMiss("expired")
+    return rows
+
+
+def _search_key(term: str) -> bytes | None:
+    key = term.lower().encode()
+    return key if 0 < len(key) <= MAX_KEY else None
+
+
+def cached_search(index: Any, term: str, ttl: float) -> list[AurRow]:
+    """A cached search answer; CacheMiss when missing, expired or not cacheable."""
+    from omg.arch.searchindex import raw_get
+
+    key = _search_key(term)
+    if index is None or key is None:
+        raise CacheMiss(term)
+    data = raw_get(index, SEARCH_TABLE, [key])[0]
+    if data is None:
+        raise CacheMiss(term)
+    return decode_rows(data, ttl)
+
+
+def put_search(index: Any, term: str, rows: list[AurRow]) -> None:
+    """Cache an answer (nothing when the index is read-only or the term too long)."""
+    from omg.arch.searchindex import raw_put
+
+    key = _search_key(term)
+    if index is None or index.readonly or key is None:
+        return
+    import contextlib  # here: the warm search path never writes
+
+    with contextlib.suppress(PermissionDenied):
+        raw_put(index, SEARCH_TABLE, {key: encode_rows(time.time(), rows)})
+
+
+def fetch_search(base: str, term: str) -> list[AurRow]:
+    """RPC v5 search by name-desc, from the network."""
     from urllib.parse import quote
 
     data = _get_json(f"{base}/rpc/v5/search/{quote(term, safe='')}", [("by", "name-desc")])
-    results = [r for r in data["results"] if isinstance(r, dict) and "Name" in r]
-    _cache_put(index, {key: results})
-    return results
+    return [row_of(r) for r in data["results"] if isinstance(r, dict) and "Name" in r]
+
+
+def search(base: str, term: str, *, index: Any = None, ttl: float = 3600.0,
+           fetch: bool = True) -> list[AurRow]:
+    """RPC v5 search by name-desc; cached. `fetch=False`: CacheMiss instead of the network."""
+    try:
+        return cached_search(index, term, ttl)
+    except CacheMiss:
+        if not fetch:
+            raise
+    rows = fetch_search(base, term)
+    put_search(index, term, rows)
+    return rows
 
 
 def info(base: str, names: list[str], *, index: Any = None, ttl: float = 3600.0,

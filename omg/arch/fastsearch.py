@@ -2,17 +2,31 @@
 
 `run(args)` returns an exit code, or None to hand over to the typer CLI (unknown
 options, a cold or expired AUR cache, any error: the CLI reports errors the one
-standard way). It imports neither typer, rich, httpx nor pyalpm; settings come
-from the same light `omg.config.load()` the other fast paths use. The index is
-opened read-only without a write transaction (a write commit costs an fsync);
-only when a sync db changed is it reopened writable to store the rebuild.
+standard way). It imports neither typer, rich, httpx, pyalpm, nor (when no config
+file exists) typing, pathlib or msgpack: settings come from `fastconfig`, the index
+is read through `searchindex.RawIndex`. Only when a sync db changed is the index
+reopened writable (store.index) to store the rebuild.
+
+In the shared mode (this user cannot write OMG_HOME and omgd's socket is there)
+omgd answers from its in-memory index (`daemonsearch`); when it cannot, the
+search runs here as in the single-user mode, without a word.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+
+from omg.arch import aur
+from store.errors import OmgError
+
+# Not `from typing import ...` (start-up cost); type checkers treat this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from omg.arch.fastconfig import SearchSettings
+    from omg.arch.search import SearchResult
 
 _FLAGS = {"--json", "--repo"}
 
@@ -25,48 +39,92 @@ def run(args: list[str]) -> int | None:
     flags = [a for a in rest if a.startswith("-")]
     if not terms or any(f not in _FLAGS for f in flags):
         return None
-    from omg import config
-    from omg.arch import aur, search, settings
-    from store.errors import OmgError
-    from store.index import Index
-
+    json_out, repos_only = "--json" in flags, "--repo" in flags
     try:
-        loaded = config.load()
-        home = loaded.home
-        arch = settings.from_raw(home, dict(loaded.raw))
-        db_dir = home / "db"
-        opened: list[Any] = []
-
-        def writable() -> Any:
-            if db_dir.exists() and not os.access(db_dir, os.W_OK):
-                return None
-            # LMDB allows one environment per path and process: drop the read-only one
-            # (its rows were already copied out) before opening read-write.
-            while opened:
-                opened.pop().close()
-            idx = Index(db_dir)
-            opened.append(idx)
-            return idx
-
-        try:
-            index = Index(db_dir, readonly=True) if (db_dir / "data.mdb").exists() else None
-            if index is not None:
-                opened.append(index)
-            result = search.search(arch, index, home / "store", terms, aur_mode="cache",
-                                   repos_only="--repo" in flags, writable=writable)
-        finally:
-            for idx in opened:
-                idx.close()
+        settings = _settings()
+        answer = _ask_daemon(settings, terms, repos_only, json_out)
+        if answer is not None:
+            body = answer["hits"] if json_out else answer["text"]
+            return _emit(body, answer["warnings"], answer["count"], json_out)
+        result = _local(settings, terms, repos_only)
     except Exception as exc:
         if isinstance(exc, (aur.CacheMiss, OmgError, ValueError)):
             return None
         raise
-    if "--json" in flags:
+    body = [h.to_json() for h in result.hits] if json_out else _render(result)
+    return _emit(body, result.warnings, len(result.rows), json_out)
+
+
+def _settings() -> SearchSettings:
+    from omg.arch import fastconfig
+
+    settings = fastconfig.load()
+    if settings is None:  # a config file exists: omg.config reads it
+        from omg import config
+
+        settings = fastconfig.from_config(config.load())
+    return settings
+
+
+def _ask_daemon(settings: SearchSettings, terms: list[str], repos_only: bool,
+                json_out: bool) -> dict[str, Any] | None:
+    """omgd's answer in the shared mode (remote_store.shared_mode), else None."""
+    if os.access(settings.home, os.W_OK):
+        return None  # single-user: one access(2), nothing more
+    from omg.arch import daemonsearch, fastconfig
+
+    socket_path = fastconfig.default_socket(settings)
+    if not os.path.exists(socket_path):
+        return None
+    return daemonsearch.ask(socket_path, settings, terms, repos_only=repos_only,
+                            hits=json_out)
+
+
+def _local(settings: SearchSettings, terms: list[str], repos_only: bool) -> SearchResult:
+    from omg.arch import search, searchindex
+
+    db_dir = os.path.join(settings.home, "db")
+    opened: list[Any] = []
+
+    def writable() -> Any:
+        if os.path.exists(db_dir) and not os.access(db_dir, os.W_OK):
+            return None
+        # LMDB allows one environment per path and process: drop the read-only one
+        # (its rows were already copied out) before opening read-write.
+        while opened:
+            opened.pop().close()
+        from pathlib import Path
+
+        from store.index import Index
+
+        idx = Index(Path(db_dir))
+        opened.append(idx)
+        return idx
+
+    try:
+        if os.path.exists(os.path.join(db_dir, "data.mdb")):
+            opened.append(searchindex.RawIndex(db_dir))
+        return search.search(settings, opened[0] if opened else None,
+                             os.path.join(settings.home, "store"), terms, aur_mode="cache",
+                             repos_only=repos_only, writable=writable)
+    finally:
+        for idx in opened:
+            idx.close()
+
+
+def _render(result: SearchResult) -> str:
+    from omg.arch import search
+
+    return search.render(result)
+
+
+def _emit(body: Any, warnings: list[str], count: int, json_out: bool) -> int:
+    if json_out:
         from omg.cli.output import print_json  # light: json, sys, store.errors
 
-        print_json([h.to_json() for h in result.hits])
+        print_json(body)
     else:
-        sys.stdout.write(search.render(result))
-    for w in result.warnings:
+        sys.stdout.write(body)
+    for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    return 0 if result.hits else 1
+    return 0 if count else 1

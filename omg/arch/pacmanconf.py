@@ -1,12 +1,13 @@
 """pacman.conf parsing (pure): the options omg needs and the repositories in order.
 
 Only what search, info and delegation need: RootDir, DBPath, Architecture and
-each repository's name and servers (following `Include` files).
+each repository's name and servers (following `Include` files). Light to import
+(no pathlib: the `omg search` fast path parses pacman.conf on every call).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from store.errors import NotFound, UsageError
 
@@ -22,24 +23,33 @@ class Repo:
 class PacmanConf:
     __slots__ = ("arch", "dbpath", "options", "path", "repos", "root")
 
-    def __init__(self, path: Path | None, root: str = "/", dbpath: str = "/var/lib/pacman/",
-                 arch: str = "x86_64", repos: tuple[Repo, ...] = (),
-                 options: dict[str, str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None, root: str = "/",
+                 dbpath: str = "/var/lib/pacman/", arch: str = "x86_64",
+                 repos: tuple[Repo, ...] = (), options: dict[str, str] | None = None) -> None:
         self.path, self.root, self.dbpath, self.arch = path, root, dbpath, arch
         self.repos, self.options = repos, options or {}
 
 
-def _lines(path: Path, depth: int = 0) -> list[str]:
+def _lines(path: str | os.PathLike[str], depth: int = 0) -> list[str]:
     if depth > 5:
         raise UsageError(f"{path}: Include nested too deep")
     try:
-        return path.read_text(errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read().splitlines()
     except FileNotFoundError as exc:
         raise NotFound(f"pacman config {path} not found",
                        hint="pass --config or set [arch] pacman_conf") from exc
 
 
-def parse(path: Path | None, text: str | None = None) -> PacmanConf:
+def _includes(value: str) -> list[str]:
+    if "*" not in value:
+        return [value]
+    from pathlib import Path  # globs are rare; pathlib costs the fast path milliseconds
+
+    return [str(p) for p in sorted(Path("/").glob(value.lstrip("/")))]
+
+
+def parse(path: str | os.PathLike[str] | None, text: str | None = None) -> PacmanConf:
     lines = text.splitlines() if text is not None else (_lines(path) if path else [])
     section: str | None = None
     options: dict[str, str] = {}
@@ -58,9 +68,8 @@ def parse(path: Path | None, text: str | None = None) -> PacmanConf:
                 continue
             key, _, value = (p.strip() for p in line.partition("="))
             if key == "Include":
-                for inc in sorted(Path("/").glob(value.lstrip("/"))) if "*" in value \
-                        else [Path(value)]:
-                    if inc.exists():
+                for inc in _includes(value):
+                    if os.path.exists(inc):
                         feed(_lines(inc, depth + 1), depth + 1)
             elif section == "options":
                 options[key] = value

@@ -1,20 +1,34 @@
 """`omg search`: repo results from the search index merged with the AUR, ranked.
 
 Ranking: exact name, then name prefix, then name contains, then description only;
-inside a rank, repo packages in pacman.conf order before the AUR, AUR ones by
-popularity then votes. Light imports only (no typer, rich, httpx, pyalpm): the fast
-path runs this module, with `fetch=False` so a cold AUR cache hands over to the CLI.
+inside a rank, repo packages in pacman.conf order before the AUR, repo ones by name,
+AUR ones by popularity then votes, then name. The index keeps each repo's lines
+sorted by name, so results go straight into one bucket per (rank, repo) and are
+never sorted; with one term (the usual search) the rank is read from where
+`str.find` matched, without splitting the line (`_scan_one`). Results are plain
+tuples (`Row`, the fields of `Hit`): `Hit` objects are made only for `--json`.
+
+Light imports only (no typer, rich, httpx, pyalpm, typing, pathlib): the fast path
+runs this module, with `aur_mode="cache"` so a cold AUR cache hands over to the CLI.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from omg.arch import aur, pacmanconf, searchindex
 from store.errors import OmgError
 
+# Not `from typing import ...` (start-up cost); type checkers treat this name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from omg.arch.settings import ArchSettings
+    from collections.abc import Callable
+    from typing import Any
+
+    from omg.arch.searchindex import RepoIndex
+
+    #: repo, name, version, description, installed, in_store, votes, popularity,
+    #: out_of_date, rank: the fields of `Hit`, in order.
+    Row = tuple[str, str, str, str, str | None, bool, int | None, float | None, bool, int]
+    Buckets = tuple[list[Row], list[Row], list[Row], list[Row]]
 
 _FIELDS = ("repo", "name", "version", "description", "installed", "in_store", "votes",
            "popularity", "out_of_date", "rank")
@@ -38,10 +52,16 @@ class Hit:
 
 
 class SearchResult:
-    __slots__ = ("hits", "warnings")
+    """`rows` in their final order; `hits` makes `Hit` objects of them on demand."""
 
-    def __init__(self, hits: list[Hit], warnings: list[str] | None = None) -> None:
-        self.hits, self.warnings = hits, warnings or []
+    __slots__ = ("rows", "warnings")
+
+    def __init__(self, rows: list[Row], warnings: list[str] | None = None) -> None:
+        self.rows, self.warnings = rows, warnings or []
+
+    @property
+    def hits(self) -> list[Hit]:
+        return [Hit(*row) for row in self.rows]
 
 
 def _rank(name: str, desc: str, terms: list[str]) -> int | None:
@@ -62,72 +82,130 @@ def _rank(name: str, desc: str, terms: list[str]) -> int | None:
     return rank
 
 
-def search(arch: ArchSettings, index: Any, store_dir: Any, terms: list[str], *,
+def _scan_one(repo: RepoIndex, t: str, local: dict[str, str], in_store: set[str]) -> Buckets:
+    """One term without tab or newline, over an exact index: `_rank` from positions.
+
+    The first match in a line decides: before the line's first tab it is in the
+    name (at the start: prefix, or the whole name: exact); past it, the term must
+    be found again in the description (the version does not count).
+    """
+    text, lower, rname = repo.text, repo.lower, repo.repo
+    buckets: Buckets = ([], [], [], [])
+    find, rfind, n, size = lower.find, lower.rfind, len(t), len(lower)
+    pos = find(t)
+    while pos != -1:
+        start = rfind("\n", 0, pos) + 1
+        end = find("\n", pos)
+        if end == -1:
+            end = size
+        tab1 = find("\t", start, end)
+        tab2 = find("\t", tab1 + 1, end)
+        if pos < tab1:
+            r = 2 if pos != start else 0 if tab1 - start == n else 1
+        elif find(t, tab2 + 1, end) != -1:
+            r = 3
+        else:
+            pos = find(t, end)
+            continue
+        name = text[start:tab1]
+        buckets[r].append((rname, name, text[tab1 + 1:tab2], text[tab2 + 1:end],
+                           local.get(name), name in in_store, None, None, False, r))
+        pos = find(t, end)
+    return buckets
+
+
+def _scan(repo: RepoIndex, terms: list[str], local: dict[str, str],
+          in_store: set[str]) -> Buckets:
+    """Any terms: pre-filter lines on the first, then `_rank` each candidate."""
+    first = terms[0] if terms else ""
+    if len(terms) == 1 and repo.exact and first and "\t" not in first and "\n" not in first:
+        return _scan_one(repo, first, local, in_store)
+    buckets: Buckets = ([], [], [], [])
+    rname = repo.repo
+    for line in repo.lines_with(first):
+        name, version, desc = line.split("\t", 2)
+        r = _rank(name, desc, terms)
+        if r is not None:
+            buckets[r].append((rname, name, version, desc, local.get(name), name in in_store,
+                               None, None, False, r))
+    return buckets
+
+
+def rank_rows(repos: list[RepoIndex], aur_rows: list[aur.AurRow], terms: list[str],
+              local: dict[str, str], in_store: set[str]) -> list[Row]:
+    """Repo and AUR results of lower-cased `terms`, in their final order."""
+    per_repo = [_scan(repo, terms, local, in_store) for repo in repos]
+    seen = {row[1] for buckets in per_repo for bucket in buckets for row in bucket}
+    aur_buckets: Buckets = ([], [], [], [])
+    for name, version, desc, votes, pop, ood in aur_rows:
+        rank = _rank(name, desc, terms)
+        if rank is None or name in seen:
+            continue
+        aur_buckets[rank].append(("aur", name, version, desc, local.get(name),
+                                  name in in_store, votes, pop, ood, rank))
+    rows: list[Row] = []
+    for r in range(4):
+        for buckets in per_repo:
+            rows += buckets[r]
+        rows += sorted(aur_buckets[r], key=lambda h: (-(h[7] or 0.0), -(h[6] or 0), h[1]))
+    if any(repo.repo == "aur" for repo in repos):  # its rows and the AUR's share an order
+        order = {repo.repo: i for i, repo in enumerate(repos)}
+        big = len(order)
+        rows.sort(key=lambda h: (h[9], order.get(h[0], big), -(h[7] or 0.0), -(h[6] or 0),
+                                 h[1]))
+    return rows
+
+
+def search(arch: Any, index: Any, store_dir: Any, terms: list[str], *,
            aur_mode: str = "fetch", repos_only: bool = False,
-           writable: Any = None) -> SearchResult:
-    """aur_mode: "fetch" (cache, then network), "cache" (raise aur.CacheMiss), "off"."""
+           writable: Callable[[], Any] | None = None) -> SearchResult:
+    """aur_mode: "fetch" (cache, then network), "cache" (raise aur.CacheMiss), "off".
+
+    `arch`: ArchSettings or fastconfig.SearchSettings (pacman_conf, dbpath, aur_url,
+    aur_ttl). `index`: a store.index.Index, a searchindex.RawIndex or None.
+    """
     terms = [t.lower() for t in terms if t]
     conf = pacmanconf.parse(arch.pacman_conf)
     local = searchindex.local_installed(conf, arch.dbpath)
     in_store = searchindex.store_names(store_dir)
-    hits: list[Hit] = []
-    order: dict[str, int] = {}
-    first = terms[0] if terms else ""
     current = [index]
 
     def reopen() -> Any:  # the fast path swaps its read-only index for a writable one
-        current[0] = writable() or current[0]  # None: not writable, keep the read-only one
+        current[0] = (writable() if writable else None) or current[0]
         return current[0]
 
     repos = searchindex.load(index, conf, arch.dbpath, reopen if writable else None)
     index = current[0]
-    for i, repo in enumerate(repos):
-        order[repo.repo] = i
-        for line in repo.lines_with(first):  # cheap pre-filter on the whole line
-            name, version, desc = line.split("\t", 2)
-            r = _rank(name, desc, terms)
-            if r is not None:
-                hits.append(Hit(repo.repo, name, version, desc, local.get(name),
-                                name in in_store, rank=r))
     warnings: list[str] = []
+    aur_rows: list[aur.AurRow] = []
     if not repos_only and aur_mode != "off" and terms:
-        term = max(terms, key=len)
         try:
-            results = aur.search(arch.aur_url, term, index=index, ttl=arch.aur_ttl,
-                                 fetch=aur_mode == "fetch")
+            aur_rows = aur.search(arch.aur_url, max(terms, key=len), index=index,
+                                  ttl=arch.aur_ttl, fetch=aur_mode == "fetch")
         except OmgError as exc:  # NetworkError; aur.CacheMiss and the rest propagate
             warnings.append(f"{exc.message}; showing repository results only")
-            results = []
-        seen = {h.name for h in hits}
-        for res in results:
-            name, desc = str(res.get("Name", "")), str(res.get("Description") or "")
-            rank = _rank(name, desc, terms)
-            if rank is None or name in seen:
-                continue
-            hits.append(Hit("aur", name, str(res.get("Version", "")), desc, local.get(name),
-                            name in in_store, votes=int(res.get("NumVotes") or 0),
-                            popularity=float(res.get("Popularity") or 0.0),
-                            out_of_date=bool(res.get("OutOfDate")), rank=rank))
-    big = len(order)
-    hits.sort(key=lambda h: (h.rank, order.get(h.repo, big), -(h.popularity or 0.0),
-                             -(h.votes or 0), h.name))
-    return SearchResult(hits, warnings)
+    return SearchResult(rank_rows(repos, aur_rows, terms, local, in_store), warnings)
 
 
 def render(result: SearchResult, *, color: bool = False) -> str:
-    lines = []
-    for h in result.hits:
+    return render_rows(result.rows)
+
+
+def render_rows(rows: list[Row]) -> str:
+    out = []
+    for repo, name, version, desc, installed, in_store, votes, pop, ood, _r in rows:
         extra = ""
-        if h.repo == "aur":
-            extra = f" (+{h.votes} {h.popularity:.2f})"
-            if h.out_of_date:
+        if repo == "aur":
+            extra = f" (+{votes} {pop:.2f})"
+            if ood:
                 extra += " (out of date)"
-        marks = []
-        if h.installed:
-            marks.append("installed" if h.installed == h.version else f"installed: {h.installed}")
-        if h.in_store:
-            marks.append("store")
-        mark = f" [{', '.join(marks)}]" if marks else ""
-        lines.append(f"{h.repo}/{h.name} {h.version}{extra}{mark}")
-        lines.append(f"    {h.description}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        mark = ""
+        if installed or in_store:
+            marks = []
+            if installed:
+                marks.append("installed" if installed == version else f"installed: {installed}")
+            if in_store:
+                marks.append("store")
+            mark = f" [{', '.join(marks)}]"
+        out.append(f"{repo}/{name} {version}{extra}{mark}\n    {desc}\n")
+    return "".join(out)

@@ -1,45 +1,61 @@
-"""The package search index: one LMDB row per sync db, rebuilt only when the db changes.
+"""The package search index: three LMDB rows per sync db, rebuilt only when the db changes.
 
-Table ``search``, key ``db:<repo>``: {"v", "path", "mtime", "size", "rows": one string of
-``name\tversion\tdesc`` lines, "lower": the same lines lower-cased}. One string per
-repo rather than 15,000 msgpack items: unpacking it is a copy, and matching a term is
-a substring scan of lines (this is what keeps `omg search` near Python's start-up).
-Staleness is the db file's (mtime_ns, size): pacman replaces the file on every -Sy,
-so a changed file always has a new stat. A read-only
-index (shared store) still answers: a stale db is then parsed in memory.
+Table ``search``, for each repository R, plain UTF-8 values (not msgpack: the warm
+`omg search` reads them with lmdb alone, through `RawIndex`):
+
+- ``stamp:R``: ``FORMAT NUL path NUL mtime_ns NUL size`` of the db file the rows
+  come from. pacman replaces the file on every -Sy, so a changed file always has a
+  new stat; comparing one short row is the whole staleness check.
+- ``text:R``: ``name TAB version TAB desc`` lines, sorted by name: the order search
+  shows a repo's results in, so a query never sorts them.
+- ``lower:R``: the same lines lower-cased, of the same length, so a match found by
+  `str.find` there is at the same offset in ``text:R`` and its rank can be read from
+  its position (`search`). Empty when lower-casing changes a line's length (U+0130
+  does): search then lower-cases line by line.
+
+All three are written in one transaction. A read-only index (shared store) still
+answers: a stale db is then parsed in memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from pathlib import Path
-from typing import Any
 
-from omg.arch.pacmanconf import PacmanConf
-from store.errors import PermissionDenied
+from store.errors import FormatTooNew, IntegrityError, PermissionDenied
 
-FORMAT = 2
+# Not `from typing import ...` (start-up cost); type checkers treat this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from omg.arch.pacmanconf import PacmanConf
+
+FORMAT = 3
 TABLE = "search"
+#: store.index.pack(store.index.INDEX_FORMAT): the one index format RawIndex reads.
+KNOWN_INDEX_FORMAT = b"\x01"
+MAP_SIZE = 4 << 30  # store.index.MAP_SIZE
 
 
 class RepoIndex:
-    """`text`: ``name\tversion\tdesc`` lines; `lower`: text.lower(), same length."""
+    """One repo's rows: `text` lines ``name\\tversion\\tdesc``, `lower` the same lower-cased
+    (or "" when that changes lengths: `exact` is then False)."""
 
-    __slots__ = ("lower", "rebuilt", "repo", "text")
+    __slots__ = ("exact", "lower", "rebuilt", "repo", "text")
 
     def __init__(self, repo: str, text: str, lower: str, rebuilt: bool) -> None:
-        if len(lower) != len(text):  # a few Unicode letters change length when lowered
-            lower = "\n".join(line.lower()[:len(line)].ljust(len(line))
-                              for line in text.split("\n"))
         self.repo, self.text, self.lower, self.rebuilt = repo, text, lower, rebuilt
+        self.exact = len(lower) == len(text)
 
     @property
     def pkgs(self) -> list[list[str]]:
         return [r.split("\t", 2) for r in self.text.split("\n") if r]
 
     def lines_with(self, needle: str) -> list[str]:
-        """The lines whose lower-cased text contains `needle` (one find per hit, no split)."""
+        """The lines whose lower-cased text contains `needle`, in order."""
+        if not self.exact or not needle:  # "" would find itself forever below
+            return [line for line in self.text.split("\n") if line and needle in line.lower()]
         text, lower, out = self.text, self.lower, []
         pos = lower.find(needle)
         while pos != -1:
@@ -52,47 +68,136 @@ class RepoIndex:
         return out
 
 
+def build(repo: str, text: str, rebuilt: bool = True) -> RepoIndex:
+    lower = text.lower()
+    # Lower-casing never shortens a line, so equal totals mean every line kept its length.
+    return RepoIndex(repo, text, lower if len(lower) == len(text) else "", rebuilt)
+
+
+class RawIndex:
+    """The index's LMDB environment, read-only, through lmdb alone.
+
+    store.index.Index imports msgpack and pathlib (a quarter of the fast path's
+    budget); reading the search rows needs neither. Same open flags as a read-only
+    Index. Refuses an index of another format, as Index does.
+    """
+
+    readonly = True
+
+    def __init__(self, path: str) -> None:
+        import lmdb
+
+        try:
+            self.env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=16, subdir=True,
+                                 readonly=True, lock=False, create=False)
+        except lmdb.Error as exc:
+            raise IntegrityError(f"cannot open the index at {path}: {exc}") from exc
+        self._tables: dict[str, Any] = {}
+        found = raw_get(self, "meta", [b"format"])[0]
+        if found is not None and found != KNOWN_INDEX_FORMAT:
+            self.close()
+            raise FormatTooNew(f"the index at {path} has another format")
+
+    def table(self, name: str) -> Any:
+        if name not in self._tables:
+            import lmdb
+
+            try:
+                self._tables[name] = self.env.open_db(name.encode(), create=False)
+            except lmdb.NotFoundError:
+                self._tables[name] = None
+        return self._tables[name]
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def raw_get(index: Any, table: str, keys: list[bytes]) -> list[bytes | None]:
+    """Values as stored (no msgpack), from a store.index.Index or a RawIndex."""
+    db = index.table(table)
+    if db is None:
+        return [None] * len(keys)
+    with index.env.begin(db=db) as txn:
+        return [txn.get(k) for k in keys]
+
+
+def raw_put(index: Any, table: str, items: dict[bytes, bytes]) -> None:
+    """One write transaction of a store.index.Index (PermissionDenied when read-only)."""
+    with index.write() as txn:
+        db = index.table(table)
+        for key, value in items.items():
+            txn.put(key, value, db=db)
+
+
+def stamp(path: str, st: os.stat_result) -> bytes:
+    return f"{FORMAT}\0{path}\0{st.st_mtime_ns}\0{st.st_size}".encode()
+
+
 def _clean(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
 
 
-def db_dir(conf: PacmanConf, dbpath: str | None) -> Path:
-    return Path(dbpath or conf.dbpath)
+def parse_db(repo: str, path: str) -> RepoIndex:
+    """Read the sync db file itself (the cold path): lines sorted by name."""
+    from omg.arch import syncdb
+
+    rows = []
+    for fields in syncdb.read_db(path):
+        name, version, desc, _provides = syncdb.compact(fields)
+        name = _clean(name)
+        rows.append((name, f"{name}\t{_clean(version)}\t{_clean(desc)}"))
+    rows.sort(key=lambda r: r[0])  # stable: equal names keep the db's order
+    return build(repo, "\n".join(r[1] for r in rows))
+
+
+def read_fresh(index: Any, repo: str, want: bytes) -> RepoIndex | None:
+    """The stored rows of `repo` when their stamp is `want`, else None."""
+    if index is None:
+        return None
+    got, text, lower = raw_get(index, TABLE, [f"{k}:{repo}".encode()
+                                              for k in ("stamp", "text", "lower")])
+    if got != want or text is None or lower is None:
+        return None
+    return RepoIndex(repo, text.decode(), lower.decode(), False)
+
+
+def store(index: Any, rows: RepoIndex, want: bytes) -> None:
+    r = rows.repo
+    raw_put(index, TABLE, {f"stamp:{r}".encode(): want, f"text:{r}".encode(): rows.text.encode(),
+                           f"lower:{r}".encode(): rows.lower.encode()})
+
+
+def sync_dir(conf: PacmanConf, dbpath: str | None) -> str:
+    return os.path.join(dbpath or conf.dbpath, "sync")
 
 
 def load(index: Any, conf: PacmanConf, dbpath: str | None,
-         writable: Any = None) -> list[RepoIndex]:
-    """`writable`: called to get a writable index when a rebuild must be stored."""
+         writable: Callable[[], Any] | None = None) -> list[RepoIndex]:
+    """Every repo of `conf` whose db file exists, in pacman.conf order.
+
+    `writable`: called (once) for a writable index when a rebuild must be stored.
+    """
     out = []
-    base = db_dir(conf, dbpath) / "sync"
+    base = sync_dir(conf, dbpath)
     for repo in conf.repos:
-        path = base / f"{repo.name}.db"
+        path = os.path.join(base, f"{repo.name}.db")
         try:
-            st = path.stat()
+            st = os.stat(path)
         except FileNotFoundError:
             continue
-        key = f"db:{repo.name}".encode()
-        row = index.get(TABLE, key) if index is not None else None
-        if (row is not None and row.get("v") == FORMAT and row.get("path") == str(path)
-                and row.get("mtime") == st.st_mtime_ns and row.get("size") == st.st_size):
-            out.append(RepoIndex(repo.name, row["rows"], row["lower"], False))
-            continue
-        from omg.arch import syncdb  # only a rebuild reads the db itself
+        want = stamp(path, st)
+        rows = read_fresh(index, repo.name, want)
+        if rows is None:
+            rows = parse_db(repo.name, path)
+            if writable is not None:  # once: each call reopens the index
+                index = writable() or index
+                writable = None
+            if index is not None and not index.readonly:
+                import contextlib  # here: the warm path never stores
 
-        rows = []
-        for fields in syncdb.read_db(path):
-            name, version, desc, _provides = syncdb.compact(fields)
-            rows.append(f"{_clean(name)}\t{_clean(version)}\t{_clean(desc)}")
-        text = "\n".join(rows)
-        lower = text.lower()
-        if writable is not None:  # once: each call reopens the index
-            index = writable() or index
-            writable = None
-        if index is not None and not index.readonly:
-            with contextlib.suppress(PermissionDenied):
-                index.put(TABLE, key, {"v": FORMAT, "path": str(path), "mtime": st.st_mtime_ns,
-                                       "size": st.st_size, "rows": text, "lower": lower})
-        out.append(RepoIndex(repo.name, text, lower, True))
+                with contextlib.suppress(PermissionDenied):
+                    store(index, rows, want)
+        out.append(rows)
     return out
 
 
@@ -100,7 +205,7 @@ def local_installed(conf: PacmanConf, dbpath: str | None) -> dict[str, str]:
     """name -> version of the local db, from its directory names (no parsing needed)."""
     out: dict[str, str] = {}
     try:
-        entries = os.listdir(db_dir(conf, dbpath) / "local")
+        entries = os.listdir(os.path.join(dbpath or conf.dbpath, "local"))
     except OSError:
         return out
     for entry in entries:
@@ -110,7 +215,7 @@ def local_installed(conf: PacmanConf, dbpath: str | None) -> dict[str, str]:
     return out
 
 
-def store_names(store_dir: Path) -> set[str]:
+def store_names(store_dir: str | os.PathLike[str]) -> set[str]:
     """Package names present in the store (cheap: directory names only)."""
     out: set[str] = set()
     try:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DEFAULT_AUR = "https://aur.archlinux.org"
+from omg.arch.fastconfig import DEFAULT_AUR, arch_values
 
 
 class ArchSettings:
@@ -49,18 +49,19 @@ def from_raw(home: Path, raw: Mapping[str, Any],
              environ: Mapping[str, str] | None = None) -> ArchSettings:
     env = os.environ if environ is None else environ
     cfg: Mapping[str, Any] = raw.get("arch", {}) if isinstance(raw, Mapping) else {}
+    values = arch_values(raw, env)  # the search settings' precedence, written once
 
     def pick(env_key: str, cfg_key: str, default: Any) -> Any:
         return env.get(env_key) or cfg.get(cfg_key) or default
 
     return ArchSettings(
         home=home,
-        pacman_conf=Path(pick("OMG_PACMAN_CONF", "pacman_conf", "/etc/pacman.conf")),
+        pacman_conf=Path(values["pacman_conf"]),
         root=pick("OMG_PACMAN_ROOT", "root", None),
-        dbpath=pick("OMG_PACMAN_DBPATH", "dbpath", None),
-        aur_url=str(pick("OMG_AUR_URL", "aur_url", DEFAULT_AUR)).rstrip("/"),
+        dbpath=values["dbpath"],
+        aur_url=values["aur_url"],
         build_user=str(pick("OMG_BUILD_USER", "build_user", "omg-build")),
         build_dir=Path(pick("OMG_BUILD_DIR", "build_dir", "/var/tmp/omg-build")),
-        aur_ttl=float(pick("OMG_AUR_TTL", "aur_cache_ttl", 3600)),
+        aur_ttl=values["aur_ttl"],
         makepkg_args=tuple(cfg.get("makepkg_args", ("--nodeps",))),
     )

@@ -6,7 +6,7 @@ pyalpm; a file that is not a readable db becomes one IntegrityError naming it.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 from store.errors import IntegrityError
@@ -73,10 +73,11 @@ def _ustar_descs(tar: bytes) -> list[str] | None:
     return out if pos >= n else None
 
 
-def read_db(path: Path) -> list[dict[str, list[str]]]:
+def read_db(path: str | os.PathLike[str]) -> list[dict[str, list[str]]]:
     """Every package's desc fields; raises IntegrityError for a corrupt file."""
     try:
-        raw = _decompress(path.read_bytes())
+        with open(path, "rb") as db_file:
+            raw = _decompress(db_file.read())
         texts = _ustar_descs(raw)
         if texts is None:
             import io
