@@ -37,7 +37,8 @@ before = set(sys.modules)
 from omg.entry import main
 rc = main(sys.argv[1:])
 heavy = sorted({'pathlib', 'typing', 're', 'json', 'shlex', 'omg.profiles', 'omg.config',
-                'generations.profile', 'store.layout'} & (set(sys.modules) - before))
+                'generations.profile', 'store.layout', 'omg.daemon.client', 'socket'}
+               & (set(sys.modules) - before))
 print('TIER', 'lean' if not heavy else 'full', heavy, file=sys.stderr)
 sys.exit(rc)
 """
