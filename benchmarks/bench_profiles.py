@@ -43,19 +43,29 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def median_run(cmds: list[list[str]], env: dict[str, str], runs: int) -> float:
-    """Median wall time in ms, cycling through `cmds` (so use/rollback alternate)."""
-    for c in cmds:
-        subprocess.run(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times = []
-    for i in range(runs):
-        c = cmds[i % len(cmds)]
-        t = time.perf_counter()
-        proc = subprocess.run(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        times.append((time.perf_counter() - t) * 1000)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(c)} failed: {proc.stderr.decode()}")
-    return statistics.median(times)
+def _timed(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    took = (time.perf_counter() - t) * 1000
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()}")
+    return took
+
+
+def interleaved(series: dict[str, list[str]], env: dict[str, str], runs: int
+                ) -> dict[str, float]:
+    """Median wall time in ms of each command, run in turn (one warm-up round first).
+
+    Interleaving puts the baseline and omg under the same load: on a shared
+    machine, series run one after the other drift apart by more than the figure.
+    """
+    times: dict[str, list[float]] = {name: [] for name in series}
+    for i in range(runs + 1):
+        for name, cmd in series.items():
+            took = _timed(cmd, env)
+            if i:
+                times[name].append(took)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def fake_runtime(root: Path, version: str) -> Path:
@@ -76,15 +86,20 @@ def bench_use(tmp: Path, runs: int) -> None:
                        env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([*OMG, "use", "node@20.1.0"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([*OMG, "use", "node@20.2.0"], env=env, check=True, stdout=subprocess.DEVNULL)
-    base = median_run([[sys.executable, "-c", "pass"]], env, runs)
-    use = median_run([[*OMG, "use", "node@20.1.0"], [*OMG, "use", "node@20.2.0"]], env, runs)
-    rb = median_run([[*OMG, "rollback", "--to", "1"], [*OMG, "rollback", "--to", "2"]],
-                    env, runs)
+    # Each round: a new generation (20.2.0 -> 20.1.0), then a real switch back to 2.
+    got = interleaved({"base": [sys.executable, "-c", "pass"],
+                       "use": [*OMG, "use", "node@20.1.0"],
+                       "rollback": [*OMG, "rollback", "--to", "2"]}, env, runs)
+    base, use, rb = got["base"], got["use"], got["rollback"]
     print(f"python -c pass (baseline)      {base:7.1f} ms")
     print(f"omg use (installed versions)   {use:7.1f} ms  = {use / base:.2f}x python "
           f"(goal <= 2x; mise use -g 18 ms = 2.0x, python 9 ms)")
     print(f"omg rollback                   {rb:7.1f} ms  = {rb / base:.2f}x python "
           f"(goal <= 2x; nix-env --rollback 20 ms = 2.2x)")
+    subprocess.run([*OMG, "rollback", "--to", "1"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    for args in (["use", "node@20.2.0"], ["rollback"]):  # as timed: 1 -> 20.2.0, then back
+        print(f"omg {args[0]:<9} modules imported beyond python's own: {_imports(args, env)}")
 
     from generations import profile as gp
     from store.fsutil import atomic_symlink
@@ -107,6 +122,26 @@ def bench_use(tmp: Path, runs: int) -> None:
         atomic_symlink(ref.gen_link(1 + i % 2).name, ref.link)
         bare.append(time.perf_counter_ns() - t)
     print(f"the swap alone (symlink + rename(2))         {statistics.median(bare) / 1000:7.1f} µs")
+
+
+#: Runs omg's main() and prints the modules it imported and which tier answered.
+_PROBE = """
+import sys
+before = set(sys.modules)
+from omg.entry import main
+rc = main(sys.argv[1:])
+new = set(sys.modules) - before
+heavy = {"re", "json", "typing", "pathlib", "omg.profiles"} & new
+print(len(new), "(lean tier)" if not heavy else "(full tier: " + ", ".join(sorted(heavy)) + ")",
+      file=sys.stderr)
+sys.exit(rc)
+"""
+
+
+def _imports(args: list[str], env: dict[str, str]) -> str:
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "?"
 
 
 def _user() -> str:
