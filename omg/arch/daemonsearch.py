@@ -81,7 +81,8 @@ def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> 
     finally:
         sock.close()
     if reply.get("id") != 1 or "ok" not in reply:
-        raise ValueError("omgd answered with an error")
+        error = reply.get("error")
+        raise ValueError(str(error.get("message") if isinstance(error, dict) else error))
     return reply["ok"]
 
 

@@ -255,3 +255,4 @@ def dispatch(ctx: Context, peer: Peer, method_name: str, params: dict[str, Any],
 # profile.*, roots.* and runtime.*: registered into METHODS by importing the modules.
 from omg.daemon import profile_methods as _profile_methods  # noqa: E402,F401
 from omg.daemon import runtime_methods as _runtime_methods  # noqa: E402,F401
+from omg.daemon import search_methods as _search_methods  # noqa: E402,F401

@@ -1,0 +1,91 @@
+"""The search index held in memory by omgd, so `omg search` through it takes milliseconds.
+
+Each query stats every sync db (one stat per repo) and reuses the rows it holds
+while the stamp is the same; a changed db is reloaded, from the LMDB rows when
+another process already rebuilt them, else from the file, and then stored in LMDB
+for the clients that search without the daemon (they cannot write the shared
+index). AUR answers come from the LMDB cache, or the network on a miss (and are
+cached). The local db and the store are listed on every query: two listdirs, and
+never stale. Thread-safe: rows are immutable once loaded; reloads take a lock,
+LMDB writes the daemon's `write_lock` (one writer per process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from typing import Any
+
+from omg.arch import aur, pacmanconf, search, searchindex
+from omg.arch.searchindex import RepoIndex
+from store.errors import OmgError
+
+
+class MemorySearch:
+    def __init__(self, arch: Any, index: Any, store_dir: Any,
+                 write_lock: Any = None) -> None:
+        """`arch`: ArchSettings; `index`: the daemon's writable store.index.Index."""
+        self.arch, self.index, self.store_dir = arch, index, store_dir
+        self.write_lock = write_lock if write_lock is not None else threading.Lock()
+        self._held: dict[str, tuple[bytes, RepoIndex]] = {}
+        self._reload = threading.Lock()
+        with self.write_lock:  # Index opens tables lazily, which threads must not race
+            for table in (searchindex.TABLE, aur.SEARCH_TABLE):
+                index.table(table)
+
+    def repos(self, conf: pacmanconf.PacmanConf) -> list[RepoIndex]:
+        out = []
+        base = searchindex.sync_dir(conf, self.arch.dbpath)
+        for repo in conf.repos:
+            path = os.path.join(base, f"{repo.name}.db")
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue
+            want = searchindex.stamp(path, st)
+            held = self._held.get(path)
+            if held is None or held[0] != want:
+                held = self._load(repo.name, path, want)
+            out.append(held[1])
+        return out
+
+    def _load(self, repo: str, path: str, want: bytes) -> tuple[bytes, RepoIndex]:
+        with self._reload:  # one rebuild per change, however many clients ask
+            held = self._held.get(path)
+            if held is not None and held[0] == want:
+                return held
+            rows = searchindex.read_fresh(self.index, repo, want)
+            if rows is None:
+                rows = searchindex.parse_db(repo, path)
+                with self.write_lock:
+                    searchindex.store(self.index, rows, want)
+            held = (want, rows)
+            self._held[path] = held
+            return held
+
+    def _aur(self, term: str) -> tuple[list[aur.AurRow], list[str]]:
+        arch = self.arch
+        with contextlib.suppress(aur.CacheMiss):
+            return aur.cached_search(self.index, term, arch.aur_ttl), []
+        try:
+            rows = aur.fetch_search(arch.aur_url, term)  # without a lock: it may take seconds
+        except OmgError as exc:  # as search.search: repo results and one warning
+            return [], [f"{exc.message}; showing repository results only"]
+        with self.write_lock:
+            aur.put_search(self.index, term, rows)
+        return rows, []
+
+    def query(self, terms: list[str], *, repos_only: bool = False) -> search.SearchResult:
+        """What search.search(..., aur_mode="fetch") answers, from memory."""
+        terms = [t.lower() for t in terms if t]
+        conf = pacmanconf.parse(self.arch.pacman_conf)
+        repos = self.repos(conf)
+        local = searchindex.local_installed(conf, self.arch.dbpath)
+        in_store = searchindex.store_names(self.store_dir)
+        aur_rows: list[aur.AurRow] = []
+        warnings: list[str] = []
+        if not repos_only and terms:
+            aur_rows, warnings = self._aur(max(terms, key=len))
+        return search.SearchResult(search.rank_rows(repos, aur_rows, terms, local, in_store),
+                                   warnings)

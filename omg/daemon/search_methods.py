@@ -1,0 +1,57 @@
+"""omgd's ``search`` method: `omg search` answered from the index in the daemon's memory.
+
+The daemon keeps one `omg.arch.memsearch.MemorySearch` for its store (created on
+the first search, reloaded per sync db as the dbs change) and answers with the
+rendered text (or the hits, for ``--json``) plus the settings the answer depends
+on (`source`): a client whose own settings differ searches locally instead. No
+parameter names a path: the daemon searches with its own pacman.conf, sync dbs,
+AUR URL and store, and anyone may ask (the sync dbs and the store are readable
+by every user anyway).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from omg.daemon.handlers import Context, method
+from omg.daemon.peer import Peer
+from store.errors import UsageError
+
+MAX_TERMS = 16
+MAX_TERM = 200
+_create = threading.Lock()
+
+
+def searcher(ctx: Context) -> Any:
+    """The context's MemorySearch, made once (under a lock: threads race for the first)."""
+    with _create:
+        found = ctx.extra.get("search")
+        if found is None:
+            from omg.arch.memsearch import MemorySearch
+            from omg.arch.settings import from_raw, from_settings
+
+            settings = ctx.extra.get("settings")
+            arch = (from_settings(settings) if settings is not None
+                    else from_raw(ctx.store.layout.home, {}))
+            found = MemorySearch(arch, ctx.store.index, ctx.store.layout.store,
+                                 ctx.write_lock)
+            ctx.extra["search"] = found
+    return found
+
+
+@method("search", {"terms": ("list[str]", True), "repos_only": ("bool?", False),
+                   "hits": ("bool?", False)})
+def _search(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    from omg.arch import daemonsearch, search
+
+    terms = params["terms"]
+    if not 1 <= len(terms) <= MAX_TERMS or any(len(t) > MAX_TERM or "\0" in t for t in terms):
+        raise UsageError(f"search: 1 to {MAX_TERMS} terms of at most {MAX_TERM} characters")
+    found = searcher(ctx)
+    result = found.query(terms, repos_only=bool(params.get("repos_only")))
+    hits = bool(params.get("hits"))
+    return {"text": None if hits else search.render(result),
+            "hits": [h.to_json() for h in result.hits] if hits else None,
+            "count": len(result.rows), "warnings": list(result.warnings),
+            "source": daemonsearch.source_of(found.arch)}
