@@ -9,6 +9,12 @@ processes with a private pacman.conf. Cold: the sync db's mtime changes before e
 run, so omg rebuilds its search index; warm: the index is current.
 Two omg figures: the `omg` console script (omg.entry dispatches `search` to the
 fast path) and the fast path called directly (omg.arch.fastsearch).
+
+Then the shared mode (issue 6): the same `omg search python`, whole process, run by
+a user who cannot write OMG_HOME (as root: user nobody; otherwise OMG_HOME is made
+read-only), once answered by omgd from its in-memory index and once without a
+daemon (no socket: the local fast path over the read-only index); and the daemon's
+own answer time, one client call (connect, hello, search, reply) timed in process.
 """
 
 from __future__ import annotations
@@ -86,13 +92,13 @@ def serve_aur() -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def timed(cmd: list[str], env: dict[str, str], runs: int, before: Any = None,
-          expect: bytes | None = None) -> float:
+          expect: bytes | None = None, **popen: Any) -> float:
     times = []
     for _ in range(runs):
         if before:
             before()
         t = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True)
+        proc = subprocess.run(cmd, env=env, capture_output=True, **popen)
         times.append(time.perf_counter() - t)
         if proc.returncode not in (0, 1) or (expect is not None and proc.stdout != expect):
             raise SystemExit(f"{cmd[-1]} failed or answered differently: "
@@ -157,10 +163,70 @@ def main() -> None:
         print(f"  omg search python, console script    {omg_warm:7.1f} ms  "
               "(the `omg` console script: entry.py dispatches to the fast path)")
         print(f"  python -c pass                       {py:7.1f} ms")
+        shared_mode(work, env, omg, first.stdout, args.runs)
     finally:
         srv.shutdown()
         srv.server_close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def shared_mode(work: Path, env: dict[str, str], omg: list[str], expect: bytes,
+                runs: int) -> None:
+    """`omg search` answered by omgd against the same user's search without it."""
+    from omg.arch import daemonsearch
+    from omg.daemon.client import Client
+    from omg.daemon.protocol import DaemonUnavailable
+
+    sock = work / "omgd.sock"
+    home = Path(env["OMG_HOME"])
+    daemon = subprocess.Popen([sys.executable, "-m", "omg.daemon", "--socket", str(sock)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with Client(sock, connect_timeout=1) as c:
+                    c.call("ping", timeout=5)
+                break
+            except DaemonUnavailable:
+                if daemon.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("omgd did not start: " + daemon.stderr.read().decode()
+                                     if daemon.stderr else "") from None
+                time.sleep(0.05)
+        popen: dict[str, Any] = {}
+        if os.geteuid() == 0:  # root writes everything: search as a user who cannot
+            popen = {"user": 65534, "group": 65534, "extra_groups": [], "cwd": "/"}
+            for p in (work, *work.rglob("*")):
+                if not p.is_socket():
+                    os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        else:
+            os.chmod(home, 0o555)
+        with_daemon = {**env, "OMG_SOCKET": str(sock)}
+        without = {**env, "OMG_SOCKET": str(work / "no-daemon.sock")}
+        call = {"terms": ["python"], "repos_only": False, "hits": False}
+        answer = daemonsearch.call(str(sock), call)
+        assert answer["text"] == expect.decode(), "omgd answers differently"
+        rtt = []
+        for _ in range(max(runs, 21)):
+            t = time.perf_counter()
+            daemonsearch.call(str(sock), call)
+            rtt.append(time.perf_counter() - t)
+        by_daemon = timed([*omg, "search", "python"], with_daemon, runs, expect=expect, **popen)
+        alone = timed([*omg, "search", "python"], without, runs, expect=expect, **popen)
+        py = timed([sys.executable, "-c", "pass"], env, runs, **popen)
+        who = "user nobody" if popen else "read-only OMG_HOME"
+        print(f"shared mode ({who}), whole process, median of {runs}:")
+        print(f"  omg search python, answered by omgd  {by_daemon:7.1f} ms")
+        print(f"  omg search python, no daemon         {alone:7.1f} ms  (local fast path, "
+              "read-only index)")
+        print(f"  python -c pass                       {py:7.1f} ms")
+        print(f"  omgd answer alone (one client call)  {statistics.median(rtt) * 1000:7.1f} ms  "
+              "(goal < 5 ms)")
+    finally:
+        if os.geteuid() != 0:
+            os.chmod(home, 0o755)
+        daemon.terminate()
+        daemon.wait(30)
 
 
 if __name__ == "__main__":
