@@ -4,7 +4,7 @@ Handles exactly ``use TOOL@SPEC... [--profile P] [--local]``, ``rollback
 [--to N] [--profile P] [--local]`` and ``current [--profile P] [--local]``, by
 hand-parsing. Three tiers, each falling through to the next:
 
-1. the lean path (this module alone): `use` of tools whose answer the
+1. the lean path (this module alone): `current`, `use` of tools whose answer the
    catalogue already knows (`generations.catalogue.Quick`: the resolved store
    paths and the env, which are pure functions of immutable store paths) and
    `rollback`, on ``os.path`` strings. It imports no pathlib, typing, re, json
@@ -85,12 +85,18 @@ def format_switch(r: SwitchResult) -> list[str]:
     return switch_lines(r.profile, r.previous, r.generation, r.tools)
 
 
+def current_lines(profile: str, generation: int | None,
+                  tools: Iterable[tuple[str, str, str]]) -> list[str]:
+    """What `current` prints; `tools` as (tool, version, store path)."""
+    if generation is None:
+        return [f"{profile}: no generations yet (omg use TOOL@VERSION)"]
+    return [f"{profile}: generation {generation}",
+            *(f"  {tool} {version}  {path}" for tool, version, path in tools)]
+
+
 def format_current(c: CurrentInfo) -> list[str]:
-    if c.generation is None:
-        return [f"{c.profile}: no generations yet (omg use TOOL@VERSION)"]
-    lines = [f"{c.profile}: generation {c.generation}"]
-    lines += [f"  {t.tool} {t.version}  {t.store_path}" for t in c.tools]
-    return lines
+    return current_lines(c.profile, c.generation,
+                         [(t.tool, t.version, t.store_path) for t in c.tools])
 
 
 # Argument parsing --------------------------------------------------------------------
@@ -142,25 +148,28 @@ def run(args: list[str]) -> int | None:
     home, user, raw = where
     profile = opts.get("--profile", DEFAULT_PROFILE)
     to = opts.get("--to")
-    if to is not None and not to.isdigit():
+    if to is not None and not (to.isdecimal() and to.isascii()):
         return None
     local = "--local" in opts
     if cmd != "current" and not os.access(home, os.W_OK):
         socket = _daemon_socket(home, raw)
         if socket is not None:
             return None if local else _remote(socket, cmd, positional, profile, to)
-    if not local and cmd != "current":
+    if not local:
         try:
             if cmd == "use":
                 used = lean_use(home, user, positional, profile)
                 lines = None if used is None else use_lines(profile, *used)
+            elif cmd == "current":
+                shown = lean_current(home, user, profile)
+                lines = None if shown is None else current_lines(profile, *shown)
             else:
                 back = lean_rollback(home, user, profile, None if to is None else int(to))
                 lines = None if back is None else switch_lines(profile, *back)
-        except Exception as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             from store.errors import OmgError  # not before: its import is on the timed path
 
-            if not isinstance(exc, OmgError | OSError | ValueError):
+            if not isinstance(exc, OmgError | OSError | ValueError | KeyboardInterrupt):
                 raise
             return _report(exc)  # the generation may be half made: never run it again
         if lines is not None:
@@ -583,23 +592,36 @@ def lean_rollback(home: str, user: str, profile: str = DEFAULT_PROFILE, to: int 
         if tools is None:
             return None
         _switch(ref, to)
-    return cur, to, tools
+    return cur, to, {tool: version for tool, version, _ in tools}
 
 
-def _manifest_tools(path: str) -> dict[str, str] | None:
-    """tool -> version of an env's manifest ({} if it has none); None if tier 2 must judge."""
+def lean_current(home: str, user: str, profile: str = DEFAULT_PROFILE
+                 ) -> tuple[int | None, list[tuple[str, str, str]]] | None:
+    """`omg.profiles.current`: (generation, [(tool, version, store path)]), or None."""
+    if not _profile_ok(profile, user):
+        return None
+    ref = _Profile(home, user, profile)
+    n = ref.current()
+    env = ref.env_of(n) if n is not None else ""
+    tools = _manifest_tools(f"{ref.store}/{env}/manifest.json") if env else []
+    return None if tools is None else (n, tools)
+
+
+def _manifest_tools(path: str) -> list[tuple[str, str, str]] | None:
+    """(tool, version, store path) of an env's manifest ([] if it has none), as
+    `omg.profiles.read_manifest` reads it; None if tier 2 must judge (it reports)."""
     from generations.catalogue import loads
 
     try:
         with open(path, "rb") as f:
             data = loads(f.read())
-    except FileNotFoundError:
-        return {}
+    except (FileNotFoundError, NotADirectoryError):
+        return []
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     try:
         if not isinstance(data, dict) or data["format"] != MANIFEST_FORMAT:
             return None
-        return {t["tool"]: t["version"] for t in data.get("tools", [])}
+        return [(t["tool"], t["version"], t["store_path"]) for t in data.get("tools", [])]
     except (KeyError, TypeError, AttributeError):
         return None

@@ -89,9 +89,10 @@ def picture(directory: Path) -> dict[str, object]:
     return out
 
 
-ROUND = [["rollback", "--to", "1"], ["use", "python"], ["use", "node@20"], ["rollback"],
-         ["use", "node@18"], ["use", "python", "node@20.10.0"], ["use", "node@20.10.0"],
-         ["rollback", "--to", "2"]]
+ROUND = [["rollback", "--to", "1"], ["use", "python"], ["current"], ["use", "node@20"],
+         ["rollback"], ["use", "node@18"], ["use", "python", "node@20.10.0"],
+         ["use", "node@20.10.0"], ["rollback", "--to", "2"], ["current"],
+         ["current", "--profile", "none-yet"]]
 
 
 def test_lean_tier_matches_the_full_path(env: OmgEnv) -> None:
@@ -128,7 +129,7 @@ def test_lean_tier_imports_nothing_heavy(env: OmgEnv) -> None:
     run(env, "use", "node@20")
     run(env, "use", "node@18")  # now every answer is known
     for args in (["use", "node@20"], ["rollback"], ["rollback", "--to", "2"],
-                 ["use", "node@18.19.0"]):
+                 ["use", "node@18.19.0"], ["current"], ["current", "-p", "other"]):
         assert run(env, *args)[1] == "lean", args
 
 
