@@ -1,7 +1,8 @@
 """omgd benchmarks: request latency, store.get through the daemon vs in-process,
 8 parallel clients, and profile.use through the daemon vs in-process profiles.use
-(in-process round trip and whole process), plus 8 clients of 2 users doing
-use/rollback in parallel.
+(in-process round trip), `omg use`/`omg rollback` run by a real user of the
+shared store against single-user `omg` (whole process; needs root to create the
+user `omg-bench`), plus 8 clients of 2 users doing use/rollback in parallel.
 
 Run: ``python benchmarks/bench_daemon.py`` (``--quick`` for fewer rounds).
 A daemon subprocess serves a temporary OMG_HOME holding a few store paths;
@@ -30,6 +31,8 @@ from omg.daemon.protocol import DaemonUnavailable
 from omg.remote_store import RemoteStore
 from store.layout import Layout
 from store.local import LocalStore
+
+BENCH_USER = "omg-bench"
 
 
 def _archive(dest: Path, i: int) -> Path:
@@ -103,31 +106,7 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
     print(f"profiles.rollback in-process (base): {_us(back_local)}  -> daemon/in-process "
           f"{statistics.median(back_remote) / statistics.median(back_local):.1f}x")
 
-    # Whole process: a client process doing one profile.use, against `omg use`
-    # single-user (its fast path) on a local home, and `python -c pass`.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
-    client_code = ("import sys\nfrom omg.daemon.client import Client\n"
-                   "Client(sys.argv[1]).call('profile.use', "
-                   "{'specs': [sys.argv[2]], 'profile': 'bench'})\n")
-    whole_remote: list[float] = []
-    whole_local: list[float] = []
-    bare: list[float] = []
-    for i in range(runs + 1):
-        spec = specs[i % 2][0]
-        for out, cmd, extra in (
-                (whole_remote, [sys.executable, "-c", client_code, str(sock), spec], {}),
-                (whole_local, [sys.executable, "-m", "omg", "use", spec, "--profile", "bench"],
-                 {"OMG_HOME": str(local_home), "HOME": str(root)}),
-                (bare, [sys.executable, "-c", "pass"], {})):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, env={**env, **extra}, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            if i:  # the first run warms caches
-                out.append(time.perf_counter() - t0)
-    print(f"profile.use client process (omgd) : {_ms(whole_remote)}")
-    print(f"omg use single-user process (base): {_ms(whole_local)}  -> "
-          f"{statistics.median(whole_remote) / statistics.median(whole_local):.2f}x")
-    print(f"python -c pass (reference)        : {_ms(bare)}")
+    _whole_process(root, sock, local_home, specs, runs)
 
     # 8 clients, 2 users (root names them: user= is allowed to root only), each
     # on its own profile, alternating use and rollback.
@@ -152,6 +131,72 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
             lat.extend(mine)
 
     _parallel(client, lat, "8 clients of 2 users (use/rollback")
+
+
+def _bench_user() -> tuple[int, int] | None:
+    """A real unprivileged user (created when missing) for `omg` in the shared mode."""
+    import pwd
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        return None
+    if subprocess.run(["id", BENCH_USER], capture_output=True).returncode:
+        subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin", BENCH_USER],
+                       check=True)
+    pw = pwd.getpwnam(BENCH_USER)
+    return pw.pw_uid, pw.pw_gid
+
+
+def _whole_process(root: Path, sock: Path, local_home: Path, specs: list[list[str]],
+                   runs: int) -> None:
+    """`omg use`/`omg rollback` whole process: as a user of the shared store (through
+    omgd) against single-user `omg` on a home of one's own, and `python -c pass`."""
+    ids = _bench_user()
+    if ids is None:
+        print("omg use through omgd (whole process): skipped (needs root to run as a user)")
+        return
+    uid, gid = ids
+    user_home = root / "user-home"
+    user_home.mkdir()
+    os.chown(user_home, uid, gid)
+    os.chmod(root, 0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
+    shared_env = {**env, "OMG_HOME": str(root / "home"), "OMG_SOCKET": str(sock),
+                  "HOME": str(user_home), "XDG_CONFIG_HOME": str(user_home / ".config")}
+    local_env = {**env, "OMG_HOME": str(local_home), "HOME": str(root)}
+    as_user = {"user": uid, "group": gid}
+    omg = [sys.executable, "-m", "omg"]
+    cases: dict[str, list[float]] = {k: [] for k in (
+        "use-shared", "use-local", "rollback-shared", "rollback-local", "bare")}
+    for spec in (specs[1][0], specs[0][0]):  # two generations each, so rollback has one
+        for cmd_env, extra in ((shared_env, as_user), (local_env, {})):
+            subprocess.run([*omg, "use", spec, "-p", "bench"], env=cmd_env, check=True,
+                           stdout=subprocess.DEVNULL, **extra)
+    for i in range(runs + 1):
+        # The version the profile lacks (rollback returns to the other): a new generation.
+        spec = specs[1][0]
+        for key, cmd, cmd_env, extra in (
+                ("use-shared", [*omg, "use", spec, "-p", "bench"], shared_env, as_user),
+                ("use-local", [*omg, "use", spec, "-p", "bench"], local_env, {}),
+                ("rollback-shared", [*omg, "rollback", "-p", "bench"], shared_env, as_user),
+                ("rollback-local", [*omg, "rollback", "-p", "bench"], local_env, {}),
+                ("bare", [sys.executable, "-c", "pass"], env, {})):
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, env=cmd_env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, **extra)
+            elapsed = time.perf_counter() - t0
+            if proc.returncode:
+                raise SystemExit(f"{' '.join(cmd[2:])} ({key}) failed: {proc.stderr.strip()}")
+            if i:  # the first run warms caches
+                cases[key].append(elapsed)
+    med = {k: statistics.median(v) for k, v in cases.items()}
+    print(f"omg use through omgd, as a user (process) : {_ms(cases['use-shared'])}")
+    print(f"omg use single-user (process, base)       : {_ms(cases['use-local'])}  -> "
+          f"{med['use-shared'] / med['use-local']:.2f}x")
+    print(f"omg rollback through omgd (process)       : {_ms(cases['rollback-shared'])}")
+    print(f"omg rollback single-user (process, base)  : {_ms(cases['rollback-local'])}  -> "
+          f"{med['rollback-shared'] / med['rollback-local']:.2f}x")
+    print(f"python -c pass (reference)                : {_ms(cases['bare'])}")
 
 
 def _parallel(client: Callable[[int], None], lat: list[float], label: str) -> None:
