@@ -8,6 +8,11 @@ index). AUR answers come from the LMDB cache, or the network on a miss (and are
 cached). The local db and the store are listed on every query: two listdirs, and
 never stale. Thread-safe: rows are immutable once loaded; reloads take a lock,
 LMDB writes the daemon's `write_lock` (one writer per process).
+
+`answer` also keeps the last answers (rendered text or hits) with everything they
+were made from (the repo rows held, the local db and store names, the AUR rows):
+a repeated search whose inputs are all the same is one comparison, not a ranking
+and a rendering again.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from omg.arch import aur, pacmanconf, search, searchindex
 from omg.arch.searchindex import RepoIndex
 from store.errors import OmgError
 
+#: Answers kept, and the largest kept (characters of text or number of hits).
+MAX_ANSWERS = 32
+MAX_ANSWER = 1 << 21
+
 
 class MemorySearch:
     def __init__(self, arch: Any, index: Any, store_dir: Any,
@@ -30,6 +39,7 @@ class MemorySearch:
         self.write_lock = write_lock if write_lock is not None else threading.Lock()
         self._held: dict[str, tuple[bytes, RepoIndex]] = {}
         self._reload = threading.Lock()
+        self._answers: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         with self.write_lock:  # Index opens tables lazily, which threads must not race
             for table in (searchindex.TABLE, aur.SEARCH_TABLE):
                 index.table(table)
@@ -76,9 +86,7 @@ class MemorySearch:
             aur.put_search(self.index, term, rows)
         return rows, []
 
-    def query(self, terms: list[str], *, repos_only: bool = False) -> search.SearchResult:
-        """What search.search(..., aur_mode="fetch") answers, from memory."""
-        terms = [t.lower() for t in terms if t]
+    def _inputs(self, terms: list[str], repos_only: bool) -> tuple[Any, ...]:
         conf = pacmanconf.parse(self.arch.pacman_conf)
         repos = self.repos(conf)
         local = searchindex.local_installed(conf, self.arch.dbpath)
@@ -87,5 +95,40 @@ class MemorySearch:
         warnings: list[str] = []
         if not repos_only and terms:
             aur_rows, warnings = self._aur(max(terms, key=len))
+        return repos, aur_rows, local, in_store, warnings
+
+    def query(self, terms: list[str], *, repos_only: bool = False) -> search.SearchResult:
+        """What search.search(..., aur_mode="fetch") answers, from memory."""
+        terms = [t.lower() for t in terms if t]
+        repos, aur_rows, local, in_store, warnings = self._inputs(terms, repos_only)
         return search.SearchResult(search.rank_rows(repos, aur_rows, terms, local, in_store),
                                    warnings)
+
+    def answer(self, terms: list[str], *, repos_only: bool = False,
+               hits: bool = False) -> dict[str, Any]:
+        """{text, hits, count, warnings}: `query` rendered (or as `--json` hits), cached."""
+        terms = [t.lower() for t in terms if t]
+        inputs = self._inputs(terms, repos_only)
+        repos, aur_rows, local, in_store, warnings = inputs
+        key = (tuple(terms), repos_only, hits)
+        kept = self._answers.get(key)
+        if kept is not None and not warnings and _same(kept[0], inputs):
+            return kept[1]
+        result = search.SearchResult(search.rank_rows(repos, aur_rows, terms, local, in_store),
+                                     warnings)
+        out: dict[str, Any] = {
+            "text": None if hits else search.render(result),
+            "hits": [h.to_json() for h in result.hits] if hits else None,
+            "count": len(result.rows), "warnings": list(warnings)}
+        if not warnings and len(out["text"] or out["hits"] or ()) <= MAX_ANSWER:
+            self._answers.pop(key, None)
+            while len(self._answers) >= MAX_ANSWERS:
+                self._answers.pop(next(iter(self._answers)), None)
+            self._answers[key] = (inputs, out)
+        return out
+
+
+def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """The same repo rows held (identity: reloading makes new ones) and equal the rest."""
+    return (len(old[0]) == len(new[0]) and all(a is b for a, b in zip(old[0], new[0], strict=True))
+            and old[1:4] == new[1:4])

@@ -43,15 +43,12 @@ def searcher(ctx: Context) -> Any:
 @method("search", {"terms": ("list[str]", True), "repos_only": ("bool?", False),
                    "hits": ("bool?", False)})
 def _search(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
-    from omg.arch import daemonsearch, search
+    from omg.arch import daemonsearch
 
     terms = params["terms"]
     if not 1 <= len(terms) <= MAX_TERMS or any(len(t) > MAX_TERM or "\0" in t for t in terms):
         raise UsageError(f"search: 1 to {MAX_TERMS} terms of at most {MAX_TERM} characters")
     found = searcher(ctx)
-    result = found.query(terms, repos_only=bool(params.get("repos_only")))
-    hits = bool(params.get("hits"))
-    return {"text": None if hits else search.render(result),
-            "hits": [h.to_json() for h in result.hits] if hits else None,
-            "count": len(result.rows), "warnings": list(result.warnings),
-            "source": daemonsearch.source_of(found.arch)}
+    answer = found.answer(terms, repos_only=bool(params.get("repos_only")),
+                          hits=bool(params.get("hits")))
+    return {**answer, "source": daemonsearch.source_of(found.arch)}

@@ -145,6 +145,10 @@ def test_daemon_caches_the_aur_and_reloads_a_changed_db(world: World) -> None:
     requests = len(world.aur.requests)
     assert "testrepo/python " in str(ask(world, ["python"])["text"])
     assert len(world.aur.requests) == requests  # the AUR answer is cached
+    # Answers are kept, but never past a change of what they show.
+    assert ask(world, ["repolib"])["text"] == ask(world, ["repolib"])["text"]
+    (world.db.parent.parent / "local" / "repolib-1.0-1").mkdir()
+    assert "testrepo/repolib 1.0-1 [installed]" in str(ask(world, ["repolib"])["text"])
     repo_add(world.db, [world.pkgs["repolib"], world.pkgs["python-repotool"]])
     text = str(ask(world, ["python"])["text"])
     assert "testrepo/python " not in text and "testrepo/python-repotool" in text
