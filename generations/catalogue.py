@@ -36,7 +36,7 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any
+    from typing import Any, TypeGuard
 
     from store.layout import Layout
 
@@ -144,6 +144,12 @@ def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def _path_entry_ok(entry: Any) -> TypeGuard[list[Any]]:
+    """[package, version, env], as `_learn` and `remember_env` write them."""
+    return (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
+            and isinstance(entry[1], str) and isinstance(entry[2], dict))
+
+
 class Catalogue:
     def __init__(self, layout: Layout, index: Callable[[], Any] | None = None) -> None:
         """`index` returns the process's open `Index` (LMDB wants one per process)."""
@@ -151,8 +157,11 @@ class Catalogue:
         self._index = index
         self.path = layout.profiles / FILE_NAME
         data = _read(str(self.path))
-        self._paths: dict[str, list[Any]] = _dict(data, "paths")
-        self._envs: dict[str, str] = _dict(data, "envs")
+        # A damaged entry is dropped (and learned again), never trusted.
+        self._paths: dict[str, list[Any]] = {
+            k: v for k, v in _dict(data, "paths").items() if _path_entry_ok(v)}
+        self._envs: dict[str, str] = {
+            k: v for k, v in _dict(data, "envs").items() if isinstance(v, str)}
         self._stamp = code_stamp()
         fresh = bool(self._stamp) and data.get("stamp") == self._stamp
         self._specs: dict[str, list[Any]] = _dict(data, "specs") if fresh else {}
@@ -285,8 +294,8 @@ class Quick:
             by_tool: dict[str, list[str]] = {}
             for name in sorted(store_names(self.store)):
                 entry = self._paths.get(name)
-                if not isinstance(entry, list) or len(entry) != 3:
-                    return None  # new to the catalogue: the full path learns it
+                if not _path_entry_ok(entry):
+                    return None  # new to the catalogue (or damaged): the full path learns it
                 if entry[0] != ENV_PACKAGE:
                     by_tool.setdefault(entry[0], []).append(name)
             self._by_tool = by_tool
@@ -308,8 +317,8 @@ class Quick:
             if chosen not in have:
                 return None
         _, version, env = self._paths[chosen]
-        pairs = tuple(sorted((str(k), str(v)) for k, v in (env or {}).items()))
-        return tool, str(version), chosen, pairs
+        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
+        return tool, version, chosen, pairs
 
     def use(self, cur_env: str, tools: Sequence[tuple[Any, ...]]
             ) -> tuple[str, list[tuple[str, str, str]]] | None:
@@ -318,6 +327,10 @@ class Quick:
         if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
             return None
         env, conflicts = entry
+        if not (isinstance(conflicts, list) and all(
+                isinstance(c, list) and len(c) == 3 and all(isinstance(x, str) for x in c)
+                for c in conflicts)):
+            return None
         if len(env) < 34 or "/" in env or not os.path.isdir(self.store + "/" + env):
             return None
-        return env, [(str(p), str(w), str(lo)) for p, w, lo in conflicts]
+        return env, [(p, w, lo) for p, w, lo in conflicts]

@@ -295,3 +295,23 @@ def _cur_env(env: OmgEnv) -> str:
     n = ref.current()
     assert n is not None
     return ref.env_of(n)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d["paths"].update({k: ["node", 20, {}] for k in d["paths"]}),
+    lambda d: d["paths"].update({k: ["node", "20", []] for k in d["paths"]}),
+    lambda d: d["uses"].update({k: [v[0], [["bin/x", "a"]]] for k, v in d["uses"].items()}),
+    lambda d: d["uses"].update({k: [v[0], "x"] for k, v in d["uses"].items()}),
+    lambda d: d["uses"].update({k: [7, []] for k in d["uses"]}),
+    lambda d: d["specs"].update({k: [["x"], v[1]] for k, v in d["specs"].items()}),
+    lambda d: d.update(uses=[], specs="x", paths=None),
+])
+def test_a_damaged_catalogue_only_costs_time(env: OmgEnv, damage: object) -> None:
+    for spec in ("node@18", "node@20", "node@18"):
+        run(env, "use", spec)
+    cat = env.home / "profiles" / ".catalogue.json"
+    data = json.loads(cat.read_text())
+    damage(data)  # type: ignore[operator]
+    cat.write_text(json.dumps(data))
+    assert run(env, "use", "node@20")[0] == "default: generation 4: node 20.10.0\n"
+    assert gp.check(env.layout) == []
