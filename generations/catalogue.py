@@ -102,8 +102,10 @@ def store_names(store_dir: str) -> list[str]:
 
 
 #: The code whose answers ``specs`` and ``uses`` cache, relative to the source root:
-#: the env planner and, one layer up, spec resolution (stat-ed, never imported).
-STAMPED_SOURCES = ("generations/env.py", "omg/spec.py", "omg/profiles.py")
+#: the env planner and builder and, one layer up, spec resolution (stat-ed, never
+#: imported).
+STAMPED_SOURCES = ("generations/env.py", "generations/envstore.py", "omg/spec.py",
+                   "omg/profiles.py")
 
 
 def code_stamp() -> str:
