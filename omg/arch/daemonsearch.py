@@ -1,11 +1,12 @@
 """`omg search` in the shared mode: ask omgd, which holds the search index in memory.
 
 The whole exchange is the protocol of docs/protocol.md (hello, then one ``search``
-request), written here with `_socket` and msgpack alone: omg.daemon.client
-imports the protocol module (dataclasses, socket, enum), which costs more than the
-search it would save. Any failure (no daemon, a hang-up, a timeout, an error
-reply, an answer for other settings) returns None and the caller searches
-locally, silently: the daemon is a cache here, never a requirement.
+request), written here with `_socket` and `wire` (msgpack for the many maps of a
+`--json` answer): omg.daemon.client imports the protocol module (dataclasses,
+socket, enum, msgpack), which costs more than the search it would save. Any
+failure (no daemon, a hang-up, a timeout, an error reply, an answer for other
+settings) returns None and the caller searches locally, silently: the daemon is a
+cache here, never a requirement.
 """
 
 from __future__ import annotations
@@ -36,15 +37,13 @@ def source_of(settings: Any) -> dict[str, Any]:
 
 
 def _frame(message: dict[str, Any]) -> bytes:
-    import msgpack
+    from omg.arch import wire
 
-    body: bytes = msgpack.packb(message, use_bin_type=True)
+    body = wire.pack(message)
     return len(body).to_bytes(4, "big") + body
 
 
-def _read(sock: Any) -> dict[str, Any]:
-    import msgpack
-
+def _read(sock: Any, many_maps: bool = False) -> dict[str, Any]:
     def exactly(n: int) -> bytes:
         parts, got = [], 0
         while got < n:
@@ -58,7 +57,15 @@ def _read(sock: Any) -> dict[str, Any]:
     size = int.from_bytes(exactly(4), "big")
     if size > MAX_REPLY:
         raise ValueError("reply too large")
-    value = msgpack.unpackb(exactly(size), raw=False, strict_map_key=True)
+    body = exactly(size)
+    if many_maps:
+        import msgpack
+
+        value = msgpack.unpackb(body, raw=False, strict_map_key=True)
+    else:
+        from omg.arch import wire
+
+        value = wire.unpack(body)
     if not isinstance(value, dict):
         raise ValueError("a frame must hold a map")
     return value
@@ -77,7 +84,7 @@ def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> 
         if hello.get("proto") != PROTO_VERSION or "error" in hello:
             raise ValueError("omgd refused the hello")
         sock.sendall(_frame({"id": 1, "method": "search", "params": params}))
-        reply = _read(sock)
+        reply = _read(sock, many_maps=bool(params.get("hits")))
     finally:
         sock.close()
     if reply.get("id") != 1 or "ok" not in reply:

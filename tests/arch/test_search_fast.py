@@ -175,3 +175,49 @@ def test_aur_cache_expires(world: ArchWorld, aenv: OmgEnv) -> None:
     expired = aenv.run("search", "python", check=True, extra_env={"OMG_AUR_TTL": "0"})
     assert len(world.aur.requests) == before + 1  # asked again
     assert "aur/python-aurbig" in expired.stdout
+
+
+WIRE_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text()
+    | st.binary() | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(WIRE_VALUES)
+def test_wire_agrees_with_msgpack(value: Any) -> None:
+    import msgpack
+
+    from omg.arch import wire
+
+    packed = msgpack.packb(value, use_bin_type=True)
+    assert wire.unpack(packed) == value
+    if not _has(value, (bytes, float)):  # wire packs what the client sends: no bin, no float
+        assert msgpack.unpackb(wire.pack(value), raw=False) == value
+
+
+def _has(value: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, kinds):
+        return True
+    if isinstance(value, list):
+        return any(_has(v, kinds) for v in value)
+    if isinstance(value, dict):
+        return any(_has(v, kinds) for v in value.values())
+    return False
+
+
+def test_wire_refuses_what_the_protocol_does() -> None:
+    import msgpack
+
+    from omg.arch import wire
+
+    for bad in (msgpack.packb(msgpack.ExtType(1, b"x")), msgpack.packb({1: 2}), b"\x92\x01",
+                msgpack.packb([[[]]]) + b"\x00", b"\xa3ab"):
+        with pytest.raises(ValueError):
+            wire.unpack(bad)
+    nested: Any = []
+    for _ in range(40):
+        nested = [nested]
+    with pytest.raises(ValueError):
+        wire.unpack(msgpack.packb(nested))
