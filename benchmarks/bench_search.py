@@ -91,19 +91,28 @@ def serve_aur() -> tuple[http.server.ThreadingHTTPServer, str]:
     return httpserve.start(H)
 
 
-def timed(cmd: list[str], env: dict[str, str], runs: int, before: Any = None,
-          expect: bytes | None = None, **popen: Any) -> float:
-    times = []
+def run_once(cmd: list[str], env: dict[str, str], expect: bytes | None = None,
+             **popen: Any) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, **popen)
+    took = time.perf_counter() - t
+    if proc.returncode not in (0, 1) or (expect is not None and proc.stdout != expect):
+        raise SystemExit(f"{cmd[-1]} failed or answered differently: "
+                         f"{proc.stderr.decode()[-500:]}")
+    return took
+
+
+def interleaved(cases: dict[str, tuple[Any, ...]], runs: int) -> dict[str, float]:
+    """Median ms per case; one run of each case per round, so that a machine whose load
+    changes during the benchmark slows every figure alike. A case is
+    (cmd, env, expect, before, popen)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
-        if before:
-            before()
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, **popen)
-        times.append(time.perf_counter() - t)
-        if proc.returncode not in (0, 1) or (expect is not None and proc.stdout != expect):
-            raise SystemExit(f"{cmd[-1]} failed or answered differently: "
-                             f"{proc.stderr.decode()[-500:]}")
-    return statistics.median(times) * 1000
+        for name, (cmd, env, expect, before, popen) in cases.items():
+            if before:
+                before()
+            times[name].append(run_once(cmd, env, expect, **popen))
+    return {name: statistics.median(t) * 1000 for name, t in times.items()}
 
 
 def main() -> None:
@@ -148,14 +157,19 @@ def main() -> None:
             t = time.time_ns()
             os.utime(db, ns=(t, t))
 
-        pacman = timed(["pacman", "--config", str(conf), "-Ss", "python"], env, args.runs)
-        fast_cold = timed(fast, env, args.runs, touch, expect=first.stdout)
-        fast_warm = timed(fast, env, args.runs, expect=first.stdout)
-        omg_warm = timed([*omg, "search", "python"], env, args.runs, expect=first.stdout)
-        py = timed([sys.executable, "-c", "pass"], env, args.runs)
+        out = first.stdout
+        got = interleaved({
+            "pacman": (["pacman", "--config", str(conf), "-Ss", "python"], env, None, None, {}),
+            "cold": (fast, env, out, touch, {}),
+            "warm": (fast, env, out, None, {}),
+            "script": ([*omg, "search", "python"], env, out, None, {}),
+            "pass": ([sys.executable, "-c", "pass"], env, None, None, {}),
+        }, args.runs)
+        pacman, fast_cold, fast_warm = got["pacman"], got["cold"], got["warm"]
+        omg_warm, py = got["script"], got["pass"]
         n = args.packages
         print(f"search over a {n}-package sync db + cached AUR ({hits} results), "
-              f"median of {args.runs}:")
+              f"median of {args.runs} interleaved rounds:")
         print(f"  pacman -Ss python                    {pacman:7.1f} ms  (baseline)")
         print(f"  omg search python, fast path, warm   {fast_warm:7.1f} ms  "
               f"(goal < {GOAL_MS:.0f} ms: {'met' if fast_warm < GOAL_MS else 'NOT met'})")
@@ -211,15 +225,19 @@ def shared_mode(work: Path, env: dict[str, str], omg: list[str], expect: bytes,
             t = time.perf_counter()
             daemonsearch.call(str(sock), call)
             rtt.append(time.perf_counter() - t)
-        by_daemon = timed([*omg, "search", "python"], with_daemon, runs, expect=expect, **popen)
-        alone = timed([*omg, "search", "python"], without, runs, expect=expect, **popen)
-        py = timed([sys.executable, "-c", "pass"], env, runs, **popen)
+        got = interleaved({
+            "daemon": ([*omg, "search", "python"], with_daemon, expect, None, popen),
+            "alone": ([*omg, "search", "python"], without, expect, None, popen),
+            "pass": ([sys.executable, "-c", "pass"], env, None, None, popen),
+        }, runs)
+        by_daemon, alone, py = got["daemon"], got["alone"], got["pass"]
         who = "user nobody" if popen else "read-only OMG_HOME"
-        print(f"shared mode ({who}), whole process, median of {runs}:")
+        print(f"shared mode ({who}), whole process, median of {runs} interleaved rounds:")
         print(f"  omg search python, answered by omgd  {by_daemon:7.1f} ms")
         print(f"  omg search python, no daemon         {alone:7.1f} ms  (local fast path, "
               "read-only index)")
-        print(f"  python -c pass                       {py:7.1f} ms")
+        print(f"  python -c pass                       {py:7.1f} ms  (as that user too: "
+              "compare within this block)")
         print(f"  omgd answer alone (one client call)  {statistics.median(rtt) * 1000:7.1f} ms  "
               "(goal < 5 ms)")
     finally:
