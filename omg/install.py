@@ -12,14 +12,13 @@ then added as a directory. The record's origin keeps the provider's `env_vars`
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omg import net
 from omg import providers as _providers
 from omg.config import Settings
 from omg.providers.base import Artifact, Context, Platform, Provider, Release, cached_fetcher
@@ -29,7 +28,11 @@ from store.fsutil import force_remove
 from store.local import LocalStore
 from store.record import PathRecord
 
-Progress = net.DownloadProgress
+if TYPE_CHECKING:
+    # omg.net is imported where a fetch or a download happens: `omg list --remote`
+    # answered from the cached index never needs it.
+    from omg.net import DownloadProgress as Progress
+    from omg.net import NetOptions
 
 
 @dataclass(frozen=True)
@@ -78,23 +81,31 @@ class Session:
     refresh: bool = False
     index: Any = None  # an Index already open in this process (LMDB allows one per env)
     store: LocalStore = field(init=False)
-    opts: net.NetOptions = field(init=False)
     ctx: Context = field(init=False)
 
     def __post_init__(self) -> None:
         ttl_override = index_ttl_override(self.settings)  # a bad setting fails before opening
         self.store = LocalStore(self.settings.layout, limits=self.settings.limits,
                                 index=self.index)
-        self.opts = net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
         notices: list[str] = []
 
         def raw(url: str, var: str) -> bytes:
+            from omg import net
+
             return net.fetch(url, mirror_var=var, opts=self.opts)
 
         fetch = cached_fetcher(self.store.index, raw, ttl_override=ttl_override,
-                               offline=self.opts.offline, refresh=self.refresh, notices=notices)
+                               offline=lambda: self.opts.offline, refresh=self.refresh,
+                               notices=notices)
         self.ctx = Context(mirror_of=self.settings.mirror, platform=Platform.detect(),
                            fetch=fetch, keyring_of=self._keyring, notices=notices)
+
+    @functools.cached_property
+    def opts(self) -> NetOptions:
+        """Network options (`OMG_OFFLINE`, retries...): first asked for by a fetch."""
+        from omg import net
+
+        return net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
 
     def _keyring(self, tool: str) -> Path | None:
         value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or \
@@ -200,6 +211,8 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResu
 
 def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
                 origin: dict[str, Any]) -> Any:
+    import secrets
+
     from store.archive import open_members
     from store.unpack import unpack
 
@@ -269,6 +282,8 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
 
     Pass `index` when the caller already has the LMDB index open in this process.
     """
+    from omg import net
+
     session = Session(settings, offline=offline, refresh=refresh, index=index)
     try:
         plans = [_plan(session, _spec(s)) for s in specs]

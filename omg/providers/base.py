@@ -14,14 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform as _platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from generations.env import PREFIX, STORE_PATH
 from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
 
@@ -35,7 +33,7 @@ class Platform:
     @classmethod
     def detect(cls, environ: dict[str, str] | None = None) -> Platform:
         env = os.environ if environ is None else environ
-        machine = env.get("OMG_ARCH") or _platform.machine().lower()
+        machine = env.get("OMG_ARCH") or os.uname().machine.lower()
         arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
             machine, machine)
         libc = env.get("OMG_LIBC") or (
@@ -71,6 +69,11 @@ class Artifact:
     filename: str
     subdir: str = ""
 
+
+#: Placeholders in `Provider.env_vars`, the same as generations.env's (which `omg use`
+#: resolves); spelled out here so a provider does not import the env planner.
+STORE_PATH = "@store_path@"
+PREFIX = "@prefix@"
 
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
 DEFAULT_INDEX_TTL = 3600.0
@@ -244,12 +247,14 @@ def check_keys(url: str, obj: Any, *keys: str) -> None:
 
 
 def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *,
-                   ttl_override: float | None = None, offline: bool, refresh: bool = False,
-                   notices: list[str] | None = None) -> Fetcher:
+                   ttl_override: float | None = None, offline: Callable[[], bool],
+                   refresh: bool = False, notices: list[str] | None = None) -> Fetcher:
     """Wrap a network fetch with the LMDB ``upstream`` table (value: time and body).
 
     Each call says how old a cached body may be (the provider's `index_ttl`);
     `ttl_override`, the user's setting, replaces it for every provider.
+    `offline` is asked only when a cached body is stale: working it out loads
+    the network options, which a warm cache never needs.
     """
 
     def fetch(url: str, mirror_var: str, ttl: float) -> bytes:
@@ -257,7 +262,7 @@ def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *,
         key = url.encode()
         cached = index.get("upstream", key) if index is not None else None
         fresh = cached is not None and time.time() - float(cached.get("t", 0)) < max_age
-        if cached is not None and (offline or (fresh and not refresh)):
+        if cached is not None and ((fresh and not refresh) or offline()):
             body: bytes = cached["body"]
             return body
         try:

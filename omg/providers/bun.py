@@ -7,11 +7,9 @@ when a keyring is configured.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-from omg.net import verify_signature
 from omg.providers.base import Artifact, Context, Provider, Release, checksum_for
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
@@ -47,6 +45,10 @@ class BunProvider(Provider):
         filename = self._asset(ctx)
         keyring = ctx.keyring_of(self.name)
         if keyring is not None:
+            import tempfile  # only to check a signature, like omg.net (listing needs neither)
+
+            from omg.net import verify_signature
+
             asc = self.fetch(ctx, f"{base}/SHASUMS256.txt.asc")
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "s.asc").write_bytes(asc)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from generations.env import PREFIX
-from omg.providers.base import Artifact, Context, Provider, Release, bad_index, check_keys
+from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index, check_keys
 from omg.spec import version_key
 from store.errors import NotFound
 

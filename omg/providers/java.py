@@ -11,8 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from generations.env import STORE_PATH
-from omg.providers.base import Artifact, Context, Provider, Release, bad_index, check_keys
+from omg.providers.base import (
+    STORE_PATH,
+    Artifact,
+    Context,
+    Provider,
+    Release,
+    bad_index,
+    check_keys,
+)
 from omg.spec import version_key
 from store.errors import NotFound, UsageError
 

@@ -9,14 +9,11 @@ layout is the same: point OMG_NODE_MIRROR at it on musl systems.
 from __future__ import annotations
 
 import datetime as _dt
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from generations.env import PREFIX
-from omg.net import verify_signature
-from omg.providers.base import Artifact, Context, Provider, Release, bad_index, checksum_for
+from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index, checksum_for
 from omg.spec import version_key
 
 
@@ -92,6 +89,10 @@ class NodeProvider(Provider):
         body = self.fetch(ctx, sums_url)
         keyring = ctx.keyring_of(self.name)
         if keyring is not None:
+            import tempfile  # only to check a signature, like omg.net (listing needs neither)
+
+            from omg.net import verify_signature
+
             sig = self.fetch(ctx, f"{sums_url}.sig")
             with tempfile.TemporaryDirectory() as tmp:
                 (Path(tmp) / "SHASUMS256.txt").write_bytes(body)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from generations.env import PREFIX
-from omg.providers.base import Artifact, Context, Provider, Release, parse_shasums
+from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, parse_shasums
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
 from store.errors import NotFound

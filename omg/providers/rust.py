@@ -12,8 +12,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any, ClassVar
 
-from generations.env import PREFIX
-from omg.providers.base import Artifact, Context, Provider, Release, bad_index
+from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index
 from store.errors import IntegrityError, NotFound
 
 COMPONENTS = ("rustc", "cargo", "rust-std")

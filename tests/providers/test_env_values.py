@@ -166,3 +166,10 @@ def test_env_file_values_are_quoted(tmp_path: Path) -> None:
                                ' printf "%s\\n" "$ODD" "$HOMEY" $__omg_vars'], cwd=tmp_path,
                               capture_output=True, text=True, check=True).stdout
         assert fish.splitlines() == [value, "/P/tools/x", "HOMEY"]
+
+
+def test_provider_placeholders_are_the_planners() -> None:
+    """Providers spell the placeholders out (no planner import on `list --remote`)."""
+    from omg.providers import base
+
+    assert (base.STORE_PATH, base.PREFIX) == (STORE_PATH, PREFIX)
