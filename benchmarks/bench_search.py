@@ -139,7 +139,10 @@ def main() -> None:
                         f"GPGDir = {work}/gnupg\nHookDir = {work}/hooks\n"
                         "Architecture = x86_64\nSigLevel = Never\n\n[bench]\n"
                         f"Server = file://{work}\n")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
+        # Without PYTHONDONTWRITEBYTECODE, as a user's python runs: the first search below
+        # writes the bytecode, as a user's first search would (or pip at install time).
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("OMG_") and k != "PYTHONDONTWRITEBYTECODE"}
         env.update({"OMG_HOME": str(work / "omg"), "XDG_CONFIG_HOME": str(work / "config"),
                     "OMG_PACMAN_CONF": str(conf), "OMG_AUR_URL": aur_url})
         omg_bin = Path(sys.executable).parent / "omg"
