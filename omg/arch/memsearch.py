@@ -9,7 +9,7 @@ cached). The local db and the store are listed on every query: two listdirs, and
 never stale. Thread-safe: rows are immutable once loaded; reloads take a lock,
 LMDB writes the daemon's `write_lock` (one writer per process).
 
-`answer` also keeps the last answers (rendered text or hits) with everything they
+`answer` also keeps the last text answers with everything they
 were made from (the repo rows held, the local db and store names, the AUR rows):
 a repeated search whose inputs are all the same is one comparison, not a ranking
 and a rendering again.
@@ -26,9 +26,10 @@ from omg.arch import aur, pacmanconf, search, searchindex
 from omg.arch.searchindex import RepoIndex
 from store.errors import OmgError
 
-#: Answers kept, and the largest kept (characters of text or number of hits).
+#: Text answers kept, and the longest kept (characters): at most 32 MiB or so in all.
+#: `--json` answers (a map per hit) are not kept: rarer, and far larger.
 MAX_ANSWERS = 32
-MAX_ANSWER = 1 << 21
+MAX_ANSWER = 1 << 20
 
 
 class MemorySearch:
@@ -120,7 +121,7 @@ class MemorySearch:
             "text": None if hits else search.render(result),
             "hits": [h.to_json() for h in result.hits] if hits else None,
             "count": len(result.rows), "warnings": list(warnings)}
-        if not warnings and len(out["text"] or out["hits"] or ()) <= MAX_ANSWER:
+        if not warnings and not hits and len(out["text"]) <= MAX_ANSWER:
             self._answers.pop(key, None)
             while len(self._answers) >= MAX_ANSWERS:
                 self._answers.pop(next(iter(self._answers)), None)
