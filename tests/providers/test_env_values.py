@@ -173,3 +173,23 @@ def test_provider_placeholders_are_the_planners() -> None:
     from omg.providers import base
 
     assert (base.STORE_PATH, base.PREFIX) == (STORE_PATH, PREFIX)
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_project_env_switches_in_zsh_and_fish(omg_env: OmgEnv, mirror_env: dict[str, str],
+                                              shell: str) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    omg_env.run("use", "java@21", extra_env=mirror_env, check=True)
+    proj = omg_env.root / "work" / "app"
+    proj.mkdir(parents=True)
+    omg_env.run("use", "--local", "java@17", cwd=proj, extra_env=mirror_env, check=True)
+    rc = omg_env.root / f"rc.{shell}"
+    rc.write_text(omg_env.run("init", shell, check=True).stdout)
+    show = '"$JAVA_HOME/bin/java"'
+    script = f"source {rc}; {show}; cd {proj}; {show}; cd {omg_env.root}; {show}"
+    proc = subprocess.run([shell, "-c", script], env={**omg_env.env, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, cwd=omg_env.root, timeout=60)
+    versions = [line.split()[-1] for line in proc.stdout.splitlines()]
+    assert len(versions) == 3 and "21.0.3" in versions[0] and "17.0.11" in versions[1] \
+        and "21.0.3" in versions[2], (proc.stdout, proc.stderr)
