@@ -77,6 +77,14 @@ def test_real_go(omg_env: OmgEnv, tmp_path: Path) -> None:
     out = subprocess.run([f"{r['store_path']}/bin/go", "version"], env=env,
                          capture_output=True, text=True, check=True)
     assert f"go{version}" in out.stdout
+    # Through the profile's symlinks and with no GOROOT (omg exports none), go finds
+    # its own root: the store path.
+    omg_env.run("use", f"go@{version}", check=True)
+    current = json.loads(omg_env.run("current", "--json", check=True).stdout)
+    env.pop("GOROOT")
+    out = subprocess.run([f"{current['bin']}/go", "env", "GOROOT"], env=env,
+                         capture_output=True, text=True, check=True)
+    assert Path(out.stdout.strip()).resolve() == Path(r["store_path"]).resolve()
 
 
 def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
@@ -106,3 +114,16 @@ def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
     out = subprocess.run([f"{r['store_path']}/bin/java", "-version"], capture_output=True,
                          text=True, check=True, env={**omg_env.env, "JAVA_HOME": r["store_path"]})
     assert str(major) in out.stderr
+    # `omg use`, then a bash with the init lines: JAVA_HOME (the profile's tools/java)
+    # is a working JDK home.
+    omg_env.run("use", f"java@{major}", check=True)
+    rc = tmp_path / "bashrc"
+    rc.write_text(omg_env.run("init", "bash", check=True).stdout)
+    out = subprocess.run(["bash", "--rcfile", str(rc), "-i", "-c",
+                          '"$JAVA_HOME/bin/java" -XshowSettings:properties -version'],
+                         capture_output=True, text=True, check=True,
+                         env={**omg_env.env, "PATH": "/usr/bin:/bin"})
+    assert str(major) in out.stderr
+    home = next(line.split("=", 1)[1].strip() for line in out.stderr.splitlines()
+                if line.strip().startswith("java.home ="))
+    assert Path(home).resolve() == Path(r["store_path"]).resolve()
