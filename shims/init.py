@@ -92,7 +92,7 @@ __omg_envload() {{
   __omg_vars=
   __omg_env=$__omg_global
   [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
-  if [[ -n "$1" ]]; then
+  if [[ -n "${{1-}}" ]]; then
     __omg_env=$1
     [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   fi
