@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from store.errors import IntegrityError, NotFound, UsageError
 
 if TYPE_CHECKING:
+    import tarfile
     import zipfile
 
 
@@ -34,6 +35,28 @@ class MemberKind(Enum):
     SPECIAL = "special"  # device nodes, FIFOs, sockets: always refused
 
 
+class Content(Protocol):
+    """A member's bytes: `readinto` lets the unpacker reuse one buffer for every file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readinto(self, buffer: Any, /) -> int: ...
+
+
+class _Blocks(Content, Protocol):
+    """A tar stream: readable, and skippable forward (all tarfile needs to read in order)."""
+
+    def tell(self) -> int: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+
+def _content(fobj: IO[bytes]) -> Content:
+    """The file objects of open(), zipfile and tarfile are io.BufferedIOBase, which
+    has readinto; typeshed's IO does not say so."""
+    return cast(Content, fobj)
+
+
 @dataclass
 class Member:
     """One archive entry; `stream` is readable only until the next member is taken."""
@@ -43,7 +66,7 @@ class Member:
     mode: int = 0o644
     size: int = 0
     target: str = ""
-    stream: IO[bytes] | None = None
+    stream: Content | None = None
 
 
 class Format(Enum):
@@ -131,7 +154,7 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
         with zf:
             yield _zip_members(zf, path.name)
         return
-    from store.prefetch import Prefetch, XzStream
+    from store.prefetch import GzStream, Prefetch, XzStream
 
     with open(path, "rb") as raw:
         stream: BinaryIO
@@ -146,27 +169,38 @@ def open_members(path: Path, fmt: Format | None = None) -> Iterator[Iterator[Mem
 
             stream = bz2.BZ2File(raw)  # type: ignore[assignment]
         elif fmt is Format.TAR_GZ:
-            import gzip
-
-            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+            stream = GzStream(raw)  # type: ignore[assignment]
         else:
             yield _tar_members(raw, path.name)
             return
         ahead = Prefetch(stream)
         try:
-            yield _tar_members(ahead, path.name)  # type: ignore[arg-type]
+            yield _tar_members(ahead, path.name)
         finally:
             ahead.close()
 
 
-def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
+def _tar_members(stream: _Blocks, label: str) -> Iterator[Member]:
+    """Members of a tar stream, their data read straight from `stream`.
+
+    tarfile parses the headers (ustar, GNU and pax, long names, base-256
+    sizes) through its plain, non-stream mode: `stream` only has to read, tell
+    and skip forward, which a sequential pass never violates. The data of a
+    regular member is not read through tarfile's extractfile (a buffered reader
+    over a re-joined block buffer: three copies per chunk) but as a bounded
+    view of `stream`; sparse members, whose data needs the sparse map, still go
+    through extractfile.
+    """
     import tarfile
 
     try:
-        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)  # noqa: SIM115
+        tf = tarfile.TarFile(fileobj=cast(IO[bytes], stream), mode="r")
         for ti in tf:
+            fobj: Content | None = None
             if ti.isreg():
                 kind = MemberKind.FILE
+                sparse = tf.extractfile(ti) if ti.issparse() else None
+                fobj = _content(sparse) if sparse else _TarData(stream, ti.size)
             elif ti.isdir():
                 kind = MemberKind.DIRECTORY
             elif ti.issym():
@@ -175,7 +209,6 @@ def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
                 kind = MemberKind.HARDLINK
             else:
                 kind = MemberKind.SPECIAL
-            fobj = tf.extractfile(ti) if kind is MemberKind.FILE else None
             yield Member(ti.name, kind, ti.mode, ti.size, ti.linkname, fobj)
     except corrupt_errors() as exc:
         raise IntegrityError(f"{label}: corrupt or truncated archive: {_why(exc)}") from exc
@@ -183,6 +216,44 @@ def _tar_members(stream: BinaryIO, label: str) -> Iterator[Member]:
         if type(exc).__name__ == "ZstdError":
             raise IntegrityError(f"{label}: corrupt or truncated archive: {_why(exc)}") from exc
         raise
+
+
+class _TarData:
+    """The `size` bytes of one tar member, read in place from the archive stream.
+
+    Ending early is "unexpected end of data" (tarfile.ReadError), as tarfile's
+    own reader says, so a truncated archive is reported, never silently short.
+    """
+
+    def __init__(self, stream: _Blocks, size: int) -> None:
+        self._stream = stream
+        self._left = size
+
+    def _short(self) -> tarfile.ReadError:
+        import tarfile
+
+        return tarfile.ReadError("unexpected end of data")
+
+    def read(self, size: int = -1, /) -> bytes:
+        want = self._left if size < 0 else min(size, self._left)
+        if want <= 0:
+            return b""
+        data = self._stream.read(want)
+        if not data:
+            raise self._short()
+        self._left -= len(data)
+        return data
+
+    def readinto(self, buffer: Any, /) -> int:
+        view = memoryview(buffer).cast("B")
+        want = min(len(view), self._left)
+        if want <= 0:
+            return 0
+        n = self._stream.readinto(view[:want])
+        if not n:
+            raise self._short()
+        self._left -= n
+        return n
 
 
 def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[Member]:
@@ -199,7 +270,7 @@ def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[Member]:
             else:
                 with zf.open(info) as fobj:
                     yield Member(info.filename, MemberKind.FILE, (mode & 0o7777) or 0o644,
-                                 info.file_size, "", fobj)
+                                 info.file_size, "", _content(fobj))
     except corrupt_errors() as exc:
         raise IntegrityError(f"{label}: corrupt zip archive: {_why(exc)}") from exc
 
@@ -220,7 +291,8 @@ def _directory_members(root: Path) -> Iterator[Member]:
                 yield Member(name, MemberKind.SYMLINK, 0o777, 0, os.readlink(entry.path))
             elif stat.S_ISREG(st.st_mode):
                 with open(entry.path, "rb") as fobj:
-                    yield Member(name, MemberKind.FILE, st.st_mode & 0o7777, st.st_size, "", fobj)
+                    yield Member(name, MemberKind.FILE, st.st_mode & 0o7777, st.st_size, "",
+                                 _content(fobj))
             else:
                 yield Member(name, MemberKind.SPECIAL, st.st_mode)
 

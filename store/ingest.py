@@ -2,9 +2,11 @@
 
 Order of work, and why:
 1. unpack and hash in one pass into ``store/.staging/<id>/`` (same filesystem);
+   files are born read-only with the fixed mtime, and a file whose content the
+   store (``store/.links``) or this tree already has is a hard link to that copy
+   (deduplication at ingest: a known file costs one link(2), no write);
 2. if ``store/<hash>-<name>-<version>`` exists, stop: adding known content is free;
-3. replace each file whose content the store already has by a hard link to the
-   copy in ``store/.links`` (deduplication at ingest), seal modes and mtimes;
+3. seal the directories and symlinks (modes, mtimes);
 4. move the root to ``store/.pending-<id>`` (same parent as the final name, so the
    last rename needs no write permission on the read-only directory), syncfs;
 5. publish new unique files in ``.links``, write the record, then one rename(2)
@@ -29,15 +31,14 @@ from typing import Any
 from store.archive import Format, detect_format, is_package_name, open_members
 from store.errors import IntegrityError, NotFound, UsageError
 from store.fsutil import atomic_write, force_remove, fsync_dir, syncfs
-from store.hashing import Kind, Leaf, Tree, digest_name, tree_digest, walk
+from store.hashing import Kind, Tree, digest_name, tree_digest, walk
 from store.index import Index
 from store.layout import COMPONENT_RE, Layout, store_hash_of, store_path_name
 from store.limits import DEFAULT_LIMITS, Limits
 from store.pkginfo import parse_pkginfo
 from store.record import PathRecord, TreeEntry, content_totals, encode_record, tree_entry
-from store.unpack import Progress, unpack
+from store.unpack import FIXED_MTIME, Progress, unpack
 
-FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
 _TMP_LOCK = ".lock-new"
 _ARCHIVES = "archives"  # archive bytes digest + name/version -> store path name
 
@@ -98,7 +99,7 @@ def ingest(
         with open_members(source, fmt) as members:
             unpacked = unpack(members, work / "tree", label=source.name, limits=limits,
                               package=package, strip_top=strip, progress=progress,
-                              links_into=links_into)
+                              links_into=links_into, pool=layout.links)
         metadata: dict[str, Any] = {}
         if package:
             if ".PKGINFO" not in unpacked.metadata:
@@ -110,7 +111,9 @@ def ingest(
             _remember_archive(index, memo, final_name)
             return AddResult(existing_record(layout, index, final_name), False, 0,
                              unpacked.warnings)
-        entries, new_files, added = _dedup_and_seal(layout, unpacked.root, unpacked.tree)
+        entries = _seal(unpacked.root, unpacked.tree)
+        new_files = [(os.fsdecode(rel), key) for rel, key in unpacked.new_files]
+        added = unpacked.new_bytes
         size, files = content_totals(entries)
         record = PathRecord(
             path=final_name, hash=final_name[:32], name=name, version=version,
@@ -195,60 +198,26 @@ def existing_record(layout: Layout, index: Index, name: str) -> PathRecord:
     return record
 
 
-def link_key(leaf: Leaf) -> str:
-    return leaf.digest.hex() + ("x" if leaf.kind is Kind.EXECUTABLE else "")
+def _seal(root: Path, tree: Tree) -> list[TreeEntry]:
+    """Seal what unpack could not (directories and symlinks); return the record's entries.
 
-
-def _dedup_and_seal(layout: Layout, root: Path, tree: Tree
-                    ) -> tuple[list[TreeEntry], list[tuple[str, str]], int]:
+    Files were born read-only with the fixed mtime; a directory is sealed only
+    after everything in it exists, deepest first.
+    """
     entries: list[TreeEntry] = []
-    new_files: list[tuple[str, str]] = []
-    first_copy: dict[str, bytes] = {}
-    added = 0
     directories: list[bytes] = []
     root_b = os.fsencode(root)
     for rel, node in walk(tree):
-        full = os.path.join(root_b, rel)
-        entry = tree_entry(rel, node)
-        entries.append(entry)
+        entries.append(tree_entry(rel, node))
         if isinstance(node, Tree):
-            directories.append(full)
-            continue
-        if node.kind is Kind.SYMLINK:
-            os.utime(full, (FIXED_MTIME, FIXED_MTIME), follow_symlinks=False)
-            continue
-        key = link_key(node)
-        if key in first_copy:  # the same content twice in this tree: one inode
-            _replace_with_link(first_copy[key], full)
-            continue
-        first_copy[key] = full
-        if _replace_with_link(os.fsencode(layout.links / key), full):
-            continue
-        os.chmod(full, 0o555 if node.kind is Kind.EXECUTABLE else 0o444)
-        os.utime(full, (FIXED_MTIME, FIXED_MTIME))
-        new_files.append((entry[0], key))
-        added += node.size
+            directories.append(os.path.join(root_b, rel))
+        elif node.kind is Kind.SYMLINK:
+            os.utime(os.path.join(root_b, rel), (FIXED_MTIME, FIXED_MTIME),
+                     follow_symlinks=False)
     for full in reversed(directories):
         os.chmod(full, 0o555)
         os.utime(full, (FIXED_MTIME, FIXED_MTIME))
-    return entries, new_files, added
-
-
-def _replace_with_link(source: bytes, staged: bytes) -> bool:
-    """Replace `staged` by a hard link to `source`; False if `source` is gone."""
-    if source == staged:
-        return False
-    tmp = staged + b".dedup"
-    try:
-        os.link(source, tmp)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:
-        if exc.errno in (errno.EMLINK, errno.EXDEV, errno.EPERM):
-            return False  # too many links, or a pool we may not link from
-        raise
-    os.replace(tmp, staged)
-    return True
+    return entries
 
 
 def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: PathRecord,

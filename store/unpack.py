@@ -9,10 +9,19 @@ known, unless they land in a store path the caller names in `links_into` (a
 profile env's forest of links into the tools it references). The in-memory
 `Tree` built here is what the store path's hash is computed from, so the bytes
 hashed are exactly the bytes written.
+
+For the store (`pool` given), files are also sealed and deduplicated as they
+come: created read-only with the fixed mtime, and a file whose content is
+already in this tree or in the pool becomes a hard link to that copy instead of
+a new inode. A file up to one buffer (1 MiB, most files of a runtime) is
+hashed before anything is written, so a duplicate costs one link(2) and no
+write at all; a larger one is streamed to disk and replaced by a link if it
+turns out to be known.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 from collections.abc import Callable, Collection, Iterable
@@ -21,15 +30,23 @@ from pathlib import Path
 
 from blake3 import blake3
 
-from store.archive import PACKAGE_METADATA, Member, MemberKind, corrupt_errors
+from store.archive import PACKAGE_METADATA, Content, Member, MemberKind, corrupt_errors
 from store.errors import IntegrityError, UnsafeInput
 from store.hashing import CHUNK, Kind, Leaf, Tree, symlink_digest
 from store.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Progress", "Unpacked", "unpack"]
+__all__ = ["DEFAULT_LIMITS", "FIXED_MTIME", "Limits", "Progress", "Unpacked", "link_key",
+           "unpack"]
 
 _MAX_LINK_DEPTH = 40
 _METADATA_LIMIT = 4 << 20
+FIXED_MTIME = 1  # like Nix: content, not time, is what a store path is
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def link_key(leaf: Leaf) -> str:
+    """A file's name in the dedup pool: its digest, and whether it is executable."""
+    return leaf.digest.hex() + ("x" if leaf.kind is Kind.EXECUTABLE else "")
 
 
 @dataclass
@@ -41,6 +58,9 @@ class Unpacked:
     metadata: dict[str, bytes] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     bytes_written: int = 0
+    #: With a pool: files with new content (relative to `root`, pool key), first copies.
+    new_files: list[tuple[bytes, str]] = field(default_factory=list)
+    new_bytes: int = 0  # their total size: what this unpack adds to the store
 
 
 Progress = Callable[[int], None]
@@ -56,6 +76,7 @@ def unpack(
     strip_top: bool = True,
     progress: Progress | None = None,
     links_into: Collection[str] = (),
+    pool: Path | None = None,
 ) -> Unpacked:
     """Write `members` under `dest` (an empty, private directory) and hash them.
 
@@ -65,33 +86,48 @@ def unpack(
     `links_into` names store paths that symlinks may point into from the final
     store path (``../<name>/...`` from its root); every other link leaving the
     tree is refused.
+    `pool` (the store's ``.links``, on the same filesystem) turns on sealing
+    and deduplication of files (see the module docstring); the caller keeps the
+    pool's entries alive meanwhile (LocalStore.add holds the GC lock) and seals
+    directories and symlinks once the tree is complete.
     """
     dest.mkdir()
-    state = _State(dest, label, limits, package, progress)
+    state = _State(dest, label, limits, package, progress, pool)
     for member in members:
         state.add(member)
     root_path, tree = dest, state.tree
+    new_files = state.new_files
     if strip_top and len(tree.entries) == 1:
         (name, node), = tree.entries.items()
         if isinstance(node, Tree):
             root_path, tree = dest / os.fsdecode(name), node
+            cut = len(name) + 1
+            new_files = [(rel[cut:], key) for rel, key in new_files]
     _check_symlinks(tree, label, frozenset(os.fsencode(n) for n in links_into))
-    return Unpacked(root_path, tree, state.metadata, state.warnings, state.written)
+    return Unpacked(root_path, tree, state.metadata, state.warnings, state.written,
+                    new_files, state.new_bytes)
 
 
 class _State:
     def __init__(self, dest: Path, label: str, limits: Limits, package: bool,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, pool: Path | None) -> None:
         self.dest = dest
+        self.dest_b = os.fsencode(dest)
         self.label = label
         self.limits = limits
         self.package = package
         self.progress = progress
+        self.pool = None if pool is None else os.fsencode(pool)
         self.tree = Tree()
         self.metadata: dict[str, bytes] = {}
         self.warnings: list[str] = []
         self.written = 0
         self.count = 0
+        self.buffer = bytearray(CHUNK)  # one buffer for every file's bytes
+        #: pool key -> the path of a copy to link to (in this tree or in the pool)
+        self.copies: dict[str, bytes] = {}
+        self.new_files: list[tuple[bytes, str]] = []
+        self.new_bytes = 0
 
     def fail(self, name: str, why: str) -> UnsafeInput:
         return UnsafeInput(f"{self.label}: refusing member {name!r}: {why}")
@@ -127,7 +163,7 @@ class _State:
             raise self.fail(m.name, "duplicate member")
         target = self.path_of(parts)
         if m.kind is MemberKind.FILE:
-            parent.entries[name] = self.write_file(m, target)
+            parent.entries[name] = self.write_file(m, target, parts)
         elif m.kind is MemberKind.SYMLINK:
             link = self.symlink_target(m, parts)
             os.symlink(link, target)
@@ -175,45 +211,127 @@ class _State:
         return _lookup(self.tree, parts)
 
     def path_of(self, parts: list[bytes]) -> bytes:
-        return os.path.join(os.fsencode(self.dest), *parts)
+        return os.path.join(self.dest_b, *parts)
 
     def note_special_bits(self, m: Member) -> None:
         if m.mode & 0o6000:
             self.warnings.append(f"{m.name}: setuid/setgid bits dropped")
 
-    def write_file(self, m: Member, target: bytes) -> Leaf:
+    def write_file(self, m: Member, target: bytes, parts: list[bytes]) -> Leaf:
         self.note_special_bits(m)
-        executable = bool(m.mode & 0o111)
+        kind = Kind.EXECUTABLE if m.mode & 0o111 else Kind.FILE
+        assert m.stream is not None
+        view = memoryview(self.buffer)
         hasher = blake3()
-        size = 0
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     0o755 if executable else 0o644)
+        n = self.fill(m, m.stream, view)
+        hasher.update(view[:n])
+        if n < len(view):  # the whole file is in the buffer: hash first, maybe only link
+            leaf = Leaf(kind, hasher.digest(), n)
+            if self.link_known(leaf, target):
+                return leaf
+            fd = self.create(target, kind)
+            try:
+                _write_all(fd, view[:n])
+                self.seal(fd)
+            finally:
+                os.close(fd)
+            self.remember(leaf, parts, target)
+            return leaf
+        size = n
+        fd = self.create(target, kind)
         try:
-            assert m.stream is not None
-            while True:
-                try:
-                    chunk = m.stream.read(CHUNK)
-                except corrupt_errors() as exc:
-                    raise IntegrityError(f"{self.label}: corrupt or truncated archive "
-                                         f"while reading {m.name!r}: {exc}") from exc
-                if not chunk:
-                    break
-                size += len(chunk)
-                self.written += len(chunk)
-                if self.written > self.limits.max_bytes:
-                    raise UnsafeInput(
-                        f"{self.label}: unpacks to more than {self.limits.max_bytes} bytes "
-                        "(limit max_bytes; a decompression bomb?)"
-                    )
-                hasher.update(chunk)
-                view = memoryview(chunk)
-                while view:  # a nearly full disk gives a short write, then ENOSPC
-                    view = view[os.write(fd, view):]
-                if self.progress:
-                    self.progress(len(chunk))
+            _write_all(fd, view[:n])
+            while n := self.fill(m, m.stream, view):
+                hasher.update(view[:n])
+                _write_all(fd, view[:n])
+                size += n
+            self.seal(fd)
         finally:
             os.close(fd)
-        return Leaf(Kind.EXECUTABLE if executable else Kind.FILE, hasher.digest(), size)
+        leaf = Leaf(kind, hasher.digest(), size)
+        if not self.link_known(leaf, target, replace=True):
+            self.remember(leaf, parts, target)
+        return leaf
+
+    def fill(self, m: Member, stream: Content, view: memoryview) -> int:
+        """Read into `view` until it is full or the member ends; count and limit it."""
+        filled = 0
+        while filled < len(view):
+            try:
+                n = stream.readinto(view[filled:])
+            except corrupt_errors() as exc:
+                raise IntegrityError(f"{self.label}: corrupt or truncated archive "
+                                     f"while reading {m.name!r}: {exc}") from exc
+            if not n:
+                break
+            filled += n
+        self.written += filled
+        if self.written > self.limits.max_bytes:
+            raise UnsafeInput(
+                f"{self.label}: unpacks to more than {self.limits.max_bytes} bytes "
+                "(limit max_bytes; a decompression bomb?)"
+            )
+        if self.progress and filled:
+            self.progress(filled)
+        return filled
+
+    def create(self, target: bytes, kind: Kind) -> int:
+        """A new file; in the store it is born read-only (the fd stays writable)."""
+        if self.pool is None:
+            mode = 0o755 if kind is Kind.EXECUTABLE else 0o644
+        else:
+            mode = 0o555 if kind is Kind.EXECUTABLE else 0o444
+        return os.open(target, _CREATE, mode)
+
+    def seal(self, fd: int) -> None:
+        if self.pool is not None:
+            os.utime(fd, (FIXED_MTIME, FIXED_MTIME))
+
+    def copy_of(self, leaf: Leaf) -> bytes | None:
+        if self.pool is None:
+            return None
+        key = link_key(leaf)
+        return self.copies.get(key) or os.path.join(self.pool, key.encode())
+
+    def link_known(self, leaf: Leaf, target: bytes, *, replace: bool = False) -> bool:
+        """Make `target` a hard link to a copy of this content, if there is one.
+
+        `replace`: `target` was already written; the link is made beside it and
+        renamed over it (link(2) never overwrites, so a name already taken is
+        skipped, never clobbered).
+        """
+        source = self.copy_of(leaf)
+        if source is None:
+            return False
+        suffix = 0
+        while True:
+            made = target + (b".dedup%d" % suffix if replace else b"")
+            try:
+                os.link(source, made)
+                break
+            except FileNotFoundError:
+                return False  # not in the pool: a new file
+            except FileExistsError:
+                if not replace:
+                    raise
+                suffix += 1
+            except OSError as exc:
+                if exc.errno in (errno.EMLINK, errno.EXDEV, errno.EPERM):
+                    return False  # too many links, or a pool we may not link from
+                raise
+        if replace:
+            os.replace(made, target)
+        self.copies[link_key(leaf)] = source
+        return True
+
+    def remember(self, leaf: Leaf, parts: list[bytes], target: bytes) -> None:
+        """A file written with new content: later duplicates link to it."""
+        if self.pool is None:
+            return
+        key = link_key(leaf)
+        self.copies[key] = target
+        self.new_files.append((b"/".join(parts), key))
+        self.new_bytes += leaf.size
 
     def symlink_target(self, m: Member, parts: list[bytes]) -> bytes:
         link = os.fsencode(m.target)
@@ -236,6 +354,11 @@ class _State:
         if len(data) > _METADATA_LIMIT:
             raise self.fail(m.name, "metadata member too large")
         return bytes(data)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:  # a nearly full disk gives a short write, then ENOSPC
+        view = view[os.write(fd, view):]
 
 
 def _check_symlinks(root: Tree, label: str, links_into: frozenset[bytes] = frozenset()) -> None:

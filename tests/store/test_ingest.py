@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,62 @@ def test_identical_content_with_and_without_exec_bit_is_pooled_apart(
     assert os.stat(root / "plain").st_mode & 0o777 == 0o444
     assert os.stat(root / "exe").st_mode & 0o777 == 0o555
     assert os.stat(root / "plain").st_ino != os.stat(root / "exe").st_ino
+
+
+def test_duplicates_within_one_archive_are_one_inode(tmp_path: Path, store: LocalStore) -> None:
+    small, big = os.urandom(3000), os.urandom(3 << 20)  # one below, one above the buffer
+    entries: list[Entry] = [
+        ("t/a/small", "f", small, 0o644), ("t/a/big", "f", big, 0o755),
+        ("t/b/small", "f", small, 0o644),
+        ("t/b/big.dedup0", "f", b"a name the unpacker might pick", 0o644),
+        ("t/b/big", "f", big, 0o755), ("t/c/big", "f", big, 0o755),
+    ]
+    result = store.add(write_tar(tmp_path / "t.tar.gz", entries, "gz"), "t", "1")
+    root = store.layout.store_path(result.record.path)
+    assert result.added_bytes == len(small) + len(big) + 30
+    assert os.stat(root / "a/small").st_ino == os.stat(root / "b/small").st_ino
+    assert os.stat(root / "a/big").st_ino == os.stat(root / "b/big").st_ino == \
+        os.stat(root / "c/big").st_ino
+    assert (root / "b/big").read_bytes() == big and (root / "b/small").read_bytes() == small
+    assert (root / "b/big.dedup0").read_bytes() == b"a name the unpacker might pick"
+    assert sorted(os.listdir(root / "b")) == ["big", "big.dedup0", "small"]
+    for f in ("a/small", "a/big", "b/big.dedup0"):
+        st = os.stat(root / f)
+        assert st.st_mtime == 1 and st.st_mode & 0o777 in (0o444, 0o555)
+    assert store.verify() == []
+
+
+def test_a_large_file_already_stored_is_linked(tmp_path: Path, store: LocalStore) -> None:
+    big = os.urandom(2 << 20)
+    one = store.add(write_tar(tmp_path / "1.tar.xz", [("r/bin/x", "f", big, 0o755)], "xz"),
+                    "r", "1")
+    two = store.add(write_tar(tmp_path / "2.tar.xz", [("r/bin/x", "f", big, 0o755),
+                                                      ("r/v", "f", b"2", 0o644)], "xz"), "r", "2")
+    assert two.added_bytes == 1
+    r1, r2 = (store.layout.store_path(r.record.path) for r in (one, two))
+    assert os.stat(r1 / "bin/x").st_ino == os.stat(r2 / "bin/x").st_ino
+    assert os.stat(r2 / "bin/x").st_mode & 0o777 == 0o555
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "posix"])
+def test_sparse_members_unpack_to_their_full_content(fmt: str, tmp_path: Path,
+                                                     store: LocalStore) -> None:
+    if shutil.which("tar") is None:
+        pytest.skip("needs GNU tar to write sparse members")
+    src = tmp_path / "src" / "s"
+    src.mkdir(parents=True)
+    with open(src / "holes", "wb") as f:
+        f.seek(3 << 20)
+        f.write(b"middle")
+        f.seek(6 << 20)
+        f.write(b"end")
+    (src / "plain").write_bytes(b"after the sparse member")
+    archive = tmp_path / f"sparse-{fmt}.tar.gz"
+    subprocess.run(["tar", "--sparse", f"--format={fmt}", "-czf", str(archive), "-C",
+                    str(tmp_path / "src"), "s"], check=True)
+    root = store.layout.store_path(store.add(archive, "s", "1").record.path)
+    assert (root / "holes").read_bytes() == (src / "holes").read_bytes()
+    assert (root / "plain").read_bytes() == b"after the sparse member"
 
 
 def test_doctor_repair_rebuilds_a_deleted_index(tmp_path: Path, omg_env: OmgEnv) -> None:

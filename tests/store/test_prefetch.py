@@ -1,16 +1,19 @@
-"""The read-ahead thread and the xz reader: same bytes, same errors, bounded."""
+"""The read-ahead thread and the xz and gzip readers: same bytes, same errors, bounded."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import lzma
+import os
+import zlib
 
 import pytest
 
-from store.prefetch import Prefetch, XzStream
+from store.prefetch import GzStream, Prefetch, XzStream
 
 
-def _drain(stream: Prefetch | XzStream, size: int) -> bytes:
+def _drain(stream: Prefetch | XzStream | GzStream, size: int) -> bytes:
     out = []
     while chunk := stream.read(size):
         out.append(chunk)
@@ -68,3 +71,44 @@ def test_xz_truncated_and_corrupt() -> None:
     bad[len(bad) // 2] ^= 0xFF
     with pytest.raises(lzma.LZMAError):
         _drain(XzStream(io.BytesIO(bytes(bad))), 4096)
+
+
+def test_prefetch_readinto_tell_and_forward_seek() -> None:
+    data = bytes(range(256)) * 100
+    ahead = Prefetch(io.BytesIO(data), chunk=1000, depth=2)
+    try:
+        buf = bytearray(2500)  # spans three chunks
+        assert ahead.readinto(buf) == 2500 and bytes(buf) == data[:2500]
+        assert ahead.tell() == 2500
+        assert ahead.seek(7000) == 7000
+        assert ahead.read(10) == data[7000:7010]
+        with pytest.raises(io.UnsupportedOperation):
+            ahead.seek(100)
+        assert ahead.seek(5, io.SEEK_CUR) == 7015
+        rest = bytearray(len(data))
+        assert ahead.readinto(rest) == len(data) - 7015
+        assert bytes(rest[: len(data) - 7015]) == data[7015:]
+        assert ahead.readinto(rest) == 0 and ahead.tell() == len(data)
+    finally:
+        ahead.close()
+
+
+def test_gz_concatenated_members_and_padding() -> None:
+    data = gzip.compress(b"hello " * 50_000) + gzip.compress(b"world") + b"\x00" * 8
+    assert _drain(GzStream(io.BytesIO(data), input_chunk=1000), 4096) == \
+        b"hello " * 50_000 + b"world"
+    assert _drain(GzStream(io.BytesIO(b"")), 4096) == b""
+
+
+def test_gz_truncated_corrupt_and_trailing_garbage() -> None:
+    data = gzip.compress(os.urandom(200_000))
+    with pytest.raises(EOFError):
+        _drain(GzStream(io.BytesIO(data[: len(data) // 2])), 4096)
+    with pytest.raises(EOFError):  # the CRC and length trailer missing
+        _drain(GzStream(io.BytesIO(data[:-4])), 4096)
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 0xFF
+    with pytest.raises(zlib.error):
+        _drain(GzStream(io.BytesIO(bytes(bad))), 4096)
+    with pytest.raises(zlib.error):
+        _drain(GzStream(io.BytesIO(data + b"not gzip")), 4096)
