@@ -315,3 +315,32 @@ def test_a_damaged_catalogue_only_costs_time(env: OmgEnv, damage: object) -> Non
     cat.write_text(json.dumps(data))
     assert run(env, "use", "node@20")[0] == "default: generation 4: node 20.10.0\n"
     assert gp.check(env.layout) == []
+
+
+@pytest.mark.parametrize("args, lock", [(["use", "node@18"], "gc"),
+                                        (["use", "node@18"], "profile"),
+                                        (["rollback"], "profile")])
+def test_lean_tier_waits_for_the_locks(env: OmgEnv, args: list[str], lock: str) -> None:
+    """Invariants 2 and 3: a lean use holds the profile lock and the gc lock shared,
+    so it waits while gc (exclusive) or another use/rollback holds them."""
+    import fcntl
+    import time
+
+    for spec in ("node@18", "node@20", "node@18", "node@20"):
+        run(env, "use", spec)
+    path = (env.home / "locks" / "gc.lock" if lock == "gc"
+            else profile_dir(env) / "default.lock")
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        before = picture(profile_dir(env))
+        proc = subprocess.Popen([sys.executable, "-c", TIERED, *args], env=env.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert proc.poll() is None, "it did not wait for the lock"
+        assert picture(profile_dir(env)) == before
+    finally:
+        os.close(fd)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "TIER lean" in err, err
+    assert out.startswith("default: ")
