@@ -195,8 +195,8 @@ def render_rows(rows: list[Row]) -> str:
     out = []
     for repo, name, version, desc, installed, in_store, votes, pop, ood, _r in rows:
         extra = ""
-        if repo == "aur":
-            extra = f" (+{votes} {pop:.2f})"
+        if votes is not None:  # AUR rows (not repo == "aur": a pacman repo may be so named)
+            extra = f" (+{votes} {pop or 0.0:.2f})"
             if ood:
                 extra += " (out of date)"
         mark = ""
