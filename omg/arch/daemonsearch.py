@@ -1,9 +1,9 @@
 """`omg search` in the shared mode: ask omgd, which holds the search index in memory.
 
 The whole exchange is the protocol of docs/protocol.md (hello, then one ``search``
-request), written here with `_socket` and `wire` (msgpack for the many maps of a
-`--json` answer): omg.daemon.client imports the protocol module (dataclasses,
-socket, enum, msgpack), which costs more than the search it would save. Any
+request), written here with `_socket` and msgpack: omg.daemon.client imports the
+protocol module (dataclasses, socket, enum), which costs more than the search it
+would save. Any
 failure (no daemon, a hang-up, a timeout, an error reply, an answer for other
 settings) returns None and the caller searches locally, silently: the daemon is a
 cache here, never a requirement.
@@ -37,13 +37,13 @@ def source_of(settings: Any) -> dict[str, Any]:
 
 
 def _frame(message: dict[str, Any]) -> bytes:
-    from omg.arch import wire
+    import msgpack
 
-    body = wire.pack(message)
+    body: bytes = msgpack.packb(message, use_bin_type=True)
     return len(body).to_bytes(4, "big") + body
 
 
-def _read(sock: Any, many_maps: bool = False) -> dict[str, Any]:
+def _read(sock: Any) -> dict[str, Any]:
     def exactly(n: int) -> bytes:
         parts, got = [], 0
         while got < n:
@@ -57,15 +57,9 @@ def _read(sock: Any, many_maps: bool = False) -> dict[str, Any]:
     size = int.from_bytes(exactly(4), "big")
     if size > MAX_REPLY:
         raise ValueError("reply too large")
-    body = exactly(size)
-    if many_maps:
-        import msgpack
+    import msgpack
 
-        value = msgpack.unpackb(body, raw=False, strict_map_key=True)
-    else:
-        from omg.arch import wire
-
-        value = wire.unpack(body)
+    value = msgpack.unpackb(exactly(size), raw=False, strict_map_key=True)
     if not isinstance(value, dict):
         raise ValueError("a frame must hold a map")
     return value
@@ -84,7 +78,7 @@ def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> 
         if hello.get("proto") != PROTO_VERSION or "error" in hello:
             raise ValueError("omgd refused the hello")
         sock.sendall(_frame({"id": 1, "method": "search", "params": params}))
-        reply = _read(sock, many_maps=bool(params.get("hits")))
+        reply = _read(sock)
     finally:
         sock.close()
     if reply.get("id") != 1 or "ok" not in reply:
