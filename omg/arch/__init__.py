@@ -9,8 +9,7 @@ Modules (each imported lazily; nothing heavy happens at import time):
 - `searchindex`: the LMDB search index, rebuilt only when a sync db's (mtime, size) changes.
 - `search`: ranking and merging repo and AUR results (no typer, rich, httpx or pyalpm).
 - `fastsearch`: the `omg search` fast path for omg.entry; `fastconfig`: the few settings
-  it needs, without omg.config's imports; `daemonsearch`: asking omgd in the shared mode
-  (`wire`: just enough msgpack for it).
+  it needs, without omg.config's imports; `daemonsearch`: asking omgd in the shared mode.
 - `memsearch`: the search index held in memory by omgd (`omg.daemon.search_methods`).
 - `aur`: the AUR RPC v5 client and snapshot download (the one module importing httpx),
   with an expiring LMDB cache.
