@@ -36,7 +36,11 @@ from store.errors import Busy, OmgError, UsageError
 SERVER_NAME = "omgd/0.1.0"
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
-KNOWN_TABLES = ("meta", "paths", "pathfiles", "generations")
+#: Every LMDB table the daemon's requests use, opened before threads share the index
+#: (store: meta paths pathfiles archives; generations; providers' upstream cache;
+#: arch: search, aur, aursearch).
+KNOWN_TABLES = ("meta", "paths", "pathfiles", "archives", "generations", "upstream",
+                "search", "aur", "aursearch")
 
 
 @dataclass(frozen=True)
