@@ -166,15 +166,15 @@ def run(args: list[str]) -> int | None:
             else:
                 back = lean_rollback(home, user, profile, None if to is None else int(to))
                 lines = None if back is None else switch_lines(profile, *back)
+            if lines is not None:
+                _print(lines)  # a closed pipe is reported like any error, as tier 2 does
+                return 0
         except (Exception, KeyboardInterrupt) as exc:
             from store.errors import OmgError  # not before: its import is on the timed path
 
             if not isinstance(exc, OmgError | OSError | ValueError | KeyboardInterrupt):
                 raise
             return _report(exc)  # the generation may be half made: never run it again
-        if lines is not None:
-            _print(lines)
-            return 0
     return _full(home, user, cmd, positional, profile, to, local)
 
 
