@@ -25,7 +25,6 @@ from omg.providers.base import Artifact, Context, Platform, Provider, Release, c
 from omg.spec import ToolSpec, parse_tool_spec, version_key
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
 from store.fsutil import force_remove
-from store.local import LocalStore
 from store.record import PathRecord
 
 if TYPE_CHECKING:
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     # answered from the cached index never needs it.
     from omg.net import DownloadProgress as Progress
     from omg.net import NetOptions
+    from store.local import LocalStore  # imported where a store operation needs it
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,26 @@ class Outdated:
 
 @dataclass
 class Session:
-    """One command's store, context and network options (opened once, closed once)."""
+    """One command's index, context and network options (opened once, closed once).
+
+    The store (`store.local`: ingest, hashing, archive readers) and the network
+    options (`omg.net`) load on first use: listing a cached index needs neither.
+    """
 
     settings: Settings
     offline: bool = False
     refresh: bool = False
     index: Any = None  # an Index already open in this process (LMDB allows one per env)
-    store: LocalStore = field(init=False)
     ctx: Context = field(init=False)
+    _owns_index: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         ttl_override = index_ttl_override(self.settings)  # a bad setting fails before opening
-        self.store = LocalStore(self.settings.layout, limits=self.settings.limits,
-                                index=self.index)
+        if self.index is None:
+            from store.index import Index
+
+            self.index = Index.for_home(self.settings.layout.db)
+            self._owns_index = True
         notices: list[str] = []
 
         def raw(url: str, var: str) -> bytes:
@@ -94,11 +101,17 @@ class Session:
 
             return net.fetch(url, mirror_var=var, opts=self.opts)
 
-        fetch = cached_fetcher(self.store.index, raw, ttl_override=ttl_override,
+        fetch = cached_fetcher(self.index, raw, ttl_override=ttl_override,
                                offline=lambda: self.opts.offline, refresh=self.refresh,
                                notices=notices)
         self.ctx = Context(mirror_of=self.settings.mirror, platform=Platform.detect(),
                            fetch=fetch, keyring_of=self._keyring, notices=notices)
+
+    @functools.cached_property
+    def store(self) -> LocalStore:
+        from store.local import LocalStore
+
+        return LocalStore(self.settings.layout, limits=self.settings.limits, index=self.index)
 
     @functools.cached_property
     def opts(self) -> NetOptions:
@@ -117,8 +130,8 @@ class Session:
         return self.settings.layout.cache
 
     def close(self) -> None:
-        if self.index is None:
-            self.store.close()
+        if self._owns_index:
+            self.index.close()
 
 
 def index_ttl_override(settings: Settings) -> float | None:
@@ -343,6 +356,8 @@ def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str
 
 
 def list_installed(settings: Settings, tool: str | None = None) -> list[InstalledVersion]:
+    from store.local import LocalStore
+
     store = LocalStore(settings.layout, limits=settings.limits)
     try:
         names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
@@ -359,13 +374,29 @@ def list_remote(settings: Settings, tool: str, *, offline: bool = False,
     session = Session(settings, offline=offline, refresh=refresh)
     try:
         provider = _providers.get(tool)
-        have = {r.version for r in session.store.find(provider.name)}
+        have = _installed_versions(session, provider.name)
         releases = sorted(provider.releases(session.ctx), key=lambda r: version_key(r.version),
                           reverse=True)
         return [RemoteVersion(provider.name, r.version, r.date, r.lts, r.security,
                               r.version in have) for r in releases]
     finally:
         session.close()
+
+
+def _installed_versions(session: Session, tool: str) -> set[str]:
+    """Versions of `tool` in the store, from the catalogue `omg use` keeps.
+
+    It is checked against the store directory and learns unknown paths through
+    the store, so the answer is the store's; on a warm catalogue it costs a
+    directory listing and a small JSON file, not the store module and LMDB reads.
+    """
+    from generations.catalogue import Catalogue
+
+    catalogue = Catalogue(session.settings.layout, index=lambda: session.index)
+    try:
+        return {version for version, _, _ in catalogue.packages().get(tool, [])}
+    finally:
+        catalogue.save()
 
 
 def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = False,

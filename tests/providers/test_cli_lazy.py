@@ -48,8 +48,8 @@ PROBE = """
 import sys
 from omg.entry import main
 code = main(sys.argv[1:])
-heavy = ("httpx", "rich", "pydantic", "omg.net", "omg.cli.profile_cmd", "omg.cli.arch_cmd",
-         "omg.cli.store_cmd", "omg.cli.daemon_cmd")
+heavy = ("httpx", "rich", "pydantic", "omg.net", "store.local", "omg.cli.profile_cmd",
+         "omg.cli.arch_cmd", "omg.cli.store_cmd", "omg.cli.daemon_cmd")
 print("LOADED", sorted(m for m in heavy if m in sys.modules), file=sys.stderr)
 sys.exit(code)
 """
@@ -65,10 +65,16 @@ def _loaded(omg_env: OmgEnv, env: dict[str, str], *args: str) -> tuple[str, list
 
 def test_list_remote_from_a_warm_cache_loads_no_network_rich_or_pydantic(
         omg_env: OmgEnv, mirror_env: dict[str, str]) -> None:
+    omg_env.run("install", "node@20.10.0", extra_env=mirror_env, check=True)
+    other = omg_env.root / "other"
+    (other / "bin").mkdir(parents=True)
+    omg_env.run("store", "add", str(other), "--name", "other", "--version", "1",
+                check=True)  # a store path the catalogue has not seen yet
     cold, loaded = _loaded(omg_env, mirror_env, "list", "node", "--remote")
-    assert "omg.net" in loaded  # it had to fetch the index
+    assert "store.local" in loaded  # it learned the new store path
     warm, loaded = _loaded(omg_env, mirror_env, "list", "node", "--remote")
     assert warm == cold and warm.startswith("22.2.0")
+    assert "20.10.0         2023-11-22  lts:Iron installed" in warm.splitlines()
     assert loaded == []
     as_json, loaded = _loaded(omg_env, mirror_env, "list", "node", "--remote", "--json")
     assert json.loads(as_json)[0]["version"] == "22.2.0" and loaded == []
