@@ -40,6 +40,7 @@ class Prefetch:
         self._pos = 0
         self._offset = 0  # bytes handed out (or skipped) so far
         self._done = False
+        self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._fill, name="omg-prefetch", daemon=True)
         self._thread.start()
 
@@ -62,13 +63,21 @@ class Prefetch:
                 continue
         return False
 
-    def _more(self) -> bool:
-        """Make the next chunk current; False at the end of the stream."""
+    def _more(self, partial: int = 0) -> bool:
+        """Make the next chunk current; False at the end of the stream.
+
+        The reader's error is raised once everything before it was handed out:
+        with `partial` bytes already gathered by this call, it waits for the next.
+        """
+        if self._error is not None and not partial:
+            raise self._error
         if self._done:
             return False
         item = self._queue.get()
         if isinstance(item, BaseException):
-            self._done = True
+            self._done, self._error = True, item
+            if partial:
+                return False
             raise item
         if not item:
             self._done = True
@@ -77,16 +86,23 @@ class Prefetch:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        if self._pos >= len(self._item) and not self._more():
-            return b""
-        if self._pos == 0 and (size < 0 or size >= len(self._item)):
-            self._pos = len(self._item)
-            self._offset += self._pos
-            return self._item  # the whole chunk: no copy
-        end = len(self._item) if size < 0 else self._pos + size
-        out = self._item[self._pos:end]
-        self._pos += len(out)
-        self._offset += len(out)
+        """`size` bytes (all, if negative), fewer only at the end, like a file.
+
+        tarfile relies on that: a header read across two chunks must be whole.
+        A read of a whole chunk returns it as is (slicing all of a bytes is free).
+        """
+        parts = []
+        got = 0
+        while size < 0 or got < size:
+            if self._pos >= len(self._item) and not self._more(got):
+                break
+            avail = len(self._item) - self._pos
+            take = avail if size < 0 else min(avail, size - got)
+            parts.append(self._item[self._pos:self._pos + take])
+            self._pos += take
+            got += take
+        out = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._offset += got
         return out
 
     def readinto(self, buffer: Any) -> int:
@@ -94,7 +110,7 @@ class Prefetch:
         view = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(view):
-            if self._pos >= len(self._item) and not self._more():
+            if self._pos >= len(self._item) and not self._more(filled):
                 break
             n = min(len(view) - filled, len(self._item) - self._pos)
             view[filled:filled + n] = memoryview(self._item)[self._pos:self._pos + n]
@@ -115,7 +131,7 @@ class Prefetch:
         if offset < self._offset:
             raise io.UnsupportedOperation("Prefetch cannot seek backwards")
         while self._offset < offset:
-            if self._pos >= len(self._item) and not self._more():
+            if self._pos >= len(self._item) and not self._more(1):
                 break
             n = min(offset - self._offset, len(self._item) - self._pos)
             self._pos += n

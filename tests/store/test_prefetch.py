@@ -43,8 +43,8 @@ def test_prefetch_raises_the_readers_error_in_order() -> None:
 
     ahead = Prefetch(Broken(), chunk=10)  # type: ignore[arg-type]
     try:
-        assert ahead.read(100) == b"x" * 10
-        assert ahead.read(100) == b"x" * 10
+        assert ahead.read(15) == b"x" * 15
+        assert ahead.read(100) == b"x" * 5  # what came before the error, then the error
         with pytest.raises(lzma.LZMAError, match="corrupt"):
             ahead.read(100)
     finally:
@@ -71,6 +71,37 @@ def test_xz_truncated_and_corrupt() -> None:
     bad[len(bad) // 2] ^= 0xFF
     with pytest.raises(lzma.LZMAError):
         _drain(XzStream(io.BytesIO(bytes(bad))), 4096)
+
+
+def test_prefetch_reads_are_full_across_chunks() -> None:
+    data = os.urandom(10_000)
+    ahead = Prefetch(io.BytesIO(data), chunk=1000, depth=2)
+    try:
+        assert ahead.read(700) == data[:700]
+        assert ahead.read(512) == data[700:1212]  # a tar header straddling two chunks
+        assert ahead.read(5000) == data[1212:6212]
+        assert ahead.read(-1) == data[6212:]
+        assert ahead.read(1) == b"" and ahead.tell() == len(data)
+    finally:
+        ahead.close()
+
+
+def test_tar_members_through_small_chunks_with_pax_headers() -> None:
+    from store.archive import MemberKind, _tar_members
+    from tests.store.builders import tar_bytes
+
+    entries = [(f"top/{'long-name-' * 12}{i}", "f", os.urandom(300 + 97 * i), 0o644)
+               for i in range(40)]
+    ahead = Prefetch(io.BytesIO(tar_bytes(entries)), chunk=1000, depth=2)
+    try:
+        got = {}
+        for m in _tar_members(ahead, "t.tar"):
+            assert m.kind is MemberKind.FILE and m.stream is not None
+            buf = bytearray(m.size + 10)
+            got[m.name] = bytes(buf[: m.stream.readinto(buf)])
+    finally:
+        ahead.close()
+    assert got == {name: payload for name, _k, payload, _m in entries}
 
 
 def test_prefetch_readinto_tell_and_forward_seek() -> None:
