@@ -25,7 +25,6 @@ from omg.providers.base import Artifact, Context, Platform, Provider, Release, c
 from omg.spec import ToolSpec, parse_tool_spec, version_key
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
 from store.fsutil import force_remove
-from store.record import PathRecord
 
 if TYPE_CHECKING:
     # omg.net is imported where a fetch or a download happens: `omg list --remote`
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from omg.net import DownloadProgress as Progress
     from omg.net import NetOptions
     from store.local import LocalStore  # imported where a store operation needs it
+    from store.record import PathRecord
 
 
 @dataclass(frozen=True)
