@@ -107,6 +107,8 @@ def main() -> int:
             phases = (0.0, 0.0) if args.list_only else breakdown(work, url, version, fname)
             # A warm index cache for `list --remote`.
             env = {**base_env, "OMG_HOME": str(work / "home-list")}
+            # A user's omg reads cached bytecode; without it every run is timed compiling.
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             subprocess.run([*omg, "list", "node", "--remote"], env=env, check=True,
                            stdout=subprocess.DEVNULL)
             list_t, pass_t = [], []
