@@ -2,22 +2,39 @@
 
 Replacing a file or symlink is always "write a temporary name, fsync, rename
 over", so readers see the old or the new version and never a torn one.
-ctypes and shutil are imported where they are used: `omg use` writes its
-generation through this module and is timed whole-process.
+Paths are strings or path objects. Only `os` at import time (no pathlib,
+contextlib or typing; ctypes and shutil where they are used): the lean tier of
+`omg use` writes its generation through this module and is timed whole-process.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    StrPath = str | os.PathLike[str]
 
 _libc: Any = None
 
 
-def syncfs(path: Path) -> None:
+def _temporary(path: StrPath) -> str:
+    """``.<name>.tmp-<pid>`` beside `path`: the name debris cleaners look for."""
+    head, name = os.path.split(os.fspath(path))
+    return os.path.join(head, f".{name}.tmp-{os.getpid()}")
+
+
+def _unlink_quietly(path: str) -> None:
+    try:  # noqa: SIM105 (contextlib.suppress costs an import on the hot path)
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def syncfs(path: StrPath) -> None:
     """Flush the whole filesystem holding `path`: one syscall instead of an fsync per file."""
     import ctypes
     import ctypes.util
@@ -34,7 +51,7 @@ def syncfs(path: Path) -> None:
         os.close(fd)
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: StrPath) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -42,9 +59,10 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o444, *, durable: bool = True) -> None:
+def atomic_write(path: StrPath, data: bytes, mode: int = 0o444, *,
+                 durable: bool = True) -> None:
     """Replace `path` with `data`; `durable=False` skips the fsync (caches only)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         try:
@@ -58,37 +76,40 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o444, *, durable: bool = 
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)  # no stray temporary beside the store paths
+        _unlink_quietly(tmp)  # no stray temporary beside the store paths
         raise
 
 
-def atomic_symlink(target: str, path: Path) -> None:
+def atomic_symlink(target: str, path: StrPath) -> None:
     """Point `path` at `target` with one rename(2): never absent, never half made."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
+    tmp = _temporary(path)
+    _unlink_quietly(tmp)
     os.symlink(target, tmp)
     os.replace(tmp, path)
 
 
-def force_remove(path: Path) -> None:
+def _chmod_quietly(path: StrPath, mode: int) -> None:
+    try:  # noqa: SIM105
+        os.chmod(path, mode)
+    except OSError:
+        pass
+
+
+def force_remove(path: StrPath) -> None:
     """Remove a file or a read-only tree (store paths are 0555 directories)."""
     try:
-        st = path.lstat()
+        st = os.lstat(path)
     except FileNotFoundError:
         return
     if not stat.S_ISDIR(st.st_mode):
-        path.unlink()
+        os.unlink(path)
         return
     import shutil
 
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o700)
+    _chmod_quietly(path, 0o700)
     for dirpath, dirnames, _ in os.walk(path):
         for d in dirnames:
             full = os.path.join(dirpath, d)
             if not os.path.islink(full):
-                with contextlib.suppress(OSError):
-                    os.chmod(full, 0o700)
+                _chmod_quietly(full, 0o700)
     shutil.rmtree(path)
