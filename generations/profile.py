@@ -24,22 +24,19 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from generations import links
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
-from store.fsutil import atomic_symlink, atomic_write, fsync_dir
 from store.layout import Layout
 from store.locks import flock
 
-GENERATION_FORMAT = 1
+GENERATION_FORMAT = links.GENERATION_FORMAT
 INDEX_TABLE = "generations"
 PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEFAULT_PROFILE = "default"
-_GEN_RE = re.compile(r"^(.+)-(\d+)-link$")
-#: What follows ".<profile>" in the temporary names of this profile's own files.
-_DEBRIS_RE = re.compile(r"^(|\.seq|-\d+-link|-\d+\.json)$")
 
 
 def validate_profile_name(name: str) -> None:
@@ -112,20 +109,7 @@ class Generation(NamedTuple):
 
 def numbers(ref: ProfileRef) -> list[int]:
     """Every generation number with a link or a record, ascending."""
-    found: set[int] = set()
-    prefix = ref.name + "-"
-    try:
-        listing = os.listdir(ref.directory)
-    except FileNotFoundError:
-        return []
-    for entry in listing:
-        if not entry.startswith(prefix):
-            continue
-        rest = entry[len(prefix):]
-        num = rest.removesuffix("-link") if rest.endswith("-link") else rest.removesuffix(".json")
-        if num != rest and num.isdigit():
-            found.add(int(num))
-    return sorted(found)
+    return links.numbers(str(ref.directory), ref.name)
 
 
 def linked_numbers(ref: ProfileRef) -> list[int]:
@@ -138,21 +122,12 @@ def linked_numbers(ref: ProfileRef) -> list[int]:
 
 
 def current_number(ref: ProfileRef) -> int | None:
-    try:
-        target = os.readlink(ref.link)
-    except (FileNotFoundError, OSError):
-        return None
-    m = _GEN_RE.match(target)
-    return int(m.group(2)) if m and m.group(1) == ref.name else None
+    return links.current_number(str(ref.directory), ref.name)
 
 
 def env_of(ref: ProfileRef, n: int) -> str:
     """The env store path name generation `n` points at ("" if its link is gone)."""
-    try:
-        target = os.readlink(ref.gen_link(n))
-    except OSError:
-        return ""
-    return target.rstrip("/").rsplit("/", 1)[-1]
+    return links.env_of(str(ref.directory), ref.name, n)
 
 
 def read_record(ref: ProfileRef, n: int) -> dict[str, Any]:
@@ -184,10 +159,6 @@ def generations(ref: ProfileRef) -> list[Generation]:
     return out
 
 
-def _write_record(path: Path, data: dict[str, Any] | int) -> None:
-    atomic_write(path, json.dumps(data, sort_keys=True).encode() + b"\n", mode=0o644)
-
-
 def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
                    index: Any = None) -> int:
     """Create generation N+1 pointing at `env_name` and make it current.
@@ -195,36 +166,11 @@ def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
     The caller holds the profile lock and ``gc_guard()`` shared, and `env_name`
     is complete in the store.
     """
-    ref.directory.mkdir(parents=True, exist_ok=True)
-    _clean_debris(ref)
-    existing = numbers(ref)
-    try:
-        high = int(ref.seq_path.read_text() or 0)
-    except (FileNotFoundError, ValueError):
-        high = 0
-    n = max(existing[-1] if existing else 0, high) + 1
-    _write_record(ref.seq_path, n)
-    record = {"format": GENERATION_FORMAT, "number": n, "env": env_name, "time": now,
-              "command": command}
-    _write_record(ref.gen_record(n), record)
-    target = os.path.relpath(ref.layout.store_path(env_name), ref.directory)
-    atomic_symlink(target, ref.gen_link(n))
-    fsync_dir(ref.directory)
-    switch(ref, n)
+    n, record = links.add_generation(str(ref.directory), ref.name, str(ref.layout.store),
+                                     env_name, command=command, now=now)
     if index is not None:
         mirror(index, ref, n, record)
     return n
-
-
-def _clean_debris(ref: ProfileRef) -> None:
-    """Temporary names a killed use/rollback left; safe, as we hold the profile lock."""
-    prefix = f".{ref.name}"
-    for entry in os.listdir(ref.directory):
-        if entry.startswith(prefix) and ".tmp-" in entry:
-            rest = entry[len(prefix):].split(".tmp-", 1)[0]
-            if _DEBRIS_RE.match(rest):
-                with suppress(FileNotFoundError):
-                    os.unlink(ref.directory / entry)
 
 
 def switch(ref: ProfileRef, n: int) -> None:
@@ -232,8 +178,7 @@ def switch(ref: ProfileRef, n: int) -> None:
     if not os.path.lexists(ref.gen_link(n)):
         raise NotFound(f"profile {ref.label} has no generation {n}",
                        hint="see `omg generations`")
-    atomic_symlink(ref.gen_link(n).name, ref.link)
-    fsync_dir(ref.directory)
+    links.switch(str(ref.directory), ref.name, n)
 
 
 def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
@@ -304,13 +249,9 @@ def all_profiles(layout: Layout) -> list[ProfileRef]:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for entry in listing:
-                m = _GEN_RE.match(entry)
-                if m:
-                    names.add(m.group(1))
-                elif entry.endswith(".json") and "-" in entry:
-                    stem = entry[:-5].rsplit("-", 1)
-                    if len(stem) == 2 and stem[1].isdigit():
-                        names.add(stem[0])
+                name = links.profile_of(entry)
+                if name is not None:
+                    names.add(name)
             out.extend(ProfileRef(layout, directory, name, user) for name in sorted(names))
     return out
 

@@ -10,10 +10,9 @@ hand-parsing. Three tiers, each falling through to the next:
    `rollback`, on ``os.path`` strings. It imports no pathlib, typing, re, json
    or shlex: on a small machine those cost more than the rest of `omg use`
    (re alone ~7 ms, against ~10 ms for ``python -c pass``). It writes the
-   generation exactly as `generations.profile.add_generation` and `switch`
-   do (same files, bytes and order, under the same profile lock and shared gc
-   lock: invariants 2 and 3); tests/generations/test_fast.py holds the two
-   to the same result;
+   generation through `generations.links`, as `generations.profile` does
+   (under the same profile lock and shared gc lock: invariants 2 and 3);
+   tests/generations/test_fast.py holds the two tiers to the same result;
 2. the use cases of omg/profiles.py (the typer CLI's), without typer, rich,
    httpx or LMDB;
 3. the full CLI, for anything else and for a `use` whose spec the store cannot
@@ -33,6 +32,9 @@ from __future__ import annotations
 import os
 import sys
 
+from generations import links
+from store.locks import flock
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 SYSTEM_CONFIG = "/etc/omg/config.toml"
 LOCK_TIMEOUT = 60.0
 DEFAULT_PROFILE = "default"
-GENERATION_FORMAT = 1  # generations.profile.GENERATION_FORMAT
 MANIFEST_FORMAT = 1  # generations.env.MANIFEST_FORMAT
 
 # Rendering shared with omg/cli/profile_cmd.py -----------------------------------------
@@ -341,98 +342,26 @@ class _Profile:
         self.store = home + "/store"
         self.directory = f"{home}/profiles/{user}"
         self.name = name
-        self.link = f"{self.directory}/{name}"
 
     def gen_link(self, n: int) -> str:
-        return f"{self.directory}/{self.name}-{n}-link"
+        return links.gen_link(self.directory, self.name, n)
 
     def numbers(self) -> list[int]:
-        """generations.profile.numbers."""
-        found: set[int] = set()
-        prefix = self.name + "-"
-        try:
-            listing = os.listdir(self.directory)
-        except FileNotFoundError:
-            return []
-        for entry in listing:
-            if not entry.startswith(prefix):
-                continue
-            rest = entry[len(prefix):]
-            num = rest.removesuffix("-link") if rest.endswith("-link") else rest.removesuffix(
-                ".json")
-            if num != rest and num.isdigit():
-                found.add(int(num))
-        return sorted(found)
+        return links.numbers(self.directory, self.name)
 
     def current(self) -> int | None:
-        """generations.profile.current_number."""
-        try:
-            target = os.readlink(self.link)
-        except OSError:
-            return None
-        stem = target.removesuffix("-link")
-        name, _, num = stem.rpartition("-")  # the regex's greedy (.+)-(\d+)-link
-        if stem == target or name != self.name or not num.isdecimal():
-            return None
-        return int(num)
+        return links.current_number(self.directory, self.name)
 
     def env_of(self, n: int) -> str:
-        try:
-            target = os.readlink(self.gen_link(n))
-        except OSError:
-            return ""
-        return target.rstrip("/").rsplit("/", 1)[-1]
+        return links.env_of(self.directory, self.name, n)
 
     def locked(self) -> Any:
-        return _flock(f"{self.directory}/{self.name}.lock", what=f"profile {self.name}")
+        return flock(f"{self.directory}/{self.name}.lock", timeout=LOCK_TIMEOUT,
+                     what=f"profile {self.name}")
 
     def gc_guard(self) -> Any:
-        return _flock(self.home + "/locks/gc.lock", shared=True,
-                      what="the garbage collector lock")
-
-
-class _flock:
-    """store.locks.flock on a string path (that module imports pathlib)."""
-
-    def __init__(self, path: str, *, shared: bool = False, what: str = "") -> None:
-        self.path, self.shared, self.what = path, shared, what
-        self.fd = -1
-
-    def __enter__(self) -> int:
-        import errno
-        import fcntl
-        import time
-
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-        try:
-            self.fd = os.open(self.path, flags, 0o644)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self.fd = os.open(self.path, flags, 0o644)
-        op = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        delay = 0.001
-        try:
-            while True:
-                try:
-                    fcntl.flock(self.fd, op | fcntl.LOCK_NB)
-                    return self.fd
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        from store.errors import Busy
-
-                        raise Busy(f"{self.what} is locked by another omg process",
-                                   hint=f"waited {LOCK_TIMEOUT:.0f}s for {self.path}") from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.05)
-        except BaseException:
-            os.close(self.fd)
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
+        return flock(self.home + "/locks/gc.lock", shared=True, timeout=LOCK_TIMEOUT,
+                     what="the garbage collector lock")
 
 
 def lean_use(home: str, user: str, specs: Sequence[str], profile: str = DEFAULT_PROFILE
@@ -466,104 +395,12 @@ def lean_use(home: str, user: str, specs: Sequence[str], profile: str = DEFAULT_
         used = [(t[0], t[1]) for t in tools]
         if env == cur_env and cur is not None:
             return cur, True, used, conflicts
+        import time
+
         command = "omg use " + " ".join(_quote(s) for s in specs)
-        n = _add_generation(ref, env, command)
+        n, _ = links.add_generation(ref.directory, ref.name, ref.store, env,
+                                    command=command, now=time.time())
     return n, False, used, conflicts
-
-
-def _add_generation(ref: _Profile, env: str, command: str) -> int:
-    """generations.profile.add_generation (no index), in the same order, same bytes."""
-    import time
-
-    try:
-        from _json import encode_basestring_ascii as quote
-    except ImportError:  # an interpreter without the C accelerator
-        from json import dumps as quote
-
-    directory = ref.directory
-    os.makedirs(directory, exist_ok=True)
-    _clean_debris(ref)
-    existing = ref.numbers()
-    try:
-        with open(f"{directory}/{ref.name}.seq", "rb") as f:
-            high = int(f.read() or 0)
-    except (FileNotFoundError, ValueError):
-        high = 0
-    n = max(existing[-1] if existing else 0, high) + 1
-    _write(f"{directory}/{ref.name}.seq", f"{n}\n")
-    # json.dumps(record, sort_keys=True), byte for byte.
-    record = (f'{{"command": {quote(command)}, "env": {quote(env)}, '
-              f'"format": {GENERATION_FORMAT}, "number": {n}, "time": {time.time()!r}}}\n')
-    _write(f"{directory}/{ref.name}-{n}.json", record)
-    _symlink(os.path.relpath(f"{ref.store}/{env}", directory), ref.gen_link(n))
-    _fsync_dir(directory)
-    _switch(ref, n)
-    return n
-
-
-def _clean_debris(ref: _Profile) -> None:
-    """generations.profile._clean_debris: temporary names a killed use/rollback left."""
-    prefix = "." + ref.name
-    for entry in os.listdir(ref.directory):
-        if entry.startswith(prefix) and ".tmp-" in entry:
-            rest = entry[len(prefix):].split(".tmp-", 1)[0]
-            num = rest[1:].removesuffix("-link") if rest.endswith("-link") else (
-                rest[1:].removesuffix(".json"))
-            ours = rest in ("", ".seq") or (rest.startswith("-") and num != rest[1:]
-                                            and num.isdecimal())
-            if ours:
-                _unlink(f"{ref.directory}/{entry}")
-
-
-def _switch(ref: _Profile, n: int) -> None:
-    """generations.profile.switch: one rename(2), then the directory is synced."""
-    _symlink(f"{ref.name}-{n}-link", ref.link)
-    _fsync_dir(ref.directory)
-
-
-def _write(path: str, text: str) -> None:
-    """store.fsutil.atomic_write(path, data, 0o644): temporary, fsync, rename."""
-    head, _, name = path.rpartition("/")
-    tmp = f"{head}/.{name}.tmp-{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        try:
-            view = memoryview(text.encode())
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, 0o644)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)  # no stray temporary beside the profile
-        raise
-
-
-def _symlink(target: str, path: str) -> None:
-    """store.fsutil.atomic_symlink: never absent, never half made."""
-    head, _, name = path.rpartition("/")
-    tmp = f"{head}/.{name}.tmp-{os.getpid()}"
-    _unlink(tmp)
-    os.symlink(target, tmp)
-    os.replace(tmp, path)
-
-
-def _unlink(path: str) -> None:
-    """Remove `path` if it is there (contextlib.suppress would cost an import)."""
-    try:  # noqa: SIM105
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def lean_rollback(home: str, user: str, profile: str = DEFAULT_PROFILE, to: int | None = None
@@ -591,7 +428,7 @@ def lean_rollback(home: str, user: str, profile: str = DEFAULT_PROFILE, to: int 
         tools = _manifest_tools(f"{ref.store}/{env}/manifest.json")
         if tools is None:
             return None
-        _switch(ref, to)
+        links.switch(ref.directory, ref.name, to)
     return cur, to, {tool: version for tool, version, _ in tools}
 
 

@@ -1,0 +1,150 @@
+"""A profile's generations on disk, on plain strings: the one implementation.
+
+The layout and the order of work are `generations.profile`'s docstring. This
+module holds the part both callers share, the typed use cases
+(`generations.profile.ProfileRef`, on Paths) and the lean tier of
+omg/fast.py: numbering, the current generation, writing a generation and
+switching to it, and the debris a killed process leaves. Only `os` and the
+lean `store.fsutil` at import time (no pathlib, re, json, typing): `omg use`
+between installed versions runs through here and is timed whole-process.
+"""
+
+from __future__ import annotations
+
+import os
+
+from store.fsutil import atomic_symlink, atomic_write, fsync_dir
+
+GENERATION_FORMAT = 1
+LINK_SUFFIX = "-link"
+RECORD_SUFFIX = ".json"
+TMP_MARK = ".tmp-"
+
+
+def _number_in(rest: str) -> int | None:
+    """``7-link`` or ``7.json`` -> 7; anything else None."""
+    if rest.endswith(LINK_SUFFIX):
+        num = rest[: -len(LINK_SUFFIX)]
+    elif rest.endswith(RECORD_SUFFIX):
+        num = rest[: -len(RECORD_SUFFIX)]
+    else:
+        return None
+    return int(num) if num.isdecimal() and num.isascii() else None
+
+
+def profile_of(entry: str) -> str | None:
+    """The profile a directory entry ``<name>-<N>-link`` or ``<name>-<N>.json`` belongs to."""
+    head, sep, rest = entry.rpartition("-")
+    if rest == "link":
+        head, sep, rest = head.rpartition("-")
+        rest += LINK_SUFFIX
+    return head if sep and head and _number_in(rest) is not None else None
+
+
+def numbers(directory: str, name: str) -> list[int]:
+    """Every generation number of profile `name` with a link or a record, ascending."""
+    prefix = name + "-"
+    try:
+        listing = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    found = {n for entry in listing if entry.startswith(prefix)
+             if (n := _number_in(entry[len(prefix):])) is not None}
+    return sorted(found)
+
+
+def gen_link(directory: str, name: str, n: int) -> str:
+    return f"{directory}/{name}-{n}{LINK_SUFFIX}"
+
+
+def current_number(directory: str, name: str) -> int | None:
+    """The generation the profile link points at (``<name>-<N>-link``), or None."""
+    try:
+        target = os.readlink(f"{directory}/{name}")
+    except OSError:
+        return None
+    if not target.endswith(LINK_SUFFIX):
+        return None
+    owner, _, num = target[: -len(LINK_SUFFIX)].rpartition("-")
+    return int(num) if owner == name and num.isdecimal() and num.isascii() else None
+
+
+def env_of(directory: str, name: str, n: int) -> str:
+    """The env store path name generation `n` points at ("" if its link is gone)."""
+    try:
+        target = os.readlink(gen_link(directory, name, n))
+    except OSError:
+        return ""
+    return target.rstrip("/").rsplit("/", 1)[-1]
+
+
+def clean_debris(directory: str, name: str) -> None:
+    """Temporary names of this profile's own files that a killed use/rollback left.
+
+    Safe only under the profile lock, which every writer of these names holds.
+    """
+    prefix = "." + name
+    for entry in os.listdir(directory):
+        if not (entry.startswith(prefix) and TMP_MARK in entry):
+            continue
+        rest = entry[len(prefix):].split(TMP_MARK, 1)[0]
+        ours = rest in ("", ".seq") or (rest.startswith("-")
+                                         and _number_in(rest[1:]) is not None)
+        if ours:
+            try:  # noqa: SIM105 (contextlib costs an import on the hot path)
+                os.unlink(f"{directory}/{entry}")
+            except FileNotFoundError:
+                pass
+
+
+def record_bytes(record: dict[str, object]) -> bytes:
+    """``json.dumps(record, sort_keys=True)`` plus a newline, for the flat records here."""
+    try:
+        from _json import encode_basestring_ascii as quote
+    except ImportError:  # an interpreter without the C accelerator
+        from json import dumps as quote
+    fields = []
+    for key in sorted(record):
+        value = record[key]
+        if isinstance(value, str):
+            text = quote(value)
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"generation record field {key!r}: {type(value).__name__}")
+        else:
+            text = repr(value)
+        fields.append(f"{quote(key)}: {text}")
+    return ("{" + ", ".join(fields) + "}\n").encode()
+
+
+def add_generation(directory: str, name: str, store_dir: str, env: str, *, command: str,
+                   now: float) -> tuple[int, dict[str, object]]:
+    """Generation N+1 -> `env`, made current; (N+1, its record).
+
+    The caller holds the profile lock and the shared gc lock, and `env` is
+    complete in `store_dir`. Numbers come from the highest link, record or
+    ``<name>.seq``, so a deleted number is never given again.
+    """
+    os.makedirs(directory, exist_ok=True)
+    clean_debris(directory, name)
+    existing = numbers(directory, name)
+    try:
+        with open(f"{directory}/{name}.seq", "rb") as f:
+            high = int(f.read() or 0)
+    except (FileNotFoundError, ValueError):
+        high = 0
+    n = max(existing[-1] if existing else 0, high) + 1
+    atomic_write(f"{directory}/{name}.seq", b"%d\n" % n, 0o644)
+    record: dict[str, object] = {"format": GENERATION_FORMAT, "number": n, "env": env,
+                                 "time": now, "command": command}
+    atomic_write(f"{directory}/{name}-{n}{RECORD_SUFFIX}", record_bytes(record), 0o644)
+    atomic_symlink(os.path.relpath(f"{store_dir}/{env}", directory),
+                   gen_link(directory, name, n))
+    fsync_dir(directory)
+    switch(directory, name, n)
+    return n, record
+
+
+def switch(directory: str, name: str, n: int) -> None:
+    """Point the profile at generation `n` (which must exist): one rename(2)."""
+    atomic_symlink(f"{name}-{n}{LINK_SUFFIX}", f"{directory}/{name}")
+    fsync_dir(directory)
