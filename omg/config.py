@@ -8,17 +8,17 @@ is global: the CLI builds a `Settings` and passes it down. Light to import
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import os
-import pwd
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from omg import locate
 from store.errors import UsageError
 from store.layout import Layout
 from store.limits import DEFAULT_LIMITS, Limits
 
-SYSTEM_CONFIG = Path("/etc/omg/config.toml")
+SYSTEM_CONFIG = Path(locate.SYSTEM_CONFIG)
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -39,11 +39,7 @@ class Settings(NamedTuple):
         return (env or self.mirrors.get(tool) or default).rstrip("/")
 
 
-def current_user() -> str:
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        return str(os.getuid())
+current_user = locate.current_user
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -61,17 +57,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    xdg_config = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    user_config = Path(env.get("OMG_CONFIG") or xdg_config / "omg" / "config.toml")
     config: dict[str, Any] = {}
-    for path in (SYSTEM_CONFIG, user_config):
+    for path in map(Path, locate.config_files(env)):
         for key, value in _read_toml(path).items():
             if isinstance(value, dict) and isinstance(config.get(key), dict):
                 config[key] = {**config[key], **value}
             else:
                 config[key] = value
-    xdg_data = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    home = Path(env.get("OMG_HOME") or config.get("home") or xdg_data / "omg")
+    home = Path(locate.home(config, env))
     store_cfg = config.get("store", {})
     limits = Limits(
         max_bytes=int(env.get("OMG_MAX_UNPACKED_BYTES") or store_cfg.get("max_unpacked_bytes")
@@ -79,5 +72,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         max_files=int(env.get("OMG_MAX_FILES") or store_cfg.get("max_files")
                       or DEFAULT_LIMITS.max_files),
     )
-    return Settings(home=home.absolute(), user=current_user(), limits=limits,
+    return Settings(home=home, user=current_user(), limits=limits,
                     mirrors=dict(config.get("mirrors", {})), raw=config)

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
     from omg.profiles import CurrentInfo, SwitchResult, UseResult
 
-SYSTEM_CONFIG = "/etc/omg/config.toml"
 LOCK_TIMEOUT = 60.0
 DEFAULT_PROFILE = "default"
 MANIFEST_FORMAT = 1  # generations.env.MANIFEST_FORMAT
@@ -153,7 +152,9 @@ def run(args: list[str]) -> int | None:
         return None
     local = "--local" in opts
     if cmd != "current" and not os.access(home, os.W_OK):
-        socket = _daemon_socket(home, raw)
+        from omg import locate
+
+        socket = locate.shared_socket(home, raw, os.environ)
         if socket is not None:
             return None if local else _remote(socket, cmd, positional, profile, to)
     if not local:
@@ -221,22 +222,20 @@ def _full(home: str, user: str, cmd: str, positional: list[str], profile: str,
     return 0
 
 
-# Settings: omg/config.py's precedence for the home, without parsing absent files --------
+# Settings and the shared mode ---------------------------------------------------------
 
 
 def _settings(environ: Mapping[str, str] | None = None
               ) -> tuple[str, str, Mapping[str, Any]] | None:
     """(absolute OMG_HOME, user, raw config) as `omg.config.load` finds them.
 
-    Without a config file (the common case) this is a few stats; with one,
-    `omg.config.load` parses it (tomllib). None when loading fails.
+    Without a config file (the common case) this is a few stats (`omg.locate`);
+    with one, `omg.config.load` parses it (tomllib). None when loading fails.
     """
+    from omg import locate
+
     env = os.environ if environ is None else environ
-    user_home = os.path.expanduser("~")
-    xdg_config = env.get("XDG_CONFIG_HOME") or user_home + "/.config"
-    user_config = env.get("OMG_CONFIG") or os.path.join(xdg_config, "omg", "config.toml")
-    if (os.path.exists(SYSTEM_CONFIG) or os.path.exists(user_config)
-            or env.get("OMG_MAX_UNPACKED_BYTES") or env.get("OMG_MAX_FILES")):
+    if locate.needs_config(env):
         from omg import config
         from store.errors import OmgError
 
@@ -245,51 +244,39 @@ def _settings(environ: Mapping[str, str] | None = None
         except (OmgError, OSError, ValueError):
             return None
         return str(settings.home), settings.user, settings.raw
-    xdg_data = env.get("XDG_DATA_HOME") or user_home + "/.local/share"
-    home = env.get("OMG_HOME") or os.path.join(xdg_data, "omg")
-    if not home.startswith("/"):
-        home = os.path.join(os.getcwd(), home)
-    return home.rstrip("/") or "/", _user(), {}
+    return locate.home({}, env), locate.current_user(), {}
 
 
-def _user() -> str:
-    """omg.config.current_user."""
-    import pwd
+def _remote(socket: str, cmd: str, specs: list[str], profile: str, to: str | None) -> int:
+    """`use` or `rollback` by omgd, which alone writes profiles/<user>/ (invariant 7).
 
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        return str(os.getuid())
-
-
-# The shared mode: changes go to omgd ---------------------------------------------------
-
-
-def _daemon_socket(home: str, raw: Mapping[str, Any]) -> Any:
-    """omgd's socket if this is the shared mode (omg.remote_store.shared_mode), else None."""
-    from pathlib import Path
-
-    from omg.daemon.client import default_socket
-    from omg.remote_store import shared_mode
-
-    socket = default_socket(Path(home), dict(raw))
-    return socket if shared_mode(Path(home), socket) else None
-
-
-def _remote(socket: Any, cmd: str, specs: list[str], profile: str, to: str | None) -> int:
-    """`use` or `rollback` by omgd, which alone writes profiles/<user>/ (invariant 7)."""
-    from omg import remote_profiles
-    from omg.daemon.client import Client
-    from store.errors import OmgError
+    One request through `omg.daemon.oneshot`, rendered from the reply's maps
+    as the single-user lines are.
+    """
+    from omg.daemon import oneshot
 
     try:
-        with Client(socket) as conn:
-            if cmd == "use":
-                lines = format_use(remote_profiles.use(conn, specs, profile=profile))
-            else:
-                lines = format_switch(remote_profiles.rollback(
-                    conn, profile=profile, to=int(to) if to is not None else None))
-    except (OmgError, OSError) as exc:
+        if cmd == "use":
+            r = oneshot.call(socket, "profile.use", {"specs": specs, "profile": profile,
+                                                      "command": "omg use " + " ".join(
+                                                          _quote(s) for s in specs)})
+            lines = use_lines(r["profile"], r["generation"], r["unchanged"],
+                              [(t["tool"], t["version"]) for t in r["tools"]],
+                              [(c["path"], c["winner"], c["loser"]) for c in r["conflicts"]],
+                              r["version_files"], r["warnings"])
+        else:
+            params: dict[str, Any] = {"profile": profile}
+            if to is not None:
+                params["to"] = int(to)
+            r = oneshot.call(socket, "profile.rollback", params)
+            lines = switch_lines(r["profile"], r["previous"], r["generation"], r["tools"])
+    except (KeyError, TypeError) as exc:
+        return _report(ValueError(f"omgd sent a malformed answer ({exc})"))
+    except (Exception, KeyboardInterrupt) as exc:
+        from store.errors import OmgError
+
+        if not isinstance(exc, OmgError | OSError | ValueError | KeyboardInterrupt):
+            raise
         return _report(exc)
     _print(lines)
     return 0

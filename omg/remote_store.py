@@ -139,26 +139,14 @@ def _pack_directory(source: Path, dest: Path) -> Path:
     return dest
 
 
-def shared_mode(home: Path, socket_path: Path) -> bool:
-    """This user cannot write the store, and a daemon socket is there to ask."""
-    return not os.access(home, os.W_OK) and socket_path.exists()
-
-
 def remote_if_shared(settings: Any, environ: dict[str, str] | None = None
                      ) -> RemoteStore | None:
-    """The daemon's RemoteStore when `settings` name a shared store, else None.
+    """The daemon's RemoteStore when `settings` name a shared store, else None."""
+    from omg import locate
 
-    The first check is one access(2): a home this user can write is never shared,
-    so single-user commands pay nothing more.
-    """
-    if os.access(settings.home, os.W_OK):
-        return None
-    from omg.daemon.client import default_socket
-
-    socket_path = default_socket(settings.home, dict(settings.raw), environ)
-    if not shared_mode(settings.home, socket_path):
-        return None
-    return RemoteStore(socket_path, settings.layout)
+    env = os.environ if environ is None else environ
+    socket_path = locate.shared_socket(str(settings.home), dict(settings.raw), env)
+    return None if socket_path is None else RemoteStore(socket_path, settings.layout)
 
 
 def open_store(settings: Any, environ: dict[str, str] | None = None

@@ -1,9 +1,7 @@
 """`omg search` in the shared mode: ask omgd, which holds the search index in memory.
 
-The whole exchange is the protocol of docs/protocol.md (hello, then one ``search``
-request), written here with `_socket` and msgpack: omg.daemon.client imports the
-protocol module (dataclasses, socket, enum), which costs more than the search it
-would save. Any
+One ``search`` request through `omg.daemon.oneshot` (omg.daemon.client
+imports more than the search it would save costs). Any
 failure (no daemon, a hang-up, a timeout, an error reply, an answer for other
 settings) returns None and the caller searches locally, silently: the daemon is a
 cache here, never a requirement.
@@ -20,10 +18,6 @@ if TYPE_CHECKING:
 
     from omg.arch.fastconfig import SearchSettings
 
-#: omg.daemon.protocol.PROTO_VERSION and omg.daemon.client.CLIENT_NAME (tested equal).
-PROTO_VERSION = 1
-CLIENT_NAME = "omg/0.1.0"
-MAX_REPLY = 64 << 20  # omg.daemon.protocol.DEFAULT_MAX_REPLY
 #: A cold daemon may rebuild an index or ask the AUR (10 s) before it answers.
 TIMEOUT = 30.0
 
@@ -36,55 +30,11 @@ def source_of(settings: Any) -> dict[str, Any]:
             "aur_url": settings.aur_url}
 
 
-def _frame(message: dict[str, Any]) -> bytes:
-    import msgpack
-
-    body: bytes = msgpack.packb(message, use_bin_type=True)
-    return len(body).to_bytes(4, "big") + body
-
-
-def _read(sock: Any) -> dict[str, Any]:
-    def exactly(n: int) -> bytes:
-        parts, got = [], 0
-        while got < n:
-            chunk = sock.recv(min(n - got, 1 << 20))
-            if not chunk:
-                raise OSError("omgd closed the connection")
-            parts.append(chunk)
-            got += len(chunk)
-        return b"".join(parts)
-
-    size = int.from_bytes(exactly(4), "big")
-    if size > MAX_REPLY:
-        raise ValueError("reply too large")
-    import msgpack
-
-    value = msgpack.unpackb(exactly(size), raw=False, strict_map_key=True)
-    if not isinstance(value, dict):
-        raise ValueError("a frame must hold a map")
-    return value
-
-
 def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> Any:
     """The ``search`` method's result; raises on any failure (OSError, ValueError, ...)."""
-    import _socket
+    from omg.daemon import oneshot
 
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        sock.settimeout(timeout)
-        sock.connect(socket_path)
-        sock.sendall(_frame({"proto": PROTO_VERSION, "client": CLIENT_NAME}))
-        hello = _read(sock)
-        if hello.get("proto") != PROTO_VERSION or "error" in hello:
-            raise ValueError("omgd refused the hello")
-        sock.sendall(_frame({"id": 1, "method": "search", "params": params}))
-        reply = _read(sock)
-    finally:
-        sock.close()
-    if reply.get("id") != 1 or "ok" not in reply:
-        error = reply.get("error")
-        raise ValueError(str(error.get("message") if isinstance(error, dict) else error))
-    return reply["ok"]
+    return oneshot.call(socket_path, "search", params, timeout)
 
 
 def ask(socket_path: str, settings: SearchSettings, terms: list[str], *,

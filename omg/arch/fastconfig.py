@@ -2,15 +2,16 @@
 
 `omg.config.load()` imports pathlib, typing and the store layout: about a third of
 the search fast path's budget (DESIGN.md "Figures"). With no config file to read,
-what it computes for search comes from a few environment variables; `load` does
-the same with `os` alone, as plain strings. When a config file exists it returns
-None and the caller uses omg.config itself (tomllib alone costs more than all of
-this, and one reader of config files is enough). tests/arch checks both agree.
+what it computes for search comes from a few environment variables, through
+`omg.locate` (the precedences omg.config itself uses). When a config file exists
+`load` returns None and the caller uses omg.config (one reader of config files).
 """
 
 from __future__ import annotations
 
 import os
+
+from omg import locate
 
 # Not `from typing import ...` (start-up cost); type checkers treat this name as true.
 TYPE_CHECKING = False
@@ -18,12 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-#: omg.config.SYSTEM_CONFIG (a test keeps them equal).
-SYSTEM_CONFIG = "/etc/omg/config.toml"
 DEFAULT_AUR = "https://aur.archlinux.org"
 DEFAULT_PACMAN_CONF = "/etc/pacman.conf"
-#: omg.config.load() parses these and reports garbage in them: leave such runs to it.
-_PARSED_BY_CONFIG = ("OMG_MAX_UNPACKED_BYTES", "OMG_MAX_FILES")
 
 
 class SearchSettings:
@@ -62,32 +59,13 @@ def arch_values(raw: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any
     }
 
 
-def _absent(path: str) -> bool:
-    """No file at all; anything else (even unreadable) is omg.config's to judge."""
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
 def load(environ: Mapping[str, str] | None = None) -> SearchSettings | None:
     """The settings omg.config.load() would give search, or None to ask it instead."""
     env = os.environ if environ is None else environ
-    if any(env.get(k) for k in _PARSED_BY_CONFIG):
+    if locate.needs_config(env):
         return None
-    xdg_config = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"),
-                                                            ".config")
-    user_config = env.get("OMG_CONFIG") or os.path.join(xdg_config, "omg", "config.toml")
-    if not (_absent(SYSTEM_CONFIG) and _absent(user_config)):
-        return None
-    home = env.get("OMG_HOME") or os.path.join(
-        env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"),
-        "omg")
     values = arch_values({}, env)
-    return SearchSettings(os.path.abspath(home), values["pacman_conf"], values["dbpath"],
+    return SearchSettings(locate.home({}, env), values["pacman_conf"], values["dbpath"],
                           values["aur_url"], values["aur_ttl"])
 
 
@@ -101,17 +79,4 @@ def from_config(settings: Any, environ: Mapping[str, str] | None = None) -> Sear
 
 
 def default_socket(s: SearchSettings, environ: Mapping[str, str] | None = None) -> str:
-    """omg.daemon.client.default_socket without its imports (a test keeps them equal)."""
-    env = os.environ if environ is None else environ
-    if env.get("OMG_SOCKET"):
-        return env["OMG_SOCKET"]
-    daemon_cfg = s.raw.get("daemon", {})
-    if isinstance(daemon_cfg, dict) and daemon_cfg.get("socket"):
-        return str(daemon_cfg["socket"])
-    try:
-        owner = os.stat(s.home).st_uid
-    except OSError:
-        return os.path.join(s.home, "omgd.sock")
-    if owner == 0 or owner != os.getuid():
-        return "/run/omg/omgd.sock"
-    return os.path.join(s.home, "omgd.sock")
+    return locate.default_socket(s.home, s.raw, os.environ if environ is None else environ)

@@ -16,31 +16,16 @@ from types import TracebackType
 from typing import Any
 
 from omg.daemon import protocol as P
-
-CLIENT_NAME = "omg/0.1.0"
+from omg.daemon.oneshot import CLIENT_NAME as CLIENT_NAME
 
 
 def default_socket(home: Path, raw: dict[str, Any] | None = None,
                    environ: dict[str, str] | None = None) -> Path:
-    """OMG_SOCKET, then ``[daemon] socket``, then a default by mode.
+    """OMG_SOCKET, then ``[daemon] socket``, then a default by mode (`omg.locate`)."""
+    from omg import locate
 
-    A home owned by someone else (or by root: a system root such as
-    /var/lib/omg) is the shared mode: ``/run/omg/omgd.sock``. A home of one's
-    own (single-user, tests) keeps its socket inside: ``$OMG_HOME/omgd.sock``.
-    """
     env = os.environ if environ is None else environ
-    if env.get("OMG_SOCKET"):
-        return Path(env["OMG_SOCKET"])
-    daemon_cfg = (raw or {}).get("daemon", {})
-    if isinstance(daemon_cfg, dict) and daemon_cfg.get("socket"):
-        return Path(str(daemon_cfg["socket"]))
-    try:
-        owner = home.stat().st_uid
-    except OSError:
-        return home / "omgd.sock"
-    if owner == 0 or owner != os.getuid():
-        return Path("/run/omg/omgd.sock")
-    return home / "omgd.sock"
+    return Path(locate.default_socket(str(home), raw or {}, env))
 
 
 class Client:

@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# The constants a lean client needs too live there, so the two cannot drift apart.
+from omg.daemon.oneshot import DEFAULT_MAX_REPLY as DEFAULT_MAX_REPLY
+from omg.daemon.oneshot import PROTO_VERSION as PROTO_VERSION
 from store.errors import OmgError, UnsafeInput
 
-PROTO_VERSION = 1
 HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME = 1 << 20  # 1 MiB: requests are small; content travels as an fd
-#: Replies come from the trusted daemon and may list a whole store (store.records).
-DEFAULT_MAX_REPLY = 64 << 20
 MAX_ID = (1 << 63) - 1
 
 

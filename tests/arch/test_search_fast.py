@@ -18,10 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omg import config
-from omg.arch import aur, daemonsearch, fastconfig, search, searchindex
+from omg import config, locate
+from omg.arch import aur, fastconfig, search, searchindex
 from omg.daemon import client as daemon_client
-from omg.daemon import protocol
 from store import index as store_index
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
@@ -120,10 +119,6 @@ def test_light_settings_equal_omg_config(tmp_path: Path) -> None:
 
 def test_copied_constants_agree() -> None:
     pairs = [
-        (fastconfig.SYSTEM_CONFIG, str(config.SYSTEM_CONFIG)),
-        (daemonsearch.PROTO_VERSION, protocol.PROTO_VERSION),
-        (daemonsearch.CLIENT_NAME, daemon_client.CLIENT_NAME),
-        (daemonsearch.MAX_REPLY, protocol.DEFAULT_MAX_REPLY),
         (searchindex.KNOWN_INDEX_FORMAT, store_index.pack(store_index.INDEX_FORMAT)),
         (searchindex.MAP_SIZE, store_index.MAP_SIZE),
     ]
@@ -155,8 +150,8 @@ def test_fast_path_answers_as_the_cli(world: ArchWorld, aenv: OmgEnv) -> None:
 
 
 def test_warm_search_imports_little(world: ArchWorld, aenv: OmgEnv) -> None:
-    if os.path.exists(fastconfig.SYSTEM_CONFIG):
-        pytest.skip(f"{fastconfig.SYSTEM_CONFIG} exists: omg.config reads it")
+    if os.path.exists(locate.SYSTEM_CONFIG):
+        pytest.skip(f"{locate.SYSTEM_CONFIG} exists: omg.config reads it")
     aenv.run("search", "python", check=True)
     code = ("import sys; from omg.arch import fastsearch; rc = fastsearch.run(['search', "
             "'python']); print('RC', rc, sorted({m.split('.')[0] for m in sys.modules} & "

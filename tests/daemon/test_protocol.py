@@ -199,7 +199,7 @@ def test_default_socket(tmp_path: Path) -> None:
 
 def test_open_store_goes_remote_only_when_home_is_read_only(tmp_path: Path) -> None:
     from omg.config import Settings
-    from omg.remote_store import RemoteStore, open_store, shared_mode
+    from omg.remote_store import RemoteStore, open_store
     from store.local import LocalStore
 
     sock = tmp_path / "s.sock"
@@ -208,7 +208,8 @@ def test_open_store_goes_remote_only_when_home_is_read_only(tmp_path: Path) -> N
     assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), LocalStore)
     sock.touch()
     if os.access(settings.home, os.W_OK) and os.getuid() == 0:
-        assert not shared_mode(settings.home, sock)  # root can write anything
+        # root can write anything: never the shared mode
+        assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), LocalStore)
         return
     os.chmod(settings.home, 0o555)
     assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), RemoteStore)

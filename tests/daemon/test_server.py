@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from omg.daemon import protocol as P
 from omg.daemon.client import Client
-from omg.remote_store import RemoteStore, open_store, shared_mode
+from omg.locate import shared_socket
+from omg.remote_store import RemoteStore, open_store
 from store.errors import Busy, NotFound, UnsafeInput, UsageError
 from store.layout import Layout
 from store.local import LocalStore
@@ -137,7 +138,7 @@ def test_no_parameter_can_claim_a_hash(shared_daemon: Daemon, tmp_path: Path) ->
 def test_open_store_picks_local_when_home_is_writable(shared_daemon: Daemon) -> None:
     settings = shared_daemon.env.settings()
     assert isinstance(open_store(settings, shared_daemon.env.env), LocalStore)
-    assert not shared_mode(settings.home, shared_daemon.socket)
+    assert shared_socket(str(settings.home), {}, shared_daemon.env.env) is None
 
 
 # Hostile clients ---------------------------------------------------------------------
