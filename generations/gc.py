@@ -18,7 +18,14 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from generations.profile import all_profiles, current_number, delete, generations
+from generations.profile import (
+    all_profiles,
+    current_number,
+    delete,
+    env_of,
+    generations,
+    linked_numbers,
+)
 from store.layout import Layout, store_hash_of
 
 
@@ -56,9 +63,11 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
             roots.setdefault(name, []).append(why)
 
     for ref in all_profiles(layout):
-        for gen in generations(ref):
-            if store_hash_of(gen.env):
-                add(gen.env, str(ref.gen_link(gen.number)))
+        # The links are the roots: no record is read, so a corrupt one cannot stop gc.
+        for n in linked_numbers(ref):
+            env = env_of(ref, n)
+            if store_hash_of(env):
+                add(env, str(ref.gen_link(n)))
     for base in (layout.gcroots, layout.temproots):
         for dirpath, dirnames, filenames in os.walk(base):
             for entry in dirnames + filenames:

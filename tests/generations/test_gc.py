@@ -96,3 +96,19 @@ def _dir(tmp: Path, name: str) -> Path:
     d.mkdir()
     (d / "data").write_text(name)
     return d
+
+
+def test_a_corrupt_generation_record_does_not_stop_gc(tmp_path: Path) -> None:
+    """The generation links are the roots; gc never needs to read a record."""
+    w = World(tmp_path)
+    try:
+        n18 = w.add("node", "18.0.0")
+        w.add("node", "20.0.0")
+        first = P.use(w.home, ["node@18"])
+        P.use(w.home, ["node@20"])
+        w.home.ref().gen_record(first.generation).write_text("{not json")
+        result = P.gc(w.layout, store=w.store)
+        assert n18 not in result.dead  # generation 1 still holds it
+        assert w.layout.store_path(first.env).is_dir()
+    finally:
+        w.close()
