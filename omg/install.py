@@ -369,9 +369,9 @@ def list_installed(settings: Settings, tool: str | None = None) -> list[Installe
 
 
 def list_remote(settings: Settings, tool: str, *, offline: bool = False,
-                refresh: bool = False) -> list[RemoteVersion]:
+                refresh: bool = False, index: Any = None) -> list[RemoteVersion]:
     """What upstream offers for this platform, newest first."""
-    session = Session(settings, offline=offline, refresh=refresh)
+    session = Session(settings, offline=offline, refresh=refresh, index=index)
     try:
         provider = _providers.get(tool)
         have = _installed_versions(session, provider.name)
@@ -400,7 +400,8 @@ def _installed_versions(session: Session, tool: str) -> set[str]:
 
 
 def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = False,
-             installed: Callable[[], Sequence[tuple[str, str]]] | None = None) -> list[Outdated]:
+             installed: Callable[[], Sequence[tuple[str, str]]] | None = None,
+             index: Any = None) -> list[Outdated]:
     """Installed (or profile) versions with a newer patch in their line or a newer release.
 
     `installed` lets the profile layer pass what the current profile holds; by
@@ -411,7 +412,7 @@ def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = F
     if tools:
         wanted = {_providers.canonical(t) for t in tools}
         pairs = [p for p in pairs if p[0] in wanted]
-    session = Session(settings, offline=offline)
+    session = Session(settings, offline=offline, index=index)
     out: list[Outdated] = []
     try:
         by_tool: dict[str, list[str]] = {}

@@ -146,3 +146,24 @@ def install(conn: Caller, specs: Sequence[str], *, offline: bool = False,
         out.append(InstallResult(r["tool"], r["version"], path, record, bool(r["created"]),
                                  tuple(r["urls"]), tuple(r["warnings"])))
     return out
+
+
+def list_remote(conn: Caller, tool: str, *, offline: bool = False) -> list[Any]:
+    """`omg.install.list_remote` by omgd: what its mirror offers (`RemoteVersion`s)."""
+    from omg.install import RemoteVersion
+
+    params: dict[str, Any] = {"tool": tool}
+    if offline:
+        params["offline"] = True
+    return [RemoteVersion(**r) for r in conn.call("runtime.releases", params)]
+
+
+def outdated(conn: Caller, installed: Sequence[tuple[str, str]], *,
+             offline: bool = False) -> list[Any]:
+    """`omg.install.outdated` by omgd for these (tool, version) pairs (`Outdated`s)."""
+    from omg.install import Outdated
+
+    params: dict[str, Any] = {"installed": [f"{t}@{v}" for t, v in installed]}
+    if offline:
+        params["offline"] = True
+    return [Outdated(**r) for r in conn.call("runtime.outdated", params)]

@@ -124,7 +124,15 @@ def register(app: typer.Typer) -> None:
         if remote:
             if tool is None:
                 raise typer.BadParameter("--remote needs a TOOL")
-            found = install.list_remote(settings, tool, offline=offline)
+            from omg.remote_store import remote_if_shared
+
+            daemon = remote_if_shared(settings)
+            if daemon is not None:  # what the daemon can install, from its mirror
+                from omg import remote_profiles
+
+                found = remote_profiles.list_remote(daemon, tool, offline=offline)
+            else:
+                found = install.list_remote(settings, tool, offline=offline)
             if json_out:
                 print_json([_jsonable(r) for r in found])
                 return
@@ -151,10 +159,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Installed runtimes with a newer release, and AUR packages the AUR has newer."""
         from omg import install
+        from omg.remote_store import remote_if_shared
 
         settings = config.load()
-        rows = install.outdated(settings, tools=tools or (), offline=offline)
-        packages = [] if tools or offline else _outdated_packages(settings)
+        daemon = remote_if_shared(settings)
+        if daemon is not None:  # the daemon asks its mirror about the store's runtimes
+            from omg import providers, remote_profiles
+
+            wanted = {providers.canonical(t) for t in tools or ()}
+            pairs = [(v.tool, v.version) for v in install.list_installed(settings)
+                     if not wanted or v.tool in wanted]
+            rows = remote_profiles.outdated(daemon, pairs, offline=offline)
+            packages = []  # AUR packages are not in a shared store yet
+        else:
+            rows = install.outdated(settings, tools=tools or (), offline=offline)
+            packages = [] if tools or offline else _outdated_packages(settings)
         if json_out:
             print_json([{"kind": "runtime", **_jsonable(r)} for r in rows]
                        + [{"kind": "package", **p.__dict__} for p in packages])

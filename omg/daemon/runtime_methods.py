@@ -1,4 +1,4 @@
-"""omgd methods for runtimes: ``runtime.install`` (invariants 6 and 7).
+"""omgd methods for runtimes: ``runtime.install``, ``.releases``, ``.outdated`` (invariants 6, 7).
 
 The daemon resolves, downloads and verifies with its own settings (its
 mirrors, keyrings and download cache), never a client's: a client names
@@ -15,6 +15,9 @@ from typing import Any
 from omg.daemon.handlers import MAX_SPECS, Context, method
 from omg.daemon.peer import Peer
 from store.errors import UsageError
+
+#: Most TOOL@VERSION one runtime.outdated may ask about (a store rarely holds 100).
+MAX_INSTALLED = 1024
 
 
 @method("runtime.install", {"specs": ("list[str]", True), "offline": ("bool?", False),
@@ -34,3 +37,41 @@ def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
     return [{"tool": r.tool, "version": r.version, "store_path": r.record.path,
              "created": r.created, "urls": list(r.urls), "warnings": list(r.warnings)}
             for r in results]
+
+
+@method("runtime.releases", {"tool": ("str", True), "offline": ("bool?", False),
+                             "refresh": ("bool?", False)})
+def _runtime_releases(ctx: Context, peer: Peer, params: dict[str, Any],
+                      fds: list[int]) -> Any:
+    """What the daemon's mirror offers (what `runtime.install` can fetch), newest first."""
+    from dataclasses import asdict
+
+    from omg import install
+
+    with ctx.write_lock:  # the upstream index is cached in LMDB
+        found = install.list_remote(ctx.settings, params["tool"],
+                                    offline=bool(params.get("offline")),
+                                    refresh=bool(params.get("refresh")), index=ctx.store.index)
+    return [asdict(r) for r in found]
+
+
+@method("runtime.outdated", {"installed": ("list[str]", True), "offline": ("bool?", False)})
+def _runtime_outdated(ctx: Context, peer: Peer, params: dict[str, Any],
+                      fds: list[int]) -> Any:
+    """Which of the client's TOOL@VERSION have a newer patch or release upstream."""
+    from dataclasses import asdict
+
+    from omg import install
+
+    if len(params["installed"]) > MAX_INSTALLED:
+        raise UsageError(f"runtime.outdated takes at most {MAX_INSTALLED} TOOL@VERSION")
+    pairs = []
+    for text in params["installed"]:
+        tool, sep, version = text.partition("@")
+        if not (sep and tool and version):
+            raise UsageError(f"runtime.outdated: {text!r} is not TOOL@VERSION")
+        pairs.append((tool, version))
+    with ctx.write_lock:
+        rows = install.outdated(ctx.settings, offline=bool(params.get("offline")),
+                                installed=lambda: pairs, index=ctx.store.index)
+    return [asdict(r) for r in rows]

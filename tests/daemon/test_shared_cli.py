@@ -203,3 +203,16 @@ def test_aur_builds_are_refused_in_the_shared_mode(shared_cli: Shared) -> None:
     assert proc.returncode == 9
     assert proc.stderr.startswith("error: building AUR packages into the shared store")
     assert sorted(os.listdir(s.home / "store")) == before
+
+
+def test_remote_listing_and_outdated_come_from_the_daemons_mirror(shared_cli: Shared) -> None:
+    s = shared_cli
+    s.ok(s.a, "install", "node@20.10", "--json")
+    # The user's own environment names no mirror: these answers are the daemon's.
+    listed = s.ok(s.b, "list", "node", "--remote", "--json")
+    versions = [r["version"] for r in listed]
+    assert versions[:2] == ["22.2.0", "22.1.0"] and "18.19.0" in versions
+    assert [r["installed"] for r in listed if r["version"] == "20.10.0"] == [True]
+    rows = s.ok(s.b, "outdated", "node", "--json")
+    assert {"kind": "runtime", "tool": "node", "installed": "20.10.0",
+            "latest_patch": "20.12.0", "latest": "22.2.0"} in rows
