@@ -70,6 +70,7 @@ def breakdown(work: Path, url: str, version: str, fname: str) -> tuple[float, fl
     sums = (work / "mirror" / "dist" / f"v{version}" / "SHASUMS256.txt").read_text()
     sha = next(line.split()[0] for line in sums.splitlines() if line.endswith(fname))
     opts = net.NetOptions()
+    os.sync()  # as for the runs above: no writeback of earlier runs in the ingest's syncfs
     t0 = time.perf_counter()
     path = net.download(net.DownloadJob(f"{url}/dist/v{version}/{fname}", sha, fname,
                                         "OMG_NODE_MIRROR"), home / "cache", opts=opts)
