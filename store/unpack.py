@@ -278,10 +278,16 @@ class _State:
     def create(self, target: bytes, kind: Kind) -> int:
         """A new file; in the store it is born read-only (the fd stays writable)."""
         if self.pool is None:
-            mode = 0o755 if kind is Kind.EXECUTABLE else 0o644
-        else:
-            mode = 0o555 if kind is Kind.EXECUTABLE else 0o444
-        return os.open(target, _CREATE, mode)
+            return os.open(target, _CREATE, 0o755 if kind is Kind.EXECUTABLE else 0o644)
+        mode = 0o555 if kind is Kind.EXECUTABLE else 0o444
+        fd = os.open(target, _CREATE, mode)
+        try:
+            # The umask may have taken bits (a shared store must stay world-readable).
+            os.fchmod(fd, mode)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def seal(self, fd: int) -> None:
         if self.pool is not None:

@@ -127,6 +127,20 @@ def test_duplicates_within_one_archive_are_one_inode(tmp_path: Path, store: Loca
     assert store.verify() == []
 
 
+def test_modes_do_not_depend_on_the_umask(tmp_path: Path, store: LocalStore) -> None:
+    entries: list[Entry] = [("t/bin/", "d", b"", 0o700), ("t/bin/x", "f", b"#!", 0o700),
+                            ("t/small", "f", b"data", 0o600),
+                            ("t/big", "f", os.urandom(2 << 20), 0o600)]
+    archive = write_tar(tmp_path / "t.tar", entries)
+    old = os.umask(0o077)
+    try:
+        root = store.layout.store_path(store.add(archive, "t", "1").record.path)
+    finally:
+        os.umask(old)
+    modes = {p: os.stat(root / p).st_mode & 0o7777 for p in ("", "bin", "bin/x", "small", "big")}
+    assert modes == {"": 0o555, "bin": 0o555, "bin/x": 0o555, "small": 0o444, "big": 0o444}
+
+
 def test_a_large_file_already_stored_is_linked(tmp_path: Path, store: LocalStore) -> None:
     big = os.urandom(2 << 20)
     one = store.add(write_tar(tmp_path / "1.tar.xz", [("r/bin/x", "f", big, 0o755)], "xz"),
