@@ -8,6 +8,7 @@ from pathlib import Path
 from omg import profiles
 from store.layout import Layout
 from store.local import LocalStore
+from tests.conftest import OmgEnv
 
 USER = "tester"
 
@@ -25,6 +26,13 @@ def fake_tool(root: Path, tool: str, version: str, exes: tuple[str, ...] | list[
         (d / rel).parent.mkdir(parents=True, exist_ok=True)
         (d / rel).write_text(text)
     return d
+
+
+def cli_add(env: OmgEnv, tool: str, version: str, exes: tuple[str, ...] = ()) -> str:
+    """`omg store add` of a fake tool, as a user would; the store path it prints."""
+    src = fake_tool(env.root, tool, version, exes)
+    return env.run("store", "add", str(src), "--name", tool, "--version", version,
+                   check=True).stdout.strip()
 
 
 def add_tool(store: LocalStore, root: Path, tool: str, version: str,

@@ -11,21 +11,7 @@ import pytest
 
 from tests.conftest import OmgEnv
 
-from .helpers import fake_tool, snapshot
-
-
-def add(omg_env: OmgEnv, tool: str, version: str, exes: tuple[str, ...] = ()) -> str:
-    src = fake_tool(omg_env.root, tool, version, exes)
-    return omg_env.run("store", "add", str(src), "--name", tool, "--version", version,
-                       check=True).stdout.strip()
-
-
-@pytest.fixture
-def env(omg_env: OmgEnv) -> OmgEnv:
-    add(omg_env, "node", "18.19.0", ("node", "npm"))
-    add(omg_env, "node", "20.10.0", ("node", "npm"))
-    add(omg_env, "python", "3.12.1", ("python", "node"))
-    return omg_env
+from .helpers import snapshot
 
 
 def user() -> str:

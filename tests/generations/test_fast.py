@@ -28,7 +28,7 @@ from omg.spec import parse_tool_spec
 from store.errors import OmgError
 from tests.conftest import OmgEnv
 
-from .helpers import USER, World, fake_tool
+from .helpers import USER, World, cli_add
 
 #: Runs the console script's main() and says which tier answered on stderr.
 TIERED = """
@@ -53,20 +53,6 @@ def run(env: OmgEnv, *args: str, script: str = TIERED) -> tuple[str, str]:
     tier = next((line.split()[1] for line in proc.stderr.splitlines()
                  if line.startswith("TIER ")), "")
     return proc.stdout, tier
-
-
-def add(env: OmgEnv, tool: str, version: str, exes: tuple[str, ...] = ()) -> str:
-    src = fake_tool(env.root, tool, version, exes)
-    return env.run("store", "add", str(src), "--name", tool, "--version", version,
-                   check=True).stdout.strip()
-
-
-@pytest.fixture
-def env(omg_env: OmgEnv) -> OmgEnv:
-    add(omg_env, "node", "18.19.0", ("node", "npm"))
-    add(omg_env, "node", "20.10.0", ("node", "npm"))
-    add(omg_env, "python", "3.12.1", ("python", "node"))
-    return omg_env
 
 
 def profile_dir(env: OmgEnv) -> Path:
@@ -139,7 +125,7 @@ def test_a_new_version_in_the_store_is_never_missed(env: OmgEnv) -> None:
     assert run(env, "use", "node@18") == ("default: generation 3: node 18.19.0\n", "full")
     run(env, "use", "node@20")
     assert run(env, "use", "node@18")[1] == "lean"
-    add(env, "node", "18.20.0")
+    cli_add(env, "node", "18.20.0")
     # The store has a path the catalogue does not know: the full path looks.
     assert run(env, "use", "node@18") == ("default: generation 6: node 18.20.0\n", "full")
     for _ in range(2):  # the second time from this env is known too
