@@ -18,7 +18,6 @@ and a rendering again.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from typing import Any
 
@@ -47,17 +46,10 @@ class MemorySearch:
 
     def repos(self, conf: pacmanconf.PacmanConf) -> list[RepoIndex]:
         out = []
-        base = searchindex.sync_dir(conf, self.arch.dbpath)
-        for repo in conf.repos:
-            path = os.path.join(base, f"{repo.name}.db")
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                continue
-            want = searchindex.stamp(path, st)
+        for name, path, want in searchindex.sync_dbs(conf, self.arch.dbpath):
             held = self._held.get(path)
             if held is None or held[0] != want:
-                held = self._load(repo.name, path, want)
+                held = self._load(name, path, want)
             out.append(held[1])
         return out
 

@@ -171,12 +171,8 @@ def sync_dir(conf: PacmanConf, dbpath: str | None) -> str:
     return os.path.join(dbpath or conf.dbpath, "sync")
 
 
-def load(index: Any, conf: PacmanConf, dbpath: str | None,
-         writable: Callable[[], Any] | None = None) -> list[RepoIndex]:
-    """Every repo of `conf` whose db file exists, in pacman.conf order.
-
-    `writable`: called (once) for a writable index when a rebuild must be stored.
-    """
+def sync_dbs(conf: PacmanConf, dbpath: str | None) -> list[tuple[str, str, bytes]]:
+    """(repo, db file, its stamp) of every repo of `conf` whose db file exists, in order."""
     out = []
     base = sync_dir(conf, dbpath)
     for repo in conf.repos:
@@ -185,10 +181,21 @@ def load(index: Any, conf: PacmanConf, dbpath: str | None,
             st = os.stat(path)
         except FileNotFoundError:
             continue
-        want = stamp(path, st)
-        rows = read_fresh(index, repo.name, want)
+        out.append((repo.name, path, stamp(path, st)))
+    return out
+
+
+def load(index: Any, conf: PacmanConf, dbpath: str | None,
+         writable: Callable[[], Any] | None = None) -> list[RepoIndex]:
+    """Every repo of `conf` whose db file exists, in pacman.conf order.
+
+    `writable`: called (once) for a writable index when a rebuild must be stored.
+    """
+    out = []
+    for name, path, want in sync_dbs(conf, dbpath):
+        rows = read_fresh(index, name, want)
         if rows is None:
-            rows = parse_db(repo.name, path)
+            rows = parse_db(name, path)
             if writable is not None:  # once: each call reopens the index
                 index = writable() or index
                 writable = None
