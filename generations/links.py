@@ -16,9 +16,20 @@ import os
 from store.fsutil import atomic_symlink, atomic_write, fsync_dir
 
 GENERATION_FORMAT = 1
+_PROFILE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 LINK_SUFFIX = "-link"
 RECORD_SUFFIX = ".json"
 TMP_MARK = ".tmp-"
+
+
+def valid_profile_name(name: str) -> bool:
+    """Letters, digits, ``_ . -``, at most 100, never ``.`` or ``..``: one file name."""
+    return 0 < len(name) <= 100 and set(name) <= _PROFILE_CHARS and name not in (".", "..")
+
+
+def valid_user_name(user: str) -> bool:
+    """A user's directory under profiles/: one component, not hidden."""
+    return "/" not in user and user not in ("", ".", "..") and not user.startswith(".")
 
 
 def _number_in(rest: str) -> int | None:

@@ -22,7 +22,6 @@ Only light imports here: the fast path uses this module.
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import json
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,12 +34,11 @@ from store.locks import flock
 
 GENERATION_FORMAT = links.GENERATION_FORMAT
 INDEX_TABLE = "generations"
-PROFILE_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 DEFAULT_PROFILE = "default"
 
 
 def validate_profile_name(name: str) -> None:
-    if not PROFILE_RE.match(name) or name in (".", "..") or len(name) > 100:
+    if not links.valid_profile_name(name):
         raise UsageError(f"invalid profile name {name!r}: use letters, digits, _ . - "
                          f"and no slash")
 
@@ -56,7 +54,7 @@ class ProfileRef(NamedTuple):
     @classmethod
     def user_profile(cls, layout: Layout, user: str, name: str = DEFAULT_PROFILE) -> "ProfileRef":
         validate_profile_name(name)
-        if "/" in user or user in ("", ".", "..") or user.startswith("."):
+        if not links.valid_user_name(user):
             raise UsageError(f"invalid user name {user!r}")
         return cls(layout, layout.profiles / user, name, user)
 

@@ -290,7 +290,6 @@ def _remote(socket: str, cmd: str, specs: list[str], profile: str, to: str | Non
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _TOOL_CHARS = _ALNUM | frozenset("+_.-")
 _SPEC_CHARS = _ALNUM | frozenset("+_.~-")
-_PROFILE_CHARS = _ALNUM | frozenset("_.-")
 #: shlex.quote leaves these alone (shlex imports re).
 _SHELL_SAFE = _ALNUM | frozenset("_@%+=:,./-")
 
@@ -309,8 +308,7 @@ def _spec(text: str) -> tuple[str, str] | None:
 
 def _profile_ok(name: str, user: str) -> bool:
     """generations.profile.ProfileRef.user_profile's checks."""
-    return (0 < len(name) <= 100 and set(name) <= _PROFILE_CHARS and name not in (".", "..")
-            and "/" not in user and user not in ("", ".", "..") and not user.startswith("."))
+    return links.valid_profile_name(name) and links.valid_user_name(user)
 
 
 def _quote(word: str) -> str:
