@@ -86,6 +86,9 @@ def ingest(
             raise UsageError(f"links into {ref!r}: only store paths among the references "
                              "may be linked into")
     fmt = detect_format(source)
+    if fmt is Format.DIRECTORY and _contains(source, layout.store):
+        raise UsageError(f"cannot add {source}: it holds the store itself ({layout.store})",
+                         hint="add a directory outside OMG_HOME")
     package = fmt is not Format.DIRECTORY and is_package_name(source)
     strip = (fmt is not Format.DIRECTORY and not package) if strip_top is None else strip_top
     memo = _archive_key(source, fmt, name, version, strip)
@@ -241,6 +244,12 @@ def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: Path
         raise
     fsync_dir(layout.store)
     return True
+
+
+def _contains(directory: Path, inner: Path) -> bool:
+    """`inner` is `directory` or below it (real paths: a symlink cannot hide it)."""
+    outer = os.path.realpath(directory)
+    return os.path.commonpath([outer, os.path.realpath(inner)]) == outer
 
 
 @contextlib.contextmanager

@@ -267,3 +267,10 @@ def test_nul_and_huge_tar_header_garbage(tmp_path: Path, populated: OmgEnv,
     bad = tmp_path / "bad.tar"
     bad.write_bytes(bytes(raw))
     refused(populated, snapshot_dir, bad)
+
+
+def test_a_directory_holding_the_store_itself(populated: OmgEnv, snapshot_dir: Snap) -> None:
+    """Adding OMG_HOME (or anything above it) would copy the store into itself."""
+    for source in (populated.home, populated.home.parent):
+        error = refused(populated, snapshot_dir, source, exit_code=2)
+        assert "holds the store itself" in error
