@@ -2,7 +2,9 @@
 
 Readers only decode; they make no safety decisions (that is `store.unpack`'s
 job), so each new format cannot weaken the checks. Tar-based formats are read
-in stream mode, one pass, never holding a whole member in memory. The
+in one forward pass (decompressed ahead in a thread, see `store.prefetch`),
+never holding a whole member in memory; member data is read in place into the
+unpacker's buffer (`Content.readinto`). The
 decompressors and tarfile/zipfile are imported only by the functions that read
 those formats, so adding a directory (a profile env, `omg store add DIR`)
 does not pay for them.
