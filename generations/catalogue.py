@@ -146,6 +146,13 @@ def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
+def _answers(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(code stamp, ``specs``, ``uses``) of a catalogue; the maps are empty when stale."""
+    stamp = code_stamp()
+    fresh = bool(stamp) and data.get("stamp") == stamp
+    return stamp, _dict(data, "specs") if fresh else {}, _dict(data, "uses") if fresh else {}
+
+
 def _path_entry_ok(entry: Any) -> TypeGuard[list[Any]]:
     """[package, version, env], as `_learn` and `remember_env` write them."""
     return (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
@@ -164,10 +171,7 @@ class Catalogue:
             k: v for k, v in _dict(data, "paths").items() if _path_entry_ok(v)}
         self._envs: dict[str, str] = {
             k: v for k, v in _dict(data, "envs").items() if isinstance(v, str)}
-        self._stamp = code_stamp()
-        fresh = bool(self._stamp) and data.get("stamp") == self._stamp
-        self._specs: dict[str, list[Any]] = _dict(data, "specs") if fresh else {}
-        self._uses: dict[str, list[Any]] = _dict(data, "uses") if fresh else {}
+        self._stamp, self._specs, self._uses = _answers(data)
         self._dirty = False
 
     def on_disk(self) -> set[str]:
@@ -231,23 +235,24 @@ class Catalogue:
     def remember_spec(self, tool: str, spec: str, candidates: Sequence[str],
                       chosen: str) -> None:
         """`tool@spec` chose `chosen` among the tool's store paths `candidates`."""
-        entry = [chosen, sorted(candidates)]
-        key = spec_key(tool, spec)
-        if self._stamp and self._specs.get(key) != entry:
-            self._specs.pop(key, None)
-            self._specs[key] = entry
-            _trim(self._specs, MAX_SPECS)
-            self._dirty = True
+        self._remember(self._specs, spec_key(tool, spec), [chosen, sorted(candidates)],
+                       MAX_SPECS)
 
     def remember_use(self, cur_env: str, tools: Sequence[tuple[Any, ...]], env: str,
                      conflicts: Sequence[tuple[str, str, str]]) -> None:
         """`use` of `tools` on top of `cur_env` made `env`, reporting `conflicts`."""
-        entry = [env, [list(c) for c in conflicts]]
-        key = use_key(cur_env, tools)
-        if self._stamp and self._uses.get(key) != entry:
-            self._uses.pop(key, None)
-            self._uses[key] = entry
-            _trim(self._uses, MAX_USES)
+        self._remember(self._uses, use_key(cur_env, tools),
+                       [env, [list(c) for c in conflicts]], MAX_USES)
+
+    def _remember(self, answers: dict[str, Any], key: str, entry: list[Any],
+                  limit: int) -> None:
+        """Keep `entry` as the newest answer (oldest dropped past `limit`); not without a
+        code stamp, since an answer of unknown code could never be checked."""
+        if self._stamp and answers.get(key) != entry:
+            answers.pop(key, None)
+            answers[key] = entry
+            for old in list(answers)[:max(0, len(answers) - limit)]:
+                del answers[old]
             self._dirty = True
 
     def save(self) -> None:
@@ -268,11 +273,6 @@ class Catalogue:
         self._dirty = False
 
 
-def _trim(entries: dict[str, Any], limit: int) -> None:
-    for key in list(entries)[:max(0, len(entries) - limit)]:
-        del entries[key]
-
-
 class Quick:
     """The catalogue read-only, on plain strings, for the hot path (no Path, no LMDB).
 
@@ -284,10 +284,7 @@ class Quick:
         self.store = home + "/store"
         data = _read(home + "/profiles/" + FILE_NAME)
         self._paths = _dict(data, "paths")
-        stamp = code_stamp()
-        fresh = bool(stamp) and data.get("stamp") == stamp
-        self._specs = _dict(data, "specs") if fresh else {}
-        self._uses = _dict(data, "uses") if fresh else {}
+        _, self._specs, self._uses = _answers(data)
         self._by_tool: dict[str, list[str]] | None = None
 
     def _tools(self) -> dict[str, list[str]] | None:
