@@ -34,6 +34,14 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """os.write until all of `data` is written (a nearly full disk writes short, then
+    raises ENOSPC)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def syncfs(path: StrPath) -> None:
     """Flush the whole filesystem holding `path`: one syscall instead of an fsync per file."""
     import ctypes
@@ -66,9 +74,7 @@ def atomic_write(path: StrPath, data: bytes, mode: int = 0o444, *,
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         try:
-            view = memoryview(data)
-            while view:  # os.write may write less than asked
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
             os.fchmod(fd, mode)
             if durable:
                 os.fsync(fd)

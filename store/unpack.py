@@ -32,6 +32,7 @@ from blake3 import blake3
 
 from store.archive import PACKAGE_METADATA, Content, Member, MemberKind, corrupt_errors
 from store.errors import IntegrityError, UnsafeInput
+from store.fsutil import write_all
 from store.hashing import CHUNK, Kind, Leaf, Tree, symlink_digest
 from store.limits import DEFAULT_LIMITS, Limits
 
@@ -231,7 +232,7 @@ class _State:
                 return leaf
             fd = self.create(target, kind)
             try:
-                _write_all(fd, view[:n])
+                write_all(fd, view[:n])
                 self.seal(fd)
             finally:
                 os.close(fd)
@@ -240,10 +241,10 @@ class _State:
         size = n
         fd = self.create(target, kind)
         try:
-            _write_all(fd, view[:n])
+            write_all(fd, view[:n])
             while n := self.fill(m, m.stream, view):
                 hasher.update(view[:n])
-                _write_all(fd, view[:n])
+                write_all(fd, view[:n])
                 size += n
             self.seal(fd)
         finally:
@@ -360,11 +361,6 @@ class _State:
         if len(data) > _METADATA_LIMIT:
             raise self.fail(m.name, "metadata member too large")
         return bytes(data)
-
-
-def _write_all(fd: int, view: memoryview) -> None:
-    while view:  # a nearly full disk gives a short write, then ENOSPC
-        view = view[os.write(fd, view):]
 
 
 def _check_symlinks(root: Tree, label: str, links_into: frozenset[bytes] = frozenset()) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from omg.daemon.peer import Peer, may_gc
 from omg.daemon.protocol import ParamSpec, ProtocolError
 from store.errors import PermissionDenied, UnsafeInput, UsageError
+from store.fsutil import write_all
 from store.ingest import validate_component
 from store.local import LocalStore
 
@@ -138,16 +139,12 @@ def _copy_in(fd: int, dest_dir: Path, filename: str, max_bytes: int) -> Path:
     dest = dest_dir / f"{secrets.token_hex(8)}-{filename}"
     out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
-        offset, total = 0, 0
-        while True:
-            chunk = os.pread(fd, 1 << 20, offset)
-            if not chunk:
-                break
+        offset = 0
+        while chunk := os.pread(fd, 1 << 20, offset):
             offset += len(chunk)
-            total += len(chunk)
-            if total > max_bytes:
+            if offset > max_bytes:
                 raise UnsafeInput(f"store.add: archive larger than {max_bytes} bytes")
-            os.write(out, chunk)
+            write_all(out, chunk)  # a short write must not leave a truncated copy
     except BaseException:
         os.close(out)
         dest.unlink(missing_ok=True)
