@@ -16,6 +16,7 @@ import os
 from store.fsutil import atomic_symlink, atomic_write, fsync_dir
 
 GENERATION_FORMAT = 1
+DEFAULT_PROFILE = "default"
 _PROFILE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 LINK_SUFFIX = "-link"
 RECORD_SUFFIX = ".json"

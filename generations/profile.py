@@ -34,7 +34,7 @@ from store.locks import flock
 
 GENERATION_FORMAT = links.GENERATION_FORMAT
 INDEX_TABLE = "generations"
-DEFAULT_PROFILE = "default"
+DEFAULT_PROFILE = links.DEFAULT_PROFILE
 
 
 def validate_profile_name(name: str) -> None:

@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 
     from omg.profiles import CurrentInfo, SwitchResult, UseResult
 
-LOCK_TIMEOUT = 60.0
-DEFAULT_PROFILE = "default"
-MANIFEST_FORMAT = 1  # generations.env.MANIFEST_FORMAT
+DEFAULT_PROFILE = links.DEFAULT_PROFILE
+#: generations.env.MANIFEST_FORMAT (that module imports json and re); a test keeps them equal.
+MANIFEST_FORMAT = 1
 
 # Rendering shared with omg/cli/profile_cmd.py -----------------------------------------
 
@@ -151,10 +151,10 @@ def run(args: list[str]) -> int | None:
     if to is not None and not (to.isdecimal() and to.isascii()):
         return None
     local = "--local" in opts
-    if cmd != "current" and not os.access(home, os.W_OK):
+    if cmd != "current":
         from omg import locate
 
-        socket = locate.shared_socket(home, raw, os.environ)
+        socket = locate.shared_socket(home, raw, os.environ)  # one access(2) when not shared
         if socket is not None:
             return None if local else _remote(socket, cmd, positional, profile, to)
     if not local:
@@ -341,11 +341,10 @@ class _Profile:
         return links.env_of(self.directory, self.name, n)
 
     def locked(self) -> Any:
-        return flock(f"{self.directory}/{self.name}.lock", timeout=LOCK_TIMEOUT,
-                     what=f"profile {self.name}")
+        return flock(f"{self.directory}/{self.name}.lock", what=f"profile {self.name}")
 
     def gc_guard(self) -> Any:
-        return flock(self.home + "/locks/gc.lock", shared=True, timeout=LOCK_TIMEOUT,
+        return flock(self.home + "/locks/gc.lock", shared=True,
                      what="the garbage collector lock")
 
 

@@ -329,3 +329,9 @@ def test_lean_tier_waits_for_the_locks(env: OmgEnv, args: list[str], lock: str) 
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "TIER lean" in err, err
     assert out.startswith("default: ")
+
+
+def test_the_lean_tier_reads_the_manifest_format_env_writes() -> None:
+    from generations.env import MANIFEST_FORMAT
+
+    assert fast.MANIFEST_FORMAT == MANIFEST_FORMAT
