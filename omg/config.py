@@ -18,7 +18,6 @@ from store.errors import UsageError
 from store.layout import Layout
 from store.limits import DEFAULT_LIMITS, Limits
 
-SYSTEM_CONFIG = Path(locate.SYSTEM_CONFIG)
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 

@@ -32,7 +32,7 @@ from generations.env import (
     plan_key,
 )
 from generations.profile import DEFAULT_PROFILE, ProfileRef
-from omg.spec import ToolSpec, parse_tool_spec, select, version_key
+from omg.spec import ToolSpec, parse_tool_spec, select, version_key, version_pin
 from shims import project as proj
 from store.errors import NotFound, UsageError
 from store.layout import Layout
@@ -308,9 +308,7 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
         files: list[str] = []
         if project is not None:
             if write_version_files:
-                for spec, tool in zip(parsed, resolved, strict=True):
-                    pin = tool.version if spec.spec == "latest" else spec.spec
-                    files.append(str(proj.write_version_file(project, tool.tool, pin)))
+                files = write_pins(project, parsed, resolved)
             proj.register_root(home.layout, home.user, ref)
         if env == cur_env and cur is not None:
             return UseResult(ref.label, cur, env, resolved, mine, True, files, warnings)
@@ -319,6 +317,16 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
         if home.mirror:
             gp.sync_mirror(home.index, ref)  # rows the fast path left out
     return UseResult(ref.label, n, env, resolved, mine, False, files, warnings)
+
+
+def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[ResolvedTool]
+               ) -> list[str]:
+    """Pin each resolved tool in the project's version files; the files written.
+
+    Also for a `use` omgd made: the daemon never writes into a user's project.
+    """
+    return [str(proj.write_version_file(project, tool.tool, version_pin(spec, tool.version)))
+            for spec, tool in zip(specs, tools, strict=True)]
 
 
 # uninstall --------------------------------------------------------------------------
@@ -551,14 +559,8 @@ def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,
          resolver: Resolver | None = None) -> UseResult:
     """Build the project profile from the project's version files."""
     home = _home(layout, user)
-    root = proj.find_project(project_dir)
-    if root is None:
-        raise NotFound(f"no version file in {project_dir} or above",
-                       hint="omg use --local TOOL@VERSION")
-    pins = proj.read_version_files(root)
-    if not pins:
-        raise NotFound(f"the version files in {root} pin no tool")
-    return use(home, [f"{p.tool}@{p.spec}" for p in pins], project=root, resolver=resolver,
+    root, pins = proj.project_pins(project_dir)
+    return use(home, pins, project=root, resolver=resolver,
                command="omg sync", write_version_files=False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,17 +44,6 @@ def _daemon() -> Any:
     from omg.remote_store import remote_if_shared
 
     return remote_if_shared(config.load())
-
-
-def _pin_version_files(project: Path, specs: list[str], result: profiles.UseResult
-                       ) -> profiles.UseResult:
-    """Write the project's version files for a use omgd did (the daemon never writes them)."""
-    from omg.spec import parse_tool_spec, version_pin
-
-    files = [str(proj.write_version_file(project, tool.tool,
-                                         version_pin(parse_tool_spec(spec), tool.version)))
-             for spec, tool in zip(specs, result.tools, strict=True)]
-    return result._replace(version_files=files)
 
 
 def _project(local: bool) -> Path | None:
@@ -110,9 +100,12 @@ def register(app: typer.Typer) -> None:
 
             result = remote_profiles.use(daemon, specs, profile=profile, project=project,
                                          offline=offline,
-                                         command="omg use " + " ".join(specs))
-            if project is not None:
-                result = _pin_version_files(project, specs, result)
+                                         command="omg use " + shlex.join(specs))
+            if project is not None:  # the user's files: written here, never by omgd
+                from omg.spec import parse_tool_spec
+
+                result = result._replace(version_files=profiles.write_pins(
+                    project, [parse_tool_spec(s) for s in specs], result.tools))
         else:
             home = _home()
             with progress_bar() as progress:
