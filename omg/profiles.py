@@ -544,12 +544,14 @@ def which(layout: Layout | Home, executable: str, *, user: str | None = None,
 # gc / sync / check --------------------------------------------------------------------
 
 
-def gc(layout: Layout, *, dry_run: bool = False, older_than: float | None = None,
+def gc(layout: Layout | Home, *, dry_run: bool = False, older_than: float | None = None,
        store: Any = None, now: float | None = None) -> Any:
     """Collect garbage; returns `generations.gc.GcResult`."""
     from generations.gc import collect
     from store.local import LocalStore
 
+    if isinstance(layout, Home):
+        layout = layout.layout
     store = store if store is not None else LocalStore(layout)
     return collect(store, dry_run=dry_run, older_than=older_than,
                    now=time.time() if now is None else now)

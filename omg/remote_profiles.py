@@ -67,6 +67,14 @@ def use(conn: Caller, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
     return use_result(conn.call("profile.use", params))
 
 
+def sync(conn: Caller, project_dir: Path) -> UseResult:
+    """`omg.profiles.sync` by omgd: the project profile from the project's version files."""
+    from shims.project import project_pins
+
+    root, pins = project_pins(project_dir)
+    return use(conn, pins, project=root, command="omg sync")
+
+
 def uninstall(conn: Caller, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
               project: Path | None = None, user: str | None = None) -> UninstallResult:
     return UninstallResult(**conn.call("profile.uninstall",

@@ -39,11 +39,22 @@ def _home() -> profiles.Home:
     return profiles.Home(settings.layout, settings.user)
 
 
-def _daemon() -> Any:
-    """omgd's connection in the shared mode (changes go there), else None (single-user)."""
+def _backend() -> tuple[Any, Any, config.Settings]:
+    """(use cases, what they act on, settings) for a command that changes profiles.
+
+    In the shared mode `omg.remote_profiles` and omgd's connection (every change
+    goes to the daemon), else `omg.profiles` and this user's Home: the two
+    modules have the same names, arguments and results.
+    """
     from omg.remote_store import remote_if_shared
 
-    return remote_if_shared(config.load())
+    settings = config.load()
+    daemon = remote_if_shared(settings)
+    if daemon is not None:
+        from omg import remote_profiles
+
+        return remote_profiles, daemon, settings
+    return profiles, profiles.Home(settings.layout, settings.user), settings
 
 
 def _project(local: bool) -> Path | None:
@@ -94,24 +105,20 @@ def register(app: typer.Typer) -> None:
         if not specs:
             specs = _pinned_here()
         project = _project(local)
-        daemon = _daemon()
-        if daemon is not None:
-            from omg import remote_profiles
-
-            result = remote_profiles.use(daemon, specs, profile=profile, project=project,
-                                         offline=offline,
-                                         command="omg use " + shlex.join(specs))
+        ops, target, settings = _backend()
+        if ops is not profiles:  # omgd installs what is missing, from its own mirrors
+            result = ops.use(target, specs, profile=profile, project=project,
+                             offline=offline, command="omg use " + shlex.join(specs))
             if project is not None:  # the user's files: written here, never by omgd
                 from omg.spec import parse_tool_spec
 
                 result = result._replace(version_files=profiles.write_pins(
                     project, [parse_tool_spec(s) for s in specs], result.tools))
         else:
-            home = _home()
             with progress_bar() as progress:
-                resolver = install.make_resolver(config.load(), offline=offline,
-                                                 progress=progress, index=home.index)
-                result = profiles.use(home, specs, profile=profile, project=project,
+                resolver = install.make_resolver(settings, offline=offline,
+                                                 progress=progress, index=target.index)
+                result = profiles.use(target, specs, profile=profile, project=project,
                                       resolver=resolver)
         if json_out:
             print_json(_jsonable(result))
@@ -126,15 +133,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Drop tools from the profile with a new generation; `omg gc` frees them."""
-        daemon = _daemon()
-        if daemon is not None:
-            from omg import remote_profiles
-
-            result = remote_profiles.uninstall(daemon, specs, profile=profile,
-                                               project=_project(local))
-        else:
-            result = profiles.uninstall(_home(), specs, profile=profile,
-                                        project=_project(local))
+        ops, target, _ = _backend()
+        result = ops.uninstall(target, specs, profile=profile, project=_project(local))
         if json_out:
             print_json(_jsonable(result))
         else:
@@ -149,15 +149,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Switch to the previous generation (or --to N) without creating one."""
-        daemon = _daemon()
-        if daemon is not None:
-            from omg import remote_profiles
-
-            result = remote_profiles.rollback(daemon, profile=profile, project=_project(local),
-                                              to=to)
-        else:
-            result = profiles.rollback(_home(), profile=profile, project=_project(local),
-                                       to=to)
+        ops, target, _ = _backend()
+        result = ops.rollback(target, profile=profile, project=_project(local), to=to)
         if json_out:
             print_json(_jsonable(result))
         else:
@@ -168,15 +161,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(gen_app, name="generations")
 
     def _list(profile: str, local: bool, json_out: bool) -> None:
-        daemon = _daemon()
-        if daemon is not None:  # omgd's view: same files, and its index rows stay its own
-            from omg import remote_profiles
-
-            gens = remote_profiles.list_generations(daemon, profile=profile,
-                                                    project=_project(local))
-        else:
-            gens = profiles.list_generations(_home(), profile=profile,
-                                             project=_project(local))
+        ops, target, _ = _backend()
+        gens = ops.list_generations(target, profile=profile, project=_project(local))
         if json_out:
             print_json(_jsonable(gens))
             return
@@ -228,18 +214,10 @@ def register(app: typer.Typer) -> None:
         profile: ProfileOpt = "default", local: LocalOpt = False, json_out: JsonOpt = False,
     ) -> None:
         """Delete generations (never the current one); `omg gc` frees their store paths."""
-        age = profiles.parse_age(older_than) if older_than else None
-        daemon = _daemon()
-        if daemon is not None:
-            from omg import remote_profiles
-
-            result = remote_profiles.delete_generations(
-                daemon, numbers or [], profile=profile, project=_project(local),
-                older_than=age, keep=keep)
-        else:
-            result = profiles.delete_generations(
-                _home(), numbers or [], profile=profile, project=_project(local),
-                older_than=age, keep=keep)
+        ops, target, _ = _backend()
+        result = ops.delete_generations(
+            target, numbers or [], profile=profile, project=_project(local),
+            older_than=profiles.parse_age(older_than) if older_than else None, keep=keep)
         if json_out:
             print_json(_jsonable(result))
             return
@@ -278,15 +256,9 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Delete store paths no root reaches; print what was freed."""
-        home = _home()
-        age = profiles.parse_age(older_than) if older_than else None
-        daemon = _daemon()
-        if daemon is not None:
-            from omg import remote_profiles
-
-            result = remote_profiles.gc(daemon, dry_run=dry_run, older_than=age)
-        else:
-            result = profiles.gc(home.layout, dry_run=dry_run, older_than=age)
+        ops, target, settings = _backend()
+        result = ops.gc(target, dry_run=dry_run,
+                        older_than=profiles.parse_age(older_than) if older_than else None)
         if json_out:
             print_json(_jsonable(result))
             return
@@ -294,7 +266,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"deleted generation {n} of {who}")
         verb = "would delete" if result.dry_run else "deleted"
         for name in result.dead:
-            typer.echo(f"{verb} {home.layout.store_path(name)}")
+            typer.echo(f"{verb} {settings.layout.store_path(name)}")
         would = "would be " if result.dry_run else ""
         typer.echo(f"{len(result.dead)} store paths {would}deleted, "
                    f"{human_size(result.freed_bytes)} {would}freed; {result.live} kept")
@@ -318,14 +290,8 @@ def register(app: typer.Typer) -> None:
                  help="Project directory (default: here).")] = None,
              json_out: JsonOpt = False) -> None:
         """Build this project's profile from its version files."""
-        daemon = _daemon()
-        if daemon is not None:
-            from omg import remote_profiles
-
-            root, pins = proj.project_pins(directory or Path.cwd())
-            result = remote_profiles.use(daemon, pins, project=root, command="omg sync")
-        else:
-            result = profiles.sync(_home(), directory or Path.cwd())
+        ops, target, _ = _backend()
+        result = ops.sync(target, directory or Path.cwd())
         if json_out:
             print_json(_jsonable(result))
         else:
