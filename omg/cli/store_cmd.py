@@ -13,16 +13,19 @@ from store.errors import IntegrityError, PermissionDenied
 
 if TYPE_CHECKING:
     from omg.remote_store import RemoteStore
+    from store.layout import Layout
     from store.local import LocalStore
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
-def _store() -> LocalStore | RemoteStore:
-    """This user's store, or in the shared mode omgd's (which makes every change)."""
+def _store() -> tuple[LocalStore | RemoteStore, Layout]:
+    """This user's store, or in the shared mode omgd's (which makes every change);
+    and the layout, for reading store paths directly."""
     from omg.remote_store import open_store
 
-    return open_store(config.load())
+    settings = config.load()
+    return open_store(settings), settings.layout
 
 
 def register(app: typer.Typer) -> None:
@@ -40,8 +43,7 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Ingest an archive or directory; print its store path."""
-        store = _store()
-        layout = config.load().layout
+        store, layout = _store()
         refs = [store.resolve_name(r) for r in reference or []]
         result = store.add(source, name, version, references=refs)
         for warning in result.warnings:
@@ -56,7 +58,7 @@ def register(app: typer.Typer) -> None:
     @store_app.command("ls")
     def ls(json_out: JsonOpt = False) -> None:
         """List store paths."""
-        store = _store()
+        store, _ = _store()
         records = store.records()
         if json_out:
             print_json([r.to_index() for r in records])
@@ -67,10 +69,9 @@ def register(app: typer.Typer) -> None:
     @store_app.command("info")
     def info(path: str, json_out: JsonOpt = False) -> None:
         """Show a store path's record: size, files, references, origin."""
-        store = _store()
+        store, layout = _store()
         record = store.get(store.resolve_name(path))
-        data = {**record.to_index(),
-                "store_path": str(config.load().layout.store_path(record.path))}
+        data = {**record.to_index(), "store_path": str(layout.store_path(record.path))}
         if json_out:
             print_json(data)
             return
@@ -85,7 +86,7 @@ def register(app: typer.Typer) -> None:
     def verify(paths: Annotated[list[str] | None, typer.Argument()] = None,
                json_out: JsonOpt = False) -> None:
         """Re-hash store paths; name each corrupted file and exit non-zero."""
-        store = _store()
+        store, _ = _store()
         names = [store.resolve_name(p) for p in paths] if paths else None
         problems = store.verify(names)
         checked = len(names) if names is not None else len(store.names())
@@ -108,8 +109,7 @@ def register(app: typer.Typer) -> None:
         from generations.profile import check, rebuild_index
         from store.local import LocalStore
 
-        store = _store()
-        layout = config.load().layout
+        store, layout = _store()
         if repair:
             if not isinstance(store, LocalStore):
                 raise PermissionDenied("the shared store's index is repaired by its owner",
