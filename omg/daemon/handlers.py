@@ -71,6 +71,26 @@ METHODS: dict[str, Method] = {}
 MAX_SPECS = 64
 
 
+def check_specs(method_name: str, specs: list[str]) -> list[str]:
+    """1 to `MAX_SPECS` TOOL@SPEC: a bounded amount of work per request."""
+    if not specs or len(specs) > MAX_SPECS:
+        raise UsageError(f"{method_name} takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    return specs
+
+
+def to_wire(value: Any) -> Any:
+    """NamedTuples as maps (``_asdict()``), tuples as lists, paths as text: msgpack-able."""
+    if hasattr(value, "_asdict"):
+        return {k: to_wire(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_wire(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
 def register(method: Method, table: dict[str, Method] | None = None) -> Method:
     (METHODS if table is None else table)[method.name] = method
     return method
@@ -229,9 +249,7 @@ def _gc(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any
     with ctx.write_lock:
         result = collect(ctx.store, dry_run=bool(params.get("dry_run")),
                          older_than=older_than, now=time.time())
-    return {"dead": list(result.dead), "freed_bytes": result.freed_bytes,
-            "dry_run": result.dry_run, "live": result.live,
-            "deleted_generations": [list(g) for g in result.deleted_generations]}
+    return to_wire(result)
 
 
 def dispatch(ctx: Context, peer: Peer, method_name: str, params: dict[str, Any],

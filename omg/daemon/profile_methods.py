@@ -24,7 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from omg.daemon.handlers import MAX_SPECS, Context, _check_name, method
+from generations.links import valid_user_name
+from omg.daemon.handlers import Context, _check_name, check_specs, method, to_wire
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
 
@@ -35,19 +36,6 @@ RESERVED_ROOT_NAMES = frozenset({"projects"})
 MAX_COMMAND = 1000
 #: Longest project path: its name must fit one file name (255 bytes) with room to spare.
 MAX_PROJECT_PATH = 200
-
-
-def to_wire(value: Any) -> Any:
-    """NamedTuples as maps (``_asdict()``), tuples as lists, paths as text: msgpack-able."""
-    if hasattr(value, "_asdict"):
-        return {k: to_wire(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [to_wire(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_wire(v) for k, v in value.items()}
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def owner_of(peer: Peer, params: dict[str, Any], *, write: bool = True) -> str:
@@ -61,7 +49,7 @@ def owner_of(peer: Peer, params: dict[str, Any], *, write: bool = True) -> str:
                                f"user {owner}",
                                hint="each user changes only profiles/<their user>/ and "
                                     "gcroots/<their user>/")
-    if "/" in owner or owner in ("", ".", "..") or owner.startswith("."):
+    if not valid_user_name(owner):
         raise UsageError(f"invalid user name {owner!r}")
     return owner
 
@@ -128,9 +116,7 @@ def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int
     owner = owner_of(peer, params)
     profile = _profile(params)
     project = _project(params)
-    specs = params["specs"]
-    if not specs or len(specs) > MAX_SPECS:
-        raise UsageError(f"profile.use takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    specs = check_specs("profile.use", params["specs"])
     command = str(params.get("command") or "")[:MAX_COMMAND]
     with ctx.write_lock:  # installs, builds envs and mirrors the generation in the index
         home = _home(ctx, owner)
@@ -148,9 +134,7 @@ def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
     from omg import profiles
 
     owner = owner_of(peer, params)
-    specs = params["specs"]
-    if not specs or len(specs) > MAX_SPECS:
-        raise UsageError(f"profile.uninstall takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    specs = check_specs("profile.uninstall", params["specs"])
     with ctx.write_lock:
         home = _home(ctx, owner)
         result = profiles.uninstall(home, specs, profile=_profile(params),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omg.daemon.handlers import MAX_SPECS, Context, method
+from omg.daemon.handlers import Context, check_specs, method
 from omg.daemon.peer import Peer
 from store.errors import UsageError
 
@@ -26,9 +26,7 @@ def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
                      fds: list[int]) -> Any:
     from omg import install
 
-    specs = params["specs"]
-    if not specs or len(specs) > MAX_SPECS:
-        raise UsageError(f"runtime.install takes 1 to {MAX_SPECS} specs, got {len(specs)}")
+    specs = check_specs("runtime.install", params["specs"])
     # One LMDB writer per process (see Context.write_lock); downloads happen inside it,
     # so a second install waits for the first rather than fetching the same file twice.
     with ctx.write_lock:

@@ -29,13 +29,10 @@ def searcher(ctx: Context) -> Any:
         found = ctx.extra.get("search")
         if found is None:
             from omg.arch.memsearch import MemorySearch
-            from omg.arch.settings import from_raw, from_settings
+            from omg.arch.settings import from_settings
 
-            settings = ctx.extra.get("settings")
-            arch = (from_settings(settings) if settings is not None
-                    else from_raw(ctx.store.layout.home, {}))
-            found = MemorySearch(arch, ctx.store.index, ctx.store.layout.store,
-                                 ctx.write_lock)
+            found = MemorySearch(from_settings(ctx.settings), ctx.store.index,
+                                 ctx.store.layout.store, ctx.write_lock)
             ctx.extra["search"] = found
     return found
 
