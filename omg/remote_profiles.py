@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from generations.links import DEFAULT_PROFILE
 from omg.profiles import (
     DeleteResult,
     GenerationInfo,
@@ -23,8 +24,6 @@ from omg.profiles import (
     UninstallResult,
     UseResult,
 )
-
-DEFAULT_PROFILE = "default"
 
 
 class Caller(Protocol):
@@ -148,7 +147,7 @@ def install(conn: Caller, specs: Sequence[str], *, offline: bool = False,
         params["refresh"] = True
     out = []
     for r in conn.call("runtime.install", params):
-        record = PathRecord.from_index(conn.call("store.get", {"name": r["store_path"]}))
+        record = PathRecord.from_index(r["record"])
         layout = getattr(conn, "layout", None)
         path = layout.store_path(record.path) if layout is not None else Path(record.path)
         out.append(InstallResult(r["tool"], r["version"], path, record, bool(r["created"]),

@@ -32,7 +32,7 @@ def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
     with ctx.write_lock:
         results = install.install(ctx.settings, specs, offline=bool(params.get("offline")),
                                   refresh=bool(params.get("refresh")), index=ctx.store.index)
-    return [{"tool": r.tool, "version": r.version, "store_path": r.record.path,
+    return [{"tool": r.tool, "version": r.version, "record": r.record.to_index(),
              "created": r.created, "urls": list(r.urls), "warnings": list(r.warnings)}
             for r in results]
 
