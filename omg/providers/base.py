@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+# The placeholders of `Provider.env_vars` are the env planner's, which resolves them.
+from generations.env import PREFIX as PREFIX
+from generations.env import STORE_PATH as STORE_PATH
 from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
 
@@ -69,11 +72,6 @@ class Artifact:
     filename: str
     subdir: str = ""
 
-
-#: Placeholders in `Provider.env_vars`, the same as generations.env's (which `omg use`
-#: resolves); spelled out here so a provider does not import the env planner.
-STORE_PATH = "@store_path@"
-PREFIX = "@prefix@"
 
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
 DEFAULT_INDEX_TTL = 3600.0
