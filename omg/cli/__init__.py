@@ -76,13 +76,7 @@ def build_app(modules: Iterable[str] = COMMAND_MODULES) -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # a command group not built yet
-            raise
-        module.register(app)
+        importlib.import_module(name).register(app)
     return app
 
 
