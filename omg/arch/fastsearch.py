@@ -68,14 +68,14 @@ def _settings() -> SearchSettings:
 
 def _ask_daemon(settings: SearchSettings, terms: list[str], repos_only: bool,
                 json_out: bool) -> dict[str, Any] | None:
-    """omgd's answer in the shared mode (remote_store.shared_mode), else None."""
-    if os.access(settings.home, os.W_OK):
-        return None  # single-user: one access(2), nothing more
-    from omg.arch import daemonsearch, fastconfig
+    """omgd's answer in the shared mode, else None (single-user: one access(2))."""
+    from omg import locate
 
-    socket_path = fastconfig.default_socket(settings)
-    if not os.path.exists(socket_path):
+    socket_path = locate.shared_socket(settings.home, settings.raw, os.environ)
+    if socket_path is None:
         return None
+    from omg.arch import daemonsearch
+
     return daemonsearch.ask(socket_path, settings, terms, repos_only=repos_only,
                             hits=json_out)
 
