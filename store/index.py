@@ -4,32 +4,43 @@ Named databases hold msgpack values. The store owns ``paths`` (store path
 records) and ``pathfiles`` (each path's per-file digests, for `verify` to name
 the exact corrupted file); layers above open their own named databases through
 `Index.table`, so one environment and one map serve all of omg.
+
+Only `os` and `lmdb` at import time (msgpack where a value is packed or
+unpacked, no pathlib or contextlib): the `omg search` fast path opens this
+index read-only to read its plain-text search rows.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 import lmdb
-import msgpack
 
 from store.errors import FormatTooNew, IntegrityError, PermissionDenied
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from store.fsutil import StrPath
 
 MAP_SIZE = 4 << 30
 INDEX_FORMAT = 1
 _FORMAT_KEY = b"format"
+#: msgpack of INDEX_FORMAT (a small int is its own byte): checked without loading msgpack.
+PACKED_FORMAT = b"\x01"
 
 
 def pack(value: Any) -> bytes:
+    import msgpack
+
     packed: bytes = msgpack.packb(value, use_bin_type=True)
     return packed
 
 
 def unpack(data: bytes) -> Any:
+    import msgpack
+
     try:
         return msgpack.unpackb(data, raw=False, strict_map_key=False)
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
@@ -39,14 +50,14 @@ def unpack(data: bytes) -> Any:
 class Index:
     """One LMDB environment; cheap to open, so each command opens its own."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: StrPath, *, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
         try:
             if not readonly:
-                path.mkdir(parents=True, exist_ok=True)
+                os.makedirs(path, exist_ok=True)
             self.env = lmdb.open(
-                str(path),
+                os.fspath(path),
                 map_size=MAP_SIZE,
                 max_dbs=16,
                 subdir=True,
@@ -65,9 +76,9 @@ class Index:
         self._check_format()
 
     @classmethod
-    def for_home(cls, db_dir: Path) -> Index:
+    def for_home(cls, db_dir: StrPath) -> Index:
         """Open read-write when allowed (single-user), read-only otherwise (shared store)."""
-        readonly = db_dir.exists() and not os.access(db_dir, os.W_OK)
+        readonly = os.path.exists(db_dir) and not os.access(db_dir, os.W_OK)
         return cls(db_dir, readonly=readonly)
 
     def close(self) -> None:
@@ -86,6 +97,8 @@ class Index:
             if raw is None:
                 if not self.readonly:
                     txn.put(_FORMAT_KEY, pack(INDEX_FORMAT))
+                return
+            if raw == PACKED_FORMAT:
                 return
             found = unpack(raw)
             if not isinstance(found, int) or found > INDEX_FORMAT:
@@ -107,25 +120,15 @@ class Index:
                 self._tables[name] = None
         return self._tables[name]
 
-    @contextmanager
-    def write(self) -> Iterator[lmdb.Transaction]:
+    def write(self) -> _Writing:
+        """``with index.write() as txn:``, committed whole or aborted whole."""
         if self.readonly:
             raise PermissionDenied(f"the index at {self.path} is read-only for this user")
-        try:
-            with self.env.begin(write=True) as txn:
-                self._write_txn = txn
-                try:
-                    yield txn
-                finally:
-                    self._write_txn = None
-        except lmdb.Error as exc:  # map full, disk full: aborted whole, said as an OmgError
-            raise IntegrityError(f"cannot write the index at {self.path}: {exc}",
-                                 hint="run `omg doctor --repair`") from exc
+        return _Writing(self)
 
-    @contextmanager
-    def read(self) -> Iterator[lmdb.Transaction]:
-        with self.env.begin(write=False) as txn:
-            yield txn
+    def read(self) -> lmdb.Transaction:
+        """``with index.read() as txn:`` (an lmdb transaction is its own context)."""
+        return self.env.begin(write=False)
 
     # Small helpers used by every layer ------------------------------------------
 
@@ -163,3 +166,39 @@ class Index:
     def clear(self, table: str) -> None:
         with self.write() as txn:
             txn.drop(self.table(table), delete=False)
+
+
+class _Writing:
+    """The write transaction of `Index.write`; lmdb errors (map or disk full) abort it
+    whole and become an `IntegrityError`: the store's files stay the truth."""
+
+    __slots__ = ("index", "txn")
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.txn: lmdb.Transaction | None = None
+
+    def _failed(self, exc: lmdb.Error) -> IntegrityError:
+        return IntegrityError(f"cannot write the index at {self.index.path}: {exc}",
+                              hint="run `omg doctor --repair`")
+
+    def __enter__(self) -> lmdb.Transaction:
+        try:
+            self.txn = self.index.env.begin(write=True)
+        except lmdb.Error as exc:
+            raise self._failed(exc) from exc
+        self.index._write_txn = self.txn
+        return self.txn
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        self.index._write_txn = None
+        assert self.txn is not None
+        try:
+            if exc is None:
+                self.txn.commit()
+            else:
+                self.txn.abort()
+        except lmdb.Error as failed:
+            raise self._failed(failed) from failed
+        if isinstance(exc, lmdb.Error):
+            raise self._failed(exc) from exc

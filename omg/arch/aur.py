@@ -6,7 +6,7 @@ Answers are cached in LMDB with an expiry (the AUR limits request rates):
 table ``aur``, ``info:<name>`` -> msgpack {"t": time, "r": answer}; table
 ``aursearch``, ``<term>`` -> plain UTF-8, the time on the first line, then one
 line per result (`AurRow`, tab-separated, backslash-escaped), so that the warm
-`omg search` reads it without msgpack (see searchindex.RawIndex).
+`omg search` reads it without msgpack (see searchindex.raw_get).
 `info` is always batched: one request for up to CHUNK names, never one per package.
 """
 

@@ -4,7 +4,7 @@
 options, a cold or expired AUR cache, any error: the CLI reports errors the one
 standard way). It imports neither typer, rich, httpx, pyalpm, nor (when no config
 file exists) typing, pathlib or msgpack: settings come from `fastconfig`, the index
-is read through `searchindex.RawIndex`. Only when a sync db changed is the index
+is read through a read-only `store.index.Index`. Only when a sync db changed is the index
 reopened writable (store.index) to store the rebuild.
 
 In the shared mode (this user cannot write OMG_HOME and omgd's socket is there)
@@ -81,7 +81,7 @@ def _ask_daemon(settings: SearchSettings, terms: list[str], repos_only: bool,
 
 
 def _local(settings: SearchSettings, terms: list[str], repos_only: bool) -> SearchResult:
-    from omg.arch import search, searchindex
+    from omg.arch import search
 
     db_dir = os.path.join(settings.home, "db")
     opened: list[Any] = []
@@ -93,17 +93,17 @@ def _local(settings: SearchSettings, terms: list[str], repos_only: bool) -> Sear
         # (its rows were already copied out) before opening read-write.
         while opened:
             opened.pop().close()
-        from pathlib import Path
-
         from store.index import Index
 
-        idx = Index(Path(db_dir))
+        idx = Index(db_dir)
         opened.append(idx)
         return idx
 
     try:
         if os.path.exists(os.path.join(db_dir, "data.mdb")):
-            opened.append(searchindex.RawIndex(db_dir))
+            from store.index import Index
+
+            opened.append(Index(db_dir, readonly=True))
         return search.search(settings, opened[0] if opened else None,
                              os.path.join(settings.home, "store"), terms, aur_mode="cache",
                              repos_only=repos_only, writable=writable)

@@ -162,7 +162,7 @@ def search(arch: Any, index: Any, store_dir: Any, terms: list[str], *,
     """aur_mode: "fetch" (cache, then network), "cache" (raise aur.CacheMiss), "off".
 
     `arch`: ArchSettings or fastconfig.SearchSettings (pacman_conf, dbpath, aur_url,
-    aur_ttl). `index`: a store.index.Index, a searchindex.RawIndex or None.
+    aur_ttl). `index`: a store.index.Index or None.
     """
     terms = [t.lower() for t in terms if t]
     conf = pacmanconf.parse(arch.pacman_conf)

@@ -1,7 +1,7 @@
 """The package search index: three LMDB rows per sync db, rebuilt only when the db changes.
 
 Table ``search``, for each repository R, plain UTF-8 values (not msgpack: the warm
-`omg search` reads them with lmdb alone, through `RawIndex`):
+`omg search` reads them without msgpack, through `raw_get`):
 
 - ``stamp:R``: ``FORMAT NUL path NUL mtime_ns NUL size`` of the db file the rows
   come from. pacman replaces the file on every -Sy, so a changed file always has a
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from store.errors import FormatTooNew, IntegrityError, PermissionDenied
+from store.errors import PermissionDenied
 
 # Not `from typing import ...` (start-up cost); type checkers treat this name as true.
 TYPE_CHECKING = False
@@ -33,9 +33,6 @@ if TYPE_CHECKING:
 
 FORMAT = 3
 TABLE = "search"
-#: store.index.pack(store.index.INDEX_FORMAT): the one index format RawIndex reads.
-KNOWN_INDEX_FORMAT = b"\x01"
-MAP_SIZE = 4 << 30  # store.index.MAP_SIZE
 
 
 class RepoIndex:
@@ -74,46 +71,8 @@ def build(repo: str, text: str, rebuilt: bool = True) -> RepoIndex:
     return RepoIndex(repo, text, lower if len(lower) == len(text) else "", rebuilt)
 
 
-class RawIndex:
-    """The index's LMDB environment, read-only, through lmdb alone.
-
-    store.index.Index imports msgpack and pathlib (a quarter of the fast path's
-    budget); reading the search rows needs neither. Same open flags as a read-only
-    Index. Refuses an index of another format, as Index does.
-    """
-
-    readonly = True
-
-    def __init__(self, path: str) -> None:
-        import lmdb
-
-        try:
-            self.env = lmdb.open(path, map_size=MAP_SIZE, max_dbs=16, subdir=True,
-                                 readonly=True, lock=False, create=False)
-        except lmdb.Error as exc:
-            raise IntegrityError(f"cannot open the index at {path}: {exc}") from exc
-        self._tables: dict[str, Any] = {}
-        found = raw_get(self, "meta", [b"format"])[0]
-        if found is not None and found != KNOWN_INDEX_FORMAT:
-            self.close()
-            raise FormatTooNew(f"the index at {path} has another format")
-
-    def table(self, name: str) -> Any:
-        if name not in self._tables:
-            import lmdb
-
-            try:
-                self._tables[name] = self.env.open_db(name.encode(), create=False)
-            except lmdb.NotFoundError:
-                self._tables[name] = None
-        return self._tables[name]
-
-    def close(self) -> None:
-        self.env.close()
-
-
 def raw_get(index: Any, table: str, keys: list[bytes]) -> list[bytes | None]:
-    """Values as stored (no msgpack), from a store.index.Index or a RawIndex."""
+    """Values as stored (no msgpack), from a store.index.Index."""
     db = index.table(table)
     if db is None:
         return [None] * len(keys)
