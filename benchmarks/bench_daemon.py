@@ -80,7 +80,7 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
 
     versions = ["2.0", "2.1"]
     local_home = root / "local"
-    local = LocalStore(Layout(local_home))
+    local = LocalStore(Layout(local_home), user="bench")
     for v in versions:
         tree = _tree(root / "trees", v)
         remote.add(tree, "tool", v)

@@ -341,7 +341,7 @@ class _Profile:
         return links.env_of(self.directory, self.name, n)
 
     def locked(self) -> Any:
-        return flock(f"{self.directory}/{self.name}.lock", what=f"profile {self.name}")
+        return links.lock(self.directory, self.name, self.store, what=f"profile {self.name}")
 
     def gc_guard(self) -> Any:
         return flock(self.home + "/locks/gc.lock", shared=True,
@@ -360,7 +360,7 @@ def lean_use(home: str, user: str, specs: Sequence[str], profile: str = DEFAULT_
     from generations.catalogue import Quick
 
     ref = _Profile(home, user, profile)
-    quick = Quick(home)
+    quick = Quick(home, user)
     with ref.locked(), ref.gc_guard():
         tools = []
         for p in parsed:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omg.daemon.peer import Peer, may_gc
+from omg.daemon.peer import Peer, is_trusted, may_gc
 from omg.daemon.protocol import ParamSpec, ProtocolError
+from store.claims import ADDED, Claim
 from store.errors import PermissionDenied, UnsafeInput, UsageError
 from store.fsutil import write_all
 from store.ingest import validate_component
@@ -32,6 +33,8 @@ class Context:
 
     store: LocalStore
     gc_group: str | None = None
+    #: ``[daemon] trusted_users``: whose `store add`s every user resolves (root always).
+    trusted_users: frozenset[str] = frozenset()
     server: str = "omgd"
     extra: dict[str, Any] = field(default_factory=dict)
     # store.index.Index keeps its write transaction on the instance (not per
@@ -183,9 +186,13 @@ def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     copy = copy_in(fds[0], ctx.incoming, filename, ctx.store.limits.max_bytes)
     try:
         with ctx.write_lock:
+            # The peer's own claim: the name and version it typed resolve for it
+            # alone, unless it is one of the store's trusted users (store.claims).
+            claim = Claim(ADDED, peer.user, trusted=is_trusted(peer, ctx.trusted_users))
             result = ctx.store.add(copy, params["name"], params["version"],
                                    references=params.get("references") or (),
-                                   origin=origin, strip_top=params.get("strip_top"))
+                                   origin=origin, strip_top=params.get("strip_top"),
+                                   claim=claim)
     finally:
         copy.unlink(missing_ok=True)
     return {"record": result.record.to_index(), "created": result.created,

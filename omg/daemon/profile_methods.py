@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from generations.links import valid_user_name
+from generations.links import real_dir, valid_user_name
 from omg.daemon.handlers import Context, _check_name, check_specs, method, to_wire
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
@@ -54,15 +54,10 @@ def owner_of(peer: Peer, params: dict[str, Any], *, write: bool = True) -> str:
     return owner
 
 
-def _world_readable_dir(path: Path) -> None:
-    """Create `path` (and missing parents) 0755: the user's shell must follow its links."""
-    for directory in reversed([path, *path.parents]):
-        if directory.is_dir():
-            continue
-        with contextlib.suppress(FileExistsError):
-            directory.mkdir(mode=0o755)
-        with contextlib.suppress(PermissionError):
-            os.chmod(directory, 0o755)
+def _world_readable_dir(ctx: Context, rel: str) -> Path:
+    """``OMG_HOME/rel``, made 0755 where missing (the user's shell follows its links);
+    every component a real directory of the daemon's, never a symlink (`real_dir`)."""
+    return Path(real_dir(str(ctx.store.layout.home), rel, 0o755))
 
 
 def _home(ctx: Context, owner: str, *, mirror: bool = True, create: bool = True) -> Any:
@@ -70,7 +65,7 @@ def _home(ctx: Context, owner: str, *, mirror: bool = True, create: bool = True)
 
     layout = ctx.store.layout
     if create:  # never for reads: anyone may read, so a read must leave no directory
-        _world_readable_dir(layout.profiles / owner)
+        _world_readable_dir(ctx, f"profiles/{owner}")
     # The daemon's one index, shared by its threads: never closed by a request.
     return Home(layout, owner, index=ctx.store.index, mirror=mirror)
 
@@ -121,7 +116,7 @@ def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int
     with ctx.write_lock:  # installs, builds envs and mirrors the generation in the index
         home = _home(ctx, owner)
         resolver = install.make_resolver(ctx.settings, offline=bool(params.get("offline")),
-                                         index=ctx.store.index)
+                                         index=ctx.store.index, for_user=owner)
         result = profiles.use(home, specs, profile=profile, project=project,
                               resolver=resolver, command=command, write_version_files=False)
     return to_wire(result)
@@ -211,7 +206,7 @@ def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     with ctx.store.gc_guard():
         if not target.is_dir() or target.is_symlink():
             raise NotFound(f"no store path {store_path}")
-        _world_readable_dir(directory)
+        _world_readable_dir(ctx, f"gcroots/{owner}")
         link = directory / name
         tmp = directory / f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
         os.symlink(str(target), tmp)

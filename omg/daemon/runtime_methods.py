@@ -31,7 +31,8 @@ def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
     # so a second install waits for the first rather than fetching the same file twice.
     with ctx.write_lock:
         results = install.install(ctx.settings, specs, offline=bool(params.get("offline")),
-                                  refresh=bool(params.get("refresh")), index=ctx.store.index)
+                                  refresh=bool(params.get("refresh")), index=ctx.store.index,
+                                  for_user=peer.user)
     return [{"tool": r.tool, "version": r.version, "record": r.record.to_index(),
              "created": r.created, "urls": list(r.urls), "warnings": list(r.warnings)}
             for r in results]

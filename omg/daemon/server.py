@@ -376,12 +376,20 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
     path = socket_path or default_socket(settings.home, raw)
     store = LocalStore(settings.layout, limits=settings.limits)
     ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
+                  trusted_users=frozenset(daemon_cfg.get("trusted_users") or ()),
                   server=SERVER_NAME, extra={"settings": settings})
     if limits is None:
         tunable = ("max_frame", "max_reply", "handshake_timeout", "frame_timeout", "idle_timeout",
                    "send_timeout", "max_clients", "max_clients_per_uid", "shutdown_grace")
         limits = Limits(**{k: type(getattr(Limits, k))(daemon_cfg[k])
                            for k in tunable if k in daemon_cfg})
+    # Locks only the daemon can open: flock works on a read-only descriptor, so a
+    # user who could open one could hold it and stop everyone (invariant 7). A store
+    # made by an older omg has a 0755 locks/: closing the directory is enough.
+    from store.locks import private_dirs
+
+    private_dirs(str(settings.layout.locks))
+    os.chmod(settings.layout.locks, 0o700)
     with pid_lock(settings.layout.locks / "omgd.lock"):
         layout = settings.layout
         for directory in (layout.store, layout.staging, layout.links, layout.db):
