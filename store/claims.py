@@ -136,7 +136,7 @@ def record(layout: Layout, name: str, claim: Claim, *, now: float) -> bool:
     """
     import json
 
-    from store.fsutil import atomic_write
+    from store.fsutil import write_all
 
     scope = None if claim.trusted else claim.user
     final = _file(str(layout.store), name, scope)
@@ -146,9 +146,15 @@ def record(layout: Layout, name: str, claim: Claim, *, now: float) -> bool:
     os.makedirs(directory, mode=0o755, exist_ok=True)
     data = {"format": CLAIM_FORMAT, "store_path": name, "kind": claim.kind,
             "user": claim.user, "time": now, "detail": claim.detail}
-    tmp = f"{directory}/.{name}.new-{os.getpid()}"
-    atomic_write(tmp, json.dumps(data, sort_keys=True).encode() + b"\n", 0o444)
+    tmp = f"{directory}/.{name}.new-{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
     try:
+        try:
+            write_all(fd, json.dumps(data, sort_keys=True).encode() + b"\n")
+            os.fchmod(fd, 0o444)  # world-readable whatever the umask: store info reads it
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.link(tmp, final)
     except FileExistsError:
         return False
