@@ -110,6 +110,29 @@ def corrupt_errors() -> tuple[type[BaseException], ...]:
             EOFError, ValueError)
 
 
+#: The largest empty tar: its end-of-archive blocks padded to one 20-block record.
+EMPTY_TAR_MAX = 10240
+FORMATS_HINT = ("omg reads .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .pkg.tar.* and "
+                "directories")
+
+
+def sniff(head: bytes, size: int) -> Format | None:
+    """The archive format of a file of `size` bytes starting with `head` (its first
+    512 bytes, or all of it), or None when it is none we read.
+
+    Zeros are an empty tar only in a file as small as one: a large file of zeros
+    (a sparse file, a wiped disk image) is not an archive.
+    """
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return Format.TAR
+    if len(head) == 512 and not any(head) and size <= EMPTY_TAR_MAX:
+        return Format.TAR
+    return None
+
+
 def detect_format(path: Path) -> Format:
     """By content (magic bytes), so a misnamed file is still read correctly."""
     try:
@@ -117,21 +140,15 @@ def detect_format(path: Path) -> Format:
             return Format.DIRECTORY
         with open(path, "rb") as f:
             head = f.read(512)
+            size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         raise NotFound(f"no such file or directory: {path}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
-    for magic, fmt in _MAGIC:
-        if head.startswith(magic):
-            return fmt
-    if len(head) >= 262 and head[257:262] == b"ustar":
-        return Format.TAR
-    if len(head) == 512 and not any(head):
-        return Format.TAR  # an empty tar: only the end-of-archive blocks
-    raise UsageError(
-        f"{path.name}: not a supported archive",
-        hint="omg reads .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .pkg.tar.* and directories",
-    )
+    fmt = sniff(head, size)
+    if fmt is None:
+        raise UsageError(f"{path.name}: not a supported archive", hint=FORMATS_HINT)
+    return fmt
 
 
 def is_package_name(path: Path) -> bool:

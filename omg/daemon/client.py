@@ -38,18 +38,13 @@ class Client:
         self._next_id = 1
         self._decoder = P.FrameDecoder(max_reply)
         self._ready: list[dict[str, Any]] = []
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-        sock.settimeout(connect_timeout)
         try:
-            sock.connect(str(self.socket_path))
+            self.sock = _connect(self.socket_path, connect_timeout)
         except OSError as exc:
-            sock.close()
             raise P.DaemonUnavailable(
                 f"cannot reach omgd at {self.socket_path}: {exc.strerror or exc}",
                 hint="start it with `omg daemon --foreground` or `systemctl start omgd`",
             ) from exc
-        sock.settimeout(None)
-        self.sock = sock
         try:
             self._send(P.client_hello(CLIENT_NAME))
             self.hello = P.check_server_hello(self._read(time.monotonic() + connect_timeout))
@@ -91,8 +86,7 @@ class Client:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise P.DaemonUnavailable("omgd did not answer in time")
-            readable, _, _ = select.select([self.sock], [], [], left)
-            if not readable:
+            if not readable(self.sock, left):
                 continue
             try:
                 data = self.sock.recv(65536)
@@ -112,6 +106,39 @@ class Client:
         if reply.get("id") is None and "error" in reply:
             raise P.error_from_wire(reply["error"])
         return P.parse_reply(reply, rid)
+
+
+def readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether `sock` has input (or hung up) within `timeout` seconds.
+
+    poll, not select: select cannot watch a descriptor above 1023, and a busy
+    daemon's sockets get there.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
+def _connect(path: Path, timeout: float) -> socket.socket:
+    """A connected socket. A Unix socket whose backlog is full refuses at once
+    (EAGAIN) instead of waiting: a burst of clients retries until `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+        except BlockingIOError:
+            sock.close()
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        except OSError:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return sock
 
 
 def connect(socket_path: Path | str, **kw: Any) -> Client:

@@ -9,20 +9,18 @@ into the same table when this module is imported (at its end).
 
 from __future__ import annotations
 
-import os
-import secrets
-import stat
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omg.daemon.incoming import Quota, copy_in
+from omg.daemon.observe import Stats
 from omg.daemon.peer import Peer, is_trusted, may_gc
 from omg.daemon.protocol import ParamSpec, ProtocolError
 from store.claims import ADDED, Claim
-from store.errors import PermissionDenied, UnsafeInput, UsageError
-from store.fsutil import write_all
+from store.errors import PermissionDenied, UsageError
 from store.ingest import validate_component
 from store.local import LocalStore
 
@@ -41,6 +39,9 @@ class Context:
     # thread) and opens tables lazily inside it, so writers in this process take
     # turns; readers stay parallel. Lift once Index is thread-aware.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: What each uid's store.add requests hold in `incoming` ([daemon] max_incoming_bytes).
+    quota: Quota = field(default_factory=Quota)
+    stats: Stats = field(default_factory=Stats)
 
     @property
     def settings(self) -> Any:
@@ -120,6 +121,12 @@ def _whoami(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) ->
     return {**peer.to_wire(), "may_gc": may_gc(peer, ctx.gc_group)}
 
 
+@method("daemon.stats")
+def _daemon_stats(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    """Counts and latencies since start (no user's data: anyone may ask)."""
+    return ctx.stats.to_wire(ctx.quota.held())
+
+
 # Store -----------------------------------------------------------------------
 
 _ADD_PARAMS = {
@@ -135,45 +142,28 @@ _ADD_PARAMS = {
 def _safe_filename(name: str | None) -> str:
     if not name:
         return "archive"
-    if "/" in name or "\0" in name or name in (".", "..") or len(name) > 200:
+    if ("/" in name or name in (".", "..") or len(name) > 200
+            or not name.isprintable()):  # it is echoed in error messages
         raise UsageError(f"invalid archive file name {name!r}")
     return name
 
 
-def copy_in(fd: int, dest_dir: Path, filename: str, max_bytes: int) -> Path:
-    """Copy what `fd` reads into a daemon-private file; the client can change it no more.
+#: The store records `origin` as JSON in the path's record: keep it a few lines.
+MAX_ORIGIN = 4096
 
-    The daemon hashes its own copy, so the content registered is exactly the
-    content hashed, whatever the client does to its file meanwhile.
-    """
+
+def _check_origin(origin: dict[str, Any]) -> dict[str, Any]:
+    """JSON as the record stores it (no bytes, no NaN), and small."""
+    import json
+
     try:
-        return _copy_in(fd, dest_dir, filename, max_bytes)
-    except OSError as exc:
-        raise UsageError(f"store.add: cannot read the descriptor passed: {exc.strerror}",
-                         hint="pass a descriptor opened for reading") from exc
-
-
-def _copy_in(fd: int, dest_dir: Path, filename: str, max_bytes: int) -> Path:
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        raise UnsafeInput("store.add: the descriptor passed is not a regular file",
-                          hint="pass an archive; the client packs directories itself")
-    dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    dest = dest_dir / f"{secrets.token_hex(8)}-{filename}"
-    out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    try:
-        offset = 0
-        while chunk := os.pread(fd, 1 << 20, offset):
-            offset += len(chunk)
-            if offset > max_bytes:
-                raise UnsafeInput(f"store.add: archive larger than {max_bytes} bytes")
-            write_all(out, chunk)  # a short write must not leave a truncated copy
-    except BaseException:
-        os.close(out)
-        dest.unlink(missing_ok=True)
-        raise
-    os.close(out)
-    return dest
+        size = len(json.dumps(origin, allow_nan=False))
+    except (TypeError, ValueError):
+        raise UsageError("store.add: origin may hold only text, numbers, booleans, "
+                         "nil, lists and maps") from None
+    if size > MAX_ORIGIN:
+        raise UsageError(f"store.add: origin of {size} bytes exceeds {MAX_ORIGIN} bytes")
+    return origin
 
 
 @method("store.add", _ADD_PARAMS, fds=1)
@@ -181,20 +171,22 @@ def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     validate_component("name", params["name"])
     validate_component("version", params["version"])
     filename = _safe_filename(params.get("filename"))
-    origin = dict(params.get("origin") or {})
+    origin = _check_origin(dict(params.get("origin") or {}))
     origin["added_by"] = peer.user
-    copy = copy_in(fds[0], ctx.incoming, filename, ctx.store.limits.max_bytes)
-    try:
-        with ctx.write_lock:
-            # The peer's own claim: the name and version it typed resolve for it
-            # alone, unless it is one of the store's trusted users (store.claims).
-            claim = Claim(ADDED, peer.user, trusted=is_trusted(peer, ctx.trusted_users))
-            result = ctx.store.add(copy, params["name"], params["version"],
-                                   references=params.get("references") or (),
-                                   origin=origin, strip_top=params.get("strip_top"),
-                                   claim=claim)
-    finally:
-        copy.unlink(missing_ok=True)
+    with ctx.quota.reserve(peer.uid) as reservation:
+        copy = copy_in(fds[0], ctx.incoming, filename, max_bytes=ctx.store.limits.max_bytes,
+                       reservation=reservation)
+        try:
+            with ctx.write_lock:
+                # The peer's own claim: the name and version it typed resolve for it
+                # alone, unless it is one of the store's trusted users (store.claims).
+                claim = Claim(ADDED, peer.user, trusted=is_trusted(peer, ctx.trusted_users))
+                result = ctx.store.add(copy, params["name"], params["version"],
+                                       references=params.get("references") or (),
+                                       origin=origin, strip_top=params.get("strip_top"),
+                                       claim=claim)
+        finally:
+            copy.unlink(missing_ok=True)  # before the quota is given back
     return {"record": result.record.to_index(), "created": result.created,
             "added_bytes": result.added_bytes, "warnings": list(result.warnings)}
 
