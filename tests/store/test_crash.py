@@ -56,7 +56,7 @@ def _check_store(env: OmgEnv) -> list[str]:
     paths = []
     for name in os.listdir(store):
         if name.startswith("."):
-            assert name in (".staging", ".links") or name.startswith(".pending-") \
+            assert name in (".staging", ".links", ".claims") or name.startswith(".pending-") \
                 or ".meta.tmp-" in name, name
             continue
         if name.endswith(".meta"):
