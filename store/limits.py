@@ -10,10 +10,11 @@ from typing import NamedTuple
 
 
 class Limits(NamedTuple):
-    """Both are configurable in settings (``[store]`` or ``OMG_MAX_*``)."""
+    """Each is configurable in settings (``[store]`` or ``OMG_MAX_*``)."""
 
     max_bytes: int = 16 << 30
     max_files: int = 1_000_000
+    max_depth: int = 256
 
 
 DEFAULT_LIMITS = Limits()
