@@ -356,12 +356,11 @@ def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str
 
 
 def list_installed(settings: Settings, tool: str | None = None) -> list[InstalledVersion]:
-    """Installed runtimes (of `tool` only, if given: NotFound if omg knows no such tool)."""
     from store.local import LocalStore
 
-    names = {_providers.get(tool).name} if tool else set(_providers.TOOLS)
     store = LocalStore(settings.layout, limits=settings.limits)
     try:
+        names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
         out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size)
                for r in store.records() if r.name in names]
     finally:
