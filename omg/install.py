@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from omg import providers as _providers
 from omg.config import Settings
-from omg.providers.base import Artifact, Context, Platform, Provider, Release, cached_fetcher
+from omg.providers.base import (
+    Artifact,
+    CachedFetcher,
+    Context,
+    Platform,
+    Provider,
+    Release,
+)
 from omg.spec import ToolSpec, parse_tool_spec, version_key
 from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
@@ -97,18 +104,16 @@ class Session:
 
             self.index = Index.for_home(self.settings.layout.db)
             self._owns_index = True
-        notices: list[str] = []
 
-        def raw(url: str, var: str) -> bytes:
+        def raw(url: str, var: str, etag: str, modified: str) -> Any:
             from omg import net
 
-            return net.fetch(url, mirror_var=var, opts=self.opts)
+            return net.fetch_document(url, mirror_var=var, opts=self.opts, etag=etag,
+                                      modified=modified)
 
-        fetch = cached_fetcher(self.index, raw, ttl_override=ttl_override,
-                               offline=lambda: self.opts.offline, refresh=self.refresh,
-                               notices=notices)
-        self.ctx = Context(mirror_of=self.settings.mirror, platform=Platform.detect(),
-                           fetch=fetch, keyring_of=self._keyring, notices=notices)
+        fetcher = CachedFetcher(self.index, raw, ttl_override=ttl_override,
+                                offline=lambda: self.opts.offline, refresh=self.refresh)
+        self.ctx = fetcher.context(self.settings.mirror, Platform.detect(), self._keyring)
 
     @functools.cached_property
     def store(self) -> LocalStore:

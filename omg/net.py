@@ -116,20 +116,44 @@ def _why(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+@dataclass(frozen=True)
+class Document:
+    """A fetched document and the response headers a cache and a pager need."""
+
+    body: bytes
+    etag: str = ""
+    modified: str = ""  # Last-Modified, verbatim
+    link: str = ""  # the Link header (RFC 8288), for paginated APIs
+
+
 def fetch(url: str, *, mirror_var: str, opts: NetOptions) -> bytes:
     """GET a (small) document such as an index or checksum file."""
+    doc = fetch_document(url, mirror_var=mirror_var, opts=opts)
+    assert doc is not None  # no validators given: never "not modified"
+    return doc.body
+
+
+def fetch_document(url: str, *, mirror_var: str, opts: NetOptions, etag: str = "",
+                   modified: str = "") -> Document | None:
+    """GET a document; with `etag`/`modified` (from an earlier answer) the request is
+    conditional and None means 304, "what you have is current", at the cost of no body."""
     if opts.offline:
         raise NetworkError(f"{url}: not cached and --offline is set",
                            hint="run once without --offline to fill the cache")
+    headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified))
+               if v}
     with _client(opts) as client:
-        def attempt() -> bytes:
-            resp = client.get(url)
+        def attempt() -> Document | None:
+            resp = client.get(url, headers=headers)
+            if resp.status_code == 304 and headers:
+                return None
             if resp.status_code != 200:
                 raise _Status(resp.status_code)
-            body: bytes = resp.content
-            return body
+            h = resp.headers
+            return Document(resp.content, h.get("etag", ""), h.get("last-modified", ""),
+                            h.get("link", ""))
 
-        result: bytes = _retrying(url, mirror_var, opts, attempt)
+        result: Document | None = _retrying(url, mirror_var, opts, attempt)
         return result
 
 

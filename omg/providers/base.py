@@ -7,6 +7,8 @@ access goes through `Context`, which caches upstream documents in the LMDB
 ``upstream`` table with an expiry and never imports httpx itself. The expiry
 is the provider's `index_ttl` (how often its upstream publishes, and how hard
 it rate-limits), unless the user set one for every index (`OMG_INDEX_TTL`).
+An expired document is asked for again with the validators its server gave
+(ETag, Last-Modified), so an unchanged one costs a 304 and no body.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 # The placeholders of `Provider.env_vars` are the env planner's, which resolves them.
 from generations.env import PREFIX as PREFIX
@@ -76,31 +78,68 @@ class Artifact:
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
 DEFAULT_INDEX_TTL = 3600.0
 
-#: (url, mirror_var, ttl) -> body; a cached body younger than `ttl` seconds is reused.
-Fetcher = Callable[[str, str, float], bytes]
+@dataclass(frozen=True)
+class Doc:
+    """An upstream document as the cache keeps it."""
+
+    body: bytes
+    link: str = ""  # the Link header: where a paginated listing goes on
+
+
+#: (url, mirror_var, ttl) -> the document; a cached one younger than `ttl` seconds is reused.
+Fetcher = Callable[[str, str, float], Doc]
+
+
+class Answer(Protocol):
+    """What the network gives back (`omg.net.Document`; base never imports omg.net)."""
+
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def etag(self) -> str: ...
+    @property
+    def modified(self) -> str: ...
+    @property
+    def link(self) -> str: ...
+
+
+#: (url, mirror_var, etag, last_modified) -> the answer, or None for "not modified"
+#: (HTTP 304; only possible when a validator was given).
+RawFetch = Callable[[str, str, str, str], "Answer | None"]
 
 
 @dataclass
 class Context:
-    """What a provider may use: mirror settings, the platform and cached fetches."""
+    """What a provider may use: mirror settings, the platform and cached fetches.
+
+    `trail` lists every URL read, in order, so a caller can tell which cached
+    documents an answer came from (and `forget` them when they proved wrong);
+    `stale` the ones served past their expiry because upstream was unreachable.
+    """
 
     mirror_of: Callable[[str, str], str]
     platform: Platform
     fetch: Fetcher
     keyring_of: Callable[[str], Path | None] = lambda tool: None
     notices: list[str] = field(default_factory=list)
+    forget: Callable[[str], None] = lambda url: None
+    stale: list[str] = field(default_factory=list)
+    trail: list[str] = field(default_factory=list)
 
     # `ttl` has no default on purpose: each upstream says how long its documents keep.
 
     def json(self, url: str, mirror_var: str, ttl: float) -> Any:
-        body = self.fetch(url, mirror_var, ttl)
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise IntegrityError(f"{url}: the index is not valid JSON ({exc})") from exc
+        return parse_json(url, self.fetch(url, mirror_var, ttl).body)
 
     def text(self, url: str, mirror_var: str, ttl: float) -> str:
-        return self.fetch(url, mirror_var, ttl).decode("utf-8", "replace")
+        return self.fetch(url, mirror_var, ttl).body.decode("utf-8", "replace")
+
+
+def parse_json(url: str, body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"{url}: the index is not valid JSON ({exc})") from exc
 
 
 def bad_index(url: str, what: str) -> IntegrityError:
@@ -153,7 +192,7 @@ class Provider:
     # Cached fetches with this provider's mirror setting (for errors) and expiry ----------
 
     def fetch(self, ctx: Context, url: str) -> bytes:
-        return ctx.fetch(url, self.mirror_var, self.index_ttl)
+        return ctx.fetch(url, self.mirror_var, self.index_ttl).body
 
     def fetch_json(self, ctx: Context, url: str) -> Any:
         return ctx.json(url, self.mirror_var, self.index_ttl)
@@ -244,37 +283,71 @@ def check_keys(url: str, obj: Any, *keys: str) -> None:
         raise bad_index(url, f"an entry lacks one of {', '.join(keys)}")
 
 
-def cached_fetcher(index: Any, raw_fetch: Callable[[str, str], bytes], *,
-                   ttl_override: float | None = None, offline: Callable[[], bool],
-                   refresh: bool = False, notices: list[str] | None = None) -> Fetcher:
-    """Wrap a network fetch with the LMDB ``upstream`` table (value: time and body).
+class CachedFetcher:
+    """A network fetch wrapped with the LMDB ``upstream`` table.
 
-    Each call says how old a cached body may be (the provider's `index_ttl`);
-    `ttl_override`, the user's setting, replaces it for every provider.
-    `offline` is asked only when a cached body is stale: working it out loads
-    the network options, which a warm cache never needs.
+    A value is ``{"t", "body", "etag", "modified", "link"}`` (the fetch time, the
+    body and the headers worth keeping). Each call says how old a cached body may be
+    (the provider's `index_ttl`); `ttl_override`, the user's setting, replaces it for
+    every provider. An expired entry is revalidated: a 304 restarts its clock and
+    keeps its body. `offline` is asked only when a cached body is stale: working it
+    out loads the network options, which a warm cache never needs.
     """
 
-    def fetch(url: str, mirror_var: str, ttl: float) -> bytes:
-        max_age = ttl if ttl_override is None else ttl_override
-        key = url.encode()
-        cached = index.get("upstream", key) if index is not None else None
-        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < max_age
-        if cached is not None and ((fresh and not refresh) or offline()):
-            body: bytes = cached["body"]
-            return body
-        try:
-            body = raw_fetch(url, mirror_var)
-        except NetworkError:
-            if cached is not None:
-                if notices is not None:
-                    notices.append(f"{url}: unreachable, using the cached index")
-                stale: bytes = cached["body"]
-                return stale
-            raise
-        if index is not None:
-            with contextlib.suppress(OmgError):  # a read-only index (shared store)
-                index.put("upstream", key, {"t": time.time(), "body": body})
-        return body
+    def __init__(self, index: Any, raw_fetch: RawFetch, *, ttl_override: float | None = None,
+                 offline: Callable[[], bool], refresh: bool = False) -> None:
+        self.index, self.raw_fetch = index, raw_fetch
+        self.ttl_override, self.offline, self.refresh = ttl_override, offline, refresh
+        self.notices: list[str] = []
+        self.stale: list[str] = []
+        self.trail: list[str] = []
 
-    return fetch
+    def context(self, mirror_of: Callable[[str, str], str], platform: Platform,
+                keyring_of: Callable[[str], Path | None]) -> Context:
+        """A provider context whose fetches, notices and records are this cache's."""
+        return Context(mirror_of=mirror_of, platform=platform, fetch=self,
+                       keyring_of=keyring_of, notices=self.notices, forget=self.forget,
+                       stale=self.stale, trail=self.trail)
+
+    def __call__(self, url: str, mirror_var: str, ttl: float) -> Doc:
+        self.trail.append(url)
+        max_age = ttl if self.ttl_override is None else self.ttl_override
+        key = url.encode()
+        cached = self.index.get("upstream", key) if self.index is not None else None
+        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < max_age
+        if cached is not None and ((fresh and not self.refresh) or self.offline()):
+            return _doc(cached)
+        try:
+            got = self.raw_fetch(url, mirror_var, *_validators(cached))
+        except NetworkError:
+            if cached is None:
+                raise
+            self.notices.append(f"{url}: unreachable, using the cached index")
+            if not fresh:
+                self.stale.append(url)
+            return _doc(cached)
+        if got is None:  # 304: what the cache holds is current; its clock restarts
+            entry = {**(cached or {}), "t": time.time()}
+        else:
+            entry = {"t": time.time(), "body": got.body, "etag": got.etag,
+                     "modified": got.modified, "link": got.link}
+        if self.index is not None:
+            with contextlib.suppress(OmgError):  # a read-only index (shared store)
+                self.index.put("upstream", key, entry)
+        return _doc(entry)
+
+    def forget(self, url: str) -> None:
+        """Drop a cached document and its validators: the next read is a full fetch."""
+        if self.index is not None:
+            with contextlib.suppress(OmgError):
+                self.index.delete("upstream", url.encode())
+
+
+def _validators(cached: dict[str, Any] | None) -> tuple[str, str]:
+    if cached is None:
+        return "", ""
+    return str(cached.get("etag") or ""), str(cached.get("modified") or "")
+
+
+def _doc(entry: dict[str, Any]) -> Doc:
+    return Doc(bytes(entry["body"]), str(entry.get("link") or ""))

@@ -17,8 +17,11 @@ import tarfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 def script(text: str) -> bytes:
@@ -243,15 +246,28 @@ BUILDERS = {"node": build_node, "bun": build_bun, "python": build_python, "go": 
 
 # -- the server ------------------------------------------------------------------------------
 
+#: query -> (status, body, extra headers): a dynamic answer for one path.
+Route = Callable[[dict[str, str]], tuple[int, bytes, dict[str, str]]]
+
+
 class MirrorServer:
-    """Serve a directory on 127.0.0.1; `faults[path]` is a list of actions taken in turn:
-    an HTTP status (500, 404), "cut" (send half the body, then close) or "short" (a body
-    truncated with a matching Content-Length)."""
+    """Serve a directory on 127.0.0.1 as a static web server does (nginx: an ETag and a
+    Last-Modified per file, 304 to a matching conditional request, Range).
+
+    `faults[path]` is a list of actions taken in turn: an HTTP status (500, 404), "cut"
+    (send half the body, then close) or "short" (a body truncated with a matching
+    Content-Length). `routes[path]` answers a path from its query string instead of
+    a file (an API that pages). Every request is counted: `requests` (path, Range),
+    `answers` (path, status) and `conditions` (path, If-None-Match, If-Modified-Since).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.faults: dict[str, list[Any]] = {}
+        self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str]] = []  # (path, range header)
+        self.answers: list[tuple[str, int]] = []
+        self.conditions: list[tuple[str, str, str]] = []
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -260,33 +276,60 @@ class MirrorServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+            def empty(self, status: int, headers: dict[str, str] | None = None) -> None:
+                server.answers.append((self.path.split("?", 1)[0], status))
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
+                path, _, query = self.path.partition("?")
                 server.requests.append((path, self.headers.get("Range", "")))
+                inm = self.headers.get("If-None-Match", "")
+                ims = self.headers.get("If-Modified-Since", "")
+                server.conditions.append((path, inm, ims))
                 actions = server.faults.get(path)
                 action = actions.pop(0) if actions else None
                 if isinstance(action, int):
-                    self.send_response(action)
-                    self.send_header("Content-Length", "0")
+                    self.empty(action)
+                    return
+                if path in server.routes:
+                    status, body, extra = server.routes[path](dict(parse_qsl(query)))
+                    server.answers.append((path, status))
+                    self.send_response(status)
+                    for k, v in extra.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
+                    self.wfile.write(body)
                     return
                 full = server.root / path.lstrip("/")
                 if full.is_dir():
                     full = full / "index.html"
                 if not full.is_file():
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                    self.empty(404)
                     return
                 data = full.read_bytes()
+                etag = f'"{hashlib.sha256(data).hexdigest()[:20]}"'
+                mtime = int(full.stat().st_mtime)
+                validators = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True)}
+                if (inm and inm == etag) or (not inm and ims and _not_after(mtime, ims)):
+                    self.empty(304, validators)
+                    return
                 start = 0
                 rng = self.headers.get("Range", "")
                 if rng.startswith("bytes=") and rng.endswith("-") and action is None:
                     start = int(rng[6:-1])
+                    server.answers.append((path, 206))
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 else:
+                    server.answers.append((path, 200))
                     self.send_response(200)
+                    for k, v in validators.items():
+                        self.send_header(k, v)
                 body = data[start:]
                 if action == "short":
                     body = body[: len(body) // 2]
@@ -315,6 +358,13 @@ class MirrorServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+def _not_after(mtime: int, since: str) -> bool:
+    try:
+        return mtime <= parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError):
+        return False
 
 
 def free_port_refused() -> str:
