@@ -19,7 +19,7 @@ class BunProvider(Provider):
     name = "bun"
     default_mirror = "https://github.com/oven-sh/bun/releases/download"
     default_api = "https://api.github.com/repos/oven-sh/bun"
-    #: Frequent releases, one API request per listing.
+    #: Frequent releases; one API request per 100 releases listed.
     index_ttl = 3600.0
     aliases: ClassVar[dict[str, str]] = {"bun": "bun", "bunx": "bun"}
 

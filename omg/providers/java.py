@@ -2,14 +2,15 @@
 
 ``/v3/info/available_releases`` lists the feature versions;
 ``/v3/assets/feature_releases/<major>/ga?...`` lists builds with a link and a
-sha256 each. A spec's first number is the feature version (``21``,
-``21.0.1``); versions are stored as Adoptium's semver (``21.0.1+12``).
+sha256 each, 20 a page (every page is read, each cached on its own). A spec's
+first number is the feature version (``21``, ``21.0.1``); versions are stored
+as Adoptium's semver (``21.0.1+12``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from omg.providers.base import (
     STORE_PATH,
@@ -19,9 +20,15 @@ from omg.providers.base import (
     Release,
     bad_index,
     check_keys,
+    parse_json,
 )
 from omg.spec import version_key
 from store.errors import NotFound, UsageError
+
+#: The builds one page of ``feature_releases`` holds: the API caps page_size at 20.
+PAGE_SIZE = 20
+#: A bound for a server whose pages never end.
+MAX_PAGES = 50
 
 
 class JavaProvider(Provider):
@@ -45,17 +52,37 @@ class JavaProvider(Provider):
         return dict(data)
 
     def _feature(self, ctx: Context, major: int) -> list[Release]:
+        """Every GA build of one feature version, newest first.
+
+        The API answers at most `PAGE_SIZE` builds a page (it caps larger asks), so
+        pages are read until a short or empty one, or a 404 past the end; a static
+        mirror that ignores ``page=`` answers the same page again, which ends it too.
+        """
         arch = "aarch64" if ctx.platform.arch == "arm64" else "x64"
         os_name = "alpine-linux" if ctx.platform.libc == "musl" else "linux"
-        url = (f"{self.mirror(ctx)}/v3/assets/feature_releases/{major}/ga?architecture={arch}"
-               f"&heap_size=normal&image_type=jdk&jvm_impl=hotspot&os={os_name}&page=0"
-               f"&page_size=50&project=jdk&sort_order=DESC&vendor=eclipse")
-        try:
-            data = self.fetch_json(ctx, url)
-        except NotFound:
-            return []
-        if not isinstance(data, list):
-            raise bad_index(url, "expected a list of releases")
+        out: list[Release] = []
+        previous = b""
+        for page in range(MAX_PAGES):
+            url = (f"{self.mirror(ctx)}/v3/assets/feature_releases/{major}/ga?architecture="
+                   f"{arch}&heap_size=normal&image_type=jdk&jvm_impl=hotspot&os={os_name}"
+                   f"&page={page}&page_size={PAGE_SIZE}&project=jdk&sort_order=DESC"
+                   f"&vendor=eclipse")
+            try:
+                body = self.fetch(ctx, url)
+            except NotFound:
+                break
+            if body == previous:
+                break
+            data = parse_json(url, body)
+            if not isinstance(data, list):
+                raise bad_index(url, "expected a list of releases")
+            out += self._builds(url, data)
+            if len(data) < PAGE_SIZE:
+                break
+            previous = body
+        return out
+
+    def _builds(self, url: str, data: list[Any]) -> list[Release]:
         out = []
         for item in data:
             check_keys(url, item, "version_data", "binaries")
