@@ -70,6 +70,8 @@ class RemoteVersion:
     lts: str = ""
     security: bool = False
     installed: bool = False
+    #: Upstream was unreachable and its index is older than its expiry (as cached).
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,9 @@ class _Plan:
     release: Release
     artifacts: list[Artifact]
     warnings: list[str]
+    spec: ToolSpec
+    #: The upstream documents it was read from (index, checksum files).
+    sources: tuple[str, ...]
 
 
 def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
@@ -203,13 +208,15 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
         return _result(session, existing, created=False)
+    read_from = len(session.ctx.trail)
     release, releases = provider.lookup(session.ctx, ts.spec)
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False,
                        warnings=provider.warnings(release, releases))
-    return _Plan(provider, release, provider.artifacts(session.ctx, release),
-                 provider.warnings(release, releases))
+    artifacts = provider.artifacts(session.ctx, release)
+    return _Plan(provider, release, artifacts, provider.warnings(release, releases), ts,
+                 tuple(dict.fromkeys(session.ctx.trail[read_from:])))
 
 
 def _result(session: Session, record: PathRecord, *, created: bool,
@@ -227,10 +234,9 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResu
         # hashed, and the prefix is per user (see generations/env.py).
         origin["env"] = dict(sorted(p.env_vars.items()))
     if len(plan.artifacts) > 1:
-        origin["components"] = [{"url": a.url, "sha256": a.sha256} for a in plan.artifacts]
+        origin["components"] = _artifact_rows(plan.artifacts)
     claim = Claim(UPSTREAM, session.user, {
-        "tool": p.name, "version": rel.version,
-        "artifacts": [{"url": a.url, "sha256": a.sha256} for a in plan.artifacts]})
+        "tool": p.name, "version": rel.version, "artifacts": _artifact_rows(plan.artifacts)})
     if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir:
         result = session.store.add(files[0], p.name, rel.version, origin=origin, claim=claim)
     else:
@@ -238,6 +244,13 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResu
     return _result(session, result.record, created=result.created,
                    urls=[a.url for a in plan.artifacts],
                    warnings=[*plan.warnings, *result.warnings])
+
+
+def _artifact_rows(artifacts: Sequence[Artifact]) -> list[dict[str, str]]:
+    """What the record and the claim say was installed (a component's name, if it has one)."""
+    return [{"url": a.url, "sha256": a.sha256, **({"component": a.component}
+                                                   if a.component else {})}
+            for a in artifacts]
 
 
 def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
@@ -320,12 +333,14 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
                       for_user=for_user)
     try:
         plans = [_plan(session, _spec(s)) for s in specs]
-        todo = [p for p in plans if isinstance(p, _Plan)]
-        jobs = [net.DownloadJob(a.url, a.sha256, a.filename, p.provider.mirror_var,
-                                f"{p.provider.name} {p.release.version}")
-                for p in todo for a in p.artifacts]
-        files = iter(net.download_many(jobs, session.cache, opts=session.opts,
-                                       progress=progress))
+        try:
+            files = iter(_download(session, plans, progress))
+        except net.ChecksumMismatch:
+            fresh = _replan(session, plans)
+            if fresh is None:
+                raise
+            plans = fresh
+            files = iter(_download(session, plans, progress, retried=True))
         out: list[InstallResult] = []
         for p in plans:
             if isinstance(p, InstallResult):
@@ -338,6 +353,38 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
         return out
     finally:
         session.close()
+
+
+def _download(session: Session, plans: Sequence[_Plan | InstallResult],
+              progress: Progress | None, *, retried: bool = False) -> list[Path]:
+    from omg import net
+
+    todo = [p for p in plans if isinstance(p, _Plan)]
+    jobs = [net.DownloadJob(a.url, a.sha256, a.filename, p.provider.mirror_var,
+                            f"{p.provider.name} {p.release.version}")
+            for p in todo for a in p.artifacts]
+    try:
+        return net.download_many(jobs, session.cache, opts=session.opts, progress=progress)
+    except net.ChecksumMismatch as exc:
+        if not retried:
+            raise
+        sources = ", ".join(dict.fromkeys(u for p in todo for u in p.sources))
+        raise IntegrityError(str(exc), hint=f"retried once after fetching again {sources}: "
+                             "the download or the mirror is corrupt; nothing was "
+                             "installed") from None
+
+
+def _replan(session: Session, plans: Sequence[_Plan | InstallResult]
+            ) -> list[_Plan | InstallResult] | None:
+    """After a checksum mismatch: the cached documents the plans were read from may be
+    what is wrong (a checksum file cached before upstream rebuilt an artifact), so
+    they are dropped from the cache and the plans read again; None if that cannot be."""
+    todo = [p for p in plans if isinstance(p, _Plan)]
+    if session.opts.offline or not any(p.sources for p in todo):
+        return None
+    for url in dict.fromkeys(u for p in todo for u in p.sources):
+        session.ctx.forget(url)
+    return [_plan(session, p.spec) if isinstance(p, _Plan) else p for p in plans]
 
 
 def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: bool = False,
@@ -404,8 +451,9 @@ def list_remote(settings: Settings, tool: str, *, offline: bool = False,
         have = _installed_versions(session, provider.name)
         releases = sorted(provider.releases(session.ctx), key=lambda r: version_key(r.version),
                           reverse=True)
+        stale = bool(session.ctx.stale)
         return [RemoteVersion(provider.name, r.version, r.date, r.lts, r.security,
-                              r.version in have) for r in releases]
+                              r.version in have, stale) for r in releases]
     finally:
         session.close()
 

@@ -55,6 +55,10 @@ class NetOptions:
                    jobs=int(pick("jobs", cls.jobs)))
 
 
+class ChecksumMismatch(IntegrityError):
+    """A download's bytes do not hash to the checksum upstream published."""
+
+
 @dataclass(frozen=True)
 class DownloadJob:
     url: str
@@ -200,7 +204,7 @@ def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
         got = _fetch_to(job, partial, opts, progress)
         if got != want:
             partial.unlink(missing_ok=True)
-            raise IntegrityError(
+            raise ChecksumMismatch(
                 f"{job.url}: checksum mismatch (expected sha256 {want}, got {got})",
                 hint="the download or the mirror is corrupt; nothing was installed")
         os.replace(partial, final)

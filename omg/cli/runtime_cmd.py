@@ -133,6 +133,9 @@ def register(app: typer.Typer) -> None:
                 found = remote_profiles.list_remote(daemon, tool, offline=offline)
             else:
                 found = install.list_remote(settings, tool, offline=offline)
+            if any(r.stale for r in found):
+                typer.echo(f"warning: {tool}: upstream is unreachable; this is the cached "
+                           "index, past its expiry (`stale` in --json)", err=True)
             if json_out:
                 print_json([_jsonable(r) for r in found])
                 return

@@ -73,6 +73,7 @@ class Artifact:
     sha256: str
     filename: str
     subdir: str = ""
+    component: str = ""  # for multi-component runtimes: which one (recorded at install)
 
 
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
