@@ -78,15 +78,35 @@ def parse_go_mod(text: str) -> str:
     return toolchain or go
 
 
+#: What rustup's profiles hold, by the names rust-toolchain.toml uses: a component the
+#: profile installs anyway is left out of the spec (which is at most 64 characters).
+_RUST_PROFILE_HAS = {
+    "minimal": frozenset({"rustc", "cargo", "rust-std"}),
+    "default": frozenset({"rustc", "cargo", "rust-std", "rust-docs", "rustfmt", "clippy",
+                          "rustfmt-preview", "clippy-preview"}),
+}
+
+
 def parse_rust_toolchain(text: str) -> str:
+    """``[toolchain] channel, profile, components, targets`` as the rust provider's spec:
+    ``1.78.0+minimal+rust-src+wasm32-unknown-unknown`` (omg.providers.rust)."""
     import tomllib
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return _first_line(text)
-    channel = data.get("toolchain", {}).get("channel", "")
-    return str(channel) if channel else _first_line(text)
+    toolchain = data.get("toolchain", {})
+    if not isinstance(toolchain, dict) or not toolchain.get("channel"):
+        return _first_line(text)
+    profile = str(toolchain.get("profile") or "default")
+    extras = [] if profile == "default" else [profile]
+    has = _RUST_PROFILE_HAS.get(profile, frozenset())
+    for key in ("components", "targets"):
+        names = toolchain.get(key, [])
+        if isinstance(names, list):
+            extras += [str(n) for n in names if isinstance(n, str) and n not in has]
+    return "+".join([str(toolchain["channel"]), *dict.fromkeys(extras)])
 
 
 def parse_tool_versions(text: str) -> dict[str, str]:

@@ -166,35 +166,121 @@ def build_go(root: Path, base: str,
     return {"OMG_GO_MIRROR": f"{base}/dl"}
 
 
-def build_rust(root: Path, base: str, versions: tuple[str, ...] = ("1.78.0", "1.77.2")
+#: A real channel manifest, trimmed (its header says from where): the shape of every
+#: manifest the test mirror serves.
+RUST_SAMPLE = Path(__file__).parent / "data" / "channel-rust-stable.toml"
+RUST_DIST = "https://static.rust-lang.org"
+#: (rustc version, channel, date, components the manifest has no build of)
+RUST_RELEASES: tuple[tuple[str, str, str, frozenset[str]], ...] = (
+    ("1.78.0", "stable", "2024-05-02", frozenset()),
+    ("1.77.2", "stable", "2024-04-09", frozenset()),
+    ("1.79.0-beta.3", "beta", "2024-05-01", frozenset()),
+    ("1.80.0-nightly", "nightly", "2024-05-04", frozenset()),
+    # Nightlies often lack a tool: this one has no clippy and no docs for the host.
+    ("1.80.0-nightly", "nightly", "2024-05-03", frozenset({"clippy-preview", "rust-docs"})),
+)
+_RUST_TREES: dict[str, Any] = {  # package -> files of its component (version in scripts)
+    "rustc": {"bin/rustc": "rustc {v}", "bin/rustdoc": "rustdoc {v}",
+              "lib/librustc_driver.so": b"\x7fELF"},
+    "cargo": {"bin/cargo": "cargo {v}"},
+    "rust-std": {"lib/rustlib/{t}/lib/libstd.rlib": b"rlib"},
+    "rust-docs": {"share/doc/rust/html/index.html": b"<html></html>"},
+    "rust-src": {"lib/rustlib/src/rust/library/core/src/lib.rs": b"//! core"},
+    "clippy-preview": {"bin/cargo-clippy": "clippy {v}", "bin/clippy-driver": "clippy {v}"},
+    "rustfmt-preview": {"bin/rustfmt": "rustfmt {v}", "bin/cargo-fmt": "cargo-fmt {v}"},
+    "llvm-bitcode-linker-preview": {"lib/rustlib/{t}/bin/llvm-bitcode-linker": "linker"},
+}
+
+
+def rust_component(path: Path, pkg: str, target: str, version: str,
+                   files: dict[str, Any] | None = None, fmt: str = "xz") -> str:
+    """A rust-installer tarball as dist/ serves one: ``<stem>/components`` naming the
+    component directory, ``install.sh``, ``rust-installer-version`` and the component's
+    files with its ``manifest.in``. Returns its sha256."""
+    key = (path.name, pkg, target, version, fmt)
+    if files is None and key in _BUILT:  # every test builds the mirror: build each once
+        write(path, _BUILT[key])
+        return hashlib.sha256(_BUILT[key]).hexdigest()
+    stem = path.name.removesuffix(f".tar.{fmt}")
+    cdir = f"rust-std-{target}" if pkg == "rust-std" else pkg
+    tree = files if files is not None else _RUST_TREES[pkg]
+    members: dict[str, Any] = {}
+    for name, content in tree.items():
+        data = content.format(v=version).encode() if isinstance(content, str) else content
+        members[f"{stem}/{cdir}/{name.format(t=target)}"] = \
+            script(data.decode()) if isinstance(content, str) else data
+    members[f"{stem}/{cdir}/manifest.in"] = "".join(
+        f"file:{n.format(t=target)}\n" for n in tree).encode()
+    members[f"{stem}/components"] = f"{cdir}\n".encode()
+    members[f"{stem}/rust-installer-version"] = b"3\n"
+    members[f"{stem}/install.sh"] = script("install")
+    sha = (tar_xz if fmt == "xz" else tar_gz)(path, members)
+    if files is None:
+        _BUILT[key] = path.read_bytes()
+    return sha
+
+
+_BUILT: dict[tuple[str, ...], bytes] = {}
+
+
+def rust_manifest(root: Path, rustc: str, channel: str, date: str,
+                  unavailable: frozenset[str] = frozenset(),
+                  build: Callable[..., str] = rust_component) -> str:
+    """The sample manifest made over for one release, and its components built under
+    `root`/dist/<date>/ (both formats, as dist/ has them). The URLs keep naming
+    static.rust-lang.org, as real manifests do; hashes are the built files'."""
+    token = rustc if channel == "stable" else channel  # rustc-nightly-<target>.tar.xz
+    text = RUST_SAMPLE.read_text().split("\nmanifest-version", 1)[1]
+    text = ("manifest-version" + text).replace(
+        "1.98.1 (48a229cea 2026-09-01)", f"{rustc} (0123456789 {date})").replace(
+        "1.98.1", token).replace("2026-09-03", date)
+    out: list[str] = []
+    pkg = target = ""
+    for line in text.splitlines():
+        if line.startswith("[pkg."):
+            head = line.strip("[]").split(".target.")
+            pkg, target = head[0].removeprefix("pkg."), (head[1] if len(head) > 1 else "")
+            target = target.strip('"')
+            if target and pkg in unavailable:
+                out.append(line)
+                out.append("available = false")
+                pkg = "(dropped)"
+                continue
+        elif line.startswith("["):
+            pkg = target = ""
+        if pkg == "(dropped)":
+            continue
+        key, _, value = line.partition(" = ")
+        if key in ("url", "xz_url") and pkg in _RUST_TREES:
+            url = value.strip('"')
+            local = root / url.removeprefix(RUST_DIST + "/")
+            sha = build(local, pkg, target, rustc, fmt="xz" if key == "xz_url" else "gz")
+        elif key in ("hash", "xz_hash") and pkg in _RUST_TREES:
+            line = f'{key} = "{sha}"'
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def build_rust(root: Path, base: str,
+               releases: tuple[tuple[str, str, str, frozenset[str]], ...] = RUST_RELEASES
                ) -> dict[str, str]:
-    target = "x86_64-unknown-linux-gnu"
-    for i, v in enumerate(versions):
-        date = f"2024-0{5 - i}-02"
-        pkgs = []
-        for comp, files in (
-            ("rustc", {"bin/rustc": script(f"rustc {v}"), "bin/rustdoc": script("rustdoc"),
-                       "lib/librustc_driver.so": b"\x7fELF"}),
-            ("cargo", {"bin/cargo": script(f"cargo {v}")}),
-            ("rust-std", {f"lib/rustlib/{target}/lib/libstd.rlib": b"rlib"}),
-        ):
-            top = f"{comp}-{v}-{target}"
-            cdir = comp if comp != "rust-std" else f"rust-std-{target}"
-            members: dict[str, Any] = {f"{top}/{cdir}/{k}": c for k, c in files.items()}
-            members[f"{top}/components"] = f"{cdir}\n".encode()
-            members[f"{top}/install.sh"] = script("install")
-            members[f"{top}/{cdir}/manifest.in"] = b"file:bin/x\n"
-            fname = f"{top}.tar.xz"
-            sha = tar_xz(root / "dist" / date / fname, members)
-            pkgs.append(f'[pkg.{comp}]\nversion = "{v} (abcdef 2024-01-01)"\n'
-                        f'[pkg.{comp}.target.{target}]\navailable = true\n'
-                        f'url = "{base}/dist/{date}/{top}.tar.gz"\nhash = "{"3" * 64}"\n'
-                        f'xz_url = "{base}/dist/{date}/{fname}"\nxz_hash = "{sha}"\n')
-        manifest = f'manifest-version = "2"\ndate = "{date}"\n' + "".join(pkgs)
-        write(root / "dist" / f"channel-rust-{v}.toml", manifest)
-        write(root / "dist" / f"channel-rust-{v.rsplit('.', 1)[0]}.toml", manifest)
-        if i == 0:
-            write(root / "dist" / "channel-rust-stable.toml", manifest)
+    """static.rust-lang.org's dist/: ``channel-rust-<channel>.toml`` for the newest of
+    each channel, ``<date>/channel-rust-<channel>.toml`` for every release, and
+    ``channel-rust-1.x.y.toml``/``1.x.toml`` for stable ones; each with its
+    ``.sha256``."""
+    newest: set[str] = set()
+    for rustc, channel, date, unavailable in releases:
+        manifest = rust_manifest(root, rustc, channel, date, unavailable)
+        names = [f"{date}/channel-rust-{channel}.toml"]
+        if channel not in newest:
+            newest.add(channel)
+            names.append(f"channel-rust-{channel}.toml")
+        if channel == "stable":
+            names += [f"channel-rust-{rustc}.toml", f"channel-rust-{rustc.rsplit('.', 1)[0]}.toml"]
+        for name in names:
+            write(root / "dist" / name, manifest)
+            write(root / "dist" / f"{name}.sha256",
+                  f"{hashlib.sha256(manifest.encode()).hexdigest()}  {name.rsplit('/')[-1]}\n")
     return {"OMG_RUST_MIRROR": base}
 
 
