@@ -12,6 +12,7 @@ import http.server
 import io
 import json
 import os
+import re
 import socketserver
 import tarfile
 import threading
@@ -225,40 +226,41 @@ _BUILT: dict[tuple[str, ...], bytes] = {}
 
 def rust_manifest(root: Path, rustc: str, channel: str, date: str,
                   unavailable: frozenset[str] = frozenset(),
-                  build: Callable[..., str] = rust_component) -> str:
+                  build: Callable[..., str | None] = rust_component) -> str:
     """The sample manifest made over for one release, and its components built under
     `root`/dist/<date>/ (both formats, as dist/ has them). The URLs keep naming
-    static.rust-lang.org, as real manifests do; hashes are the built files'."""
+    static.rust-lang.org, as real ones do; hashes are the built files'. A package in
+    `unavailable`, or one `build` returns None for, is ``available = false``."""
     token = rustc if channel == "stable" else channel  # rustc-nightly-<target>.tar.xz
-    text = RUST_SAMPLE.read_text().split("\nmanifest-version", 1)[1]
-    text = ("manifest-version" + text).replace(
-        "1.98.1 (48a229cea 2026-09-01)", f"{rustc} (0123456789 {date})").replace(
-        "1.98.1", token).replace("2026-09-03", date)
-    out: list[str] = []
-    pkg = target = ""
-    for line in text.splitlines():
-        if line.startswith("[pkg."):
-            head = line.strip("[]").split(".target.")
-            pkg, target = head[0].removeprefix("pkg."), (head[1] if len(head) > 1 else "")
-            target = target.strip('"')
-            if target and pkg in unavailable:
-                out.append(line)
-                out.append("available = false")
-                pkg = "(dropped)"
-                continue
-        elif line.startswith("["):
-            pkg = target = ""
-        if pkg == "(dropped)":
-            continue
-        key, _, value = line.partition(" = ")
-        if key in ("url", "xz_url") and pkg in _RUST_TREES:
-            url = value.strip('"')
-            local = root / url.removeprefix(RUST_DIST + "/")
-            sha = build(local, pkg, target, rustc, fmt="xz" if key == "xz_url" else "gz")
-        elif key in ("hash", "xz_hash") and pkg in _RUST_TREES:
-            line = f'{key} = "{sha}"'
-        out.append(line)
-    return "\n".join(out) + "\n"
+    text = "manifest-version" + RUST_SAMPLE.read_text().split("\nmanifest-version", 1)[1]
+    text = text.replace("1.98.1 (48a229cea 2026-09-01)", f"{rustc} (0123456789 {date})"
+                        ).replace("1.98.1", token).replace("2026-09-03", date)
+    blocks = re.split(r"\n(?=\[)", text.strip("\n"))
+    return "\n".join(_rust_table(root, b, rustc, unavailable, build) for b in blocks) + "\n"
+
+
+def _rust_table(root: Path, block: str, rustc: str, unavailable: frozenset[str],
+                build: Callable[..., str | None]) -> str:
+    head, *lines = block.split("\n")
+    m = re.match(r'^\[pkg\.([a-z0-9-]+)\.target\."?([^"\]]+)"?\]$', head)
+    if m is None or m[1] not in _RUST_TREES or not any(ln.startswith("url") for ln in lines):
+        return block
+    pkg, target = m[1], m[2]
+    values = dict(ln.split(" = ", 1) for ln in lines if " = " in ln)
+    shas: dict[str, str | None] = {}
+    if pkg not in unavailable:
+        for key, fmt in (("url", "gz"), ("xz_url", "xz")):
+            local = root / values[key].strip('"').removeprefix(RUST_DIST + "/")
+            shas[key] = build(local, pkg, target, rustc, fmt=fmt)
+    if pkg in unavailable or None in shas.values():
+        return f"{head}\navailable = false\n"
+    out = [head]
+    for ln in lines:
+        key = ln.split(" = ", 1)[0]
+        if key in ("hash", "xz_hash"):
+            ln = f'{key} = "{shas["url" if key == "hash" else "xz_url"]}"'
+        out.append(ln)
+    return "\n".join(out)
 
 
 def build_rust(root: Path, base: str,

