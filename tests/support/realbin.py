@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -115,12 +115,14 @@ def _cache_name(package: str) -> str:
     return package.replace("/", "__")
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def _atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A file written under a temporary name and renamed to `path` once complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
@@ -129,6 +131,11 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    with _atomic_output(path) as f:
+        f.write(data)
 
 
 @functools.cache
@@ -358,6 +365,23 @@ def _versions_from_headers(root: Path) -> dict[str, str]:
     return out
 
 
+def _extract_member(tf: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:
+    """One member at `target` (a name already checked): a directory, a file, or a
+    relative symlink; anything else is left out."""
+    if member.isdir():
+        target.mkdir(parents=True, exist_ok=True)
+    elif member.isfile():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = tf.extractfile(member)
+        assert src is not None
+        with src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+    elif member.issym() and not member.linkname.startswith("/"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(member.linkname, target)
+
+
 def _safe_extract_package(tgz: Path, dest: Path) -> None:
     """Unpack an npm tarball's `package/` into `dest` (registry content, but checked)."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -369,19 +393,7 @@ def _safe_extract_package(tgz: Path, dest: Path) -> None:
             rel = name[len("package/"):]
             if not rel or rel.startswith("/") or ".." in Path(rel).parts:
                 continue
-            target = dest / rel
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif member.isfile():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                src = tf.extractfile(member)
-                assert src is not None
-                with src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-                os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
-            elif member.issym() and not member.linkname.startswith("/"):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(member.linkname, target)
+            _extract_member(tf, member, dest / rel)
 
 
 def node_tree(version: str, dest: Path, with_npm: bool = True) -> dict[str, Any]:
@@ -622,19 +634,7 @@ def _extract_prefix(tf: tarfile.TarFile, dest: Path) -> None:
         rel = Path(*parts[1:]) if len(parts) > 1 else Path()
         if rel.is_absolute() or ".." in rel.parts:
             continue
-        target = dest / rel
-        if member.isdir():
-            target.mkdir(parents=True, exist_ok=True)
-        elif member.isfile():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            src = tf.extractfile(member)
-            assert src is not None
-            with src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
-            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
-        elif member.issym() and not member.linkname.startswith("/"):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(member.linkname, target)
+        _extract_member(tf, member, dest / rel)
 
 
 def _rust_component_files(prefix: Path, component: str) -> list[str]:
@@ -666,35 +666,26 @@ def _rust_tarball(prefix: Path, component: str, out: Path, fmt: str) -> str:
         info.size, info.mode, info.mtime = len(data), mode, 1_700_000_000
         tf.addfile(info, io.BytesIO(data))
 
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            packed: Any = lzma.LZMAFile(raw, "wb", preset=1) if fmt == "xz" else \
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0)  # noqa: SIM115
-            with packed, tarfile.open(fileobj=packed, mode="w|",
-                                      format=tarfile.PAX_FORMAT) as tf:
-                small(tf, "rust-installer-version", b"3\n")
-                small(tf, "components", f"{component}\n".encode())
-                small(tf, "install.sh", b"#!/bin/sh\n# rebuilt by omg's tests: "
-                      b"omg merges the component directories itself\nexit 1\n", 0o755)
-                small(tf, f"{component}/manifest.in",
-                      "".join(f"file:{f}\n" for f in files).encode())
-                for rel in files:
-                    info = tf.gettarinfo(str(prefix / rel), f"{stem}/{component}/{rel}")
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = "root"
-                    info.mtime = 1_700_000_000
-                    if info.isfile():
-                        with open(prefix / rel, "rb") as f:
-                            tf.addfile(info, f)
-                    else:
-                        tf.addfile(info)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with _atomic_output(out) as raw:
+        packed: Any = lzma.LZMAFile(raw, "wb", preset=1) if fmt == "xz" else \
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0)  # noqa: SIM115
+        with packed, tarfile.open(fileobj=packed, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+            small(tf, "rust-installer-version", b"3\n")
+            small(tf, "components", f"{component}\n".encode())
+            small(tf, "install.sh", b"#!/bin/sh\n# rebuilt by omg's tests: "
+                  b"omg merges the component directories itself\nexit 1\n", 0o755)
+            small(tf, f"{component}/manifest.in",
+                  "".join(f"file:{f}\n" for f in files).encode())
+            for rel in files:
+                info = tf.gettarinfo(str(prefix / rel), f"{stem}/{component}/{rel}")
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                info.mtime = 1_700_000_000
+                if info.isfile():
+                    with open(prefix / rel, "rb") as f:
+                        tf.addfile(info, f)
+                else:
+                    tf.addfile(info)
     return _sha256(out)
 
 
