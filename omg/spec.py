@@ -103,9 +103,27 @@ def _release(version: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in m.group(1).split(".")) if m else None
 
 
+def _variant(text: str) -> str:
+    """What follows a `+` that starts with a letter: a variant of one version (Rust's
+    components, `1.78.0+minimal+rust-src`), where a `+` and a number is a build
+    (Java's `21.0.3+9`)."""
+    _, sep, tail = text.partition("+")
+    return tail if sep and tail[:1].isalpha() else ""
+
+
 def matches(spec: str, version: str) -> bool:
-    """Does `version` satisfy `spec` (exact, partial numeric prefix, or latest)?"""
-    if spec in (LATEST, version) or spec.lstrip("v") == version.lstrip("v"):
+    """Does `version` satisfy `spec` (exact, partial numeric prefix, or latest)?
+
+    A variant matches only a spec naming the same variant: `1.78` is not `1.78.0+minimal`.
+    """
+    if spec == version or spec.lstrip("v") == version.lstrip("v"):
+        return True
+    variant = _variant(spec)
+    if variant != _variant(version):
+        return False
+    if variant:
+        spec, version = spec[: -len(variant) - 1], version[: -len(variant) - 1]
+    if spec == LATEST:
         return True
     if not _PARTIAL_RE.match(spec):
         return False

@@ -199,3 +199,19 @@ def test_manifest_of_an_unknown_format_is_refused(settings: Settings,
     with pytest.raises(IntegrityError, match="manifest-version"):
         install.install(settings, ["rust@beta"])
     assert tomllib.loads(path.read_text())["manifest-version"] == "3"
+
+
+def test_a_variant_in_the_store_is_not_another_spec(omg_env: OmgEnv,
+                                                    mirror_env: dict[str, str]) -> None:
+    """`rust@1.78` (the default profile) is not the installed `1.78.0+minimal`."""
+    from omg.spec import select
+
+    assert select("1.78", ["1.78.0+minimal"]) is None
+    assert select("1.78+minimal", ["1.78.0", "1.78.0+minimal"]) == "1.78.0+minimal"
+    assert select("latest", ["1.78.0+minimal", "1.77.2"]) == "1.77.2"
+    assert select("21", ["21.0.3+9"]) == "21.0.3+9"  # a build number is no variant
+    omg_env.run("install", "rust@1.78.0+minimal", extra_env=mirror_env, check=True)
+    for spec, version in (("rust@1.78", "1.78.0"), ("rust@1.78+minimal", "1.78.0+minimal")):
+        omg_env.run("use", spec, extra_env=mirror_env, check=True)
+        cur = json.loads(omg_env.run("current", "--json", check=True).stdout)
+        assert [t["version"] for t in cur["tools"] if t["tool"] == "rust"] == [version]
