@@ -79,6 +79,7 @@ class Artifact:
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
 DEFAULT_INDEX_TTL = 3600.0
 
+
 @dataclass(frozen=True)
 class Doc:
     """An upstream document as the cache keeps it."""
