@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from omg.daemon.client import Client
-from omg.daemon.protocol import DaemonUnavailable
 from omg.remote_store import RemoteStore
+from store.errors import DaemonUnavailable
 from store.layout import Layout
 from store.local import LocalStore
 
