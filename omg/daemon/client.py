@@ -167,11 +167,11 @@ class Client:
         if size > self.max_reply:
             raise unavailable(self.socket_path, f"omgd's reply of {size} bytes exceeds the "
                                                 f"limit of {self.max_reply} bytes")
+        body = self._exactly(size, deadline)
         import msgpack
 
         try:
-            value = msgpack.unpackb(self._exactly(size, deadline), raw=False,
-                                    strict_map_key=True)
+            value = msgpack.unpackb(body, raw=False, strict_map_key=True)
         except Exception:  # msgpack raises many types on garbage; all mean the same
             raise unavailable(self.socket_path, "omgd sent an undecodable reply") from None
         if not isinstance(value, dict):

@@ -139,6 +139,8 @@ def test_no_socket_and_stale_sockets(tmp_path: Path) -> None:
 def test_hang_ups_and_timeouts(fake: Callable[[Behaviour], Path]) -> None:
     assert_one_error(fake(hangs_up), "omgd closed the connection")
     assert_one_error(fake(after_hello(b"")), "omgd closed the connection")
+    # Mid-frame: the length said 16 bytes, 3 came.
+    assert_one_error(fake(after_hello(b"\x00\x00\x00\x10abc")), "omgd closed the connection")
     assert_one_error(fake(silent), "timed out", timeout=0.3)
 
 
