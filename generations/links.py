@@ -54,6 +54,8 @@ def real_dir(base: str, rel: str, mode: int = 0o755) -> str:
     component, so the hot path of `omg use` can afford it on every write.
     """
     path = base
+    if not os.path.isdir(base):  # OMG_HOME itself: the user's choice, made on first use
+        os.makedirs(base, exist_ok=True)
     for part in rel.split("/"):
         if part in ("", "."):
             continue

@@ -404,7 +404,8 @@ def _clean_up(ctx: Context, log: Callable[[str], None]) -> list[str]:
 
     removed: list[str] = []
     try:
-        removed = clean_debris(ctx.store.layout)
+        removed = clean_debris(ctx.store.layout,
+                               report=lambda what: log(f"staging debris: {what}"))
     except (OSError, RecursionError, OmgError) as exc:
         _cannot_clean(log, "staging debris", exc)
     try:

@@ -73,3 +73,10 @@ def test_locks_live_in_a_private_directory(env: OmgEnv) -> None:
     assert locks.stat().st_mode & 0o777 == 0o700
     user = env.settings().user
     assert sorted(os.listdir(locks / "profiles" / user)) == ["default.lock", "work.lock"]
+
+
+def test_a_brand_new_home_is_made_on_first_use(omg_env: OmgEnv) -> None:
+    """real_dir checks every directory below OMG_HOME; OMG_HOME itself may not exist yet."""
+    assert not omg_env.home.exists()
+    proc = omg_env.run("use", "nosuchtool@1")
+    assert proc.returncode == 3 and proc.stderr.startswith("error: no tool 'nosuchtool'")
