@@ -5,7 +5,6 @@ stdout whose reader has gone.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.server
 import importlib.metadata
@@ -143,23 +142,23 @@ def test_other_os_errors_keep_exit_1(omg_env: OmgEnv, tmp_path: Path) -> None:
 
 
 def test_ctrl_c_in_a_typer_command(omg_env: OmgEnv, tmp_path: Path) -> None:
-    """`store add` blocked reading an archive (a FIFO that we hold open and never feed)."""
-    fifo = tmp_path / "slow.tar.gz"
-    os.mkfifo(fifo)
-    proc = omg(omg_env.env, "store", "add", "-n", "t", "-v", "1", str(fifo))
-    writer = -1
+    """`store add` waiting for the gc lock, which the test holds as a collector would."""
+    import fcntl
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("x")
+    locks = omg_env.home / "locks"
+    locks.mkdir(parents=True, mode=0o700)
+    fd = os.open(locks / "gc.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        def opened() -> bool:  # a writer can open a FIFO only once a reader has
-            nonlocal writer
-            with contextlib.suppress(OSError):
-                writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            return writer >= 0 or proc.poll() is not None
-        wait_until(opened, "omg to open the archive")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        proc = omg(omg_env.env, "store", "add", "-n", "t", "-v", "1", str(src))
+        time.sleep(1.0)  # long enough to be in its lock loop (it waits up to 60 s)
         assert proc.poll() is None, proc.communicate()
         code, err = interrupt(proc)
     finally:
-        if writer >= 0:
-            os.close(writer)
+        os.close(fd)
     assert (code, err) == (130, "error: interrupted\n")
 
 

@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
         import time
 
         from omg import config
-        from omg.daemon.client import Client, default_socket
+        from omg.daemon.client import Client
+        from omg.daemon.wire import default_socket
 
         settings = config.load()
         path = socket or default_socket(settings.home, dict(settings.raw))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from generations.links import real_dir, valid_user_name
-from omg.daemon.handlers import Context, _check_name, check_specs, method, to_wire
+from omg.daemon.base import Context, Method, check_name, check_specs, to_wire
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
 
@@ -101,9 +101,6 @@ _PROFILE = ("str?", False)
 _PROJECT = ("str?", False)
 
 
-@method("profile.use", {"specs": ("list[str]", True), "profile": _PROFILE, "user": _USER,
-                        "project": _PROJECT, "command": ("str?", False),
-                        "offline": ("bool?", False)})
 def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     """A new generation; versions the store lacks are installed by the daemon first."""
     from omg import install, profiles
@@ -122,8 +119,6 @@ def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int
     return to_wire(result)
 
 
-@method("profile.uninstall", {"specs": ("list[str]", True), "profile": _PROFILE,
-                              "user": _USER, "project": _PROJECT})
 def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
                        fds: list[int]) -> Any:
     from omg import profiles
@@ -137,8 +132,6 @@ def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
     return to_wire(result)
 
 
-@method("profile.rollback", {"profile": _PROFILE, "user": _USER, "project": _PROJECT,
-                             "to": ("int?", False)})
 def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     from omg import profiles
@@ -149,7 +142,6 @@ def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
                                      to=params.get("to")))
 
 
-@method("profile.generations", {"profile": _PROFILE, "user": _USER, "project": _PROJECT})
 def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
                          fds: list[int]) -> Any:
     from omg import profiles
@@ -161,9 +153,6 @@ def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
                                              project=_project(params)))
 
 
-@method("profile.delete", {"profile": _PROFILE, "user": _USER, "project": _PROJECT,
-                           "numbers": ("list[int]?", False), "keep": ("int?", False),
-                           "older_than": ("float?", False)})
 def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     from omg import profiles
 
@@ -194,11 +183,10 @@ def _roots_dir(ctx: Context, owner: str) -> Path:
     return ctx.store.layout.gcroots / owner
 
 
-@method("roots.add", {"name": ("str", True), "store_path": ("str", True), "user": _USER})
 def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     owner = owner_of(peer, params)
     name = _root_name(params["name"])
-    store_path = _check_name(params["store_path"])
+    store_path = check_name(params["store_path"])
     layout = ctx.store.layout
     target = layout.store_path(store_path)
     directory = _roots_dir(ctx, owner)
@@ -219,7 +207,6 @@ def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     return {"user": owner, "name": name, "store_path": store_path, "root": str(link)}
 
 
-@method("roots.remove", {"name": ("str", True), "user": _USER})
 def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     owner = owner_of(peer, params)
     name = _root_name(params["name"])
@@ -230,7 +217,6 @@ def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[in
     return {"user": owner, "name": name}
 
 
-@method("roots.list", {"user": _USER})
 def _roots_list(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     from store.layout import store_hash_of
 
@@ -247,3 +233,22 @@ def _roots_list(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]
             out.append({"name": entry, "store_path": name if store_hash_of(name) else "",
                         "target": target})
     return out
+
+
+_OWNED = {"profile": _PROFILE, "user": _USER, "project": _PROJECT}
+
+METHODS = (
+    Method("profile.use", _profile_use, {
+        "specs": ("list[str]", True), **_OWNED, "command": ("str?", False),
+        "offline": ("bool?", False)}),
+    Method("profile.uninstall", _profile_uninstall, {"specs": ("list[str]", True), **_OWNED}),
+    Method("profile.rollback", _profile_rollback, {**_OWNED, "to": ("int?", False)}),
+    Method("profile.generations", _profile_generations, _OWNED),
+    Method("profile.delete", _profile_delete, {
+        **_OWNED, "numbers": ("list[int]?", False), "keep": ("int?", False),
+        "older_than": ("float?", False)}),
+    Method("roots.add", _roots_add, {"name": ("str", True), "store_path": ("str", True),
+                                     "user": _USER}),
+    Method("roots.remove", _roots_remove, {"name": ("str", True), "user": _USER}),
+    Method("roots.list", _roots_list, {"user": _USER}),
+)

@@ -14,6 +14,7 @@ import array
 import contextlib
 import errno
 import os
+import select
 import signal
 import socket
 import stat
@@ -27,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from omg.daemon import protocol as P
-from omg.daemon.client import default_socket, readable
-from omg.daemon.handlers import METHODS, Context, dispatch
+from omg.daemon import table
+from omg.daemon.base import Context, Method
 from omg.daemon.incoming import DEFAULT_MAX_INCOMING, Quota
 from omg.daemon.observe import NO_REQUEST, UNKNOWN, AuditLog, Observer, Outcome
 from omg.daemon.peer import Peer, peer_of
+from omg.daemon.wire import SERVER_NAME, default_socket
 from store.errors import Busy, OmgError, UsageError
 
-SERVER_NAME = "omgd/0.1.0"
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
 #: Every LMDB table the daemon's requests use, opened before threads share the index
@@ -56,6 +57,17 @@ class Limits:
     max_clients_per_uid: int = 64  # so one user's connections cannot starve the others
     shutdown_grace: float = 60.0  # how long SIGTERM waits for requests in flight
     max_incoming_bytes: int = DEFAULT_MAX_INCOMING  # per uid, across its uploads in flight
+
+
+def readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether `sock` has input (or hung up) within `timeout` seconds.
+
+    poll, not select: select cannot watch a descriptor above 1023, and a busy
+    daemon's sockets get there.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
 
 
 class _Drop(Exception):
@@ -188,7 +200,8 @@ class Connection:
             result: Any = None
             error: BaseException | None = None
             try:
-                result = dispatch(self.server.ctx, self.peer, req.method, req.params, fds)
+                result = table.dispatch(self.server.methods, self.server.ctx, self.peer,
+                                        req.method, req.params, fds)
                 reply = P.ok_reply(req.id, result)
             except OmgError as exc:
                 error, reply = exc, P.error_reply(req.id, exc)
@@ -198,7 +211,7 @@ class Connection:
                 error, reply = exc, P.error_reply(req.id, exc)
             finally:
                 self._close(fds)
-            method = req.method if req.method in METHODS else UNKNOWN  # never raw text
+            method = req.method if req.method in self.server.methods else UNKNOWN  # not raw
             observer.finish(Outcome(rid, self.peer, method, req.params, error, result,
                                     (time.monotonic() - start) * 1000))
             self.send(reply)
@@ -214,8 +227,11 @@ class Connection:
 class Server:
     def __init__(self, ctx: Context, socket_path: Path, *, limits: Limits | None = None,
                  log: Callable[[str], None] | None = None,
-                 audit: AuditLog | None = None) -> None:
+                 audit: AuditLog | None = None,
+                 methods: dict[str, Method] | None = None) -> None:
         self.ctx = ctx
+        #: Every request name this daemon answers (`omg.daemon.table`).
+        self.methods = table.build() if methods is None else methods
         self.socket_path = socket_path
         self.limits = limits or Limits()
         self.stopping = threading.Event()
@@ -426,7 +442,7 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
     store = LocalStore(settings.layout, limits=settings.limits)
     ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
                   trusted_users=frozenset(daemon_cfg.get("trusted_users") or ()),
-                  server=SERVER_NAME, extra={"settings": settings},
+                  extra={"settings": settings},
                   quota=Quota(limits.max_incoming_bytes))
     # Locks only the daemon can open: flock works on a read-only descriptor, so a
     # user who could open one could hold it and stop everyone (invariant 7). A store

@@ -240,7 +240,7 @@ class Provider:
         exact = [r for r in releases if r.version == spec]
         if exact:
             return exact[0]
-        hits = [r for r in releases if matches(spec, r.version)]
+        hits = [r for r in releases if matches(spec, r.version, self.name)]
         finals = [r for r in hits if not r.prerelease]
         return max(finals or hits, key=lambda r: version_key(r.version), default=None)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from omg.daemon.client import Client
-from omg.daemon.protocol import DaemonUnavailable
+from store.errors import DaemonUnavailable
 from tests.conftest import OmgEnv, make_env
 
 # Short limits so misbehaving-client tests finish quickly.

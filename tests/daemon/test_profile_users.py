@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from omg.daemon.handlers import to_wire
+from omg.daemon.base import to_wire
 from tests.daemon.conftest import Daemon
 from tests.daemon.test_users import User, as_user, shared, users  # noqa: F401 (fixtures)
 

@@ -21,7 +21,7 @@ from omg.daemon import protocol as P
 from omg.daemon.client import Client
 from omg.locate import shared_socket
 from omg.remote_store import RemoteStore, open_store
-from store.errors import Busy, NotFound, OmgError, UnsafeInput, UsageError
+from store.errors import Busy, DaemonUnavailable, NotFound, OmgError, UnsafeInput, UsageError
 from store.layout import Layout
 from store.local import LocalStore
 from tests.daemon.conftest import Daemon, big_archive, command, make_archive
@@ -272,7 +272,7 @@ def test_sigterm_finishes_the_request_in_flight(daemon: Daemon, tmp_path: Path) 
     assert daemon.proc.wait(30) == 0
     assert len(results) == 1 and not isinstance(results[0], BaseException), results
     assert not daemon.socket.exists()
-    with pytest.raises(P.DaemonUnavailable):
+    with pytest.raises(DaemonUnavailable):
         idle.call("ping")
     assert LocalStore(daemon.env.layout).verify() == []
 
@@ -329,7 +329,7 @@ def test_socket_activation(tmp_path: Path) -> None:
                 with Client(path, timeout=5) as c:
                     assert c.call("ping") == "pong"
                 break
-            except P.DaemonUnavailable:
+            except DaemonUnavailable:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
         assert not (tmp_path / "unused.sock").exists()

@@ -80,3 +80,43 @@ def test_numeric_order_is_tuple_order(a: str, b: str) -> None:
 
     if trim(ta) < trim(tb):
         assert version_key(a) < version_key(b)
+
+
+@pytest.mark.parametrize(("spec", "tool", "versions", "chosen"), [
+    ("^20", "node", ["18.19.0", "20.10.0", "20.12.0", "22.1.0"], "20.12.0"),
+    ("20.x", "node", ["18.19.0", "20.10.0", "20.12.0", "22.1.0"], "20.12.0"),
+    (">=20 <22", "node", ["18.19.0", "20.12.0", "21.7.3", "22.1.0"], "21.7.3"),
+    ("~20.10", "node", ["20.10.0", "20.10.5", "20.11.0"], "20.10.5"),
+    (">=3.11,<3.13", "python", ["3.10.14", "3.11.9", "3.12.5", "3.13.0"], "3.12.5"),
+    ("3.12.*", "python", ["3.11.9", "3.12.5", "3.13.0"], "3.12.5"),
+    ("~> 3.2", "ruby", ["3.1.6", "3.2.4", "3.3.4", "4.0.0"], "3.3.4"),
+    (">=1.21,<1.23", "go", ["1.20.14", "1.21.13", "1.22.6", "1.23.0"], "1.22.6"),
+    ("^1.75", "rust", ["1.74.1", "1.75.0", "1.78.0", "2.0.0"], "1.78.0"),
+    (">=17 <21", "java", ["11.0.23+9", "17.0.11+9", "21.0.3+9"], "17.0.11+9"),
+    ("^22", "node", ["20.12.0", "22.0.0-rc.1"], None),  # npm: ranges skip pre-releases
+])
+def test_ranges_in_each_ecosystems_notation(spec: str, tool: str, versions: list[str],
+                                            chosen: str | None) -> None:
+    from omg.spec import select
+
+    parsed = parse_tool_spec(f"{tool}@{spec}")
+    assert select(parsed.spec, versions, tool) == chosen
+
+
+@pytest.mark.parametrize("bad", ["node@^^20", "node@>=", "ruby@~>", "node@2 0",
+                                 "python@>=3.11,,<", "node@1 <2"])
+def test_malformed_ranges_are_usage_errors(bad: str) -> None:
+    with pytest.raises(UsageError, match="malformed"):
+        parse_tool_spec(bad)
+
+
+def test_the_parser_stays_off_the_hot_paths_imports() -> None:
+    """`omg use` parses its arguments here: no re, no typing, no univers at import."""
+    import subprocess
+    import sys
+
+    code = ("import sys, omg.spec; bad = {'re', 'typing', 'univers'} & set(sys.modules);"
+            "print(sorted(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
