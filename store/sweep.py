@@ -1,0 +1,361 @@
+"""The filesystem half of the sweep: trash, removal by directory fds, the pool, orphans.
+
+A dead store path leaves ``store/`` with ONE rename(2) into ``store/.trash/``
+(same filesystem) before any of its files is deleted, so whatever stops gc
+(SIGKILL, Ctrl-C, a full disk) a store path under its final name is either
+whole or gone (invariant 1): never half deleted, never linked or listed as
+if it were whole. The trash is not a store path name, so nothing that lists
+``store/`` sees it; the next gc empties it first. Deleting goes through
+directory fds (``unlinkat``/``rmdir`` relative to an open directory), one
+``scandir`` per directory, and makes a sealed (0555) directory writable only
+when the kernel refuses (never as root).
+
+`StopSignals` turns SIGINT and SIGTERM into a flag the sweep polls between
+store paths, so an interrupted gc finishes the path in hand and stops.
+
+Only `os` at import time: ``omg gc`` without typer (omg/fastgc.py) is timed
+whole-process against ``nix-store --gc``. The walk is iterative (no recursion
+limit on deep trees); a few threads delete at once (`_each`).
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
+TRASH = ".trash"
+RECORD_SUFFIX = ".meta"
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_B32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
+
+
+def is_store_name(name: str) -> bool:
+    """`store.layout.store_hash_of` for a bare directory entry, without `re`."""
+    return (len(name) >= 34 and name[32] == "-" and not name.endswith(RECORD_SUFFIX)
+            and set(name[:32]) <= _B32)
+
+
+def store_names(store_dir: str) -> list[str]:
+    """Store path names in `store_dir`, sorted (no records, trash, staging or pool)."""
+    try:
+        return sorted(n for n in os.listdir(store_dir) if is_store_name(n))
+    except FileNotFoundError:
+        return []
+
+
+class StopSignals:
+    """``with StopSignals() as stop:`` -- SIGINT and SIGTERM set `stop.signum`.
+
+    Installed only in the main thread (the daemon collects in a worker thread:
+    its own SIGTERM handling stays) and not over an inherited SIG_IGN (a
+    background job of a shell must keep ignoring Ctrl-C). The previous
+    handlers come back on exit. `_signal`, not `signal`: the latter imports enum.
+    """
+
+    def __init__(self) -> None:
+        self.signum = 0
+        self._saved: list[tuple[int, object]] = []
+
+    def __bool__(self) -> bool:
+        return self.signum != 0
+
+    def _caught(self, signum: int, _frame: object) -> None:
+        self.signum = signum
+
+    def __enter__(self) -> StopSignals:
+        _signal = _signals()
+        for signum in (_signal.SIGINT, _signal.SIGTERM):
+            try:
+                old = _signal.getsignal(signum)
+                if old is _signal.SIG_IGN:
+                    continue
+                _signal.signal(signum, self._caught)
+            except ValueError:  # not the main thread
+                return self
+            self._saved.append((signum, old))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _signal = _signals()
+        for signum, old in reversed(self._saved):
+            _signal.signal(signum, old)
+        self._saved.clear()
+
+
+def _signals() -> Any:
+    """The `_signal` module (no type stub; `signal` itself would import enum)."""
+    import _signal  # type: ignore[import-not-found]
+
+    return _signal
+
+
+def _writable(fd: int) -> None:
+    """Make a sealed directory (0555) writable by its owner, so entries can go."""
+    os.chmod(fd, 0o700)
+
+
+def _unlink_at(name: str, dir_fd: int) -> None:
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except PermissionError:
+        _writable(dir_fd)
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
+
+
+def _rmdir_at(name: str, dir_fd: int) -> None:
+    try:
+        os.rmdir(name, dir_fd=dir_fd)
+    except PermissionError:
+        _writable(dir_fd)
+        os.rmdir(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
+
+
+def remove_at(parent_fd: int, name: str) -> int:
+    """Delete `name` (a tree or a file) inside the open directory `parent_fd`.
+
+    Returns the bytes of regular files that had no other link (the pool's link
+    to a file is counted when the pool pass removes it). Iterative: a stack of
+    open directories, each read once with ``scandir`` before its entries go.
+    """
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except NotADirectoryError:
+        _unlink_at(name, parent_fd)
+        return 0
+    except FileNotFoundError:
+        return 0
+    except OSError as exc:  # ELOOP: a symlink (O_NOFOLLOW)
+        import errno
+
+        if exc.errno != errno.ELOOP:
+            raise
+        _unlink_at(name, parent_fd)
+        return 0
+    freed = 0
+    # (fd, its name in the parent, the parent's fd, subdirectories still to visit)
+    stack: list[tuple[int, str, int, list[str]]] = []
+    try:
+        stack.append((fd, name, parent_fd, []))
+        pending_scan = True
+        while stack:
+            fd, _, _, subdirs = stack[-1]
+            if pending_scan:
+                with os.scandir(fd) as it:
+                    for entry in it:
+                        if entry.is_dir(follow_symlinks=False):
+                            subdirs.append(entry.name)
+                            continue
+                        if entry.is_file(follow_symlinks=False):
+                            try:
+                                st = entry.stat(follow_symlinks=False)
+                            except FileNotFoundError:
+                                continue
+                            if st.st_nlink == 1:
+                                freed += st.st_size
+                        _unlink_at(entry.name, fd)
+                pending_scan = False
+            if subdirs:
+                sub = subdirs.pop()
+                try:
+                    child = os.open(sub, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    continue
+                stack.append((child, sub, fd, []))
+                pending_scan = True
+                continue
+            fd, own, parent, _ = stack.pop()
+            os.close(fd)
+            _rmdir_at(own, parent)
+    finally:
+        for fd, _, _, _ in stack:
+            os.close(fd)
+    return freed
+
+
+def _dir_fd(path: str) -> int:
+    return os.open(path, _DIR_FLAGS)
+
+
+def to_trash(store_dir: str, names: Iterable[str], stop: Callable[[], bool] | None = None
+             ) -> list[str]:
+    """Move each store path into ``.trash/`` with one rename(2); the names moved.
+
+    Stops early (between two renames) when `stop()` says so. The store
+    directory is fsynced once at the end, so the renames are durable before
+    the caller deletes the records or a single file.
+    """
+    moved: list[str] = []
+    names = list(names)
+    if not names:
+        return moved
+    store_fd = _dir_fd(store_dir)
+    try:
+        try:  # noqa: SIM105 (contextlib costs an import on the lean path)
+            os.mkdir(TRASH, 0o700, dir_fd=store_fd)
+        except FileExistsError:
+            pass
+        trash_fd = os.open(TRASH, _DIR_FLAGS, dir_fd=store_fd)
+        try:
+            for name in names:
+                if stop is not None and stop():
+                    break
+                if _rename_out(store_fd, trash_fd, name):
+                    moved.append(name)
+        finally:
+            os.close(trash_fd)
+        if moved:
+            os.fsync(store_fd)
+    finally:
+        os.close(store_fd)
+    return moved
+
+
+def _rename_out(store_fd: int, trash_fd: int, name: str) -> bool:
+    """One rename(2) of ``store/<name>`` to ``.trash/<name>``; False if it is gone."""
+    import errno
+
+    for _ in range(3):
+        try:
+            os.rename(name, name, src_dir_fd=store_fd, dst_dir_fd=trash_fd)
+            return True
+        except FileNotFoundError:
+            return False
+        except PermissionError:
+            # Moving a directory to another parent rewrites its "..": the sealed
+            # (0555) root must be writable first, unless we are root. The path
+            # stays whole meanwhile: only its top directory's mode changes.
+            os.chmod(name, 0o755, dir_fd=store_fd, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+            remove_at(trash_fd, name)  # a leftover of an earlier, killed gc
+    os.rename(name, name, src_dir_fd=store_fd, dst_dir_fd=trash_fd)
+    return True
+
+
+def empty_trash(store_dir: str, stop: Callable[[], bool] | None = None) -> tuple[int, bool]:
+    """Delete everything in ``.trash/``: (bytes freed, True if all of it went).
+
+    Nothing in the trash is a store path any more, so stopping halfway is
+    safe: the next gc carries on.
+    """
+    try:
+        trash_fd = _dir_fd(os.path.join(store_dir, TRASH))
+    except FileNotFoundError:
+        return 0, True
+    try:
+        return _each(sorted(os.listdir(trash_fd)), lambda name: remove_at(trash_fd, name),
+                     stop)
+    finally:
+        os.close(trash_fd)
+
+
+def sweep_pool(links_dir: str, stop: Callable[[], bool] | None = None) -> int:
+    """Unlink pooled files whose only link is the pool's own; the bytes freed."""
+    try:
+        fd = _dir_fd(links_dir)
+    except FileNotFoundError:
+        return 0
+
+    def sweep(names: list[str]) -> int:
+        freed = 0
+        for name in names:
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if st.st_nlink == 1:
+                    os.unlink(name, dir_fd=fd)
+                    freed += st.st_size
+            except FileNotFoundError:
+                continue
+        return freed
+
+    try:
+        names = os.listdir(fd)
+        chunks = [names[i:i + _CHUNK] for i in range(0, len(names), _CHUNK)]
+        return _each(chunks, sweep, stop)[0]
+    finally:
+        os.close(fd)
+
+
+#: Threads deleting at once, and the pool entries one of them takes at a time.
+WORKERS = 4
+_CHUNK = 256
+
+
+def _each(items: list[T], work: Callable[[T], int], stop: Callable[[], bool] | None
+          ) -> tuple[int, bool]:
+    """The sum of `work(item)` over `items`, and True unless `stop()` cut it short.
+
+    Deleting is bound by the filesystem's latency (its journal, the disk), not
+    by the CPU, and the GIL is released in each syscall: a few threads with a
+    call in flight each get through a trash of a thousand store paths several
+    times faster than one. Each item is one whole store path (or one chunk of
+    the pool), so stopping never splits one.
+    """
+    todo = list(reversed(items))
+    totals: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        total = 0
+        try:
+            while stop is None or not stop():
+                try:
+                    item = todo.pop()  # atomic: each item to exactly one worker
+                except IndexError:
+                    break
+                total += work(item)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+        totals.append(total)
+
+    if len(items) <= 2:
+        worker()
+    else:
+        import threading
+
+        threads = [threading.Thread(target=worker, daemon=True)
+                   for _ in range(min(WORKERS, len(items)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    return sum(totals), not todo
+
+
+def orphan_records(store_dir: str) -> list[str]:
+    """File names of records whose store path is gone (a crash between record and
+    rename, or a gc killed after moving the path to the trash)."""
+    try:
+        listing = os.listdir(store_dir)
+    except FileNotFoundError:
+        return []
+    names = {n for n in listing if is_store_name(n)}
+    return sorted(n for n in listing
+                  if n.endswith(RECORD_SUFFIX) and n[: -len(RECORD_SUFFIX)] not in names
+                  and is_store_name(n[: -len(RECORD_SUFFIX)]))
+
+
+def remove_records(store_dir: str, files: Iterable[str]) -> None:
+    """Unlink record files (``<name>.meta``) of `store_dir`."""
+    files = list(files)
+    if not files:
+        return
+    fd = _dir_fd(store_dir)
+    try:
+        for f in files:
+            _unlink_at(f, fd)
+    finally:
+        os.close(fd)
