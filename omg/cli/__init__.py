@@ -138,12 +138,16 @@ def run(args: list[str]) -> int:
 
         light_coercion()
         command = typer.main.get_command(build_app(modules_for(args)))
-        command.main(args=args, prog_name="omg", standalone_mode=False)
+        code = command.main(args=args, prog_name="omg", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:
         return report_error(exc, debug=debug)
-    return 0
+    # Outside standalone mode typer returns the code of a typer.Exit instead of raising
+    # it, and turns Ctrl-C into Exit(130): neither may end as a silent 0.
+    if code == 130:
+        return report_error(KeyboardInterrupt(), debug=debug)
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -186,3 +186,20 @@ def test_gc_without_typer_says_what_the_typer_command_says(env: OmgEnv) -> None:
     assert "store paths deleted" in lean and "-node-18.19.0" in lean
     assert gc("entry", env, "-n") == ("0 store paths would be deleted, 0 B would be freed; "
                                       f"{len(env.store().names())} kept\n", "False")
+
+
+def test_ctrl_c_in_a_typer_command_exits_130_with_one_line(
+        env: OmgEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """typer turns KeyboardInterrupt into an exit code it returns; it used to end as 0."""
+    from omg import profiles
+    from omg.cli import run
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    for name, value in env.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(profiles, "gc", interrupted)
+    assert run(["gc", "--json"]) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
