@@ -15,7 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from store import sweep as _sweep
-from store.errors import IntegrityError, NotFound, OmgError, PermissionDenied
+from store.errors import FormatTooNew, IntegrityError, NotFound, OmgError, PermissionDenied
 from store.index import REPAIR_HINT, Index, unpack
 from store.layout import Layout, store_hash_of
 from store.limits import DEFAULT_LIMITS, Limits
@@ -316,6 +316,8 @@ class LocalStore:
                 good[name] = decode_record(path.read_bytes(), name)
             except FileNotFoundError:
                 broken.append((name, "its record was missing"))
+            except FormatTooNew:
+                raise  # a newer omg's record is no damage: never replace it
             except (OSError, OmgError) as exc:
                 aside = path.with_name(f".{path.name}.corrupt-{stamp}")
                 os.replace(path, aside)
