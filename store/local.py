@@ -157,25 +157,27 @@ class LocalStore:
         return sorted(found, key=lambda r: r.created, reverse=True)
 
     def entries(self, name: str) -> list[TreeEntry]:
-        from store.record import decode_record
-
         found = self.index.get("pathfiles", name.encode())
         if found is not None:
             return [(str(p), str(k), str(d), int(s)) for p, k, d, s in found]
+        return self._record_file(name)[1]
+
+    def _record_entries(self, name: str) -> list[TreeEntry]:
+        try:
+            return self._record_file(name)[1]
+        except OmgError:
+            return self.entries(name)
+
+    def _record_file(self, name: str) -> tuple[PathRecord, list[TreeEntry]]:
+        """The record file of `name`, decoded; IntegrityError if it cannot be read."""
+        from store.record import decode_record
+
         try:
             raw = self.layout.record_path(name).read_bytes()
         except OSError as exc:
             raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
                                  hint=REPAIR_HINT) from exc
-        return decode_record(raw, name)[1]
-
-    def _record_entries(self, name: str) -> list[TreeEntry]:
-        from store.record import decode_record
-
-        try:
-            return decode_record(self.layout.record_path(name).read_bytes(), name)[1]
-        except (OSError, OmgError):
-            return self.entries(name)
+        return decode_record(raw, name)
 
     def closure(self, names: Iterable[str]) -> set[str]:
         todo, seen = list(names), set()
@@ -198,16 +200,6 @@ class LocalStore:
             out.append(row if isinstance(row, dict) else None)
         return out
 
-    def _record_file(self, name: str) -> PathRecord:
-        from store.record import decode_record
-
-        try:
-            raw = self.layout.record_path(name).read_bytes()
-        except OSError as exc:
-            raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
-                                 hint=REPAIR_HINT) from exc
-        return decode_record(raw, name)[0]
-
     def references(self, names: list[str]) -> dict[str, list[str]]:
         """Each name's references, from its index row or else its record file.
 
@@ -220,7 +212,7 @@ class LocalStore:
             refs = row.get("references") if row is not None else None
             if not isinstance(refs, list | tuple) or not all(isinstance(r, str) for r in refs):
                 try:
-                    refs = list(self._record_file(name).references)
+                    refs = list(self._record_file(name)[0].references)
                 except IntegrityError as exc:
                     raise IntegrityError(
                         f"cannot tell what {name} references, and a root needs it: "
@@ -235,7 +227,7 @@ class LocalStore:
             size = row.get("size") if row is not None else None
             if not isinstance(size, int):
                 try:
-                    size = self._record_file(name).size
+                    size = self._record_file(name)[0].size
                 except IntegrityError:
                     size = 0
             out[name] = size

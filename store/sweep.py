@@ -100,24 +100,20 @@ def _writable(fd: int) -> None:
     os.chmod(fd, 0o700)
 
 
+def _remove_entry(remove: Callable[..., None], name: str, dir_fd: int) -> None:
+    """`os.unlink` or `os.rmdir` of `name` in `dir_fd`, unsealing the directory if
+    the kernel refuses; gone already is fine."""
+    try:
+        remove(name, dir_fd=dir_fd)
+    except PermissionError:
+        _writable(dir_fd)
+        remove(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
+
+
 def _unlink_at(name: str, dir_fd: int) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except PermissionError:
-        _writable(dir_fd)
-        os.unlink(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
-
-
-def _rmdir_at(name: str, dir_fd: int) -> None:
-    try:
-        os.rmdir(name, dir_fd=dir_fd)
-    except PermissionError:
-        _writable(dir_fd)
-        os.rmdir(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
+    _remove_entry(os.unlink, name, dir_fd)
 
 
 def remove_at(parent_fd: int, name: str) -> int:
@@ -175,7 +171,7 @@ def remove_at(parent_fd: int, name: str) -> int:
                 continue
             fd, own, parent, _ = stack.pop()
             os.close(fd)
-            _rmdir_at(own, parent)
+            _remove_entry(os.rmdir, own, parent)
     finally:
         for fd, _, _, _ in stack:
             os.close(fd)
