@@ -47,6 +47,9 @@ def run(args: list[str]) -> int | None:
 
     if locate.shared_socket(home, raw, os.environ) is not None:
         return None  # omgd collects; the typer command sends it the request
+    from store.sweep import sigterm_interrupts
+
+    sigterm_interrupts()  # before the collection catches it: exit 130, like Ctrl-C
     return collect(home, dry_run=len(args) > 1)
 
 

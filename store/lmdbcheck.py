@@ -4,10 +4,14 @@ LMDB trusts its file: a truncated ``data.mdb`` (last page beyond the end of
 the file) kills the process with SIGBUS on the first read, and a damaged page
 can send a lookup anywhere. So:
 
-- `check_header`, before every open (`store.index.Index`): the file's size
-  and its two meta pages (magic, version, page size, the last page number
-  times the page size must fit in the file, the roots inside it). A few
-  hundred bytes read with pread(2); only `os`.
+- `check_header`, before every open (`store.index.Index`): the file's size,
+  its two meta pages (magic, version, page size) and, in the meta LMDB will
+  use, the roots of the free list, of the main tree and of each named table
+  (read from the main tree's root page): each must lie inside the file. A
+  truncated file loses its newest pages first, and every commit rewrites the
+  roots there. (The meta's last page number is not the file's end: pages
+  allocated and freed in one transaction are counted but never written.)
+  Two or three small pread(2)s; only `os`.
 - `check_pages`, for `omg doctor`: every page reachable from the meta page
   LMDB would use (the main tree, each named database's tree, the free list),
   checked for a sane header, its own page number, node offsets and sizes
@@ -73,12 +77,42 @@ def _meta_problem(page: bytes, which: int, size: int) -> str | None:
     meta = Meta(page)
     if not (512 <= meta.psize <= 65536 and meta.psize & (meta.psize - 1) == 0):
         return f"meta page {which} has a bad page size ({meta.psize})"
-    if meta.last_pg < 1 or (meta.last_pg + 1) * meta.psize > size:
-        return (f"meta page {which} says the file has {meta.last_pg + 1} pages of "
-                f"{meta.psize} bytes, but it is {size} bytes long (truncated)")
+    if meta.last_pg < 1:
+        return f"meta page {which} has a bad last page number ({meta.last_pg})"
     for root in (meta.free_root, meta.main_root):
         if root != P_INVALID and not 2 <= root <= meta.last_pg:
-            return f"meta page {which} points at page {root}, outside the file"
+            return f"meta page {which} points at page {root}, past its own last page"
+    return None
+
+
+def _beyond(pgno: int, what: str, pages: int) -> str | None:
+    if pgno != P_INVALID and pgno >= pages:
+        return (f"page {pgno} ({what}) lies beyond the end of the file, which has "
+                f"{pages} pages (truncated)")
+    return None
+
+
+def _roots_problem(fd: int, meta: Meta, size: int) -> str | None:
+    """The roots LMDB starts every lookup from must be in the file."""
+    pages = size // meta.psize
+    problem = (_beyond(meta.free_root, "the free list's root", pages)
+               or _beyond(meta.main_root, "the main tree's root", pages))
+    if problem is not None or meta.main_root == P_INVALID:
+        return problem
+    page = os.pread(fd, meta.psize, meta.main_root * meta.psize)
+    if not _u16(page, 10) & P_LEAF:
+        return None  # more tables than one page holds: only the full walk looks further
+    lower = _u16(page, 12)
+    for i in range((lower - PAGE_HEADER) // 2):
+        off = _u16(page, PAGE_HEADER + 2 * i)
+        if off > meta.psize - NODE_HEADER or not _u16(page, off + 4) & F_SUBDATA:
+            continue
+        data_at = off + NODE_HEADER + _u16(page, off + 6)
+        if data_at + _DB_SIZE <= meta.psize:
+            name = page[off + NODE_HEADER:data_at].decode("utf-8", "replace")
+            problem = _beyond(_u64(page, data_at + 40), f"the root of table {name!r}", pages)
+            if problem is not None:
+                return problem
     return None
 
 
@@ -109,9 +143,13 @@ def check_header(path: str) -> str | None:
     except OSError as exc:
         return f"cannot read it: {exc.strerror}"
     try:
-        if os.fstat(fd).st_size == 0:
+        size = os.fstat(fd).st_size
+        if size == 0:
             return None
-        return read_metas(fd)[1]
+        metas, problem = read_metas(fd)
+        if problem is not None:
+            return problem
+        return _roots_problem(fd, max(metas, key=lambda m: m.txnid), size)
     finally:
         os.close(fd)
 
@@ -122,7 +160,8 @@ class _Walker:
     def __init__(self, fd: int, meta: Meta) -> None:
         self.fd = fd
         self.psize = meta.psize
-        self.last = meta.last_pg
+        # A page past the file's end was never written: no tree may reach it.
+        self.last = min(meta.last_pg, os.fstat(fd).st_size // meta.psize - 1)
         self.seen: set[int] = set()
 
     def page(self, pgno: int) -> bytes:
@@ -136,7 +175,8 @@ class _Walker:
         while todo:
             pgno, depth = todo.pop()
             if not 2 <= pgno <= self.last:
-                raise ValueError(f"{what}: a link to page {pgno}, outside the file")
+                raise ValueError(f"{what}: a link to page {pgno}, outside the file "
+                                 f"(truncated or damaged)")
             if pgno in self.seen:
                 raise ValueError(f"{what}: page {pgno} is reached twice")
             if depth > 64:

@@ -88,6 +88,13 @@ class StopSignals:
         self._saved.clear()
 
 
+def sigterm_interrupts() -> None:
+    """Let SIGTERM raise KeyboardInterrupt, as SIGINT does (unless it is ignored)."""
+    _signal = _signals()
+    if _signal.getsignal(_signal.SIGTERM) is not _signal.SIG_IGN:
+        _signal.signal(_signal.SIGTERM, _signal.default_int_handler)
+
+
 def _signals() -> Any:
     """The `_signal` module (no type stub; `signal` itself would import enum)."""
     import _signal  # type: ignore[import-not-found]
