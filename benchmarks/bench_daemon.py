@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from omg.daemon.client import Client
-from omg.daemon.protocol import DaemonUnavailable
 from omg.remote_store import RemoteStore
+from store.errors import DaemonUnavailable
 from store.layout import Layout
 from store.local import LocalStore
 
@@ -77,6 +77,7 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
     """profile.use through omgd against omg.profiles.use in-process (single-user)."""
     from omg import profiles, remote_profiles
     from omg.profiles import Home
+    from store.claims import process_user
 
     versions = ["2.0", "2.1"]
     local_home = root / "local"
@@ -93,7 +94,7 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
         use_remote = _timed_cycle(lambda i: remote_profiles.use(c, specs[i % 2],
                                                                 profile="bench"), n)
         back_remote = _timed_cycle(lambda i: remote_profiles.rollback(c, profile="bench"), n)
-    home = Home(Layout(local_home), "bench")
+    home = Home(Layout(local_home), process_user())  # the user whose claims `local` made
     for s in specs:
         profiles.use(home, s, profile="bench")
     use_local = _timed_cycle(lambda i: profiles.use(home, specs[i % 2], profile="bench"), n)

@@ -192,7 +192,7 @@ def shared_mode(work: Path, env: dict[str, str], omg: list[str], expect: bytes,
     """`omg search` answered by omgd against the same user's search without it."""
     from omg.arch import daemonsearch
     from omg.daemon.client import Client
-    from omg.daemon.protocol import DaemonUnavailable
+    from store.errors import DaemonUnavailable
 
     sock = work / "omgd.sock"
     home = Path(env["OMG_HOME"])

@@ -11,10 +11,12 @@ update between two concurrent writers, costs a slower next run, nothing else.
 Two more maps serve the lean hot path (`Quick`, used by omg/fast.py), which
 plans nothing and so must be told the answers the full path computed:
 
-- ``specs``: ``tool@spec`` -> the store path a spec resolved to and the tool's
-  store paths at that time. Resolution is a pure function of those names
-  (versions come from the immutable records), so the answer stands while the
-  tool's store paths on disk are exactly the same.
+- ``specs``: ``user:tool@spec`` -> the store path a spec resolved to and the
+  tool's store paths that user could resolve at that time (`store.claims`).
+  Resolution is a pure function of those names (versions come from the
+  immutable records), so the answer stands while that list is exactly the same:
+  the hot path checks it against the store listing and the claims, which are
+  a stat or two per path of the tool.
 - ``uses``: (current env, resolved tools) -> the env `use` made and the
   conflicts it reported. Store paths never change under their name, so the
   env plan is a pure function of that key; a hit stands while the env exists.
@@ -121,8 +123,9 @@ def code_stamp() -> str:
     return "/".join(parts)
 
 
-def spec_key(tool: str, spec: str) -> str:
-    return f"{tool}@{spec}"
+def spec_key(tool: str, spec: str, user: str) -> str:
+    """Per user: two users may resolve the same spec differently (`store.claims`)."""
+    return f"{user}:{tool}@{spec}"
 
 
 def use_key(cur_env: str, tools: Sequence[tuple[Any, ...]]) -> str:
@@ -233,10 +236,11 @@ class Catalogue:
             self._dirty = True
 
     def remember_spec(self, tool: str, spec: str, candidates: Sequence[str],
-                      chosen: str) -> None:
-        """`tool@spec` chose `chosen` among the tool's store paths `candidates`."""
-        self._remember(self._specs, spec_key(tool, spec), [chosen, sorted(candidates)],
-                       MAX_SPECS)
+                      chosen: str, user: str) -> None:
+        """`tool@spec` chose `chosen` among the tool's store paths `candidates` that
+        `user` may resolve."""
+        self._remember(self._specs, spec_key(tool, spec, user),
+                       [chosen, sorted(candidates)], MAX_SPECS)
 
     def remember_use(self, cur_env: str, tools: Sequence[tuple[Any, ...]], env: str,
                      conflicts: Sequence[tuple[str, str, str]]) -> None:
@@ -280,8 +284,9 @@ class Quick:
     the caller then takes the full path, which learns the answer for next time.
     """
 
-    def __init__(self, home: str) -> None:
+    def __init__(self, home: str, user: str) -> None:
         self.store = home + "/store"
+        self.user = user
         data = _read(home + "/profiles/" + FILE_NAME)
         self._paths = _dict(data, "paths")
         _, self._specs, self._uses = _answers(data)
@@ -302,14 +307,16 @@ class Quick:
 
     def resolve(self, tool: str, spec: str) -> ToolTuple | None:
         """(tool, version, store path, env pairs) as `omg.profiles.resolve` would give."""
+        from store.claims import resolvable
+
         tools = self._tools()
         if tools is None:
             return None
-        have = tools.get(tool, [])
+        have = [n for n in tools.get(tool, []) if resolvable(self.store, n, self.user)]
         # An exact version resolves to itself (omg.spec.select); the newest path wins.
         chosen = next((n for n in reversed(have) if self._paths[n][1] == spec), None)
         if chosen is None:
-            cached = self._specs.get(spec_key(tool, spec))
+            cached = self._specs.get(spec_key(tool, spec, self.user))
             if not (isinstance(cached, list) and len(cached) == 2 and cached[1] == have):
                 return None
             chosen = cached[0]

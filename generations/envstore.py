@@ -19,12 +19,15 @@ import os
 from pathlib import Path
 
 from generations.env import ENV_NAME, HOMES_DIR, MANIFEST_NAME, EnvPlan, env_scripts
+from store.claims import UNCLAIMED, Claim
 from store.index import Index
 from store.ingest import staging_area
 from store.layout import Layout
 from store.local import LocalStore
 
 ENV_ORIGIN = {"kind": "profile-env"}
+#: An env is found by its plan (the catalogue checks its manifest), never by name.
+ENV_CLAIM = Claim(UNCLAIMED, "")
 
 
 def build_env(layout: Layout, index: Index, plan: EnvPlan) -> str:
@@ -34,7 +37,8 @@ def build_env(layout: Layout, index: Index, plan: EnvPlan) -> str:
         root = work / "env"
         materialise(root, plan)
         result = store.add(root, ENV_NAME, plan.version_label, references=plan.references,
-                           links_into=plan.references, origin=dict(ENV_ORIGIN))
+                           links_into=plan.references, origin=dict(ENV_ORIGIN),
+                           claim=ENV_CLAIM)
     return result.record.path
 
 

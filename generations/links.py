@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from store.fsutil import atomic_symlink, atomic_write, fsync_dir
+from store.locks import FileLock
 
 GENERATION_FORMAT = 1
 DEFAULT_PROFILE = "default"
@@ -23,14 +24,90 @@ RECORD_SUFFIX = ".json"
 TMP_MARK = ".tmp-"
 
 
+#: Names a profile may not take: they are, or look like, the files of the profile
+#: directory itself (a profile named ``default-1-link`` would replace generation 1 of
+#: ``default``; ``projects`` is the directory of project profiles).
+RESERVED_NAMES = frozenset({"projects"})
+RESERVED_SUFFIXES = (LINK_SUFFIX, RECORD_SUFFIX, ".lock", ".seq", ".corrupt")
+
+
 def valid_profile_name(name: str) -> bool:
-    """Letters, digits, ``_ . -``, at most 100, never ``.`` or ``..``: one file name."""
-    return 0 < len(name) <= 100 and set(name) <= _PROFILE_CHARS and name not in (".", "..")
+    """Letters, digits, ``_ . -``, at most 100, not hidden, and no name that collides
+    with the profile directory's own files (`RESERVED_NAMES`, `RESERVED_SUFFIXES`)."""
+    return (0 < len(name) <= 100 and set(name) <= _PROFILE_CHARS and name[0] != "."
+            and name not in RESERVED_NAMES and not name.endswith(RESERVED_SUFFIXES))
 
 
 def valid_user_name(user: str) -> bool:
     """A user's directory under profiles/: one component, not hidden."""
     return "/" not in user and user not in ("", ".", "..") and not user.startswith(".")
+
+
+def real_dir(base: str, rel: str, mode: int = 0o755) -> str:
+    """``base/rel`` with every component below `base` a real directory of this user.
+
+    omg (and omgd, as root) writes generations, records and roots below it, so a
+    component that is a symlink (made by an older omg for a profile named
+    ``projects``, or by anyone who could write there) or another user's directory
+    must never be followed: writes would land where it points, a shared store path
+    for one. Missing components are made with `mode`. Costs one lstat(2) per
+    component, so the hot path of `omg use` can afford it on every write.
+    """
+    path = base
+    if not os.path.isdir(base):  # OMG_HOME itself: the user's choice, made on first use
+        os.makedirs(base, exist_ok=True)
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        path = f"{path}/{part}"
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            try:
+                os.mkdir(path, mode)
+                os.chmod(path, mode)  # not the umask's: users follow links through it
+            except FileExistsError:
+                pass
+            st = os.lstat(path)
+        if st.st_mode & 0o170000 != 0o040000 or st.st_uid != os.geteuid():
+            from store.errors import UnsafeInput
+
+            what = "a symlink" if st.st_mode & 0o170000 == 0o120000 else (
+                "not a directory" if st.st_mode & 0o170000 != 0o040000
+                else f"owned by uid {st.st_uid}")
+            raise UnsafeInput(f"refusing to write below {path}: it is {what}, not a "
+                              "directory omg made", hint="move it away, then run the "
+                              "command again")
+    return path
+
+
+def within_home(directory: str, store_dir: str) -> str:
+    """`directory` (a profile directory) checked with `real_dir` below OMG_HOME."""
+    home = os.path.dirname(store_dir)
+    if directory.startswith(home + "/"):
+        return real_dir(home, directory[len(home) + 1:])
+    return real_dir(os.path.dirname(directory), os.path.basename(directory))
+
+
+def lock_file(directory: str, name: str, store_dir: str) -> str:
+    """The flock file of profile `name` in `directory`: under ``locks/``, which only
+    the store's owner can open (0700), never beside the profile (invariant 7: a
+    user who can open a lock file can hold it, and stop everyone else's `use`)."""
+    home = os.path.dirname(store_dir)
+    rel = directory[len(home) + 1:] if directory.startswith(home + "/") else directory
+    return f"{home}/locks/{rel.strip('/')}/{name}.lock"
+
+
+def lock(directory: str, name: str, store_dir: str, *, timeout: float = 60.0,
+         what: str = "") -> FileLock:
+    """The profile lock every writer of `directory`'s files for profile `name` holds.
+
+    Taking it first checks the directory (`within_home`), so no writer of
+    generations, records or the profile link can be led elsewhere by a symlink.
+    """
+    within_home(directory, store_dir)
+    return FileLock(lock_file(directory, name, store_dir), timeout=timeout,
+                    what=what or f"profile {name}")
 
 
 def _number_in(rest: str) -> int | None:
@@ -154,11 +231,10 @@ def add_generation(directory: str, name: str, store_dir: str, env: str, *, comma
                    now: float) -> tuple[int, dict[str, object]]:
     """Generation N+1 -> `env`, made current; (N+1, its record).
 
-    The caller holds the profile lock and the shared gc lock, and `env` is
-    complete in `store_dir`. Numbers come from the highest link, record or
-    ``<name>.seq``, so a deleted number is never given again.
+    The caller holds the profile lock (`lock`, which checked `directory`) and the
+    shared gc lock, and `env` is complete in `store_dir`. Numbers come from the
+    highest link, record or ``<name>.seq``, so a deleted number is never given again.
     """
-    os.makedirs(directory, exist_ok=True)
     clean_debris(directory, name)
     existing = numbers(directory, name)
     try:

@@ -5,7 +5,12 @@ Layout, per profile directory (``profiles/<user>/`` or ``profiles/<user>/project
     <profile>          -> <profile>-7-link          the current generation
     <profile>-7-link   -> ../../store/<hash>-profile-node-20.10.0
     <profile>-7.json   {"format", "number", "env", "time", "command"}
-    <profile>.lock     flock: serialises use/rollback/delete on this profile
+    <profile>.seq      the highest number ever given out
+
+and ``locks/profiles/<user>/[projects/]<profile>.lock``, the flock that serialises
+use/rollback/delete on the profile (under ``locks/``, mode 0700, so that no other
+user can open and hold it in a shared store). Taking it checks that the profile
+directory is a real directory of this user (`links.real_dir`), never a symlink.
 
 Order of work for a new generation, and why: the record is written first (a
 link without its record is still listed, with an unknown time), then the
@@ -30,7 +35,6 @@ from typing import Any, NamedTuple
 from generations import links
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
 from store.layout import Layout
-from store.locks import flock
 
 GENERATION_FORMAT = links.GENERATION_FORMAT
 INDEX_TABLE = "generations"
@@ -64,7 +68,7 @@ class ProfileRef(NamedTuple):
 
     @property
     def lock_path(self) -> Path:
-        return self.directory / f"{self.name}.lock"
+        return Path(links.lock_file(str(self.directory), self.name, str(self.layout.store)))
 
     @property
     def bin(self) -> Path:
@@ -93,7 +97,8 @@ class ProfileRef(NamedTuple):
 
     @contextmanager
     def locked(self, timeout: float = 60.0) -> Iterator[None]:
-        with flock(self.lock_path, timeout=timeout, what=f"profile {self.label}"):
+        with links.lock(str(self.directory), self.name, str(self.layout.store),
+                        timeout=timeout, what=f"profile {self.label}"):
             yield
 
 

@@ -4,11 +4,20 @@ Precedence: environment variables, then ``$XDG_CONFIG_HOME/omg/config.toml``
 (or ``OMG_CONFIG``), then ``/etc/omg/config.toml``, then defaults. Nothing here
 is global: the CLI builds a `Settings` and passes it down. Light to import
 (no archive readers, no dataclasses): the fast path of `omg use` loads it.
+
+Every `load` checks the whole of each config file against `SCHEMA` and the
+variables it parses against `ENV_SCHEMA`, whatever the command needs of them:
+a setting of the wrong type is a `UsageError` naming it (``[store] max_files``,
+``OMG_MAX_FILES``) and what it must be, never a crash deep in the command that
+reads it; an unknown key is a ``warning:`` line. docs/configuration.md lists
+every setting.
 """
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
+import math
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -41,6 +50,141 @@ class Settings(NamedTuple):
 current_user = locate.current_user
 
 
+# The schema -----------------------------------------------------------------------------
+
+
+class Kind(NamedTuple):
+    """What one setting must be; `what` is said in errors and in docs/configuration.md."""
+
+    what: str
+    ok: Callable[[Any], bool]  # judges a value from a config file (TOML types)
+    parse: Callable[[str], Any] = str  # a variable's text -> a value for `ok` (or ValueError)
+
+
+def _integer(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return (_integer(v) or isinstance(v, float)) and math.isfinite(v)
+
+
+def _absolute(v: Any) -> bool:
+    return isinstance(v, str) and os.path.isabs(v)
+
+
+POSITIVE_INT = Kind("a positive integer", lambda v: _integer(v) and v > 0, int)
+COUNT = Kind("an integer >= 0", lambda v: _integer(v) and v >= 0, int)
+SECONDS = Kind("a number of seconds > 0", lambda v: _number(v) and v > 0, float)
+SECONDS_OR_ZERO = Kind("a number of seconds >= 0", lambda v: _number(v) and v >= 0, float)
+STRING = Kind("a string", lambda v: isinstance(v, str))
+STRINGS = Kind("a list of strings",
+               lambda v: isinstance(v, list) and all(isinstance(s, str) for s in v))
+PATH = Kind("an absolute path", _absolute)
+#: Read through expanduser: ``~/...`` is absolute too.
+HOME_PATH = Kind("an absolute path (~ allowed)",
+                 lambda v: isinstance(v, str) and _absolute(os.path.expanduser(v)))
+LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
+
+#: Every config file key: top-level scalars, and tables of keys. Providers read
+#: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs);
+#: tests/test_settings.py keeps these names in step with the code that reads them.
+SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
+    "home": HOME_PATH,
+    "store": {"max_unpacked_bytes": POSITIVE_INT, "max_files": POSITIVE_INT,
+              "max_depth": POSITIVE_INT},
+    "network": {"retries": COUNT, "backoff": SECONDS_OR_ZERO, "timeout": SECONDS,
+                "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO},
+    "mirrors": {name: STRING for name in (
+        "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
+        "java")},
+    "keyrings": {"node": HOME_PATH, "bun": HOME_PATH},
+    "daemon": {"socket": PATH, "gc_group": STRING, "trusted_users": STRINGS,
+               "max_frame": POSITIVE_INT, "max_reply": POSITIVE_INT,
+               "handshake_timeout": SECONDS, "frame_timeout": SECONDS,
+               "idle_timeout": SECONDS, "send_timeout": SECONDS,
+               "max_clients": POSITIVE_INT, "max_clients_per_uid": POSITIVE_INT,
+               "shutdown_grace": SECONDS_OR_ZERO, "max_incoming_bytes": POSITIVE_INT},
+    "arch": {"pacman_conf": PATH, "root": PATH, "dbpath": PATH, "aur_url": STRING,
+             "build_user": STRING, "build_dir": PATH, "aur_cache_ttl": SECONDS_OR_ZERO,
+             "makepkg_args": STRINGS},
+}
+
+#: The variables that are not plain strings (empty means unset). Kept equal to
+#: `omg.locate.PARSED_VARIABLES`, so the fast paths hand them to `load`.
+ENV_SCHEMA: Mapping[str, Kind] = {
+    "OMG_MAX_UNPACKED_BYTES": POSITIVE_INT,
+    "OMG_MAX_FILES": POSITIVE_INT,
+    "OMG_MAX_DEPTH": POSITIVE_INT,
+    "OMG_NET_RETRIES": COUNT,
+    "OMG_NET_BACKOFF": SECONDS_OR_ZERO,
+    "OMG_NET_TIMEOUT": SECONDS,
+    "OMG_NET_JOBS": POSITIVE_INT,
+    "OMG_INDEX_TTL": SECONDS_OR_ZERO,
+    "OMG_AUR_TTL": SECONDS_OR_ZERO,
+    "OMG_LIBC": LIBC,
+}
+
+
+def _bad(where: str, kind: Kind, value: Any, hint: str) -> UsageError:
+    return UsageError(f"{where}: expected {kind.what}, got {value!r}", hint=hint)
+
+
+def check_file(data: Mapping[str, Any], path: str) -> list[str]:
+    """Check one parsed config file against `SCHEMA`; the unknown keys, as warnings."""
+    hint = f"fix it in {path} (docs/configuration.md lists every setting)"
+    unknown: list[str] = []
+    for key, value in data.items():
+        kind = SCHEMA.get(key)
+        if kind is None:
+            what = f"section [{key}]" if isinstance(value, dict) else f"key {key}"
+            unknown.append(f"{path}: unknown {what}, ignored")
+        elif isinstance(kind, Kind):
+            if not kind.ok(value):
+                raise _bad(f"{path}: {key}", kind, value, hint)
+        elif not isinstance(value, dict):
+            raise UsageError(f"{path}: [{key}]: expected a table, got {value!r}", hint=hint)
+        else:
+            for sub, sub_value in value.items():
+                sub_kind = kind.get(sub)
+                if sub_kind is None:
+                    unknown.append(f"{path}: unknown key [{key}] {sub}, ignored")
+                elif not sub_kind.ok(sub_value):
+                    raise _bad(f"{path}: [{key}] {sub}", sub_kind, sub_value, hint)
+    return unknown
+
+
+def check_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    """The set variables of `ENV_SCHEMA`, parsed; a UsageError names a bad one."""
+    parsed: dict[str, Any] = {}
+    for name, kind in ENV_SCHEMA.items():
+        text = env.get(name)
+        if not text:
+            continue
+        try:
+            value = kind.parse(text)
+            good = kind.ok(value)
+        except ValueError:
+            good = False
+        if not good:
+            raise _bad(name, kind, text, f"unset {name} or set it to {kind.what}")
+        parsed[name] = value
+    return parsed
+
+
+# Loading ---------------------------------------------------------------------------------
+
+#: Warnings already printed by this process: `load` runs again when a fast path
+#: hands over to the full CLI, and one unknown key is worth one line.
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        sys.stderr.write(f"warning: {message}\n")
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
@@ -54,22 +198,31 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: invalid config file: {exc}") from exc
 
 
-def load(environ: Mapping[str, str] | None = None) -> Settings:
+def load(environ: Mapping[str, str] | None = None, *,
+         warn: Callable[[str], None] = warn_once) -> Settings:
+    """The settings of this environment; `warn` gets each unknown key's line."""
     env = os.environ if environ is None else environ
     config: dict[str, Any] = {}
     for path in map(Path, locate.config_files(env)):
-        for key, value in _read_toml(path).items():
+        data = _read_toml(path)
+        for message in check_file(data, str(path)):
+            warn(message)
+        for key, value in data.items():
             if isinstance(value, dict) and isinstance(config.get(key), dict):
                 config[key] = {**config[key], **value}
             else:
                 config[key] = value
-    home = Path(locate.home(config, env))
-    store_cfg = config.get("store", {})
+    variables = check_environment(env)
+    store_cfg: Mapping[str, Any] = config.get("store", {})
+
+    def pick(var: str, key: str, default: int) -> int:
+        value = variables.get(var, store_cfg.get(key))
+        return default if value is None else int(value)
+
     limits = Limits(
-        max_bytes=int(env.get("OMG_MAX_UNPACKED_BYTES") or store_cfg.get("max_unpacked_bytes")
-                      or DEFAULT_LIMITS.max_bytes),
-        max_files=int(env.get("OMG_MAX_FILES") or store_cfg.get("max_files")
-                      or DEFAULT_LIMITS.max_files),
+        max_bytes=pick("OMG_MAX_UNPACKED_BYTES", "max_unpacked_bytes", DEFAULT_LIMITS.max_bytes),
+        max_files=pick("OMG_MAX_FILES", "max_files", DEFAULT_LIMITS.max_files),
+        max_depth=pick("OMG_MAX_DEPTH", "max_depth", DEFAULT_LIMITS.max_depth),
     )
-    return Settings(home=home, user=current_user(), limits=limits,
+    return Settings(home=Path(locate.home(config, env)), user=current_user(), limits=limits,
                     mirrors=dict(config.get("mirrors", {})), raw=config)

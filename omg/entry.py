@@ -25,6 +25,19 @@ FAST_PATHS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    try:
+        code = _run(args)
+        sys.stdout.flush()  # here, where a closed pipe is still ours to report
+    except (KeyboardInterrupt, BrokenPipeError) as exc:
+        # Ctrl-C outside a command's own handling (starting up, a fast path's
+        # settings or parsing), or a stdout whose reader is gone.
+        from omg.cli.output import report_error
+
+        return report_error(exc)
+    return code
+
+
+def _run(args: list[str]) -> int:
     module = FAST_PATHS.get(args[0]) if args else None
     if module is not None:
         code: int | None = __import__(module, fromlist=["run"]).run(args)

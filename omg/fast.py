@@ -250,16 +250,17 @@ def _settings(environ: Mapping[str, str] | None = None
 def _remote(socket: str, cmd: str, specs: list[str], profile: str, to: str | None) -> int:
     """`use` or `rollback` by omgd, which alone writes profiles/<user>/ (invariant 7).
 
-    One request through `omg.daemon.oneshot`, rendered from the reply's maps
-    as the single-user lines are.
+    One request through `omg.daemon.client.call`, rendered from the reply's maps
+    as the single-user lines are. Any failure to reach omgd is its
+    `DaemonUnavailable`, reported as every other command reports it.
     """
-    from omg.daemon import oneshot
+    from omg.daemon import client
 
     try:
         if cmd == "use":
-            r = oneshot.call(socket, "profile.use", {"specs": specs, "profile": profile,
-                                                      "command": "omg use " + " ".join(
-                                                          _quote(s) for s in specs)})
+            r = client.call(socket, "profile.use", {"specs": specs, "profile": profile,
+                                                     "command": "omg use " + " ".join(
+                                                         _quote(s) for s in specs)})
             lines = use_lines(r["profile"], r["generation"], r["unchanged"],
                               [(t["tool"], t["version"]) for t in r["tools"]],
                               [(c["path"], c["winner"], c["loser"]) for c in r["conflicts"]],
@@ -268,14 +269,14 @@ def _remote(socket: str, cmd: str, specs: list[str], profile: str, to: str | Non
             params: dict[str, Any] = {"profile": profile}
             if to is not None:
                 params["to"] = int(to)
-            r = oneshot.call(socket, "profile.rollback", params)
+            r = client.call(socket, "profile.rollback", params)
             lines = switch_lines(r["profile"], r["previous"], r["generation"], r["tools"])
     except (KeyError, TypeError) as exc:
-        return _report(ValueError(f"omgd sent a malformed answer ({exc})"))
+        return _report(client.unavailable(socket, f"omgd sent a malformed reply ({exc})"))
     except (Exception, KeyboardInterrupt) as exc:
         from store.errors import OmgError
 
-        if not isinstance(exc, OmgError | OSError | ValueError | KeyboardInterrupt):
+        if not isinstance(exc, OmgError | KeyboardInterrupt):
             raise
         return _report(exc)
     _print(lines)
@@ -341,7 +342,7 @@ class _Profile:
         return links.env_of(self.directory, self.name, n)
 
     def locked(self) -> Any:
-        return flock(f"{self.directory}/{self.name}.lock", what=f"profile {self.name}")
+        return links.lock(self.directory, self.name, self.store, what=f"profile {self.name}")
 
     def gc_guard(self) -> Any:
         return flock(self.home + "/locks/gc.lock", shared=True,
@@ -360,7 +361,7 @@ def lean_use(home: str, user: str, specs: Sequence[str], profile: str = DEFAULT_
     from generations.catalogue import Quick
 
     ref = _Profile(home, user, profile)
-    quick = Quick(home)
+    quick = Quick(home, user)
     with ref.locked(), ref.gc_guard():
         tools = []
         for p in parsed:

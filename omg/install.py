@@ -23,6 +23,7 @@ from omg import providers as _providers
 from omg.config import Settings
 from omg.providers.base import Artifact, Context, Platform, Provider, Release, cached_fetcher
 from omg.spec import ToolSpec, parse_tool_spec, version_key
+from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
 from store.fsutil import force_remove
 
@@ -84,6 +85,8 @@ class Session:
     offline: bool = False
     refresh: bool = False
     index: Any = None  # an Index already open in this process (LMDB allows one per env)
+    #: For whom installs are made (their claims say who asked): omgd passes its peer.
+    for_user: str | None = None
     ctx: Context = field(init=False)
     _owns_index: bool = field(init=False, default=False)
 
@@ -126,6 +129,10 @@ class Session:
         return Path(value).expanduser() if value else None
 
     @property
+    def user(self) -> str:
+        return self.for_user or self.settings.user
+
+    @property
     def cache(self) -> Path:
         return self.settings.layout.cache
 
@@ -161,13 +168,16 @@ def _spec(tool_spec: str | ToolSpec) -> ToolSpec:
 
 
 def _installed(store: LocalStore, tool: str, version: str) -> PathRecord | None:
-    found = store.find(tool, version)
+    """The store path of `tool` `version` from a trusted source (its upstream, a
+    trusted cache), if any: a user's own `store add` of that name is not an install."""
+    found = store.resolvable(tool, version, user=None)
     return found[0] if found else None
 
 
 def _local_resolve(session: Session, provider: Provider, spec: str) -> PathRecord | None:
     """Offline, or an exact spec: what is already in the store satisfies it."""
-    installed = [Release(r.version) for r in session.store.find(provider.name)]
+    installed = [Release(r.version) for r in session.store.resolvable(provider.name,
+                                                                      user=None)]
     if provider.is_exact(spec) or session.opts.offline:
         rel = provider.select(provider.normalize(spec), installed) if installed else None
         if rel is not None and (provider.is_exact(spec) or session.opts.offline):
@@ -213,17 +223,20 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResu
         origin["env"] = dict(sorted(p.env_vars.items()))
     if len(plan.artifacts) > 1:
         origin["components"] = [{"url": a.url, "sha256": a.sha256} for a in plan.artifacts]
+    claim = Claim(UPSTREAM, session.user, {
+        "tool": p.name, "version": rel.version,
+        "artifacts": [{"url": a.url, "sha256": a.sha256} for a in plan.artifacts]})
     if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir:
-        result = session.store.add(files[0], p.name, rel.version, origin=origin)
+        result = session.store.add(files[0], p.name, rel.version, origin=origin, claim=claim)
     else:
-        result = _add_merged(session, plan, files, origin)
+        result = _add_merged(session, plan, files, origin, claim)
     return _result(session, result.record, created=result.created,
                    urls=[a.url for a in plan.artifacts],
                    warnings=[*plan.warnings, *result.warnings])
 
 
 def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
-                origin: dict[str, Any]) -> Any:
+                origin: dict[str, Any], claim: Claim) -> Any:
     import secrets
 
     from store.archive import open_members
@@ -248,7 +261,7 @@ def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
                     raise IntegrityError(f"{art.filename}: no directory {src.name!r} in it")
                 _merge(src, merged, art.filename)
         return session.store.add(merged, plan.provider.name, plan.release.version,
-                                 origin=origin)
+                                 origin=origin, claim=claim)
     finally:
         # Unpacked trees may hold read-only directories, which rmtree cannot empty.
         with contextlib.suppress(OSError):
@@ -290,14 +303,16 @@ def _merge(src: Path, dest: Path, label: str) -> None:
 
 def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: bool = False,
             refresh: bool = False, progress: Progress | None = None,
-            index: Any = None) -> list[InstallResult]:
+            index: Any = None, for_user: str | None = None) -> list[InstallResult]:
     """Install each TOOL@SPEC into the store (downloads in parallel); no profile changes.
 
-    Pass `index` when the caller already has the LMDB index open in this process.
+    Pass `index` when the caller already has the LMDB index open in this process;
+    `for_user` names who asked, when that is not `settings.user` (omgd's peer).
     """
     from omg import net
 
-    session = Session(settings, offline=offline, refresh=refresh, index=index)
+    session = Session(settings, offline=offline, refresh=refresh, index=index,
+                      for_user=for_user)
     try:
         plans = [_plan(session, _spec(s)) for s in specs]
         todo = [p for p in plans if isinstance(p, _Plan)]
@@ -321,14 +336,16 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
 
 
 def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: bool = False,
-                     progress: Progress | None = None, index: Any = None) -> PathRecord:
+                     progress: Progress | None = None, index: Any = None,
+                     for_user: str | None = None) -> PathRecord:
     """The store path record for TOOL@SPEC, installing it first if it is missing."""
     return install(settings, [tool_spec], offline=offline, progress=progress,
-                   index=index)[0].record
+                   index=index, for_user=for_user)[0].record
 
 
 def make_resolver(settings: Settings, *, offline: bool = False,
-                  progress: Progress | None = None, index: Any = None) -> Any:
+                  progress: Progress | None = None, index: Any = None,
+                  for_user: str | None = None) -> Any:
     """An `omg.profiles.Resolver`: installs a spec the store cannot satisfy.
 
     Wiring `omg use`: ``profiles.use(home, specs, resolver=make_resolver(settings,
@@ -339,7 +356,8 @@ def make_resolver(settings: Settings, *, offline: bool = False,
     def resolver(ts: ToolSpec) -> ResolvedTool | None:
         if _providers.canonical(ts.tool) not in _providers.TOOLS:
             return None  # a tool only `omg store add` knows: the store's answer stands
-        rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index)
+        rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index,
+                               for_user=for_user)
         # The same answer the store gives once the path is installed (the record's
         # env, set at ingest): a fresh install and a later `use` of the same tools
         # must build the same env store path.
@@ -356,13 +374,17 @@ def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str
 
 
 def list_installed(settings: Settings, tool: str | None = None) -> list[InstalledVersion]:
+    from store.claims import resolvable
     from store.local import LocalStore
 
     store = LocalStore(settings.layout, limits=settings.limits)
+    store_dir = str(settings.layout.store)
     try:
         names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
+        # What `omg use` could pick for this user: another user's additions are not theirs.
         out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size)
-               for r in store.records() if r.name in names]
+               for r in store.records()
+               if r.name in names and resolvable(store_dir, r.path, settings.user)]
     finally:
         store.close()
     return sorted(out, key=lambda v: (v.tool, version_key(v.version)), reverse=False)
@@ -391,10 +413,13 @@ def _installed_versions(session: Session, tool: str) -> set[str]:
     directory listing and a small JSON file, not the store module and LMDB reads.
     """
     from generations.catalogue import Catalogue
+    from store.claims import resolvable
 
     catalogue = Catalogue(session.settings.layout, index=lambda: session.index)
+    store_dir = str(session.settings.layout.store)
     try:
-        return {version for version, _, _ in catalogue.packages().get(tool, [])}
+        return {version for version, name, _ in catalogue.packages().get(tool, [])
+                if resolvable(store_dir, name, session.user)}
     finally:
         catalogue.save()
 

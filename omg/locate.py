@@ -18,8 +18,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 SYSTEM_CONFIG = "/etc/omg/config.toml"
-#: Read by omg.config.load, which reports garbage in them: the fast paths defer to it.
-PARSED_VARIABLES = ("OMG_MAX_UNPACKED_BYTES", "OMG_MAX_FILES")
+#: Parsed by omg.config.load (its ENV_SCHEMA), which reports garbage in them: the
+#: fast paths defer to it when one is set.
+PARSED_VARIABLES = ("OMG_MAX_UNPACKED_BYTES", "OMG_MAX_FILES", "OMG_MAX_DEPTH",
+                    "OMG_NET_RETRIES", "OMG_NET_BACKOFF", "OMG_NET_TIMEOUT", "OMG_NET_JOBS",
+                    "OMG_INDEX_TTL", "OMG_AUR_TTL", "OMG_LIBC")
 SHARED_SOCKET = "/run/omg/omgd.sock"
 
 
@@ -48,11 +51,14 @@ def needs_config(env: Mapping[str, str]) -> bool:
 
 
 def home(raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
-    """OMG_HOME, then ``home`` in the config file, then ``$XDG_DATA_HOME/omg``; absolute."""
+    """OMG_HOME, then ``home`` in the config file, then ``$XDG_DATA_HOME/omg``; absolute.
+
+    ``~`` is expanded (omg.config has checked that a configured home is a path).
+    """
     xdg_data = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
                                                         "share")
     found = env.get("OMG_HOME") or raw.get("home") or os.path.join(xdg_data, "omg")
-    return os.path.abspath(str(found))
+    return os.path.abspath(os.path.expanduser(str(found)))
 
 
 def current_user() -> str:

@@ -15,7 +15,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,21 +220,44 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
 
 def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,
                   progress: DownloadProgress | None = None) -> list[Path]:
-    """Several artifacts in parallel; the first failure is raised after all settle."""
+    """Several artifacts in parallel; the first failure is raised after all settle.
+
+    The workers are daemon threads, not a ThreadPoolExecutor: on Ctrl-C the main
+    thread leaves at once (exit 130) instead of joining downloads that may stall
+    for timeout x retries; an abandoned download is left in ``cache/partial/``,
+    which the next run resumes.
+    """
     if len(jobs) <= 1:
         return [download(j, cache, opts=opts, progress=progress) for j in jobs]
-    with ThreadPoolExecutor(max_workers=max(1, min(opts.jobs, len(jobs)))) as pool:
-        futures = [pool.submit(download, j, cache, opts=opts, progress=progress) for j in jobs]
-        results: list[Path] = []
-        error: BaseException | None = None
-        for fut in futures:
+    import threading
+
+    outcomes: list[Path | BaseException | None] = [None] * len(jobs)
+    todo = iter(range(len(jobs)))
+    take = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with take:
+                i = next(todo, None)
+            if i is None:
+                return
             try:
-                results.append(fut.result())
+                outcomes[i] = download(jobs[i], cache, opts=opts, progress=progress)
             except BaseException as exc:
-                error = error or exc
-        if error is not None:
-            raise error
-        return results
+                outcomes[i] = exc
+
+    workers = [threading.Thread(target=work, daemon=True, name="omg-download")
+               for _ in range(max(1, min(opts.jobs, len(jobs))))]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    results: list[Path] = []
+    for outcome in outcomes:
+        if not isinstance(outcome, Path):
+            raise outcome or RuntimeError("a download worker ended without an outcome")
+        results.append(outcome)
+    return results
 
 
 def verify_signature(data_path: Path, sig_path: Path | None, keyring: Path,

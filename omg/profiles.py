@@ -8,9 +8,10 @@ these. Module-level imports stay light (no typer, rich, httpx, no store.local):
 Python. Building a new env or collecting garbage imports the heavier store
 modules only when it happens.
 
-Spec resolution looks at what the store holds; a `Resolver` (for example a
-provider's "install if missing") is asked only when the store cannot satisfy
-a spec, so plugging installs in is one argument.
+Spec resolution looks at what the store holds that this user may resolve by
+name (a trusted claim, or one of their own: `store.claims`); a `Resolver` (for
+example a provider's "install if missing") is asked only when that cannot
+satisfy a spec, so plugging installs in is one argument.
 """
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
@@ -232,13 +233,14 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
     installed = installed_tools(home)
     out = []
     for spec in specs:
-        have = installed.get(spec.tool, [])
+        have = _resolvable(home, installed.get(spec.tool, []))
         version = select(spec.spec, [v for v, _, _ in have])
         if version is None:
             found = resolver(spec) if resolver is not None else None
             if found is None:
                 if not have:
-                    known = ", ".join(sorted(installed)) or "nothing"
+                    known = ", ".join(sorted(t for t, rows in installed.items()
+                                             if _resolvable(home, rows))) or "nothing"
                     raise NotFound(f"no tool {spec.tool!r} in the store (installed: {known})",
                                    hint=f"omg store add DIR --name {spec.tool} --version V")
                 versions = ", ".join(sorted({v for v, _, _ in have}, key=version_key))
@@ -249,10 +251,21 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
         # Several store paths with one version (rebuilt content): the newest wins.
         name, env = next((n, e) for v, n, e in reversed(have) if v == version)
         if version != spec.spec:  # an exact version the hot path resolves by itself
-            home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name)
+            home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name,
+                                         home.user)
         pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
         out.append(ResolvedTool(spec.tool, version, name, pairs))
     return out
+
+
+def _resolvable(home: Home, rows: list[tuple[str, str, dict[str, Any]]]
+                ) -> list[tuple[str, str, dict[str, Any]]]:
+    """The store paths among `rows` this user may resolve by name (`store.claims`):
+    one user's `omg store add node ...` is never another user's node."""
+    from store.claims import resolvable
+
+    store_dir = str(home.layout.store)
+    return [row for row in rows if resolvable(store_dir, row[1], home.user)]
 
 
 def env_for(home: Home, tools: Sequence[ToolInput]) -> tuple[str, list[Conflict]]:

@@ -44,7 +44,7 @@ class RemoteStore:
 
     def call(self, method: str, params: dict[str, Any] | None = None, *,
              fd: int | None = None) -> Any:
-        from omg.daemon.protocol import DaemonUnavailable
+        from store.errors import DaemonUnavailable
 
         try:
             return self._client().call(method, params, fd=fd)

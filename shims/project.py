@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from generations.links import real_dir
 from generations.profile import ProfileRef
 from shims.versionfiles import MARKERS, TOOL_NAMES, read_directory
 from store.errors import NotFound, UsageError
@@ -50,8 +51,8 @@ def project_ref(layout: Layout, user: str, project_dir: Path) -> ProfileRef:
 
 def register_root(layout: Layout, user: str, ref: ProfileRef) -> Path:
     """``gcroots/<user>/projects/<name>`` -> the project profile link (idempotent)."""
+    real_dir(str(layout.home), f"gcroots/{user}/{PROJECTS_DIR}")  # never through a symlink
     root = layout.gcroots / user / PROJECTS_DIR / ref.name
-    root.parent.mkdir(parents=True, exist_ok=True)
     if os.path.islink(root) and os.readlink(root) == str(ref.link):
         return root
     tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")

@@ -110,6 +110,29 @@ def corrupt_errors() -> tuple[type[BaseException], ...]:
             EOFError, ValueError)
 
 
+#: The largest empty tar: its end-of-archive blocks padded to one 20-block record.
+EMPTY_TAR_MAX = 10240
+FORMATS_HINT = ("omg reads .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .pkg.tar.* and "
+                "directories")
+
+
+def sniff(head: bytes, size: int) -> Format | None:
+    """The archive format of a file of `size` bytes starting with `head` (its first
+    512 bytes, or all of it), or None when it is none we read.
+
+    Zeros are an empty tar only in a file as small as one: a large file of zeros
+    (a sparse file, a wiped disk image) is not an archive.
+    """
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return Format.TAR
+    if len(head) == 512 and not any(head) and size <= EMPTY_TAR_MAX:
+        return Format.TAR
+    return None
+
+
 def detect_format(path: Path) -> Format:
     """By content (magic bytes), so a misnamed file is still read correctly."""
     try:
@@ -117,21 +140,15 @@ def detect_format(path: Path) -> Format:
             return Format.DIRECTORY
         with open(path, "rb") as f:
             head = f.read(512)
+            size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         raise NotFound(f"no such file or directory: {path}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
-    for magic, fmt in _MAGIC:
-        if head.startswith(magic):
-            return fmt
-    if len(head) >= 262 and head[257:262] == b"ustar":
-        return Format.TAR
-    if len(head) == 512 and not any(head):
-        return Format.TAR  # an empty tar: only the end-of-archive blocks
-    raise UsageError(
-        f"{path.name}: not a supported archive",
-        hint="omg reads .tar.gz, .tar.xz, .tar.bz2, .tar.zst, .zip, .pkg.tar.* and directories",
-    )
+    fmt = sniff(head, size)
+    if fmt is None:
+        raise UsageError(f"{path.name}: not a supported archive", hint=FORMATS_HINT)
+    return fmt
 
 
 def is_package_name(path: Path) -> bool:
@@ -267,7 +284,9 @@ def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[Member]:
                 yield Member(info.filename, MemberKind.SYMLINK, 0o777, 0, target)
             elif info.is_dir():
                 yield Member(info.filename, MemberKind.DIRECTORY, 0o755)
-            elif mode and not stat.S_ISREG(mode):
+            elif stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+                # No type bits at all is a file: ZipFile.writestr(name, data) sets
+                # only 0o600, and DOS-made archives set nothing.
                 yield Member(info.filename, MemberKind.SPECIAL, mode)
             else:
                 with zf.open(info) as fobj:
@@ -278,28 +297,33 @@ def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[Member]:
 
 
 def _directory_members(root: Path) -> Iterator[Member]:
-    """Walk without following symlinks; names are relative to `root`."""
+    """Walk without following symlinks; names are relative to `root`.
 
-    def walk(directory: str, prefix: str) -> Iterator[Member]:
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for entry in entries:
-            name = prefix + entry.name
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISDIR(st.st_mode):
-                yield Member(name, MemberKind.DIRECTORY, st.st_mode & 0o7777)
-                yield from walk(entry.path, name + "/")
-            elif stat.S_ISLNK(st.st_mode):
-                yield Member(name, MemberKind.SYMLINK, 0o777, 0, os.readlink(entry.path))
-            elif stat.S_ISREG(st.st_mode):
-                with open(entry.path, "rb") as fobj:
-                    yield Member(name, MemberKind.FILE, st.st_mode & 0o7777, st.st_size, "",
-                                 _content(fobj))
-            else:
-                yield Member(name, MemberKind.SPECIAL, st.st_mode)
+    Iterative (`walk_tree`), so a directory deeper than Python's recursion limit
+    reaches `store.unpack`, which refuses it by its depth limit. Each directory's
+    entries come sorted, directories before what they hold.
+    """
+    from store.fsutil import walk_tree
 
+    top = str(root)
     try:
-        yield from walk(str(root), "")
+        for dirpath, dirnames, filenames in walk_tree(top):
+            prefix = "" if dirpath == top else os.path.relpath(dirpath, top) + "/"
+            dirnames.sort()
+            for name in sorted(dirnames + filenames):
+                path = os.path.join(dirpath, name)
+                st = os.lstat(path)
+                if stat.S_ISREG(st.st_mode):
+                    with open(path, "rb") as fobj:
+                        yield Member(prefix + name, MemberKind.FILE, st.st_mode & 0o7777,
+                                     st.st_size, "", _content(fobj))
+                elif stat.S_ISDIR(st.st_mode):
+                    yield Member(prefix + name, MemberKind.DIRECTORY, st.st_mode & 0o7777)
+                elif stat.S_ISLNK(st.st_mode):
+                    yield Member(prefix + name, MemberKind.SYMLINK, 0o777, 0,
+                                 os.readlink(path))
+                else:
+                    yield Member(prefix + name, MemberKind.SPECIAL, st.st_mode)
     except OSError as exc:
         raise UsageError(f"cannot read {exc.filename}: {exc.strerror}") from exc
 

@@ -71,6 +71,15 @@ class PermissionDenied(OmgError):
     exit_code = 9
 
 
+class DaemonUnavailable(OmgError):
+    """omgd cannot be reached: no socket, nobody listening, a hang-up, a garbled reply.
+
+    Its own code, not `Busy` (4): retrying will not help until someone starts omgd.
+    """
+
+    exit_code = 10
+
+
 class FormatTooNew(IntegrityError):
     """An on-disk format newer than this code understands: refuse, never misread."""
 

@@ -60,13 +60,31 @@ def symlink_digest(target: bytes) -> bytes:
 
 
 def tree_digest(tree: Tree) -> bytes:
-    """BLAKE3 over the tag and each entry's kind, name length, name and digest."""
-    h = blake3(FORMAT_TAG)
-    for name in sorted(tree.entries):
-        node = tree.entries[name]
-        digest = tree_digest(node) if isinstance(node, Tree) else node.digest
-        h.update(node.kind.value + struct.pack(">I", len(name)) + name + digest)
-    return h.digest()
+    """BLAKE3 over the tag and each entry's kind, name length, name and digest.
+
+    The specification is recursive; this is the same computation with an
+    explicit stack, since input decides how deep a tree is (a recursion here
+    once failed on an archive 1,500 directories deep).
+    """
+    # A level: its hasher, its sorted entries not yet hashed, its name in its parent.
+    levels = [(blake3(FORMAT_TAG), iter(sorted(tree.entries.items())), b"")]
+    while True:
+        h, entries, own_name = levels[-1]
+        for name, node in entries:
+            if isinstance(node, Tree):
+                levels.append((blake3(FORMAT_TAG), iter(sorted(node.entries.items())), name))
+                break
+            h.update(_entry(node.kind, name, node.digest))
+        else:  # every entry hashed: this directory is done
+            digest = h.digest()
+            levels.pop()
+            if not levels:
+                return digest
+            levels[-1][0].update(_entry(Kind.DIRECTORY, own_name, digest))
+
+
+def _entry(kind: Kind, name: bytes, digest: bytes) -> bytes:
+    return kind.value + struct.pack(">I", len(name)) + name + digest
 
 
 def digest_name(digest: bytes) -> str:
@@ -75,10 +93,16 @@ def digest_name(digest: bytes) -> str:
 
 
 def walk(tree: Tree, prefix: bytes = b"") -> Iterator[tuple[bytes, Tree | Leaf]]:
-    """Every entry below `tree` with its slash-joined relative path, parents first."""
-    for name in sorted(tree.entries):
-        node = tree.entries[name]
-        path = prefix + name
-        yield path, node
-        if isinstance(node, Tree):
-            yield from walk(node, path + b"/")
+    """Every entry below `tree` with its slash-joined relative path, parents first
+    (depth first, names sorted at each level; iterative, like `tree_digest`)."""
+    stack = [(prefix, iter(sorted(tree.entries.items())))]
+    while stack:
+        base, entries = stack[-1]
+        for name, node in entries:
+            path = base + name
+            yield path, node
+            if isinstance(node, Tree):
+                stack.append((path + b"/", iter(sorted(node.entries.items()))))
+                break
+        else:
+            stack.pop()

@@ -9,10 +9,11 @@ Order of work, and why:
 3. seal the directories and symlinks (modes, mtimes);
 4. move the root to ``store/.pending-<id>`` (same parent as the final name, so the
    last rename needs no write permission on the read-only directory), syncfs;
-5. publish new unique files in ``.links``, write the record, then one rename(2)
-   to the final name and fsync the store directory; last, the LMDB index.
-A crash at any point leaves only staging debris, removed by the next ingest:
-each staging area is owned through an flock on ``.staging/<id>.lock``.
+5. publish new unique files in ``.links``, write the record and the LMDB index
+   row, then one rename(2) to the final name and fsync the store directory.
+A crash or an error at any point leaves only staging debris, removed by the
+next ingest: each staging area is owned through an flock on
+``.staging/<id>.lock`` (see `clean_debris`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import secrets
+import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ from store.record import PathRecord, TreeEntry, content_totals, encode_record, t
 from store.unpack import FIXED_MTIME, Progress, unpack
 
 _TMP_LOCK = ".lock-new"
+_WORK_ID = re.compile(r"^[0-9]+-[0-9a-f]{12}$")  # what _claim_staging_id makes
 _ARCHIVES = "archives"  # archive bytes digest + name/version -> store path name
 
 
@@ -85,6 +89,7 @@ def ingest(
         if ref not in references or store_hash_of(ref) != ref[:32] or "/" in ref:
             raise UsageError(f"links into {ref!r}: only store paths among the references "
                              "may be linked into")
+    _check_file_type(source)
     fmt = detect_format(source)
     if fmt is Format.DIRECTORY and _contains(source, layout.store):
         raise UsageError(f"cannot add {source}: it holds the store itself ({layout.store})",
@@ -97,23 +102,24 @@ def ingest(
         return AddResult(known, False, 0)
     for directory in (layout.staging, layout.links):
         directory.mkdir(parents=True, exist_ok=True)
-    clean_debris(layout)
+    warnings: list[str] = []
+    clean_debris(layout, report=warnings.append)
     with staging_area(layout) as (work_id, work):
         with open_members(source, fmt) as members:
             unpacked = unpack(members, work / "tree", label=source.name, limits=limits,
                               package=package, strip_top=strip, progress=progress,
                               links_into=links_into, pool=layout.links)
+        warnings += unpacked.warnings
         metadata: dict[str, Any] = {}
         if package:
             if ".PKGINFO" not in unpacked.metadata:
                 raise IntegrityError(f"{source.name}: an Arch package without .PKGINFO")
-            metadata["pkginfo"] = parse_pkginfo(unpacked.metadata[".PKGINFO"].decode())
+            metadata["pkginfo"] = parse_pkginfo(unpacked.metadata[".PKGINFO"])
         final_name = store_path_name(digest_name(tree_digest(unpacked.tree)), name, version)
         final = layout.store_path(final_name)
         if final.is_dir():
             _remember_archive(index, memo, final_name)
-            return AddResult(existing_record(layout, index, final_name), False, 0,
-                             unpacked.warnings)
+            return AddResult(existing_record(layout, index, final_name), False, 0, warnings)
         entries = _seal(unpacked.root, unpacked.tree)
         new_files = [(os.fsdecode(rel), key) for rel, key in unpacked.new_files]
         added = unpacked.new_bytes
@@ -124,13 +130,28 @@ def ingest(
             references=tuple(sorted(set(references))), origin=origin,
             created=time.time(), metadata=metadata,
         )
-        created = _publish(layout, work_id, unpacked.root, final, record, entries, new_files)
+        created = _publish(layout, index, work_id, unpacked.root, final, record, entries,
+                           new_files)
         if not created:
-            return AddResult(existing_record(layout, index, final_name), False, 0,
-                             unpacked.warnings)
-    index_record(index, record, entries)
+            return AddResult(existing_record(layout, index, final_name), False, 0, warnings)
     _remember_archive(index, memo, final_name)
-    return AddResult(record, True, added, unpacked.warnings)
+    return AddResult(record, True, added, warnings)
+
+
+_FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+def _check_file_type(source: Path) -> None:
+    """Refuse FIFOs and devices before anything opens them: opening a FIFO
+    blocks, and /dev/zero reads as an endless empty tar."""
+    try:
+        mode = os.stat(source).st_mode
+    except OSError:
+        return  # detect_format reports it (not found, unreadable)
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = _FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
+        raise UsageError(f"cannot add {source}: {kind}, not a regular file or a directory")
 
 
 def _archive_key(source: Path, fmt: Format, name: str, version: str, strip: bool
@@ -223,8 +244,20 @@ def _seal(root: Path, tree: Tree) -> list[TreeEntry]:
     return entries
 
 
-def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: PathRecord,
-             entries: list[TreeEntry], new_files: list[tuple[str, str]]) -> bool:
+def _publish(layout: Layout, index: Index, work_id: str, root: Path, final: Path,
+             record: PathRecord, entries: list[TreeEntry], new_files: list[tuple[str, str]]
+             ) -> bool:
+    """Make the sealed tree at `root` the store path `final`; False if another
+    process published it first.
+
+    The record file and the index row are both written before the rename(2)
+    that makes the path appear, so a failure of either (a full disk, an index
+    that cannot be written) leaves no path the index does not know. A row for a
+    path that never appeared is harmless: readers list ``store/`` first and
+    look rows up by the names found there (`LocalStore.names`, `records`), a
+    later ingest of the same path rewrites the row, and `doctor --repair`
+    rebuilds the tables from the store.
+    """
     pending = layout.store / f".pending-{work_id}"
     os.rename(root, pending)
     os.chmod(pending, 0o555)
@@ -236,6 +269,7 @@ def _publish(layout: Layout, work_id: str, root: Path, final: Path, record: Path
     if final.is_dir():
         return False  # published meanwhile: its record is already the truth, keep it
     atomic_write(layout.record_path(final.name), encode_record(record, entries))
+    index_record(index, record, entries)
     try:
         os.rename(pending, final)
     except OSError as exc:
@@ -256,21 +290,51 @@ def _contains(directory: Path, inner: Path) -> bool:
 def staging_area(layout: Layout) -> Iterator[tuple[str, Path]]:
     """A private, empty ``store/.staging/<id>/``, removed on exit (or by
     `clean_debris` once its owner is dead): for unpacking, or for building a
-    tree that is then added (a profile env)."""
+    tree that is then added (a profile env).
+
+    The removal on exit never raises: it cannot hide the error that ended the
+    work, nor fail a finished ingest. What it cannot remove stays, with its
+    lock file, for the next `clean_debris`; the lock's descriptor is closed in
+    every case (a long-lived omgd once leaked one per failed ingest).
+    """
     layout.staging.mkdir(parents=True, exist_ok=True)
     lock_fd, work_id = _claim_staging_id(layout)
-    lock_path = layout.staging / f"{work_id}.lock"
     work = layout.staging / work_id
     try:
         work.mkdir()
         yield work_id, work
     finally:
-        # The lock file goes last: while it exists, its flock tells a cleaner
-        # whether the work dir and the pending root still have an owner.
-        force_remove(work)
+        try:
+            _remove_area(layout, work_id, None)
+        finally:
+            os.close(lock_fd)
+
+
+Report = Callable[[str], object]
+
+
+def _remove_area(layout: Layout, work_id: str, report: Report | None) -> bool:
+    """Remove the work dir and the pending root of `work_id`, then its lock file.
+
+    The caller holds the lock's flock. The lock file goes last and only once
+    the rest is gone: while it exists, it is how a cleaner finds the rest
+    (see `clean_debris`). False, after reporting why, if something stays.
+    """
+    try:
+        force_remove(layout.staging / work_id)
         force_remove(layout.store / f".pending-{work_id}")
-        lock_path.unlink(missing_ok=True)
-        os.close(lock_fd)
+        with contextlib.suppress(FileNotFoundError):  # another cleaner was faster
+            os.unlink(layout.staging / f"{work_id}.lock")
+    except OSError as exc:
+        if report is not None:
+            report(f"cannot remove staging area {work_id}: {_why(exc)}")
+        return False
+    return True
+
+
+def _why(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _claim_staging_id(layout: Layout) -> tuple[int, str]:
@@ -298,7 +362,7 @@ def _claim_staging_id(layout: Layout) -> tuple[int, str]:
 def _owner_is_dead(lock_path: Path) -> int | None:
     """An fd holding the flock of a dead owner's lock file, or None if alive/gone."""
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
+        fd = os.open(lock_path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     try:
@@ -309,58 +373,75 @@ def _owner_is_dead(lock_path: Path) -> int | None:
     return fd
 
 
-def clean_debris(layout: Layout) -> list[str]:
+def clean_debris(layout: Layout, report: Report | None = None) -> list[str]:
     """Remove staging areas whose owner died (its flock is free); return their ids.
 
     Safe to run while other ingests are in flight: a live owner holds the
     flock of its ``<id>.lock`` from before its work dir exists until after it
     is gone, so anything without a locked lock file is debris.
+
+    Only ``store/.staging/`` is listed, never ``store/`` (this runs before
+    every ingest; listing the store made bulk ingest quadratic). That finds
+    every debris item because of the order of work: ``<id>.lock`` is in place
+    before its work dir is made, and its pending root ``store/.pending-<id>``
+    is only ever made by renaming the tree out of that work dir while the lock
+    is held; the owner and every cleaner remove the work dir and the pending
+    root before the lock file, and leave the lock file if that removal fails.
+    So whenever a pending root exists its lock file does, and it is found by
+    name from there (one lstat).
+
+    Never raises for debris: what it cannot parse or remove is passed to
+    `report` (one line each) and left for a later run; the others go on.
     """
     removed: list[str] = []
     try:
         listing = os.listdir(layout.staging)
     except FileNotFoundError:
         return removed
+    except OSError as exc:
+        _report(report, f"cannot list {layout.staging}: {_why(exc)}")
+        return removed
     for entry in listing:
-        if entry.endswith(_TMP_LOCK):
-            fd = _owner_is_dead(layout.staging / entry)
-            if fd is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    (layout.staging / entry).unlink()
-                os.close(fd)
-            continue
-        if not entry.endswith(".lock"):
-            continue
-        work_id = entry.removesuffix(".lock")
-        fd = _owner_is_dead(layout.staging / entry)
-        if fd is None:
-            continue
         try:
-            _remove_quietly(layout.staging / work_id)
-            _remove_quietly(layout.store / f".pending-{work_id}")
-            (layout.staging / entry).unlink(missing_ok=True)
-            removed.append(work_id)
-        finally:
-            os.close(fd)
-    # Work dirs and pending roots whose lock file is gone: their owner died
-    # while cleaning up (the lock file is always removed last).
-    strays = [layout.staging / e for e in os.listdir(layout.staging)
-              if not e.endswith((".lock", _TMP_LOCK))]
-    strays += list(layout.store.glob(".pending-*"))
-    for stray in strays:
-        work_id = stray.name.removeprefix(".pending-")
-        if (layout.staging / f"{work_id}.lock").exists():
+            work_id = _clean_entry(layout, entry, report)
+        except OSError as exc:
+            _report(report, f"cannot clean up {layout.staging / entry}: {_why(exc)}")
             continue
-        _remove_quietly(stray)
-        removed.append(work_id)
+        if work_id is not None:
+            removed.append(work_id)
     return removed
 
 
-def _remove_quietly(path: Path) -> None:
-    """force_remove, tolerating a concurrent cleaner removing the same tree."""
-    for _ in range(3):
-        try:
-            force_remove(path)
-            return
-        except FileNotFoundError:
-            continue
+def _clean_entry(layout: Layout, entry: str, report: Report | None) -> str | None:
+    """Clean one entry of ``.staging/`` if its owner is dead; the id it removed."""
+    work_id, kind = entry, "dir"
+    for suffix in (_TMP_LOCK, ".lock"):
+        if entry.endswith(suffix):
+            work_id, kind = entry.removesuffix(suffix), suffix
+            break
+    if not _WORK_ID.match(work_id):
+        _report(report, f"left {layout.staging / entry} alone: not a staging area's name")
+        return None
+    path = layout.staging / entry
+    if kind == "dir":
+        # A work dir whose lock file is gone (left by an older omg, or by hand):
+        # nobody owns it. One whose lock exists is handled through that lock.
+        if (layout.staging / f"{work_id}.lock").exists() or not os.path.lexists(path):
+            return None  # (gone: removed through its lock, earlier in this listing)
+        force_remove(path)
+        return work_id
+    fd = _owner_is_dead(path)
+    if fd is None:
+        return None
+    try:
+        if kind == _TMP_LOCK:  # died before its lock was in place: nothing else exists
+            path.unlink(missing_ok=True)
+            return None
+        return work_id if _remove_area(layout, work_id, report) else None
+    finally:
+        os.close(fd)
+
+
+def _report(report: Report | None, line: str) -> None:
+    if report is not None:
+        report(line)

@@ -10,10 +10,13 @@ from typing import NamedTuple
 
 
 class Limits(NamedTuple):
-    """Both are configurable in settings (``[store]`` or ``OMG_MAX_*``)."""
+    """Each is configurable in settings (``[store]`` or ``OMG_MAX_*``)."""
 
     max_bytes: int = 16 << 30
     max_files: int = 1_000_000
+    #: Path components of one member. No real package nests this deep; the
+    #: store's walks are iterative, so this bounds work, it does not avoid a crash.
+    max_depth: int = 256
 
 
 DEFAULT_LIMITS = Limits()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from store import claims as _claims
 from store import sweep as _sweep
 from store.errors import FormatTooNew, IntegrityError, NotFound, OmgError, PermissionDenied
 from store.index import REPAIR_HINT, Index, unpack
@@ -59,11 +60,21 @@ class Repaired(NamedTuple):
 
 
 class LocalStore:
+    """`user`: for whom additions are claimed unless a claim says otherwise (default:
+    the user running this process; omgd passes each peer's claim itself)."""
+
     def __init__(self, layout: Layout, *, limits: Limits = DEFAULT_LIMITS,
-                 index: Index | None = None) -> None:
+                 index: Index | None = None, user: str | None = None) -> None:
         self.layout = layout
         self.limits = limits
         self._index = index
+        self._user = user
+
+    @property
+    def user(self) -> str:
+        if self._user is None:
+            self._user = _claims.process_user()
+        return self._user
 
     @property
     def index(self) -> Index:
@@ -88,20 +99,34 @@ class LocalStore:
     def add(self, source: Path, name: str, version: str, *, references: Iterable[str] = (),
             origin: dict[str, Any] | None = None, strip_top: bool | None = None,
             progress: Progress | None = None,
-            links_into: Collection[str] = ()) -> AddResult:
+            links_into: Collection[str] = (),
+            claim: _claims.Claim | None = None) -> AddResult:
         """Add an archive or a directory; see `store.ingest.ingest`.
 
         `links_into`: store paths (each also in `references`) whose trees the
         symlinks of `source` may point into; any other link leaving it is refused.
+        `claim`: who vouches for it (see `store.claims`); by default an addition by
+        `self.user`, which only that user resolves by name, unless this process is
+        root's acting for itself (root is every store's trusted user). The claim is
+        recorded whether or not the content was new: the same bytes are one store
+        path, and each party that brings them adds its own claim.
         """
         from store import ingest
 
+        if claim is None:
+            claim = _claims.Claim(_claims.ADDED, self.user,
+                                  trusted=self._user is None and os.geteuid() == 0)
         with self.gc_guard():
             try:
-                return ingest.ingest(self.layout, self.index, source, name, version,
-                                     references=tuple(references), origin=origin,
-                                     limits=self.limits, strip_top=strip_top,
-                                     progress=progress, links_into=tuple(links_into))
+                result = ingest.ingest(self.layout, self.index, source, name, version,
+                                       references=tuple(references), origin=origin,
+                                       limits=self.limits, strip_top=strip_top,
+                                       progress=progress, links_into=tuple(links_into))
+                if claim.kind != _claims.UNCLAIMED:
+                    import time
+
+                    _claims.record(self.layout, result.record.path, claim, now=time.time())
+                return result
             except OSError as exc:  # a full disk, a read-only store: a message, not a traceback
                 where = f" ({exc.filename})" if exc.filename else ""
                 cls = PermissionDenied if isinstance(exc, PermissionError) else OmgError
@@ -151,10 +176,23 @@ class LocalStore:
         return out
 
     def find(self, name: str, version: str | None = None) -> list[PathRecord]:
-        """Store paths with this package name (and version), newest first."""
+        """Store paths with this package name (and version), newest first, whoever
+        claimed them: for showing what is there, never for choosing what to run."""
         found = [r for r in self.records()
                  if r.name == name and (version is None or r.version == version)]
         return sorted(found, key=lambda r: r.created, reverse=True)
+
+    def resolvable(self, name: str, version: str | None = None, *,
+                   user: str | None) -> list[PathRecord]:
+        """`find`, limited to the paths `user` may resolve by name (`store.claims`);
+        `user=None`: trusted claims only (what "installed from upstream" means)."""
+        store_dir = str(self.layout.store)
+        return [r for r in self.find(name, version)
+                if _claims.resolvable(store_dir, r.path, user)]
+
+    def claims(self, name: str) -> list[dict[str, Any]]:
+        """Who vouches for store path `name` (for `omg store info`)."""
+        return _claims.read(self.layout, name)
 
     def entries(self, name: str) -> list[TreeEntry]:
         found = self.index.get("pathfiles", name.encode())
@@ -375,24 +413,28 @@ class LocalStore:
         and trash; the next sweep empties the trash first and removes the
         records and index rows whose path is gone. `stop()` (a signal) is
         polled between paths: the sweep then finishes the bookkeeping of what
-        it moved and returns with ``complete=False``.
+        it moved and returns with ``complete=False``. Claims of paths no
+        longer on disk go with the records (`store.claims.forget`).
 
-        The pool pass scans all of ``.links`` rather than only the dead paths'
-        files, so pool entries and records left by an ingest killed mid-publish
-        are reclaimed too. Safe only under ``gc_guard(exclusive=True)``: a live
+        `freed_bytes` is what the pool pass frees: every file of a store path is
+        pooled, so a file no store path links any more is a pool entry left with
+        one link. The pool pass scans all of ``.links`` rather than only the dead
+        paths' files, so pool entries and records left by an ingest killed
+        mid-publish are reclaimed too. Safe only under ``gc_guard(exclusive=True)``: a live
         ingest keeps a second link to each file it publishes until its rename.
         """
         store_dir = os.fspath(self.layout.store)
-        freed, emptied = _sweep.empty_trash(store_dir, stop)
+        emptied = _sweep.empty_trash(store_dir, stop)
         moved = _sweep.to_trash(store_dir, dead, stop) if emptied else []
-        # The moved paths' records are orphans now, like those of a killed ingest.
+        # The moved paths' records and claims are orphans now, like a killed ingest's.
         _sweep.remove_records(store_dir, _sweep.orphan_records(store_dir))
+        _claims.forget(self.layout, self.names())
         self._forget_missing(moved)
-        if emptied:
-            more, emptied = _sweep.empty_trash(store_dir, stop)
-            freed += more
-        if emptied:
-            freed += _sweep.sweep_pool(os.fspath(self.layout.links))
+        freed = 0
+        if emptied and _sweep.empty_trash(store_dir, stop):
+            freed = _sweep.sweep_pool(os.fspath(self.layout.links))
+        else:
+            emptied = False
         return SweepResult(moved, freed, emptied and not (stop is not None and stop()))
 
     def _forget_missing(self, deleted: list[str]) -> None:

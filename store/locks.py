@@ -1,5 +1,7 @@
 """flock(2)-based locks with a timeout, shared or exclusive.
 
+Lock files live under ``locks/`` (mode 0700, files 0600): see `private_dirs`.
+
 The GC lock protocol (after Nix): every operation that may create a link to a
 store path (ingest, a new generation, a root) holds `gc.lock` *shared* from the
 moment it picks a path until the path is reachable from a root; `gc` holds it
@@ -39,12 +41,12 @@ class FileLock:
         import fcntl
         import time
 
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
         try:
-            self.fd = os.open(self.path, flags, 0o644)
+            self.fd = os.open(self.path, flags, 0o600)
         except FileNotFoundError:  # the lock's directory is made on first use
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            self.fd = os.open(self.path, flags, 0o644)
+            private_dirs(os.path.dirname(self.path))
+            self.fd = os.open(self.path, flags, 0o600)
         op = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
         deadline = time.monotonic() + self.timeout
         delay = 0.001
@@ -70,6 +72,25 @@ class FileLock:
 
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
+
+
+def private_dirs(directory: str) -> None:
+    """Make `directory` and its missing parents mode 0700.
+
+    flock(2) works on a descriptor opened read-only, so anyone who can open a lock
+    file can hold it: in a shared store a user could stop every other user's `use`.
+    Lock files therefore live in directories only their owner can enter
+    (``locks/``, invariant 7); os.makedirs would give the parents the umask's mode.
+    """
+    missing = []
+    while directory and not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for d in reversed(missing):
+        try:  # noqa: SIM105 (contextlib costs an import on the hot path)
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            pass
 
 
 def flock(path: StrPath, *, shared: bool = False, timeout: float = DEFAULT_TIMEOUT,

@@ -16,7 +16,14 @@ LIST_KEYS = frozenset({
 })
 
 
-def parse_pkginfo(text: str) -> dict[str, Any]:
+def parse_pkginfo(text: str | bytes) -> dict[str, Any]:
+    """The fields of a ``.PKGINFO``; bytes must be UTF-8 (it goes into the index)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IntegrityError(f".PKGINFO is not UTF-8 (byte {exc.start}: "
+                                 f"{exc.object[exc.start:exc.start + 1]!r})") from None
     info: dict[str, Any] = {key: [] for key in LIST_KEYS}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

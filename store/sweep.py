@@ -5,22 +5,21 @@ A dead store path leaves ``store/`` with ONE rename(2) into ``store/.trash/``
 (SIGKILL, Ctrl-C, a full disk) a store path under its final name is either
 whole or gone (invariant 1): never half deleted, never linked or listed as
 if it were whole. The trash is not a store path name, so nothing that lists
-``store/`` sees it; the next gc empties it first. Deleting goes through
-directory fds (``unlinkat``/``rmdir`` relative to an open directory), one
-``scandir`` per directory, and makes a sealed (0555) directory writable only
-when the kernel refuses (never as root).
+``store/`` sees it; the next gc empties it first, each tree with
+`store.fsutil.force_remove` (directory fds, any depth).
 
 `StopSignals` turns SIGINT and SIGTERM into a flag the sweep polls between
 store paths, so an interrupted gc finishes the path in hand and stops.
 
 Only `os` at import time: ``omg gc`` without typer (omg/fastgc.py) is timed
-whole-process against ``nix-store --gc``. The walk is iterative (no recursion
-limit on deep trees); a few threads delete at once (`_each`).
+whole-process against ``nix-store --gc``. A few threads delete at once (`_each`).
 """
 
 from __future__ import annotations
 
 import os
+
+from store.fsutil import force_remove
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -102,89 +101,6 @@ def _signals() -> Any:
     return _signal
 
 
-def _writable(fd: int) -> None:
-    """Make a sealed directory (0555) writable by its owner, so entries can go."""
-    os.chmod(fd, 0o700)
-
-
-def _remove_entry(remove: Callable[..., None], name: str, dir_fd: int) -> None:
-    """`os.unlink` or `os.rmdir` of `name` in `dir_fd`, unsealing the directory if
-    the kernel refuses; gone already is fine."""
-    try:
-        remove(name, dir_fd=dir_fd)
-    except PermissionError:
-        _writable(dir_fd)
-        remove(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
-
-
-def _unlink_at(name: str, dir_fd: int) -> None:
-    _remove_entry(os.unlink, name, dir_fd)
-
-
-def remove_at(parent_fd: int, name: str) -> int:
-    """Delete `name` (a tree or a file) inside the open directory `parent_fd`.
-
-    Returns the bytes of regular files that had no other link (the pool's link
-    to a file is counted when the pool pass removes it). Iterative: a stack of
-    open directories, each read once with ``scandir`` before its entries go.
-    """
-    try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-    except NotADirectoryError:
-        _unlink_at(name, parent_fd)
-        return 0
-    except FileNotFoundError:
-        return 0
-    except OSError as exc:  # ELOOP: a symlink (O_NOFOLLOW)
-        import errno
-
-        if exc.errno != errno.ELOOP:
-            raise
-        _unlink_at(name, parent_fd)
-        return 0
-    freed = 0
-    # (fd, its name in the parent, the parent's fd, subdirectories still to visit)
-    stack: list[tuple[int, str, int, list[str]]] = []
-    try:
-        stack.append((fd, name, parent_fd, []))
-        pending_scan = True
-        while stack:
-            fd, _, _, subdirs = stack[-1]
-            if pending_scan:
-                with os.scandir(fd) as it:
-                    for entry in it:
-                        if entry.is_dir(follow_symlinks=False):
-                            subdirs.append(entry.name)
-                            continue
-                        if entry.is_file(follow_symlinks=False):
-                            try:
-                                st = entry.stat(follow_symlinks=False)
-                            except FileNotFoundError:
-                                continue
-                            if st.st_nlink == 1:
-                                freed += st.st_size
-                        _unlink_at(entry.name, fd)
-                pending_scan = False
-            if subdirs:
-                sub = subdirs.pop()
-                try:
-                    child = os.open(sub, _DIR_FLAGS, dir_fd=fd)
-                except FileNotFoundError:
-                    continue
-                stack.append((child, sub, fd, []))
-                pending_scan = True
-                continue
-            fd, own, parent, _ = stack.pop()
-            os.close(fd)
-            _remove_entry(os.rmdir, own, parent)
-    finally:
-        for fd, _, _, _ in stack:
-            os.close(fd)
-    return freed
-
-
 def _dir_fd(path: str) -> int:
     return os.open(path, _DIR_FLAGS)
 
@@ -212,7 +128,7 @@ def to_trash(store_dir: str, names: Iterable[str], stop: Callable[[], bool] | No
             for name in names:
                 if stop is not None and stop():
                     break
-                if _rename_out(store_fd, trash_fd, name):
+                if _rename_out(store_fd, trash_fd, name, os.path.join(store_dir, TRASH)):
                     moved.append(name)
         finally:
             os.close(trash_fd)
@@ -223,7 +139,7 @@ def to_trash(store_dir: str, names: Iterable[str], stop: Callable[[], bool] | No
     return moved
 
 
-def _rename_out(store_fd: int, trash_fd: int, name: str) -> bool:
+def _rename_out(store_fd: int, trash_fd: int, name: str, trash: str) -> bool:
     """One rename(2) of ``store/<name>`` to ``.trash/<name>``; False if it is gone."""
     import errno
 
@@ -241,26 +157,28 @@ def _rename_out(store_fd: int, trash_fd: int, name: str) -> bool:
         except OSError as exc:
             if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
                 raise
-            remove_at(trash_fd, name)  # a leftover of an earlier, killed gc
+            force_remove(os.path.join(trash, name))  # a leftover of an earlier, killed gc
     os.rename(name, name, src_dir_fd=store_fd, dst_dir_fd=trash_fd)
     return True
 
 
-def empty_trash(store_dir: str, stop: Callable[[], bool] | None = None) -> tuple[int, bool]:
-    """Delete everything in ``.trash/``: (bytes freed, True if all of it went).
+def empty_trash(store_dir: str, stop: Callable[[], bool] | None = None) -> bool:
+    """Delete everything in ``.trash/``; True if all of it went.
 
     Nothing in the trash is a store path any more, so stopping halfway is
     safe: the next gc carries on.
     """
+    trash = os.path.join(store_dir, TRASH)
     try:
-        trash_fd = _dir_fd(os.path.join(store_dir, TRASH))
+        names = sorted(os.listdir(trash))
     except FileNotFoundError:
-        return 0, True
-    try:
-        return _each(sorted(os.listdir(trash_fd)), lambda name: remove_at(trash_fd, name),
-                     stop)
-    finally:
-        os.close(trash_fd)
+        return True
+
+    def remove(name: str) -> int:
+        force_remove(os.path.join(trash, name))
+        return 1
+
+    return _each(names, remove, stop)[1]
 
 
 def sweep_pool(links_dir: str, stop: Callable[[], bool] | None = None) -> int:
@@ -359,6 +277,9 @@ def remove_records(store_dir: str, files: Iterable[str]) -> None:
     fd = _dir_fd(store_dir)
     try:
         for f in files:
-            _unlink_at(f, fd)
+            try:  # noqa: SIM105 (contextlib costs an import on the lean path)
+                os.unlink(f, dir_fd=fd)
+            except FileNotFoundError:
+                pass
     finally:
         os.close(fd)

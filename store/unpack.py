@@ -3,7 +3,8 @@
 This module keeps invariant 5 for every archive format: no member may write
 outside the staging root (``..``, absolute names, writes through a symlink),
 create device nodes or FIFOs, keep setuid/setgid bits, hard-link to anything
-outside the tree, appear twice, or exceed the configured size and file limits.
+outside the tree, appear twice, have a name or symlink target that is not
+UTF-8, or exceed the configured size, file and depth limits.
 Symlinks whose target leaves the final tree are refused once the whole tree is
 known, unless they land in a store path the caller names in `links_into` (a
 profile env's forest of links into the tools it references). The in-memory
@@ -131,7 +132,7 @@ class _State:
         self.new_bytes = 0
 
     def fail(self, name: str, why: str) -> UnsafeInput:
-        return UnsafeInput(f"{self.label}: refusing member {name!r}: {why}")
+        return UnsafeInput(f"{self.label}: refusing member {_shown(name)}: {why}")
 
     def add(self, m: Member) -> None:
         parts = self.split(m.name)
@@ -173,10 +174,11 @@ class _State:
             try:
                 source_parts = self.split(m.target)
             except UnsafeInput:
-                raise self.fail(m.name, f"hard link to {m.target!r}, outside the tree") from None
+                raise self.fail(m.name, f"hard link to {_shown(m.target)}, outside the tree"
+                                ) from None
             source = self.lookup(source_parts)
             if not isinstance(source, Leaf) or source.kind not in (Kind.FILE, Kind.EXECUTABLE):
-                raise self.fail(m.name, f"hard link to {m.target!r}, which is not a file "
+                raise self.fail(m.name, f"hard link to {_shown(m.target)}, which is not a file "
                                 "earlier in the archive")
             os.link(self.path_of(source_parts), target, follow_symlinks=False)
             parent.entries[name] = Leaf(source.kind, source.digest, source.size)
@@ -188,9 +190,15 @@ class _State:
             raise self.fail(name, "NUL in name")
         if name.startswith("/"):
             raise self.fail(name, "absolute path")
+        if not _is_utf8(name):
+            # Refused, not stored: the index, the records and the CLI all speak UTF-8.
+            raise self.fail(name, "name is not valid UTF-8")
         parts = [p for p in os.fsencode(name).split(b"/") if p not in (b"", b".")]
         if b".." in parts:
             raise self.fail(name, "path contains '..'")
+        if len(parts) > self.limits.max_depth:
+            raise self.fail(name, f"{len(parts)} levels deep "
+                                  f"(limit max_depth {self.limits.max_depth})")
         return parts
 
     def parent_dir(self, parts: list[bytes], name: str) -> Tree:
@@ -344,9 +352,11 @@ class _State:
         link = os.fsencode(m.target)
         if not link or b"\x00" in link:
             raise self.fail(m.name, "empty symlink target")
+        if not _is_utf8(m.target):
+            raise self.fail(m.name, f"symlink target {_shown(m.target)} is not valid UTF-8")
         if link.startswith(b"/"):
             if not self.package:
-                raise self.fail(m.name, f"symlink to absolute path {m.target!r}")
+                raise self.fail(m.name, f"symlink to absolute path {_shown(m.target)}")
             # A package is rooted at /: make the link relative to the package root.
             start = b"/" + posixpath.dirname(b"/".join(parts))
             link = posixpath.relpath(posixpath.normpath(link), start)
@@ -361,6 +371,32 @@ class _State:
         if len(data) > _METADATA_LIMIT:
             raise self.fail(m.name, "metadata member too large")
         return bytes(data)
+
+
+def _is_utf8(text: str) -> bool:
+    """Names arrive decoded with surrogateescape: lone surrogates are bytes that
+    were not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_SHOWN_MAX = 160
+
+
+def _shown(name: str) -> str:
+    """`name` quoted for a one-line message: undecodable bytes as ``\\xNN``, control
+    characters escaped, a very long name cut in the middle."""
+    if _is_utf8(name):
+        text = repr(name)
+    else:
+        text = "'" + "".join(f"\\x{ord(c) - 0xDC00:02x}" if "\udc80" <= c <= "\udcff"
+                             else repr(c)[1:-1] for c in name) + "'"
+    if len(text) > _SHOWN_MAX:
+        text = f"{text[:_SHOWN_MAX // 2]}...{text[-_SHOWN_MAX // 3:]}"
+    return text
 
 
 def _check_symlinks(root: Tree, label: str, links_into: frozenset[bytes] = frozenset()) -> None:

@@ -1,15 +1,13 @@
 """`omg search` in the shared mode: ask omgd, which holds the search index in memory.
 
-One ``search`` request through `omg.daemon.oneshot` (omg.daemon.client
-imports more than the search it would save costs). Any
-failure (no daemon, a hang-up, a timeout, an error reply, an answer for other
-settings) returns None and the caller searches locally, silently: the daemon is a
-cache here, never a requirement.
+One ``search`` request through `omg.daemon.client.call` (the lean one-request
+call of the fast paths). Any failure (no daemon, a stale socket, a hang-up, a
+timeout, an error reply, an answer for other settings) returns None and the
+caller searches locally, silently: the daemon is a cache here, never a
+requirement.
 """
 
 from __future__ import annotations
-
-import os
 
 # Not `from typing import ...` (start-up cost); type checkers treat this name as true.
 TYPE_CHECKING = False
@@ -22,19 +20,12 @@ if TYPE_CHECKING:
 TIMEOUT = 30.0
 
 
-def source_of(settings: Any) -> dict[str, Any]:
-    """What a search answer depends on, compared between the client and the daemon."""
-    return {"home": os.path.abspath(settings.home),
-            "pacman_conf": os.path.abspath(settings.pacman_conf),
-            "dbpath": os.path.abspath(settings.dbpath) if settings.dbpath else None,
-            "aur_url": settings.aur_url}
-
-
 def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> Any:
-    """The ``search`` method's result; raises on any failure (OSError, ValueError, ...)."""
-    from omg.daemon import oneshot
+    """The ``search`` method's result; raises `OmgError` on any failure
+    (`DaemonUnavailable` when omgd cannot be reached)."""
+    from omg.daemon import client
 
-    return oneshot.call(socket_path, "search", params, timeout)
+    return client.call(socket_path, "search", params, timeout)
 
 
 def ask(socket_path: str, settings: SearchSettings, terms: list[str], *,
@@ -44,7 +35,9 @@ def ask(socket_path: str, settings: SearchSettings, terms: list[str], *,
         answer = call(socket_path, {"terms": terms, "repos_only": repos_only, "hits": hits})
     except Exception:  # any failure means: search locally
         return None
-    if not isinstance(answer, dict) or answer.get("source") != source_of(settings):
+    from omg.daemon.wire import search_source  # imported with the client already
+
+    if not isinstance(answer, dict) or answer.get("source") != search_source(settings):
         return None  # another store or other pacman settings than this user's
     body = answer.get("hits") if hits else answer.get("text")
     warnings = answer.get("warnings")

@@ -18,7 +18,7 @@ import os
 import sys
 
 from omg.arch import aur
-from store.errors import OmgError
+from store.errors import OmgError, UsageError
 
 # Not `from typing import ...` (start-up cost); type checkers treat this name as true.
 TYPE_CHECKING = False
@@ -39,6 +39,12 @@ def run(args: list[str]) -> int | None:
     flags = [a for a in rest if a.startswith("-")]
     if not terms or any(f not in _FLAGS for f in flags):
         return None
+    try:
+        terms = needs_terms(terms)
+    except OmgError as exc:
+        from omg.cli.output import report_error  # light: json, sys, store.errors
+
+        return report_error(exc)
     json_out, repos_only = "--json" in flags, "--repo" in flags
     try:
         settings = _settings()
@@ -53,6 +59,14 @@ def run(args: list[str]) -> int | None:
         raise
     body = [h.to_json() for h in result.hits] if json_out else _render(result)
     return _emit(body, result.warnings, len(result.rows), json_out)
+
+
+def needs_terms(terms: list[str]) -> list[str]:
+    """The terms that say something; a UsageError if none does (``omg search ""``)."""
+    said = [t for t in terms if t.strip()]
+    if not said:
+        raise UsageError("search needs a term", hint="omg search WORD...")
+    return said
 
 
 def _settings() -> SearchSettings:

@@ -19,6 +19,7 @@ from omg.arch import aur, build, pacman, review
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
+from store.claims import BUILT, Claim
 from store.errors import Interrupted, NotFound, UsageError
 from store.local import LocalStore
 
@@ -107,7 +108,9 @@ def build_aur(settings: Any, names: list[str], *, system: bool = False,
     todo: list[dict[str, Any]] = []
     for info in plan.order:
         name, version = info["Name"], str(info["Version"])
-        have = store.find(name, store_version(version))
+        # Only this user's own builds (or trusted ones) are reused: another user's
+        # package of the same name is not a dependency this user reviewed.
+        have = store.resolvable(name, store_version(version), user=settings.user)
         if name not in targets and have and not rebuild_deps:
             built[name] = have[0].path
             result.built.append(Built(name, version, have[0].path, "", reused=True))
@@ -138,7 +141,9 @@ def build_aur(settings: Any, names: list[str], *, system: bool = False,
                                if d in built})
                 added = store.add(pkg, pname, store_version(pver), references=refs,
                                   origin={"kind": "aur", "pkgbase": base, "pkgname": pname,
-                                          "version": pver, "aur": arch.aur_url})
+                                          "version": pver, "aur": arch.aur_url},
+                                  claim=Claim(BUILT, settings.user,
+                                              {"pkgbase": base, "aur": arch.aur_url}))
                 built[pname] = added.record.path
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))
                 files.append(pkg)

@@ -75,9 +75,30 @@ def build_app(modules: Iterable[str] = COMMAND_MODULES) -> typer.Typer:
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+
+    @app.callback()
+    def _options(
+        version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                     help="Print omg's version and exit."),
+    ) -> None:
+        pass
+
     for name in modules:
         importlib.import_module(name).register(app)
     return app
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(version_line())
+        raise SystemExit(0)
+
+
+def version_line() -> str:
+    """``omg <version>``, from the installed package's metadata."""
+    from importlib.metadata import version
+
+    return f"omg {version('omg')}"
 
 
 _PLAIN = (str, Optional[str], str | None)  # noqa: UP045 (typing.Optional is what typer keeps)
@@ -133,21 +154,23 @@ def run(args: list[str]) -> int:
 
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    if args == ["--version"]:  # without typer's import: the answer is one line
+        print(version_line())
+        return 0
     try:
         import typer.main
 
         light_coercion()
         command = typer.main.get_command(build_app(modules_for(args)))
-        code = command.main(args=args, prog_name="omg", standalone_mode=False)
+        # Not command.main(): it turns Ctrl-C into a silent exit 130 and a closed
+        # stdout into a silent exit 1, and drops the code of a typer.Exit.
+        with command.make_context("omg", args) as ctx:
+            command.invoke(ctx)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:
         return report_error(exc, debug=debug)
-    # Outside standalone mode typer returns the code of a typer.Exit instead of raising
-    # it, and turns Ctrl-C into Exit(130): neither may end as a silent 0.
-    if code == 130:
-        return report_error(KeyboardInterrupt(), debug=debug)
-    return code if isinstance(code, int) else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -102,8 +102,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search the sync databases and the AUR."""
         from omg.arch import search
+        from omg.arch.fastsearch import needs_terms
         from store.local import LocalStore
 
+        terms = needs_terms(terms)
         settings, arch = _arch(cfg, root, dbpath)
         store = LocalStore(settings.layout)
         result = search.search(arch, store.index, settings.layout.store, terms,

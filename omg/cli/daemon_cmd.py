@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from omg.cli.output import print_json
+from omg.cli.output import human_size, print_json
 
 SocketOpt = Annotated[Path | None, typer.Option(
     "--socket", help="The daemon's Unix socket (default: OMG_SOCKET, [daemon] socket).")]
@@ -38,12 +38,15 @@ def register(app: typer.Typer) -> None:
 
     @daemon_app.command("status")
     def status(socket: SocketOpt = None,
+               stats: Annotated[bool, typer.Option(
+                   "--stats", help="Also show request counts, errors and latencies.")] = False,
                json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
         """Ping the daemon; show its version and who it sees you as."""
         import time
 
         from omg import config
-        from omg.daemon.client import Client, default_socket
+        from omg.daemon.client import Client
+        from omg.daemon.wire import default_socket
 
         settings = config.load()
         path = socket or default_socket(settings.home, dict(settings.raw))
@@ -53,10 +56,38 @@ def register(app: typer.Typer) -> None:
             elapsed = time.perf_counter() - start
             me = client.call("whoami")
             server = client.hello["server"]
+            numbers = client.call("daemon.stats") if stats else None
         if json_out:
-            print_json({"socket": str(path), "server": server, "peer": me,
-                        "latency_ms": round(elapsed * 1000, 3)})
+            out = {"socket": str(path), "server": server, "peer": me,
+                   "latency_ms": round(elapsed * 1000, 3)}
+            print_json(out if numbers is None else {**out, "stats": numbers})
             return
         typer.echo(f"{server} on {path}: up ({elapsed * 1000:.1f} ms)")
         typer.echo(f"you are {me['user']} (uid {me['uid']}, gid {me['gid']}); "
                    f"gc {'allowed' if me['may_gc'] else 'not allowed'}")
+        if numbers is not None:
+            for line in stats_lines(numbers):
+                typer.echo(line)
+
+
+def stats_lines(stats: dict[str, Any]) -> list[str]:
+    """`daemon.stats` as text: a summary line, then one row per method."""
+    conns, incoming = stats["connections"], stats["incoming"]
+    lines = [f"{stats['requests']} requests, {stats['errors']} errors in "
+             f"{_duration(stats['uptime_s'])}; {conns['open']} connections open "
+             f"({conns['accepted']} accepted, {conns['refused']} refused); "
+             f"{human_size(incoming['bytes'])} of uploads in flight",
+             f"{'method':<20} {'count':>7} {'errors':>6} {'mean ms':>9} {'p50 ms':>9} "
+             f"{'p95 ms':>9} {'max ms':>9}  error types"]
+    for name, m in stats["methods"].items():
+        kinds = ", ".join(f"{k} {n}" for k, n in m["error_types"].items())
+        lines.append(f"{name:<20} {m['count']:>7} {m['errors']:>6} {m['mean_ms']:>9.1f} "
+                     f"{m['p50_ms']:>9.1f} {m['p95_ms']:>9.1f} {m['max_ms']:>9.1f}  {kinds}"
+                     .rstrip())
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"

@@ -144,6 +144,10 @@ def register(app: typer.Typer) -> None:
                 lines.append(f"{r.version:<16}{r.date:<12}{' '.join(tags)}".rstrip())
             sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
             return
+        if tool is not None:
+            from omg import providers
+
+            providers.get(tool)  # NotFound for a tool omg does not know, naming those it does
         rows = install.list_installed(settings, tool)
         if json_out:
             print_json([_jsonable(r) for r in rows])

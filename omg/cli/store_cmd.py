@@ -69,9 +69,14 @@ def register(app: typer.Typer) -> None:
     @store_app.command("info")
     def info(path: str, json_out: JsonOpt = False) -> None:
         """Show a store path's record: size, files, references, origin."""
+        from store.claims import read as read_claims
+
         store, layout = _store()
         record = store.get(store.resolve_name(path))
-        data = {**record.to_index(), "store_path": str(layout.store_path(record.path))}
+        # Claims are world-readable files: read directly in the shared mode too.
+        claims = read_claims(layout, record.path)
+        data = {**record.to_index(), "store_path": str(layout.store_path(record.path)),
+                "claims": claims}
         if json_out:
             print_json(data)
             return
@@ -81,6 +86,10 @@ def register(app: typer.Typer) -> None:
             if key == "size":
                 value = f"{human_size(record.size)} ({record.size} bytes)"
             typer.echo(f"{key + ':':12} {value}")
+        for claim in claims or [{"scope": "none", "kind": "", "user": ""}]:
+            who = "everyone" if claim["scope"] == "trusted" else claim.get("user") or "nobody"
+            typer.echo(f"{'claim:':12} {claim.get('kind') or 'none'} by "
+                       f"{claim.get('user') or '?'}; resolves by name for {who}")
 
     @store_app.command("verify")
     def verify(paths: Annotated[list[str] | None, typer.Argument()] = None,

@@ -1,7 +1,12 @@
 """omgd: the daemon that owns a shared store (DESIGN.md invariant 7).
 
-`protocol` is the pure wire format; `peer` knows who is on the other end of a
-socket and what they may do; `handlers` is the method table; `server` runs it
-on a Unix socket; `client` speaks it. `omg.remote_store` wraps the client in
-the same interface as `store.local.LocalStore`.
+Both sides: `wire` holds what the two ends agree on (constants, the search
+answer's `source`), on `os` alone. The server: `protocol` is the pure wire
+format; `peer` knows who is on the other end of a socket and what they may do;
+`base` is what every methods module shares; `store_methods`, `profile_methods`,
+`runtime_methods` and `search_methods` declare methods as data; `table` builds
+the one method table; `server` runs it on a Unix socket. The client: `client`
+(a connection, or one request for the fast paths); `omg.remote_store` wraps it
+in the same interface as `store.local.LocalStore`. The server never imports the
+client (an import-linter contract).
 """

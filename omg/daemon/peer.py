@@ -51,6 +51,12 @@ def may_write_profiles_of(peer: Peer, owner: str) -> bool:
     return peer.uid == 0 or (peer.user == owner and not owner.isdigit() and owner != "")
 
 
+def is_trusted(peer: Peer, trusted_users: Iterable[str]) -> bool:
+    """Root, or a user named in ``[daemon] trusted_users``: their additions to the
+    store resolve by name for every user (docs/shared-store.md, "Trust")."""
+    return peer.uid == 0 or (peer.user in set(trusted_users) and not peer.user.isdigit())
+
+
 @dataclass(frozen=True)
 class Group:
     gid: int

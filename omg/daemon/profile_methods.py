@@ -24,8 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from generations.links import valid_user_name
-from omg.daemon.handlers import Context, _check_name, check_specs, method, to_wire
+from generations.links import real_dir, valid_user_name
+from omg.daemon.base import Context, Method, check_name, check_specs, to_wire
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
 
@@ -54,15 +54,10 @@ def owner_of(peer: Peer, params: dict[str, Any], *, write: bool = True) -> str:
     return owner
 
 
-def _world_readable_dir(path: Path) -> None:
-    """Create `path` (and missing parents) 0755: the user's shell must follow its links."""
-    for directory in reversed([path, *path.parents]):
-        if directory.is_dir():
-            continue
-        with contextlib.suppress(FileExistsError):
-            directory.mkdir(mode=0o755)
-        with contextlib.suppress(PermissionError):
-            os.chmod(directory, 0o755)
+def _world_readable_dir(ctx: Context, rel: str) -> Path:
+    """``OMG_HOME/rel``, made 0755 where missing (the user's shell follows its links);
+    every component a real directory of the daemon's, never a symlink (`real_dir`)."""
+    return Path(real_dir(str(ctx.store.layout.home), rel, 0o755))
 
 
 def _home(ctx: Context, owner: str, *, mirror: bool = True, create: bool = True) -> Any:
@@ -70,7 +65,7 @@ def _home(ctx: Context, owner: str, *, mirror: bool = True, create: bool = True)
 
     layout = ctx.store.layout
     if create:  # never for reads: anyone may read, so a read must leave no directory
-        _world_readable_dir(layout.profiles / owner)
+        _world_readable_dir(ctx, f"profiles/{owner}")
     # The daemon's one index, shared by its threads: never closed by a request.
     return Home(layout, owner, index=ctx.store.index, mirror=mirror)
 
@@ -106,9 +101,6 @@ _PROFILE = ("str?", False)
 _PROJECT = ("str?", False)
 
 
-@method("profile.use", {"specs": ("list[str]", True), "profile": _PROFILE, "user": _USER,
-                        "project": _PROJECT, "command": ("str?", False),
-                        "offline": ("bool?", False)})
 def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     """A new generation; versions the store lacks are installed by the daemon first."""
     from omg import install, profiles
@@ -121,14 +113,12 @@ def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int
     with ctx.write_lock:  # installs, builds envs and mirrors the generation in the index
         home = _home(ctx, owner)
         resolver = install.make_resolver(ctx.settings, offline=bool(params.get("offline")),
-                                         index=ctx.store.index)
+                                         index=ctx.store.index, for_user=owner)
         result = profiles.use(home, specs, profile=profile, project=project,
                               resolver=resolver, command=command, write_version_files=False)
     return to_wire(result)
 
 
-@method("profile.uninstall", {"specs": ("list[str]", True), "profile": _PROFILE,
-                              "user": _USER, "project": _PROJECT})
 def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
                        fds: list[int]) -> Any:
     from omg import profiles
@@ -142,8 +132,6 @@ def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
     return to_wire(result)
 
 
-@method("profile.rollback", {"profile": _PROFILE, "user": _USER, "project": _PROJECT,
-                             "to": ("int?", False)})
 def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     from omg import profiles
@@ -154,7 +142,6 @@ def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
                                      to=params.get("to")))
 
 
-@method("profile.generations", {"profile": _PROFILE, "user": _USER, "project": _PROJECT})
 def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
                          fds: list[int]) -> Any:
     from omg import profiles
@@ -166,9 +153,6 @@ def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
                                              project=_project(params)))
 
 
-@method("profile.delete", {"profile": _PROFILE, "user": _USER, "project": _PROJECT,
-                           "numbers": ("list[int]?", False), "keep": ("int?", False),
-                           "older_than": ("float?", False)})
 def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     from omg import profiles
 
@@ -199,11 +183,10 @@ def _roots_dir(ctx: Context, owner: str) -> Path:
     return ctx.store.layout.gcroots / owner
 
 
-@method("roots.add", {"name": ("str", True), "store_path": ("str", True), "user": _USER})
 def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     owner = owner_of(peer, params)
     name = _root_name(params["name"])
-    store_path = _check_name(params["store_path"])
+    store_path = check_name(params["store_path"])
     layout = ctx.store.layout
     target = layout.store_path(store_path)
     directory = _roots_dir(ctx, owner)
@@ -211,7 +194,7 @@ def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     with ctx.store.gc_guard():
         if not target.is_dir() or target.is_symlink():
             raise NotFound(f"no store path {store_path}")
-        _world_readable_dir(directory)
+        _world_readable_dir(ctx, f"gcroots/{owner}")
         link = directory / name
         tmp = directory / f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
         os.symlink(str(target), tmp)
@@ -224,7 +207,6 @@ def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     return {"user": owner, "name": name, "store_path": store_path, "root": str(link)}
 
 
-@method("roots.remove", {"name": ("str", True), "user": _USER})
 def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     owner = owner_of(peer, params)
     name = _root_name(params["name"])
@@ -235,7 +217,6 @@ def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[in
     return {"user": owner, "name": name}
 
 
-@method("roots.list", {"user": _USER})
 def _roots_list(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     from store.layout import store_hash_of
 
@@ -252,3 +233,22 @@ def _roots_list(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]
             out.append({"name": entry, "store_path": name if store_hash_of(name) else "",
                         "target": target})
     return out
+
+
+_OWNED = {"profile": _PROFILE, "user": _USER, "project": _PROJECT}
+
+METHODS = (
+    Method("profile.use", _profile_use, {
+        "specs": ("list[str]", True), **_OWNED, "command": ("str?", False),
+        "offline": ("bool?", False)}),
+    Method("profile.uninstall", _profile_uninstall, {"specs": ("list[str]", True), **_OWNED}),
+    Method("profile.rollback", _profile_rollback, {**_OWNED, "to": ("int?", False)}),
+    Method("profile.generations", _profile_generations, _OWNED),
+    Method("profile.delete", _profile_delete, {
+        **_OWNED, "numbers": ("list[int]?", False), "keep": ("int?", False),
+        "older_than": ("float?", False)}),
+    Method("roots.add", _roots_add, {"name": ("str", True), "store_path": ("str", True),
+                                     "user": _USER}),
+    Method("roots.remove", _roots_remove, {"name": ("str", True), "user": _USER}),
+    Method("roots.list", _roots_list, {"user": _USER}),
+)

@@ -6,6 +6,9 @@ followed by that many bytes of msgpack holding one map. Whatever a peer sends,
 the decoder either yields well-formed maps or raises `ProtocolError` with a
 one-line reason: it never crashes and never buffers more than one frame
 (invariant 5 for "messages to the daemon").
+
+The daemon's side: `omg.daemon.client` reads replies itself and imports this
+module on an error path only (`ProtocolError`, `error_from_wire`).
 """
 
 from __future__ import annotations
@@ -16,24 +19,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# The constants a lean client needs too live there, so the two cannot drift apart.
-from omg.daemon.oneshot import DEFAULT_MAX_REPLY as DEFAULT_MAX_REPLY
-from omg.daemon.oneshot import PROTO_VERSION as PROTO_VERSION
+# What the client needs too lives in `wire` (which the client imports, not this).
+from omg.daemon.wire import DEFAULT_MAX_FRAME as DEFAULT_MAX_FRAME
+from omg.daemon.wire import DEFAULT_MAX_REPLY as DEFAULT_MAX_REPLY
+from omg.daemon.wire import PROTO_VERSION as PROTO_VERSION
+from omg.daemon.wire import client_hello as client_hello
+from omg.daemon.wire import request as request
 from store.errors import OmgError, UnsafeInput
 
 HEADER = struct.Struct(">I")
-DEFAULT_MAX_FRAME = 1 << 20  # 1 MiB: requests are small; content travels as an fd
 MAX_ID = (1 << 63) - 1
 
 
 class ProtocolError(UnsafeInput):
     """A peer broke the wire protocol: bad frame, bad message, wrong version."""
-
-
-class DaemonUnavailable(OmgError):
-    """No daemon answers on the socket, or it hung up."""
-
-    exit_code = 4
 
 
 # Frames ---------------------------------------------------------------------
@@ -115,10 +114,6 @@ class FrameDecoder:
 # Handshake ------------------------------------------------------------------
 
 
-def client_hello(client: str) -> dict[str, Any]:
-    return {"proto": PROTO_VERSION, "client": client}
-
-
 def check_client_hello(msg: Mapping[str, Any]) -> str:
     """The client's name if its hello is acceptable, else ProtocolError."""
     extra = set(msg) - {"proto", "client"}
@@ -138,18 +133,6 @@ def check_client_hello(msg: Mapping[str, Any]) -> str:
 
 def server_hello(server: str, peer: Mapping[str, Any]) -> dict[str, Any]:
     return {"proto": PROTO_VERSION, "server": server, "peer": dict(peer)}
-
-
-def check_server_hello(msg: Mapping[str, Any]) -> dict[str, Any]:
-    if "error" in msg:
-        raise error_from_wire(msg["error"])
-    if msg.get("proto") != PROTO_VERSION:
-        raise ProtocolError(f"omgd speaks protocol {msg.get('proto')!r}, this omg "
-                            f"{PROTO_VERSION}", hint="use an omg and omgd of the same release")
-    peer = msg.get("peer")
-    if not isinstance(peer, dict) or not isinstance(msg.get("server"), str):
-        raise ProtocolError("malformed server hello")
-    return dict(msg)
 
 
 # Requests and replies ---------------------------------------------------------
@@ -221,10 +204,6 @@ def check_params(method: str, params: Mapping[str, Any], spec: ParamSpec) -> dic
     return out
 
 
-def request(rid: int, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": rid, "method": method, "params": dict(params)}
-
-
 def ok_reply(rid: int, result: Any) -> dict[str, Any]:
     return {"id": rid, "ok": result}
 
@@ -249,8 +228,7 @@ def _error_classes() -> dict[str, type[OmgError]]:
         cls = todo.pop()
         found.setdefault(cls.__name__, cls)
         todo.extend(cls.__subclasses__())
-    for cls in (ProtocolError, DaemonUnavailable):
-        found[cls.__name__] = cls
+    found[ProtocolError.__name__] = ProtocolError
     return found
 
 
@@ -271,14 +249,3 @@ def error_from_wire(data: Any) -> OmgError:
         return cls(message, hint=hint)
     except TypeError:
         return OmgError(message, hint=hint)
-
-
-def parse_reply(msg: Mapping[str, Any], rid: int) -> Any:
-    if msg.get("id") != rid:
-        raise ProtocolError(f"reply for request {msg.get('id')!r}, expected {rid}")
-    if "error" in msg:
-        raise error_from_wire(msg["error"])
-    if "ok" not in msg:
-        raise ProtocolError("reply has neither 'ok' nor 'error'")
-    return msg["ok"]
-

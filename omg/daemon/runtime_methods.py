@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omg.daemon.handlers import Context, check_specs, method
+from omg.daemon.base import Context, Method, check_specs
 from omg.daemon.peer import Peer
 from store.errors import UsageError
 
@@ -20,8 +20,6 @@ from store.errors import UsageError
 MAX_INSTALLED = 1024
 
 
-@method("runtime.install", {"specs": ("list[str]", True), "offline": ("bool?", False),
-                            "refresh": ("bool?", False)})
 def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
                      fds: list[int]) -> Any:
     from omg import install
@@ -31,14 +29,13 @@ def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
     # so a second install waits for the first rather than fetching the same file twice.
     with ctx.write_lock:
         results = install.install(ctx.settings, specs, offline=bool(params.get("offline")),
-                                  refresh=bool(params.get("refresh")), index=ctx.store.index)
+                                  refresh=bool(params.get("refresh")), index=ctx.store.index,
+                                  for_user=peer.user)
     return [{"tool": r.tool, "version": r.version, "record": r.record.to_index(),
              "created": r.created, "urls": list(r.urls), "warnings": list(r.warnings)}
             for r in results]
 
 
-@method("runtime.releases", {"tool": ("str", True), "offline": ("bool?", False),
-                             "refresh": ("bool?", False)})
 def _runtime_releases(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     """What the daemon's mirror offers (what `runtime.install` can fetch), newest first."""
@@ -53,7 +50,6 @@ def _runtime_releases(ctx: Context, peer: Peer, params: dict[str, Any],
     return [asdict(r) for r in found]
 
 
-@method("runtime.outdated", {"installed": ("list[str]", True), "offline": ("bool?", False)})
 def _runtime_outdated(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     """Which of the client's TOOL@VERSION have a newer patch or release upstream."""
@@ -73,3 +69,13 @@ def _runtime_outdated(ctx: Context, peer: Peer, params: dict[str, Any],
         rows = install.outdated(ctx.settings, offline=bool(params.get("offline")),
                                 installed=lambda: pairs, index=ctx.store.index)
     return [asdict(r) for r in rows]
+
+
+METHODS = (
+    Method("runtime.install", _runtime_install, {
+        "specs": ("list[str]", True), "offline": ("bool?", False), "refresh": ("bool?", False)}),
+    Method("runtime.releases", _runtime_releases, {
+        "tool": ("str", True), "offline": ("bool?", False), "refresh": ("bool?", False)}),
+    Method("runtime.outdated", _runtime_outdated, {
+        "installed": ("list[str]", True), "offline": ("bool?", False)}),
+)

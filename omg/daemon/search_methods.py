@@ -14,8 +14,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from omg.daemon.handlers import Context, method
+from omg.daemon.base import Context, Method
 from omg.daemon.peer import Peer
+from omg.daemon.wire import search_source
 from store.errors import UsageError
 
 MAX_TERMS = 16
@@ -37,15 +38,17 @@ def searcher(ctx: Context) -> Any:
     return found
 
 
-@method("search", {"terms": ("list[str]", True), "repos_only": ("bool?", False),
-                   "hits": ("bool?", False)})
 def _search(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
-    from omg.arch import daemonsearch
-
     terms = params["terms"]
     if not 1 <= len(terms) <= MAX_TERMS or any(len(t) > MAX_TERM or "\0" in t for t in terms):
         raise UsageError(f"search: 1 to {MAX_TERMS} terms of at most {MAX_TERM} characters")
     found = searcher(ctx)
     answer = found.answer(terms, repos_only=bool(params.get("repos_only")),
                           hits=bool(params.get("hits")))
-    return {**answer, "source": daemonsearch.source_of(found.arch)}
+    return {**answer, "source": search_source(found.arch)}
+
+
+METHODS = (
+    Method("search", _search, {"terms": ("list[str]", True), "repos_only": ("bool?", False),
+                               "hits": ("bool?", False)}),
+)

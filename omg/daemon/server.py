@@ -28,12 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from omg.daemon import protocol as P
-from omg.daemon.client import default_socket
-from omg.daemon.handlers import Context, dispatch
+from omg.daemon import table
+from omg.daemon.base import Context, Method
+from omg.daemon.incoming import DEFAULT_MAX_INCOMING, Quota
+from omg.daemon.observe import NO_REQUEST, UNKNOWN, AuditLog, Observer, Outcome
 from omg.daemon.peer import Peer, peer_of
+from omg.daemon.wire import SERVER_NAME, default_socket
 from store.errors import Busy, OmgError, UsageError
 
-SERVER_NAME = "omgd/0.1.0"
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
 #: Every LMDB table the daemon's requests use, opened before threads share the index
@@ -54,6 +56,18 @@ class Limits:
     max_clients: int = 256
     max_clients_per_uid: int = 64  # so one user's connections cannot starve the others
     shutdown_grace: float = 60.0  # how long SIGTERM waits for requests in flight
+    max_incoming_bytes: int = DEFAULT_MAX_INCOMING  # per uid, across its uploads in flight
+
+
+def readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether `sock` has input (or hung up) within `timeout` seconds.
+
+    poll, not select: select cannot watch a descriptor above 1023, and a busy
+    daemon's sockets get there.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
 
 
 class _Drop(Exception):
@@ -82,8 +96,7 @@ class Connection:
             if idle and self.server.stopping.is_set():
                 raise _Drop("shutting down")
             wait = min(deadline - now, 0.2 if idle else deadline - now)
-            readable, _, _ = select.select([self.sock], [], [], wait)
-            if readable:
+            if readable(self.sock, wait):
                 break
         fds = array.array("i")
         try:
@@ -145,6 +158,8 @@ class Connection:
                                       idle=False)
             try:
                 P.check_client_hello(hello)
+                if self.fds:  # else they would ride along with the first request
+                    raise P.ProtocolError("the hello takes no file descriptor")
             except P.ProtocolError as exc:
                 self.send({"error": P.error_to_wire(exc)})
                 return
@@ -153,7 +168,9 @@ class Connection:
                 msg = self.read_message(time.monotonic() + limits.idle_timeout, idle=True)
                 if not self.serve_one(msg):
                     return
-        except P.ProtocolError as exc:
+        except P.ProtocolError as exc:  # a frame that is no message: logged as a request
+            self.server.observer.finish(Outcome(self.server.observer.next_id(), self.peer,
+                                                NO_REQUEST, {}, exc, None, 0.0))
             with contextlib.suppress(_Drop, OSError):
                 self.send(P.error_reply(None, exc))
         except _Drop:
@@ -168,26 +185,35 @@ class Connection:
 
     def serve_one(self, msg: dict[str, Any]) -> bool:
         """Answer one request; False ends the connection (after a protocol error)."""
+        observer = self.server.observer
         with self.server.in_flight():
             fds, self.fds = self.fds, []
+            rid, start = observer.next_id(), time.monotonic()
             try:
                 req = P.parse_request(msg)
             except P.ProtocolError as exc:
                 self._close(fds)
+                observer.finish(Outcome(rid, self.peer, NO_REQUEST, {}, exc, None, 0.0))
                 self.send(P.error_reply(msg.get("id") if isinstance(msg.get("id"), int)
                                         else None, exc))
                 return False
+            result: Any = None
+            error: BaseException | None = None
             try:
-                result = dispatch(self.server.ctx, self.peer, req.method, req.params, fds)
+                result = table.dispatch(self.server.methods, self.server.ctx, self.peer,
+                                        req.method, req.params, fds)
                 reply = P.ok_reply(req.id, result)
             except OmgError as exc:
-                reply = P.error_reply(req.id, exc)
+                error, reply = exc, P.error_reply(req.id, exc)
             except Exception as exc:
-                self.server.log(f"{req.method} from uid {self.peer.uid} failed:\n"
+                self.server.log(f"req={rid} {req.method} from uid {self.peer.uid} failed:\n"
                                 + traceback.format_exc())
-                reply = P.error_reply(req.id, exc)
+                error, reply = exc, P.error_reply(req.id, exc)
             finally:
                 self._close(fds)
+            method = req.method if req.method in self.server.methods else UNKNOWN  # not raw
+            observer.finish(Outcome(rid, self.peer, method, req.params, error, result,
+                                    (time.monotonic() - start) * 1000))
             self.send(reply)
         return not self.server.stopping.is_set()
 
@@ -200,12 +226,16 @@ class Connection:
 
 class Server:
     def __init__(self, ctx: Context, socket_path: Path, *, limits: Limits | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None,
+                 audit: AuditLog | None = None,
+                 methods: dict[str, Method] | None = None) -> None:
         self.ctx = ctx
+        #: Every request name this daemon answers (`omg.daemon.table`).
+        self.methods = table.build() if methods is None else methods
         self.socket_path = socket_path
         self.limits = limits or Limits()
         self.stopping = threading.Event()
-        self._log = log
+        self.observer = Observer(ctx.stats, audit, log)
         self._listener: socket.socket | None = None
         self._activated = False
         self._busy = 0
@@ -214,7 +244,7 @@ class Server:
         self._per_uid: dict[int, int] = {}
 
     def log(self, msg: str) -> None:
-        (self._log or (lambda m: print(f"omgd: {m}", file=sys.stderr, flush=True)))(msg)
+        self.observer.log(msg)
 
     @contextlib.contextmanager
     def in_flight(self) -> Iterator[None]:
@@ -261,11 +291,7 @@ class Server:
         listener.setblocking(False)
         try:
             while not self.stopping.is_set():
-                try:
-                    readable, _, _ = select.select([listener], [], [], 0.2)
-                except InterruptedError:
-                    continue
-                if not readable:
+                if not readable(listener, 0.2):
                     continue
                 try:
                     conn, _ = listener.accept()
@@ -296,6 +322,7 @@ class Server:
             if not (full or full_uid):
                 self._per_uid[peer.uid] = mine + 1
         if full or full_uid:
+            self.ctx.stats.connection("refused")
             why = "too many clients" if full else f"too many connections from uid {peer.uid}"
             with contextlib.suppress(OSError):
                 conn.sendall(P.encode_frame({"error": P.error_to_wire(
@@ -305,9 +332,11 @@ class Server:
         connection = Connection(self, conn, peer)
         thread = threading.Thread(target=connection.run, daemon=True, name="omgd-conn")
         self._threads.add(thread)
+        self.ctx.stats.connection("accepted")
         thread.start()
 
     def release(self, peer: Peer) -> None:
+        self.ctx.stats.connection("closed")
         with self._cond:
             left = self._per_uid.get(peer.uid, 1) - 1
             if left > 0:
@@ -365,23 +394,63 @@ def _clean_incoming(ctx: Context) -> None:
             force_remove(ctx.incoming / entry)
 
 
+def _clean_up(ctx: Context, log: Callable[[str], None]) -> list[str]:
+    """Remove a dead daemon's staging debris and incoming copies, as far as we can.
+
+    Debris we cannot remove (too deep, a permission we lack) costs disk space,
+    not correctness: serving goes on, and the log says what is left.
+    """
+    from store.ingest import clean_debris
+
+    removed: list[str] = []
+    try:
+        removed = clean_debris(ctx.store.layout,
+                               report=lambda what: log(f"staging debris: {what}"))
+    except (OSError, RecursionError, OmgError) as exc:
+        _cannot_clean(log, "staging debris", exc)
+    try:
+        _clean_incoming(ctx)
+    except (OSError, RecursionError, OmgError) as exc:
+        _cannot_clean(log, "incoming copies", exc)
+    return removed
+
+
+def _cannot_clean(log: Callable[[str], None], what: str, exc: BaseException) -> None:
+    why = str(exc).splitlines()[0] if str(exc) else ""
+    log(f"cannot remove {what} at start-up ({type(exc).__name__}: {why}); serving anyway")
+
+
+def _limits(daemon_cfg: dict[str, Any]) -> Limits:
+    """The [daemon] settings that tune `Limits`, converted to each field's type."""
+    fields = Limits.__dataclass_fields__
+    try:
+        return Limits(**{k: type(getattr(Limits, k))(daemon_cfg[k])
+                         for k in fields if k in daemon_cfg})
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"[daemon] settings: {exc}") from exc
+
+
 def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None = None,
         ready: Callable[[Server], None] | None = None) -> int:
     """Serve the store of `settings` until SIGTERM/SIGINT; the exit code."""
-    from store.ingest import clean_debris
     from store.local import LocalStore
 
     raw = dict(settings.raw)
     daemon_cfg = raw.get("daemon", {}) if isinstance(raw.get("daemon"), dict) else {}
     path = socket_path or default_socket(settings.home, raw)
+    limits = limits or _limits(daemon_cfg)
     store = LocalStore(settings.layout, limits=settings.limits)
     ctx = Context(store=store, gc_group=daemon_cfg.get("gc_group") or None,
-                  server=SERVER_NAME, extra={"settings": settings})
-    if limits is None:
-        tunable = ("max_frame", "max_reply", "handshake_timeout", "frame_timeout", "idle_timeout",
-                   "send_timeout", "max_clients", "max_clients_per_uid", "shutdown_grace")
-        limits = Limits(**{k: type(getattr(Limits, k))(daemon_cfg[k])
-                           for k in tunable if k in daemon_cfg})
+                  trusted_users=frozenset(daemon_cfg.get("trusted_users") or ()),
+                  extra={"settings": settings},
+                  quota=Quota(limits.max_incoming_bytes))
+    # Locks only the daemon can open: flock works on a read-only descriptor, so a
+    # user who could open one could hold it and stop everyone (invariant 7). A store
+    # made by an older omg has a 0755 locks/: closing the directory is enough.
+    from store.locks import private_dirs
+
+    private_dirs(str(settings.layout.locks))
+    os.chmod(settings.layout.locks, 0o700)
     with pid_lock(settings.layout.locks / "omgd.lock"):
         layout = settings.layout
         for directory in (layout.store, layout.staging, layout.links, layout.db):
@@ -390,13 +459,14 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
             # Readable by every user; writable by the daemon's owner alone.
             with contextlib.suppress(PermissionError):
                 os.chmod(directory, 0o755)
-        removed = clean_debris(layout)
-        _clean_incoming(ctx)
+        audit = AuditLog(layout.home / "daemon" / "audit.log")  # makes daemon/ 0755
+        ctx.incoming.mkdir(mode=0o700, exist_ok=True)
+        server = Server(ctx, path, limits=limits, audit=audit)
+        removed = _clean_up(ctx, server.log)
         # Open LMDB and its tables once, before threads share them (Index opens
         # tables lazily, which is not safe from several threads at once).
         for table in KNOWN_TABLES:
             store.index.table(table)
-        server = Server(ctx, path, limits=limits)
         server.listen()
         server.log(f"serving {settings.home} on {path} (pid {os.getpid()}"
                    + (f", removed {len(removed)} staging leftovers" if removed else "") + ")")
@@ -412,6 +482,7 @@ def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None
             server.serve_forever()
         finally:
             store.close()
+            audit.close()
         server.log("stopped")
     return 0
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from omg import config, locate
 from omg.arch import aur, fastconfig, search, searchindex
-from omg.daemon import client as daemon_client
+from omg.daemon import wire as daemon_wire
 from store import index as store_index
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
@@ -92,7 +92,7 @@ def test_light_settings_equal_omg_config(tmp_path: Path) -> None:
         {"OMG_HOME": str(tmp_path / "omg")},
         {"XDG_DATA_HOME": str(tmp_path / "data")},
         {"OMG_HOME": "rel/home", "OMG_PACMAN_CONF": "/x/pacman.conf",
-         "OMG_PACMAN_DBPATH": "/x/db", "OMG_AUR_URL": "http://h/", "OMG_AUR_TTL": "5"},
+         "OMG_PACMAN_DBPATH": "/x/db", "OMG_AUR_URL": "http://h/"},
     ]
     for extra in variants:
         env = {**base, **extra}
@@ -106,7 +106,7 @@ def test_light_settings_equal_omg_config(tmp_path: Path) -> None:
         assert (light.pacman_conf, light.dbpath, light.aur_url, light.aur_ttl) == (
             str(arch.pacman_conf), arch.dbpath, arch.aur_url, arch.aur_ttl)
         assert fastconfig.default_socket(light, env) == str(
-            daemon_client.default_socket(full.home, dict(full.raw), env))
+            daemon_wire.default_socket(full.home, dict(full.raw), env))
     cfg = tmp_path / "omg.toml"
     cfg.write_text('[arch]\naur_url = "http://cfg"\n[daemon]\nsocket = "/s.sock"\n')
     env = {**base, "OMG_CONFIG": str(cfg)}
@@ -115,6 +115,7 @@ def test_light_settings_equal_omg_config(tmp_path: Path) -> None:
     assert from_cfg.aur_url == "http://cfg"
     assert fastconfig.default_socket(from_cfg, env) == "/s.sock"
     assert fastconfig.load({**base, "OMG_MAX_FILES": "x"}) is None
+    assert fastconfig.load({**base, "OMG_AUR_TTL": "5"}) is None  # omg.config checks it
 
 
 def test_copied_constants_agree() -> None:

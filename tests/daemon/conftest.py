@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from omg.daemon.client import Client
-from omg.daemon.protocol import DaemonUnavailable
+from store.errors import DaemonUnavailable
 from tests.conftest import OmgEnv, make_env
 
 # Short limits so misbehaving-client tests finish quickly.
@@ -34,21 +34,25 @@ class Daemon:
     socket: Path
     proc: subprocess.Popen[str] | None = None
 
+    @property
+    def log(self) -> Path:
+        """omgd's stderr: a file, since a pipe nobody reads would stall its logging."""
+        return self.env.root / "omgd.log"
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
     def start(self, wait: bool = True) -> subprocess.Popen[str]:
-        self.proc = spawn(self.env, self.socket)
+        self.proc = spawn(self.env, self.socket, self.log)
         if wait:
-            wait_for_socket(self.socket, self.proc)
+            wait_for_socket(self.socket, self.proc, self.log)
         return self.proc
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(10)
-        finally:
-            if self.proc.stderr:
-                self.proc.stderr.close()
+        return self.proc.wait(10)
 
 
 def daemon_env(root: Path, config: str = CONFIG) -> OmgEnv:
@@ -64,13 +68,14 @@ def command(socket: Path) -> list[str]:
     return [sys.executable, "-m", "omg.daemon", "--socket", str(socket)]
 
 
-def spawn(env: OmgEnv, socket: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(command(socket),
-                            env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+def spawn(env: OmgEnv, socket: Path, log: Path) -> subprocess.Popen[str]:
+    with open(log, "a") as err:
+        return subprocess.Popen(command(socket), env=env.env, stdout=subprocess.DEVNULL,
+                                stderr=err, text=True)
 
 
-def wait_for_socket(path: Path, proc: subprocess.Popen[str], timeout: float = 15) -> None:
+def wait_for_socket(path: Path, proc: subprocess.Popen[str], log: Path | None = None,
+                    timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists():
@@ -81,7 +86,7 @@ def wait_for_socket(path: Path, proc: subprocess.Popen[str], timeout: float = 15
             except DaemonUnavailable:
                 pass
         if proc.poll() is not None:
-            err = proc.stderr.read() if proc.stderr else ""
+            err = log.read_text() if log else proc.stderr.read() if proc.stderr else ""
             raise AssertionError(f"omgd exited {proc.returncode}: {err}")
         time.sleep(0.02)
     raise AssertionError("omgd did not create its socket")

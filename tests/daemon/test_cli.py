@@ -31,7 +31,9 @@ def test_foreground_serves_and_status_reports(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     gone = env.run("daemon", "status")
-    assert gone.returncode == 4 and gone.stderr.startswith("error: cannot reach omgd")
+    assert (gone.returncode, gone.stderr) == (10, (
+        f"error: cannot reach omgd at {sock}: No such file or directory\n"
+        "hint: start it with `omg daemon --foreground` or `systemctl start omgd`\n"))
 
 
 def test_status_against_a_fixture_daemon(daemon: Daemon) -> None:

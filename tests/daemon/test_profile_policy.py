@@ -7,8 +7,9 @@ from typing import NamedTuple
 
 import pytest
 
+from omg.daemon.base import to_wire
 from omg.daemon.peer import Peer
-from omg.daemon.profile_methods import owner_of, to_wire
+from omg.daemon.profile_methods import owner_of
 from store.errors import PermissionDenied, UsageError
 
 ALICE = Peer(pid=10, uid=1000, gid=1000, user="alice")

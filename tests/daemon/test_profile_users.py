@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from omg.daemon.handlers import to_wire
+from omg.daemon.base import to_wire
 from tests.daemon.conftest import Daemon
 from tests.daemon.test_users import User, as_user, shared, users  # noqa: F401 (fixtures)
 
@@ -95,15 +95,15 @@ def world(shared: Daemon, users: tuple[User, User]) -> Iterator[World]:  # noqa:
     trees = {k: _tree(work / "src", *k.split("@"))
              for k in ("tool@1.0", "tool@2.0", "keep@1.0", "junk@1.0")}
     os.chmod(work / "src", 0o755)
-    # A adds its tools through store.add (the daemon hashes them), root the rest.
+    # Root (a trusted user: its additions resolve for everyone) adds the shared tools
+    # through store.add (the daemon hashes them); A adds junk, which is A's alone.
     def adder(key: str) -> Callable[[Any], object]:
         name, version = key.split("@")
         return lambda s: s.add(trees[key], name, version).record.path
 
     for key in ("tool@1.0", "tool@2.0", "keep@1.0"):
-        w.paths[key] = w.ok(a, adder(key))
-    w.paths["junk@1.0"] = w.ok(None, lambda s: s.add(trees["junk@1.0"], "junk",
-                                                     "1.0").record.path)
+        w.paths[key] = w.ok(None, adder(key))
+    w.paths["junk@1.0"] = w.ok(a, adder("junk@1.0"))
     yield w
     shutil.rmtree(work, ignore_errors=True)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from omg.arch import daemonsearch, fastconfig, searchindex
+from omg.daemon.wire import search_source
 from store.index import Index
 from tests.arch.conftest import AUR_PKGS, Aur, serve_aur, snapshot
 from tests.daemon.conftest import Daemon, daemon_env
@@ -134,7 +135,7 @@ def test_daemon_answers_as_a_local_search(world: World) -> None:
         hits = ask(world, terms, repos_only=repos_only, hits=True)["hits"]
         assert hits == json.loads(as_json.stdout or "[]")
     settings = fastconfig.from_config(world.daemon.env.settings(), world.env)
-    assert ask(world, ["python"])["source"] == daemonsearch.source_of(settings)
+    assert ask(world, ["python"])["source"] == search_source(settings)
     text = str(ask(world, ["python"])["text"])
     assert text.splitlines()[0] == "testrepo/python 3.12.1-1"
     assert "aur/python-aurbig" in text

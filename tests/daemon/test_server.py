@@ -21,7 +21,7 @@ from omg.daemon import protocol as P
 from omg.daemon.client import Client
 from omg.locate import shared_socket
 from omg.remote_store import RemoteStore, open_store
-from store.errors import Busy, NotFound, UnsafeInput, UsageError
+from store.errors import Busy, DaemonUnavailable, NotFound, OmgError, UnsafeInput, UsageError
 from store.layout import Layout
 from store.local import LocalStore
 from tests.daemon.conftest import Daemon, big_archive, command, make_archive
@@ -272,7 +272,7 @@ def test_sigterm_finishes_the_request_in_flight(daemon: Daemon, tmp_path: Path) 
     assert daemon.proc.wait(30) == 0
     assert len(results) == 1 and not isinstance(results[0], BaseException), results
     assert not daemon.socket.exists()
-    with pytest.raises(P.DaemonUnavailable):
+    with pytest.raises(DaemonUnavailable):
         idle.call("ping")
     assert LocalStore(daemon.env.layout).verify() == []
 
@@ -329,7 +329,7 @@ def test_socket_activation(tmp_path: Path) -> None:
                 with Client(path, timeout=5) as c:
                     assert c.call("ping") == "pong"
                 break
-            except P.DaemonUnavailable:
+            except DaemonUnavailable:
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.05)
         assert not (tmp_path / "unused.sock").exists()
@@ -435,3 +435,156 @@ def test_a_non_socket_at_the_socket_path_is_never_deleted(tmp_path: Path) -> Non
                           timeout=30)
     assert proc.returncode == 2 and "is not a socket" in proc.stderr.splitlines()[0]
     assert precious.read_text() == "keep"
+
+
+# Hardening: start-up, descriptors, garbage ------------------------------------------
+
+
+def _deep_tree(parent: Path, name: str, depth: int) -> None:
+    """`parent/name/d/d/...`, deeper than a path can name (made relative to each level)."""
+    fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    os.mkdir(name, dir_fd=fd)
+    cur = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=cur)
+        nxt = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=cur)
+        os.close(cur)
+        cur = nxt
+    os.close(cur)
+
+
+def test_deep_debris_is_removed_at_start_up(tmp_path: Path) -> None:
+    """A dead ingest's staging area 3000 levels deep (deeper than Python's recursion
+    limit) once stopped omgd at start-up; now it is removed and omgd serves."""
+    from tests.daemon.conftest import daemon_env
+
+    env = daemon_env(tmp_path / "d")
+    staging = env.layout.staging
+    staging.mkdir(parents=True)
+    work_id = "12345-0123456789ab"  # nobody holds its flock: a dead ingest's
+    (staging / f"{work_id}.lock").write_text("")
+    _deep_tree(staging, work_id, 3000)
+    d = Daemon(env, tmp_path / "d" / "omgd.sock")
+    d.start()
+    try:
+        assert_healthy(d)
+        assert os.listdir(staging) == []
+        said = [line for line in d.log_lines() if "removed 1 staging leftovers" in line]
+        assert len(said) == 1
+        assert not any(line.startswith("Traceback") for line in d.log_lines())
+        archive = make_archive(tmp_path / "a.tar", {"f": b"still serving"})
+        assert RemoteStore(d.socket).add(archive, "a", "1").created
+    finally:
+        assert d.stop() == 0
+        if (staging / work_id).exists():  # only if the test failed: rm walks any depth
+            subprocess.run(["rm", "-rf", str(staging / work_id)], check=True)
+
+
+def _open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_descriptors_are_closed_on_every_path(daemon: Daemon, tmp_path: Path) -> None:
+    assert daemon.proc is not None
+    pid = daemon.proc.pid
+    zeros = tmp_path / "zeros"
+    zeros.write_bytes(bytes(1 << 16))
+    bad_gz = tmp_path / "bad.tar.gz"
+    bad_gz.write_bytes(b"\x1f\x8b" + os.urandom(4096))
+    good = make_archive(tmp_path / "ok.tar", {"f": b"x"})
+    add = P.request(1, "store.add", {"name": "a", "version": "1"})
+
+    def send(frames: list[bytes], fds: list[int], *, hello: bool = True,
+             read: bool = True) -> None:
+        with raw_connect(daemon.socket) as s:
+            if hello:
+                s.sendall(P.encode_frame(P.client_hello("t")))
+                read_frame(s)
+            socket.send_fds(s, frames, fds)
+            if read:
+                read_frame(s)
+
+    def one_round() -> None:
+        for path in (zeros, bad_gz):  # refused before the copy; failing in the ingest
+            fd = os.open(path, os.O_RDONLY)
+            with Client(daemon.socket) as c, pytest.raises(OmgError):
+                c.call("store.add", {"name": "a", "version": "1"}, fd=fd)
+            os.close(fd)
+        r, w = os.pipe()
+        fd = os.open(good, os.O_RDONLY)
+        send([P.encode_frame(add)], [r])  # not a regular file
+        send([P.encode_frame(add)], [fd, r])  # two descriptors
+        send([P.encode_frame(P.request(1, "ping", {}))], [fd])  # a method that takes none
+        send([P.encode_frame({"id": "x", "method": 1})], [fd])  # a bad envelope
+        send([b"\x00\x00\x00\x02\xc1\xc1"], [fd])  # an undecodable frame
+        send([P.encode_frame(P.client_hello("t"))], [fd], hello=False)  # with the hello
+        send([P.encode_frame(add)[:6]], [fd], read=False)  # hung up mid-frame
+        send([P.encode_frame(add)], [fd], read=False)  # hung up before the answer
+        for x in (r, w, fd):
+            os.close(x)
+
+    one_round()  # the first round opens what stays open (LMDB, incoming, ...)
+    time.sleep(0.5)
+    before = _open_fds(pid)
+    for _ in range(10):
+        one_round()
+    deadline = time.monotonic() + 10
+    while _open_fds(pid) > before and time.monotonic() < deadline:
+        time.sleep(0.05)  # connection threads finish after their client hangs up
+    assert _open_fds(pid) <= before
+    assert_healthy(daemon)
+
+
+def test_a_descriptor_sent_with_the_hello_is_refused(shared_daemon: Daemon,
+                                                    tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "a.tar", {"f": b"x"})
+    fd = os.open(archive, os.O_RDONLY)
+    with raw_connect(shared_daemon.socket) as s:
+        socket.send_fds(s, [P.encode_frame(P.client_hello("t"))], [fd])
+        os.close(fd)
+        reply = read_frame(s)
+        assert reply is not None and reply["error"]["type"] == "ProtocolError"  # type: ignore[index]
+        assert "hello takes no file descriptor" in reply["error"]["message"]  # type: ignore[index]
+        assert read_frame(s) is None  # and the connection is closed
+
+
+def test_an_origin_the_record_cannot_hold_is_a_usage_error(shared_daemon: Daemon,
+                                                           tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "o.tar", {"f": b"origin"})
+    remote = RemoteStore(shared_daemon.socket)
+    for origin in ({"blob": b"\x00"}, {"x": float("nan")}, {"note": "x" * 5000}):
+        with pytest.raises(UsageError, match="origin"):
+            remote.add(archive, "o", "1", origin=origin)
+    assert remote.add(archive, "o", "1", origin={"url": "https://example.org/o.tar"}).created
+    remote.close()
+
+
+def test_connections_past_descriptor_1023_are_served(tmp_path: Path) -> None:
+    """select() cannot watch a descriptor above 1023; a busy daemon's sockets get there."""
+    import resource
+
+    from tests.daemon.conftest import daemon_env
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below 4096")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))
+    d = Daemon(daemon_env(tmp_path / "d", "[daemon]\nmax_clients = 2000\n"
+                                          "max_clients_per_uid = 2000\n"),
+               tmp_path / "d" / "omgd.sock")
+    held: list[socket.socket] = []
+    try:
+        d.start()  # inherits the raised limit
+        for _ in range(1100):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(str(d.socket))
+            held.append(s)
+        with Client(d.socket, timeout=10) as c:
+            assert c.call("ping") == "pong"
+    finally:
+        for s in held:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        if d.proc is not None:
+            assert d.stop() == 0

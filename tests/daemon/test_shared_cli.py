@@ -216,3 +216,27 @@ def test_remote_listing_and_outdated_come_from_the_daemons_mirror(shared_cli: Sh
     rows = s.ok(s.b, "outdated", "node", "--json")
     assert {"kind": "runtime", "tool": "node", "installed": "20.10.0",
             "latest_patch": "20.12.0", "latest": "22.2.0"} in rows
+
+
+def test_zeros_are_one_error_line_and_changes_are_audited(shared_cli: Shared) -> None:
+    s = shared_cli
+    zeros = s.work / "zeros.tar.gz"
+    with open(zeros, "wb") as f:
+        f.truncate(4 << 30)  # sparse: a file of zeros that takes no space
+    os.chmod(zeros, 0o644)
+    proc = s.omg(s.a, "store", "add", str(zeros), "--name", "z", "--version", "1")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0] == "error: store.add: zeros.tar.gz: not a supported archive"
+    assert all(line.startswith("hint: ") for line in lines[1:])
+    assert list((s.home / "daemon" / "incoming").iterdir()) == []
+
+    used = s.ok(s.b, "use", "node@20.10.0", "--json")
+    log = [json.loads(line) for line in
+           (s.home / "daemon" / "audit.log").read_text().splitlines()]
+    refused = [r for r in log if r["user"] == s.a.name and r["method"] == "store.add"][-1]
+    assert refused["result"] == "error" and refused["error"]["type"] == "UsageError"
+    mine = [r for r in log if r["user"] == s.b.name][-1]
+    assert (mine["method"], mine["uid"], mine["result"]) == ("profile.use", s.b.uid, "ok")
+    assert mine["params"]["specs"] == ["node@20.10.0"]
+    assert mine["summary"]["generation"] == used["generation"]

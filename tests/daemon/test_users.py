@@ -8,9 +8,11 @@ is that user the daemon sees through SO_PEERCRED.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -174,3 +176,31 @@ def test_users_share_store_paths_and_cannot_write_the_store(
 
     assert as_user(b, try_write) == 0
     shutil.rmtree(work, ignore_errors=True)
+
+
+def test_users_cannot_write_or_truncate_the_audit_log(shared: Daemon,
+                                                      users: tuple[User, User]) -> None:
+    a, _ = users
+    assert as_user(a, lambda: _call(shared, "gc", {"dry_run": True})) == 0  # audited
+    log = shared.env.home / "daemon" / "audit.log"
+    before = log.read_bytes()
+    record = json.loads(before.splitlines()[-1])
+    assert (record["method"], record["uid"], record["user"]) == ("gc", a.uid, a.name)
+    assert log.stat().st_uid == 0 and stat.S_IMODE(log.stat().st_mode) == 0o640
+
+    def tamper() -> int:
+        refused = 0
+        for attempt in (lambda: os.open(log, os.O_WRONLY | os.O_APPEND),
+                        lambda: os.open(log, os.O_RDWR),
+                        lambda: os.truncate(log, 0), lambda: log.unlink(),
+                        lambda: log.rename(log.with_name("gone")),
+                        lambda: (log.parent / "audit.log.new").write_text("{}"),
+                        lambda: os.chmod(log, 0o666), lambda: log.read_bytes()):
+            try:
+                attempt()
+            except PermissionError:
+                refused += 1
+        return 0 if refused == 8 else 1
+
+    assert as_user(a, tamper) == 0
+    assert log.read_bytes() == before

@@ -46,7 +46,7 @@ class World:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.layout = Layout(root / "omg")
-        self.store = LocalStore(self.layout)
+        self.store = LocalStore(self.layout, user=USER)
         self.home = profiles.Home(self.layout, USER, index=self.store.index)
 
     def add(self, tool: str, version: str, exes: tuple[str, ...] | list[str] = (),

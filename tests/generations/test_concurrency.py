@@ -36,7 +36,7 @@ from tests.generations.helpers import USER, add_tool
 role, root, seed = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 rng = random.Random(seed)
 layout = Layout(root / "omg")
-store = LocalStore(layout)
+store = LocalStore(layout, user=USER)
 home = P.Home(layout, USER, index=store.index)
 made = []
 for i in range(25):

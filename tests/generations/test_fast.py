@@ -265,12 +265,12 @@ def test_a_change_of_the_planner_code_drops_the_answers(env: OmgEnv,
 
     for spec in ("node@18", "node@20", "node@18"):
         run(env, "use", spec)
-    assert catalogue.Quick(str(env.home)).use("", []) is None
-    quick = catalogue.Quick(str(env.home))
+    assert catalogue.Quick(str(env.home), env.settings().user).use("", []) is None
+    quick = catalogue.Quick(str(env.home), env.settings().user)
     tool = quick.resolve("node", "20")
     assert tool is not None and quick.use(_cur_env(env), [tool]) is not None
     monkeypatch.setattr(catalogue, "code_stamp", lambda: "another build")
-    quick = catalogue.Quick(str(env.home))
+    quick = catalogue.Quick(str(env.home), env.settings().user)
     assert quick.resolve("node", "20") is None  # the exact-version rule is not cached
     assert quick.resolve("node", "20.10.0") == tool and quick.use(_cur_env(env), [tool]) is None
 
@@ -314,7 +314,7 @@ def test_lean_tier_waits_for_the_locks(env: OmgEnv, args: list[str], lock: str) 
     for spec in ("node@18", "node@20", "node@18", "node@20"):
         run(env, "use", spec)
     path = (env.home / "locks" / "gc.lock" if lock == "gc"
-            else profile_dir(env) / "default.lock")
+            else env.home / "locks" / "profiles" / config.current_user() / "default.lock")
     fd = os.open(path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -36,15 +36,18 @@ def test_add_generation_numbers_never_reuse(tmp_path: Path) -> None:
     store = tmp_path / "store"
     (store / "env-a").mkdir(parents=True)
     d = str(tmp_path / "profiles" / "u")
-    n1, _ = links.add_generation(d, "default", str(store), "env-a", command="c", now=1.0)
-    n2, rec = links.add_generation(d, "default", str(store), "env-a", command="c", now=2.0)
+    with links.lock(d, "default", str(store)):  # as every writer does: it makes `d`
+        n1, _ = links.add_generation(d, "default", str(store), "env-a", command="c", now=1.0)
+        n2, rec = links.add_generation(d, "default", str(store), "env-a", command="c",
+                                       now=2.0)
     assert (n1, n2) == (1, 2) and rec["number"] == 2
     assert links.current_number(d, "default") == 2
     # Deleting the newest never frees its number (the .seq file remembers it).
     (tmp_path / "profiles" / "u" / "default-2-link").unlink()
     (tmp_path / "profiles" / "u" / "default-2.json").unlink()
     links.switch(d, "default", 1)
-    n3, _ = links.add_generation(d, "default", str(store), "env-a", command="c", now=3.0)
+    with links.lock(d, "default", str(store)):
+        n3, _ = links.add_generation(d, "default", str(store), "env-a", command="c", now=3.0)
     assert n3 == 3 and links.numbers(d, "default") == [1, 3]
     assert links.env_of(d, "default", 3) == "env-a"
     assert json.loads((tmp_path / "profiles" / "u" / "default-3.json").read_text())["time"] == 3.0

@@ -140,3 +140,31 @@ def arch_package(path: Path, name: str, version: str, files: Iterable[Entry],
         (".INSTALL", "f", b"post_install() { :; }\n", 0o644),
     ]
     return write_tar(path, [*meta, *files], compression)
+
+
+def deep_dirs(root: Path, depth: int, *, leaf: bytes | None = b"bottom",
+              mode: int = 0o755) -> None:
+    """`root`/d/d/.../d (`depth` directories), with a file ``f`` at the bottom.
+
+    Made through directory file descriptors, so the chain may be deeper and
+    longer than PATH_MAX; `mode` is set on every directory below `root` once
+    its own child exists (0o555 as in the store).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for level in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            if level:
+                os.fchmod(fd, mode)
+            os.close(fd)
+            fd = child
+        if leaf is not None:
+            out = os.open("f", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            os.write(out, leaf)
+            os.close(out)
+        if depth:
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)

@@ -115,3 +115,22 @@ def test_hard_links_inside_the_tree(tmp_path: Path, store: LocalStore) -> None:
     root = store.layout.store_path(result.record.path)
     assert os.stat(root / "a").st_ino == os.stat(root / "b").st_ino
     assert (root / "b").read_bytes() == b"same"
+
+
+def test_zip_entries_without_file_type_bits(tmp_path: Path, store: LocalStore) -> None:
+    """ZipFile.writestr(name, data) sets external_attr 0o600 << 16 with no S_IFREG:
+    a regular file, once refused as a device node."""
+    import zipfile
+
+    archive = tmp_path / "plain.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("pkg/notes.txt", b"plain")
+        tool = zipfile.ZipInfo("pkg/bin/tool")
+        tool.external_attr = 0o755 << 16
+        zf.writestr(tool, b"#!/bin/sh\n")
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.getinfo("pkg/notes.txt").external_attr == 0o600 << 16
+    root = store.layout.store_path(store.add(archive, "plain", "1").record.path)
+    assert (root / "notes.txt").read_bytes() == b"plain"
+    assert os.stat(root / "notes.txt").st_mode & 0o777 == 0o444
+    assert os.stat(root / "bin" / "tool").st_mode & 0o777 == 0o555

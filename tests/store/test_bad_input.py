@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import OmgEnv
-from tests.store.builders import SAMPLE, Entry, tar_bytes, write_tar, write_zip
+from tests.store.builders import SAMPLE, Entry, deep_dirs, tar_bytes, write_tar, write_zip
 
 Snap = Callable[[Path], dict[str, tuple[int, int, str]]]
 
@@ -29,11 +29,13 @@ def populated(tmp_path: Path, omg_env: OmgEnv) -> OmgEnv:
 
 
 def refused(env: OmgEnv, snapshot_dir: Snap, source: Path, *, exit_code: int | None = None,
-            extra_env: dict[str, str] | None = None, match: str = "") -> str:
+            extra_env: dict[str, str] | None = None, match: str = "",
+            timeout: float = 300) -> str:
     """Add `source`; assert the refusal and an untouched store; return the error line."""
     store_before = snapshot_dir(env.layout.store)
     ls_before = env.run("store", "ls", "--json", check=True).stdout
-    proc = env.run("store", "add", str(source), "-n", "bad", "-v", "1", extra_env=extra_env)
+    proc = env.run("store", "add", str(source), "-n", "bad", "-v", "1", extra_env=extra_env,
+                   timeout=timeout)
     assert proc.returncode != 0, proc.stdout
     if exit_code is not None:
         assert proc.returncode == exit_code, proc.stderr
@@ -274,3 +276,80 @@ def test_a_directory_holding_the_store_itself(populated: OmgEnv, snapshot_dir: S
     for source in (populated.home, populated.home.parent):
         error = refused(populated, snapshot_dir, source, exit_code=2)
         assert "holds the store itself" in error
+
+
+def _still_works(env: OmgEnv, tmp_path: Path) -> None:
+    """Nothing was wedged: the next ingest and every listing succeed."""
+    again = write_tar(tmp_path / "again.tar.gz", [("p/x", "f", b"again", 0o644)], "gz")
+    env.run("store", "add", str(again), "-n", "again", "-v", "1", check=True)
+    assert os.listdir(env.layout.staging) == []
+    for args in (("store", "ls"), ("list",), ("store", "verify")):
+        env.run(*args, check=True)
+
+
+def test_an_archive_deeper_than_max_depth(deep_tmp: Path, populated: OmgEnv,
+                                          snapshot_dir: Snap) -> None:
+    """1,500 nested directories: once RecursionError (exit 70) and a wedged store."""
+    archive = _raw_tar(deep_tmp / "deep.tar", [_file("d/" * 1500 + "f")])
+    error = refused(populated, snapshot_dir, archive, exit_code=7, match="max_depth 256")
+    assert "1501 levels deep" in error and len(error) < 300
+    _still_works(populated, deep_tmp)
+
+
+def test_a_directory_deeper_than_max_depth(deep_tmp: Path, populated: OmgEnv,
+                                           snapshot_dir: Snap) -> None:
+    deep_dirs(deep_tmp / "src", 1500)
+    refused(populated, snapshot_dir, deep_tmp / "src", exit_code=7, match="max_depth")
+    _still_works(populated, deep_tmp)
+
+
+def test_max_depth_is_the_limit(tmp_path: Path, populated: OmgEnv, snapshot_dir: Snap) -> None:
+    """256 levels (the default limit) are accepted, 257 are not."""
+    at_limit = _raw_tar(tmp_path / "256.tar", [_file("d/" * 255 + "f")])
+    proc = populated.run("store", "add", str(at_limit), "-n", "deep", "-v", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip(), *["d"] * 254, "f").read_bytes() == b"pwned"
+    beyond = _raw_tar(tmp_path / "257.tar", [_file("d/" * 256 + "f")])
+    refused(populated, snapshot_dir, beyond, exit_code=7, match="257 levels deep")
+
+
+@pytest.mark.parametrize("kind", ["name", "symlink target", "directory entry"])
+def test_names_that_are_not_utf8(kind: str, tmp_path: Path, populated: OmgEnv,
+                                 snapshot_dir: Snap) -> None:
+    """Refused before anything is published: such a name once broke the index for good."""
+    if kind == "name":
+        source = _raw_tar(tmp_path / "latin1.tar", [_file("pkg/ok"), _file("pkg/caf\udce9")])
+    elif kind == "symlink target":
+        link = tarfile.TarInfo("pkg/link")
+        link.type, link.linkname = tarfile.SYMTYPE, "caf\udce9"
+        source = _raw_tar(tmp_path / "latin1.tar", [_file("pkg/ok"), (link, None)])
+    else:
+        source = tmp_path / "src"
+        (source / "pkg").mkdir(parents=True)
+        (source / "pkg" / "ok").write_bytes(b"ok")
+        with open(os.fsencode(source / "pkg") + b"/caf\xe9", "wb") as f:
+            f.write(b"latin-1")
+    error = refused(populated, snapshot_dir, source, exit_code=7, match="not valid UTF-8")
+    assert "caf\\xe9" in error, error  # the bytes shown with backslash escapes
+    _still_works(populated, tmp_path)
+
+
+@pytest.mark.parametrize("what", ["fifo", "/dev/zero", "/dev/null"])
+def test_a_special_file_is_refused_at_once(what: str, tmp_path: Path, populated: OmgEnv,
+                                           snapshot_dir: Snap) -> None:
+    """A FIFO once hung `store add` (open blocks); /dev/zero read as an empty tar."""
+    source = Path(what)
+    if what == "fifo":
+        source = tmp_path / "fifo"
+        os.mkfifo(source)
+    error = refused(populated, snapshot_dir, source, exit_code=2, timeout=30,
+                    match="not a regular file or a directory")
+    assert ("a FIFO" if what == "fifo" else "a character device") in error
+
+
+def test_a_pkginfo_that_is_not_utf8(tmp_path: Path, populated: OmgEnv,
+                                    snapshot_dir: Snap) -> None:
+    entries: list[Entry] = [(".PKGINFO", "f", b"pkgname = x\npkgver = 1\npkgdesc = caf\xe9\n",
+                             0o644), ("usr/bin/x", "f", b"x", 0o755)]
+    package = write_tar(tmp_path / "x-1-1-x86_64.pkg.tar.zst", entries, "zst")
+    refused(populated, snapshot_dir, package, exit_code=5, match=".PKGINFO")

@@ -268,3 +268,35 @@ def test_re_adding_a_known_archive_does_not_unpack(tmp_path: Path, store: LocalS
     monkeypatch.undo()
     store.sweep([first.record.path])
     assert store.add(archive, "pkg", "1.0").created
+
+
+def test_an_index_failure_publishes_nothing(tmp_path: Path, omg_env: OmgEnv,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index row is written before the rename that publishes the path: a failed
+    write leaves no path behind that the index does not know (and `store ls` works)."""
+    import store.ingest as ingest_mod
+    from store.errors import IntegrityError
+
+    store = omg_env.store()
+    try:
+        good = store.add(write_tar(tmp_path / "good.tar", SAMPLE), "good", "1")
+        names = store.names()
+
+        def failing(*_args: object, **_kwargs: object) -> None:
+            raise IntegrityError("cannot write the index: simulated")
+
+        monkeypatch.setattr(ingest_mod, "index_record", failing)
+        archive = write_tar(tmp_path / "other.tar", [("o/x", "f", b"other", 0o644)])
+        with pytest.raises(IntegrityError, match="simulated"):
+            store.add(archive, "other", "1")
+        assert store.names() == names
+        assert os.listdir(store.layout.staging) == []
+        assert not list(store.layout.store.glob(".pending-*"))
+        monkeypatch.undo()
+    finally:
+        store.close()
+    listed = json.loads(omg_env.run("store", "ls", "--json", check=True).stdout)
+    assert [p["path"] for p in listed] == [good.record.path]
+    omg_env.run("store", "verify", check=True)
+    added = omg_env.run("store", "add", str(archive), "-n", "other", "-v", "1", check=True)
+    assert Path(added.stdout.strip()).is_dir()

@@ -26,3 +26,9 @@ def test_empty_values_and_values_with_equals_signs() -> None:
 def test_malformed_pkginfo_is_an_integrity_error(text: str) -> None:
     with pytest.raises(IntegrityError):
         parse_pkginfo(text)
+
+
+def test_pkginfo_bytes_must_be_utf8() -> None:
+    assert parse_pkginfo(b"pkgname = caf\xc3\xa9\npkgver = 1\n")["pkgname"] == "café"
+    with pytest.raises(IntegrityError, match=r"^\.PKGINFO is not UTF-8"):
+        parse_pkginfo(b"pkgname = caf\xe9\npkgver = 1\n")

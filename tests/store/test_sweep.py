@@ -75,6 +75,7 @@ def test_sweep_moves_each_path_out_before_deleting_and_stops_between_paths(
     assert os.listdir(store.layout.store / ".trash") == [dead[0]]
     assert not store.layout.record_path(dead[0]).exists()
     assert store.index.get("paths", dead[0].encode()) is None
+    assert store.claims(dead[0]) == [] and store.claims(dead[1]) != []
     with store.gc_guard(exclusive=True):
         assert store.sweep([]).complete  # the next sweep empties the trash
     assert os.listdir(store.layout.store / ".trash") == []
@@ -93,7 +94,7 @@ def test_the_trash_is_never_listed_or_linked(omg_env: OmgEnv, tmp_path: Path) ->
     os.rename(tool, trash / os.path.basename(tool))
     assert omg_env.store().names() == []
     assert store_names(str(omg_env.layout.store)) == []
-    assert Quick(str(omg_env.home)).resolve("tool", "1") is None
+    assert Quick(str(omg_env.home), "nobody").resolve("tool", "1") is None
     assert omg_env.run("store", "ls", check=True).stdout == ""
     used = omg_env.run("use", "tool@1")
     assert used.returncode == 3 and "no tool 'tool'" in used.stderr
