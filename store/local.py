@@ -408,8 +408,8 @@ class LocalStore:
 
         Order, and why (invariant 1 through any interruption): every dead path
         leaves ``store/`` for ``store/.trash/`` by one rename(2) (`store.sweep`),
-        the store directory is fsynced, then the records and the index rows go,
-        and only then the files. A kill at any point leaves whole store paths
+        the store directory is fsynced, the index rows go, then the files and
+        (alongside them) the records. A kill at any point leaves whole store paths
         and trash; the next sweep empties the trash first and removes the
         records and index rows whose path is gone. `stop()` (a signal) is
         polled between paths: the sweep then finishes the bookkeeping of what
@@ -423,19 +423,39 @@ class LocalStore:
         mid-publish are reclaimed too. Safe only under ``gc_guard(exclusive=True)``: a live
         ingest keeps a second link to each file it publishes until its rename.
         """
-        store_dir = os.fspath(self.layout.store)
-        emptied = _sweep.empty_trash(store_dir, stop)
+        store_dir, links = os.fspath(self.layout.store), os.fspath(self.layout.links)
+        freed, emptied = _sweep.empty_trash(store_dir, stop)
         moved = _sweep.to_trash(store_dir, dead, stop) if emptied else []
-        # The moved paths' records and claims are orphans now, like a killed ingest's.
-        _sweep.remove_records(store_dir, _sweep.orphan_records(store_dir))
-        _claims.forget(self.layout, self.names())
+        keys = self._pool_keys(moved)  # before their index rows go
         self._forget_missing(moved)
-        freed = 0
-        if emptied and _sweep.empty_trash(store_dir, stop):
-            freed = _sweep.sweep_pool(os.fspath(self.layout.links))
-        else:
-            emptied = False
+        # The moved paths' records and claims are orphans now, like a killed ingest's:
+        # they go alongside the trees (other directories, so the deletions overlap).
+        on_disk = self.names()
+        orphans = _sweep.orphan_records(store_dir)
+        more, done = _sweep.empty_trash(store_dir, stop, pool=(links, keys), first=(
+            lambda: _sweep.remove_records(store_dir, orphans),
+            lambda: _claims.forget(self.layout, on_disk)))
+        freed += more
+        emptied = emptied and done
+        if emptied:
+            freed += _sweep.sweep_pool(links)
         return SweepResult(moved, freed, emptied and not (stop is not None and stop()))
+
+    def _pool_keys(self, names: list[str]) -> dict[str, list[str]]:
+        """The pool names of each path's files, from the index (a path it lacks has
+        none here: the pool pass finds its files anyway)."""
+        out: dict[str, list[str]] = {}
+        if not names:
+            return out
+        for name, raw in zip(names, self.index.get_raw("pathfiles",
+                                                       [n.encode() for n in names]),
+                             strict=True):
+            try:
+                entries = unpack(raw) if raw is not None else []
+                out[name] = _sweep.pool_keys(entries)
+            except (IntegrityError, TypeError, IndexError):
+                continue
+        return out
 
     def _forget_missing(self, deleted: list[str]) -> None:
         """Drop the index rows of `deleted` and of any other path no longer on disk."""

@@ -23,7 +23,7 @@ from store.fsutil import force_remove
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any, TypeVar
 
     T = TypeVar("T")
@@ -162,23 +162,68 @@ def _rename_out(store_fd: int, trash_fd: int, name: str, trash: str) -> bool:
     return True
 
 
-def empty_trash(store_dir: str, stop: Callable[[], bool] | None = None) -> bool:
-    """Delete everything in ``.trash/``; True if all of it went.
+def pool_keys(entries: Iterable[Sequence[object]]) -> list[str]:
+    """The pool names of a record's file entries (`store.unpack.link_key` on a record
+    entry: the hex digest, ``x`` appended for an executable)."""
+    return [f"{e[2]}x" if e[1] == "x" else str(e[2]) for e in entries if e[1] in ("f", "x")]
 
-    Nothing in the trash is a store path any more, so stopping halfway is
-    safe: the next gc carries on.
+
+def empty_trash(store_dir: str, stop: Callable[[], bool] | None = None, *,
+                first: Iterable[Callable[[], object]] = (),
+                pool: tuple[str, Mapping[str, list[str]]] | None = None) -> tuple[int, bool]:
+    """Delete everything in ``.trash/``: (bytes freed in the pool, True if all went).
+
+    `first`: other deletions to start before the trees and run alongside them
+    (the moved paths' records and claims, in other directories). `pool`: the
+    pool directory and, per trashed path, the pool names of its files; once a
+    tree is gone, each of its files left with the pool's link alone is
+    released at once, while other trees are still being deleted (`sweep_pool`
+    then only has to look at what is left). Nothing in the trash is a store
+    path any more, so stopping halfway is safe: the next gc carries on.
     """
     trash = os.path.join(store_dir, TRASH)
     try:
         names = sorted(os.listdir(trash))
     except FileNotFoundError:
-        return True
+        names = []
+    links_fd = -1
+    if pool is not None and names:
+        try:  # noqa: SIM105 (contextlib costs an import on the lean path)
+            links_fd = _dir_fd(pool[0])
+        except FileNotFoundError:
+            pass
+    keys = pool[1] if pool is not None else {}
 
-    def remove(name: str) -> int:
-        force_remove(os.path.join(trash, name))
-        return 1
+    def tree(name: str) -> Callable[[], int]:
+        def job() -> int:
+            force_remove(os.path.join(trash, name))
+            return _release(links_fd, keys.get(name, ())) if links_fd >= 0 else 0
+        return job
 
-    return _each(names, remove, stop)[1]
+    def run(job: Callable[[], object]) -> int:
+        done = job()
+        return done if isinstance(done, int) else 0
+
+    first = list(first)
+    try:
+        return _each([*first, *(tree(name) for name in names)], run, stop, must=len(first))
+    finally:
+        if links_fd >= 0:
+            os.close(links_fd)
+
+
+def _release(links_fd: int, keys: Iterable[str]) -> int:
+    """Unlink the pool entries among `keys` whose only link is the pool's; bytes freed."""
+    freed = 0
+    for key in keys:
+        try:
+            st = os.stat(key, dir_fd=links_fd, follow_symlinks=False)
+            if st.st_nlink == 1:
+                os.unlink(key, dir_fd=links_fd)
+                freed += st.st_size
+        except FileNotFoundError:
+            continue  # another worker released it (the same content in two dead paths)
+    return freed
 
 
 def sweep_pool(links_dir: str, stop: Callable[[], bool] | None = None) -> int:
@@ -187,23 +232,10 @@ def sweep_pool(links_dir: str, stop: Callable[[], bool] | None = None) -> int:
         fd = _dir_fd(links_dir)
     except FileNotFoundError:
         return 0
-
-    def sweep(names: list[str]) -> int:
-        freed = 0
-        for name in names:
-            try:
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-                if st.st_nlink == 1:
-                    os.unlink(name, dir_fd=fd)
-                    freed += st.st_size
-            except FileNotFoundError:
-                continue
-        return freed
-
     try:
         names = os.listdir(fd)
         chunks = [names[i:i + _CHUNK] for i in range(0, len(names), _CHUNK)]
-        return _each(chunks, sweep, stop)[0]
+        return _each(chunks, lambda chunk: _release(fd, chunk), stop)[0]
     finally:
         os.close(fd)
 
@@ -213,27 +245,34 @@ WORKERS = 4
 _CHUNK = 256
 
 
-def _each(items: list[T], work: Callable[[T], int], stop: Callable[[], bool] | None
-          ) -> tuple[int, bool]:
+def _each(items: list[T], work: Callable[[T], int], stop: Callable[[], bool] | None,
+          must: int = 0) -> tuple[int, bool]:
     """The sum of `work(item)` over `items`, and True unless `stop()` cut it short.
 
     Deleting is bound by the filesystem's latency (its journal, the disk), not
     by the CPU, and the GIL is released in each syscall: a few threads with a
     call in flight each get through a trash of a thousand store paths several
     times faster than one. Each item is one whole store path (or one chunk of
-    the pool), so stopping never splits one.
+    the pool), so stopping never splits one; the first `must` items run even
+    after `stop()` (they finish what was already decided).
     """
-    todo = list(reversed(items))
+    if not items:
+        return 0, True
+    # (index, item), last first: list.pop is atomic, each item goes to one worker
+    todo = list(reversed(list(enumerate(items))))
     totals: list[int] = []
     errors: list[BaseException] = []
 
     def worker() -> None:
         total = 0
         try:
-            while stop is None or not stop():
+            while True:
                 try:
-                    item = todo.pop()  # atomic: each item to exactly one worker
+                    at, item = todo.pop()
                 except IndexError:
+                    break
+                if at >= must and stop is not None and stop():
+                    todo.append((at, item))  # left undone: the caller sees it
                     break
                 total += work(item)
         except BaseException as exc:  # re-raised in the caller's thread

@@ -61,11 +61,10 @@ def test_sweep_moves_each_path_out_before_deleting_and_stops_between_paths(
     store = omg_env.store()
     dead = sorted(store.add(_tree(tmp_path / str(i), str(i)), "tool", str(i)).record.path
                   for i in range(3))
-    asked = []
+    trash = store.layout.store / ".trash"
 
     def stop() -> bool:  # a signal arrives while the first path is being moved
-        asked.append(1)
-        return len(asked) > 1
+        return trash.is_dir() and len(os.listdir(trash)) > 0
 
     with store.gc_guard(exclusive=True):
         result = store.sweep(dead, stop)
@@ -98,3 +97,16 @@ def test_the_trash_is_never_listed_or_linked(omg_env: OmgEnv, tmp_path: Path) ->
     assert omg_env.run("store", "ls", check=True).stdout == ""
     used = omg_env.run("use", "tool@1")
     assert used.returncode == 3 and "no tool 'tool'" in used.stderr
+
+
+def test_pool_keys_name_the_pool_entries_of_a_paths_files(omg_env: OmgEnv,
+                                                           tmp_path: Path) -> None:
+    """The sweep releases a dead path's pool entries by these names as soon as its
+    tree is gone (store.unpack.link_key names them at ingest)."""
+    from store.sweep import pool_keys
+
+    store = omg_env.store()
+    name = store.add(_tree(tmp_path / "k", "k"), "tool", "1").record.path
+    keys = pool_keys(store.entries(name))
+    assert len(keys) == 2 and any(k.endswith("x") for k in keys)  # bin/tool is executable
+    assert set(keys) <= set(os.listdir(store.layout.links))
