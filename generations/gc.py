@@ -5,53 +5,67 @@ every symlink under ``gcroots/`` (into the store, or to a profile, followed to
 the store path it reaches), and every store path named in ``temproots/``
 (operations in flight that keep their own list). `plan_gc` is pure: given all
 store paths, the roots and each path's references, it returns the dead ones.
+It asks for references level by level, only of paths it found live, so gc
+reads the records of live paths alone (and a record it cannot read stops gc
+before anything is deleted: when in doubt, keep).
 
 The lock protocol (after Nix): whoever may link a store path holds the gc lock
 shared from choosing the path until it is reachable from a root; `collect`
 holds it exclusive while it marks and sweeps, so nothing it considers dead can
-be linked meanwhile.
+be linked meanwhile. SIGINT and SIGTERM during a collection stop it between two
+store paths (`store.sweep.StopSignals`): it exits as `Interrupted`, each path
+either whole in the store or out of it.
+
+Only `os` at import time: ``omg gc`` calls `collect` from its lean path.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from generations.profile import (
-    all_profiles,
-    current_number,
-    delete,
-    env_of,
-    generations,
-    linked_numbers,
-)
-from store.layout import Layout, store_hash_of
+from generations import links
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from store.layout import Layout
+
+    #: A path's references: a mapping, or a function answering for a batch of names.
+    References = Mapping[str, Iterable[str]] | Callable[[list[str]], Mapping[str, Iterable[str]]]
 
 
 def plan_gc(all_paths: Iterable[str], roots: Iterable[str],
-            references: Mapping[str, Iterable[str]]) -> set[str]:
-    """Store paths not in the closure of `roots` (roots not in `all_paths` are ignored)."""
+            references: References) -> set[str]:
+    """Store paths not in the closure of `roots` (roots not in `all_paths` are ignored).
+
+    `references` is asked only about live paths, one batch per level of the walk.
+    """
     everything = set(all_paths)
+    fetch = references if callable(references) else lambda _names: references
     live: set[str] = set()
-    todo = [r for r in roots if r in everything]
-    while todo:
-        name = todo.pop()
-        if name in live:
-            continue
-        live.add(name)
-        todo.extend(r for r in references.get(name, ()) if r in everything and r not in live)
+    level = sorted({r for r in roots if r in everything})
+    while level:
+        live.update(level)
+        refs = fetch(level)
+        level = sorted({r for name in level for r in refs.get(name, ())
+                        if r in everything and r not in live})
     return everything - live
 
 
-def _store_name_of(layout: Layout, target: str) -> str | None:
+def _store_name_of(store_real: str, target: str) -> str | None:
     """The store path a link target lands in (following links through profiles)."""
     real = os.path.realpath(target)
-    store = os.path.realpath(layout.store)
-    if not real.startswith(store + os.sep):
+    if not real.startswith(store_real + os.sep):
         return None
-    first = real[len(store) + 1:].split(os.sep, 1)[0]
-    return first if store_hash_of(first) else None
+    first = real[len(store_real) + 1:].split(os.sep, 1)[0]
+    return first if _is_store_name(first) else None
+
+
+def _is_store_name(name: str) -> bool:
+    from store.sweep import is_store_name
+
+    return is_store_name(name)
 
 
 def find_roots(layout: Layout) -> dict[str, list[str]]:
@@ -62,28 +76,33 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
         if name:
             roots.setdefault(name, []).append(why)
 
-    for ref in all_profiles(layout):
+    for _user, directory, name in links.profiles_in(os.fspath(layout.profiles)):
         # The links are the roots: no record is read, so a corrupt one cannot stop gc.
-        for n in linked_numbers(ref):
-            env = env_of(ref, n)
-            if store_hash_of(env):
-                add(env, str(ref.gen_link(n)))
-    for base in (layout.gcroots, layout.temproots):
+        for n in links.numbers(directory, name):
+            env = links.env_of(directory, name, n)
+            if env and _is_store_name(env):
+                add(env, links.gen_link(directory, name, n))
+    store_real = os.path.realpath(layout.store)
+    temproots = os.fspath(layout.temproots)
+    for base in (os.fspath(layout.gcroots), temproots):
         for dirpath, dirnames, filenames in os.walk(base):
             for entry in dirnames + filenames:
                 full = os.path.join(dirpath, entry)
                 if os.path.islink(full):
-                    add(_store_name_of(layout, full), full)
-                elif base == layout.temproots and entry in filenames:
-                    try:
-                        with open(full) as f:
-                            for line in f:
-                                line = line.strip()
-                                if store_hash_of(line):
-                                    add(line, full)
-                    except OSError:
-                        continue
+                    add(_store_name_of(store_real, full), full)
+                elif base == temproots and entry in filenames:
+                    for line in _lines(full):
+                        if _is_store_name(line):
+                            add(line, full)
     return roots
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        with open(path) as f:
+            return [line.strip() for line in f]
+    except OSError:
+        return []
 
 
 class GcResult(NamedTuple):
@@ -97,6 +116,8 @@ class GcResult(NamedTuple):
 def delete_older_than(layout: Layout, cutoff: float,
                       index: Any = None) -> list[tuple[str, int]]:
     """Delete generations made before `cutoff`, never a profile's current one."""
+    from generations.profile import all_profiles, current_number, delete, generations
+
     deleted: list[tuple[str, int]] = []
     for ref in all_profiles(layout):
         with ref.locked():
@@ -113,28 +134,36 @@ def collect(store: Any, *, dry_run: bool = False, older_than: float | None = Non
     """Mark and sweep under the exclusive gc lock; `store` is a `LocalStore`.
 
     `older_than` (seconds) first deletes generations older than that (not when
-    `dry_run`: then they only count as kept).
+    `dry_run`: then they only count as kept). A SIGINT or SIGTERM (in the main
+    thread) stops it between two store paths with `Interrupted`.
     """
+    from store.sweep import StopSignals
+
     layout: Layout = store.layout
     deleted_gens: list[tuple[str, int]] = []
     if older_than is not None and not dry_run:
         deleted_gens = delete_older_than(layout, now - older_than, store.index)
-    with store.gc_guard(exclusive=True):
+    with store.gc_guard(exclusive=True), StopSignals() as stop:
         names = store.names()
-        refs = {r.path: r.references for r in store.records()}
         roots = find_roots(layout)
-        dead = sorted(plan_gc(names, roots, refs))
+        _ = store.index  # opened before anything moves: a damaged one stops gc here
+        dead = sorted(plan_gc(names, roots, store.references))
+        live = len(names) - len(dead)
         if dry_run:
-            freed = sum(_size(store, n) for n in dead)
-            return GcResult(dead, freed, True, deleted_gens, len(names) - len(dead))
-        result = store.sweep(dead)
-    return GcResult(result.deleted, result.freed_bytes, False, deleted_gens,
-                    len(names) - len(dead))
+            sizes = store.sizes(dead)
+            return GcResult(dead, sum(sizes.values()), True, deleted_gens, live)
+        _stopped(stop, 0, len(dead))
+        result = store.sweep(dead, stop.__bool__)
+        if not result.complete:
+            _stopped(stop, len(result.deleted), len(dead))
+    return GcResult(result.deleted, result.freed_bytes, False, deleted_gens, live)
 
 
-def _size(store: Any, name: str) -> int:
-    try:
-        return int(store.get(name).size)
-    except Exception:
-        return 0
+def _stopped(stop: Any, done: int, dead: int) -> None:
+    """Raise `Interrupted` if a signal came: the one line an interrupted gc prints."""
+    if not stop:
+        return
+    from store.errors import Interrupted
 
+    raise Interrupted(f"gc interrupted: {done} of {dead} dead store paths removed; "
+                      "run `omg gc` again to finish")

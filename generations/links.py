@@ -130,6 +130,28 @@ def profile_of(entry: str) -> str | None:
     return head if sep and head and _number_in(rest) is not None else None
 
 
+def profiles_in(profiles_dir: str) -> list[tuple[str, str, str]]:
+    """(user, directory, profile name) of every profile under ``profiles/``, projects
+    included (``profiles/<user>/projects/``); hidden entries are not users."""
+    out: list[tuple[str, str, str]] = []
+    try:
+        users = sorted(os.listdir(profiles_dir))
+    except FileNotFoundError:
+        return out
+    for user in users:
+        if user.startswith("."):
+            continue
+        base = f"{profiles_dir}/{user}"
+        for directory in (base, base + "/projects"):
+            try:
+                listing = os.listdir(directory)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            names = {n for entry in listing if (n := profile_of(entry)) is not None}
+            out.extend((user, directory, n) for n in sorted(names))
+    return out
+
+
 def numbers(directory: str, name: str) -> list[int]:
     """Every generation number of profile `name` with a link or a record, ascending."""
     prefix = name + "-"

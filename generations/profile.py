@@ -133,30 +133,55 @@ def env_of(ref: ProfileRef, n: int) -> str:
     return links.env_of(str(ref.directory), ref.name, n)
 
 
+REPAIR_HINT = "run `omg doctor --repair` (it sets the bad record aside)"
+
+
 def read_record(ref: ProfileRef, n: int) -> dict[str, Any]:
+    """Generation `n`'s record ({} if it has none); IntegrityError if it is malformed."""
+    path = ref.gen_record(n)
     try:
-        raw = ref.gen_record(n).read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise IntegrityError(f"{path}: unreadable generation record: {exc.strerror}",
+                             hint=REPAIR_HINT) from exc
     try:
         data = json.loads(raw)
-    except ValueError as exc:
-        raise IntegrityError(f"{ref.gen_record(n)}: corrupt generation record") from exc
-    if not isinstance(data, dict):
-        raise IntegrityError(f"{ref.gen_record(n)}: corrupt generation record")
-    if int(data.get("format", 0)) > GENERATION_FORMAT:
-        raise FormatTooNew(f"{ref.gen_record(n)}: generation format {data['format']} is newer "
+        fmt = data.get("format", 0)
+        well_formed = (isinstance(fmt, int) and isinstance(data.get("time", 0.0), int | float)
+                       and isinstance(data.get("command", ""), str)
+                       and isinstance(data.get("env", ""), str))
+    except (ValueError, AttributeError) as exc:  # not JSON, not UTF-8, not an object
+        raise IntegrityError(f"{path}: corrupt generation record", hint=REPAIR_HINT) from exc
+    if not well_formed:
+        raise IntegrityError(f"{path}: corrupt generation record", hint=REPAIR_HINT)
+    if fmt > GENERATION_FORMAT:
+        raise FormatTooNew(f"{path}: generation format {fmt} is newer "
                            f"than this omg ({GENERATION_FORMAT})", hint="upgrade omg")
-    return data
+    return dict(data)
 
 
-def generations(ref: ProfileRef) -> list[Generation]:
+def generations(ref: ProfileRef, *, strict: bool = True) -> list[Generation]:
+    """The generations that have a link, oldest first.
+
+    `strict=False` takes a corrupt record as a missing one (unknown time and
+    command) instead of raising: for keeping the index in step, where the
+    link is what matters.
+    """
     cur = current_number(ref)
     out = []
     for n in numbers(ref):
         if not os.path.lexists(ref.gen_link(n)):
             continue  # a record whose link was never made (crash) or was deleted
-        rec = read_record(ref, n)
+        try:
+            rec = read_record(ref, n)
+        except FormatTooNew:
+            raise
+        except IntegrityError:
+            if strict:
+                raise
+            rec = {}
         out.append(Generation(n, env_of(ref, n), float(rec.get("time", 0.0)),
                               str(rec.get("command", "")), n == cur))
     return out
@@ -213,7 +238,7 @@ def sync_mirror(index: Any, ref: ProfileRef) -> int:
     prefix = f"{ref.directory}\0{ref.name}\0".encode()
     rows = dict(index.items(INDEX_TABLE, prefix))
     changed = 0
-    on_disk = {ref.index_key(g.number): g for g in generations(ref)}
+    on_disk = {ref.index_key(g.number): g for g in generations(ref, strict=False)}
     for key in rows.keys() - on_disk.keys():
         index.delete(INDEX_TABLE, key)
         changed += 1
@@ -225,10 +250,16 @@ def sync_mirror(index: Any, ref: ProfileRef) -> int:
 
 
 def _record_or_link(ref: ProfileRef, gen: Generation) -> dict[str, Any]:
-    """A generation's record, or what its link alone says when the record is lost."""
-    return read_record(ref, gen.number) or {
-        "format": GENERATION_FORMAT, "number": gen.number, "env": gen.env,
-        "time": gen.time, "command": gen.command}
+    """A generation's record, or what its link alone says when the record is lost
+    (or corrupt: `omg doctor` reports it, `--repair` sets it aside)."""
+    try:
+        record = read_record(ref, gen.number)
+    except FormatTooNew:
+        raise
+    except IntegrityError:
+        record = {}
+    return record or {"format": GENERATION_FORMAT, "number": gen.number, "env": gen.env,
+                      "time": gen.time, "command": gen.command}
 
 
 # All profiles of all users -------------------------------------------------------
@@ -236,27 +267,8 @@ def _record_or_link(ref: ProfileRef, gen: Generation) -> dict[str, Any]:
 
 def all_profiles(layout: Layout) -> list[ProfileRef]:
     """Every profile under ``profiles/`` (every user, projects included)."""
-    out: list[ProfileRef] = []
-    try:
-        users = sorted(os.listdir(layout.profiles))
-    except FileNotFoundError:
-        return out
-    for user in users:
-        if user.startswith("."):
-            continue
-        base = layout.profiles / user
-        for directory in (base, base / "projects"):
-            names: set[str] = set()
-            try:
-                listing = os.listdir(directory)
-            except (FileNotFoundError, NotADirectoryError):
-                continue
-            for entry in listing:
-                name = links.profile_of(entry)
-                if name is not None:
-                    names.add(name)
-            out.extend(ProfileRef(layout, directory, name, user) for name in sorted(names))
-    return out
+    return [ProfileRef(layout, Path(directory), name, user)
+            for user, directory, name in links.profiles_in(str(layout.profiles))]
 
 
 def rebuild_index(layout: Layout, index: Any) -> int:
@@ -264,7 +276,7 @@ def rebuild_index(layout: Layout, index: Any) -> int:
     index.clear(INDEX_TABLE)
     count = 0
     for ref in all_profiles(layout):
-        for gen in generations(ref):
+        for gen in generations(ref, strict=False):
             mirror(index, ref, gen.number, _record_or_link(ref, gen))
             count += 1
     return count
@@ -285,7 +297,7 @@ def check(layout: Layout) -> list[GenerationProblem]:
 
     problems: list[GenerationProblem] = []
     for ref in all_profiles(layout):
-        for gen in generations(ref):
+        for gen in generations(ref, strict=False):
             label = f"{ref.user}/{ref.label}"
             if not gen.env or store_hash_of(gen.env) is None:
                 problems.append(GenerationProblem(label, gen.number, "link does not point "
@@ -324,3 +336,38 @@ def _store_component(target: str) -> str:
         if part not in ("..", ".", "") and store_hash_of(part):
             return part
     return ""
+
+
+def _corrupt_records(layout: Layout) -> list[tuple[ProfileRef, int, str]]:
+    out = []
+    for ref in all_profiles(layout):
+        for n in numbers(ref):
+            try:
+                read_record(ref, n)
+            except FormatTooNew:
+                continue  # a newer omg's: not damage
+            except IntegrityError as exc:
+                out.append((ref, n, exc.message))
+    return out
+
+
+def check_records(layout: Layout) -> list[GenerationProblem]:
+    """Generation records that cannot be read, for `omg doctor`."""
+    return [GenerationProblem(f"{ref.user}/{ref.label}", n, f"corrupt record ({why})")
+            for ref, n, why in _corrupt_records(layout)]
+
+
+def quarantine_records(layout: Layout) -> list[str]:
+    """Rename corrupt generation records to ``<profile>-N.json.corrupt`` (no longer a
+    record; the generation keeps its link and is listed with an unknown time)."""
+    notes = []
+    for ref, n, why in _corrupt_records(layout):
+        path = ref.gen_record(n)
+        aside = path.with_name(path.name + ".corrupt")
+        if aside.exists():
+            aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
+        with ref.locked():
+            os.replace(path, aside)
+        notes.append(f"profile {ref.user}/{ref.label} generation {n}: {why}; "
+                     f"set aside as {aside.name}")
+    return notes

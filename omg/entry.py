@@ -1,9 +1,10 @@
 """The `omg` console script.
 
-The hot commands (`use`, `rollback`, `current` between installed versions, and
-`search` answered from the index) take fast paths that never import typer, rich,
-httpx or pyalpm (DESIGN.md "Figures"). A fast path returns None for whatever it
-does not recognise, and the full typer CLI, the reference behaviour, takes over.
+The hot commands (`use`, `rollback`, `current` between installed versions,
+`search` answered from the index, and `gc` in a store of one's own) take fast
+paths that never import typer, rich, httpx or pyalpm (DESIGN.md "Figures"). A
+fast path returns None for whatever it does not recognise, and the full typer
+CLI, the reference behaviour, takes over.
 The fast path is imported with the builtin ``__import__``: the importlib
 package costs most of a millisecond, a tenth of what `omg use` may spend.
 """
@@ -17,6 +18,7 @@ FAST_PATHS = {
     "use": "omg.fast",
     "rollback": "omg.fast",
     "current": "omg.fast",
+    "gc": "omg.fastgc",
     "search": "omg.arch.fastsearch",
 }
 

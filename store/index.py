@@ -8,6 +8,11 @@ the exact corrupted file); layers above open their own named databases through
 Only `os` and `lmdb` at import time (msgpack where a value is packed or
 unpacked, no pathlib or contextlib): the `omg search` fast path opens this
 index read-only to read its plain-text search rows.
+
+A damaged ``data.mdb`` is refused before LMDB maps it (`store.lmdbcheck`: a
+truncated file would otherwise kill the process with SIGBUS), and every lmdb
+error of a read or a write becomes an `IntegrityError` whose hint is
+``omg doctor --repair``, which rebuilds ``db/`` without opening the old one.
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ import os
 import lmdb
 
 from store.errors import FormatTooNew, IntegrityError, PermissionDenied
+from store.lmdbcheck import check_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from store.fsutil import StrPath
 
 MAP_SIZE = 4 << 30
+REPAIR_HINT = "run `omg doctor --repair`"
 INDEX_FORMAT = 1
 _FORMAT_KEY = b"format"
 #: msgpack of INDEX_FORMAT (a small int is its own byte): checked without loading msgpack.
@@ -44,7 +52,11 @@ def unpack(data: bytes) -> Any:
     try:
         return msgpack.unpackb(data, raw=False, strict_map_key=False)
     except (ValueError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
-        raise IntegrityError("corrupt index record", hint="run `omg doctor --repair`") from exc
+        raise IntegrityError("corrupt index record", hint=REPAIR_HINT) from exc
+
+
+def damaged(path: StrPath, why: object) -> IntegrityError:
+    return IntegrityError(f"the index at {os.fspath(path)} is damaged: {why}", hint=REPAIR_HINT)
 
 
 class Index:
@@ -53,6 +65,9 @@ class Index:
     def __init__(self, path: StrPath, *, readonly: bool = False) -> None:
         self.path = path
         self.readonly = readonly
+        problem = check_header(os.path.join(os.fspath(path), "data.mdb"))
+        if problem is not None:
+            raise damaged(path, problem)
         try:
             if not readonly:
                 os.makedirs(path, exist_ok=True)
@@ -68,12 +83,15 @@ class Index:
         except lmdb.Error as exc:
             if isinstance(exc, lmdb.ReadonlyError) or "Permission denied" in str(exc):
                 raise PermissionDenied(f"cannot open the index at {path}: {exc}") from exc
-            raise IntegrityError(
-                f"cannot open the index at {path}: {exc}", hint="run `omg doctor --repair`"
-            ) from exc
+            raise IntegrityError(f"cannot open the index at {path}: {exc}",
+                                 hint=REPAIR_HINT) from exc
         self._tables: dict[str, Any] = {}
         self._write_txn: lmdb.Transaction | None = None
-        self._check_format()
+        try:
+            self._check_format()
+        except lmdb.Error as exc:
+            self.env.close()
+            raise damaged(path, exc) from exc
 
     @classmethod
     def for_home(cls, db_dir: StrPath) -> Index:
@@ -118,6 +136,8 @@ class Index:
             except lmdb.NotFoundError:
                 # Read-only and never written: an empty table is the truth.
                 self._tables[name] = None
+            except lmdb.Error as exc:
+                raise damaged(self.path, exc) from exc
         return self._tables[name]
 
     def write(self) -> _Writing:
@@ -133,12 +153,29 @@ class Index:
     # Small helpers used by every layer ------------------------------------------
 
     def get(self, table: str, key: bytes) -> Any:
+        raw = self.get_raw(table, [key])[0]
+        return None if raw is None else unpack(raw)
+
+    def get_raw(self, table: str, keys: list[bytes]) -> list[bytes | None]:
+        """Values as stored (msgpack bytes), several keys in one read transaction."""
         db = self.table(table)
         if db is None:
-            return None
-        with self.env.begin(db=db) as txn:
-            raw = txn.get(key)
-        return None if raw is None else unpack(raw)
+            return [None] * len(keys)
+        try:
+            with self.env.begin(db=db) as txn:
+                return [txn.get(k) for k in keys]
+        except lmdb.Error as exc:
+            raise damaged(self.path, exc) from exc
+
+    def keys(self, table: str) -> list[bytes]:
+        db = self.table(table)
+        if db is None:
+            return []
+        try:
+            with self.env.begin(db=db) as txn:
+                return [bytes(k) for k in txn.cursor().iternext(keys=True, values=False)]
+        except lmdb.Error as exc:
+            raise damaged(self.path, exc) from exc
 
     def put(self, table: str, key: bytes, value: Any) -> None:
         with self.write() as txn:
@@ -153,14 +190,17 @@ class Index:
         if db is None:
             return []
         out: list[tuple[bytes, Any]] = []
-        with self.env.begin(db=db) as txn:
-            cur = txn.cursor()
-            if not cur.set_range(prefix):
-                return out
-            for key, raw in cur:
-                if not key.startswith(prefix):
-                    break
-                out.append((bytes(key), unpack(raw)))
+        try:
+            with self.env.begin(db=db) as txn:
+                cur = txn.cursor()
+                if not cur.set_range(prefix):
+                    return out
+                for key, raw in cur:
+                    if not key.startswith(prefix):
+                        break
+                    out.append((bytes(key), unpack(raw)))
+        except lmdb.Error as exc:
+            raise damaged(self.path, exc) from exc
         return out
 
     def clear(self, table: str) -> None:
@@ -180,7 +220,7 @@ class _Writing:
 
     def _failed(self, exc: lmdb.Error) -> IntegrityError:
         return IntegrityError(f"cannot write the index at {self.index.path}: {exc}",
-                              hint="run `omg doctor --repair`")
+                              hint=REPAIR_HINT)
 
     def __enter__(self) -> lmdb.Transaction:
         try:
@@ -202,3 +242,54 @@ class _Writing:
             raise self._failed(failed) from failed
         if isinstance(exc, lmdb.Error):
             raise self._failed(exc) from exc
+
+
+def rebuild(db_dir: StrPath, fill: Callable[[Index], Any], stamp: str) -> tuple[Any, str | None]:
+    """A fresh index in place of `db_dir`, filled by `fill`; (its result, where the old went).
+
+    The old directory is never opened (it may be what is damaged): the new one
+    is built beside it, then the old one is renamed to ``<db>.old-<stamp>`` and
+    the new one into place. A crash before the swap leaves the old index as it
+    was (and a ``.<db>.new-*`` directory the next rebuild replaces); the new
+    directory takes the old one's owner and modes, so a daemon's user keeps
+    its access.
+    """
+    import shutil
+
+    path = os.fspath(db_dir).rstrip("/")
+    parent, base = os.path.split(path)
+    new = os.path.join(parent, f".{base}.new-{os.getpid()}")
+    shutil.rmtree(new, ignore_errors=True)
+    index = Index(new)
+    try:
+        result = fill(index)
+    finally:
+        index.close()
+    aside = None
+    if os.path.lexists(path):
+        _same_owner(path, new)
+        aside = os.path.join(parent, f"{base}.old-{stamp}")
+        if os.path.lexists(aside):
+            aside += f"-{os.getpid()}"
+        os.rename(path, aside)
+    os.rename(new, path)
+    from store.fsutil import fsync_dir
+
+    fsync_dir(parent or ".")
+    return result, aside
+
+
+def _same_owner(old: str, new: str) -> None:
+    """Give `new` (a directory of LMDB files) the owner and modes of `old`."""
+    for name in ("", "data.mdb", "lock.mdb"):
+        try:
+            st = os.stat(os.path.join(old, name) if name else old)
+        except OSError:
+            continue
+        target = os.path.join(new, name) if name else new
+        try:
+            os.chmod(target, st.st_mode & 0o7777)
+            if os.geteuid() == 0:
+                os.chown(target, st.st_uid, st.st_gid)
+        except OSError:
+            pass

@@ -3,32 +3,36 @@
 Its counterpart for the shared mode talks to the daemon with the same methods,
 so the rest of omg never knows which one it has (as Nix's LocalStore and
 RemoteStore). Verify, repair and the sweep half of GC live here too.
+
+Light at import time (no dataclasses, no ingest, hashing or pathlib of its
+own): ``omg gc`` builds a LocalStore on its lean path (omg/fastgc.py); the
+heavy modules load when a method needs them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import stat
-from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from store import claims as _claims
-from store import ingest as _ingest
-from store.errors import IntegrityError, NotFound, OmgError, PermissionDenied
-from store.fsutil import force_remove
-from store.hashing import digest_name, tree_digest
-from store.index import Index
-from store.layout import RECORD_SUFFIX, Layout, store_hash_of
-from store.locks import flock
-from store.record import PathRecord, TreeEntry, content_totals, decode_record, tree_entries
-from store.unpack import DEFAULT_LIMITS, Limits, Progress
+from store import sweep as _sweep
+from store.errors import FormatTooNew, IntegrityError, NotFound, OmgError, PermissionDenied
+from store.index import REPAIR_HINT, Index, unpack
+from store.layout import Layout, store_hash_of
+from store.limits import DEFAULT_LIMITS, Limits
+from store.locks import FileLock, flock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Iterable
+    from pathlib import Path
+
+    from store.hashing import Tree
+    from store.ingest import AddResult
+    from store.record import PathRecord, TreeEntry
+    from store.unpack import Progress
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding of `verify`: which store path, which file, what is wrong."""
 
     path: str
@@ -40,10 +44,19 @@ class Problem:
         return f"{where}: {self.what}"
 
 
-@dataclass(frozen=True)
-class SweepResult:
+class SweepResult(NamedTuple):
     deleted: list[str]
     freed_bytes: int
+    #: False when a signal stopped the sweep: `deleted` is what left the store.
+    complete: bool = True
+
+
+class Repaired(NamedTuple):
+    """What `repair_records` made of each store path's record file."""
+
+    records: list[tuple[PathRecord, list[TreeEntry]]]
+    #: One line per record that had to be rebuilt, and where a bad file was put.
+    notes: list[str]
 
 
 class LocalStore:
@@ -76,12 +89,10 @@ class LocalStore:
 
     # Locking ----------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def gc_guard(self, *, exclusive: bool = False, timeout: float = 60.0) -> Iterator[None]:
+    def gc_guard(self, *, exclusive: bool = False, timeout: float = 60.0) -> FileLock:
         """Shared: "I may link store paths"; exclusive: "I am collecting garbage"."""
-        with flock(self.layout.gc_lock, shared=not exclusive, timeout=timeout,
-                   what="the garbage collector lock"):
-            yield
+        return flock(self.layout.gc_lock, shared=not exclusive, timeout=timeout,
+                     what="the garbage collector lock")
 
     # Adding ------------------------------------------------------------------
 
@@ -89,7 +100,7 @@ class LocalStore:
             origin: dict[str, Any] | None = None, strip_top: bool | None = None,
             progress: Progress | None = None,
             links_into: Collection[str] = (),
-            claim: _claims.Claim | None = None) -> _ingest.AddResult:
+            claim: _claims.Claim | None = None) -> AddResult:
         """Add an archive or a directory; see `store.ingest.ingest`.
 
         `links_into`: store paths (each also in `references`) whose trees the
@@ -100,15 +111,17 @@ class LocalStore:
         recorded whether or not the content was new: the same bytes are one store
         path, and each party that brings them adds its own claim.
         """
+        from store import ingest
+
         if claim is None:
             claim = _claims.Claim(_claims.ADDED, self.user,
                                   trusted=self._user is None and os.geteuid() == 0)
         with self.gc_guard():
             try:
-                result = _ingest.ingest(self.layout, self.index, source, name, version,
-                                        references=tuple(references), origin=origin,
-                                        limits=self.limits, strip_top=strip_top,
-                                        progress=progress, links_into=tuple(links_into))
+                result = ingest.ingest(self.layout, self.index, source, name, version,
+                                       references=tuple(references), origin=origin,
+                                       limits=self.limits, strip_top=strip_top,
+                                       progress=progress, links_into=tuple(links_into))
                 if claim.kind != _claims.UNCLAIMED:
                     import time
 
@@ -134,25 +147,32 @@ class LocalStore:
         raise NotFound(f"{text!r} is ambiguous: {', '.join(matches[:5])}")
 
     def names(self) -> list[str]:
-        try:
-            return sorted(n for n in os.listdir(self.layout.store)
-                          if store_hash_of(n) and not n.endswith(RECORD_SUFFIX))
-        except FileNotFoundError:
-            return []
+        """Store path names on disk, sorted (never the trash, staging or the pool)."""
+        return _sweep.store_names(os.fspath(self.layout.store))
 
     def get(self, name: str) -> PathRecord:
+        from store.ingest import existing_record
+
         if not self.layout.store_path(name).is_dir():
             raise NotFound(f"no store path {name!r}")
-        return _ingest.existing_record(self.layout, self.index, name)
+        return existing_record(self.layout, self.index, name)
 
     def records(self) -> list[PathRecord]:
+        """Every store path's record; a bad one is an error naming the repair."""
+        from store.ingest import existing_record
+        from store.record import PathRecord
+
         indexed = {k.decode(): PathRecord.from_index(v) for k, v in self.index.items("paths")}
         out = []
         for name in self.names():  # already sorted
             rec = indexed.get(name)
-            # names() just listed it: no second is_dir, as get() would do
-            out.append(rec if rec is not None
-                       else _ingest.existing_record(self.layout, self.index, name))
+            if rec is None:
+                # names() just listed it: no second is_dir, as get() would do
+                try:
+                    rec = existing_record(self.layout, self.index, name)
+                except IntegrityError as exc:
+                    raise IntegrityError(exc.message, hint=exc.hint or REPAIR_HINT) from exc
+            out.append(rec)
         return out
 
     def find(self, name: str, version: str | None = None) -> list[PathRecord]:
@@ -178,12 +198,24 @@ class LocalStore:
         found = self.index.get("pathfiles", name.encode())
         if found is not None:
             return [(str(p), str(k), str(d), int(s)) for p, k, d, s in found]
+        return self._record_file(name)[1]
+
+    def _record_entries(self, name: str) -> list[TreeEntry]:
+        try:
+            return self._record_file(name)[1]
+        except OmgError:
+            return self.entries(name)
+
+    def _record_file(self, name: str) -> tuple[PathRecord, list[TreeEntry]]:
+        """The record file of `name`, decoded; IntegrityError if it cannot be read."""
+        from store.record import decode_record
+
         try:
             raw = self.layout.record_path(name).read_bytes()
         except OSError as exc:
             raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
-                                 hint="run `omg doctor --repair`") from exc
-        return decode_record(raw, name)[1]
+                                 hint=REPAIR_HINT) from exc
+        return decode_record(raw, name)
 
     def closure(self, names: Iterable[str]) -> set[str]:
         todo, seen = list(names), set()
@@ -195,9 +227,54 @@ class LocalStore:
             todo.extend(self.get(name).references)
         return seen
 
+    def _rows(self, names: list[str]) -> list[dict[str, Any] | None]:
+        """The index rows of `names` in one read (None where missing or unreadable)."""
+        out: list[dict[str, Any] | None] = []
+        for raw in self.index.get_raw("paths", [n.encode() for n in names]):
+            try:
+                row = None if raw is None else unpack(raw)
+            except IntegrityError:
+                row = None  # the record file is the truth: the caller falls back to it
+            out.append(row if isinstance(row, dict) else None)
+        return out
+
+    def references(self, names: list[str]) -> dict[str, list[str]]:
+        """Each name's references, from its index row or else its record file.
+
+        For the mark of gc, which asks only about live paths. A record that can
+        be read nowhere is an IntegrityError: what it references is unknown,
+        so nothing may be deleted on its account.
+        """
+        out: dict[str, list[str]] = {}
+        for name, row in zip(names, self._rows(names), strict=True):
+            refs = row.get("references") if row is not None else None
+            if not isinstance(refs, list | tuple) or not all(isinstance(r, str) for r in refs):
+                try:
+                    refs = list(self._record_file(name)[0].references)
+                except IntegrityError as exc:
+                    raise IntegrityError(
+                        f"cannot tell what {name} references, and a root needs it: "
+                        f"{exc.message}; gc deleted nothing", hint=REPAIR_HINT) from exc
+            out[name] = list(refs)
+        return out
+
+    def sizes(self, names: list[str]) -> dict[str, int]:
+        """Recorded content size of each path (index row, else record file, else 0)."""
+        out: dict[str, int] = {}
+        for name, row in zip(names, self._rows(names), strict=True):
+            size = row.get("size") if row is not None else None
+            if not isinstance(size, int):
+                try:
+                    size = self._record_file(name)[0].size
+                except IntegrityError:
+                    size = 0
+            out[name] = size
+        return out
+
     # Verify and repair --------------------------------------------------------
 
     def verify(self, names: Iterable[str] | None = None) -> list[Problem]:
+        from store.hashing import digest_name, tree_digest
         from store.scan import scan
 
         problems: list[Problem] = []
@@ -213,11 +290,13 @@ class LocalStore:
             problems.extend(self._locate(name, tree))
         return problems
 
-    def _locate(self, name: str, tree: Any) -> list[Problem]:
+    def _locate(self, name: str, tree: Tree) -> list[Problem]:
         """Name the files that differ from the record (the record is the reference)."""
-        try:
-            expected = {e[0]: e for e in self.entries(name)}
-        except (OSError, IntegrityError):
+        from store.record import tree_entries
+
+        try:  # the record file first: it is the truth, and the index may be what is broken
+            expected = {e[0]: e for e in self._record_entries(name)}
+        except (OSError, OmgError):
             return [Problem(name, "", "content does not match its hash (no record to compare)")]
         found = {e[0]: e for e in tree_entries(tree)}
         problems = []
@@ -233,103 +312,182 @@ class LocalStore:
                 problems.append(Problem(name, where, "content changed (hash mismatch)"))
         return problems or [Problem(name, "", "content does not match its hash")]
 
-    def repair_index(self) -> int:
-        """Rebuild the store's tables from the records beside each path (invariant 4).
+    def check_records(self) -> list[Problem]:
+        """Record files that are missing or cannot be read (for `omg doctor`)."""
+        from store.record import decode_record
 
-        Every record is read before the tables change, and the tables are
-        replaced in one transaction: a corrupt record or a crash leaves the old
-        index whole, never a half-rebuilt one.
-        """
-        rebuilt = []
+        problems = []
         for name in self.names():
             try:
-                rebuilt.append(decode_record(self.layout.record_path(name).read_bytes(), name))
+                decode_record(self.layout.record_path(name).read_bytes(), name)
             except FileNotFoundError:
-                rebuilt.append(self._record_from_tree(name))
-        with self.index.write() as txn:
-            txn.drop(self.index.table("paths"), delete=False)
-            txn.drop(self.index.table("pathfiles"), delete=False)
-            for record, entries in rebuilt:
-                _ingest.put_record(self.index, txn, record, entries)
-        return len(rebuilt)
+                problems.append(Problem(name, "", "its record file is missing"))
+            except (OSError, OmgError) as exc:
+                problems.append(Problem(name, "", f"bad record: {exc}"))
+        return problems
 
-    def _record_from_tree(self, name: str) -> tuple[PathRecord, list[TreeEntry]]:
-        """Last resort when a record file is lost: what the tree itself says."""
+    def repair_records(self, stamp: str) -> Repaired:
+        """Every store path's record, rebuilding the missing and the unreadable ones.
+
+        A bad record file is kept aside as ``.<path>.meta.corrupt-<stamp>`` (not
+        deleted: it may still tell a human something; hidden, so no listing of
+        ``store/`` takes it for a store path) and replaced by one made
+        from the tree (`_record_from_tree`). Reads no index: repair must work
+        whatever state ``db/`` is in.
+        """
+        from store.fsutil import atomic_write
+        from store.record import decode_record, encode_record
+
+        good: dict[str, tuple[PathRecord, list[TreeEntry]]] = {}
+        broken: list[tuple[str, str]] = []
+        for name in self.names():
+            path = self.layout.record_path(name)
+            try:
+                good[name] = decode_record(path.read_bytes(), name)
+            except FileNotFoundError:
+                broken.append((name, "its record was missing"))
+            except FormatTooNew:
+                raise  # a newer omg's record is no damage: never replace it
+            except (OSError, OmgError) as exc:
+                aside = path.with_name(f".{path.name}.corrupt-{stamp}")
+                os.replace(path, aside)
+                broken.append((name, f"its record was unreadable ({exc}); kept as {aside.name}"))
+        known = {rec.name for rec, _ in good.values()}
+        notes = []
+        for name, why in broken:
+            rebuilt = self._record_from_tree(name, known)
+            atomic_write(self.layout.record_path(name), encode_record(*rebuilt))
+            good[name] = rebuilt
+            notes.append(f"{name}: {why}; rebuilt from its tree")
+        return Repaired([good[n] for n in sorted(good)], notes)
+
+    def put_records(self, index: Index, records: Iterable[tuple[PathRecord, list[TreeEntry]]]
+                    ) -> int:
+        """Write records into the ``paths`` and ``pathfiles`` tables of `index`, in one go."""
+        from store.ingest import put_record
+
+        count = 0
+        with index.write() as txn:
+            for record, entries in records:
+                put_record(index, txn, record, entries)
+                count += 1
+        return count
+
+    def _record_from_tree(self, name: str, known: Collection[str] = ()
+                          ) -> tuple[PathRecord, list[TreeEntry]]:
+        """Last resort when a record is lost: what the tree and its name say.
+
+        Name and version come from the store path name (a package name the
+        store already knows wins the split, else the version starts at the
+        first ``-<digit>``), references from the store paths its symlinks
+        point into. Origin, time and metadata are lost.
+        """
+        from store.hashing import Kind, Leaf, walk
+        from store.record import PathRecord, content_totals, tree_entries
         from store.scan import scan
 
         tree = scan(self.layout.store_path(name))
         entries = tree_entries(tree)
-        rest = name[33:]
-        pname, _, version = rest.rpartition("-")
+        pname, version = split_name(name[33:], known)
+        on_disk = set(self.names()) - {name}
+        refs: set[str] = set()
+        for _, node in walk(tree):
+            if isinstance(node, Leaf) and node.kind is Kind.SYMLINK:
+                parts = os.fsdecode(node.target).split("/")
+                refs.update(p for p in parts if p in on_disk)
         size, files = content_totals(entries)
-        record = PathRecord(path=name, hash=name[:32], name=pname or rest, version=version,
-                            size=size, files=files)
+        record = PathRecord(path=name, hash=name[:32], name=pname, version=version,
+                            size=size, files=files, references=tuple(sorted(refs)))
         return record, entries
 
     # Sweep (the second half of GC; the caller holds gc_guard(exclusive=True)) -
 
-    def sweep(self, dead: Iterable[str]) -> SweepResult:
+    def sweep(self, dead: Iterable[str], stop: Callable[[], bool] | None = None
+              ) -> SweepResult:
         """Delete these store paths, then every pooled file that nothing links any more.
 
-        The pool pass scans all of ``.links`` rather than only the dead paths' files,
-        so pool entries and records left by an ingest killed mid-publish are
-        reclaimed too. Safe only under ``gc_guard(exclusive=True)``: a live ingest
-        keeps a second link to each file it publishes until its rename.
+        Order, and why (invariant 1 through any interruption): every dead path
+        leaves ``store/`` for ``store/.trash/`` by one rename(2) (`store.sweep`),
+        the store directory is fsynced, the index rows go, then the files and
+        (alongside them) the records. A kill at any point leaves whole store paths
+        and trash; the next sweep empties the trash first and removes the
+        records and index rows whose path is gone. `stop()` (a signal) is
+        polled between paths: the sweep then finishes the bookkeeping of what
+        it moved and returns with ``complete=False``. Claims of paths no
+        longer on disk go with the records (`store.claims.forget`).
+
+        `freed_bytes` is what the pool pass frees: every file of a store path is
+        pooled, so a file no store path links any more is a pool entry left with
+        one link. The pool pass scans all of ``.links`` rather than only the dead
+        paths' files, so pool entries and records left by an ingest killed
+        mid-publish are reclaimed too. Safe only under ``gc_guard(exclusive=True)``: a live
+        ingest keeps a second link to each file it publishes until its rename.
         """
-        deleted, freed = [], 0
-        for name in dead:
-            path = self.layout.store_path(name)
-            freed += _unshared_bytes(path)
-            # The record goes last: a path on disk without a record is still repairable.
-            force_remove(path)
-            self.layout.record_path(name).unlink(missing_ok=True)
-            deleted.append(name)
-        if deleted:
-            with self.index.write() as txn:
-                paths, pathfiles = self.index.table("paths"), self.index.table("pathfiles")
-                for name in deleted:
-                    txn.delete(name.encode(), db=paths)
-                    txn.delete(name.encode(), db=pathfiles)
-        for record in self.orphan_records():
-            record.unlink(missing_ok=True)
-        freed += _sweep_pool(self.layout.links)
-        return SweepResult(deleted, freed)
+        store_dir, links = os.fspath(self.layout.store), os.fspath(self.layout.links)
+        freed, emptied = _sweep.empty_trash(store_dir, stop)
+        moved = _sweep.to_trash(store_dir, dead, stop) if emptied else []
+        keys = self._pool_keys(moved)  # before their index rows go
+        self._forget_missing(moved)
+        # The moved paths' records and claims are orphans now, like a killed ingest's:
+        # they go alongside the trees (other directories, so the deletions overlap).
+        on_disk = self.names()
+        orphans = _sweep.orphan_records(store_dir)
+        more, done = _sweep.empty_trash(store_dir, stop, pool=(links, keys), first=(
+            lambda: _sweep.remove_records(store_dir, orphans),
+            lambda: _claims.forget(self.layout, on_disk)))
+        freed += more
+        emptied = emptied and done
+        if emptied:
+            freed += _sweep.sweep_pool(links)
+        return SweepResult(moved, freed, emptied and not (stop is not None and stop()))
 
-    def orphan_records(self) -> list[Path]:
-        """Records whose store path is gone (a crash between record and rename)."""
-        names = set(self.names())
-        try:
-            return [self.layout.store / n for n in os.listdir(self.layout.store)
-                    if n.endswith(RECORD_SUFFIX) and n[: -len(RECORD_SUFFIX)] not in names]
-        except FileNotFoundError:
-            return []
+    def _pool_keys(self, names: list[str]) -> dict[str, list[str]]:
+        """The pool names of each path's files, from the index (a path it lacks has
+        none here: the pool pass finds its files anyway)."""
+        out: dict[str, list[str]] = {}
+        if not names:
+            return out
+        for name, raw in zip(names, self.index.get_raw("pathfiles",
+                                                       [n.encode() for n in names]),
+                             strict=True):
+            try:
+                entries = unpack(raw) if raw is not None else []
+                out[name] = _sweep.pool_keys(entries)
+            except (IntegrityError, TypeError, IndexError):
+                continue
+        return out
+
+    def _forget_missing(self, deleted: list[str]) -> None:
+        """Drop the index rows of `deleted` and of any other path no longer on disk."""
+        index = self.index
+        if index.readonly:
+            return
+        on_disk = {n.encode() for n in self.names()}
+        stale = {n.encode() for n in deleted}
+        for table in ("paths", "pathfiles"):
+            stale.update(k for k in index.keys(table) if k not in on_disk)
+        if not stale:
+            return
+        with index.write() as txn:
+            paths, pathfiles = index.table("paths"), index.table("pathfiles")
+            for key in stale:
+                txn.delete(key, db=paths)
+                txn.delete(key, db=pathfiles)
 
 
-def _sweep_pool(links: Path) -> int:
-    """Unlink pooled files whose only link is the pool's own; return the bytes freed."""
-    freed = 0
-    try:
-        entries = os.scandir(links)
-    except FileNotFoundError:
-        return 0
-    with entries:
-        for entry in entries:
-            with contextlib.suppress(FileNotFoundError):
-                st = entry.stat(follow_symlinks=False)
-                if st.st_nlink == 1:
-                    os.unlink(entry.path)
-                    freed += st.st_size
-    return freed
+def split_name(rest: str, known: Collection[str] = ()) -> tuple[str, str]:
+    """``name-version`` of a store path name (after the hash) split in two.
 
-
-def _unshared_bytes(path: Path) -> int:
-    """Bytes that deleting `path` frees now: files whose only other link is the pool."""
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for f in files:
-            with contextlib.suppress(OSError):
-                st = os.lstat(os.path.join(dirpath, f))
-                if st.st_nlink <= 1 and not stat.S_ISLNK(st.st_mode):
-                    total += st.st_size
-    return total
-
+    Names and versions may both hold dashes (``python-foo``, Arch's ``1.2-3``),
+    so the longest name in `known` that fits wins; else the version starts at
+    the first ``-<digit>``; else at the last dash.
+    """
+    fits = [k for k in known if rest.startswith(k + "-") and len(rest) > len(k) + 1]
+    if fits:
+        name = max(fits, key=len)
+        return name, rest[len(name) + 1:]
+    for i, ch in enumerate(rest):
+        if ch == "-" and i and rest[i + 1:i + 2].isdigit():
+            return rest[:i], rest[i + 1:]
+    name, _, version = rest.rpartition("-")
+    return (name, version) if name else (rest, "")

@@ -67,6 +67,8 @@ class PathRecord:
 
     @classmethod
     def from_index(cls, data: dict[str, Any]) -> PathRecord:
+        if not isinstance(data, dict):
+            raise IntegrityError(f"malformed store path record: {type(data).__name__}")
         try:
             return cls(**{**data, "references": tuple(data.get("references", ()))})
         except TypeError as exc:

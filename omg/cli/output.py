@@ -9,10 +9,13 @@ import sys
 import traceback
 from typing import Any
 
+from omg.units import human_size
 from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
 
 #: 128 + SIGPIPE: what a shell reports for a tool killed by writing to a closed pipe.
 BROKEN_PIPE = 141
+
+__all__ = ["BROKEN_PIPE", "broken_pipe", "human_size", "print_json", "report_error"]
 
 
 def report_error(exc: BaseException, *, debug: bool = False) -> int:
@@ -70,11 +73,3 @@ def broken_pipe() -> int:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from omg import config, profiles
-from omg.cli.output import human_size, print_json
+from omg.cli.output import print_json
 from omg.fast import format_current, format_switch, format_use
 from shims import project as proj
 from store.errors import UsageError
@@ -256,20 +256,15 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Delete store paths no root reaches; print what was freed."""
+        from omg.fastgc import gc_lines
+
         ops, target, settings = _backend()
         result = ops.gc(target, dry_run=dry_run,
                         older_than=profiles.parse_age(older_than) if older_than else None)
         if json_out:
             print_json(_jsonable(result))
             return
-        for who, n in result.deleted_generations:
-            typer.echo(f"deleted generation {n} of {who}")
-        verb = "would delete" if result.dry_run else "deleted"
-        for name in result.dead:
-            typer.echo(f"{verb} {settings.layout.store_path(name)}")
-        would = "would be " if result.dry_run else ""
-        typer.echo(f"{len(result.dead)} store paths {would}deleted, "
-                   f"{human_size(result.freed_bytes)} {would}freed; {result.live} kept")
+        _echo(gc_lines(result, str(settings.layout.store)))
 
     @app.command("init")
     def init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],

@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
         problems = store.verify(names)
         checked = len(names) if names is not None else len(store.names())
         if json_out:
-            print_json({"checked": checked, "problems": [p.__dict__ for p in problems]})
+            print_json({"checked": checked, "problems": [p._asdict() for p in problems]})
         else:
             for p in problems:
                 typer.echo(f"corrupt: {p}", err=True)
@@ -113,27 +113,34 @@ def register(app: typer.Typer) -> None:
 
     @app.command("doctor")
     def doctor(repair: Annotated[bool, typer.Option(
-        "--repair", help="Rebuild the index from store/ and profiles/.")] = False) -> None:
-        """Check the store and every generation; --repair rebuilds the index from the files."""
-        from generations.profile import check, rebuild_index
+        "--repair", help="Rebuild the index and lost records from store/ and profiles/.")
+                                  ] = False) -> None:
+        """Check the store, its index and every generation; --repair rebuilds what the
+        files can tell (the index, lost records) and sets bad records aside."""
+        from omg import doctor as doc
         from store.local import LocalStore
 
         store, layout = _store()
+        if repair and not isinstance(store, LocalStore):
+            raise PermissionDenied("the shared store's index is repaired by its owner",
+                                   hint="run `omg doctor --repair` as root (or omgd's "
+                                        "user), with the daemon stopped")
         if repair:
-            if not isinstance(store, LocalStore):
-                raise PermissionDenied("the shared store's index is repaired by its owner",
-                                       hint="run `omg doctor --repair` as root (or omgd's "
-                                            "user), with the daemon stopped")
-            count = store.repair_index()
-            gens = rebuild_index(store.layout, store.index)
-            typer.echo(f"index rebuilt: {count} store paths, {gens} generations")
+            result = doc.repair(layout)
+            for note in result.notes:
+                typer.echo(f"repaired: {note}")
+            kept = f" (the old index is in {result.old_index})" if result.old_index else ""
+            typer.echo(f"index rebuilt: {result.store_paths} store paths, "
+                       f"{result.generations} generations{kept}")
             return
-        problems = [f"corrupt: {p}" for p in store.verify()]
-        problems += [f"broken: {p}" for p in check(layout)]
+        try:
+            problems = doc.diagnose(store, layout)
+        finally:
+            store.close()
         for line in problems:
             typer.echo(line, err=True)
         if problems:
             raise IntegrityError(f"{len(problems)} problem(s) found, first: {problems[0]}",
-                                 hint="reinstall what is named, or `omg doctor --repair` "
-                                 "if only the index is damaged")
+                                 hint="`omg doctor --repair` rebuilds the index and lost "
+                                 "records; reinstall a store path whose content is corrupt")
         typer.echo(f"ok: {len(store.names())} store paths verified, all generations complete")

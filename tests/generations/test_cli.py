@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.conftest import OmgEnv
+from tests.conftest import OmgEnv, make_env
 
 from .helpers import snapshot
 
@@ -147,3 +147,59 @@ def test_fast_path_and_typer_cli_print_the_same(env: OmgEnv) -> None:
     slow = subprocess.run([sys.executable, "-c", typer_cli, "use", "python"], env=env.env,
                           capture_output=True, text=True).stdout
     assert fast.replace("generation 2", "generation 3") == slow
+
+
+#: Runs `omg ARGS` through omg.entry (the lean doors) or the typer CLI alone, and
+#: says on stderr whether typer was imported.
+_GC_PROBE = """
+import sys
+if sys.argv[1] == "typer":
+    from omg.cli import run
+    rc = run(sys.argv[2:])
+else:
+    from omg.entry import main
+    rc = main(sys.argv[2:])
+print("typer" in sys.modules, file=sys.stderr)
+sys.exit(rc)
+"""
+
+
+def test_gc_without_typer_says_what_the_typer_command_says(env: OmgEnv) -> None:
+    env.run("use", "node@18", check=True)
+    env.run("use", "node@20", check=True)
+    env.run("generations", "delete", "1", check=True)
+    twin = make_env(env.root.parent / "twin")
+    subprocess.run(["cp", "-a", str(env.home), str(twin.home)], check=True)
+
+    def gc(which: str, omg: OmgEnv, *args: str) -> tuple[str, str]:
+        proc = subprocess.run([sys.executable, "-c", _GC_PROBE, which, "gc", *args],
+                              env=omg.env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.replace(str(omg.home), "HOME"), proc.stderr.strip()
+
+    lean_dry, lean_imports = gc("entry", env, "--dry-run")
+    assert lean_imports == "False"  # typer (and rich) never loaded
+    assert gc("typer", env, "--dry-run")[0] == lean_dry
+    assert "would delete HOME/store/" in lean_dry and "-node-18.19.0" in lean_dry
+    lean, _ = gc("entry", env)
+    assert gc("typer", twin)[0] == lean
+    assert "store paths deleted" in lean and "-node-18.19.0" in lean
+    assert gc("entry", env, "-n") == ("0 store paths would be deleted, 0 B would be freed; "
+                                      f"{len(env.store().names())} kept\n", "False")
+
+
+def test_ctrl_c_in_a_typer_command_exits_130_with_one_line(
+        env: OmgEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """typer turns KeyboardInterrupt into an exit code it returns; it used to end as 0."""
+    from omg import profiles
+    from omg.cli import run
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    for name, value in env.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(profiles, "gc", interrupted)
+    assert run(["gc", "--json"]) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
