@@ -25,6 +25,7 @@ import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generations import links
+from store.fsutil import walk_tree
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -85,7 +86,7 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
     store_real = os.path.realpath(layout.store)
     temproots = os.fspath(layout.temproots)
     for base in (os.fspath(layout.gcroots), temproots):
-        for dirpath, dirnames, filenames in os.walk(base):
+        for dirpath, dirnames, filenames in walk_tree(base, onerror=_skip):
             for entry in dirnames + filenames:
                 full = os.path.join(dirpath, entry)
                 if os.path.islink(full):
@@ -95,6 +96,10 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
                         if _is_store_name(line):
                             add(line, full)
     return roots
+
+
+def _skip(exc: OSError) -> None:
+    """A roots directory that is not there (or went away) holds no roots."""
 
 
 def _lines(path: str) -> list[str]:

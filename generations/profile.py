@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 from generations import links
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
+from store.fsutil import walk_tree
 from store.layout import Layout
 
 GENERATION_FORMAT = links.GENERATION_FORMAT
@@ -322,7 +323,7 @@ def check(layout: Layout) -> list[GenerationProblem]:
 
 
 def _links_of(env: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(env):
+    for dirpath, dirnames, filenames in walk_tree(env):
         for name in dirnames + filenames:
             full = os.path.join(dirpath, name)
             if os.path.islink(full):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from omg.arch.settings import ArchSettings
 from store.errors import BuildFailed, IntegrityError, UsageError
-from store.fsutil import force_remove
+from store.fsutil import force_remove, walk_tree
 
 LOG_TAIL = 15
 
@@ -84,7 +84,7 @@ def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
     if shutil.which("makepkg") is None:
         raise UsageError("makepkg is not installed", hint="install pacman's makepkg")
     if user is not None:
-        for dirpath, dirnames, filenames in os.walk(srcdir.parent):
+        for dirpath, dirnames, filenames in walk_tree(srcdir.parent):
             for n in [*dirnames, *filenames, ""]:
                 os.lchown(os.path.join(dirpath, n) if n else dirpath, user.pw_uid, user.pw_gid)
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

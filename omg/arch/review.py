@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from store.fsutil import force_remove
+from store.fsutil import force_remove, walk_tree
 
 
 def reviewed_dir(home: Path, pkgbase: str) -> Path:
@@ -23,7 +23,7 @@ def _files(root: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     if not root.is_dir():
         return out
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in walk_tree(root):
         dirnames[:] = [d for d in dirnames if d != ".git"]
         for f in filenames:
             full = Path(dirpath) / f
