@@ -26,8 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from omg import config
+from omg.backends.daemon import DaemonBackend
 from omg.daemon.client import Client
-from omg.remote_store import RemoteStore
+from store.claims import process_user
 from store.errors import DaemonUnavailable
 from store.layout import Layout
 from store.local import LocalStore
@@ -72,10 +74,10 @@ def _ms(xs: list[float]) -> str:
     return f"median {statistics.median(xs) * 1e3:7.2f} ms, slowest {max(xs) * 1e3:7.2f} ms"
 
 
-def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: int,
+def bench_profiles(root: Path, sock: Path, remote: DaemonBackend, n: int, runs: int,
                    per_client: int) -> None:
     """profile.use through omgd against omg.profiles.use in-process (single-user)."""
-    from omg import profiles, remote_profiles
+    from omg import profiles
     from omg.profiles import Home
     from store.claims import process_user
 
@@ -84,16 +86,17 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
     local = LocalStore(Layout(local_home))
     for v in versions:
         tree = _tree(root / "trees", v)
-        remote.add(tree, "tool", v)
+        remote.store_add(tree, "tool", v)
         local.add(tree, "tool", v)
     local.close()
     specs = [[f"tool@{v}"] for v in versions]
     with Client(sock) as c:
         for s in specs:  # warm up: both envs built once
-            remote_profiles.use(c, s, profile="bench")
-        use_remote = _timed_cycle(lambda i: remote_profiles.use(c, specs[i % 2],
-                                                                profile="bench"), n)
-        back_remote = _timed_cycle(lambda i: remote_profiles.rollback(c, profile="bench"), n)
+            c.call("profile.use", {"specs": s, "profile": "bench"})
+        use_remote = _timed_cycle(lambda i: c.call("profile.use", {"specs": specs[i % 2],
+                                                                   "profile": "bench"}), n)
+        back_remote = _timed_cycle(lambda i: c.call("profile.rollback", {"profile": "bench"}),
+                                   n)
     home = Home(Layout(local_home), process_user())  # the user whose claims `local` made
     for s in specs:
         profiles.use(home, s, profile="bench")
@@ -118,15 +121,17 @@ def bench_profiles(root: Path, sock: Path, remote: RemoteStore, n: int, runs: in
         user, profile = ("bench-a", "bench-b")[k % 2], f"p{k}"
         mine = []
         with Client(sock) as c:
-            remote_profiles.use(c, specs[0], profile=profile, user=user)
+            c.call("profile.use", {"specs": specs[0], "profile": profile, "user": user})
             have = versions[0]
             for j in range(per_client):
                 t0 = time.perf_counter()
                 if j % 2:  # back to the generation before (it holds the other version)
-                    have = remote_profiles.rollback(c, profile=profile, user=user).tools["tool"]
+                    have = c.call("profile.rollback", {"profile": profile,
+                                                       "user": user})["tools"]["tool"]
                 else:  # always a change, so always a new generation
                     have = versions[1 - versions.index(have)]
-                    remote_profiles.use(c, [f"tool@{have}"], profile=profile, user=user)
+                    c.call("profile.use", {"specs": [f"tool@{have}"], "profile": profile,
+                                           "user": user})
                 mine.append(time.perf_counter() - t0)
         with lock:
             lat.extend(mine)
@@ -248,14 +253,15 @@ def main() -> int:
         home, sock = root / "home", root / "omgd.sock"
         proc = _start(home, sock)
         try:
-            remote = RemoteStore(sock)
-            names = [remote.add(_archive(root / f"t{i}.tar.gz", i), "tool", f"1.{i}").record.path
-                     for i in range(5)]
+            remote = DaemonBackend(str(sock), str(home), process_user(),
+                                   lambda: config.load({"OMG_HOME": str(home)}))
+            names = [remote.store_add(_archive(root / f"t{i}.tar.gz", i), "tool",
+                                      f"1.{i}").record.path for i in range(5)]
             local = LocalStore(Layout(home))
             name = names[0]
             with Client(sock) as c:
                 ping = _timed(lambda: c.call("ping"), n)
-            get_remote = _timed(lambda: remote.get(name), n)
+            get_remote = _timed(lambda: remote.call("store.get", {"name": name}), n)
             get_local = _timed(lambda: local.get(name), n)
             print(f"ping round trip            : {_us(ping)}")
             print(f"store.get through omgd     : {_us(get_remote)}")

@@ -8,27 +8,28 @@ file is looked up in the store and added), and an env hit is confirmed by
 comparing the env's manifest with the plan's. Losing the file, or a lost
 update between two concurrent writers, costs a slower next run, nothing else.
 
-Two more maps serve the lean hot path (`Quick`, used by omg/fast.py), which
-plans nothing and so must be told the answers the full path computed:
+Two more maps hold answers `omg.profiles.use` computed, so that the next `use` of
+the same tools plans nothing:
 
 - ``specs``: ``user:tool@spec`` -> the store path a spec resolved to and the
   tool's store paths that user could resolve at that time (`store.claims`).
   Resolution is a pure function of those names (versions come from the
   immutable records), so the answer stands while that list is exactly the same:
-  the hot path checks it against the store listing and the claims, which are
-  a stat or two per path of the tool.
+  it is checked against the store listing and the claims, which are a stat or
+  two per path of the tool.
 - ``uses``: (current env, resolved tools) -> the env `use` made and the
   conflicts it reported. Store paths never change under their name, so the
   env plan is a pure function of that key; a hit stands while the env exists.
 
-Both maps are answers of code as much as of data: they carry a stamp (size
-and mtime of the planner and resolver sources, `code_stamp`), and an upgrade
-or an edit of that code drops them.
+Both maps are answers of code as much as of data, so they are kept per code stamp
+(size and mtime of the planner and resolver sources, `code_stamp`): an upgrade or an
+edit of that code starts afresh, and two installations of omg sharing one OMG_HOME
+(each with its own stamp) keep their own answers instead of dropping each other's.
 
-Import cost: `Quick` is on the path timed against ``python -c pass``, so this
-module imports nothing at the top but `os`; JSON is read with the C scanner
-behind the json module (``_json``), as importing json pulls in `re` (~7 ms on a
-small machine). A newer catalogue format is simply ignored (it is a cache).
+Import cost: this is on the path of `omg use` timed against ``python -c pass``, so
+it imports only `os` at the top, works on path strings, and reads JSON with
+`store.leanjson`; the store is opened only to learn a path the file does not know.
+A newer catalogue format is simply ignored (it is a cache).
 """
 
 from __future__ import annotations
@@ -40,58 +41,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, TypeGuard
 
-    from store.layout import Layout
-
     #: One resolved tool as the hot path keys it: (tool, version, store path, env pairs).
     ToolTuple = tuple[str, str, str, tuple[tuple[str, str], ...]]
 
 CATALOGUE_FORMAT = 1
 FILE_NAME = ".catalogue.json"
 ENV_PACKAGE = "profile"
-#: Bounds of the hot-path maps; the oldest entries go first (insertion order).
+#: Bounds of the answer maps; the oldest entries go first (insertion order).
 MAX_SPECS = 512
 MAX_USES = 512
+#: Code stamps whose answers are kept (installations of omg sharing this home).
+MAX_STAMPS = 4
 
-
-
-class _ScanContext:
-    """What ``_json.make_scanner`` reads off `json.JSONDecoder`, with its defaults."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-
-    @staticmethod
-    def parse_constant(name: str) -> float:
-        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
-
-
-_scanner: Any = None
-
-
-def loads(raw: bytes | str) -> Any:
-    """`json.loads` without importing json (and re); ValueError on bad input."""
-    global _scanner
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    if _scanner is None:
-        try:
-            from _json import make_scanner
-        except ImportError:  # an interpreter without the C accelerator
-            import json
-
-            return json.loads(text)
-        # typeshed types the argument as the scanner itself; it is any JSONDecoder-alike.
-        _scanner = make_scanner(_ScanContext())  # type: ignore[arg-type]
-    start = len(text) - len(text.lstrip(" \t\n\r"))
-    try:
-        value, end = _scanner(text, start)
-    except StopIteration as exc:
-        raise ValueError(f"invalid JSON at {exc.value}") from None
-    if text[end:].strip(" \t\n\r"):
-        raise ValueError(f"extra data after JSON at {end}")
-    return value
 
 
 def store_names(store_dir: str) -> list[str]:
@@ -134,6 +95,8 @@ def use_key(cur_env: str, tools: Sequence[tuple[Any, ...]]) -> str:
 
 
 def _read(path: str) -> dict[str, Any]:
+    from store.leanjson import loads
+
     try:
         with open(path, "rb") as f:
             data = loads(f.read())
@@ -149,11 +112,11 @@ def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _answers(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """(code stamp, ``specs``, ``uses``) of a catalogue; the maps are empty when stale."""
-    stamp = code_stamp()
-    fresh = bool(stamp) and data.get("stamp") == stamp
-    return stamp, _dict(data, "specs") if fresh else {}, _dict(data, "uses") if fresh else {}
+def _answers(data: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """Every stamp's answers (``{stamp: {"specs": ..., "uses": ...}}``), damaged ones out."""
+    found = _dict(data, "answers")
+    return {k: {"specs": _dict(v, "specs"), "uses": _dict(v, "uses")}
+            for k, v in found.items() if isinstance(v, dict) and k}
 
 
 def _path_entry_ok(entry: Any) -> TypeGuard[list[Any]]:
@@ -163,35 +126,53 @@ def _path_entry_ok(entry: Any) -> TypeGuard[list[Any]]:
 
 
 class Catalogue:
-    def __init__(self, layout: Layout, index: Callable[[], Any] | None = None) -> None:
-        """`index` returns the process's open `Index` (LMDB wants one per process)."""
-        self.layout = layout
+    """The catalogue of one OMG_HOME, as `user` asks it; read once, saved once.
+
+    `index` returns the process's open `Index` (LMDB wants one per process); it is
+    called only when a store path must be learned.
+    """
+
+    def __init__(self, home: str, user: str, index: Callable[[], Any] | None = None) -> None:
+        self.home = home
+        self.store = home + "/store"
+        self.user = user
+        self.path = home + "/profiles/" + FILE_NAME
         self._index = index
-        self.path = layout.profiles / FILE_NAME
-        data = _read(str(self.path))
+        data = _read(self.path)
         # A damaged entry is dropped (and learned again), never trusted.
         self._paths: dict[str, list[Any]] = {
             k: v for k, v in _dict(data, "paths").items() if _path_entry_ok(v)}
         self._envs: dict[str, str] = {
             k: v for k, v in _dict(data, "envs").items() if isinstance(v, str)}
-        self._stamp, self._specs, self._uses = _answers(data)
+        self._stamp = code_stamp()
+        self._answers = _answers(data, self._stamp)
+        mine = self._answers.get(self._stamp, {})
+        self._specs: dict[str, Any] = mine.get("specs", {})
+        self._uses: dict[str, Any] = mine.get("uses", {})
+        self._names: list[str] | None = None
         self._dirty = False
 
-    def on_disk(self) -> set[str]:
-        return set(store_names(str(self.layout.store)))
+    def on_disk(self) -> list[str]:
+        """Store path names on disk, sorted (listed once per command)."""
+        if self._names is None:
+            self._names = sorted(store_names(self.store))
+        return self._names
+
+    # What the store holds ----------------------------------------------------------
 
     def packages(self) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
-        """package name -> [(version, store path name, env)] for every non-env store path."""
+        """package name -> [(version, store path name, env)] for every non-env store path,
+        learning the paths the file does not know from the store."""
         names = self.on_disk()
-        missing = sorted(n for n in names if n not in self._paths)
+        missing = [n for n in names if n not in self._paths]
         if missing:
             self._learn(missing)
-        stale = [n for n in self._paths if n not in names]
-        for n in stale:
+        on_disk = set(names)
+        for n in [n for n in self._paths if n not in on_disk]:
             del self._paths[n]
             self._dirty = True
         out: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-        for name in sorted(names):
+        for name in names:
             entry = self._paths.get(name)
             if not entry or entry[0] == ENV_PACKAGE:
                 continue
@@ -199,9 +180,13 @@ class Catalogue:
         return out
 
     def _learn(self, names: list[str]) -> None:
+        from pathlib import Path
+
+        from store.layout import Layout
         from store.local import LocalStore
 
-        store = LocalStore(self.layout, index=self._index() if self._index else None)
+        store = LocalStore(Layout(Path(self.home)),
+                           index=self._index() if self._index else None)
         try:
             for name in names:
                 try:
@@ -216,13 +201,62 @@ class Catalogue:
             if self._index is None:
                 store.close()
 
+    def known(self, tool: str) -> list[str] | None:
+        """`tool`'s store paths on disk that this user may resolve (`store.claims`),
+        sorted; None while the disk holds paths this file has not learned."""
+        from store.claims import resolvable
+
+        names = self.on_disk()
+        if any(not _path_entry_ok(self._paths.get(n)) for n in names):
+            return None  # new to the catalogue (or damaged): `packages` learns it
+        return [n for n in names if self._paths[n][0] == tool
+                and resolvable(self.store, n, self.user)]
+
+    # Answers -------------------------------------------------------------------------
+
+    def resolved(self, tool: str, spec: str) -> ToolTuple | None:
+        """(tool, version, store path, env pairs) for `tool@spec` when known for certain:
+        an exact version among the user's paths, or a remembered answer still valid."""
+        have = self.known(tool)
+        if have is None:
+            return None
+        # An exact version resolves to itself (omg.spec.select); the newest path wins.
+        chosen = next((n for n in reversed(have) if self._paths[n][1] == spec), None)
+        if chosen is None:
+            cached = self._specs.get(spec_key(tool, spec, self.user))
+            if not (isinstance(cached, list) and len(cached) == 2 and cached[1] == have):
+                return None
+            chosen = cached[0]
+            if chosen not in have:
+                return None
+        _, version, env = self._paths[chosen]
+        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
+        return tool, version, chosen, pairs
+
+    def used(self, cur_env: str, tools: Sequence[tuple[Any, ...]]
+             ) -> tuple[str, list[tuple[str, str, str]]] | None:
+        """(env, conflicts) a `use` of `tools` on `cur_env` made, if known and on disk."""
+        entry = self._uses.get(use_key(cur_env, tools))
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+            return None
+        env, conflicts = entry
+        if not (isinstance(conflicts, list) and all(
+                isinstance(c, list) and len(c) == 3 and all(isinstance(x, str) for x in c)
+                for c in conflicts)):
+            return None
+        if len(env) < 34 or "/" in env or not os.path.isdir(self.store + "/" + env):
+            return None
+        return env, [(p, w, lo) for p, w, lo in conflicts]
+
     def env(self, key: str, manifest: bytes) -> str | None:
+        """The env built for plan `key`, confirmed by its manifest's bytes."""
         name = self._envs.get(key)
         if not name:
             return None
         try:
-            if (self.layout.store_path(name) / "manifest.json").read_bytes() == manifest:
-                return name
+            with open(f"{self.store}/{name}/manifest.json", "rb") as f:
+                if f.read() == manifest:
+                    return name
         except OSError:
             pass
         return None
@@ -236,10 +270,10 @@ class Catalogue:
             self._dirty = True
 
     def remember_spec(self, tool: str, spec: str, candidates: Sequence[str],
-                      chosen: str, user: str) -> None:
+                      chosen: str) -> None:
         """`tool@spec` chose `chosen` among the tool's store paths `candidates` that
-        `user` may resolve."""
-        self._remember(self._specs, spec_key(tool, spec, user),
+        this user may resolve."""
+        self._remember(self._specs, spec_key(tool, spec, self.user),
                        [chosen, sorted(candidates)], MAX_SPECS)
 
     def remember_use(self, cur_env: str, tools: Sequence[tuple[Any, ...]], env: str,
@@ -266,77 +300,16 @@ class Catalogue:
 
         from store.fsutil import atomic_write
 
+        answers = {k: v for k, v in self._answers.items() if k != self._stamp}
+        if self._stamp:  # this installation's answers last: the newest stamp kept longest
+            answers[self._stamp] = {"specs": self._specs, "uses": self._uses}
+        for old in list(answers)[:max(0, len(answers) - MAX_STAMPS)]:
+            del answers[old]
         data = json.dumps({"format": CATALOGUE_FORMAT, "paths": self._paths,
-                           "envs": self._envs, "stamp": self._stamp, "specs": self._specs,
-                           "uses": self._uses}, sort_keys=True).encode()
+                           "envs": self._envs, "answers": answers}, sort_keys=False).encode()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
             atomic_write(self.path, data, 0o644, durable=False)
         except OSError:
             pass  # a cache: a read-only profiles/ (shared store) just stays slower
         self._dirty = False
-
-
-class Quick:
-    """The catalogue read-only, on plain strings, for the hot path (no Path, no LMDB).
-
-    Each question returns None when the cache cannot answer it for certain;
-    the caller then takes the full path, which learns the answer for next time.
-    """
-
-    def __init__(self, home: str, user: str) -> None:
-        self.store = home + "/store"
-        self.user = user
-        data = _read(home + "/profiles/" + FILE_NAME)
-        self._paths = _dict(data, "paths")
-        _, self._specs, self._uses = _answers(data)
-        self._by_tool: dict[str, list[str]] | None = None
-
-    def _tools(self) -> dict[str, list[str]] | None:
-        """tool -> its store path names on disk, sorted; None if the disk has unknowns."""
-        if self._by_tool is None:
-            by_tool: dict[str, list[str]] = {}
-            for name in sorted(store_names(self.store)):
-                entry = self._paths.get(name)
-                if not _path_entry_ok(entry):
-                    return None  # new to the catalogue (or damaged): the full path learns it
-                if entry[0] != ENV_PACKAGE:
-                    by_tool.setdefault(entry[0], []).append(name)
-            self._by_tool = by_tool
-        return self._by_tool
-
-    def resolve(self, tool: str, spec: str) -> ToolTuple | None:
-        """(tool, version, store path, env pairs) as `omg.profiles.resolve` would give."""
-        from store.claims import resolvable
-
-        tools = self._tools()
-        if tools is None:
-            return None
-        have = [n for n in tools.get(tool, []) if resolvable(self.store, n, self.user)]
-        # An exact version resolves to itself (omg.spec.select); the newest path wins.
-        chosen = next((n for n in reversed(have) if self._paths[n][1] == spec), None)
-        if chosen is None:
-            cached = self._specs.get(spec_key(tool, spec, self.user))
-            if not (isinstance(cached, list) and len(cached) == 2 and cached[1] == have):
-                return None
-            chosen = cached[0]
-            if chosen not in have:
-                return None
-        _, version, env = self._paths[chosen]
-        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
-        return tool, version, chosen, pairs
-
-    def use(self, cur_env: str, tools: Sequence[tuple[Any, ...]]
-            ) -> tuple[str, list[tuple[str, str, str]]] | None:
-        """(env, conflicts) a `use` of `tools` on `cur_env` makes, if known and on disk."""
-        entry = self._uses.get(use_key(cur_env, tools))
-        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
-            return None
-        env, conflicts = entry
-        if not (isinstance(conflicts, list) and all(
-                isinstance(c, list) and len(c) == 3 and all(isinstance(x, str) for x in c)
-                for c in conflicts)):
-            return None
-        if len(env) < 34 or "/" in env or not os.path.isdir(self.store + "/" + env):
-            return None
-        return env, [(p, w, lo) for p, w, lo in conflicts]

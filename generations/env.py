@@ -23,11 +23,13 @@ placeholders there too (`PROFILE`, `PREFIX`), so one env serves every profile
 and user that holds the same tools, wherever OMG_HOME lives.
 """
 
-# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
-import json
-import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
+from __future__ import annotations
+
+from store.results import Result
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
 
 MANIFEST_FORMAT = 1
 MANIFEST_NAME = "manifest.json"
@@ -45,18 +47,20 @@ ENV_SH = "env.sh"
 ENV_FISH = "env.fish"
 #: Shell variables the init lines set before sourcing an env file (see shims/init.py).
 SHELL_VARS = {PROFILE: "__omg_env", PREFIX: "__omg_prefix"}
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NAME_CHARS = _NAME_START | frozenset("0123456789")
 
 #: Top-level directories of a tool merged into the env; anything else stays private.
 FOREST_DIRS = ("bin", "sbin", "lib", "lib64", "libexec", "share", "include", "man", "etc")
 EXECUTABLE_DIRS = ("bin", "sbin")
 MAX_DEPTH = 6
 
-#: (name, is_directory) pairs in `rel` of a store path, or None if `rel` does not exist.
-Lister = Callable[[str, str], "list[tuple[str, bool]] | None"]
+if TYPE_CHECKING:
+    #: (name, is_directory) pairs in `rel` of a store path, or None if it does not exist.
+    Lister = Callable[[str, str], list[tuple[str, bool]] | None]
 
 
-class ToolInput(NamedTuple):
+class ToolInput(Result):
     """One resolved tool: its store path's name and what it exports."""
 
     tool: str
@@ -65,7 +69,7 @@ class ToolInput(NamedTuple):
     env: tuple[tuple[str, str], ...] = ()
 
 
-class Conflict(NamedTuple):
+class Conflict(Result):
     """`path` (for executables, ``bin/NAME``) is provided by both; `winner` is used."""
 
     path: str
@@ -73,7 +77,7 @@ class Conflict(NamedTuple):
     loser: str
 
 
-class EnvPlan(NamedTuple):
+class EnvPlan(Result):
     """The whole forest of one env; `plan_env` makes it, nothing changes it after."""
 
     tools: list[ToolInput]
@@ -117,6 +121,8 @@ class EnvPlan(NamedTuple):
         return data
 
     def manifest_bytes(self) -> bytes:
+        import json
+
         return (json.dumps(self.manifest(), sort_keys=True, indent=1) + "\n").encode()
 
 
@@ -202,7 +208,7 @@ def plan_variables(tools: Sequence[ToolInput]) -> tuple[dict[str, str], dict[str
     homes: dict[str, str] = {}
     for t in tools:
         for name, value in t.env:
-            if not ENV_NAME_RE.match(name):
+            if not (name and name[0] in _NAME_START and set(name) <= _NAME_CHARS):
                 raise UnsafeInput(f"{t.tool} {t.version}: bad environment variable name {name!r}")
             if "\0" in value or "\n" in value or PROFILE in value:
                 raise UnsafeInput(f"{t.tool} {t.version}: bad value for {name}: {value!r}")
@@ -217,6 +223,8 @@ def plan_variables(tools: Sequence[ToolInput]) -> tuple[dict[str, str], dict[str
 
 def _shell_words(value: str, var: Callable[[str], str], escape: Callable[[str], str]) -> str:
     """`value` as the inside of a double-quoted shell word, placeholders as variables."""
+    import re
+
     out = []
     for part in re.split("(" + "|".join(map(re.escape, SHELL_VARS)) + ")", value):
         out.append(var(SHELL_VARS[part]) if part in SHELL_VARS else escape(part))
@@ -231,6 +239,8 @@ def env_scripts(env: Mapping[str, str]) -> dict[str, bytes]:
     """
     if not env:
         return {}
+    import re
+
     head = ("# Written by omg: this profile's environment. Sourced by the `omg init` lines,\n"
             "# which set __omg_env (the profile's directory) and __omg_prefix first.\n")
     sh, fish = [head], [head]
@@ -259,9 +269,10 @@ def plan_key(plan: EnvPlan) -> str:
 def parse_manifest(raw: bytes, label: str) -> dict[str, object]:
     """A manifest read back from an env; refuses a format newer than this code."""
     from store.errors import FormatTooNew, IntegrityError
+    from store.leanjson import loads
 
     try:
-        data = json.loads(raw)
+        data = loads(raw)
         fmt = int(data["format"])
     except (ValueError, KeyError, TypeError) as exc:
         raise IntegrityError(f"{label}: corrupt profile manifest: {exc}") from exc

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from generations import links
 from store.fsutil import walk_tree
+from store.results import SHAPES, many
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -116,6 +117,9 @@ class GcResult(NamedTuple):
     dry_run: bool
     deleted_generations: list[tuple[str, int]]
     live: int
+
+
+SHAPES[GcResult] = {"deleted_generations": many(lambda p: (str(p[0]), int(p[1])))}
 
 
 def delete_older_than(layout: Layout, cutoff: float,

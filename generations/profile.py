@@ -21,21 +21,27 @@ under the profile lock, so concurrent `use` calls never lose or reuse a number.
 The index table ``generations`` mirrors the records and is rebuilt from them by
 `rebuild_index`.
 
-Only light imports here: the fast path uses this module.
+Only light imports here, and paths are strings: `omg use`, `rollback` and `current`
+run through this module on the path timed against ``python -c pass``, which
+cannot afford pathlib (or typing, json, re).
 """
 
-# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
-import json
+from __future__ import annotations
+
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from generations import links
 from store.errors import FormatTooNew, IntegrityError, NotFound, UsageError
 from store.fsutil import walk_tree
-from store.layout import Layout
+from store.results import Result
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from store.layout import Layout
+    from store.locks import FileLock
 
 GENERATION_FORMAT = links.GENERATION_FORMAT
 INDEX_TABLE = "generations"
@@ -48,62 +54,65 @@ def validate_profile_name(name: str) -> None:
                          f"and no slash")
 
 
-class ProfileRef(NamedTuple):
-    """One profile: the directory holding its links and its name in it."""
+class ProfileRef(Result):
+    """One profile: the directory holding its links and its name in it (path strings)."""
 
-    layout: Layout
-    directory: Path
+    home: str  # OMG_HOME
+    directory: str
     name: str
     user: str = ""
 
     @classmethod
-    def user_profile(cls, layout: Layout, user: str, name: str = DEFAULT_PROFILE) -> "ProfileRef":
+    def user_profile(cls, home: str, user: str, name: str = DEFAULT_PROFILE) -> ProfileRef:
         validate_profile_name(name)
         if not links.valid_user_name(user):
             raise UsageError(f"invalid user name {user!r}")
-        return cls(layout, layout.profiles / user, name, user)
+        return cls(home, f"{home}/profiles/{user}", name, user)
 
     @property
-    def link(self) -> Path:
-        return self.directory / self.name
+    def store(self) -> str:
+        return self.home + "/store"
 
     @property
-    def lock_path(self) -> Path:
-        return Path(links.lock_file(str(self.directory), self.name, str(self.layout.store)))
+    def link(self) -> str:
+        return f"{self.directory}/{self.name}"
 
     @property
-    def bin(self) -> Path:
+    def lock_path(self) -> str:
+        return links.lock_file(self.directory, self.name, self.store)
+
+    @property
+    def bin(self) -> str:
         """The PATH entry: symlinks all the way down to the tools."""
-        return self.link / "bin"
+        return self.link + "/bin"
 
     @property
     def label(self) -> str:
-        if self.directory.name == "projects":
+        if os.path.basename(self.directory) == "projects":
             return "project " + self.name.replace("%", "/")
         return self.name
 
     @property
-    def seq_path(self) -> Path:
+    def seq_path(self) -> str:
         """The highest number ever given out: deleting the newest never frees its number."""
-        return self.directory / f"{self.name}.seq"
+        return f"{self.directory}/{self.name}.seq"
 
-    def gen_link(self, n: int) -> Path:
-        return self.directory / f"{self.name}-{n}-link"
+    def gen_link(self, n: int) -> str:
+        return links.gen_link(self.directory, self.name, n)
 
-    def gen_record(self, n: int) -> Path:
-        return self.directory / f"{self.name}-{n}.json"
+    def gen_record(self, n: int) -> str:
+        return f"{self.directory}/{self.name}-{n}{links.RECORD_SUFFIX}"
 
     def index_key(self, n: int) -> bytes:
         return f"{self.directory}\0{self.name}\0{n:010d}".encode()
 
-    @contextmanager
-    def locked(self, timeout: float = 60.0) -> Iterator[None]:
-        with links.lock(str(self.directory), self.name, str(self.layout.store),
-                        timeout=timeout, what=f"profile {self.label}"):
-            yield
+    def locked(self, timeout: float = 60.0) -> FileLock:
+        """The profile lock (`links.lock`: it checks the directory first)."""
+        return links.lock(self.directory, self.name, self.store, timeout=timeout,
+                          what=f"profile {self.label}")
 
 
-class Generation(NamedTuple):
+class Generation(Result):
     number: int
     env: str  # store path name ("" if the link is unreadable)
     time: float
@@ -113,7 +122,7 @@ class Generation(NamedTuple):
 
 def numbers(ref: ProfileRef) -> list[int]:
     """Every generation number with a link or a record, ascending."""
-    return links.numbers(str(ref.directory), ref.name)
+    return links.numbers(ref.directory, ref.name)
 
 
 def linked_numbers(ref: ProfileRef) -> list[int]:
@@ -126,12 +135,12 @@ def linked_numbers(ref: ProfileRef) -> list[int]:
 
 
 def current_number(ref: ProfileRef) -> int | None:
-    return links.current_number(str(ref.directory), ref.name)
+    return links.current_number(ref.directory, ref.name)
 
 
 def env_of(ref: ProfileRef, n: int) -> str:
     """The env store path name generation `n` points at ("" if its link is gone)."""
-    return links.env_of(str(ref.directory), ref.name, n)
+    return links.env_of(ref.directory, ref.name, n)
 
 
 REPAIR_HINT = "run `omg doctor --repair` (it sets the bad record aside)"
@@ -139,16 +148,19 @@ REPAIR_HINT = "run `omg doctor --repair` (it sets the bad record aside)"
 
 def read_record(ref: ProfileRef, n: int) -> dict[str, Any]:
     """Generation `n`'s record ({} if it has none); IntegrityError if it is malformed."""
+    from store.leanjson import loads
+
     path = ref.gen_record(n)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         raise IntegrityError(f"{path}: unreadable generation record: {exc.strerror}",
                              hint=REPAIR_HINT) from exc
     try:
-        data = json.loads(raw)
+        data = loads(raw)
         fmt = data.get("format", 0)
         well_formed = (isinstance(fmt, int) and isinstance(data.get("time", 0.0), int | float)
                        and isinstance(data.get("command", ""), str)
@@ -195,8 +207,8 @@ def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
     The caller holds the profile lock and ``gc_guard()`` shared, and `env_name`
     is complete in the store.
     """
-    n, record = links.add_generation(str(ref.directory), ref.name, str(ref.layout.store),
-                                     env_name, command=command, now=now)
+    n, record = links.add_generation(ref.directory, ref.name, ref.store, env_name,
+                                     command=command, now=now)
     if index is not None:
         mirror(index, ref, n, record)
     return n
@@ -207,7 +219,7 @@ def switch(ref: ProfileRef, n: int) -> None:
     if not os.path.lexists(ref.gen_link(n)):
         raise NotFound(f"profile {ref.label} has no generation {n}",
                        hint="see `omg generations`")
-    links.switch(str(ref.directory), ref.name, n)
+    links.switch(ref.directory, ref.name, n)
 
 
 def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
@@ -215,8 +227,11 @@ def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
     if current_number(ref) == n:
         raise UsageError(f"generation {n} is the current generation of profile {ref.label}",
                          hint="switch away first (omg rollback or omg use)")
-    ref.gen_link(n).unlink(missing_ok=True)
-    ref.gen_record(n).unlink(missing_ok=True)
+    for path in (ref.gen_link(n), ref.gen_record(n)):
+        try:  # noqa: SIM105 (contextlib costs an import on the hot path)
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
     if index is not None and not index.readonly:
         index.delete(INDEX_TABLE, ref.index_key(n))
 
@@ -224,7 +239,7 @@ def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
 def mirror(index: Any, ref: ProfileRef, n: int, record: dict[str, Any]) -> None:
     if not index.readonly:
         index.put(INDEX_TABLE, ref.index_key(n), {**record, "profile": ref.name,
-                                                  "directory": str(ref.directory)})
+                                                  "directory": ref.directory})
 
 
 def sync_mirror(index: Any, ref: ProfileRef) -> int:
@@ -268,8 +283,9 @@ def _record_or_link(ref: ProfileRef, gen: Generation) -> dict[str, Any]:
 
 def all_profiles(layout: Layout) -> list[ProfileRef]:
     """Every profile under ``profiles/`` (every user, projects included)."""
-    return [ProfileRef(layout, Path(directory), name, user)
-            for user, directory, name in links.profiles_in(str(layout.profiles))]
+    home = str(layout.home)
+    return [ProfileRef(home, directory, name, user)
+            for user, directory, name in links.profiles_in(home + "/profiles")]
 
 
 def rebuild_index(layout: Layout, index: Any) -> int:
@@ -283,7 +299,7 @@ def rebuild_index(layout: Layout, index: Any) -> int:
     return count
 
 
-class GenerationProblem(NamedTuple):
+class GenerationProblem(Result):
     profile: str
     number: int
     what: str
@@ -304,8 +320,8 @@ def check(layout: Layout) -> list[GenerationProblem]:
                 problems.append(GenerationProblem(label, gen.number, "link does not point "
                                                   "into the store"))
                 continue
-            env = layout.store_path(gen.env)
-            if not env.is_dir():
+            env = str(layout.store_path(gen.env))
+            if not os.path.isdir(env):
                 problems.append(GenerationProblem(label, gen.number,
                                                   f"store path {gen.env} is missing"))
                 continue
@@ -322,7 +338,7 @@ def check(layout: Layout) -> list[GenerationProblem]:
     return problems
 
 
-def _links_of(env: Path) -> Iterator[str]:
+def _links_of(env: str) -> Iterator[str]:
     for dirpath, dirnames, filenames in walk_tree(env):
         for name in dirnames + filenames:
             full = os.path.join(dirpath, name)
@@ -364,11 +380,11 @@ def quarantine_records(layout: Layout) -> list[str]:
     notes = []
     for ref, n, why in _corrupt_records(layout):
         path = ref.gen_record(n)
-        aside = path.with_name(path.name + ".corrupt")
-        if aside.exists():
-            aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
+        aside = path + ".corrupt"
+        if os.path.lexists(aside):
+            aside = f"{path}.corrupt-{os.getpid()}"
         with ref.locked():
             os.replace(path, aside)
         notes.append(f"profile {ref.user}/{ref.label} generation {n}: {why}; "
-                     f"set aside as {aside.name}")
+                     f"set aside as {os.path.basename(aside)}")
     return notes

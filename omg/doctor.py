@@ -28,7 +28,7 @@ from store.lmdbcheck import check_pages
 from store.local import LocalStore
 
 if TYPE_CHECKING:
-    from omg.remote_store import RemoteStore
+    from omg.backend import Backend
 
 
 class RepairResult(NamedTuple):
@@ -40,14 +40,17 @@ class RepairResult(NamedTuple):
     old_index: str | None
 
 
-def diagnose(store: LocalStore | RemoteStore, layout: Layout) -> list[str]:
+def diagnose(backend: Backend, layout: Layout) -> list[str]:
     """Every problem found, one line each, prefixed by its kind.
 
     Through omgd (the shared mode) the daemon verifies the content; the index
     and the records are its owner's to check.
     """
+    from omg.backends.local import LocalBackend
+
     lines: list[str] = []
-    if isinstance(store, LocalStore):
+    if isinstance(backend, LocalBackend):
+        store = backend.store
         data = os.path.join(layout.db, "data.mdb")
         damage = check_pages(data)
         if damage is not None:
@@ -55,7 +58,7 @@ def diagnose(store: LocalStore | RemoteStore, layout: Layout) -> list[str]:
         elif os.path.exists(data):  # no index is no damage: it fills as paths are read
             lines += [f"index: {p}" for p in _index_problems(store)]
         lines += [f"record: {p}" for p in store.check_records()]
-    lines += [f"corrupt: {p}" for p in store.verify()]
+    lines += [f"corrupt: {p}" for p in backend.store_verify().problems]
     lines += [f"generation: {p}" for p in gp.check_records(layout)]
     lines += [f"broken: {p}" for p in gp.check(layout)]
     return lines

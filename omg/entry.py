@@ -18,7 +18,7 @@ FAST_PATHS = {
     "use": "omg.fast",
     "rollback": "omg.fast",
     "current": "omg.fast",
-    "gc": "omg.fastgc",
+    "gc": "omg.fast",
     "search": "omg.arch.fastsearch",
 }
 

@@ -33,6 +33,7 @@ from omg.spec import ToolSpec, parse_tool_spec, version_key
 from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
 from store.fsutil import force_remove
+from store.results import SHAPES
 
 if TYPE_CHECKING:
     # omg.net is imported where a fetch or a download happens: `omg list --remote`
@@ -52,6 +53,16 @@ class InstallResult:
     created: bool  # False when it was already installed
     urls: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+SHAPES[InstallResult] = {"store_path": Path, "record": lambda d: _record().from_index(d),
+                         "urls": tuple, "warnings": tuple}
+
+
+def _record() -> type[PathRecord]:
+    from store.record import PathRecord
+
+    return PathRecord
 
 
 @dataclass(frozen=True)
@@ -425,20 +436,27 @@ def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str
     return _providers.get(tool).exports(store_path)
 
 
-def list_installed(settings: Settings, tool: str | None = None) -> list[InstalledVersion]:
+def list_installed(settings: Settings, tool: str | None = None, *,
+                   store: LocalStore | None = None,
+                   user: str | None = None) -> list[InstalledVersion]:
+    """The runtimes `user` (default: settings.user) may use: another user's additions
+    are not theirs (`store.claims`). `store`: one this process has open already."""
     from store.claims import resolvable
     from store.local import LocalStore
 
-    store = LocalStore(settings.layout, limits=settings.limits)
+    own = store is None
+    if store is None:
+        store = LocalStore(settings.layout, limits=settings.limits)
     store_dir = str(settings.layout.store)
+    who = user or settings.user
     try:
         names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
-        # What `omg use` could pick for this user: another user's additions are not theirs.
         out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size)
                for r in store.records()
-               if r.name in names and resolvable(store_dir, r.path, settings.user)]
+               if r.name in names and resolvable(store_dir, r.path, who)]
     finally:
-        store.close()
+        if own:
+            store.close()
     return sorted(out, key=lambda v: (v.tool, version_key(v.version)), reverse=False)
 
 
@@ -468,7 +486,8 @@ def _installed_versions(session: Session, tool: str) -> set[str]:
     from generations.catalogue import Catalogue
     from store.claims import resolvable
 
-    catalogue = Catalogue(session.settings.layout, index=lambda: session.index)
+    catalogue = Catalogue(str(session.settings.home), session.user,
+                          index=lambda: session.index)
     store_dir = str(session.settings.layout.store)
     try:
         return {version for version, name, _ in catalogue.packages().get(tool, [])

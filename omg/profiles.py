@@ -1,63 +1,66 @@
-"""Profile use cases: use, rollback, generations, current, which, gc, sync.
+"""Profile use cases: use, uninstall, rollback, generations, current, which, gc, sync.
 
-Explicit arguments in (a `Layout`, a user name, what to do), plain result
-objects (NamedTuples: cheap to define, ``_asdict()`` for ``--json``) out;
-nothing prints. The typer CLI and the fast path both call
-these. Module-level imports stay light (no typer, rich, httpx, no store.local):
-`omg use` between installed versions must cost little more than starting
-Python. Building a new env or collecting garbage imports the heavier store
-modules only when it happens.
+Explicit arguments in (a `Home`: which OMG_HOME, which user; then what to do),
+plain results out (`store.results.Result`: NamedTuples to the type checker,
+``_asdict()`` for ``--json`` and the daemon's wire); nothing prints. Every caller
+runs these same functions: the typer CLI, omgd (for the peer it serves) and the
+hot path of `omg use`, `rollback` and `current` (omg/fast.py parses those
+arguments by hand and calls in).
+
+What keeps that hot path cheap lives inside the use cases, not in a second copy of
+them. The catalogue (generations/catalogue.py) holds answers an earlier `use`
+computed (spec -> store path, (current env, tools) -> env), so a `use` between
+installed versions resolves and plans nothing; and this module imports at the top
+only what that path needs, on path strings: os, the generation writer
+(`generations.links` through `generations.profile`), the spec parser and results.
+pathlib, LMDB, the store's ingest and the env planner are imported on a miss,
+where they are needed anyway.
 
 Spec resolution looks at what the store holds that this user may resolve by
-name (a trusted claim, or one of their own: `store.claims`); a `Resolver` (for
-example a provider's "install if missing") is asked only when that cannot
-satisfy a spec, so plugging installs in is one argument.
+name (a trusted claim, or one of their own: `store.claims`); a `Resolver` (a
+provider's "install if missing") is asked only when that cannot satisfy a spec,
+so plugging installs in is one argument.
 """
 
-# No `from __future__ import annotations` here, on purpose: see omg/fast.py.
+from __future__ import annotations
+
 import os
-import shlex
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from generations import profile as gp
-from generations.env import (
-    MANIFEST_NAME,
-    Conflict,
-    ToolInput,
-    parse_manifest,
-    plan_env,
-    plan_key,
-)
+from generations.env import MANIFEST_NAME, Conflict, ToolInput, parse_manifest
 from generations.profile import DEFAULT_PROFILE, ProfileRef
-from omg.spec import ToolSpec, parse_tool_spec, select, version_key, version_pin
-from shims import project as proj
+from omg.spec import ToolSpec, parse_tool_spec, version_pin
 from store.errors import NotFound, UsageError
-from store.layout import Layout
-from store.locks import flock
+from store.locks import FileLock, gc_lock
+from store.results import SHAPES, Result, many, pairs, shaped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import Any
+
     from generations.catalogue import Catalogue
+    from generations.gc import GcResult
+    from store.index import Index
+    from store.layout import Layout
+    from store.local import LocalStore
 
-ENV_RECORD_NAME = "profile"
 
-
-class ResolvedTool(NamedTuple):
+class ResolvedTool(Result):
     tool: str
     version: str
     store_path: str
     env: tuple[tuple[str, str], ...] = ()
 
 
-#: Called with a spec the store cannot satisfy; returns the installed tool or None.
-Resolver = Callable[[ToolSpec], "ResolvedTool | None"]
+if TYPE_CHECKING:
+    #: Called with a spec the store cannot satisfy; returns the installed tool or None.
+    Resolver = Callable[[ToolSpec], ResolvedTool | None]
 
 
-class UseResult(NamedTuple):
+class UseResult(Result):
     profile: str
     generation: int
     env: str
@@ -68,14 +71,14 @@ class UseResult(NamedTuple):
     warnings: list[str]
 
 
-class SwitchResult(NamedTuple):
+class SwitchResult(Result):
     profile: str
     previous: int | None
     generation: int
     tools: dict[str, str]
 
 
-class GenerationInfo(NamedTuple):
+class GenerationInfo(Result):
     number: int
     time: float
     command: str
@@ -86,7 +89,7 @@ class GenerationInfo(NamedTuple):
     missing: bool = False
 
 
-class GenerationDiff(NamedTuple):
+class GenerationDiff(Result):
     a: int
     b: int
     added: dict[str, str]
@@ -94,13 +97,13 @@ class GenerationDiff(NamedTuple):
     changed: dict[str, tuple[str, str]]
 
 
-class DeleteResult(NamedTuple):
+class DeleteResult(Result):
     profile: str
     deleted: list[int]
     kept_current: int | None
 
 
-class CurrentInfo(NamedTuple):
+class CurrentInfo(Result):
     profile: str
     generation: int | None
     env: str
@@ -108,7 +111,7 @@ class CurrentInfo(NamedTuple):
     tools: list[ResolvedTool]
 
 
-class WhichInfo(NamedTuple):
+class WhichInfo(Result):
     executable: str
     tool: str
     version: str
@@ -116,61 +119,99 @@ class WhichInfo(NamedTuple):
     path: str
 
 
+class UninstallResult(Result):
+    profile: str
+    generation: int
+    env: str
+    removed: list[str]  # TOOL@VERSION as they were in the profile
+
+
+#: How omgd's replies become these results again (`store.results.from_plain`).
+SHAPES.update({
+    ResolvedTool: {"env": pairs},
+    UseResult: {"tools": many(shaped(ResolvedTool)), "conflicts": many(shaped(Conflict))},
+})
+
+
 # Context --------------------------------------------------------------------------
 
 
 class Home:
-    """What every use case needs: the layout, the user, a lazily opened index.
+    """What every use case needs: which OMG_HOME (a path string), which user, and the
+    index and catalogue, opened on first use.
 
-    `mirror=False` (the fast path) skips copying generation records into the
-    LMDB index, so the hot path never imports lmdb; the files are the truth and
-    `rebuild_index` brings the table up to date.
+    `mirror=False` (the hot path) skips copying generation records into the LMDB
+    index, so `use` and `rollback` never import lmdb; the files are the truth, and
+    the next command that has the index open brings its rows up to date
+    (`generations.profile.sync_mirror`).
     """
 
-    def __init__(self, layout: Layout, user: str, index: Any = None, *,
-                 mirror: bool = True) -> None:
-        self.layout = layout
+    def __init__(self, home: str | os.PathLike[str] | Layout, user: str,
+                 index: Index | None = None, *, mirror: bool = True,
+                 opener: Callable[[], Index] | None = None) -> None:
+        """`index`: one already open (omgd's); `opener`: how to open it on first use
+        (a backend shares its store's); neither: this Home opens and closes its own."""
+        root = home if isinstance(home, str | os.PathLike) else home.home  # a Layout
+        self.dir = os.path.abspath(os.fspath(root))
+        self.store = self.dir + "/store"
         self.user = user
         self._index = index
+        self._opener = opener
+        self._owns_index = index is None and opener is None
         self.mirror = mirror
         self._catalogue: Catalogue | None = None
+        self._layout: Layout | None = None
 
     @property
-    def catalogue(self) -> "Catalogue":
+    def layout(self) -> Layout:
+        if self._layout is None:
+            from pathlib import Path
+
+            from store.layout import Layout
+
+            self._layout = Layout(Path(self.dir))
+        return self._layout
+
+    @property
+    def catalogue(self) -> Catalogue:
         if self._catalogue is None:
             from generations.catalogue import Catalogue
 
-            self._catalogue = Catalogue(self.layout, lambda: self.index)
+            self._catalogue = Catalogue(self.dir, self.user, lambda: self.index)
         return self._catalogue
 
     @property
-    def mirror_index(self) -> Any:
+    def mirror_index(self) -> Index | None:
         return self.index if self.mirror else None
 
     @property
-    def index(self) -> Any:
+    def index(self) -> Index:
         if self._index is None:
-            from store.index import Index
+            if self._opener is not None:
+                self._index = self._opener()
+            else:
+                from store.index import Index
 
-            self._index = Index.for_home(self.layout.db)
+                self._index = Index.for_home(self.dir + "/db")
         return self._index
 
     def close(self) -> None:
         if self._catalogue is not None:
             self._catalogue.save()
-        if self._index is not None:
+        if self._index is not None and self._owns_index:
             self._index.close()
             self._index = None
 
     def ref(self, profile: str = DEFAULT_PROFILE, project: Path | None = None) -> ProfileRef:
         if project is not None:
-            return proj.project_ref(self.layout, self.user, project)
-        return ProfileRef.user_profile(self.layout, self.user, profile)
+            from shims.project import project_ref
 
-    @contextmanager
-    def gc_guard(self) -> Iterator[None]:
-        with flock(self.layout.gc_lock, shared=True, what="the garbage collector lock"):
-            yield
+            return project_ref(self.layout, self.user, project)
+        return ProfileRef.user_profile(self.dir, self.user, profile)
+
+    def gc_guard(self) -> FileLock:
+        """The gc lock, shared: held from choosing store paths until a root holds them."""
+        return gc_lock(self.dir)
 
 
 def _home(layout: Layout | Home, user: str | None) -> Home:
@@ -181,6 +222,22 @@ def _home(layout: Layout | Home, user: str | None) -> Home:
     return Home(layout, user)
 
 
+_SHELL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        "_@%+=:,./-")
+
+
+def command_line(words: Sequence[str]) -> str:
+    """`shlex.join` (which imports `re`, milliseconds on the hot path): the command a
+    generation records."""
+    quoted = []
+    for word in words:
+        if word and set(word) <= _SHELL_SAFE:
+            quoted.append(word)
+        else:
+            quoted.append("'" + word.replace("'", "'\"'\"'") + "'")
+    return " ".join(quoted)
+
+
 # Reading the store and envs ---------------------------------------------------------
 
 
@@ -189,11 +246,13 @@ def installed_tools(home: Home) -> dict[str, list[tuple[str, str, dict[str, Any]
     return home.catalogue.packages()
 
 
-def read_manifest(layout: Layout, env: str) -> dict[str, Any]:
+def read_manifest(store_dir: str, env: str) -> dict[str, Any]:
+    """The manifest of env store path `env` ({} for none, or a path that is gone)."""
     if not env:
         return {}
     try:
-        raw = (layout.store_path(env) / MANIFEST_NAME).read_bytes()
+        with open(f"{store_dir}/{env}/{MANIFEST_NAME}", "rb") as f:
+            raw = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return {}
     return parse_manifest(raw, env)
@@ -201,6 +260,12 @@ def read_manifest(layout: Layout, env: str) -> dict[str, Any]:
 
 def _tools_of(manifest: dict[str, Any]) -> dict[str, str]:
     return {t["tool"]: t["version"] for t in manifest.get("tools", [])}
+
+
+def _resolved_of(manifest: dict[str, Any]) -> list[ResolvedTool]:
+    return [ResolvedTool(t["tool"], t["version"], t["store_path"],
+                         tuple(sorted(t.get("env", {}).items())))
+            for t in manifest.get("tools", [])]
 
 
 def _priority(manifest: dict[str, Any]) -> list[ToolInput]:
@@ -213,10 +278,10 @@ def _priority(manifest: dict[str, Any]) -> list[ToolInput]:
     return [tools[name] for name in order]
 
 
-def _lister(layout: Layout) -> Callable[[str, str], list[tuple[str, bool]] | None]:
+def _lister(store_dir: str) -> Callable[[str, str], list[tuple[str, bool]] | None]:
     def lister(store_path: str, rel: str) -> list[tuple[str, bool]] | None:
         try:
-            with os.scandir(layout.store_path(store_path) / rel) as it:
+            with os.scandir(f"{store_dir}/{store_path}/{rel}") as it:
                 return sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -229,33 +294,50 @@ def _lister(layout: Layout) -> Callable[[str, str], list[tuple[str, bool]] | Non
 
 def resolve(home: Home, specs: Sequence[ToolSpec],
             resolver: Resolver | None = None) -> list[ResolvedTool]:
-    """Each spec against the store (then `resolver`); NotFound names what is installed."""
-    installed = installed_tools(home)
+    """Each spec against the store (then `resolver`); NotFound names what is installed.
+
+    The catalogue answers first (an exact version, or what the same spec chose
+    among the same store paths before); the store is read only when it cannot.
+    """
+    installed: dict[str, list[tuple[str, str, dict[str, Any]]]] | None = None
     out = []
     for spec in specs:
-        have = _resolvable(home, installed.get(spec.tool, []))
-        version = select(spec.spec, [v for v, _, _ in have])
-        if version is None:
-            found = resolver(spec) if resolver is not None else None
-            if found is None:
-                if not have:
-                    known = ", ".join(sorted(t for t, rows in installed.items()
-                                             if _resolvable(home, rows))) or "nothing"
-                    raise NotFound(f"no tool {spec.tool!r} in the store (installed: {known})",
-                                   hint=f"omg store add DIR --name {spec.tool} --version V")
-                versions = ", ".join(sorted({v for v, _, _ in have}, key=version_key))
-                raise NotFound(f"no version of {spec.tool} matches {spec.spec!r} "
-                               f"(installed: {versions})")
-            out.append(found)
+        known = home.catalogue.resolved(spec.tool, spec.spec)
+        if known is not None:
+            out.append(ResolvedTool(*known))
             continue
-        # Several store paths with one version (rebuilt content): the newest wins.
-        name, env = next((n, e) for v, n, e in reversed(have) if v == version)
-        if version != spec.spec:  # an exact version the hot path resolves by itself
-            home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name,
-                                         home.user)
-        pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
-        out.append(ResolvedTool(spec.tool, version, name, pairs))
+        if installed is None:
+            installed = installed_tools(home)
+        out.append(_resolve_in_store(home, spec, installed, resolver))
     return out
+
+
+def _resolve_in_store(home: Home, spec: ToolSpec,
+                      installed: dict[str, list[tuple[str, str, dict[str, Any]]]],
+                      resolver: Resolver | None) -> ResolvedTool:
+    from omg.spec import select, version_key
+
+    have = _resolvable(home, installed.get(spec.tool, []))
+    version = select(spec.spec, [v for v, _, _ in have], spec.tool)
+    if version is None:
+        found = resolver(spec) if resolver is not None else None
+        if found is not None:
+            return found
+        if not have:
+            known = ", ".join(sorted(t for t, rows in installed.items()
+                                     if _resolvable(home, rows))) or "nothing"
+            raise NotFound(f"no tool {spec.tool!r} in the store (installed: {known})",
+                           hint=f"omg store add DIR --name {spec.tool} --version V")
+        versions = ", ".join(sorted({v for v, _, _ in have}, key=version_key))
+        raise NotFound(f"no version of {spec.tool} matches {spec.spec!r} "
+                       f"(installed: {versions})")
+    # Several store paths with one version (rebuilt content): the highest name wins, as
+    # the catalogue's answer for an exact version does (generations/catalogue.py).
+    name, env = next((n, e) for v, n, e in reversed(have) if v == version)
+    if version != spec.spec:  # an exact version the catalogue resolves by itself
+        home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name)
+    pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
+    return ResolvedTool(spec.tool, version, name, pairs)
 
 
 def _resolvable(home: Home, rows: list[tuple[str, str, dict[str, Any]]]
@@ -264,13 +346,14 @@ def _resolvable(home: Home, rows: list[tuple[str, str, dict[str, Any]]]
     one user's `omg store add node ...` is never another user's node."""
     from store.claims import resolvable
 
-    store_dir = str(home.layout.store)
-    return [row for row in rows if resolvable(store_dir, row[1], home.user)]
+    return [row for row in rows if resolvable(home.store, row[1], home.user)]
 
 
 def env_for(home: Home, tools: Sequence[ToolInput]) -> tuple[str, list[Conflict]]:
     """The env store path for `tools` in priority order, building it if needed."""
-    plan = plan_env(tools, _lister(home.layout))
+    from generations.env import plan_env, plan_key
+
+    plan = plan_env(tools, _lister(home.store))
     key = plan_key(plan)
     cached = home.catalogue.env(key, plan.manifest_bytes())
     if cached is not None:
@@ -306,30 +389,50 @@ def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpe
         resolved = resolve(home, parsed, resolver)
         cur = gp.current_number(ref)
         cur_env = gp.env_of(ref, cur) if cur is not None else ""
-        manifest = read_manifest(home.layout, cur_env)
-        warnings = []
-        if cur_env and not manifest:
-            warnings.append(f"generation {cur} of {ref.label} points at a missing store path "
-                            f"({cur_env}); its tools are not carried over (see omg doctor)")
-        new_names = {t.tool for t in resolved}
-        order = [t for t in _priority(manifest) if t.tool not in new_names]
-        order += [ToolInput(t.tool, t.version, t.store_path, t.env) for t in resolved]
-        env, conflicts = env_for(home, order)
-        mine = [c for c in conflicts if c.winner in new_names]
-        if not warnings:  # the answer for omg/fast.py's next `use` of these tools here
-            home.catalogue.remember_use(cur_env, [tuple(t) for t in resolved], env, mine)
+        env, mine, warnings = _new_env(home, ref, cur, cur_env, resolved)
         files: list[str] = []
         if project is not None:
+            from shims.project import register_root
+
             if write_version_files:
                 files = write_pins(project, parsed, resolved)
-            proj.register_root(home.layout, home.user, ref)
+            register_root(home.layout, home.user, ref)
         if env == cur_env and cur is not None:
             return UseResult(ref.label, cur, env, resolved, mine, True, files, warnings)
-        n = gp.add_generation(ref, env, command=command or "omg use " + shlex.join(specs),
+        n = gp.add_generation(ref, env, command=command or "omg use " + command_line(specs),
                               now=time.time() if now is None else now, index=home.mirror_index)
         if home.mirror:
-            gp.sync_mirror(home.index, ref)  # rows the fast path left out
+            gp.sync_mirror(home.index, ref)  # rows a `use` without the index left out
     return UseResult(ref.label, n, env, resolved, mine, False, files, warnings)
+
+
+def _new_env(home: Home, ref: ProfileRef, cur: int | None, cur_env: str,
+             resolved: list[ResolvedTool]) -> tuple[str, list[Conflict], list[str]]:
+    """(env, conflicts the new tools caused, warnings) for `resolved` on top of `cur_env`.
+
+    The env is a pure function of the current env and the resolved tools (store
+    paths never change), so the catalogue's answer for that pair is the answer;
+    only without one is the current manifest read and a new env planned.
+    """
+    key = [tuple(t) for t in resolved]
+    intact = not cur_env or os.path.isfile(f"{home.store}/{cur_env}/{MANIFEST_NAME}")
+    known = home.catalogue.used(cur_env, key) if intact else None
+    if known is not None:
+        env, triples = known
+        return env, [Conflict(*c) for c in triples], []
+    manifest = read_manifest(home.store, cur_env)
+    warnings = []
+    if cur_env and not manifest:
+        warnings.append(f"generation {cur} of {ref.label} points at a missing store path "
+                        f"({cur_env}); its tools are not carried over (see omg doctor)")
+    new_names = {t.tool for t in resolved}
+    order = [t for t in _priority(manifest) if t.tool not in new_names]
+    order += [ToolInput(t.tool, t.version, t.store_path, t.env) for t in resolved]
+    env, conflicts = env_for(home, order)
+    mine = [c for c in conflicts if c.winner in new_names]
+    if not warnings:  # the answer for the next `use` of these tools on this env
+        home.catalogue.remember_use(cur_env, key, env, mine)
+    return env, mine, warnings
 
 
 def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[ResolvedTool]
@@ -338,18 +441,15 @@ def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[Resolve
 
     Also for a `use` omgd made: the daemon never writes into a user's project.
     """
-    return [str(proj.write_version_file(project, tool.tool, version_pin(spec, tool.version)))
+    from shims.project import write_version_file
+
+    return [str(write_version_file(project, tool.tool, version_pin(spec, tool.version)))
             for spec, tool in zip(specs, tools, strict=True)]
 
 
 # uninstall --------------------------------------------------------------------------
 
 
-class UninstallResult(NamedTuple):
-    profile: str
-    generation: int
-    env: str
-    removed: list[str]  # TOOL@VERSION as they were in the profile
 
 
 def uninstall(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
@@ -360,6 +460,8 @@ def uninstall(layout: Layout | Home, specs: Sequence[str], *, user: str | None =
     `TOOL` or `TOOL@SPEC` (the spec must match the version in the profile, so
     `omg uninstall node@18` never removes the node 20 a user switched to since).
     """
+    from omg.spec import select
+
     home = _home(layout, user)
     parsed = [parse_tool_spec(s) for s in specs]
     if not parsed:
@@ -369,18 +471,18 @@ def uninstall(layout: Layout | Home, specs: Sequence[str], *, user: str | None =
         cur = gp.current_number(ref)
         if cur is None:
             raise NotFound(f"{ref.label} has no generation yet: nothing to uninstall")
-        current = _priority(read_manifest(home.layout, gp.env_of(ref, cur)))
+        current = _priority(read_manifest(home.store, gp.env_of(ref, cur)))
         by_tool = {t.tool: t for t in current}
         removed = []
         for spec in parsed:
             have = by_tool.get(spec.tool)
-            if have is None or select(spec.spec, [have.version]) is None:
+            if have is None or select(spec.spec, [have.version], spec.tool) is None:
                 held = ", ".join(f"{t.tool}@{t.version}" for t in current) or "nothing"
                 raise NotFound(f"{spec} is not in {ref.label} (it holds {held})")
             removed.append(f"{have.tool}@{have.version}")
         dropped = {spec.tool for spec in parsed}
         env, _ = env_for(home, [t for t in current if t.tool not in dropped])
-        n = gp.add_generation(ref, env, command="omg uninstall " + shlex.join(specs),
+        n = gp.add_generation(ref, env, command="omg uninstall " + command_line(specs),
                               now=time.time() if now is None else now, index=home.mirror_index)
         if home.mirror:
             gp.sync_mirror(home.index, ref)
@@ -410,11 +512,11 @@ def rollback(layout: Layout | Home, *, user: str | None = None,
             raise NotFound(f"profile {ref.label} has no generation {to}",
                            hint=f"generations: {', '.join(map(str, sorted(gens)))}")
         env = gp.env_of(ref, to)
-        if not env or not home.layout.store_path(env).is_dir():
+        if not env or not os.path.isdir(f"{home.store}/{env}"):
             raise NotFound(f"generation {to} of profile {ref.label}: store path {env} is missing",
                            hint="omg doctor")
         gp.switch(ref, to)
-    return SwitchResult(ref.label, cur, to, _tools_of(read_manifest(home.layout, env)))
+    return SwitchResult(ref.label, cur, to, _tools_of(read_manifest(home.store, env)))
 
 
 # generations ------------------------------------------------------------------------
@@ -445,8 +547,8 @@ def list_generations(layout: Layout | Home, *, user: str | None = None,
     out: list[GenerationInfo] = []
     before: dict[str, str] = {}
     for g in gp.generations(ref):
-        missing = not home.layout.store_path(g.env).is_dir() if g.env else True
-        tools = _tools_of(read_manifest(home.layout, g.env))
+        missing = not os.path.isdir(f"{home.store}/{g.env}") if g.env else True
+        tools = _tools_of(read_manifest(home.store, g.env))
         out.append(GenerationInfo(g.number, g.time, g.command, g.current, g.env, tools,
                                   _changes(before, tools), missing))
         before = tools
@@ -462,8 +564,8 @@ def diff_generations(layout: Layout | Home, a: int, b: int, *, user: str | None 
     for n in (a, b):
         if n not in found:
             raise NotFound(f"profile {ref.label} has no generation {n}")
-    ta = _tools_of(read_manifest(home.layout, found[a].env))
-    tb = _tools_of(read_manifest(home.layout, found[b].env))
+    ta = _tools_of(read_manifest(home.store, found[a].env))
+    tb = _tools_of(read_manifest(home.store, found[b].env))
     return GenerationDiff(
         a, b,
         added={t: v for t, v in tb.items() if t not in ta},
@@ -529,11 +631,8 @@ def current(layout: Layout | Home, *, user: str | None = None,
     ref = home.ref(profile, project)
     n = gp.current_number(ref)
     env = gp.env_of(ref, n) if n is not None else ""
-    manifest = read_manifest(home.layout, env)
-    tools = [ResolvedTool(t["tool"], t["version"], t["store_path"],
-                          tuple(sorted(t.get("env", {}).items())))
-             for t in manifest.get("tools", [])]
-    return CurrentInfo(ref.label, n, env, str(ref.bin), tools)
+    tools = _resolved_of(read_manifest(home.store, env))
+    return CurrentInfo(ref.label, n, env, ref.bin, tools)
 
 
 def which(layout: Layout | Home, executable: str, *, user: str | None = None,
@@ -544,22 +643,22 @@ def which(layout: Layout | Home, executable: str, *, user: str | None = None,
     info = current(home, profile=profile, project=project)
     if info.generation is None:
         raise NotFound(f"profile {info.profile} has no generations", hint="omg use TOOL@VERSION")
-    manifest = read_manifest(home.layout, info.env)
+    manifest = read_manifest(home.store, info.env)
     tool = manifest.get("executables", {}).get(executable)
     if tool is None:
         raise NotFound(f"{executable!r} is not in profile {info.profile} (generation "
                        f"{info.generation})")
     entry = next(t for t in info.tools if t.tool == tool)
     return WhichInfo(executable, tool, entry.version, entry.store_path,
-                     os.path.realpath(Path(info.bin) / executable))
+                     os.path.realpath(f"{info.bin}/{executable}"))
 
 
 # gc / sync / check --------------------------------------------------------------------
 
 
 def gc(layout: Layout | Home, *, dry_run: bool = False, older_than: float | None = None,
-       store: Any = None, now: float | None = None) -> Any:
-    """Collect garbage; returns `generations.gc.GcResult`."""
+       store: LocalStore | None = None, now: float | None = None) -> GcResult:
+    """Collect garbage (`generations.gc.collect`)."""
     from generations.gc import collect
     from store.local import LocalStore
 
@@ -573,8 +672,10 @@ def gc(layout: Layout | Home, *, dry_run: bool = False, older_than: float | None
 def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,
          resolver: Resolver | None = None) -> UseResult:
     """Build the project profile from the project's version files."""
+    from shims.project import project_pins
+
     home = _home(layout, user)
-    root, pins = proj.project_pins(project_dir)
+    root, pins = project_pins(project_dir)
     return use(home, pins, project=root, resolver=resolver,
                command="omg sync", write_version_files=False)
 

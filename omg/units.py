@@ -1,4 +1,4 @@
-"""Units for people: sizes. Only builtins: the lean paths (omg/fastgc.py) print them."""
+"""Units for people: sizes. Only builtins: omg/fast.py, the hot commands' door, prints them."""
 
 from __future__ import annotations
 

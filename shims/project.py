@@ -46,19 +46,20 @@ def projects_dir(layout: Layout, user: str) -> Path:
 
 
 def project_ref(layout: Layout, user: str, project_dir: Path) -> ProfileRef:
-    return ProfileRef(layout, projects_dir(layout, user), project_name(project_dir), user)
+    return ProfileRef(str(layout.home), str(projects_dir(layout, user)),
+                      project_name(project_dir), user)
 
 
 def register_root(layout: Layout, user: str, ref: ProfileRef) -> Path:
     """``gcroots/<user>/projects/<name>`` -> the project profile link (idempotent)."""
     real_dir(str(layout.home), f"gcroots/{user}/{PROJECTS_DIR}")  # never through a symlink
     root = layout.gcroots / user / PROJECTS_DIR / ref.name
-    if os.path.islink(root) and os.readlink(root) == str(ref.link):
+    if os.path.islink(root) and os.readlink(root) == ref.link:
         return root
     tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
     if os.path.lexists(tmp):
         os.unlink(tmp)
-    os.symlink(str(ref.link), tmp)
+    os.symlink(ref.link, tmp)
     os.replace(tmp, root)
     return root
 

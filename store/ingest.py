@@ -40,6 +40,7 @@ from store.layout import COMPONENT_RE, Layout, store_hash_of, store_path_name
 from store.limits import DEFAULT_LIMITS, Limits
 from store.pkginfo import parse_pkginfo
 from store.record import PathRecord, TreeEntry, content_totals, encode_record, tree_entry
+from store.results import SHAPES
 from store.unpack import FIXED_MTIME, Progress, unpack
 
 _TMP_LOCK = ".lock-new"
@@ -53,6 +54,9 @@ class AddResult:
     created: bool  # False when the same content was already in the store
     added_bytes: int  # new unique file bytes this ingest wrote (after deduplication)
     warnings: list[str] = field(default_factory=list)
+
+
+SHAPES[AddResult] = {"record": PathRecord.from_index, "warnings": list}
 
 
 def validate_component(what: str, value: str) -> None:

@@ -20,7 +20,7 @@ from store.errors import FormatTooNew, IntegrityError, NotFound, OmgError, Permi
 from store.index import REPAIR_HINT, Index, unpack
 from store.layout import Layout, store_hash_of
 from store.limits import DEFAULT_LIMITS, Limits
-from store.locks import FileLock, flock
+from store.locks import FileLock, gc_lock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable
@@ -91,8 +91,7 @@ class LocalStore:
 
     def gc_guard(self, *, exclusive: bool = False, timeout: float = 60.0) -> FileLock:
         """Shared: "I may link store paths"; exclusive: "I am collecting garbage"."""
-        return flock(self.layout.gc_lock, shared=not exclusive, timeout=timeout,
-                     what="the garbage collector lock")
+        return gc_lock(self.layout.home, exclusive=exclusive, timeout=timeout)
 
     # Adding ------------------------------------------------------------------
 

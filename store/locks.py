@@ -74,6 +74,14 @@ class FileLock:
         os.close(self.fd)
 
 
+def gc_lock(home: StrPath, *, exclusive: bool = False,
+            timeout: float = DEFAULT_TIMEOUT) -> FileLock:
+    """The gc lock of the store under OMG_HOME `home` (the protocol above): shared
+    while choosing and linking store paths, exclusive while collecting."""
+    return FileLock(os.path.join(os.fspath(home), "locks", "gc.lock"), shared=not exclusive,
+                    timeout=timeout, what="the garbage collector lock")
+
+
 def private_dirs(directory: str) -> None:
     """Make `directory` and its missing parents mode 0700.
 

@@ -58,9 +58,11 @@ def _build_errors(fn: Any) -> Any:
 
 def _refuse_shared(settings: Any) -> None:
     """AUR builds write the store and the index directly: not yet through omgd."""
-    from omg.remote_store import remote_if_shared
+    import os
 
-    if remote_if_shared(settings) is not None:
+    from omg import locate
+
+    if locate.shared_socket(str(settings.home), settings.raw, os.environ) is not None:
         from store.errors import PermissionDenied
 
         raise PermissionDenied("building AUR packages into the shared store is not served "

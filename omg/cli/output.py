@@ -1,13 +1,15 @@
-"""Rendering helpers shared by every command group: JSON, human sizes, error lines."""
+"""What every command group shares: its backend, rendering (text or JSON), error lines."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import sys
 import traceback
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from omg.units import human_size
 from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
@@ -15,7 +17,38 @@ from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
 #: 128 + SIGPIPE: what a shell reports for a tool killed by writing to a closed pipe.
 BROKEN_PIPE = 141
 
-__all__ = ["BROKEN_PIPE", "broken_pipe", "human_size", "print_json", "report_error"]
+__all__ = ["BROKEN_PIPE", "backend", "broken_pipe", "human_size", "print_json",
+           "print_result", "report_error"]
+
+if TYPE_CHECKING:
+    from omg.backend import Backend
+
+R = TypeVar("R")
+
+
+@contextlib.contextmanager
+def backend() -> Iterator[Backend]:
+    """The backend of this command (`omg.backends`: the local store, or omgd), closed
+    after it: one choice per command, made from the settings loaded once."""
+    from omg import config
+    from omg.backends import for_settings
+
+    b = for_settings(config.load())
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]]) -> None:
+    """`result` as JSON (`store.results.to_plain`: the daemon's wire form too) or as
+    the lines `lines` makes of it (`omg.text`)."""
+    if json_out:
+        from store.results import to_plain
+
+        print_json(to_plain(result))
+        return
+    sys.stdout.write("".join(line + "\n" for line in lines(result)))
 
 
 def report_error(exc: BaseException, *, debug: bool = False) -> int:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
 
 from omg import config
-from omg.cli.output import human_size, print_json
+from omg.cli.output import backend, human_size, print_json
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 OfflineOpt = Annotated[bool, typer.Option(
@@ -47,9 +46,11 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
 
 
 def _jsonable(obj: Any) -> Any:
-    """A result dataclass for print_json (which renders Paths itself); a record as its path."""
-    data = asdict(obj)
-    if "record" in data:
+    """A result as JSON values (`store.results.to_plain`); a record as its path."""
+    from store.results import to_plain
+
+    data = to_plain(obj)
+    if isinstance(data.get("record"), dict):
         data["record"] = data["record"].get("path")
     return data
 
@@ -73,7 +74,6 @@ def register(app: typer.Typer) -> None:
         package names go to the Arch side (pacman -S for repo packages, makepkg
         for the AUR), as `omg pkg install` does.
         """
-        from omg import install
         from omg.providers import TOOLS, canonical
 
         def is_runtime(spec: str) -> bool:
@@ -88,18 +88,9 @@ def register(app: typer.Typer) -> None:
                                      json_out=json_out)
         if not specs:
             return
-        from omg.remote_store import remote_if_shared
-
-        settings = config.load()
-        daemon = remote_if_shared(settings)
-        if daemon is not None:  # the daemon downloads, verifies and ingests, from its mirrors
-            from omg import remote_profiles
-
-            results = remote_profiles.install(daemon, specs, offline=offline, refresh=refresh)
-        else:
-            with progress_bar() as progress:
-                results = install.install(settings, specs, offline=offline, refresh=refresh,
-                                          progress=progress)
+        # In the shared mode omgd downloads, verifies and ingests, from its own mirrors.
+        with backend() as b, progress_bar() as progress:
+            results = b.install(specs, offline=offline, refresh=refresh, progress=progress)
         if json_out:
             print_json([_jsonable(r) for r in results])
             return
@@ -118,21 +109,11 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """List installed runtimes, or with --remote what a tool's upstream offers."""
-        from omg import install
-
-        settings = config.load()
         if remote:
             if tool is None:
                 raise typer.BadParameter("--remote needs a TOOL")
-            from omg.remote_store import remote_if_shared
-
-            daemon = remote_if_shared(settings)
-            if daemon is not None:  # what the daemon can install, from its mirror
-                from omg import remote_profiles
-
-                found = remote_profiles.list_remote(daemon, tool, offline=offline)
-            else:
-                found = install.list_remote(settings, tool, offline=offline)
+            with backend() as b:  # in the shared mode: what omgd's mirror offers
+                found = b.releases(tool, offline=offline)
             if any(r.stale for r in found):
                 typer.echo(f"warning: {tool}: upstream is unreachable; this is the cached "
                            "index, past its expiry (`stale` in --json)", err=True)
@@ -151,7 +132,8 @@ def register(app: typer.Typer) -> None:
             from omg import providers
 
             providers.get(tool)  # NotFound for a tool omg does not know, naming those it does
-        rows = install.list_installed(settings, tool)
+        with backend() as b:
+            rows = b.installed(tool)
         if json_out:
             print_json([_jsonable(r) for r in rows])
             return
@@ -165,22 +147,14 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Installed runtimes with a newer release, and AUR packages the AUR has newer."""
-        from omg import install
-        from omg.remote_store import remote_if_shared
+        from omg.backends.daemon import DaemonBackend
 
         settings = config.load()
-        daemon = remote_if_shared(settings)
-        if daemon is not None:  # the daemon asks its mirror about the store's runtimes
-            from omg import providers, remote_profiles
-
-            wanted = {providers.canonical(t) for t in tools or ()}
-            pairs = [(v.tool, v.version) for v in install.list_installed(settings)
-                     if not wanted or v.tool in wanted]
-            rows = remote_profiles.outdated(daemon, pairs, offline=offline)
-            packages = []  # AUR packages are not in a shared store yet
-        else:
-            rows = install.outdated(settings, tools=tools or (), offline=offline)
-            packages = [] if tools or offline else _outdated_packages(settings)
+        with backend() as b:  # in the shared mode: the daemon asks its mirror
+            rows = b.outdated(tools or (), offline=offline)
+            shared = isinstance(b, DaemonBackend)
+        # AUR packages are not in a shared store yet.
+        packages = [] if tools or offline or shared else _outdated_packages(settings)
         if json_out:
             print_json([{"kind": "runtime", **_jsonable(r)} for r in rows]
                        + [{"kind": "package", **p.__dict__} for p in packages])

@@ -1,31 +1,20 @@
-"""`omg store ...` and `omg doctor`: direct access to the content-addressed store."""
+"""`omg store ...` and `omg doctor`: direct access to the content-addressed store.
+
+Changes go through the backend (`omg.cli.output.backend`: omgd in the shared
+mode, which copies and hashes an archive itself); reads come from the files.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from omg import config
-from omg.cli.output import human_size, print_json
+from omg.cli.output import backend, human_size, print_json, print_result
 from store.errors import IntegrityError, PermissionDenied
 
-if TYPE_CHECKING:
-    from omg.remote_store import RemoteStore
-    from store.layout import Layout
-    from store.local import LocalStore
-
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-def _store() -> tuple[LocalStore | RemoteStore, Layout]:
-    """This user's store, or in the shared mode omgd's (which makes every change);
-    and the layout, for reading store paths directly."""
-    from omg.remote_store import open_store
-
-    settings = config.load()
-    return open_store(settings), settings.layout
 
 
 def register(app: typer.Typer) -> None:
@@ -43,23 +32,22 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Ingest an archive or directory; print its store path."""
-        store, layout = _store()
-        refs = [store.resolve_name(r) for r in reference or []]
-        result = store.add(source, name, version, references=refs)
+        with backend() as b:
+            result = b.store_add(source, name, version, references=reference or [])
+            store_path = f"{b.home_dir}/store/{result.record.path}"
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
         if json_out:
             print_json({**result.record.to_index(), "created": result.created,
-                        "added_bytes": result.added_bytes,
-                        "store_path": str(layout.store_path(result.record.path))})
+                        "added_bytes": result.added_bytes, "store_path": store_path})
         else:
-            typer.echo(layout.store_path(result.record.path))
+            typer.echo(store_path)
 
     @store_app.command("ls")
     def ls(json_out: JsonOpt = False) -> None:
         """List store paths."""
-        store, _ = _store()
-        records = store.records()
+        with backend() as b:
+            records = b.store_records()
         if json_out:
             print_json([r.to_index() for r in records])
             return
@@ -68,25 +56,22 @@ def register(app: typer.Typer) -> None:
 
     @store_app.command("info")
     def info(path: str, json_out: JsonOpt = False) -> None:
-        """Show a store path's record: size, files, references, origin."""
-        from store.claims import read as read_claims
-
-        store, layout = _store()
-        record = store.get(store.resolve_name(path))
-        # Claims are world-readable files: read directly in the shared mode too.
-        claims = read_claims(layout, record.path)
-        data = {**record.to_index(), "store_path": str(layout.store_path(record.path)),
-                "claims": claims}
+        """Show a store path's record: size, files, references, origin, claims."""
+        with backend() as b:
+            found = b.store_info(path)
+        record = found.record
         if json_out:
-            print_json(data)
+            print_json({**record.to_index(), "store_path": found.store_path,
+                        "claims": found.claims})
             return
+        data = {**record.to_index(), "store_path": found.store_path}
         for key in ("store_path", "name", "version", "hash", "size", "files", "references",
                     "origin", "created"):
             value = data[key]
             if key == "size":
                 value = f"{human_size(record.size)} ({record.size} bytes)"
             typer.echo(f"{key + ':':12} {value}")
-        for claim in claims or [{"scope": "none", "kind": "", "user": ""}]:
+        for claim in found.claims or [{"scope": "none", "kind": "", "user": ""}]:
             who = "everyone" if claim["scope"] == "trusted" else claim.get("user") or "nobody"
             typer.echo(f"{'claim:':12} {claim.get('kind') or 'none'} by "
                        f"{claim.get('user') or '?'}; resolves by name for {who}")
@@ -95,21 +80,17 @@ def register(app: typer.Typer) -> None:
     def verify(paths: Annotated[list[str] | None, typer.Argument()] = None,
                json_out: JsonOpt = False) -> None:
         """Re-hash store paths; name each corrupted file and exit non-zero."""
-        store, _ = _store()
-        names = [store.resolve_name(p) for p in paths] if paths else None
-        problems = store.verify(names)
-        checked = len(names) if names is not None else len(store.names())
-        if json_out:
-            print_json({"checked": checked, "problems": [p._asdict() for p in problems]})
-        else:
-            for p in problems:
+        with backend() as b:
+            result = b.store_verify(paths or None)
+        if not json_out:
+            for p in result.problems:
                 typer.echo(f"corrupt: {p}", err=True)
-            if not problems:
-                typer.echo(f"{checked} store paths verified")
-        if problems:
-            first = problems[0]
-            raise IntegrityError(f"{len(problems)} problem(s) in the store, first: {first}",
-                                 hint="reinstall the affected path")
+        print_result(result, json_out, lambda r: [] if r.problems else [
+            f"{r.checked} store paths verified"])
+        if result.problems:
+            first = result.problems[0]
+            raise IntegrityError(f"{len(result.problems)} problem(s) in the store, first: "
+                                 f"{first}", hint="reinstall the affected path")
 
     @app.command("doctor")
     def doctor(repair: Annotated[bool, typer.Option(
@@ -117,30 +98,32 @@ def register(app: typer.Typer) -> None:
                                   ] = False) -> None:
         """Check the store, its index and every generation; --repair rebuilds what the
         files can tell (the index, lost records) and sets bad records aside."""
+        from omg import config
         from omg import doctor as doc
+        from omg.backends.local import LocalBackend
         from store.local import LocalStore
 
-        store, layout = _store()
-        if repair and not isinstance(store, LocalStore):
-            raise PermissionDenied("the shared store's index is repaired by its owner",
-                                   hint="run `omg doctor --repair` as root (or omgd's "
-                                        "user), with the daemon stopped")
+        settings = config.load()
+        with backend() as b:
+            if repair and not isinstance(b, LocalBackend):
+                raise PermissionDenied("the shared store's index is repaired by its owner",
+                                       hint="run `omg doctor --repair` as root (or omgd's "
+                                            "user), with the daemon stopped")
+            if not repair:
+                problems = doc.diagnose(b, settings.layout)
         if repair:
-            result = doc.repair(layout)
+            result = doc.repair(settings.layout)
             for note in result.notes:
                 typer.echo(f"repaired: {note}")
             kept = f" (the old index is in {result.old_index})" if result.old_index else ""
             typer.echo(f"index rebuilt: {result.store_paths} store paths, "
                        f"{result.generations} generations{kept}")
             return
-        try:
-            problems = doc.diagnose(store, layout)
-        finally:
-            store.close()
         for line in problems:
             typer.echo(line, err=True)
         if problems:
             raise IntegrityError(f"{len(problems)} problem(s) found, first: {problems[0]}",
                                  hint="`omg doctor --repair` rebuilds the index and lost "
                                  "records; reinstall a store path whose content is corrupt")
-        typer.echo(f"ok: {len(store.names())} store paths verified, all generations complete")
+        count = len(LocalStore(settings.layout).names())  # a listing: no index is opened
+        typer.echo(f"ok: {count} store paths verified, all generations complete")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omg.backends.local import LocalBackend
 from omg.daemon.incoming import Quota
 from omg.daemon.observe import Stats
 from omg.daemon.peer import Peer
@@ -91,14 +92,10 @@ def check_name(name: str) -> str:
     return name
 
 
-def to_wire(value: Any) -> Any:
-    """NamedTuples as maps (``_asdict()``), tuples as lists, paths as text: msgpack-able."""
-    if hasattr(value, "_asdict"):
-        return {k: to_wire(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [to_wire(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_wire(v) for k, v in value.items()}
-    if isinstance(value, Path):
-        return str(value)
-    return value
+def backend(ctx: Context, user: str, *, mirror: bool = True) -> LocalBackend:
+    """The use cases for `user` on the daemon's store: the very `LocalBackend` a local
+    command runs, sharing the daemon's one open index (never closed by a request)."""
+    from omg.backends.local import LocalBackend
+
+    return LocalBackend(str(ctx.store.layout.home), user, lambda: ctx.settings,
+                        store=ctx.store, mirror=mirror)

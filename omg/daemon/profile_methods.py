@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from generations.links import real_dir, valid_user_name
-from omg.daemon.base import Context, Method, check_name, check_specs, to_wire
+from omg.backends.local import LocalBackend
+from omg.daemon.base import Context, Method, backend, check_name, check_specs
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
+from store.results import to_plain
 
 #: Names of a user's roots under ``gcroots/<user>/``: one path component.
 ROOT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}$")
@@ -60,14 +62,13 @@ def _world_readable_dir(ctx: Context, rel: str) -> Path:
     return Path(real_dir(str(ctx.store.layout.home), rel, 0o755))
 
 
-def _home(ctx: Context, owner: str, *, mirror: bool = True, create: bool = True) -> Any:
-    from omg.profiles import Home
-
-    layout = ctx.store.layout
-    if create:  # never for reads: anyone may read, so a read must leave no directory
+def _backend(ctx: Context, owner: str, *, mirror: bool = True,
+             create: bool = True) -> LocalBackend:
+    """`owner`'s use cases (`omg.daemon.base.backend`), their profile directory made
+    first unless it only reads (anyone may read, so a read leaves no directory)."""
+    if create:
         _world_readable_dir(ctx, f"profiles/{owner}")
-    # The daemon's one index, shared by its threads: never closed by a request.
-    return Home(layout, owner, index=ctx.store.index, mirror=mirror)
+    return backend(ctx, owner, mirror=mirror)
 
 
 def _profile(params: dict[str, Any]) -> str:
@@ -103,70 +104,59 @@ _PROJECT = ("str?", False)
 
 def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
     """A new generation; versions the store lacks are installed by the daemon first."""
-    from omg import install, profiles
-
     owner = owner_of(peer, params)
-    profile = _profile(params)
-    project = _project(params)
+    profile, project = _profile(params), _project(params)
     specs = check_specs("profile.use", params["specs"])
     command = str(params.get("command") or "")[:MAX_COMMAND]
     with ctx.write_lock:  # installs, builds envs and mirrors the generation in the index
-        home = _home(ctx, owner)
-        resolver = install.make_resolver(ctx.settings, offline=bool(params.get("offline")),
-                                         index=ctx.store.index, for_user=owner)
-        result = profiles.use(home, specs, profile=profile, project=project,
-                              resolver=resolver, command=command, write_version_files=False)
-    return to_wire(result)
+        b = _backend(ctx, owner)
+        try:
+            # The project's version files are the user's: the client writes them.
+            result = b.use(specs, profile=profile, project=project,
+                           offline=bool(params.get("offline")), command=command,
+                           write_version_files=False)
+        finally:
+            b.close()
+    return to_plain(result)
 
 
 def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
                        fds: list[int]) -> Any:
-    from omg import profiles
-
     owner = owner_of(peer, params)
     specs = check_specs("profile.uninstall", params["specs"])
     with ctx.write_lock:
-        home = _home(ctx, owner)
-        result = profiles.uninstall(home, specs, profile=_profile(params),
-                                    project=_project(params))
-    return to_wire(result)
+        result = _backend(ctx, owner).uninstall(specs, profile=_profile(params),
+                                                project=_project(params))
+    return to_plain(result)
 
 
 def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
-    from omg import profiles
-
     owner = owner_of(peer, params)
-    home = _home(ctx, owner, mirror=False)  # a rollback never writes the index
-    return to_wire(profiles.rollback(home, profile=_profile(params), project=_project(params),
-                                     to=params.get("to")))
+    b = _backend(ctx, owner, mirror=False)  # a rollback never writes the index
+    return to_plain(b.rollback(profile=_profile(params), project=_project(params),
+                               to=params.get("to")))
 
 
 def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
                          fds: list[int]) -> Any:
-    from omg import profiles
-
     # Profiles are world-readable on disk; listing another user's is no secret.
     owner = owner_of(peer, params, write=False)
-    home = _home(ctx, owner, mirror=False, create=False)
-    return to_wire(profiles.list_generations(home, profile=_profile(params),
-                                             project=_project(params)))
+    b = _backend(ctx, owner, mirror=False, create=False)
+    return to_plain(b.generations(profile=_profile(params), project=_project(params)))
 
 
 def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
-    from omg import profiles
-
     owner = owner_of(peer, params)
     numbers = params.get("numbers") or []
     keep, older_than = params.get("keep"), params.get("older_than")
     if not numbers and keep is None and older_than is None:
         raise UsageError("profile.delete: say which generations (numbers, keep or older_than)")
     with ctx.write_lock:  # drops the generations' rows from the index
-        home = _home(ctx, owner)
-        result = profiles.delete_generations(home, numbers, profile=_profile(params),
-                                             project=_project(params), keep=keep,
-                                             older_than=older_than)
-    return to_wire(result)
+        result = _backend(ctx, owner).delete_generations(
+            numbers, profile=_profile(params), project=_project(params), keep=keep,
+            older_than=older_than)
+    return to_plain(result)
 
 
 # Roots -------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from omg.daemon.base import Context, Method, check_specs
+from omg.daemon.base import Context, Method, backend, check_specs
 from omg.daemon.peer import Peer
 from store.errors import UsageError
+from store.results import to_plain
 
 #: Most TOOL@VERSION one runtime.outdated may ask about (a store rarely holds 100).
 MAX_INSTALLED = 1024
@@ -22,39 +23,28 @@ MAX_INSTALLED = 1024
 
 def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
                      fds: list[int]) -> Any:
-    from omg import install
-
     specs = check_specs("runtime.install", params["specs"])
     # One LMDB writer per process (see Context.write_lock); downloads happen inside it,
     # so a second install waits for the first rather than fetching the same file twice.
     with ctx.write_lock:
-        results = install.install(ctx.settings, specs, offline=bool(params.get("offline")),
-                                  refresh=bool(params.get("refresh")), index=ctx.store.index,
-                                  for_user=peer.user)
-    return [{"tool": r.tool, "version": r.version, "record": r.record.to_index(),
-             "created": r.created, "urls": list(r.urls), "warnings": list(r.warnings)}
-            for r in results]
+        results = backend(ctx, peer.user).install(specs, offline=bool(params.get("offline")),
+                                                  refresh=bool(params.get("refresh")))
+    return to_plain(results)
 
 
 def _runtime_releases(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     """What the daemon's mirror offers (what `runtime.install` can fetch), newest first."""
-    from dataclasses import asdict
-
-    from omg import install
-
     with ctx.write_lock:  # the upstream index is cached in LMDB
-        found = install.list_remote(ctx.settings, params["tool"],
-                                    offline=bool(params.get("offline")),
-                                    refresh=bool(params.get("refresh")), index=ctx.store.index)
-    return [asdict(r) for r in found]
+        found = backend(ctx, peer.user).releases(params["tool"],
+                                                 offline=bool(params.get("offline")),
+                                                 refresh=bool(params.get("refresh")))
+    return to_plain(found)
 
 
 def _runtime_outdated(ctx: Context, peer: Peer, params: dict[str, Any],
                       fds: list[int]) -> Any:
     """Which of the client's TOOL@VERSION have a newer patch or release upstream."""
-    from dataclasses import asdict
-
     from omg import install
 
     if len(params["installed"]) > MAX_INSTALLED:
@@ -68,7 +58,7 @@ def _runtime_outdated(ctx: Context, peer: Peer, params: dict[str, Any],
     with ctx.write_lock:
         rows = install.outdated(ctx.settings, offline=bool(params.get("offline")),
                                 installed=lambda: pairs, index=ctx.store.index)
-    return [asdict(r) for r in rows]
+    return to_plain(rows)
 
 
 METHODS = (

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from omg.daemon.base import Context, Method, check_name, to_wire
+from omg.daemon.base import Context, Method, backend, check_name
 from omg.daemon.incoming import copy_in
 from omg.daemon.peer import Peer, is_trusted, may_gc
 from store.claims import ADDED, Claim
 from store.errors import PermissionDenied, UsageError
 from store.ingest import validate_component
+from store.results import to_plain
 
 #: The store records `origin` as JSON in the path's record: keep it a few lines.
 MAX_ORIGIN = 4096
@@ -83,8 +84,7 @@ def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
                                        claim=claim)
         finally:
             copy.unlink(missing_ok=True)  # before the quota is given back
-    return {"record": result.record.to_index(), "created": result.created,
-            "added_bytes": result.added_bytes, "warnings": list(result.warnings)}
+    return to_plain(result)
 
 
 def _store_get(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
@@ -104,10 +104,12 @@ def _store_closure(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[i
 
 
 def _store_verify(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+    from omg import store_cases
+
     names = params.get("names")
     if names is not None:
         names = [check_name(n) for n in names]
-    return [{"path": p.path, "file": p.file, "what": p.what} for p in ctx.store.verify(names)]
+    return to_plain(store_cases.verify(ctx.store, names))
 
 
 # Garbage collection ------------------------------------------------------------
@@ -120,17 +122,13 @@ def _gc(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any
             f"user {peer.user} may not collect garbage in the shared store",
             hint="gc needs root or membership of the [daemon] gc_group group"
                  + (f" ({ctx.gc_group})" if ctx.gc_group else ""))
-    import time
-
-    from generations.gc import collect
-
     older_than = params.get("older_than")
     if older_than is not None and older_than < 0:
         raise UsageError("gc: older_than must be a number of seconds >= 0")
     with ctx.write_lock:
-        result = collect(ctx.store, dry_run=bool(params.get("dry_run")),
-                         older_than=older_than, now=time.time())
-    return to_wire(result)
+        result = backend(ctx, peer.user).gc(dry_run=bool(params.get("dry_run")),
+                                            older_than=older_than)
+    return to_plain(result)
 
 
 METHODS = (

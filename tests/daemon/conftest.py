@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from omg.backends.daemon import DaemonBackend
 from omg.daemon.client import Client
 from store.errors import DaemonUnavailable
 from tests.conftest import OmgEnv, make_env
@@ -53,6 +54,17 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         return self.proc.wait(10)
+
+
+def remote(socket: Path, home: Path | None = None) -> DaemonBackend:
+    """A `DaemonBackend` on `socket` (what `omg` uses in the shared mode), as this process's
+    user; `home` is where it reads the files (reads need no daemon)."""
+    from omg import config, locate
+    from omg.backends.daemon import DaemonBackend
+
+    where = str(home or socket.parent / "omg")
+    return DaemonBackend(str(socket), where, locate.current_user(),
+                         lambda: config.load({"OMG_HOME": where}))
 
 
 def daemon_env(root: Path, config: str = CONFIG) -> OmgEnv:

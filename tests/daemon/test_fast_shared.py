@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import Daemon
+from tests.daemon.conftest import Daemon, remote
 from tests.daemon.test_users import User, as_user, shared, users  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.root
@@ -68,18 +68,16 @@ def _tree(root: Path, version: str) -> Path:
 
 @pytest.fixture(scope="module")
 def world(shared: Daemon, users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
-    from omg.remote_store import RemoteStore
-
     work = Path(tempfile.mkdtemp(prefix="omgd-fast-"))
     os.chmod(work, 0o755)
     (work / "out").mkdir()
     os.chmod(work / "out", 0o777)
     w = Shared(shared, users[1], work)
-    store = RemoteStore(shared.socket)
+    store = remote(shared.socket)
     try:  # root adds the tools through the daemon, which hashes them
         for version in ("1.0", "2.0"):
-            w.paths[version] = store.add(_tree(work / "src", version), "tool",
-                                         version).record.path
+            w.paths[version] = store.store_add(_tree(work / "src", version), "tool",
+                                               version).record.path
     finally:
         store.close()
     yield w

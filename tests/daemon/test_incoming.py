@@ -18,13 +18,12 @@ import pytest
 
 from omg.daemon.client import Client
 from omg.daemon.incoming import Quota
-from omg.remote_store import RemoteStore
 from store.archive import EMPTY_TAR_MAX, Format, detect_format, sniff
 from store.errors import Busy, NotFound, UnsafeInput, UsageError
 from store.layout import Layout
 from store.local import LocalStore
 from store.locks import FileLock
-from tests.daemon.conftest import CONFIG, Daemon, daemon_env, make_archive
+from tests.daemon.conftest import CONFIG, Daemon, daemon_env, make_archive, remote
 
 QUOTA = 4 << 20
 
@@ -136,11 +135,11 @@ def test_holes_read_back_as_the_zeros_they_stand_for(daemon: Daemon, tmp_path: P
     sparse = tmp_path / "sparse.tar"
     subprocess.run(["cp", "--sparse=always", str(dense), str(sparse)], check=True)
     assert sparse.stat().st_blocks * 512 < (1 << 20)  # the zeros are holes now
-    remote = RemoteStore(daemon.socket)
-    got = remote.add(sparse, "holes", "1")
+    b = remote(daemon.socket)
+    got = b.store_add(sparse, "holes", "1")
     want = LocalStore(Layout(tmp_path / "local")).add(dense, "holes", "1")
     assert got.record.path == want.record.path
-    remote.close()
+    b.close()
 
 
 def test_zeros_and_non_archives_are_refused_before_any_copy(daemon: Daemon,

@@ -17,9 +17,15 @@ from omg.daemon import protocol as P
 from omg.daemon.client import Client
 from omg.daemon.observe import MAX_ITEMS, MAX_PARAMS, MAX_TEXT, Outcome, audit_record, trim
 from omg.daemon.peer import Peer
-from omg.remote_store import RemoteStore
 from store.errors import NotFound, UsageError
-from tests.daemon.conftest import Daemon, command, daemon_env, make_archive, wait_for_socket
+from tests.daemon.conftest import (
+    Daemon,
+    command,
+    daemon_env,
+    make_archive,
+    remote,
+    wait_for_socket,
+)
 from tests.daemon.test_server import raw_connect, read_frame
 
 LINE = re.compile(r"omgd: req=(\d+) pid=(\d+) uid=(\d+) user=(\S+) method=(\S+) "
@@ -86,15 +92,15 @@ def test_a_frame_that_is_no_request_is_logged_too(daemon: Daemon) -> None:
 
 
 def test_changes_are_audited_with_their_outcome(daemon: Daemon, tmp_path: Path) -> None:
-    remote = RemoteStore(daemon.socket)
+    b = remote(daemon.socket)
     archive = make_archive(tmp_path / "tool-1.0.tar.gz", {"bin/tool": b"#!/bin/sh\n"})
-    added = remote.add(archive, "tool", "1.0", origin={"note": "hi"})
+    added = b.store_add(archive, "tool", "1.0", origin={"note": "hi"})
     with pytest.raises(UsageError):
-        remote.add(archive, "evil", "1", origin={"note": "x" * 5000, "blob": b"\x00" * 10})
-    remote.ping()
-    remote.call("store.records")
-    remote.gc(dry_run=True)
-    remote.close()
+        b.store_add(archive, "evil", "1", origin={"note": "x" * 5000, "blob": b"\x00" * 10})
+    b.call("ping", {})
+    b.call("store.records")
+    b.gc(dry_run=True)
+    b.close()
     records = audit(daemon)
     assert [(r["method"], r["result"]) for r in records] == [
         ("store.add", "ok"), ("store.add", "error"), ("gc", "ok")]  # reads are not audited
@@ -118,16 +124,16 @@ def test_changes_are_audited_with_their_outcome(daemon: Daemon, tmp_path: Path) 
 
 def test_the_audit_log_survives_a_restart_and_only_grows(daemon: Daemon,
                                                          tmp_path: Path) -> None:
-    remote = RemoteStore(daemon.socket)
-    remote.gc(dry_run=True)
-    remote.close()
+    b = remote(daemon.socket)
+    b.gc(dry_run=True)
+    b.close()
     assert daemon.stop() == 0
     path = daemon.env.home / "daemon" / "audit.log"
     os.chmod(path, 0o666)  # loosened by someone: the daemon tightens it again
     daemon.start()
-    remote = RemoteStore(daemon.socket)
-    remote.gc(dry_run=True)
-    remote.close()
+    b = remote(daemon.socket)
+    b.gc(dry_run=True)
+    b.close()
     assert [r["method"] for r in audit(daemon)] == ["gc", "gc"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 

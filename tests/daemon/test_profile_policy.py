@@ -7,10 +7,10 @@ from typing import NamedTuple
 
 import pytest
 
-from omg.daemon.base import to_wire
 from omg.daemon.peer import Peer
 from omg.daemon.profile_methods import owner_of
 from store.errors import PermissionDenied, UsageError
+from store.results import to_plain
 
 ALICE = Peer(pid=10, uid=1000, gid=1000, user="alice")
 ROOT = Peer(pid=1, uid=0, gid=0, user="root")
@@ -57,6 +57,6 @@ class _T(NamedTuple):
 def test_results_go_on_the_wire_as_plain_maps() -> None:
     from omg.daemon.protocol import _plain
 
-    wire = to_wire([_T(1, (("K", "V"),), Path("/x"))])
+    wire = to_plain([_T(1, (("K", "V"),), Path("/x"))])
     assert wire == [{"a": 1, "b": [["K", "V"]], "c": "/x"}]
     assert _plain({"ok": wire})

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from omg.daemon.base import to_wire
-from tests.daemon.conftest import Daemon
+from store.results import to_plain
+from tests.daemon.conftest import Daemon, remote
 from tests.daemon.test_users import User, as_user, shared, users  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.root
@@ -52,21 +52,20 @@ class World:
         self.paths: dict[str, str] = {}
 
     def run(self, user: User | None, fn: Callable[[Any], object]) -> tuple[int, Any]:
-        """Call fn(RemoteStore) as `user` (None: root, in this process); (exit code, result)."""
+        """Call fn(DaemonBackend) as `user` (None: root, in this process); (exit code, result)."""
         out = self.work / "out" / f"{os.urandom(6).hex()}.json"
 
         def go() -> int:
-            from omg.remote_store import RemoteStore
             from store.errors import OmgError
 
-            store = RemoteStore(self.daemon.socket)
+            store = remote(self.daemon.socket, self.home)
             try:
                 result = fn(store)
             except OmgError as exc:
                 return exc.exit_code
             finally:
                 store.close()
-            out.write_text(json.dumps(to_wire(result)))
+            out.write_text(json.dumps(to_plain(result)))
             return 0
 
         code = go() if user is None else as_user(user, go, self.env)
@@ -99,7 +98,7 @@ def world(shared: Daemon, users: tuple[User, User]) -> Iterator[World]:  # noqa:
     # through store.add (the daemon hashes them); A adds junk, which is A's alone.
     def adder(key: str) -> Callable[[Any], object]:
         name, version = key.split("@")
-        return lambda s: s.add(trees[key], name, version).record.path
+        return lambda s: s.store_add(trees[key], name, version).record.path
 
     for key in ("tool@1.0", "tool@2.0", "keep@1.0"):
         w.paths[key] = w.ok(None, adder(key))
@@ -109,9 +108,44 @@ def world(shared: Daemon, users: tuple[User, User]) -> Iterator[World]:  # noqa:
 
 
 def _use(specs: list[str], **kw: Any) -> Callable[[Any], object]:
-    from omg import remote_profiles
+    return lambda s: rp.use(s, specs, **kw)
 
-    return lambda s: remote_profiles.use(s, specs, **kw)
+
+class rp:
+    """The protocol's profile and root methods, as a client sends them (`user`, which
+    only root may name, is a parameter no backend method has)."""
+
+    @staticmethod
+    def _call(s: Any, method: str, **params: Any) -> Any:
+        return s.call(method, {k: v for k, v in params.items() if v is not None})
+
+    @staticmethod
+    def use(s: Any, specs: list[str], **kw: Any) -> Any:
+        return rp._call(s, "profile.use", specs=specs, **kw)
+
+    @staticmethod
+    def rollback(s: Any, **kw: Any) -> Any:
+        return rp._call(s, "profile.rollback", **kw)
+
+    @staticmethod
+    def list_generations(s: Any, **kw: Any) -> Any:
+        return rp._call(s, "profile.generations", **kw)
+
+    @staticmethod
+    def delete_generations(s: Any, numbers: list[int], **kw: Any) -> Any:
+        return rp._call(s, "profile.delete", numbers=numbers, **kw)
+
+    @staticmethod
+    def add_root(s: Any, name: str, store_path: str, **kw: Any) -> Any:
+        return rp._call(s, "roots.add", name=name, store_path=store_path, **kw)
+
+    @staticmethod
+    def remove_root(s: Any, name: str, **kw: Any) -> Any:
+        return rp._call(s, "roots.remove", name=name, **kw)
+
+    @staticmethod
+    def list_roots(s: Any, **kw: Any) -> Any:
+        return rp._call(s, "roots.list", **kw)
 
 
 def test_two_users_use_one_copy(world: World) -> None:
@@ -151,7 +185,6 @@ def test_b_reads_a_profile_but_cannot_write_it(world: World) -> None:
 
 
 def test_b_cannot_change_a_profile_or_roots(world: World) -> None:
-    from omg import remote_profiles as rp
 
     a, b = world.a, world.b
     world.ok(a, _use(["tool@2.0"]))  # A now has at least two generations
@@ -174,7 +207,6 @@ def test_b_cannot_change_a_profile_or_roots(world: World) -> None:
 
 
 def test_rollback_and_delete_own_generations(world: World) -> None:
-    from omg import remote_profiles as rp
 
     a = world.a
     first = world.ok(a, _use(["tool@1.0"], profile="work"))["generation"]
@@ -195,7 +227,6 @@ def test_rollback_and_delete_own_generations(world: World) -> None:
 
 
 def test_bad_params_are_refused(world: World) -> None:
-    from omg import remote_profiles as rp
 
     a = world.a
     assert world.run(a, _use(["tool@1.0"], profile="../" + world.b.name))[0] == 2
@@ -209,7 +240,6 @@ def test_bad_params_are_refused(world: World) -> None:
 
 
 def test_gc_keeps_both_users_roots_and_frees_the_rest(world: World) -> None:
-    from omg import remote_profiles as rp
 
     a, b, home = world.a, world.b, world.home
     world.ok(b, _use(["tool@1.0"]))
@@ -231,23 +261,20 @@ def test_parallel_use_never_loses_or_reuses_a_number(world: World) -> None:
     """Invariant 2 through the daemon: 8 connections, one profile, at once."""
     import threading
 
-    from omg import remote_profiles as rp
-    from omg.remote_store import RemoteStore
-
     made: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
     def worker(k: int) -> None:
-        store = RemoteStore(world.daemon.socket)
+        store = remote(world.daemon.socket, world.home)
         try:
             for j in range(4):
                 # Root acting for A (only root may name another user).
                 spec = ["tool@1.0"] if (k + j) % 2 else ["tool@2.0"]
                 r = rp.use(store, spec, profile="race", user=world.a.name)
-                if not r.unchanged:
+                if not r["unchanged"]:
                     with lock:
-                        made.append(r.generation)
+                        made.append(r["generation"])
         except BaseException as exc:  # reported below
             errors.append(exc)
         finally:

@@ -189,19 +189,24 @@ def test_default_socket(tmp_path: Path) -> None:
     assert default_socket(home, {}, {}) == expected
 
 
-def test_open_store_goes_remote_only_when_home_is_read_only(tmp_path: Path) -> None:
+def test_the_daemon_backend_only_when_home_is_read_only(tmp_path: Path) -> None:
+    from omg.backends import open_backend
+    from omg.backends.daemon import DaemonBackend
+    from omg.backends.local import LocalBackend
     from omg.config import Settings
-    from omg.remote_store import RemoteStore, open_store
-    from store.local import LocalStore
 
     sock = tmp_path / "s.sock"
     settings = Settings(home=tmp_path / "home", user="u")
     settings.home.mkdir()
-    assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), LocalStore)
+
+    def chosen() -> type:
+        return type(open_backend(str(settings.home), "u", settings,
+                                 environ={"OMG_SOCKET": str(sock)}))
+
+    assert chosen() is LocalBackend
     sock.touch()
     if os.access(settings.home, os.W_OK) and os.getuid() == 0:
-        # root can write anything: never the shared mode
-        assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), LocalStore)
+        assert chosen() is LocalBackend  # root can write anything: never the shared mode
         return
     os.chmod(settings.home, 0o555)
-    assert isinstance(open_store(settings, {"OMG_SOCKET": str(sock)}), RemoteStore)
+    assert chosen() is DaemonBackend

@@ -20,11 +20,10 @@ from hypothesis import strategies as st
 from omg.daemon import protocol as P
 from omg.daemon.client import Client
 from omg.locate import shared_socket
-from omg.remote_store import RemoteStore, open_store
 from store.errors import Busy, DaemonUnavailable, NotFound, OmgError, UnsafeInput, UsageError
 from store.layout import Layout
 from store.local import LocalStore
-from tests.daemon.conftest import Daemon, big_archive, command, make_archive
+from tests.daemon.conftest import Daemon, big_archive, command, make_archive, remote
 
 
 def raw_connect(path: Path) -> socket.socket:
@@ -66,27 +65,28 @@ def test_ping_and_whoami_use_peer_credentials(shared_daemon: Daemon) -> None:
 def test_add_by_fd_gives_the_local_store_path(shared_daemon: Daemon, tmp_path: Path) -> None:
     archive = make_archive(tmp_path / "tool-1.0.tar.gz",
                            {"bin/tool": b"#!/bin/sh\necho hi\n", "README": b"read me"})
-    remote = RemoteStore(shared_daemon.socket)
-    result = remote.add(archive, "tool", "1.0")
+    b = remote(shared_daemon.socket)
+    result = b.store_add(archive, "tool", "1.0")
     local = LocalStore(Layout(tmp_path / "local")).add(archive, "tool", "1.0")
     assert result.record.path == local.record.path
     assert result.created and result.record.origin == {"added_by": "root"}
     assert (shared_daemon.env.home / "store" / result.record.path / "bin/tool").is_file()
-    assert remote.get(result.record.path).hash == local.record.hash
-    assert result.record.path in {r.path for r in remote.records()}
-    assert remote.find("tool", "1.0")[0].path == result.record.path
-    assert remote.closure([result.record.path]) == {result.record.path}
-    assert remote.verify() == [] and remote.verify([result.record.path]) == []
-    again = remote.add(archive, "tool", "1.0")
+    assert b.store_info(result.record.path).record.hash == local.record.hash
+    assert result.record.path in {r.path for r in b.store_records()}
+    assert b.call("store.find", {"name": "tool", "version": "1.0"})[0]["path"] == \
+        result.record.path
+    assert b.call("store.closure", {"names": [result.record.path]}) == [result.record.path]
+    assert b.store_verify().problems == [] and b.store_verify([result.record.path]) == (1, [])
+    again = b.store_add(archive, "tool", "1.0")
     assert not again.created and again.record.path == result.record.path
     # A directory is packed client-side and hashes like the local directory ingest.
     tree = tmp_path / "tree"
     (tree / "bin").mkdir(parents=True)
     (tree / "bin" / "x").write_bytes(b"x")
     os.chmod(tree / "bin" / "x", 0o755)
-    assert remote.add(tree, "tree", "1").record.path == \
+    assert b.store_add(tree, "tree", "1").record.path == \
         LocalStore(Layout(tmp_path / "local")).add(tree, "tree", "1").record.path
-    remote.close()
+    b.close()
 
 
 def test_no_parameter_can_claim_a_hash(shared_daemon: Daemon, tmp_path: Path) -> None:
@@ -135,9 +135,15 @@ def test_no_parameter_can_claim_a_hash(shared_daemon: Daemon, tmp_path: Path) ->
     assert not any((shared_daemon.env.home / "daemon" / "incoming").iterdir())
 
 
-def test_open_store_picks_local_when_home_is_writable(shared_daemon: Daemon) -> None:
+def test_the_local_backend_when_the_home_is_writable(shared_daemon: Daemon) -> None:
+    from omg.backends import open_backend
+    from omg.backends.local import LocalBackend
+
     settings = shared_daemon.env.settings()
-    assert isinstance(open_store(settings, shared_daemon.env.env), LocalStore)
+    b = open_backend(str(settings.home), settings.user, settings,
+                     environ=shared_daemon.env.env)
+    assert isinstance(b, LocalBackend)
+    b.close()
     assert shared_socket(str(settings.home), {}, shared_daemon.env.env) is None
 
 
@@ -255,7 +261,7 @@ def test_sigterm_finishes_the_request_in_flight(daemon: Daemon, tmp_path: Path) 
 
     def add() -> None:
         try:
-            results.append(RemoteStore(daemon.socket).add(archive, "big", "1"))
+            results.append(remote(daemon.socket).store_add(archive, "big", "1"))
         except BaseException as exc:
             results.append(exc)
 
@@ -300,7 +306,7 @@ def test_sigkill_during_ingest_leaves_a_valid_store(daemon: Daemon, tmp_path: Pa
     assert list(staging.iterdir()) == []
     assert not list(layout.store.glob(".pending-*"))
     assert not list((layout.home / "daemon" / "incoming").iterdir())
-    assert RemoteStore(daemon.socket).add(archive, "big", "1").created
+    assert remote(daemon.socket).store_add(archive, "big", "1").created
     assert daemon.stop() == 0
 
 
@@ -365,14 +371,14 @@ def test_one_uid_cannot_hold_every_connection(tmp_path: Path) -> None:
 
 
 def test_gc_through_the_daemon_frees_unrooted_paths(daemon: Daemon, tmp_path: Path) -> None:
-    remote = RemoteStore(daemon.socket)
-    name = remote.add(make_archive(tmp_path / "g.tar", {"f": b"gc me"}), "g", "1").record.path
-    assert remote.gc(dry_run=True)["dead"] == [name]
-    assert name in remote.names()
-    result = remote.gc()
-    assert result["dead"] == [name] and not result["dry_run"]
-    assert remote.names() == [] and LocalStore(daemon.env.layout).verify() == []
-    remote.close()
+    b = remote(daemon.socket)
+    name = b.store_add(make_archive(tmp_path / "g.tar", {"f": b"gc me"}), "g", "1").record.path
+    assert b.gc(dry_run=True).dead == [name]
+    assert name in {r.path for r in b.store_records()}
+    result = b.gc()
+    assert result.dead == [name] and not result.dry_run
+    assert b.store_records() == [] and LocalStore(daemon.env.layout).verify() == []
+    b.close()
 
 
 def test_parallel_adds_from_many_clients(shared_daemon: Daemon, tmp_path: Path) -> None:
@@ -382,8 +388,8 @@ def test_parallel_adds_from_many_clients(shared_daemon: Daemon, tmp_path: Path) 
 
     def add(archive: Path) -> None:
         try:
-            store = RemoteStore(shared_daemon.socket)
-            found.append(store.add(archive, "par", "1").record.path)
+            store = remote(shared_daemon.socket)
+            found.append(store.store_add(archive, "par", "1").record.path)
             store.close()
         except BaseException as exc:
             found.append(exc)
@@ -474,7 +480,7 @@ def test_deep_debris_is_removed_at_start_up(tmp_path: Path) -> None:
         assert len(said) == 1
         assert not any(line.startswith("Traceback") for line in d.log_lines())
         archive = make_archive(tmp_path / "a.tar", {"f": b"still serving"})
-        assert RemoteStore(d.socket).add(archive, "a", "1").created
+        assert remote(d.socket).store_add(archive, "a", "1").created
     finally:
         assert d.stop() == 0
         if (staging / work_id).exists():  # only if the test failed: rm walks any depth
@@ -552,12 +558,12 @@ def test_a_descriptor_sent_with_the_hello_is_refused(shared_daemon: Daemon,
 def test_an_origin_the_record_cannot_hold_is_a_usage_error(shared_daemon: Daemon,
                                                            tmp_path: Path) -> None:
     archive = make_archive(tmp_path / "o.tar", {"f": b"origin"})
-    remote = RemoteStore(shared_daemon.socket)
+    b = remote(shared_daemon.socket)
     for origin in ({"blob": b"\x00"}, {"x": float("nan")}, {"note": "x" * 5000}):
         with pytest.raises(UsageError, match="origin"):
-            remote.add(archive, "o", "1", origin=origin)
-    assert remote.add(archive, "o", "1", origin={"url": "https://example.org/o.tar"}).created
-    remote.close()
+            b.store_add(archive, "o", "1", origin=origin)
+    assert b.store_add(archive, "o", "1", origin={"url": "https://example.org/o.tar"}).created
+    b.close()
 
 
 def test_connections_past_descriptor_1023_are_served(tmp_path: Path) -> None:

@@ -144,12 +144,13 @@ def test_users_share_store_paths_and_cannot_write_the_store(
     def add_as(user: User) -> Callable[[], int]:
         def go() -> int:
             from omg import config
-            from omg.remote_store import RemoteStore, open_store
+            from omg.backends import for_settings
+            from omg.backends.daemon import DaemonBackend
 
-            store = open_store(config.load())
-            if not isinstance(store, RemoteStore):
+            store = for_settings(config.load())
+            if not isinstance(store, DaemonBackend):
                 return 2
-            result = store.add(archive, "node", "1.0")
+            result = store.store_add(archive, "node", "1.0")
             (out / user.name).write_text(f"{result.record.path} {int(result.created)}")
             return 0
         return go

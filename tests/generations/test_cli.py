@@ -90,11 +90,19 @@ def test_fast_path_does_not_import_the_cli(env: OmgEnv) -> None:
         assert "BAD" not in proc.stdout, (args, proc.stdout)
 
 
-def test_fast_path_falls_through_when_the_store_lacks_a_version(env: OmgEnv) -> None:
+def test_the_door_installs_as_the_typer_cli_does_and_leaves_the_rest(env: OmgEnv) -> None:
+    """A version the store lacks is the same use case's to install (here no mirror
+    answers: the network error, as `omg use` through typer gives); what the door
+    does not parse is the typer CLI's."""
     code = ("import sys; from omg import fast; print(fast.run(sys.argv[1:]))")
-    proc = subprocess.run([sys.executable, "-c", code, "use", "node@21"], env=env.env,
-                          capture_output=True, text=True)
-    assert proc.stdout.strip() == "None"
+    typer_cli = "import sys; from omg.cli import run; sys.exit(run(sys.argv[1:]))"
+    extra = {"OMG_NODE_MIRROR": "http://127.0.0.1:9", "OMG_NET_RETRIES": "0"}
+    proc = subprocess.run([sys.executable, "-c", code, "use", "node@21"],
+                          env={**env.env, **extra}, capture_output=True, text=True)
+    typer = subprocess.run([sys.executable, "-c", typer_cli, "use", "node@21"],
+                           env={**env.env, **extra}, capture_output=True, text=True)
+    assert proc.stdout.strip() == str(typer.returncode) == "6"
+    assert proc.stderr == typer.stderr and proc.stderr.startswith("error: ")
     for args in (["use", "--lokal", "node@18"], ["use", "node@18", "--json"], ["use"],
                  ["rollback", "--to", "x"], ["current", "extra"]):
         proc = subprocess.run([sys.executable, "-c", code, *args], env=env.env,

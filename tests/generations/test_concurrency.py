@@ -1,7 +1,7 @@
 """Invariants 2 and 3 under contention: use/rollback/store add against a looping gc.
 
-Several processes loop `use`/`rollback` on one profile (some through the lean
-tier of omg/fast.py first, as `omg use` does), one installs new versions
+Several processes loop `use`/`rollback` on one profile (some as omg/fast.py runs
+them, without the index's copy of generation records), one installs new versions
 through a resolver (as a provider would: inside `use`, under the shared gc lock)
 and adds unrooted paths, while others loop `gc`. Afterwards every generation's
 closure is in the store, the profile points at a complete generation, and the
@@ -26,7 +26,6 @@ from .helpers import USER, World
 WORKER = r"""
 import json, random, sys
 from pathlib import Path
-from omg import fast
 from omg import profiles as P
 from store.errors import NotFound, Busy
 from store.layout import Layout
@@ -38,30 +37,26 @@ rng = random.Random(seed)
 layout = Layout(root / "omg")
 store = LocalStore(layout, user=USER)
 home = P.Home(layout, USER, index=store.index)
+door = P.Home(layout, USER, index=store.index, mirror=False)  # as omg/fast.py runs it
 made = []
 for i in range(25):
     if role == "gc":
         P.gc(layout, store=store)
         continue
-    if role in ("user", "lean"):
+    if role in ("user", "door"):
+        h = door if role == "door" else home
         spec = rng.choice(["node@1", "node@2", "python@3", "node@latest"])
-        hit = fast.lean_use(str(layout.home), USER, [spec]) if role == "lean" else None
-        if hit is not None:
-            if not hit[1]:
-                made.append(hit[0])
-        else:
+        try:
+            r = P.use(h, [spec])
+            if not r.unchanged:
+                made.append(r.generation)
+        except NotFound:
+            pass
+        if rng.random() < 0.4:
             try:
-                r = P.use(home, [spec])
-                if not r.unchanged:
-                    made.append(r.generation)
+                P.rollback(h)
             except NotFound:
                 pass
-        if rng.random() < 0.4:
-            if role != "lean" or fast.lean_rollback(str(layout.home), USER) is None:
-                try:
-                    P.rollback(home)
-                except NotFound:
-                    pass
     if role == "installer":
         version = f"9.{seed}.{i}"
         def install(spec, version=version):
@@ -84,7 +79,7 @@ def test_use_rollback_add_against_gc(tmp_path: Path) -> None:
     w.close()
     repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(repo)}
-    roles = ["user", "lean", "lean", "installer", "gc", "gc"]
+    roles = ["user", "door", "door", "installer", "gc", "gc"]
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, role, str(tmp_path), str(i)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
              for i, role in enumerate(roles)]

@@ -106,7 +106,7 @@ def test_a_corrupt_generation_record_does_not_stop_gc(tmp_path: Path) -> None:
         w.add("node", "20.0.0")
         first = P.use(w.home, ["node@18"])
         P.use(w.home, ["node@20"])
-        w.home.ref().gen_record(first.generation).write_text("{not json")
+        Path(w.home.ref().gen_record(first.generation)).write_text("{not json")
         result = P.gc(w.layout, store=w.store)
         assert n18 not in result.dead  # generation 1 still holds it
         assert w.layout.store_path(first.env).is_dir()

@@ -229,12 +229,12 @@ def test_crash_debris_is_harmless(w: World) -> None:
     """A record without its link (crash before the link) and a stray temporary link."""
     P.use(w.home, ["node@18"])
     ref = w.home.ref()
-    ref.gen_record(2).write_text('{"format": 1, "number": 2}')  # crashed before its link
-    os.symlink("default-1-link", ref.directory / ".default.tmp-99999")  # crashed swap
+    Path(ref.gen_record(2)).write_text('{"format": 1, "number": 2}')  # crashed before its link
+    os.symlink("default-1-link", Path(ref.directory) / ".default.tmp-99999")  # crashed swap
     assert [g.number for g in P.list_generations(w.home)] == [1]
     assert gp.current_number(ref) == 1
     assert P.use(w.home, ["node@20"]).generation == 3  # 2 is not reused
-    assert not (ref.directory / ".default.tmp-99999").exists()  # debris cleaned under lock
+    assert not (Path(ref.directory) / ".default.tmp-99999").exists()  # debris cleaned under lock
     assert os.readlink(profile_link(w)) == "default-3-link"
     assert P.rollback(w.home).generation == 1
 
@@ -242,8 +242,8 @@ def test_crash_debris_is_harmless(w: World) -> None:
 def test_newer_formats_are_refused(w: World) -> None:
     P.use(w.home, ["node@18"])
     ref = w.home.ref()
-    ref.gen_record(1).chmod(0o644)
-    ref.gen_record(1).write_text('{"format": 99, "number": 1}')
+    Path(ref.gen_record(1)).chmod(0o644)
+    Path(ref.gen_record(1)).write_text('{"format": 99, "number": 1}')
     with pytest.raises(OmgError, match="newer"):
         P.list_generations(w.home)
 

@@ -1,8 +1,9 @@
 """A hypothesis state machine over use/rollback/delete/gc/store add: invariants 2 and 3.
 
-`use` and `rollback` go, at hypothesis' choice, through the lean tier of
-omg/fast.py first (as `omg use` does), falling back to omg/profiles.py when it
-cannot answer. After every step: the profile link points at a generation whose env is complete
+`use` and `rollback` run, at hypothesis' choice, as the hot commands' door runs them
+(omg/fast.py: no copy of generation records in the index) or as the typer CLI does;
+both are the same use cases, answered from the catalogue when it knows the answer.
+After every step: the profile link points at a generation whose env is complete
 (every link resolves into the store), numbers are never reused, and every
 generation's closure (and every gcroot's) is still in the store.
 """
@@ -21,7 +22,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from generations import profile as gp
-from omg import fast
 from omg import profiles as P
 from store.errors import NotFound, OmgError
 
@@ -60,29 +60,28 @@ class Profiles(RuleBasedStateMachine):
         self.added.add((tool, version))
 
     @rule(tool=st.sampled_from(TOOLS), spec=st.sampled_from(["1", "2", "latest", "1.1.0"]),
-          profile=profiles_st, lean=st.booleans())
-    def use(self, tool: str, spec: str, profile: str, lean: bool) -> None:
-        hit = fast.lean_use(str(self.w.layout.home), USER, [f"{tool}@{spec}"],
-                            profile) if lean else None
-        if hit is not None:
-            generation, unchanged = hit[0], hit[1]
-        else:
-            try:
-                r = P.use(self.w.home, [f"{tool}@{spec}"], profile=profile)
-            except NotFound:
-                return
-            generation, unchanged = r.generation, r.unchanged
+          profile=profiles_st, door=st.booleans())
+    def use(self, tool: str, spec: str, profile: str, door: bool) -> None:
+        try:
+            r = P.use(self.home(door), [f"{tool}@{spec}"], profile=profile)
+        except NotFound:
+            return
+        generation, unchanged = r.generation, r.unchanged
         issued = self.issued[profile]
         if not unchanged:
             assert not issued or generation > max(issued)
             issued.append(generation)
 
-    @rule(profile=profiles_st, lean=st.booleans())
-    def rollback(self, profile: str, lean: bool) -> None:
-        if lean and fast.lean_rollback(str(self.w.layout.home), USER, profile) is not None:
-            return
+    def home(self, door: bool) -> P.Home:
+        """The World's Home, or one as the door makes it (mirror=False), on the same index."""
+        if not door:
+            return self.w.home
+        return P.Home(self.w.layout, USER, index=self.w.store.index, mirror=False)
+
+    @rule(profile=profiles_st, door=st.booleans())
+    def rollback(self, profile: str, door: bool) -> None:
         with contextlib.suppress(NotFound):
-            P.rollback(self.w.home, profile=profile)
+            P.rollback(self.home(door), profile=profile)
 
     @rule(data=st.data())
     @precondition(lambda self: bool(self.issued["default"]))

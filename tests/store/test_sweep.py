@@ -84,7 +84,7 @@ def test_sweep_moves_each_path_out_before_deleting_and_stops_between_paths(
 
 def test_the_trash_is_never_listed_or_linked(omg_env: OmgEnv, tmp_path: Path) -> None:
     """What a gc killed mid-sweep leaves in the trash is no store path to anyone."""
-    from generations.catalogue import Quick, store_names
+    from generations.catalogue import Catalogue, store_names
 
     tool = omg_env.run("store", "add", str(_tree(tmp_path / "t", "t")), "--name", "tool",
                        "--version", "1", check=True).stdout.strip()
@@ -93,7 +93,7 @@ def test_the_trash_is_never_listed_or_linked(omg_env: OmgEnv, tmp_path: Path) ->
     os.rename(tool, trash / os.path.basename(tool))
     assert omg_env.store().names() == []
     assert store_names(str(omg_env.layout.store)) == []
-    assert Quick(str(omg_env.home), "nobody").resolve("tool", "1") is None
+    assert Catalogue(str(omg_env.home), "nobody").resolved("tool", "1") is None
     assert omg_env.run("store", "ls", check=True).stdout == ""
     used = omg_env.run("use", "tool@1")
     assert used.returncode == 3 and "no tool 'tool'" in used.stderr

@@ -1,0 +1,113 @@
+"""`Backend`: the operations the CLI needs, whoever carries them out.
+
+Two implementations, picked once per command by `omg.backends.open_backend`:
+`omg.backends.local.LocalBackend` runs the use cases on this user's store, and
+`omg.backends.daemon.DaemonBackend` asks omgd, which runs the very same use cases
+(through a `LocalBackend` of its own, for the peer it knows by SO_PEERCRED) on the
+shared store. So every use case is written once, the CLI renders one set of result
+types, and a test suite runs unchanged against both (tests/contract/). This module
+only declares the interface (standard library only); callers import it for type
+checking alone.
+
+Reads that need no daemon (`current`, `which`, `diff`, `installed`, `store_records`,
+`store_info`) are part of the interface too: the daemon backend answers them from
+the world-readable files, as the local one does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any
+
+    from generations.gc import GcResult
+    from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
+    from omg.net import DownloadProgress
+    from omg.profiles import (
+        CurrentInfo,
+        DeleteResult,
+        GenerationDiff,
+        GenerationInfo,
+        SwitchResult,
+        UninstallResult,
+        UseResult,
+        WhichInfo,
+    )
+    from omg.store_cases import StoreInfo, VerifyResult
+    from store.ingest import AddResult
+    from store.record import PathRecord
+
+
+class Backend(Protocol):
+    """What a command asks of the store, through whichever implementation serves it."""
+
+    #: The OMG_HOME whose store this backend serves (absolute).
+    home_dir: str
+
+    # Profiles -----------------------------------------------------------------------
+
+    def use(self, specs: Sequence[str], *, profile: str = ..., project: Path | None = None,
+            offline: bool = False, command: str = "",
+            progress: DownloadProgress | None = None) -> UseResult:
+        """A new generation with the current tools plus `specs` (installing what the
+        store lacks), switched to."""
+
+    def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
+        """The project profile of the version files at or above `project_dir`."""
+
+    def uninstall(self, specs: Sequence[str], *, profile: str = ...,
+                  project: Path | None = None) -> UninstallResult: ...
+
+    def rollback(self, *, profile: str = ..., project: Path | None = None,
+                 to: int | None = None) -> SwitchResult: ...
+
+    def generations(self, *, profile: str = ...,
+                    project: Path | None = None) -> list[GenerationInfo]: ...
+
+    def delete_generations(self, numbers: Sequence[int] = (), *, profile: str = ...,
+                           project: Path | None = None, older_than: float | None = None,
+                           keep: int | None = None) -> DeleteResult: ...
+
+    def current(self, *, profile: str = ..., project: Path | None = None) -> CurrentInfo: ...
+
+    def which(self, executable: str, *, profile: str = ...,
+              project: Path | None = None) -> WhichInfo: ...
+
+    def diff(self, a: int, b: int, *, profile: str = ...,
+             project: Path | None = None) -> GenerationDiff: ...
+
+    def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult: ...
+
+    # Runtimes -----------------------------------------------------------------------
+
+    def install(self, specs: Sequence[str], *, offline: bool = False, refresh: bool = False,
+                progress: DownloadProgress | None = None) -> list[InstallResult]: ...
+
+    def releases(self, tool: str, *, offline: bool = False,
+                 refresh: bool = False) -> list[RemoteVersion]: ...
+
+    def outdated(self, tools: Sequence[str] = (), *,
+                 offline: bool = False) -> list[Outdated]: ...
+
+    def installed(self, tool: str | None = None) -> list[InstalledVersion]: ...
+
+    # The store ----------------------------------------------------------------------
+
+    def store_add(self, source: Path, name: str, version: str, *,
+                  references: Sequence[str] = (),
+                  origin: dict[str, Any] | None = None) -> AddResult:
+        """`origin`: a note kept in the record (it grants nothing: claims do)."""
+
+    def store_records(self) -> list[PathRecord]: ...
+
+    def store_info(self, name: str) -> StoreInfo: ...
+
+    def store_verify(self, names: Sequence[str] | None = None) -> VerifyResult: ...
+
+    def resolve_name(self, text: str) -> str:
+        """A store path name from a name, a full path or a unique hash prefix."""
+
+    def close(self) -> None: ...

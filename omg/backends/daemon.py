@@ -1,0 +1,264 @@
+"""`DaemonBackend`: the use cases, carried out by omgd on the shared store.
+
+In the shared mode this user cannot write OMG_HOME: every change is a request to
+omgd (docs/protocol.md), which runs the same use case through a `LocalBackend` of
+its own for the peer it knows by SO_PEERCRED, and answers with the result as plain
+data (`omg.convert.to_plain`); here `from_plain` makes it the same result type
+again, so the CLI renders both backends alike. Reads need no daemon: the store,
+the profiles and the claims are world-readable, so `current`, `which`, `diff`,
+`installed`, `store_records` and `store_info` read the files through a read-only
+`LocalBackend`, as a local command does. Light at import, like the local backend:
+`omg use` through omgd is a hot path too.
+"""
+
+from __future__ import annotations
+
+import os
+
+from generations.links import DEFAULT_PROFILE
+from omg.backends.local import LocalBackend
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import Any, TypeVar
+
+    from generations.gc import GcResult
+    from omg.config import Settings
+    from omg.daemon.client import Client
+    from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
+    from omg.net import DownloadProgress
+    from omg.profiles import (
+        CurrentInfo,
+        DeleteResult,
+        GenerationDiff,
+        GenerationInfo,
+        SwitchResult,
+        UninstallResult,
+        UseResult,
+        WhichInfo,
+    )
+    from omg.store_cases import StoreInfo, VerifyResult
+    from store.ingest import AddResult
+    from store.record import PathRecord
+
+    T = TypeVar("T")
+
+
+class DaemonBackend:
+    """Requests to omgd at `socket`; reads from the files of OMG_HOME `home`."""
+
+    def __init__(self, socket: str, home: str, user: str,
+                 settings: Settings | Callable[[], Settings]) -> None:
+        self.socket = socket
+        self.home_dir = os.path.abspath(home)
+        self._reads = LocalBackend(home, user, settings)
+        self._client: Client | None = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._reads.close()
+
+    def call(self, method: str, params: dict[str, Any] | None = None, *,
+             fd: int | None = None) -> Any:
+        """One request on this backend's connection (opened on first use)."""
+        if self._client is None:
+            from omg.daemon.client import Client
+
+            self._client = Client(self.socket)
+        return self._client.call(method, params or {}, fd=fd)
+
+    def _rebuild(self, cls: Callable[..., T], data: Any) -> T:
+        """`cls` from omgd's reply (`store.results.SHAPES` says how); a reply that does
+        not fit is omgd's fault, said so in one line."""
+        from store.results import from_plain
+
+        try:
+            return from_plain(cls, data)
+        except (TypeError, ValueError, KeyError, IndexError) as exc:
+            from store.errors import DaemonUnavailable
+
+            what = getattr(cls, "__name__", "answer")
+            raise DaemonUnavailable(f"omgd sent a malformed {what}: {exc}") from exc
+
+    # Profiles -----------------------------------------------------------------------
+
+    def use(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
+            project: Path | None = None, offline: bool = False, command: str = "",
+            progress: DownloadProgress | None = None,
+            write_version_files: bool = True) -> UseResult:
+        """omgd makes the generation; a project's version files are the user's, so
+        they are written here, never by the daemon."""
+        from omg.profiles import UseResult, command_line, write_pins
+        from omg.spec import parse_tool_spec
+
+        params = _params(profile, project, specs=list(specs),
+                         command=command or "omg use " + command_line(specs),
+                         offline=offline or None)
+        result: UseResult = self._rebuild(UseResult, self.call("profile.use", params))
+        if project is not None and write_version_files:
+            files = write_pins(project, [parse_tool_spec(s) for s in specs], result.tools)
+            result = result._replace(version_files=files)
+        return result
+
+    def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
+        from shims.project import project_pins
+
+        root, pins = project_pins(project_dir)
+        return self.use(pins, project=root, offline=offline, command="omg sync",
+                        write_version_files=False)
+
+    def uninstall(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
+                  project: Path | None = None) -> UninstallResult:
+        from omg.profiles import UninstallResult
+
+        return self._rebuild(UninstallResult, self.call(
+            "profile.uninstall", _params(profile, project, specs=list(specs))))
+
+    def rollback(self, *, profile: str = DEFAULT_PROFILE, project: Path | None = None,
+                 to: int | None = None) -> SwitchResult:
+        from omg.profiles import SwitchResult
+
+        return self._rebuild(SwitchResult, self.call("profile.rollback",
+                                                     _params(profile, project, to=to)))
+
+    def generations(self, *, profile: str = DEFAULT_PROFILE,
+                    project: Path | None = None) -> list[GenerationInfo]:
+        from omg.profiles import GenerationInfo
+
+        return [self._rebuild(GenerationInfo, g) for g in self.call(
+            "profile.generations", _params(profile, project))]
+
+    def delete_generations(self, numbers: Sequence[int] = (), *,
+                           profile: str = DEFAULT_PROFILE, project: Path | None = None,
+                           older_than: float | None = None,
+                           keep: int | None = None) -> DeleteResult:
+        from omg.profiles import DeleteResult
+
+        params = _params(profile, project, numbers=list(numbers) or None,
+                         older_than=older_than, keep=keep)
+        return self._rebuild(DeleteResult, self.call("profile.delete", params))
+
+    def current(self, *, profile: str = DEFAULT_PROFILE,
+                project: Path | None = None) -> CurrentInfo:
+        return self._reads.current(profile=profile, project=project)
+
+    def which(self, executable: str, *, profile: str = DEFAULT_PROFILE,
+              project: Path | None = None) -> WhichInfo:
+        return self._reads.which(executable, profile=profile, project=project)
+
+    def diff(self, a: int, b: int, *, profile: str = DEFAULT_PROFILE,
+             project: Path | None = None) -> GenerationDiff:
+        return self._reads.diff(a, b, profile=profile, project=project)
+
+    def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult:
+        from generations.gc import GcResult
+
+        params: dict[str, Any] = {"dry_run": dry_run}
+        if older_than is not None:
+            params["older_than"] = older_than
+        return self._rebuild(GcResult, self.call("gc", params))
+
+    # Runtimes -----------------------------------------------------------------------
+
+    def install(self, specs: Sequence[str], *, offline: bool = False, refresh: bool = False,
+                progress: DownloadProgress | None = None) -> list[InstallResult]:
+        """omgd resolves, downloads and verifies from its own mirrors; we name specs."""
+        from omg.install import InstallResult
+
+        params = {"specs": list(specs), "offline": offline or None, "refresh": refresh or None}
+        return [self._rebuild(InstallResult, r) for r in self.call(
+            "runtime.install", {k: v for k, v in params.items() if v is not None})]
+
+    def releases(self, tool: str, *, offline: bool = False,
+                 refresh: bool = False) -> list[RemoteVersion]:
+        """What the daemon's mirror offers: what `install` can fetch."""
+        from omg.install import RemoteVersion
+
+        params = {"tool": tool, "offline": offline or None, "refresh": refresh or None}
+        return [self._rebuild(RemoteVersion, r) for r in self.call(
+            "runtime.releases", {k: v for k, v in params.items() if v is not None})]
+
+    def outdated(self, tools: Sequence[str] = (), *,
+                 offline: bool = False) -> list[Outdated]:
+        """Which of this user's runtimes the daemon's mirror has newer."""
+        from omg import providers
+        from omg.install import Outdated
+
+        wanted = {providers.canonical(t) for t in tools}
+        pairs = [f"{v.tool}@{v.version}" for v in self.installed()
+                 if not wanted or v.tool in wanted]
+        params: dict[str, Any] = {"installed": pairs}
+        if offline:
+            params["offline"] = True
+        return [self._rebuild(Outdated, r) for r in self.call("runtime.outdated", params)]
+
+    def installed(self, tool: str | None = None) -> list[InstalledVersion]:
+        return self._reads.installed(tool)
+
+    # The store ----------------------------------------------------------------------
+
+    def store_add(self, source: Path, name: str, version: str, *,
+                  references: Sequence[str] = (),
+                  origin: dict[str, Any] | None = None) -> AddResult:
+        """The archive goes as a descriptor (omgd copies and hashes it itself); a
+        directory is packed first, since the daemon takes regular files only."""
+        import tempfile
+
+        from store.ingest import AddResult
+
+        params: dict[str, Any] = {"name": name, "version": version,
+                                  "references": [self.resolve_name(r) for r in references],
+                                  "filename": source.name}
+        if origin is not None:
+            params["origin"] = origin
+        with tempfile.TemporaryDirectory(prefix="omg-add-") as tmp:
+            archive = source
+            if source.is_dir():
+                from pathlib import Path
+
+                archive = _pack_directory(source, Path(tmp) / "tree.tar")
+                params["filename"] = "tree.tar"
+                params["strip_top"] = False
+            fd = os.open(archive, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                out = self.call("store.add", params, fd=fd)
+            finally:
+                os.close(fd)
+        return self._rebuild(AddResult, out)
+
+    def store_records(self) -> list[PathRecord]:
+        return self._reads.store_records()
+
+    def store_info(self, name: str) -> StoreInfo:
+        return self._reads.store_info(name)
+
+    def store_verify(self, names: Sequence[str] | None = None) -> VerifyResult:
+        """omgd re-hashes (it may read every path; a user may not repair any)."""
+        from omg.store_cases import VerifyResult
+
+        params = {} if names is None else {"names": [self.resolve_name(n) for n in names]}
+        return self._rebuild(VerifyResult, self.call("store.verify", params))
+
+    def resolve_name(self, text: str) -> str:
+        return self._reads.resolve_name(text)
+
+
+def _params(profile: str, project: Path | None, **more: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"profile": profile,
+                              **{k: v for k, v in more.items() if v is not None}}
+    if project is not None:  # omgd names the project profile; we write the version files
+        params["project"] = str(project)
+    return params
+
+
+def _pack_directory(source: Path, dest: Path) -> Path:
+    import tarfile
+
+    with tarfile.open(dest, "w") as tar:
+        for entry in sorted(os.listdir(source)):
+            tar.add(source / entry, arcname=entry, recursive=True)
+    return dest

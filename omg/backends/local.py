@@ -1,0 +1,268 @@
+"""`LocalBackend`: the use cases, run on a store this process may write.
+
+It is the single-user backend, root's backend in a shared home, and omgd's engine:
+the daemon builds one per request, for the peer SO_PEERCRED names (`user`), on its
+own store and index, so a request through omgd runs exactly what a local command
+runs. Settings (mirrors, limits) are loaded only when a use case needs them: the
+hot path of `omg use` between installed versions never parses a config file.
+
+Imports are lazy throughout, for the same reason: `omg use` through this backend is
+timed against ``python -c pass``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from generations.links import DEFAULT_PROFILE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import Any
+
+    from generations.gc import GcResult
+    from omg.config import Settings
+    from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
+    from omg.net import DownloadProgress
+    from omg.profiles import (
+        CurrentInfo,
+        DeleteResult,
+        GenerationDiff,
+        GenerationInfo,
+        Home,
+        ResolvedTool,
+        Resolver,
+        SwitchResult,
+        UninstallResult,
+        UseResult,
+        WhichInfo,
+    )
+    from omg.spec import ToolSpec
+    from omg.store_cases import StoreInfo, VerifyResult
+    from store.index import Index
+    from store.ingest import AddResult
+    from store.local import LocalStore
+    from store.record import PathRecord
+
+
+class LocalBackend:
+    """The use cases on the store of OMG_HOME `home`, acting for `user`.
+
+    `settings` is the loaded `Settings`, or a function loading them on first use.
+    `store` (omgd's) shares one open index across requests; `mirror=False` keeps
+    generation records out of the index on the hot path (see `omg.profiles.Home`).
+    """
+
+    def __init__(self, home: str, user: str, settings: Settings | Callable[[], Settings],
+                 *, store: LocalStore | None = None, mirror: bool = True) -> None:
+        self.home_dir = os.path.abspath(home)
+        self.user = user
+        self._settings = settings
+        self._store = store
+        self._owns_store = store is None
+        self._mirror = mirror
+        self._home: Home | None = None
+        self._index_own: Index | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if callable(self._settings):
+            self._settings = self._settings()
+        return self._settings
+
+    @property
+    def profiles(self) -> Home:
+        if self._home is None:
+            from omg.profiles import Home
+
+            # One index per process (LMDB): this backend's, opened when first needed.
+            self._home = Home(self.home_dir, self.user, mirror=self._mirror,
+                              opener=lambda: self.index)
+        return self._home
+
+    @property
+    def store(self) -> LocalStore:
+        """The store (omgd's, or one of this backend's), whose index is the one this
+        process has open: LMDB allows one per environment and process."""
+        if self._store is None:
+            from store.local import LocalStore
+
+            self._store = LocalStore(self.settings.layout, limits=self.settings.limits,
+                                     user=self.user, index=self._index_own)
+            self._index_own = None  # the store's now: it closes it
+        return self._store
+
+    @property
+    def index(self) -> Index:
+        """The index this process has open (LMDB allows one per environment): the
+        store's, or one opened alone for what needs no store (a cached listing)."""
+        if self._store is not None:
+            return self._store.index
+        if self._index_own is None:
+            from store.index import Index
+
+            self._index_own = Index.for_home(self.home_dir + "/db")
+        return self._index_own
+
+    def _index(self) -> Index:
+        return self.index
+
+    def close(self) -> None:
+        """Save what the catalogue learned; close the index unless it is omgd's."""
+        if self._home is not None:
+            self._home.close()
+            self._home = None
+        if self._store is not None and self._owns_store:
+            self._store.close()
+            self._store = None
+        if self._index_own is not None:
+            self._index_own.close()
+            self._index_own = None
+
+    # Profiles -----------------------------------------------------------------------
+
+    def _resolver(self, offline: bool, progress: DownloadProgress | None) -> Resolver:
+        from omg import install
+
+        resolver: Resolver = install.make_resolver(
+            self.settings, offline=offline, progress=progress, index=self._index(),
+            for_user=self.user)
+        return resolver
+
+    def use(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
+            project: Path | None = None, offline: bool = False, command: str = "",
+            progress: DownloadProgress | None = None,
+            write_version_files: bool = True) -> UseResult:
+        from omg import profiles
+
+        # The resolver is built only if the store cannot answer (it loads settings).
+        return profiles.use(self.profiles, specs, profile=profile, project=project,
+                            resolver=_Lazy(lambda: self._resolver(offline, progress)),
+                            command=command, write_version_files=write_version_files)
+
+    def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
+        from omg import profiles
+
+        return profiles.sync(self.profiles, project_dir,
+                             resolver=_Lazy(lambda: self._resolver(offline, None)))
+
+    def uninstall(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
+                  project: Path | None = None) -> UninstallResult:
+        from omg import profiles
+
+        return profiles.uninstall(self.profiles, specs, profile=profile, project=project)
+
+    def rollback(self, *, profile: str = DEFAULT_PROFILE, project: Path | None = None,
+                 to: int | None = None) -> SwitchResult:
+        from omg import profiles
+
+        return profiles.rollback(self.profiles, profile=profile, project=project, to=to)
+
+    def generations(self, *, profile: str = DEFAULT_PROFILE,
+                    project: Path | None = None) -> list[GenerationInfo]:
+        from omg import profiles
+
+        return profiles.list_generations(self.profiles, profile=profile, project=project)
+
+    def delete_generations(self, numbers: Sequence[int] = (), *,
+                           profile: str = DEFAULT_PROFILE, project: Path | None = None,
+                           older_than: float | None = None,
+                           keep: int | None = None) -> DeleteResult:
+        from omg import profiles
+
+        return profiles.delete_generations(self.profiles, numbers, profile=profile,
+                                           project=project, older_than=older_than,
+                                           keep=keep)
+
+    def current(self, *, profile: str = DEFAULT_PROFILE,
+                project: Path | None = None) -> CurrentInfo:
+        from omg import profiles
+
+        return profiles.current(self.profiles, profile=profile, project=project)
+
+    def which(self, executable: str, *, profile: str = DEFAULT_PROFILE,
+              project: Path | None = None) -> WhichInfo:
+        from omg import profiles
+
+        return profiles.which(self.profiles, executable, profile=profile, project=project)
+
+    def diff(self, a: int, b: int, *, profile: str = DEFAULT_PROFILE,
+             project: Path | None = None) -> GenerationDiff:
+        from omg import profiles
+
+        return profiles.diff_generations(self.profiles, a, b, profile=profile,
+                                         project=project)
+
+    def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult:
+        from omg import profiles
+
+        return profiles.gc(self.settings.layout, dry_run=dry_run, older_than=older_than,
+                           store=self.store)
+
+    # Runtimes -----------------------------------------------------------------------
+
+    def install(self, specs: Sequence[str], *, offline: bool = False, refresh: bool = False,
+                progress: DownloadProgress | None = None) -> list[InstallResult]:
+        from omg import install
+
+        return install.install(self.settings, specs, offline=offline, refresh=refresh,
+                               progress=progress, index=self._index(), for_user=self.user)
+
+    def releases(self, tool: str, *, offline: bool = False,
+                 refresh: bool = False) -> list[RemoteVersion]:
+        from omg import install
+
+        return install.list_remote(self.settings, tool, offline=offline, refresh=refresh,
+                                   index=self._index())
+
+    def outdated(self, tools: Sequence[str] = (), *,
+                 offline: bool = False) -> list[Outdated]:
+        from omg import install
+
+        return install.outdated(
+            self.settings, tools=tools, offline=offline, index=self._index(),
+            installed=lambda: [(v.tool, v.version) for v in self.installed()])
+
+    def installed(self, tool: str | None = None) -> list[InstalledVersion]:
+        from omg import install
+
+        return install.list_installed(self.settings, tool, store=self.store, user=self.user)
+
+    # The store ----------------------------------------------------------------------
+
+    def store_add(self, source: Path, name: str, version: str, *,
+                  references: Sequence[str] = (),
+                  origin: dict[str, Any] | None = None) -> AddResult:
+        return self.store.add(source, name, version, origin=origin,
+                              references=[self.resolve_name(r) for r in references])
+
+    def store_records(self) -> list[PathRecord]:
+        return self.store.records()
+
+    def store_info(self, name: str) -> StoreInfo:
+        from omg import store_cases
+
+        return store_cases.info(self.store, self.settings.layout, name)
+
+    def store_verify(self, names: Sequence[str] | None = None) -> VerifyResult:
+        from omg import store_cases
+
+        return store_cases.verify(self.store, names)
+
+    def resolve_name(self, text: str) -> str:
+        return self.store.resolve_name(text)
+
+
+class _Lazy:
+    """A resolver built on its first call: most `use`s never need one."""
+
+    def __init__(self, make: Callable[[], Resolver]) -> None:
+        self._make = make
+        self._made: Resolver | None = None
+
+    def __call__(self, spec: ToolSpec) -> ResolvedTool | None:
+        if self._made is None:
+            self._made = self._make()
+        return self._made(spec)

@@ -1,0 +1,55 @@
+"""What commands print: results as lines of text, for the typer CLI and the hot path.
+
+Pure functions of result objects, importing nothing heavy (the hot path of `omg use`,
+`rollback`, `current` and `gc` prints through them without loading typer or rich),
+so a result renders the same whichever door the command came through and whichever
+backend served it.
+"""
+
+from __future__ import annotations
+
+from omg.units import human_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from generations.gc import GcResult
+    from omg.profiles import CurrentInfo, SwitchResult, UseResult
+
+
+def _tools_text(tools: Mapping[str, str]) -> str:
+    return ", ".join(f"{t} {v}" for t, v in sorted(tools.items())) or "no tools"
+
+
+def use_lines(r: UseResult) -> list[str]:
+    used = ", ".join(f"{t.tool} {t.version}" for t in r.tools)
+    lines = [f"{r.profile}: {used} already current (generation {r.generation})" if r.unchanged
+             else f"{r.profile}: generation {r.generation}: {used}"]
+    lines += [f"note: {c.path} now comes from {c.winner} (was {c.loser})" for c in r.conflicts]
+    lines += [f"wrote {f}" for f in r.version_files]
+    lines += [f"warning: {w}" for w in r.warnings]
+    return lines
+
+
+def switch_lines(r: SwitchResult) -> list[str]:
+    return [f"{r.profile}: switched from generation {r.previous} to {r.generation} "
+            f"({_tools_text(r.tools)})"]
+
+
+def current_lines(c: CurrentInfo) -> list[str]:
+    if c.generation is None:
+        return [f"{c.profile}: no generations yet (omg use TOOL@VERSION)"]
+    return [f"{c.profile}: generation {c.generation}",
+            *(f"  {t.tool} {t.version}  {t.store_path}" for t in c.tools)]
+
+
+def gc_lines(result: GcResult, store_dir: str) -> list[str]:
+    """What ``omg gc`` prints for `result` (`store_dir`: where the paths were)."""
+    lines = [f"deleted generation {n} of {who}" for who, n in result.deleted_generations]
+    verb = "would delete" if result.dry_run else "deleted"
+    lines += [f"{verb} {store_dir}/{name}" for name in result.dead]
+    would = "would be " if result.dry_run else ""
+    lines.append(f"{len(result.dead)} store paths {would}deleted, "
+                 f"{human_size(result.freed_bytes)} {would}freed; {result.live} kept")
+    return lines
