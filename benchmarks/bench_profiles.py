@@ -1,4 +1,4 @@
-"""Profiles, shims and gc: each figure of DESIGN.md printed beside its baseline.
+"""Profiles, shims and gc: each figure (README, "Benchmarks") printed beside its baseline.
 
     .venv/bin/python benchmarks/bench_profiles.py [--runs N] [--quick]
 

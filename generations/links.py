@@ -1,10 +1,9 @@
 """A profile's generations on disk, on plain strings: the one implementation.
 
 The layout and the order of work are `generations.profile`'s docstring. This
-module holds the part both callers share, the typed use cases
-(`generations.profile.ProfileRef`, on Paths) and the lean tier of
-omg/fast.py: numbering, the current generation, writing a generation and
-switching to it, and the debris a killed process leaves. Only `os` and the
+module holds what every writer of a profile directory shares: numbering, the
+current generation, writing a generation and switching to it, the directory
+checks and lock files, and the debris a killed process leaves. Only `os` and the
 lean `store.fsutil` at import time (no pathlib, re, json, typing): `omg use`
 between installed versions runs through here and is timed whole-process.
 """
