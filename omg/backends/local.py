@@ -109,6 +109,14 @@ class LocalBackend:
     def _index(self) -> Index:
         return self.index
 
+    def _store_changed(self) -> None:
+        """The catalogue lists the store once per `Home` (a command's view): after this
+        backend added or removed store paths, the next use case lists it again, as each
+        request to omgd does."""
+        if self._home is not None:
+            self._home.close()  # saves what the catalogue learned; the index stays open
+            self._home = None
+
     def close(self) -> None:
         """Save what the catalogue learned; close the index unless it is omgd's."""
         if self._home is not None:
@@ -198,8 +206,10 @@ class LocalBackend:
     def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult:
         from omg import profiles
 
-        return profiles.gc(self.settings.layout, dry_run=dry_run, older_than=older_than,
-                           store=self.store)
+        result = profiles.gc(self.settings.layout, dry_run=dry_run, older_than=older_than,
+                             store=self.store)
+        self._store_changed()
+        return result
 
     # Runtimes -----------------------------------------------------------------------
 
@@ -207,8 +217,10 @@ class LocalBackend:
                 progress: DownloadProgress | None = None) -> list[InstallResult]:
         from omg import install
 
-        return install.install(self.settings, specs, offline=offline, refresh=refresh,
-                               progress=progress, index=self._index(), for_user=self.user)
+        results = install.install(self.settings, specs, offline=offline, refresh=refresh,
+                                  progress=progress, index=self._index(), for_user=self.user)
+        self._store_changed()
+        return results
 
     def releases(self, tool: str, *, offline: bool = False,
                  refresh: bool = False) -> list[RemoteVersion]:
@@ -235,8 +247,16 @@ class LocalBackend:
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
                   origin: dict[str, Any] | None = None) -> AddResult:
-        return self.store.add(source, name, version, origin=origin,
-                              references=[self.resolve_name(r) for r in references])
+        from store.claims import ADDED, Claim, process_user
+
+        # Root's additions resolve by name for every user, as through omgd (`is_trusted`):
+        # the store, told which user it acts for, would make them root's alone.
+        root = os.geteuid() == 0 and self.user == process_user()
+        result = self.store.add(source, name, version, origin=origin,
+                                references=[self.resolve_name(r) for r in references],
+                                claim=Claim(ADDED, self.user, trusted=root))
+        self._store_changed()
+        return result
 
     def store_records(self) -> list[PathRecord]:
         return self.store.records()

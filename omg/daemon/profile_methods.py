@@ -150,8 +150,6 @@ def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[
     owner = owner_of(peer, params)
     numbers = params.get("numbers") or []
     keep, older_than = params.get("keep"), params.get("older_than")
-    if not numbers and keep is None and older_than is None:
-        raise UsageError("profile.delete: say which generations (numbers, keep or older_than)")
     with ctx.write_lock:  # drops the generations' rows from the index
         result = _backend(ctx, owner).delete_generations(
             numbers, profile=_profile(params), project=_project(params), keep=keep,
