@@ -78,8 +78,9 @@ def test_gc_killed_or_interrupted_at_random_points(omg_env: OmgEnv) -> None:
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
         if proc.returncode == -sig and sig != signal.SIGKILL:
-            # Python was still starting: no handler yet, so no collection either.
-            assert set(env.store().names()) == before
+            # No handler at the time: Python was still starting (nothing collected), or
+            # the collection had finished and the handler was gone (all collected).
+            assert set(env.store().names()) in (before, live), err
         elif sig == signal.SIGKILL:
             assert proc.returncode in (0, -signal.SIGKILL), err
         else:
