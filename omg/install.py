@@ -424,9 +424,10 @@ def make_resolver(settings: Settings, *, offline: bool = False,
         # The same answer the store gives once the path is installed (the record's
         # env, set at ingest): a fresh install and a later `use` of the same tools
         # must build the same env store path.
-        env = (rec.origin or {}).get("env") or {}
+        env = (rec.origin or {}).get("env")
+        pairs = env.items() if isinstance(env, dict) else ()
         return ResolvedTool(rec.name, rec.version, rec.path,
-                            tuple(sorted((str(k), str(v)) for k, v in env.items())))
+                            tuple(sorted((str(k), str(v)) for k, v in pairs)))
 
     return resolver
 

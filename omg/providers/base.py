@@ -20,13 +20,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NotRequired, Protocol, TypedDict, TypeGuard
 
 # The placeholders of `Provider.env_vars` are the env planner's, which resolves them.
 from generations.env import PREFIX as PREFIX
 from generations.env import STORE_PATH as STORE_PATH
 from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
+
+if TYPE_CHECKING:
+    from store.index import Index
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,32 @@ def check_keys(url: str, obj: Any, *keys: str) -> None:
         raise bad_index(url, f"an entry lacks one of {', '.join(keys)}")
 
 
+class UpstreamRow(TypedDict):
+    """A row of the LMDB ``upstream`` table (key: the URL)."""
+
+    t: float  # when it was fetched (or last revalidated)
+    body: bytes
+    etag: NotRequired[str]
+    modified: NotRequired[str]
+    link: NotRequired[str]
+
+
+def _is_row(row: object) -> TypeGuard[UpstreamRow]:
+    return (isinstance(row, dict) and isinstance(row.get("t"), int | float)
+            and isinstance(row.get("body"), bytes)
+            and all(isinstance(row.get(k, ""), str) for k in ("etag", "modified", "link")))
+
+
+def _cached_row(index: Index, url: str) -> UpstreamRow | None:
+    """The cached document of `url`, if any; IntegrityError if its row is malformed."""
+    from store.index import malformed
+
+    row = index.get("upstream", url.encode())
+    if row is None or _is_row(row):
+        return row
+    raise malformed("upstream", url.encode(), "not a cached document")
+
+
 class CachedFetcher:
     """A network fetch wrapped with the LMDB ``upstream`` table.
 
@@ -296,7 +325,8 @@ class CachedFetcher:
     out loads the network options, which a warm cache never needs.
     """
 
-    def __init__(self, index: Any, raw_fetch: RawFetch, *, ttl_override: float | None = None,
+    def __init__(self, index: Index | None, raw_fetch: RawFetch, *,
+                 ttl_override: float | None = None,
                  offline: Callable[[], bool], refresh: bool = False) -> None:
         self.index, self.raw_fetch = index, raw_fetch
         self.ttl_override, self.offline, self.refresh = ttl_override, offline, refresh
@@ -315,8 +345,8 @@ class CachedFetcher:
         self.trail.append(url)
         max_age = ttl if self.ttl_override is None else self.ttl_override
         key = url.encode()
-        cached = self.index.get("upstream", key) if self.index is not None else None
-        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < max_age
+        cached = _cached_row(self.index, url) if self.index is not None else None
+        fresh = cached is not None and time.time() - cached["t"] < max_age
         if cached is not None and ((fresh and not self.refresh) or self.offline()):
             return _doc(cached)
         try:
@@ -328,8 +358,10 @@ class CachedFetcher:
             if not fresh:
                 self.stale.append(url)
             return _doc(cached)
+        entry: UpstreamRow
         if got is None:  # 304: what the cache holds is current; its clock restarts
-            entry = {**(cached or {}), "t": time.time()}
+            assert cached is not None  # RawFetch: None only answers a request with validators
+            entry = {**cached, "t": time.time()}
         else:
             entry = {"t": time.time(), "body": got.body, "etag": got.etag,
                      "modified": got.modified, "link": got.link}
@@ -345,11 +377,11 @@ class CachedFetcher:
                 self.index.delete("upstream", url.encode())
 
 
-def _validators(cached: dict[str, Any] | None) -> tuple[str, str]:
+def _validators(cached: UpstreamRow | None) -> tuple[str, str]:
     if cached is None:
         return "", ""
-    return str(cached.get("etag") or ""), str(cached.get("modified") or "")
+    return cached.get("etag", ""), cached.get("modified", "")
 
 
-def _doc(entry: dict[str, Any]) -> Doc:
-    return Doc(bytes(entry["body"]), str(entry.get("link") or ""))
+def _doc(entry: UpstreamRow) -> Doc:
+    return Doc(entry["body"], entry.get("link", ""))
