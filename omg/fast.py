@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from omg.backend import Backend
-    from omg.config import Settings
+    from omg.config import Config, Settings
 
 #: Options with a value each command takes here (flags: --local/-l, gc's --dry-run/-n).
 _OPTIONS = {"use": {"--profile", "-p"}, "rollback": {"--profile", "-p", "--to"},
@@ -68,7 +68,7 @@ def _parse(args: list[str]) -> tuple[str, list[str], dict[str, str]] | None:
 
 
 def _settings(environ: Mapping[str, str] | None = None
-              ) -> tuple[str, str, Mapping[str, Any]] | None:
+              ) -> tuple[str, str, Config] | None:
     """(absolute OMG_HOME, user, raw config) as `omg.config.load` finds them.
 
     Without a config file (the common case) this is a few stats (`omg.locate`);

@@ -139,11 +139,12 @@ class Session:
         """Network options (`OMG_OFFLINE`, retries...): first asked for by a fetch."""
         from omg import net
 
-        return net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
+        return net.NetOptions.from_config(self.settings.raw, offline=self.offline)
 
     def _keyring(self, tool: str) -> Path | None:
-        value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or \
-            dict(self.settings.raw).get("keyrings", {}).get(tool)
+        configured = self.settings.raw.get("keyrings", {}).get(tool)
+        value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or (
+            configured if isinstance(configured, str) else None)
         return Path(value).expanduser() if value else None
 
     @property
@@ -164,9 +165,7 @@ def index_ttl_override(settings: Settings) -> float | None:
 
     ``OMG_INDEX_TTL`` (seconds), then ``[network] index_ttl`` in the config file.
     """
-    network = dict(settings.raw).get("network", {})
-    value = os.environ.get("OMG_INDEX_TTL") or (
-        network.get("index_ttl") if isinstance(network, dict) else None)
+    value = os.environ.get("OMG_INDEX_TTL") or settings.raw.get("network", {}).get("index_ttl")
     if value in (None, ""):
         return None
     try:

@@ -17,9 +17,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store.errors import IntegrityError, NetworkError, NotFound
+
+if TYPE_CHECKING:
+    from omg.config import Config
 
 #: progress(label, bytes_done, bytes_total_or_None)
 DownloadProgress = Callable[[str, int, int | None], None]
@@ -39,20 +42,20 @@ class NetOptions:
     jobs: int = 4
 
     @classmethod
-    def from_config(cls, raw: dict[str, Any], environ: dict[str, str] | None = None,
+    def from_config(cls, raw: Config, environ: dict[str, str] | None = None,
                     *, offline: bool = False) -> NetOptions:
         env = dict(os.environ if environ is None else environ)
-        net = raw.get("network", {}) if isinstance(raw.get("network"), dict) else {}
+        net = raw.get("network", {})
 
-        def pick(key: str, default: float) -> float:
-            value = env.get(f"OMG_NET_{key.upper()}") or net.get(key)
+        def pick(key: str, configured: float | None, default: float) -> float:
+            value = env.get(f"OMG_NET_{key.upper()}") or configured
             return float(value) if value not in (None, "") else default
 
-        return cls(retries=int(pick("retries", cls.retries)),
-                   backoff=pick("backoff", cls.backoff),
-                   timeout=pick("timeout", cls.timeout),
+        return cls(retries=int(pick("retries", net.get("retries"), cls.retries)),
+                   backoff=pick("backoff", net.get("backoff"), cls.backoff),
+                   timeout=pick("timeout", net.get("timeout"), cls.timeout),
                    offline=offline or env.get("OMG_OFFLINE", "") not in ("", "0"),
-                   jobs=int(pick("jobs", cls.jobs)))
+                   jobs=int(pick("jobs", net.get("jobs"), cls.jobs)))
 
 
 class ChecksumMismatch(IntegrityError):

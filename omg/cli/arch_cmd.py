@@ -56,7 +56,7 @@ def _build_errors(fn: Any) -> Any:
         raise
 
 
-def _refuse_shared(settings: Any) -> None:
+def _refuse_shared(settings: config.Settings) -> None:
     """AUR builds write the store and the index directly: not yet through omgd."""
     import os
 

@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
         from omg.daemon.wire import default_socket
 
         settings = config.load()
-        path = socket or default_socket(settings.home, dict(settings.raw))
+        path = socket or default_socket(settings.home, settings.raw)
         start = time.perf_counter()
         with Client(path, timeout=10) as client:
             client.call("ping")

@@ -22,10 +22,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omg.daemon import protocol as P
 from omg.daemon import table
@@ -35,6 +35,9 @@ from omg.daemon.observe import NO_REQUEST, UNKNOWN, AuditLog, Observer, Outcome
 from omg.daemon.peer import Peer, peer_of
 from omg.daemon.wire import SERVER_NAME, default_socket
 from store.errors import Busy, OmgError, UsageError
+
+if TYPE_CHECKING:
+    from omg.config import Settings
 
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
@@ -420,7 +423,7 @@ def _cannot_clean(log: Callable[[str], None], what: str, exc: BaseException) -> 
     log(f"cannot remove {what} at start-up ({type(exc).__name__}: {why}); serving anyway")
 
 
-def _limits(daemon_cfg: dict[str, Any]) -> Limits:
+def _limits(daemon_cfg: Mapping[str, object]) -> Limits:
     """The [daemon] settings that tune `Limits`, converted to each field's type."""
     fields = Limits.__dataclass_fields__
     try:
@@ -430,13 +433,13 @@ def _limits(daemon_cfg: dict[str, Any]) -> Limits:
         raise UsageError(f"[daemon] settings: {exc}") from exc
 
 
-def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None = None,
+def run(settings: Settings, socket_path: Path | None = None, *, limits: Limits | None = None,
         ready: Callable[[Server], None] | None = None) -> int:
     """Serve the store of `settings` until SIGTERM/SIGINT; the exit code."""
     from store.local import LocalStore
 
-    raw = dict(settings.raw)
-    daemon_cfg = raw.get("daemon", {}) if isinstance(raw.get("daemon"), dict) else {}
+    raw = settings.raw
+    daemon_cfg = raw.get("daemon", {})
     path = socket_path or default_socket(settings.home, raw)
     limits = limits or _limits(daemon_cfg)
     store = LocalStore(settings.layout, limits=settings.limits)

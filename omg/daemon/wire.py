@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    from omg.config import Config
+
 PROTO_VERSION = 1
 CLIENT_NAME = "omg/0.1.0"
 SERVER_NAME = "omgd/0.1.0"
@@ -36,7 +38,7 @@ def request(rid: int, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": rid, "method": method, "params": dict(params)}
 
 
-def default_socket(home: Path | str, raw: Mapping[str, Any] | None = None,
+def default_socket(home: Path | str, raw: Config | None = None,
                    environ: Mapping[str, str] | None = None) -> Path:
     """Where omgd listens: OMG_SOCKET, ``[daemon] socket``, or by mode (`omg.locate`)."""
     from pathlib import Path
