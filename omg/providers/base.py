@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NotRequired, Protocol, TypedDict, TypeGuard
+from typing import TYPE_CHECKING, ClassVar, NotRequired, Protocol, TypedDict, TypeGuard
 
 # The placeholders of `Provider.env_vars` are the env planner's, which resolves them.
 from generations.env import PREFIX as PREFIX
@@ -65,7 +65,8 @@ class Release:
     lts: str = ""  # Node LTS code name, "" when not LTS
     security: bool = False
     prerelease: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: What the provider keeps for `artifacts` (the file's URL, its checksum...).
+    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -133,16 +134,18 @@ class Context:
 
     # `ttl` has no default on purpose: each upstream says how long its documents keep.
 
-    def json(self, url: str, mirror_var: str, ttl: float) -> Any:
+    def json(self, url: str, mirror_var: str, ttl: float) -> object:
         return parse_json(url, self.fetch(url, mirror_var, ttl).body)
 
     def text(self, url: str, mirror_var: str, ttl: float) -> str:
         return self.fetch(url, mirror_var, ttl).body.decode("utf-8", "replace")
 
 
-def parse_json(url: str, body: bytes) -> Any:
+def parse_json(url: str, body: bytes) -> object:
+    """An upstream document: the provider checks its shape (`check_keys`, `bad_index`)."""
     try:
-        return json.loads(body)
+        loaded: object = json.loads(body)
+        return loaded
     except (ValueError, UnicodeDecodeError) as exc:
         raise IntegrityError(f"{url}: the index is not valid JSON ({exc})") from exc
 
@@ -199,7 +202,7 @@ class Provider:
     def fetch(self, ctx: Context, url: str) -> bytes:
         return ctx.fetch(url, self.mirror_var, self.index_ttl).body
 
-    def fetch_json(self, ctx: Context, url: str) -> Any:
+    def fetch_json(self, ctx: Context, url: str) -> object:
         return ctx.json(url, self.mirror_var, self.index_ttl)
 
     def fetch_text(self, ctx: Context, url: str) -> str:
@@ -283,9 +286,11 @@ def default_prefix(environ: dict[str, str] | None = None) -> Path:
     return Path(data) / "omg" / "prefix"
 
 
-def check_keys(url: str, obj: Any, *keys: str) -> None:
+def check_keys(url: str, obj: object, *keys: str) -> dict[str, object]:
+    """`obj`, a JSON object that has `keys`; else the index is bad."""
     if not isinstance(obj, dict) or any(k not in obj for k in keys):
         raise bad_index(url, f"an entry lacks one of {', '.join(keys)}")
+    return obj
 
 
 class UpstreamRow(TypedDict):
