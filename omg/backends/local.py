@@ -20,7 +20,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
-    from typing import Any
 
     from generations.gc import GcResult
     from omg.config import Settings
@@ -234,7 +233,7 @@ class LocalBackend:
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, Any] | None = None) -> AddResult:
+                  origin: dict[str, object] | None = None) -> AddResult:
         return self.store.add(source, name, version, origin=origin,
                               references=[self.resolve_name(r) for r in references])
 

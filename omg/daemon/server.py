@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from omg.daemon import protocol as P
 from omg.daemon import table
@@ -85,7 +85,7 @@ class Connection:
         self.sock = sock
         self.peer = peer
         self.decoder = P.FrameDecoder(server.limits.max_frame)
-        self.ready: list[dict[str, Any]] = []
+        self.ready: list[dict[str, object]] = []
         self.fds: list[int] = []
 
     # Reading ------------------------------------------------------------------
@@ -119,7 +119,7 @@ class Connection:
             raise _Drop("peer closed")
         self.ready.extend(self.decoder.feed(data))
 
-    def read_message(self, deadline: float, *, idle: bool) -> dict[str, Any]:
+    def read_message(self, deadline: float, *, idle: bool) -> dict[str, object]:
         """The next whole message; a started frame must complete within frame_timeout."""
         frame_deadline: float | None = None
         while not self.ready:
@@ -133,11 +133,12 @@ class Connection:
                 self._recv(deadline, idle=idle)
         return self.ready.pop(0)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, object]) -> None:
         try:
             frame = P.encode_frame(message, self.server.limits.max_reply)
         except P.ProtocolError as exc:
-            frame = P.encode_frame(P.error_reply(message.get("id"), exc))
+            rid = message.get("id")  # our own reply's: an int, or None
+            frame = P.encode_frame(P.error_reply(rid if isinstance(rid, int) else None, exc))
         self.sock.settimeout(self.server.limits.send_timeout)
         try:
             self.sock.sendall(frame)
@@ -186,7 +187,7 @@ class Connection:
                 self.sock.close()
             self.server.release(self.peer)
 
-    def serve_one(self, msg: dict[str, Any]) -> bool:
+    def serve_one(self, msg: dict[str, object]) -> bool:
         """Answer one request; False ends the connection (after a protocol error)."""
         observer = self.server.observer
         with self.server.in_flight():
@@ -197,10 +198,10 @@ class Connection:
             except P.ProtocolError as exc:
                 self._close(fds)
                 observer.finish(Outcome(rid, self.peer, NO_REQUEST, {}, exc, None, 0.0))
-                self.send(P.error_reply(msg.get("id") if isinstance(msg.get("id"), int)
-                                        else None, exc))
+                sent = msg.get("id")
+                self.send(P.error_reply(sent if isinstance(sent, int) else None, exc))
                 return False
-            result: Any = None
+            result: object = None
             error: BaseException | None = None
             try:
                 result = table.dispatch(self.server.methods, self.server.ctx, self.peer,
