@@ -23,11 +23,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from omg.daemon.peer import Peer
 from store.errors import OmgError, UnsafeInput
 from store.fsutil import write_all
+
+if TYPE_CHECKING:
+    from store.results import Plain
 
 #: Requests whose method no table knows, and frames that were no request at all.
 UNKNOWN, NO_REQUEST = "?", "-"
@@ -196,12 +199,6 @@ def _params(params: Mapping[str, object]) -> object:
     return trimmed
 
 
-#: A method's result as plain data, read by key as it is: a missing key or another
-#: shape raises, and `audit_record` keeps the record without a summary. (Any: each
-#: method's result has its own shape, which one table of summaries cannot say.)
-Plain = Any
-
-
 def _pick(*keys: str) -> Callable[[Plain], dict[str, object]]:
     return lambda r: {k: r[k] for k in keys if k in r}
 
@@ -211,7 +208,9 @@ def _gc(r: Plain) -> dict[str, object]:
             "deleted_generations": r["deleted_generations"]}
 
 
-#: The methods that change something, and what of a success the audit log keeps.
+#: The methods that change something, and what of a success the audit log keeps. Each
+#: reads the plain result as it is: another shape raises, and `audit_record` keeps the
+#: record without a summary.
 AUDITED: dict[str, Callable[[Plain], object]] = {
     "store.add": lambda r: {"store_path": r["record"]["path"], "created": r["created"]},
     "runtime.install": lambda r: {"store_paths": [x["record"]["path"] for x in r],
