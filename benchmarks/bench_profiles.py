@@ -1,4 +1,4 @@
-"""Profiles, shims and gc: each figure of DESIGN.md printed beside its baseline.
+"""Profiles, shims and gc: each figure (README, "Benchmarks") printed beside its baseline.
 
     .venv/bin/python benchmarks/bench_profiles.py [--runs N] [--quick]
 
@@ -89,13 +89,17 @@ def bench_use(tmp: Path, runs: int) -> None:
     # Each round: a new generation (20.2.0 -> 20.1.0), then a real switch back to 2.
     got = interleaved({"base": [sys.executable, "-c", "pass"],
                        "use": [*OMG, "use", "node@20.1.0"],
-                       "rollback": [*OMG, "rollback", "--to", "2"]}, env, runs)
-    base, use, rb = got["base"], got["use"], got["rollback"]
+                       "rollback": [*OMG, "rollback", "--to", "2"],
+                       "current": [*OMG, "current"]}, env, runs)
+    base, use, rb, cur = got["base"], got["use"], got["rollback"], got["current"]
     print(f"python -c pass (baseline)      {base:7.1f} ms")
     print(f"omg use (installed versions)   {use:7.1f} ms  = {use / base:.2f}x python "
           f"(goal <= 2x; mise use -g 18 ms = 2.0x, python 9 ms)")
     print(f"omg rollback                   {rb:7.1f} ms  = {rb / base:.2f}x python "
           f"(goal <= 2x; nix-env --rollback 20 ms = 2.2x)")
+    print(f"omg current                    {cur:7.1f} ms  = {cur / base:.2f}x python "
+          f"(goal <= 2x)")
+    print(f"  (through {OMG[0]}: omg's own launcher, scripts/omg)")
     subprocess.run([*OMG, "rollback", "--to", "1"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     for args in (["use", "node@20.2.0"], ["rollback"]):  # as timed: 1 -> 20.2.0, then back

@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     ToolTuple = tuple[str, str, str, tuple[tuple[str, str], ...]]
     #: A store path of a package: (version, store path name, the env its record names).
     Installed = tuple[str, str, dict[str, object]]
-    #: ``[package, version, env]``, as the catalogue file holds it (`_path_entry_ok`
-    #: checks that shape): a list, so its items are Any to the type checker.
+    #: ``[package, version, env, added]``, as the catalogue file holds it
+    #: (`_path_entry_ok` checks that shape): a list, so its items are Any to mypy.
     PathEntry = list[Any]
 
 CATALOGUE_FORMAT = 1
@@ -127,9 +127,16 @@ def _answers(data: dict[str, object], stamp: str) -> dict[str, dict[str, dict[st
 
 
 def _path_entry_ok(entry: object) -> TypeGuard[PathEntry]:
-    """[package, version, env], as `_learn` and `remember_env` write them."""
-    return (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
-            and isinstance(entry[1], str) and isinstance(entry[2], dict))
+    """[package, version, env, added], as `_learn` and `remember_env` write them."""
+    return (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)
+            and isinstance(entry[1], str) and isinstance(entry[2], dict)
+            and isinstance(entry[3], int | float) and not isinstance(entry[3], bool))
+
+
+def _by_age(names: list[str], paths: dict[str, PathEntry]) -> list[str]:
+    """Oldest first, so that of several store paths with one version (a rebuild of
+    it, or another source's bytes) the one added last comes last and wins."""
+    return sorted(names, key=lambda n: (paths[n][3], n))
 
 
 class Catalogue:
@@ -180,7 +187,7 @@ class Catalogue:
             del self._paths[n]
             self._dirty = True
         out: dict[str, list[Installed]] = {}
-        for name in names:
+        for name in _by_age([n for n in names if n in self._paths], self._paths):
             entry = self._paths.get(name)
             if not entry or entry[0] == ENV_PACKAGE:
                 continue
@@ -203,7 +210,7 @@ class Catalogue:
                     continue
                 origin = rec.origin if isinstance(rec.origin, dict) else {}
                 env = origin.get("env") if isinstance(origin.get("env"), dict) else {}
-                self._paths[name] = [rec.name, rec.version, env]
+                self._paths[name] = [rec.name, rec.version, env, rec.created]
                 self._dirty = True
         finally:
             if self._index is None:
@@ -217,8 +224,8 @@ class Catalogue:
         names = self.on_disk()
         if any(not _path_entry_ok(self._paths.get(n)) for n in names):
             return None  # new to the catalogue (or damaged): `packages` learns it
-        return [n for n in names if self._paths[n][0] == tool
-                and resolvable(self.store, n, self.user)]
+        return _by_age([n for n in names if self._paths[n][0] == tool
+                        and resolvable(self.store, n, self.user)], self._paths)
 
     # Answers -------------------------------------------------------------------------
 
@@ -228,16 +235,17 @@ class Catalogue:
         have = self.known(tool)
         if have is None:
             return None
-        # An exact version resolves to itself (omg.spec.select); the newest path wins.
+        # An exact version resolves to itself (omg.spec.select); the last added wins.
         chosen = next((n for n in reversed(have) if self._paths[n][1] == spec), None)
         if chosen is None:
             cached = self._specs.get(spec_key(tool, spec, self.user))
-            if not (isinstance(cached, list) and len(cached) == 2 and cached[1] == have):
+            if not (isinstance(cached, list) and len(cached) == 2
+                    and cached[1] == sorted(have)):
                 return None
             chosen = cached[0]
             if chosen not in have:
                 return None
-        _, version, env = self._paths[chosen]
+        _, version, env, _ = self._paths[chosen]
         pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
         return tool, version, chosen, pairs
 
@@ -274,7 +282,7 @@ class Catalogue:
             self._envs[key] = name
             self._dirty = True
         if name not in self._paths:
-            self._paths[name] = [ENV_PACKAGE, name[33:].partition("-")[2], {}]
+            self._paths[name] = [ENV_PACKAGE, name[33:].partition("-")[2], {}, 0.0]
             self._dirty = True
 
     def remember_spec(self, tool: str, spec: str, candidates: Sequence[str],

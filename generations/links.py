@@ -1,10 +1,9 @@
 """A profile's generations on disk, on plain strings: the one implementation.
 
 The layout and the order of work are `generations.profile`'s docstring. This
-module holds the part both callers share, the typed use cases
-(`generations.profile.ProfileRef`, on Paths) and the lean tier of
-omg/fast.py: numbering, the current generation, writing a generation and
-switching to it, and the debris a killed process leaves. Only `os` and the
+module holds what every writer of a profile directory shares: numbering, the
+current generation, writing a generation and switching to it, the directory
+checks and lock files, and the debris a killed process leaves. Only `os` and the
 lean `store.fsutil` at import time (no pathlib, re, json, typing): `omg use`
 between installed versions runs through here and is timed whole-process.
 """
@@ -247,17 +246,17 @@ def add_generation(directory: str, name: str, store_dir: str, env: str, *, comma
 
     The caller holds the profile lock (`lock`, which checked `directory`) and the
     shared gc lock, and `env` is complete in `store_dir`. Numbers come from the
-    highest link, record or ``<name>.seq``, so a deleted number is never given again.
+    highest link, record or ``<name>.seq`` (`forget`, which deletes, keeps that one
+    up), so a deleted number is never given again.
+
+    Three fsyncs, each for a crash guarantee (and none for the number: the new
+    record and link are what say it was given): the record's (a listed generation's
+    record is whole), the directory's after the generation link (the profile never
+    points at a link a crash lost), and `switch`'s (once this returns, the switch
+    survives a crash).
     """
     clean_debris(directory, name)
-    existing = numbers(directory, name)
-    try:
-        with open(f"{directory}/{name}.seq", "rb") as f:
-            high = int(f.read() or 0)
-    except (FileNotFoundError, ValueError):
-        high = 0
-    n = max(existing[-1] if existing else 0, high) + 1
-    atomic_write(f"{directory}/{name}.seq", b"%d\n" % n, 0o644)
+    n = highest(directory, name) + 1
     record: GenerationRecord = {"format": GENERATION_FORMAT, "number": n, "env": env,
                                 "time": now, "command": command}
     atomic_write(f"{directory}/{name}-{n}{RECORD_SUFFIX}", record_bytes(record), 0o644)
@@ -266,6 +265,41 @@ def add_generation(directory: str, name: str, store_dir: str, env: str, *, comma
     fsync_dir(directory)
     switch(directory, name, n)
     return n, record
+
+
+def highest(directory: str, name: str) -> int:
+    """The highest number profile `name` ever gave out (0: none yet)."""
+    existing = numbers(directory, name)
+    try:
+        with open(f"{directory}/{name}.seq", "rb") as f:
+            high = int(f.read() or 0)
+    except (FileNotFoundError, ValueError):
+        high = 0
+    return max(existing[-1] if existing else 0, high)
+
+
+def forget(directory: str, name: str, n: int) -> None:
+    """Delete generation `n`'s link and record, remembering the highest number first.
+
+    Once a number's link and record are gone, only ``<name>.seq`` says it was given:
+    it is made durable before they go (the fsync a `use` does not need to pay), so
+    no crash makes a number come round again. The link goes before the record, so a
+    listed generation always has its record.
+    """
+    high = highest(directory, name)
+    try:
+        with open(f"{directory}/{name}.seq", "rb") as f:
+            kept = int(f.read() or 0)
+    except (FileNotFoundError, ValueError):
+        kept = 0
+    if kept < high:
+        atomic_write(f"{directory}/{name}.seq", b"%d\n" % high, 0o644)
+        fsync_dir(directory)  # the new .seq is on disk before the link can be gone
+    for path in (gen_link(directory, name, n), f"{directory}/{name}-{n}{RECORD_SUFFIX}"):
+        try:  # noqa: SIM105 (contextlib costs an import on the hot path)
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 def switch(directory: str, name: str, n: int) -> None:

@@ -240,11 +240,7 @@ def delete(ref: ProfileRef, n: int, index: Index | None = None) -> None:
     if current_number(ref) == n:
         raise UsageError(f"generation {n} is the current generation of profile {ref.label}",
                          hint="switch away first (omg rollback or omg use)")
-    for path in (ref.gen_link(n), ref.gen_record(n)):
-        try:  # noqa: SIM105 (contextlib costs an import on the hot path)
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    links.forget(ref.directory, ref.name, n)
     if index is not None and not index.readonly:
         index.delete(INDEX_TABLE, ref.index_key(n))
 

@@ -2,7 +2,7 @@
 
 The hot commands (`use`, `rollback`, `current` between installed versions,
 `search` answered from the index, and `gc` in a store of one's own) take fast
-paths that never import typer, rich, httpx or pyalpm (DESIGN.md "Figures"). A
+paths that never import typer, rich, httpx or pyalpm (docs/architecture.md). A
 fast path returns None for whatever it does not recognise, and the full typer
 CLI, the reference behaviour, takes over.
 The fast path is imported with the builtin ``__import__``: the importlib
@@ -28,12 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = _run(args)
         sys.stdout.flush()  # here, where a closed pipe is still ours to report
-    except (KeyboardInterrupt, BrokenPipeError) as exc:
+    except (Exception, KeyboardInterrupt) as exc:
         # Ctrl-C outside a command's own handling (starting up, a fast path's
-        # settings or parsing), or a stdout whose reader is gone.
+        # settings or parsing), a stdout whose reader is gone, or a bug in a fast
+        # path: one line and exit 70 (the traceback with --debug), as the typer CLI.
         from omg.cli.output import report_error
 
-        return report_error(exc)
+        return report_error(exc, debug="--debug" in args)
     return code
 
 

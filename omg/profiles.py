@@ -242,7 +242,7 @@ def command_line(words: Sequence[str]) -> str:
 
 
 def installed_tools(home: Home) -> dict[str, list[Installed]]:
-    """tool -> [(version, store path name, env)] of every tool in the store."""
+    """tool -> [(version, store path name, env)] of every tool in the store, oldest first."""
     return home.catalogue.packages()
 
 
@@ -331,8 +331,9 @@ def _resolve_in_store(home: Home, spec: ToolSpec,
         versions = ", ".join(sorted({v for v, _, _ in have}, key=version_key))
         raise NotFound(f"no version of {spec.tool} matches {spec.spec!r} "
                        f"(installed: {versions})")
-    # Several store paths with one version (rebuilt content): the highest name wins, as
-    # the catalogue's answer for an exact version does (generations/catalogue.py).
+    # Several store paths with one version (a rebuild, another source's bytes): the one
+    # added last wins (`installed_tools` lists them oldest first), as the catalogue's
+    # answer for an exact version does (generations/catalogue.py).
     name, env = next((n, e) for v, n, e in reversed(have) if v == version)
     if version != spec.spec:  # an exact version the catalogue resolves by itself
         home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name)

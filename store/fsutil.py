@@ -3,8 +3,8 @@
 Replacing a file or symlink is always "write a temporary name, fsync, rename
 over", so readers see the old or the new version and never a torn one.
 Paths are strings or path objects. Only `os` at import time (no pathlib,
-contextlib or typing; ctypes and shutil where they are used): the lean tier of
-`omg use` writes its generation through this module and is timed whole-process.
+contextlib or typing; ctypes and shutil where they are used): `omg use` writes its
+generation through this module and is timed whole-process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where everything lives under one OMG_HOME (see DESIGN.md, "On disk").
+"""Where everything lives under one OMG_HOME (docs/store-format.md, "Layout on disk").
 
 Pure path arithmetic: no directory is created here, so computing a layout is
 free on the hot paths, and importing this module is cheap (a NamedTuple, not

@@ -1,12 +1,12 @@
 """`LocalStore`: the store on this machine's filesystem, the one facade layers above use.
 
-Its counterpart for the shared mode talks to the daemon with the same methods,
-so the rest of omg never knows which one it has (as Nix's LocalStore and
-RemoteStore). Verify, repair and the sweep half of GC live here too.
+Commands never use it directly: they ask a backend (omg/backend.py), and in the
+shared mode omgd's `LocalBackend` uses the daemon's LocalStore for them. Verify,
+repair and the sweep half of GC live here too.
 
 Light at import time (no dataclasses, no ingest, hashing or pathlib of its
-own): ``omg gc`` builds a LocalStore on its lean path (omg/fastgc.py); the
-heavy modules load when a method needs them.
+own): ``omg gc`` builds a LocalStore on its hot path (omg/fast.py); the heavy
+modules load when a method needs them.
 """
 
 from __future__ import annotations

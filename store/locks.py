@@ -8,8 +8,8 @@ moment it picks a path until the path is reachable from a root; `gc` holds it
 *exclusive* while it marks and sweeps. So gc never sees a path that someone is
 about to link but has not rooted yet (invariant 3).
 
-A class rather than a contextlib generator, and no pathlib: the lean tier of
-`omg use` takes these locks, and contextlib alone costs it milliseconds.
+A class rather than a contextlib generator, and no pathlib: `omg use` takes these
+locks on its hot path, and contextlib alone costs it milliseconds.
 """
 
 from __future__ import annotations

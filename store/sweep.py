@@ -11,7 +11,7 @@ if it were whole. The trash is not a store path name, so nothing that lists
 `StopSignals` turns SIGINT and SIGTERM into a flag the sweep polls between
 store paths, so an interrupted gc finishes the path in hand and stops.
 
-Only `os` at import time: ``omg gc`` without typer (omg/fastgc.py) is timed
+Only `os` at import time: ``omg gc`` without typer (omg/fast.py) is timed
 whole-process against ``nix-store --gc``. A few threads delete at once (`_each`).
 """
 

@@ -1,7 +1,7 @@
 """The few settings `omg search` needs, computed without omg.config's imports.
 
 `omg.config.load()` imports pathlib, typing and the store layout: about a third of
-the search fast path's budget (DESIGN.md "Figures"). With no config file to read,
+the search fast path's budget (docs/arch.md). With no config file to read,
 what it computes for search comes from a few environment variables, through
 `omg.locate` (the precedences omg.config itself uses). When a config file exists
 `load` returns None and the caller uses omg.config (one reader of config files).

@@ -3,7 +3,7 @@
 In the shared mode this user cannot write OMG_HOME: every change is a request to
 omgd (docs/protocol.md), which runs the same use case through a `LocalBackend` of
 its own for the peer it knows by SO_PEERCRED, and answers with the result as plain
-data (`omg.convert.to_plain`); here `from_plain` makes it the same result type
+data (`store.results.to_plain`); here `from_plain` makes it the same result type
 again, so the CLI renders both backends alike. Reads need no daemon: the store,
 the profiles and the claims are world-readable, so `current`, `which`, `diff`,
 `installed`, `store_records` and `store_info` read the files through a read-only

@@ -51,24 +51,37 @@ def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]]) -> 
     sys.stdout.write("".join(line + "\n" for line in lines(result)))
 
 
+def _click_kind(exc: BaseException) -> str | None:
+    """Which of typer's (vendored click's) exceptions `exc` is, by type: only once
+    typer has run (the lean paths report errors without ever importing it)."""
+    exceptions = sys.modules.get("typer._click.exceptions")
+    typer_own = sys.modules.get("typer.exceptions")
+    kinds = [(typer_own, "Exit"), (typer_own, "Abort"), (exceptions, "NoArgsIsHelpError"),
+             (exceptions, "ClickException")]
+    for module, name in kinds:  # the most specific first: NoArgsIsHelpError is a
+        cls = getattr(module, name, None)  # ClickException too
+        if isinstance(cls, type) and isinstance(exc, cls):
+            return name
+    return None
+
+
 def report_error(exc: BaseException, *, debug: bool = False) -> int:
     """Print `error: ...` (and `hint: ...`) on stderr; return the exit code."""
-    # typer vendors its own click; match by name so either one is recognised.
-    names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
         return broken_pipe()
-    if isinstance(exc, KeyboardInterrupt) or "Abort" in names:
+    kind = _click_kind(exc)
+    if isinstance(exc, KeyboardInterrupt) or kind == "Abort":
         exc = Interrupted("interrupted")
-    elif "Exit" in names and hasattr(exc, "exit_code"):
-        return int(exc.exit_code)
-    elif "NoArgsIsHelpError" in names:
+    elif kind == "Exit":
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    elif kind == "NoArgsIsHelpError":
         # A group without its command: the help is the message (typer has printed
         # it already and left the text empty); exit 2 as click does.
         text = exc.format_message()  # type: ignore[attr-defined]
         if text:
             print(text)
         return UsageError.exit_code
-    elif "ClickException" in names:
+    elif kind == "ClickException":
         msg = exc.format_message().replace("\n", " ")  # type: ignore[attr-defined]
         exc = UsageError(msg, hint="see `omg --help`")
     if debug:

@@ -1,4 +1,4 @@
-"""omgd: the daemon that owns a shared store (DESIGN.md invariant 7).
+"""omgd: the daemon that owns a shared store (invariant 7, docs/invariants.md).
 
 Both sides: `wire` holds what the two ends agree on (constants, the search
 answer's `source`), on `os` alone. The server: `protocol` is the pure wire

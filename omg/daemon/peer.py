@@ -81,11 +81,3 @@ def may_gc(peer: Peer, gc_group: str | None,
     except KeyError:
         return False
     return peer.gid == group.gid or peer.user in group.members
-
-
-def allowed_users(peer: Peer, allowed: Iterable[str] | None) -> bool:
-    """``[daemon] allowed_users``: None or "*" admits everyone (root always)."""
-    if allowed is None or peer.uid == 0:
-        return True
-    names = set(allowed)
-    return "*" in names or peer.user in names

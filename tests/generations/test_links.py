@@ -43,9 +43,10 @@ def test_add_generation_numbers_never_reuse(tmp_path: Path) -> None:
     assert (n1, n2) == (1, 2) and rec["number"] == 2
     assert links.current_number(d, "default") == 2
     # Deleting the newest never frees its number (the .seq file remembers it).
-    (tmp_path / "profiles" / "u" / "default-2-link").unlink()
-    (tmp_path / "profiles" / "u" / "default-2.json").unlink()
     links.switch(d, "default", 1)
+    links.forget(d, "default", 2)
+    assert not (tmp_path / "profiles" / "u" / "default-2-link").exists()
+    assert (tmp_path / "profiles" / "u" / "default.seq").read_text() == "2\n"
     with links.lock(d, "default", str(store)):
         n3, _ = links.add_generation(d, "default", str(store), "env-a", command="c", now=3.0)
     assert n3 == 3 and links.numbers(d, "default") == [1, 3]

@@ -254,3 +254,21 @@ def test_use_over_a_missing_env_warns(w: World) -> None:
     r = P.use(w.home, ["node@20"])
     assert r.generation == 2 and "missing store path" in r.warnings[0]
     assert [t.tool for t in P.current(w.home).tools] == ["node"]
+
+
+def test_of_two_store_paths_with_one_version_the_one_added_last_wins(tmp_path: Path) -> None:
+    """A rebuild of a version (other bytes, same name and version): `use` picks the
+    newer, by exact version and by spec, through the store and through the catalogue."""
+    import time
+
+    w = World(tmp_path)
+    try:
+        first = w.add("tool", "1.0.0", extra={"build": "first"})
+        time.sleep(0.01)
+        second = w.add("tool", "1.0.0", extra={"build": "second"})
+        assert first != second
+        for _ in range(2):  # the second time, the catalogue answers
+            for spec in ("tool@1.0.0", "tool@1"):
+                assert P.use(w.home, [spec]).tools[0].store_path == second, spec
+    finally:
+        w.close()
