@@ -41,8 +41,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, TypeGuard
 
+    from store.index import Index
+
     #: One resolved tool as the hot path keys it: (tool, version, store path, env pairs).
     ToolTuple = tuple[str, str, str, tuple[tuple[str, str], ...]]
+    #: A store path of a package: (version, store path name, the env its record names).
+    Installed = tuple[str, str, dict[str, object]]
+    #: ``[package, version, env, added]``, as the catalogue file holds it
+    #: (`_path_entry_ok` checks that shape): a list, so its items are Any to mypy.
+    PathEntry = list[Any]
 
 CATALOGUE_FORMAT = 1
 FILE_NAME = ".catalogue.json"
@@ -89,12 +96,12 @@ def spec_key(tool: str, spec: str, user: str) -> str:
     return f"{user}:{tool}@{spec}"
 
 
-def use_key(cur_env: str, tools: Sequence[tuple[Any, ...]]) -> str:
+def use_key(cur_env: str, tools: Sequence[tuple[object, ...]]) -> str:
     """The ``uses`` key; `tools` in priority order, each as a plain `ToolTuple`."""
     return repr((cur_env, tuple(tuple(t) for t in tools)))
 
 
-def _read(path: str) -> dict[str, Any]:
+def _read(path: str) -> dict[str, object]:
     from store.leanjson import loads
 
     try:
@@ -107,26 +114,26 @@ def _read(path: str) -> dict[str, Any]:
     return {}
 
 
-def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+def _dict(data: dict[str, object], key: str) -> dict[str, object]:
     value = data.get(key)
     return dict(value) if isinstance(value, dict) else {}
 
 
-def _answers(data: dict[str, Any], stamp: str) -> dict[str, Any]:
+def _answers(data: dict[str, object], stamp: str) -> dict[str, dict[str, dict[str, object]]]:
     """Every stamp's answers (``{stamp: {"specs": ..., "uses": ...}}``), damaged ones out."""
     found = _dict(data, "answers")
     return {k: {"specs": _dict(v, "specs"), "uses": _dict(v, "uses")}
             for k, v in found.items() if isinstance(v, dict) and k}
 
 
-def _path_entry_ok(entry: Any) -> TypeGuard[list[Any]]:
+def _path_entry_ok(entry: object) -> TypeGuard[PathEntry]:
     """[package, version, env, added], as `_learn` and `remember_env` write them."""
     return (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str)
             and isinstance(entry[1], str) and isinstance(entry[2], dict)
             and isinstance(entry[3], int | float) and not isinstance(entry[3], bool))
 
 
-def _by_age(names: list[str], paths: dict[str, list[Any]]) -> list[str]:
+def _by_age(names: list[str], paths: dict[str, PathEntry]) -> list[str]:
     """Oldest first, so that of several store paths with one version (a rebuild of
     it, or another source's bytes) the one added last comes last and wins."""
     return sorted(names, key=lambda n: (paths[n][3], n))
@@ -139,7 +146,8 @@ class Catalogue:
     called only when a store path must be learned.
     """
 
-    def __init__(self, home: str, user: str, index: Callable[[], Any] | None = None) -> None:
+    def __init__(self, home: str, user: str,
+                 index: Callable[[], Index | None] | None = None) -> None:
         self.home = home
         self.store = home + "/store"
         self.user = user
@@ -147,15 +155,15 @@ class Catalogue:
         self._index = index
         data = _read(self.path)
         # A damaged entry is dropped (and learned again), never trusted.
-        self._paths: dict[str, list[Any]] = {
+        self._paths: dict[str, PathEntry] = {
             k: v for k, v in _dict(data, "paths").items() if _path_entry_ok(v)}
         self._envs: dict[str, str] = {
             k: v for k, v in _dict(data, "envs").items() if isinstance(v, str)}
         self._stamp = code_stamp()
         self._answers = _answers(data, self._stamp)
         mine = self._answers.get(self._stamp, {})
-        self._specs: dict[str, Any] = mine.get("specs", {})
-        self._uses: dict[str, Any] = mine.get("uses", {})
+        self._specs: dict[str, object] = mine.get("specs", {})
+        self._uses: dict[str, object] = mine.get("uses", {})
         self._names: list[str] | None = None
         self._dirty = False
 
@@ -167,7 +175,7 @@ class Catalogue:
 
     # What the store holds ----------------------------------------------------------
 
-    def packages(self) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+    def packages(self) -> dict[str, list[Installed]]:
         """package name -> [(version, store path name, env)] for every non-env store path,
         learning the paths the file does not know from the store."""
         names = self.on_disk()
@@ -178,7 +186,7 @@ class Catalogue:
         for n in [n for n in self._paths if n not in on_disk]:
             del self._paths[n]
             self._dirty = True
-        out: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        out: dict[str, list[Installed]] = {}
         for name in _by_age([n for n in names if n in self._paths], self._paths):
             entry = self._paths.get(name)
             if not entry or entry[0] == ENV_PACKAGE:
@@ -241,7 +249,7 @@ class Catalogue:
         pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
         return tool, version, chosen, pairs
 
-    def used(self, cur_env: str, tools: Sequence[tuple[Any, ...]]
+    def used(self, cur_env: str, tools: Sequence[tuple[object, ...]]
              ) -> tuple[str, list[tuple[str, str, str]]] | None:
         """(env, conflicts) a `use` of `tools` on `cur_env` made, if known and on disk."""
         entry = self._uses.get(use_key(cur_env, tools))
@@ -284,13 +292,13 @@ class Catalogue:
         self._remember(self._specs, spec_key(tool, spec, self.user),
                        [chosen, sorted(candidates)], MAX_SPECS)
 
-    def remember_use(self, cur_env: str, tools: Sequence[tuple[Any, ...]], env: str,
+    def remember_use(self, cur_env: str, tools: Sequence[tuple[object, ...]], env: str,
                      conflicts: Sequence[tuple[str, str, str]]) -> None:
         """`use` of `tools` on top of `cur_env` made `env`, reporting `conflicts`."""
         self._remember(self._uses, use_key(cur_env, tools),
                        [env, [list(c) for c in conflicts]], MAX_USES)
 
-    def _remember(self, answers: dict[str, Any], key: str, entry: list[Any],
+    def _remember(self, answers: dict[str, object], key: str, entry: list[object],
                   limit: int) -> None:
         """Keep `entry` as the newest answer (oldest dropped past `limit`); not without a
         code stamp, since an answer of unknown code could never be checked."""

@@ -56,8 +56,31 @@ EXECUTABLE_DIRS = ("bin", "sbin")
 MAX_DEPTH = 6
 
 if TYPE_CHECKING:
+    from typing import TypedDict, TypeGuard
+
     #: (name, is_directory) pairs in `rel` of a store path, or None if it does not exist.
     Lister = Callable[[str, str], list[tuple[str, bool]] | None]
+
+    class ManifestTool(TypedDict):
+        tool: str
+        version: str
+        store_path: str
+        executables: list[str]
+        env: dict[str, str]
+
+    class ManifestConflict(TypedDict):
+        path: str
+        winner: str
+        loser: str
+
+    class Manifest(TypedDict, total=False):
+        """``manifest.json`` of a profile env (`read` ones may lack any key: {} is none)."""
+
+        format: int
+        tools: list[ManifestTool]
+        executables: dict[str, str]  # name -> tool
+        conflicts: list[ManifestConflict]
+        env: dict[str, str]
 
 
 class ToolInput(Result):
@@ -100,11 +123,11 @@ class EnvPlan(Result):
         label = label or "empty"
         return label if len(label) <= 90 else label[:87] + "..."
 
-    def manifest(self) -> dict[str, object]:
+    def manifest(self) -> Manifest:
         by_tool: dict[str, list[str]] = {}
         for exe, tool in self.executables.items():
             by_tool.setdefault(tool, []).append(exe)
-        data: dict[str, object] = {
+        data: Manifest = {
             "format": MANIFEST_FORMAT,
             "tools": [
                 {"tool": t.tool, "version": t.version, "store_path": t.store_path,
@@ -266,19 +289,41 @@ def plan_key(plan: EnvPlan) -> str:
     return f"{zlib.crc32(data):08x}{len(data):x}"
 
 
-def parse_manifest(raw: bytes, label: str) -> dict[str, object]:
+def _texts(value: object) -> bool:
+    """A map of text to text (a manifest's ``env`` and ``executables``)."""
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _manifest_ok(data: dict[str, object]) -> TypeGuard[Manifest]:
+    """Of the shape `EnvPlan.manifest` writes (the readers index it without checks)."""
+    tools, conflicts = data.get("tools", []), data.get("conflicts", [])
+    return (isinstance(tools, list) and all(
+                isinstance(t, dict) and all(isinstance(t.get(k), str)
+                                            for k in ("tool", "version", "store_path"))
+                and _texts(t.get("env", {})) for t in tools)
+            and isinstance(conflicts, list) and all(
+                isinstance(c, dict) and all(isinstance(c.get(k), str)
+                                            for k in ("path", "winner", "loser"))
+                for c in conflicts)
+            and _texts(data.get("executables", {})) and _texts(data.get("env", {})))
+
+
+def parse_manifest(raw: bytes, label: str) -> Manifest:
     """A manifest read back from an env; refuses a format newer than this code."""
     from store.errors import FormatTooNew, IntegrityError
     from store.leanjson import loads
 
     try:
         data = loads(raw)
-        fmt = int(data["format"])
-    except (ValueError, KeyError, TypeError) as exc:
+        fmt = data.get("format") if isinstance(data, dict) else None
+    except ValueError as exc:
         raise IntegrityError(f"{label}: corrupt profile manifest: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(fmt, int):
+        raise IntegrityError(f"{label}: corrupt profile manifest: no format")
     if fmt > MANIFEST_FORMAT:
         raise FormatTooNew(f"{label}: manifest format {fmt} is newer than this omg "
                            f"({MANIFEST_FORMAT})", hint="upgrade omg")
-    if not isinstance(data, dict):
+    if not _manifest_ok(data):
         raise IntegrityError(f"{label}: corrupt profile manifest")
     return data

@@ -22,7 +22,7 @@ Only `os` at import time: ``omg gc`` calls `collect` from its lean path.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from generations import links
 from store.fsutil import walk_tree
@@ -31,7 +31,10 @@ from store.results import SHAPES, many
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from store.index import Index
     from store.layout import Layout
+    from store.local import LocalStore
+    from store.sweep import StopSignals
 
     #: A path's references: a mapping, or a function answering for a batch of names.
     References = Mapping[str, Iterable[str]] | Callable[[list[str]], Mapping[str, Iterable[str]]]
@@ -123,7 +126,7 @@ SHAPES[GcResult] = {"deleted_generations": many(lambda p: (str(p[0]), int(p[1]))
 
 
 def delete_older_than(layout: Layout, cutoff: float,
-                      index: Any = None) -> list[tuple[str, int]]:
+                      index: Index | None = None) -> list[tuple[str, int]]:
     """Delete generations made before `cutoff`, never a profile's current one."""
     from generations.profile import all_profiles, current_number, delete, generations
 
@@ -138,7 +141,7 @@ def delete_older_than(layout: Layout, cutoff: float,
     return deleted
 
 
-def collect(store: Any, *, dry_run: bool = False, older_than: float | None = None,
+def collect(store: LocalStore, *, dry_run: bool = False, older_than: float | None = None,
             now: float = 0.0, progress: Callable[[str], None] | None = None) -> GcResult:
     """Mark and sweep under the exclusive gc lock; `store` is a `LocalStore`.
 
@@ -148,7 +151,7 @@ def collect(store: Any, *, dry_run: bool = False, older_than: float | None = Non
     """
     from store.sweep import StopSignals
 
-    layout: Layout = store.layout
+    layout = store.layout
     deleted_gens: list[tuple[str, int]] = []
     if older_than is not None and not dry_run:
         deleted_gens = delete_older_than(layout, now - older_than, store.index)
@@ -168,7 +171,7 @@ def collect(store: Any, *, dry_run: bool = False, older_than: float | None = Non
     return GcResult(result.deleted, result.freed_bytes, False, deleted_gens, live)
 
 
-def _stopped(stop: Any, done: int, dead: int) -> None:
+def _stopped(stop: StopSignals, done: int, dead: int) -> None:
     """Raise `Interrupted` if a signal came: the one line an interrupted gc prints."""
     if not stop:
         return

@@ -15,6 +15,20 @@ import os
 from store.fsutil import atomic_symlink, atomic_write, fsync_dir
 from store.locks import FileLock
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TypedDict
+
+    class GenerationRecord(TypedDict, total=False):
+        """``<profile>-<N>.json``; a field it lacks reads as unknown."""
+
+        format: int
+        number: int
+        env: str
+        time: float
+        command: str
+
 GENERATION_FORMAT = 1
 DEFAULT_PROFILE = "default"
 _PROFILE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
@@ -207,7 +221,7 @@ def clean_debris(directory: str, name: str) -> None:
                 pass
 
 
-def record_bytes(record: dict[str, object]) -> bytes:
+def record_bytes(record: Mapping[str, object]) -> bytes:
     """``json.dumps(record, sort_keys=True)`` plus a newline, for the flat records here."""
     try:
         from _json import encode_basestring_ascii as quote
@@ -227,7 +241,7 @@ def record_bytes(record: dict[str, object]) -> bytes:
 
 
 def add_generation(directory: str, name: str, store_dir: str, env: str, *, command: str,
-                   now: float) -> tuple[int, dict[str, object]]:
+                   now: float) -> tuple[int, GenerationRecord]:
     """Generation N+1 -> `env`, made current; (N+1, its record).
 
     The caller holds the profile lock (`lock`, which checked `directory`) and the
@@ -243,8 +257,8 @@ def add_generation(directory: str, name: str, store_dir: str, env: str, *, comma
     """
     clean_debris(directory, name)
     n = highest(directory, name) + 1
-    record: dict[str, object] = {"format": GENERATION_FORMAT, "number": n, "env": env,
-                                 "time": now, "command": command}
+    record: GenerationRecord = {"format": GENERATION_FORMAT, "number": n, "env": env,
+                                "time": now, "command": command}
     atomic_write(f"{directory}/{name}-{n}{RECORD_SUFFIX}", record_bytes(record), 0o644)
     atomic_symlink(os.path.relpath(f"{store_dir}/{env}", directory),
                    gen_link(directory, name, n))

@@ -38,10 +38,18 @@ from store.results import Result
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any
+    from typing import TypeGuard
 
+    from generations.links import GenerationRecord
+    from store.index import Index
     from store.layout import Layout
     from store.locks import FileLock
+
+    class GenerationRow(GenerationRecord):
+        """A row of the index table ``generations``: the record and where it lives."""
+
+        profile: str
+        directory: str
 
 GENERATION_FORMAT = links.GENERATION_FORMAT
 INDEX_TABLE = "generations"
@@ -146,7 +154,15 @@ def env_of(ref: ProfileRef, n: int) -> str:
 REPAIR_HINT = "run `omg doctor --repair` (it sets the bad record aside)"
 
 
-def read_record(ref: ProfileRef, n: int) -> dict[str, Any]:
+def _well_formed(data: object) -> TypeGuard[GenerationRecord]:
+    return (isinstance(data, dict) and isinstance(data.get("format", 0), int)
+            and isinstance(data.get("number", 0), int)
+            and isinstance(data.get("time", 0.0), int | float)
+            and isinstance(data.get("command", ""), str)
+            and isinstance(data.get("env", ""), str))
+
+
+def read_record(ref: ProfileRef, n: int) -> GenerationRecord:
     """Generation `n`'s record ({} if it has none); IntegrityError if it is malformed."""
     from store.leanjson import loads
 
@@ -161,18 +177,15 @@ def read_record(ref: ProfileRef, n: int) -> dict[str, Any]:
                              hint=REPAIR_HINT) from exc
     try:
         data = loads(raw)
-        fmt = data.get("format", 0)
-        well_formed = (isinstance(fmt, int) and isinstance(data.get("time", 0.0), int | float)
-                       and isinstance(data.get("command", ""), str)
-                       and isinstance(data.get("env", ""), str))
-    except (ValueError, AttributeError) as exc:  # not JSON, not UTF-8, not an object
+    except ValueError as exc:  # not JSON, not UTF-8
         raise IntegrityError(f"{path}: corrupt generation record", hint=REPAIR_HINT) from exc
-    if not well_formed:
+    if not _well_formed(data):  # not an object, or a field of the wrong type
         raise IntegrityError(f"{path}: corrupt generation record", hint=REPAIR_HINT)
+    fmt = data.get("format", 0)
     if fmt > GENERATION_FORMAT:
         raise FormatTooNew(f"{path}: generation format {fmt} is newer "
                            f"than this omg ({GENERATION_FORMAT})", hint="upgrade omg")
-    return dict(data)
+    return data
 
 
 def generations(ref: ProfileRef, *, strict: bool = True) -> list[Generation]:
@@ -201,7 +214,7 @@ def generations(ref: ProfileRef, *, strict: bool = True) -> list[Generation]:
 
 
 def add_generation(ref: ProfileRef, env_name: str, *, command: str, now: float,
-                   index: Any = None) -> int:
+                   index: Index | None = None) -> int:
     """Create generation N+1 pointing at `env_name` and make it current.
 
     The caller holds the profile lock and ``gc_guard()`` shared, and `env_name`
@@ -222,7 +235,7 @@ def switch(ref: ProfileRef, n: int) -> None:
     links.switch(ref.directory, ref.name, n)
 
 
-def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
+def delete(ref: ProfileRef, n: int, index: Index | None = None) -> None:
     """Remove generation `n` (link first, so a listed generation always has its record)."""
     if current_number(ref) == n:
         raise UsageError(f"generation {n} is the current generation of profile {ref.label}",
@@ -232,13 +245,13 @@ def delete(ref: ProfileRef, n: int, index: Any = None) -> None:
         index.delete(INDEX_TABLE, ref.index_key(n))
 
 
-def mirror(index: Any, ref: ProfileRef, n: int, record: dict[str, Any]) -> None:
+def mirror(index: Index, ref: ProfileRef, n: int, record: GenerationRecord) -> None:
     if not index.readonly:
-        index.put(INDEX_TABLE, ref.index_key(n), {**record, "profile": ref.name,
-                                                  "directory": ref.directory})
+        row: GenerationRow = {**record, "profile": ref.name, "directory": ref.directory}
+        index.put(INDEX_TABLE, ref.index_key(n), row)
 
 
-def sync_mirror(index: Any, ref: ProfileRef) -> int:
+def sync_mirror(index: Index, ref: ProfileRef) -> int:
     """Bring this profile's rows of the index table in line with the files.
 
     The fast path does not open LMDB; whoever next runs with an index calls
@@ -261,7 +274,7 @@ def sync_mirror(index: Any, ref: ProfileRef) -> int:
     return changed
 
 
-def _record_or_link(ref: ProfileRef, gen: Generation) -> dict[str, Any]:
+def _record_or_link(ref: ProfileRef, gen: Generation) -> GenerationRecord:
     """A generation's record, or what its link alone says when the record is lost
     (or corrupt: `omg doctor` reports it, `--repair` sets it aside)."""
     try:
@@ -284,7 +297,7 @@ def all_profiles(layout: Layout) -> list[ProfileRef]:
             for user, directory, name in links.profiles_in(home + "/profiles")]
 
 
-def rebuild_index(layout: Layout, index: Any) -> int:
+def rebuild_index(layout: Layout, index: Index) -> int:
     """Rebuild the ``generations`` table from the records on disk (invariant 4)."""
     index.clear(INDEX_TABLE)
     count = 0

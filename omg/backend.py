@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
-    from typing import Any
 
     from generations.gc import GcResult
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
@@ -98,7 +97,7 @@ class Backend(Protocol):
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, Any] | None = None) -> AddResult:
+                  origin: dict[str, object] | None = None) -> AddResult:
         """`origin`: a note kept in the record (it grants nothing: claims do)."""
 
     def store_records(self) -> list[PathRecord]: ...

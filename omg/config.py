@@ -10,7 +10,9 @@ variables it parses against `ENV_SCHEMA`, whatever the command needs of them:
 a setting of the wrong type is a `UsageError` naming it (``[store] max_files``,
 ``OMG_MAX_FILES``) and what it must be, never a crash deep in the command that
 reads it; an unknown key is a ``warning:`` line. docs/configuration.md lists
-every setting.
+every setting. What `load` returns is typed by what it checked: `Config`, one
+TypedDict per section, so a reader gets ``settings.raw.get("network", {}).get("retries")``
+as an ``int | None``.
 """
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
@@ -20,14 +22,90 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import NamedTuple, TypedDict, TypeGuard, cast
 
 from omg import locate
 from store.errors import UsageError
 from store.layout import Layout
 from store.limits import DEFAULT_LIMITS, Limits
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+# The config file, as `load` has checked it against `SCHEMA` (tests/test_settings.py
+# keeps the two in step). Every key is optional; `load` keeps unknown keys (it warns
+# of them), which these types do not name.
+
+
+class StoreConfig(TypedDict, total=False):
+    max_unpacked_bytes: int
+    max_files: int
+    max_depth: int
+
+
+class NetworkConfig(TypedDict, total=False):
+    retries: int
+    backoff: float
+    timeout: float
+    jobs: int
+    index_ttl: float
+
+
+class MirrorsConfig(TypedDict, total=False):
+    node: str
+    bun: str
+    bun_api: str
+    python: str
+    python_api: str
+    go: str
+    rust: str
+    ruby: str
+    ruby_api: str
+    java: str
+
+
+class KeyringsConfig(TypedDict, total=False):
+    node: str
+    bun: str
+
+
+class DaemonConfig(TypedDict, total=False):
+    socket: str
+    gc_group: str
+    trusted_users: list[str]
+    max_frame: int
+    max_reply: int
+    handshake_timeout: float
+    frame_timeout: float
+    idle_timeout: float
+    send_timeout: float
+    max_clients: int
+    max_clients_per_uid: int
+    shutdown_grace: float
+    max_incoming_bytes: int
+
+
+class ArchConfig(TypedDict, total=False):
+    pacman_conf: str
+    root: str
+    dbpath: str
+    aur_url: str
+    build_user: str
+    build_dir: str
+    aur_cache_ttl: float
+    makepkg_args: list[str]
+
+
+class Config(TypedDict, total=False):
+    home: str
+    store: StoreConfig
+    network: NetworkConfig
+    mirrors: MirrorsConfig
+    keyrings: KeyringsConfig
+    daemon: DaemonConfig
+    arch: ArchConfig
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+#: Read-only like every Settings field (a TypedDict is a dict to the type checker).
+_NO_CONFIG = cast(Config, MappingProxyType({}))
 
 
 class Settings(NamedTuple):
@@ -35,7 +113,7 @@ class Settings(NamedTuple):
     user: str
     limits: Limits = DEFAULT_LIMITS
     mirrors: Mapping[str, str] = _EMPTY
-    raw: Mapping[str, Any] = _EMPTY
+    raw: Config = _NO_CONFIG
 
     @property
     def layout(self) -> Layout:
@@ -57,19 +135,20 @@ class Kind(NamedTuple):
     """What one setting must be; `what` is said in errors and in docs/configuration.md."""
 
     what: str
-    ok: Callable[[Any], bool]  # judges a value from a config file (TOML types)
-    parse: Callable[[str], Any] = str  # a variable's text -> a value for `ok` (or ValueError)
+    ok: Callable[[object], bool]  # judges a value from a config file (TOML types)
+    #: A variable's text -> a value for `ok` (or ValueError).
+    parse: Callable[[str], int | float | str] = str
 
 
-def _integer(v: Any) -> bool:
+def _integer(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _number(v: Any) -> bool:
+def _number(v: object) -> TypeGuard[float]:
     return (_integer(v) or isinstance(v, float)) and math.isfinite(v)
 
 
-def _absolute(v: Any) -> bool:
+def _absolute(v: object) -> bool:
     return isinstance(v, str) and os.path.isabs(v)
 
 
@@ -126,11 +205,11 @@ ENV_SCHEMA: Mapping[str, Kind] = {
 }
 
 
-def _bad(where: str, kind: Kind, value: Any, hint: str) -> UsageError:
+def _bad(where: str, kind: Kind, value: object, hint: str) -> UsageError:
     return UsageError(f"{where}: expected {kind.what}, got {value!r}", hint=hint)
 
 
-def check_file(data: Mapping[str, Any], path: str) -> list[str]:
+def check_file(data: Mapping[str, object], path: str) -> list[str]:
     """Check one parsed config file against `SCHEMA`; the unknown keys, as warnings."""
     hint = f"fix it in {path} (docs/configuration.md lists every setting)"
     unknown: list[str] = []
@@ -154,9 +233,9 @@ def check_file(data: Mapping[str, Any], path: str) -> list[str]:
     return unknown
 
 
-def check_environment(env: Mapping[str, str]) -> dict[str, Any]:
+def check_environment(env: Mapping[str, str]) -> dict[str, int | float | str]:
     """The set variables of `ENV_SCHEMA`, parsed; a UsageError names a bad one."""
-    parsed: dict[str, Any] = {}
+    parsed: dict[str, int | float | str] = {}
     for name, kind in ENV_SCHEMA.items():
         text = env.get(name)
         if not text:
@@ -185,7 +264,7 @@ def warn_once(message: str) -> None:
         sys.stderr.write(f"warning: {message}\n")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, object]:
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, PermissionError):
@@ -202,27 +281,31 @@ def load(environ: Mapping[str, str] | None = None, *,
          warn: Callable[[str], None] = warn_once) -> Settings:
     """The settings of this environment; `warn` gets each unknown key's line."""
     env = os.environ if environ is None else environ
-    config: dict[str, Any] = {}
+    merged: dict[str, object] = {}
     for path in map(Path, locate.config_files(env)):
         data = _read_toml(path)
         for message in check_file(data, str(path)):
             warn(message)
         for key, value in data.items():
-            if isinstance(value, dict) and isinstance(config.get(key), dict):
-                config[key] = {**config[key], **value}
+            old = merged.get(key)
+            if isinstance(value, dict) and isinstance(old, dict):
+                merged[key] = {**old, **value}
             else:
-                config[key] = value
+                merged[key] = value
+    config = cast(Config, merged)  # each file checked against SCHEMA just above
     variables = check_environment(env)
-    store_cfg: Mapping[str, Any] = config.get("store", {})
+    store_cfg = config.get("store", {})
 
-    def pick(var: str, key: str, default: int) -> int:
-        value = variables.get(var, store_cfg.get(key))
+    def pick(var: str, configured: int | None, default: int) -> int:
+        value = variables.get(var, configured)
         return default if value is None else int(value)
 
     limits = Limits(
-        max_bytes=pick("OMG_MAX_UNPACKED_BYTES", "max_unpacked_bytes", DEFAULT_LIMITS.max_bytes),
-        max_files=pick("OMG_MAX_FILES", "max_files", DEFAULT_LIMITS.max_files),
-        max_depth=pick("OMG_MAX_DEPTH", "max_depth", DEFAULT_LIMITS.max_depth),
+        max_bytes=pick("OMG_MAX_UNPACKED_BYTES", store_cfg.get("max_unpacked_bytes"),
+                       DEFAULT_LIMITS.max_bytes),
+        max_files=pick("OMG_MAX_FILES", store_cfg.get("max_files"), DEFAULT_LIMITS.max_files),
+        max_depth=pick("OMG_MAX_DEPTH", store_cfg.get("max_depth"), DEFAULT_LIMITS.max_depth),
     )
+    mirrors = {k: v for k, v in config.get("mirrors", {}).items() if isinstance(v, str)}
     return Settings(home=Path(locate.home(config, env)), user=current_user(), limits=limits,
-                    mirrors=dict(config.get("mirrors", {})), raw=config)
+                    mirrors=mirrors, raw=config)

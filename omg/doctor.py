@@ -67,7 +67,7 @@ def diagnose(backend: Backend, layout: Layout) -> list[str]:
 def _index_problems(store: LocalStore) -> list[str]:
     """Index rows that differ from the record files (the files are the truth)."""
     from store.errors import OmgError
-    from store.record import decode_record
+    from store.record import decode_record, tree_from_plain
 
     try:
         rows = dict(store.index.items("paths"))
@@ -83,7 +83,11 @@ def _index_problems(store: LocalStore) -> list[str]:
             record, entries = decode_record(store.layout.record_path(name).read_bytes(), name)
         except (OSError, OmgError):
             continue  # reported as a bad record
-        if row != record.to_index() or [tuple(e) for e in tree or []] != entries:
+        try:
+            indexed = tree_from_plain(tree) if tree is not None else []
+        except ValueError:
+            indexed = None  # a malformed row differs
+        if row != record.to_index() or indexed != entries:
             problems.append(f"the row of {name} differs from its record file")
     return problems
 

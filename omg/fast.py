@@ -23,11 +23,14 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from typing import Any
+    from collections.abc import Callable, Mapping
+    from contextlib import AbstractContextManager
+    from pathlib import Path
 
     from omg.backend import Backend
-    from omg.config import Settings
+    from omg.config import Config, Settings
+
+    Update = Callable[[str, int, int | None], None]
 
 #: Options with a value each command takes here (flags: --local/-l, gc's --dry-run/-n).
 _OPTIONS = {"use": {"--profile", "-p"}, "rollback": {"--profile", "-p", "--to"},
@@ -68,7 +71,7 @@ def _parse(args: list[str]) -> tuple[str, list[str], dict[str, str]] | None:
 
 
 def _settings(environ: Mapping[str, str] | None = None
-              ) -> tuple[str, str, Mapping[str, Any]] | None:
+              ) -> tuple[str, str, Config] | None:
     """(absolute OMG_HOME, user, raw config) as `omg.config.load` finds them.
 
     Without a config file (the common case) this is a few stats (`omg.locate`);
@@ -150,7 +153,7 @@ def _answer(backend: Backend, cmd: str, positional: list[str],
     return text.gc_lines(result, backend.home_dir + "/store")
 
 
-def _project() -> Any:
+def _project() -> Path:
     """``--local``: the nearest directory with a version file, or this one."""
     from pathlib import Path
 
@@ -165,8 +168,8 @@ class _Progress:
     only when a download starts, so a `use` between installed versions never loads it."""
 
     def __init__(self) -> None:
-        self._bar: Any = None
-        self._update: Any = None
+        self._bar: AbstractContextManager[Update | None] | None = None
+        self._update: Update | None = None
 
     def __call__(self, label: str, done: int, total: int | None) -> None:
         if self._bar is None:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from omg import providers as _providers
 from omg.config import Settings
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     # answered from the cached index never needs it.
     from omg.net import DownloadProgress as Progress
     from omg.net import NetOptions
+    from omg.profiles import Resolver
+    from omg.providers.base import Answer
+    from store.index import Index
+    from store.ingest import AddResult
     from store.local import LocalStore  # imported where a store operation needs it
     from store.record import PathRecord
 
@@ -104,7 +108,7 @@ class Session:
     settings: Settings
     offline: bool = False
     refresh: bool = False
-    index: Any = None  # an Index already open in this process (LMDB allows one per env)
+    index: Index | None = None  # one already open in this process (LMDB allows one per env)
     #: For whom installs are made (their claims say who asked): omgd passes its peer.
     for_user: str | None = None
     ctx: Context = field(init=False)
@@ -118,7 +122,7 @@ class Session:
             self.index = Index.for_home(self.settings.layout.db)
             self._owns_index = True
 
-        def raw(url: str, var: str, etag: str, modified: str) -> Any:
+        def raw(url: str, var: str, etag: str, modified: str) -> Answer | None:
             from omg import net
 
             return net.fetch_document(url, mirror_var=var, opts=self.opts, etag=etag,
@@ -139,11 +143,12 @@ class Session:
         """Network options (`OMG_OFFLINE`, retries...): first asked for by a fetch."""
         from omg import net
 
-        return net.NetOptions.from_config(dict(self.settings.raw), offline=self.offline)
+        return net.NetOptions.from_config(self.settings.raw, offline=self.offline)
 
     def _keyring(self, tool: str) -> Path | None:
-        value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or \
-            dict(self.settings.raw).get("keyrings", {}).get(tool)
+        configured = self.settings.raw.get("keyrings", {}).get(tool)
+        value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or (
+            configured if isinstance(configured, str) else None)
         return Path(value).expanduser() if value else None
 
     @property
@@ -155,7 +160,7 @@ class Session:
         return self.settings.layout.cache
 
     def close(self) -> None:
-        if self._owns_index:
+        if self._owns_index and self.index is not None:
             self.index.close()
 
 
@@ -164,9 +169,7 @@ def index_ttl_override(settings: Settings) -> float | None:
 
     ``OMG_INDEX_TTL`` (seconds), then ``[network] index_ttl`` in the config file.
     """
-    network = dict(settings.raw).get("network", {})
-    value = os.environ.get("OMG_INDEX_TTL") or (
-        network.get("index_ttl") if isinstance(network, dict) else None)
+    value = os.environ.get("OMG_INDEX_TTL") or settings.raw.get("network", {}).get("index_ttl")
     if value in (None, ""):
         return None
     try:
@@ -239,7 +242,7 @@ def _result(session: Session, record: PathRecord, *, created: bool,
 
 def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResult:
     p, rel = plan.provider, plan.release
-    origin: dict[str, Any] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
+    origin: dict[str, object] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
     if p.env_vars:
         # With placeholders, not paths: the store path's name is not known until it is
         # hashed, and the prefix is per user (see generations/env.py).
@@ -265,7 +268,7 @@ def _artifact_rows(artifacts: Sequence[Artifact]) -> list[dict[str, str]]:
 
 
 def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
-                origin: dict[str, Any], claim: Claim) -> Any:
+                origin: dict[str, object], claim: Claim) -> AddResult:
     import secrets
 
     from store.archive import open_members
@@ -332,7 +335,7 @@ def _merge(src: Path, dest: Path, label: str) -> None:
 
 def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: bool = False,
             refresh: bool = False, progress: Progress | None = None,
-            index: Any = None, for_user: str | None = None) -> list[InstallResult]:
+            index: Index | None = None, for_user: str | None = None) -> list[InstallResult]:
     """Install each TOOL@SPEC into the store (downloads in parallel); no profile changes.
 
     Pass `index` when the caller already has the LMDB index open in this process;
@@ -399,7 +402,7 @@ def _replan(session: Session, plans: Sequence[_Plan | InstallResult]
 
 
 def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: bool = False,
-                     progress: Progress | None = None, index: Any = None,
+                     progress: Progress | None = None, index: Index | None = None,
                      for_user: str | None = None) -> PathRecord:
     """The store path record for TOOL@SPEC, installing it first if it is missing."""
     return install(settings, [tool_spec], offline=offline, progress=progress,
@@ -407,8 +410,8 @@ def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: 
 
 
 def make_resolver(settings: Settings, *, offline: bool = False,
-                  progress: Progress | None = None, index: Any = None,
-                  for_user: str | None = None) -> Any:
+                  progress: Progress | None = None, index: Index | None = None,
+                  for_user: str | None = None) -> Resolver:
     """An `omg.profiles.Resolver`: installs a spec the store cannot satisfy.
 
     Wiring `omg use`: ``profiles.use(home, specs, resolver=make_resolver(settings,
@@ -424,9 +427,10 @@ def make_resolver(settings: Settings, *, offline: bool = False,
         # The same answer the store gives once the path is installed (the record's
         # env, set at ingest): a fresh install and a later `use` of the same tools
         # must build the same env store path.
-        env = (rec.origin or {}).get("env") or {}
+        env = (rec.origin or {}).get("env")
+        pairs = env.items() if isinstance(env, dict) else ()
         return ResolvedTool(rec.name, rec.version, rec.path,
-                            tuple(sorted((str(k), str(v)) for k, v in env.items())))
+                            tuple(sorted((str(k), str(v)) for k, v in pairs)))
 
     return resolver
 
@@ -461,7 +465,7 @@ def list_installed(settings: Settings, tool: str | None = None, *,
 
 
 def list_remote(settings: Settings, tool: str, *, offline: bool = False,
-                refresh: bool = False, index: Any = None) -> list[RemoteVersion]:
+                refresh: bool = False, index: Index | None = None) -> list[RemoteVersion]:
     """What upstream offers for this platform, newest first."""
     session = Session(settings, offline=offline, refresh=refresh, index=index)
     try:
@@ -498,7 +502,7 @@ def _installed_versions(session: Session, tool: str) -> set[str]:
 
 def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = False,
              installed: Callable[[], Sequence[tuple[str, str]]] | None = None,
-             index: Any = None) -> list[Outdated]:
+             index: Index | None = None) -> list[Outdated]:
     """Installed (or profile) versions with a newer patch in their line or a newer release.
 
     `installed` lets the profile layer pass what the current profile holds; by

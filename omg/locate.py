@@ -15,7 +15,8 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
+
+    from omg.config import Config
 
 SYSTEM_CONFIG = "/etc/omg/config.toml"
 #: Parsed by omg.config.load (its ENV_SCHEMA), which reports garbage in them: the
@@ -50,7 +51,7 @@ def needs_config(env: Mapping[str, str]) -> bool:
         _absent(p) for p in config_files(env))
 
 
-def home(raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
+def home(raw: Config, env: Mapping[str, str]) -> str:
     """OMG_HOME, then ``home`` in the config file, then ``$XDG_DATA_HOME/omg``; absolute.
 
     ``~`` is expanded (omg.config has checked that a configured home is a path).
@@ -58,7 +59,7 @@ def home(raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
     xdg_data = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
                                                         "share")
     found = env.get("OMG_HOME") or raw.get("home") or os.path.join(xdg_data, "omg")
-    return os.path.abspath(os.path.expanduser(str(found)))
+    return os.path.abspath(os.path.expanduser(found))
 
 
 def current_user() -> str:
@@ -70,7 +71,7 @@ def current_user() -> str:
         return str(os.getuid())
 
 
-def default_socket(home_dir: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> str:
+def default_socket(home_dir: str, raw: Config, env: Mapping[str, str]) -> str:
     """OMG_SOCKET, then ``[daemon] socket``, then a default by mode.
 
     A home owned by someone else (or by root: a system home such as
@@ -81,7 +82,7 @@ def default_socket(home_dir: str, raw: Mapping[str, Any], env: Mapping[str, str]
         return env["OMG_SOCKET"]
     daemon_cfg = raw.get("daemon", {})
     if isinstance(daemon_cfg, dict) and daemon_cfg.get("socket"):
-        return str(daemon_cfg["socket"])
+        return daemon_cfg["socket"]
     try:
         owner = os.stat(home_dir).st_uid
     except OSError:
@@ -91,7 +92,7 @@ def default_socket(home_dir: str, raw: Mapping[str, Any], env: Mapping[str, str]
     return os.path.join(home_dir, "omgd.sock")
 
 
-def shared_socket(home_dir: str, raw: Mapping[str, Any], env: Mapping[str, str]
+def shared_socket(home_dir: str, raw: Config, env: Mapping[str, str]
                   ) -> str | None:
     """omgd's socket when this user is in the shared mode, else None.
 

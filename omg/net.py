@@ -17,9 +17,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from store.errors import IntegrityError, NetworkError, NotFound
+
+if TYPE_CHECKING:
+    import httpx
+
+    from omg.config import Config
+
+T = TypeVar("T")
 
 #: progress(label, bytes_done, bytes_total_or_None)
 DownloadProgress = Callable[[str, int, int | None], None]
@@ -39,20 +46,20 @@ class NetOptions:
     jobs: int = 4
 
     @classmethod
-    def from_config(cls, raw: dict[str, Any], environ: dict[str, str] | None = None,
+    def from_config(cls, raw: Config, environ: dict[str, str] | None = None,
                     *, offline: bool = False) -> NetOptions:
         env = dict(os.environ if environ is None else environ)
-        net = raw.get("network", {}) if isinstance(raw.get("network"), dict) else {}
+        net = raw.get("network", {})
 
-        def pick(key: str, default: float) -> float:
-            value = env.get(f"OMG_NET_{key.upper()}") or net.get(key)
+        def pick(key: str, configured: float | None, default: float) -> float:
+            value = env.get(f"OMG_NET_{key.upper()}") or configured
             return float(value) if value not in (None, "") else default
 
-        return cls(retries=int(pick("retries", cls.retries)),
-                   backoff=pick("backoff", cls.backoff),
-                   timeout=pick("timeout", cls.timeout),
+        return cls(retries=int(pick("retries", net.get("retries"), cls.retries)),
+                   backoff=pick("backoff", net.get("backoff"), cls.backoff),
+                   timeout=pick("timeout", net.get("timeout"), cls.timeout),
                    offline=offline or env.get("OMG_OFFLINE", "") not in ("", "0"),
-                   jobs=int(pick("jobs", cls.jobs)))
+                   jobs=int(pick("jobs", net.get("jobs"), cls.jobs)))
 
 
 class ChecksumMismatch(IntegrityError):
@@ -72,14 +79,14 @@ def _hint(mirror_var: str) -> str:
     return f"check the network or set {mirror_var} (or [mirrors] in the config file)"
 
 
-def _client(opts: NetOptions) -> Any:
+def _client(opts: NetOptions) -> httpx.Client:
     import httpx
 
     return httpx.Client(follow_redirects=True, timeout=opts.timeout,
                         headers={"User-Agent": "omg/0.1"})
 
 
-def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], Any]) -> Any:
+def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], T]) -> T:
     """Run `attempt_fn`, retrying transient failures with exponential backoff."""
     import httpx
 
@@ -165,7 +172,7 @@ def cached_artifact(cache: Path, sha256: str, filename: str) -> Path:
     return cache / "downloads" / f"{sha256.lower()}-{os.path.basename(filename)}"
 
 
-def _hash_file(path: Path) -> Any:
+def _hash_file(path: Path) -> hashlib._Hash:
     """A sha256 object fed with the file's bytes (empty when the file is missing)."""
     h = hashlib.sha256()
     with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
@@ -175,8 +182,7 @@ def _hash_file(path: Path) -> Any:
 
 
 def _file_sha256(path: Path) -> str:
-    digest: str = _hash_file(path).hexdigest()
-    return digest
+    return _hash_file(path).hexdigest()
 
 
 def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
@@ -215,7 +221,7 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
               progress: DownloadProgress | None) -> str:
     """Download (resuming `partial`), hashing as the bytes arrive; returns the sha256."""
     label = job.label or job.filename
-    state: dict[str, Any] = {}
+    state: dict[str, hashlib._Hash] = {}
 
     with _client(opts) as client:
         def attempt() -> None:
@@ -242,8 +248,7 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
                 state["hash"] = h
 
         _retrying(job.url, job.mirror_var, opts, attempt)
-    digest: str = state["hash"].hexdigest()
-    return digest
+    return state["hash"].hexdigest()
 
 
 def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,

@@ -39,9 +39,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
-    from typing import Any
 
-    from generations.catalogue import Catalogue
+    from generations.catalogue import Catalogue, Installed
+    from generations.env import Manifest
     from generations.gc import GcResult
     from store.index import Index
     from store.layout import Layout
@@ -241,12 +241,12 @@ def command_line(words: Sequence[str]) -> str:
 # Reading the store and envs ---------------------------------------------------------
 
 
-def installed_tools(home: Home) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+def installed_tools(home: Home) -> dict[str, list[Installed]]:
     """tool -> [(version, store path name, env)] of every tool in the store, oldest first."""
     return home.catalogue.packages()
 
 
-def read_manifest(store_dir: str, env: str) -> dict[str, Any]:
+def read_manifest(store_dir: str, env: str) -> Manifest:
     """The manifest of env store path `env` ({} for none, or a path that is gone)."""
     if not env:
         return {}
@@ -258,17 +258,17 @@ def read_manifest(store_dir: str, env: str) -> dict[str, Any]:
     return parse_manifest(raw, env)
 
 
-def _tools_of(manifest: dict[str, Any]) -> dict[str, str]:
+def _tools_of(manifest: Manifest) -> dict[str, str]:
     return {t["tool"]: t["version"] for t in manifest.get("tools", [])}
 
 
-def _resolved_of(manifest: dict[str, Any]) -> list[ResolvedTool]:
+def _resolved_of(manifest: Manifest) -> list[ResolvedTool]:
     return [ResolvedTool(t["tool"], t["version"], t["store_path"],
                          tuple(sorted(t.get("env", {}).items())))
             for t in manifest.get("tools", [])]
 
 
-def _priority(manifest: dict[str, Any]) -> list[ToolInput]:
+def _priority(manifest: Manifest) -> list[ToolInput]:
     """Tools of a manifest in an order that reproduces its conflict winners."""
     tools = {t["tool"]: ToolInput(t["tool"], t["version"], t["store_path"],
                                   tuple(sorted(t.get("env", {}).items())))
@@ -299,7 +299,7 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
     The catalogue answers first (an exact version, or what the same spec chose
     among the same store paths before); the store is read only when it cannot.
     """
-    installed: dict[str, list[tuple[str, str, dict[str, Any]]]] | None = None
+    installed: dict[str, list[Installed]] | None = None
     out = []
     for spec in specs:
         known = home.catalogue.resolved(spec.tool, spec.spec)
@@ -313,7 +313,7 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
 
 
 def _resolve_in_store(home: Home, spec: ToolSpec,
-                      installed: dict[str, list[tuple[str, str, dict[str, Any]]]],
+                      installed: dict[str, list[Installed]],
                       resolver: Resolver | None) -> ResolvedTool:
     from omg.spec import select, version_key
 
@@ -341,8 +341,7 @@ def _resolve_in_store(home: Home, spec: ToolSpec,
     return ResolvedTool(spec.tool, version, name, pairs)
 
 
-def _resolvable(home: Home, rows: list[tuple[str, str, dict[str, Any]]]
-                ) -> list[tuple[str, str, dict[str, Any]]]:
+def _resolvable(home: Home, rows: list[Installed]) -> list[Installed]:
     """The store paths among `rows` this user may resolve by name (`store.claims`):
     one user's `omg store add node ...` is never another user's node."""
     from store.claims import resolvable

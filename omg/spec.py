@@ -244,6 +244,7 @@ def _range(spec: str, tool: str) -> Callable[[str], bool]:
 def _parse_range(spec: str, scheme: str) -> Callable[[str], bool]:
     from univers.version_range import RANGE_CLASS_BY_SCHEMES
 
+    # Any: univers annotates few of its methods, and mypy strict refuses untyped calls.
     range_class: Any = RANGE_CLASS_BY_SCHEMES[scheme]
     native = spec.replace(",", " ") if scheme == "npm" else spec
     if scheme != "npm":

@@ -7,7 +7,7 @@ ones (add, verify) the same way on the shared store, and a `DaemonBackend` reads
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from store.local import Problem
 from store.results import SHAPES, Result, many, shaped
@@ -24,7 +24,7 @@ class StoreInfo(Result):
     record: PathRecord
     store_path: str
     #: Who vouches for the path (`store.claims.read`): for whom its name resolves.
-    claims: list[dict[str, Any]]
+    claims: list[dict[str, object]]
 
 
 class VerifyResult(Result):

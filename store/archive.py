@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol, cast
+from typing import IO, TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from store.errors import IntegrityError, NotFound, UsageError
 
 if TYPE_CHECKING:
     import tarfile
     import zipfile
+
+    from _typeshed import WriteableBuffer
 
 
 class MemberKind(Enum):
@@ -42,7 +44,7 @@ class Content(Protocol):
 
     def read(self, size: int = -1, /) -> bytes: ...
 
-    def readinto(self, buffer: Any, /) -> int: ...
+    def readinto(self, buffer: WriteableBuffer, /) -> int: ...
 
 
 class _Blocks(Content, Protocol):
@@ -263,7 +265,7 @@ class _TarData:
         self._left -= len(data)
         return data
 
-    def readinto(self, buffer: Any, /) -> int:
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
         view = memoryview(buffer).cast("B")
         want = min(len(view), self._left)
         if want <= 0:

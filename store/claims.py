@@ -39,7 +39,6 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-    from typing import Any
 
     from store.layout import Layout
 
@@ -72,7 +71,7 @@ class Claim:
 
     __slots__ = ("detail", "kind", "trusted", "user")
 
-    def __init__(self, kind: str, user: str, detail: Mapping[str, Any] | None = None, *,
+    def __init__(self, kind: str, user: str, detail: Mapping[str, object] | None = None, *,
                  trusted: bool | None = None) -> None:
         self.trusted = kind in TRUSTED_KINDS if trusted is None else trusted
         if not self.trusted and kind != UNCLAIMED and not valid_user(user):
@@ -163,7 +162,7 @@ def record(layout: Layout, name: str, claim: Claim, *, now: float) -> bool:
     return True
 
 
-def read(layout: Layout, name: str) -> list[dict[str, Any]]:
+def read(layout: Layout, name: str) -> list[dict[str, object]]:
     """Every claim on `name`, trusted first, as their JSON records (for `store info`).
 
     A damaged file still grants what its place grants, so it is listed as such.
@@ -177,7 +176,7 @@ def read(layout: Layout, name: str) -> list[dict[str, Any]]:
         found += [(u, _file(store_dir, name, u)) for u in sorted(os.listdir(users_dir))]
     except FileNotFoundError:
         pass
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, object]] = []
     for user, path in found:
         try:
             with open(path, "rb") as f:
@@ -185,9 +184,10 @@ def read(layout: Layout, name: str) -> list[dict[str, Any]]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict):
+            loaded = json.loads(raw)
+            if not isinstance(loaded, dict):
                 raise ValueError
+            data: dict[str, object] = loaded
         except ValueError:
             data = {"kind": "damaged"}
         data["scope"] = "trusted" if user is None else "user"

@@ -14,12 +14,12 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import ctypes
     from collections.abc import Callable, Iterator
-    from typing import Any
 
     StrPath = str | os.PathLike[str]
 
-_libc: Any = None
+_libc: ctypes.CDLL | None = None
 
 
 def _temporary(path: StrPath) -> str:

@@ -27,9 +27,13 @@ from store.lmdbcheck import check_header
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from typing import TypeVar
 
     from store.fsutil import StrPath
+
+    T = TypeVar("T")
+    #: An open named database.
+    Table = lmdb._Database
 
 MAP_SIZE = 4 << 30
 REPAIR_HINT = "run `omg doctor --repair`"
@@ -39,14 +43,15 @@ _FORMAT_KEY = b"format"
 PACKED_FORMAT = b"\x01"
 
 
-def pack(value: Any) -> bytes:
+def pack(value: object) -> bytes:
     import msgpack
 
     packed: bytes = msgpack.packb(value, use_bin_type=True)
     return packed
 
 
-def unpack(data: bytes) -> Any:
+def unpack(data: bytes) -> object:
+    """A stored value, as msgpack made it: the caller checks its shape (`malformed`)."""
     import msgpack
 
     try:
@@ -57,6 +62,12 @@ def unpack(data: bytes) -> Any:
 
 def damaged(path: StrPath, why: object) -> IntegrityError:
     return IntegrityError(f"the index at {os.fspath(path)} is damaged: {why}", hint=REPAIR_HINT)
+
+
+def malformed(table: str, key: bytes, why: str) -> IntegrityError:
+    """A row that unpacked but is not what its table holds: the index is damaged."""
+    name = key.decode(errors="replace")
+    return IntegrityError(f"malformed index row {table}/{name}: {why}", hint=REPAIR_HINT)
 
 
 class Index:
@@ -85,7 +96,7 @@ class Index:
                 raise PermissionDenied(f"cannot open the index at {path}: {exc}") from exc
             raise IntegrityError(f"cannot open the index at {path}: {exc}",
                                  hint=REPAIR_HINT) from exc
-        self._tables: dict[str, Any] = {}
+        self._tables: dict[str, Table | None] = {}
         self._write_txn: lmdb.Transaction | None = None
         try:
             self._check_format()
@@ -125,8 +136,8 @@ class Index:
                     hint="upgrade omg",
                 )
 
-    def table(self, name: str) -> Any:
-        """A named database, opened once per environment."""
+    def table(self, name: str) -> Table | None:
+        """A named database, opened once per environment (None: read-only and absent)."""
         if name not in self._tables:
             try:
                 # Inside a write transaction, LMDB must open the table in it (one writer).
@@ -152,7 +163,8 @@ class Index:
 
     # Small helpers used by every layer ------------------------------------------
 
-    def get(self, table: str, key: bytes) -> Any:
+    def get(self, table: str, key: bytes) -> object:
+        """The unpacked row, or None; its reader checks its shape (`malformed`)."""
         raw = self.get_raw(table, [key])[0]
         return None if raw is None else unpack(raw)
 
@@ -177,7 +189,7 @@ class Index:
         except lmdb.Error as exc:
             raise damaged(self.path, exc) from exc
 
-    def put(self, table: str, key: bytes, value: Any) -> None:
+    def put(self, table: str, key: bytes, value: object) -> None:
         with self.write() as txn:
             txn.put(key, pack(value), db=self.table(table))
 
@@ -185,11 +197,11 @@ class Index:
         with self.write() as txn:
             txn.delete(key, db=self.table(table))
 
-    def items(self, table: str, prefix: bytes = b"") -> list[tuple[bytes, Any]]:
+    def items(self, table: str, prefix: bytes = b"") -> list[tuple[bytes, object]]:
         db = self.table(table)
         if db is None:
             return []
-        out: list[tuple[bytes, Any]] = []
+        out: list[tuple[bytes, object]] = []
         try:
             with self.env.begin(db=db) as txn:
                 cur = txn.cursor()
@@ -205,7 +217,9 @@ class Index:
 
     def clear(self, table: str) -> None:
         with self.write() as txn:
-            txn.drop(self.table(table), delete=False)
+            db = self.table(table)
+            if db is not None:  # never None here: only a read-only index lacks a table
+                txn.drop(db, delete=False)
 
 
 class _Writing:
@@ -244,7 +258,7 @@ class _Writing:
             raise self._failed(exc) from exc
 
 
-def rebuild(db_dir: StrPath, fill: Callable[[Index], Any], stamp: str) -> tuple[Any, str | None]:
+def rebuild(db_dir: StrPath, fill: Callable[[Index], T], stamp: str) -> tuple[T, str | None]:
     """A fresh index in place of `db_dir`, filled by `fill`; (its result, where the old went).
 
     The old directory is never opened (it may be what is damaged): the new one

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from store.archive import Format, detect_format, is_package_name, open_members
 from store.errors import IntegrityError, NotFound, UsageError
@@ -42,6 +42,9 @@ from store.pkginfo import parse_pkginfo
 from store.record import PathRecord, TreeEntry, content_totals, encode_record, tree_entry
 from store.results import SHAPES
 from store.unpack import FIXED_MTIME, Progress, unpack
+
+if TYPE_CHECKING:
+    import lmdb
 
 _TMP_LOCK = ".lock-new"
 _WORK_ID = re.compile(r"^[0-9]+-[0-9a-f]{12}$")  # what _claim_staging_id makes
@@ -72,7 +75,7 @@ def ingest(
     version: str,
     *,
     references: tuple[str, ...] = (),
-    origin: dict[str, Any] | None = None,
+    origin: dict[str, object] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     strip_top: bool | None = None,
     progress: Progress | None = None,
@@ -114,7 +117,7 @@ def ingest(
                               package=package, strip_top=strip, progress=progress,
                               links_into=links_into, pool=layout.links)
         warnings += unpacked.warnings
-        metadata: dict[str, Any] = {}
+        metadata: dict[str, object] = {}
         if package:
             if ".PKGINFO" not in unpacked.metadata:
                 raise IntegrityError(f"{source.name}: an Arch package without .PKGINFO")
@@ -199,7 +202,8 @@ def index_record(index: Index, record: PathRecord, entries: list[TreeEntry]) -> 
         put_record(index, txn, record, entries)
 
 
-def put_record(index: Index, txn: Any, record: PathRecord, entries: list[TreeEntry]) -> None:
+def put_record(index: Index, txn: lmdb.Transaction, record: PathRecord,
+               entries: list[TreeEntry]) -> None:
     """Write one path's record and tree into the index, inside `txn`."""
     from store.index import pack
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+
+    #: ``_json``'s scanner: (text, where to start) -> (value, where it ended).
+    Scanner = Callable[[str, int], tuple[object, int]]
 
 
 class _ScanContext:
@@ -27,11 +30,12 @@ class _ScanContext:
         return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
 
 
-_scanner: Any = None
+_scanner: Scanner | None = None
 
 
-def loads(raw: bytes | str) -> Any:
-    """`json.loads` without importing json (and re); ValueError on bad input."""
+def loads(raw: bytes | str) -> object:
+    """`json.loads` without importing json (and re); ValueError on bad input. The caller
+    checks the value's shape."""
     global _scanner
     text = raw.decode() if isinstance(raw, bytes) else raw
     if _scanner is None:

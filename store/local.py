@@ -12,18 +12,18 @@ modules load when a method needs them.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from store import claims as _claims
 from store import sweep as _sweep
 from store.errors import FormatTooNew, IntegrityError, NotFound, OmgError, PermissionDenied
-from store.index import REPAIR_HINT, Index, unpack
+from store.index import REPAIR_HINT, Index, malformed, unpack
 from store.layout import Layout, store_hash_of
 from store.limits import DEFAULT_LIMITS, Limits
 from store.locks import FileLock, gc_lock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable
+    from collections.abc import Callable, Collection, Iterable, Mapping
     from pathlib import Path
 
     from store.hashing import Tree
@@ -96,7 +96,7 @@ class LocalStore:
     # Adding ------------------------------------------------------------------
 
     def add(self, source: Path, name: str, version: str, *, references: Iterable[str] = (),
-            origin: dict[str, Any] | None = None, strip_top: bool | None = None,
+            origin: dict[str, object] | None = None, strip_top: bool | None = None,
             progress: Progress | None = None,
             links_into: Collection[str] = (),
             claim: _claims.Claim | None = None) -> AddResult:
@@ -189,15 +189,20 @@ class LocalStore:
         return [r for r in self.find(name, version)
                 if _claims.resolvable(store_dir, r.path, user)]
 
-    def claims(self, name: str) -> list[dict[str, Any]]:
+    def claims(self, name: str) -> list[dict[str, object]]:
         """Who vouches for store path `name` (for `omg store info`)."""
         return _claims.read(self.layout, name)
 
     def entries(self, name: str) -> list[TreeEntry]:
+        from store.record import tree_from_plain
+
         found = self.index.get("pathfiles", name.encode())
-        if found is not None:
-            return [(str(p), str(k), str(d), int(s)) for p, k, d, s in found]
-        return self._record_file(name)[1]
+        if found is None:
+            return self._record_file(name)[1]
+        try:
+            return tree_from_plain(found)
+        except ValueError as exc:
+            raise malformed("pathfiles", name.encode(), str(exc)) from exc
 
     def _record_entries(self, name: str) -> list[TreeEntry]:
         try:
@@ -226,9 +231,9 @@ class LocalStore:
             todo.extend(self.get(name).references)
         return seen
 
-    def _rows(self, names: list[str]) -> list[dict[str, Any] | None]:
+    def _rows(self, names: list[str]) -> list[Mapping[str, object] | None]:
         """The index rows of `names` in one read (None where missing or unreadable)."""
-        out: list[dict[str, Any] | None] = []
+        out: list[Mapping[str, object] | None] = []
         for raw in self.index.get_raw("paths", [n.encode() for n in names]):
             try:
                 row = None if raw is None else unpack(raw)
@@ -443,6 +448,8 @@ class LocalStore:
     def _pool_keys(self, names: list[str]) -> dict[str, list[str]]:
         """The pool names of each path's files, from the index (a path it lacks has
         none here: the pool pass finds its files anyway)."""
+        from store.record import tree_from_plain
+
         out: dict[str, list[str]] = {}
         if not names:
             return out
@@ -450,10 +457,10 @@ class LocalStore:
                                                        [n.encode() for n in names]),
                              strict=True):
             try:
-                entries = unpack(raw) if raw is not None else []
-                out[name] = _sweep.pool_keys(entries)
-            except (IntegrityError, TypeError, IndexError):
+                entries = tree_from_plain(unpack(raw)) if raw is not None else []
+            except (IntegrityError, ValueError):
                 continue
+            out[name] = _sweep.pool_keys(entries)
         return out
 
     def _forget_missing(self, deleted: list[str]) -> None:

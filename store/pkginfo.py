@@ -6,8 +6,6 @@ backup, license, group, makedepend, checkdepend) become lists.
 
 from __future__ import annotations
 
-from typing import Any
-
 from store.errors import IntegrityError
 
 LIST_KEYS = frozenset({
@@ -16,7 +14,7 @@ LIST_KEYS = frozenset({
 })
 
 
-def parse_pkginfo(text: str | bytes) -> dict[str, Any]:
+def parse_pkginfo(text: str | bytes) -> dict[str, str | list[str]]:
     """The fields of a ``.PKGINFO``; bytes must be UTF-8 (it goes into the index)."""
     if isinstance(text, bytes):
         try:
@@ -24,7 +22,8 @@ def parse_pkginfo(text: str | bytes) -> dict[str, Any]:
         except UnicodeDecodeError as exc:
             raise IntegrityError(f".PKGINFO is not UTF-8 (byte {exc.start}: "
                                  f"{exc.object[exc.start:exc.start + 1]!r})") from None
-    info: dict[str, Any] = {key: [] for key in LIST_KEYS}
+    lists: dict[str, list[str]] = {key: [] for key in LIST_KEYS}
+    single: dict[str, str] = {}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -34,10 +33,10 @@ def parse_pkginfo(text: str | bytes) -> dict[str, Any]:
         if not sep or not key:
             raise IntegrityError(f".PKGINFO line {lineno}: expected `key = value`")
         if key in LIST_KEYS:
-            info[key].append(value)
+            lists[key].append(value)
         else:
-            info[key] = value
+            single[key] = value
     for required in ("pkgname", "pkgver"):
-        if required not in info:
+        if required not in single:
             raise IntegrityError(f".PKGINFO lacks {required}")
-    return info
+    return {**lists, **single}

@@ -18,7 +18,10 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 CHUNK = 1 << 20
 INPUT_CHUNK = 1 << 18
@@ -105,7 +108,7 @@ class Prefetch:
         self._offset += got
         return out
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         """Fill `buffer` (a writable bytes-like object) as far as the stream goes."""
         view = memoryview(buffer).cast("B")
         filled = 0

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from typing import NamedTuple as Result
 
     T = TypeVar("T")
+    #: Plain data (maps, lists, text, numbers) read by a result's `SHAPES` entry as it
+    #: is: a wrong shape raises (TypeError, KeyError...), which `from_plain`'s caller
+    #: reports as a malformed answer. Any, because each field has its own shape.
+    Plain = Any
 else:
     class _Fields(tuple):
         """What every result class is at run time: a tuple with named fields."""
@@ -93,7 +97,7 @@ else:
 # `SHAPES`, right after the class, so a reply comes back as the very type the local
 # use case returns.
 
-def to_plain(value: Any) -> Any:
+def to_plain(value: object) -> object:
     """Results (``_asdict``), dataclasses, paths, tuples: as JSON/msgpack values."""
     if hasattr(value, "_asdict"):
         return {k: to_plain(v) for k, v in value._asdict().items()}
@@ -109,26 +113,26 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def pairs(data: Any) -> tuple[tuple[str, str], ...]:
+def pairs(data: Plain) -> tuple[tuple[str, str], ...]:
     """``[[k, v], ...]`` (or a map) back to the sorted tuple of pairs a result holds."""
     items = data.items() if isinstance(data, dict) else data
     return tuple((str(k), str(v)) for k, v in items)
 
 
-def many(kind: Callable[[Any], T]) -> Callable[[Any], list[T]]:
+def many(kind: Callable[[Plain], T]) -> Callable[[Plain], list[T]]:
     return lambda data: [kind(item) for item in data]
 
 
-def shaped(cls: Callable[..., T]) -> Callable[[Any], T]:
+def shaped(cls: Callable[..., T]) -> Callable[[object], T]:
     """A rebuilder of `cls` from a map, by its `SHAPES` entry."""
     return lambda data: from_plain(cls, data)
 
 
 #: Result class -> {field: how to rebuild it}, for fields that are not plain data.
-SHAPES: dict[Any, Mapping[str, Callable[[Any], Any]]] = {}
+SHAPES: dict[object, Mapping[str, Callable[[Plain], object]]] = {}
 
 
-def from_plain(cls: Callable[..., T], data: Any) -> T:
+def from_plain(cls: Callable[..., T], data: object) -> T:
     """`cls` (a `Result` or dataclass) from the map `to_plain` made of one."""
     if not isinstance(data, dict):
         raise ValueError(f"expected a map for {getattr(cls, '__name__', cls)}, "

@@ -24,7 +24,8 @@ from store.fsutil import force_remove
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
-    from typing import Any, TypeVar
+    from types import ModuleType
+    from typing import TypeVar
 
     T = TypeVar("T")
 
@@ -94,11 +95,12 @@ def sigterm_interrupts() -> None:
         _signal.signal(_signal.SIGTERM, _signal.default_int_handler)
 
 
-def _signals() -> Any:
+def _signals() -> ModuleType:
     """The `_signal` module (no type stub; `signal` itself would import enum)."""
     import _signal  # type: ignore[import-not-found]
 
-    return _signal
+    module: ModuleType = _signal
+    return module
 
 
 def _dir_fd(path: str) -> int:

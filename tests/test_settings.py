@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -161,6 +162,35 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
     assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS)
     assert set(table("keyrings")) <= set(TOOLS)
     assert set(table("store")) == {"max_unpacked_bytes", "max_files", "max_depth"}
+
+
+#: The Python type each kind of setting is, once `load` has checked it.
+KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
+              config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
+              config.PATH: str, config.HOME_PATH: str}
+
+
+def test_the_config_types_say_what_the_schema_checks() -> None:
+    sections = typing.get_type_hints(config.Config)
+    assert set(sections) == set(config.SCHEMA)
+    for key, kind in config.SCHEMA.items():
+        if isinstance(kind, config.Kind):
+            assert sections[key] is KIND_TYPES[kind], key
+            continue
+        keys = typing.get_type_hints(sections[key])
+        assert set(keys) == set(kind), key
+        for sub, sub_kind in kind.items():
+            assert keys[sub] == KIND_TYPES[sub_kind], f"[{key}] {sub}"
+
+
+def test_a_config_file_reads_back_typed(omg_env: OmgEnv) -> None:
+    write_config(omg_env, "[network]\nretries = 0\nbackoff = 2\n[daemon]\n"
+                          "trusted_users = ['ci']\n[mirrors]\nnode = 'http://m'\n")
+    settings = omg_env.settings()
+    assert settings.raw.get("network", {}).get("retries") == 0
+    assert settings.raw["daemon"]["trusted_users"] == ["ci"]
+    assert settings.mirror("node", "http://upstream") == "http://m"
+    assert NetOptions.from_config(settings.raw, {}).retries == 0
 
 
 def test_docs_list_every_setting() -> None:

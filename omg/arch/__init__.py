@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from omg.arch.install import InstallResult
+    from omg.config import Settings
 
 
-def install_packages(settings: Any, names: list[str], **kwargs: Any) -> InstallResult:
+# **kwargs: Any: the keyword arguments of `omg.arch.install.install_packages`, passed on.
+def install_packages(settings: Settings, names: list[str], **kwargs: Any) -> InstallResult:
     """Install `aur/NAME` (built into the store) or plain repo names (pacman -S); see install."""
     from omg.arch.install import install_packages as _impl
 

@@ -6,20 +6,26 @@ The only module importing pyalpm. Foreign errors become omg errors here.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from omg.arch import pacmanconf
 from omg.arch.settings import ArchSettings
 from store.errors import IntegrityError, NotFound, UsageError
 
+#: pyalpm's Package and DB: pyalpm has no type stubs, so to the type checker they are Any.
+Package = Any
+Database = Any
 
-def _pyalpm() -> Any:
+
+def _pyalpm() -> ModuleType:
     try:
         import pyalpm
     except ImportError as exc:
         raise UsageError("pyalpm is not installed", hint="pip install pyalpm (needs libalpm)") \
             from exc
-    return pyalpm
+    module: ModuleType = pyalpm
+    return module
 
 
 class Alpm:
@@ -40,21 +46,22 @@ class Alpm:
         except self.pyalpm.error as exc:
             raise IntegrityError(f"libalpm: {exc}") from exc
 
-    def _check(self, db: Any) -> Any:
+    def _check(self, db: Database) -> list[Package]:
         try:
-            return db.pkgcache
+            packages: list[Package] = db.pkgcache
         except self.pyalpm.error as exc:
             raise IntegrityError(f"corrupt sync database {db.name}: {exc}",
                                  hint="refresh it with `pacman -Sy`") from exc
+        return packages
 
-    def find_repo(self, name: str) -> Any | None:
+    def find_repo(self, name: str) -> Package | None:
         for db in self.syncdbs:
             pkg = db.get_pkg(name)
             if pkg is not None:
                 return pkg
         return None
 
-    def satisfier(self, dep: str) -> Any | None:
+    def satisfier(self, dep: str) -> Package | None:
         """A repo package satisfying `dep` (name, version constraint or provides)."""
         for db in self.syncdbs:
             pkg = self.pyalpm.find_satisfier(self._check(db), dep)
@@ -62,17 +69,17 @@ class Alpm:
                 return pkg
         return None
 
-    def installed(self, dep: str) -> Any | None:
+    def installed(self, dep: str) -> Package | None:
         return self.pyalpm.find_satisfier(self.localdb.pkgcache, dep)
 
-    def foreign(self) -> list[Any]:
+    def foreign(self) -> list[Package]:
         """Local packages no sync db has: AUR or hand-installed."""
         return [p for p in self.localdb.pkgcache if self.find_repo(p.name) is None]
 
     def vercmp(self, a: str, b: str) -> int:
         return int(self.pyalpm.vercmp(a, b))
 
-    def info(self, name: str) -> dict[str, Any]:
+    def info(self, name: str) -> dict[str, object]:
         pkg = self.find_repo(name)
         if pkg is None:
             raise NotFound(f"package {name!r} not found in the sync databases")

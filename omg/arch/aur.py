@@ -20,7 +20,12 @@ from store.errors import NetworkError, NotFound, PermissionDenied
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
-    from typing import Any
+    from typing import TypeGuard
+
+    from store.index import Index
+
+    #: An AUR RPC ``info`` result: JSON, of which `info` checks only the name.
+    AurInfo = dict[str, object]
 
     #: name, version, description, votes, popularity, out of date: what search shows.
     AurRow = tuple[str, str, str, int, float, bool]
@@ -37,16 +42,30 @@ class CacheMiss(Exception):
     """The cache cannot answer (missing or expired) and fetching is not allowed."""
 
 
-def _cache_get(index: Any, key: str, ttl: float) -> Any:
+def _is_info(res: object) -> TypeGuard[AurInfo]:
+    return isinstance(res, dict) and isinstance(res.get("Name"), str)
+
+
+def _cache_get(index: Index | None, key: str, ttl: float) -> AurInfo | None:
+    """A cached ``info`` answer (None: the AUR has no such package); CacheMiss when
+    missing or expired, IntegrityError when the row is not one."""
     if index is None:
         raise CacheMiss(key)
     row = index.get(TABLE, key.encode())
-    if row is None or time.time() - float(row.get("t", 0)) > ttl:
+    if row is None:
         raise CacheMiss(key)
-    return row["r"]
+    if not (isinstance(row, dict) and isinstance(row.get("t"), int | float) and "r" in row
+            and (row["r"] is None or _is_info(row["r"]))):
+        from store.index import malformed
+
+        raise malformed(TABLE, key.encode(), "not a cached AUR answer")
+    if time.time() - row["t"] > ttl:
+        raise CacheMiss(key)
+    found: AurInfo | None = row["r"]
+    return found
 
 
-def _cache_put(index: Any, items: dict[str, Any]) -> None:
+def _cache_put(index: Index | None, items: dict[str, AurInfo | None]) -> None:
     if index is None or index.readonly:
         return
     from store.index import pack
@@ -61,7 +80,7 @@ def _cache_put(index: Any, items: dict[str, Any]) -> None:
         pass
 
 
-def _get_json(url: str, params: Any = None) -> dict[str, Any]:
+def _get_json(url: str, params: tuple[tuple[str, str], ...] = ()) -> dict[str, object]:
     import httpx
 
     try:
@@ -83,10 +102,21 @@ def _get_json(url: str, params: Any = None) -> dict[str, Any]:
     return data
 
 
-def row_of(res: dict[str, Any]) -> AurRow:
+def _results(data: dict[str, object]) -> list[AurInfo]:
+    """The results that name a package (`_get_json` checked there is a list)."""
+    results = data["results"]
+    return [r for r in results if _is_info(r)] if isinstance(results, list) else []
+
+
+def row_of(res: AurInfo) -> AurRow:
     return (str(res.get("Name", "")), str(res.get("Version", "")),
-            str(res.get("Description") or ""), int(res.get("NumVotes") or 0),
-            float(res.get("Popularity") or 0.0), bool(res.get("OutOfDate")))
+            str(res.get("Description") or ""), int(_number(res.get("NumVotes"))),
+            _number(res.get("Popularity")), bool(res.get("OutOfDate")))
+
+
+def _number(value: object) -> float:
+    """A JSON number; 0 for anything else (the AUR sends null for none)."""
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _esc(s: str) -> str:
@@ -127,7 +157,7 @@ def _search_key(term: str) -> bytes | None:
     return key if 0 < len(key) <= MAX_KEY else None
 
 
-def cached_search(index: Any, term: str, ttl: float) -> list[AurRow]:
+def cached_search(index: Index | None, term: str, ttl: float) -> list[AurRow]:
     """A cached search answer; CacheMiss when missing, expired or not cacheable."""
     from omg.arch.searchindex import raw_get
 
@@ -140,7 +170,7 @@ def cached_search(index: Any, term: str, ttl: float) -> list[AurRow]:
     return decode_rows(data, ttl)
 
 
-def put_search(index: Any, term: str, rows: list[AurRow]) -> None:
+def put_search(index: Index | None, term: str, rows: list[AurRow]) -> None:
     """Cache an answer (nothing when the index is read-only or the term too long)."""
     from omg.arch.searchindex import raw_put
 
@@ -157,11 +187,11 @@ def fetch_search(base: str, term: str) -> list[AurRow]:
     """RPC v5 search by name-desc, from the network."""
     from urllib.parse import quote
 
-    data = _get_json(f"{base}/rpc/v5/search/{quote(term, safe='')}", [("by", "name-desc")])
-    return [row_of(r) for r in data["results"] if isinstance(r, dict) and "Name" in r]
+    data = _get_json(f"{base}/rpc/v5/search/{quote(term, safe='')}", (("by", "name-desc"),))
+    return [row_of(r) for r in _results(data)]
 
 
-def search(base: str, term: str, *, index: Any = None, ttl: float = 3600.0,
+def search(base: str, term: str, *, index: Index | None = None, ttl: float = 3600.0,
            fetch: bool = True) -> list[AurRow]:
     """RPC v5 search by name-desc; cached. `fetch=False`: CacheMiss instead of the network."""
     try:
@@ -174,10 +204,10 @@ def search(base: str, term: str, *, index: Any = None, ttl: float = 3600.0,
     return rows
 
 
-def info(base: str, names: list[str], *, index: Any = None, ttl: float = 3600.0,
-         fetch: bool = True) -> dict[str, dict[str, Any]]:
+def info(base: str, names: list[str], *, index: Index | None = None, ttl: float = 3600.0,
+         fetch: bool = True) -> dict[str, AurInfo]:
     """Name -> info for the names the AUR knows; batched and cached (negatives too)."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, AurInfo] = {}
     missing = []
     for name in dict.fromkeys(names):
         try:
@@ -190,8 +220,8 @@ def info(base: str, names: list[str], *, index: Any = None, ttl: float = 3600.0,
         raise CacheMiss(missing[0])
     for i in range(0, len(missing), CHUNK):
         chunk = missing[i:i + CHUNK]
-        data = _get_json(f"{base}/rpc/v5/info", [("arg[]", n) for n in chunk])
-        got = {r["Name"]: r for r in data["results"] if isinstance(r, dict) and "Name" in r}
+        data = _get_json(f"{base}/rpc/v5/info", tuple(("arg[]", n) for n in chunk))
+        got = {str(r["Name"]): r for r in _results(data)}
         found.update({n: got[n] for n in chunk if n in got})
         _cache_put(index, {f"info:{n}": got.get(n) for n in chunk})
     return found

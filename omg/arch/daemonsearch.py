@@ -12,15 +12,16 @@ from __future__ import annotations
 # Not `from typing import ...` (start-up cost); type checkers treat this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import TypeGuard
 
     from omg.arch.fastconfig import SearchSettings
+    from omg.arch.search import SearchAnswer
 
 #: A cold daemon may rebuild an index or ask the AUR (10 s) before it answers.
 TIMEOUT = 30.0
 
 
-def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> Any:
+def call(socket_path: str, params: dict[str, object], timeout: float = TIMEOUT) -> object:
     """The ``search`` method's result; raises `OmgError` on any failure
     (`DaemonUnavailable` when omgd cannot be reached)."""
     from omg.daemon import client
@@ -29,7 +30,7 @@ def call(socket_path: str, params: dict[str, Any], timeout: float = TIMEOUT) -> 
 
 
 def ask(socket_path: str, settings: SearchSettings, terms: list[str], *,
-        repos_only: bool = False, hits: bool = False) -> dict[str, Any] | None:
+        repos_only: bool = False, hits: bool = False) -> SearchAnswer | None:
     """The daemon's answer ({text or hits, count, warnings}) or None: search locally."""
     try:
         answer = call(socket_path, {"terms": terms, "repos_only": repos_only, "hits": hits})
@@ -39,10 +40,11 @@ def ask(socket_path: str, settings: SearchSettings, terms: list[str], *,
 
     if not isinstance(answer, dict) or answer.get("source") != search_source(settings):
         return None  # another store or other pacman settings than this user's
+    return answer if _is_answer(answer, hits) else None
+
+
+def _is_answer(answer: dict[str, object], hits: bool) -> TypeGuard[SearchAnswer]:
     body = answer.get("hits") if hits else answer.get("text")
     warnings = answer.get("warnings")
-    if (not isinstance(body, list if hits else str) or not isinstance(answer.get("count"), int)
-            or not isinstance(warnings, list)
-            or not all(isinstance(w, str) for w in warnings)):
-        return None
-    return answer
+    return (isinstance(body, list if hits else str) and isinstance(answer.get("count"), int)
+            and isinstance(warnings, list) and all(isinstance(w, str) for w in warnings))

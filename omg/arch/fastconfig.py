@@ -17,7 +17,15 @@ from omg import locate
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
+    from typing import TypedDict
+
+    from omg.config import Config, Settings
+
+    class SearchValues(TypedDict):
+        pacman_conf: str
+        dbpath: str | None
+        aur_url: str
+        aur_ttl: float
 
 DEFAULT_AUR = "https://aur.archlinux.org"
 DEFAULT_PACMAN_CONF = "/etc/pacman.conf"
@@ -33,29 +41,23 @@ class SearchSettings:
     __slots__ = ("aur_ttl", "aur_url", "dbpath", "home", "pacman_conf", "raw")
 
     def __init__(self, home: str, pacman_conf: str, dbpath: str | None, aur_url: str,
-                 aur_ttl: float, raw: Mapping[str, Any] | None = None) -> None:
+                 aur_ttl: float, raw: Config | None = None) -> None:
         self.home, self.pacman_conf, self.dbpath = home, pacman_conf, dbpath
         self.aur_url, self.aur_ttl, self.raw = aur_url, aur_ttl, raw or {}
 
 
-def arch_values(raw: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def arch_values(raw: Config, env: Mapping[str, str]) -> SearchValues:
     """The ``[arch]`` search settings: environment, then config file, then defaults.
 
     The one place this precedence is written; `settings.from_raw` wraps the paths.
     """
-    # hasattr, not isinstance(Mapping): collections.abc is not imported yet at this point.
-    cfg: Mapping[str, Any] = raw.get("arch", {}) if hasattr(raw, "get") else {}
-    if not hasattr(cfg, "get"):
-        cfg = {}
-
-    def pick(env_key: str, cfg_key: str, default: Any) -> Any:
-        return env.get(env_key) or cfg.get(cfg_key) or default
-
+    cfg = raw.get("arch", {})
     return {
-        "pacman_conf": str(pick("OMG_PACMAN_CONF", "pacman_conf", DEFAULT_PACMAN_CONF)),
-        "dbpath": pick("OMG_PACMAN_DBPATH", "dbpath", None),
-        "aur_url": str(pick("OMG_AUR_URL", "aur_url", DEFAULT_AUR)).rstrip("/"),
-        "aur_ttl": float(pick("OMG_AUR_TTL", "aur_cache_ttl", 3600)),
+        "pacman_conf": env.get("OMG_PACMAN_CONF") or cfg.get("pacman_conf")
+        or DEFAULT_PACMAN_CONF,
+        "dbpath": env.get("OMG_PACMAN_DBPATH") or cfg.get("dbpath") or None,
+        "aur_url": (env.get("OMG_AUR_URL") or cfg.get("aur_url") or DEFAULT_AUR).rstrip("/"),
+        "aur_ttl": float(env.get("OMG_AUR_TTL") or cfg.get("aur_cache_ttl") or 3600),
     }
 
 
@@ -69,10 +71,11 @@ def load(environ: Mapping[str, str] | None = None) -> SearchSettings | None:
                           values["aur_url"], values["aur_ttl"])
 
 
-def from_config(settings: Any, environ: Mapping[str, str] | None = None) -> SearchSettings:
+def from_config(settings: Settings, environ: Mapping[str, str] | None = None
+                ) -> SearchSettings:
     """The same from an omg.config Settings (when a config file exists)."""
     env = os.environ if environ is None else environ
-    raw = dict(getattr(settings, "raw", {}) or {})
+    raw = settings.raw
     values = arch_values(raw, env)
     return SearchSettings(os.path.abspath(settings.home), values["pacman_conf"],
                           values["dbpath"], values["aur_url"], values["aur_ttl"], raw)

@@ -23,10 +23,9 @@ from store.errors import OmgError, UsageError
 # Not `from typing import ...` (start-up cost); type checkers treat this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from omg.arch.fastconfig import SearchSettings
-    from omg.arch.search import SearchResult
+    from omg.arch.search import SearchAnswer, SearchResult
+    from store.index import Index
 
 _FLAGS = {"--json", "--repo"}
 
@@ -81,7 +80,7 @@ def _settings() -> SearchSettings:
 
 
 def _ask_daemon(settings: SearchSettings, terms: list[str], repos_only: bool,
-                json_out: bool) -> dict[str, Any] | None:
+                json_out: bool) -> SearchAnswer | None:
     """omgd's answer in the shared mode, else None (single-user: one access(2))."""
     from omg import locate
 
@@ -98,9 +97,9 @@ def _local(settings: SearchSettings, terms: list[str], repos_only: bool) -> Sear
     from omg.arch import search
 
     db_dir = os.path.join(settings.home, "db")
-    opened: list[Any] = []
+    opened: list[Index] = []
 
-    def writable() -> Any:
+    def writable() -> Index | None:
         if os.path.exists(db_dir) and not os.access(db_dir, os.W_OK):
             return None
         # LMDB allows one environment per path and process: drop the read-only one
@@ -132,13 +131,14 @@ def _render(result: SearchResult) -> str:
     return search.render(result)
 
 
-def _emit(body: Any, warnings: list[str], count: int, json_out: bool) -> int:
+def _emit(body: str | list[dict[str, object]] | None, warnings: list[str], count: int,
+          json_out: bool) -> int:
     if json_out:
         from omg.cli.output import print_json  # light: json, sys, store.errors
 
         print_json(body)
     else:
-        sys.stdout.write(body)
+        sys.stdout.write(str(body))  # text: `daemonsearch.ask` checked it is
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0 if count else 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omg.arch import aur, build, pacman, review
 from omg.arch.names import check_name, split_target, store_version
@@ -22,6 +22,11 @@ from omg.arch.settings import ArchSettings, from_settings
 from store.claims import BUILT, Claim
 from store.errors import Interrupted, NotFound, UsageError
 from store.local import LocalStore
+
+if TYPE_CHECKING:
+    from omg.arch.alpm import Alpm
+    from omg.arch.aur import AurInfo
+    from omg.config import Settings
 
 
 @dataclass
@@ -50,11 +55,11 @@ def _pkgfile_name_version(path: Path) -> tuple[str, str]:
     return parts[0], f"{parts[1]}-{parts[2]}"
 
 
-def _store(settings: Any) -> LocalStore:
+def _store(settings: Settings) -> LocalStore:
     return LocalStore(settings.layout, limits=settings.limits)
 
 
-def install_packages(settings: Any, names: list[str], *, system: bool = False,
+def install_packages(settings: Settings, names: list[str], *, system: bool = False,
                      noconfirm: bool = False, confirm: Callable[[str], bool] | None = None,
                      show: Callable[[str], None] | None = None,
                      arch: ArchSettings | None = None) -> InstallResult:
@@ -86,10 +91,10 @@ def install_packages(settings: Any, names: list[str], *, system: bool = False,
     return result
 
 
-def build_aur(settings: Any, names: list[str], *, system: bool = False,
+def build_aur(settings: Settings, names: list[str], *, system: bool = False,
               noconfirm: bool = False, confirm: Callable[[str], bool] | None = None,
               show: Callable[[str], None] | None = None, arch: ArchSettings | None = None,
-              alpm: Any = None, rebuild_deps: bool = False) -> InstallResult:
+              alpm: Alpm | None = None, rebuild_deps: bool = False) -> InstallResult:
     arch = arch or from_settings(settings)
     for n in names:
         check_name(n)
@@ -97,17 +102,18 @@ def build_aur(settings: Any, names: list[str], *, system: bool = False,
         from omg.arch.alpm import Alpm
 
         alpm = Alpm(arch)
+    checker = alpm
     store = _store(settings)
     index = store.index
-    plan = resolve(names, repo_satisfier=lambda d: alpm.satisfier(d) is not None,
+    plan = resolve(names, repo_satisfier=lambda d: checker.satisfier(d) is not None,
                    aur_info=lambda ns: aur.info(arch.aur_url, ns, index=index,
                                                 ttl=arch.aur_ttl))
-    result = InstallResult(order=[i["Name"] for i in plan.order], repo_deps=plan.repo_deps)
+    result = InstallResult(order=[str(i["Name"]) for i in plan.order], repo_deps=plan.repo_deps)
     built: dict[str, str] = {}  # pkgname -> store path
     targets = set(names)
-    todo: list[dict[str, Any]] = []
+    todo: list[AurInfo] = []
     for info in plan.order:
-        name, version = info["Name"], str(info["Version"])
+        name, version = str(info["Name"]), str(info["Version"])
         # Only this user's own builds (or trusted ones) are reused: another user's
         # package of the same name is not a dependency this user reviewed.
         have = store.resolvable(name, store_version(version), user=settings.user)
@@ -153,7 +159,7 @@ def build_aur(settings: Any, names: list[str], *, system: bool = False,
     return result
 
 
-def remove_packages(settings: Any, names: list[str], *, noconfirm: bool = False,
+def remove_packages(settings: Settings, names: list[str], *, noconfirm: bool = False,
                     arch: ArchSettings | None = None) -> None:
     arch = arch or from_settings(settings)
     for n in names:
@@ -169,7 +175,7 @@ class Outdated:
     where: str  # "store" or "system"
 
 
-def outdated(settings: Any, arch: ArchSettings | None = None) -> list[Outdated]:
+def outdated(settings: Settings, arch: ArchSettings | None = None) -> list[Outdated]:
     """AUR packages (store paths of AUR origin, foreign local packages) the AUR has newer."""
     arch = arch or from_settings(settings)
     from omg.arch.alpm import Alpm, vercmp
@@ -197,7 +203,8 @@ def outdated(settings: Any, arch: ArchSettings | None = None) -> list[Outdated]:
     return out
 
 
-def info(settings: Any, name: str, arch: ArchSettings | None = None) -> dict[str, Any]:
+def info(settings: Settings, name: str, arch: ArchSettings | None = None
+         ) -> dict[str, object]:
     arch = arch or from_settings(settings)
     repo, name = split_target(name)
     if repo != "aur":

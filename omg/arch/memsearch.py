@@ -19,11 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omg.arch import aur, pacmanconf, search, searchindex
 from omg.arch.searchindex import RepoIndex
 from store.errors import OmgError
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from omg.arch.search import SearchAnswer
+    from omg.arch.settings import ArchSettings
+    from store.index import Index
+
+    #: What an answer is made from: the repo rows held, the AUR rows, the local db
+    #: (name -> version), the package names in the store, the warnings.
+    Inputs = tuple[list[RepoIndex], list[aur.AurRow], dict[str, str], set[str], list[str]]
 
 #: Text answers kept, and the longest kept (characters): at most 32 MiB or so in all.
 #: `--json` answers (a map per hit) are not kept: rarer, and far larger.
@@ -32,14 +43,14 @@ MAX_ANSWER = 1 << 20
 
 
 class MemorySearch:
-    def __init__(self, arch: Any, index: Any, store_dir: Any,
-                 write_lock: Any = None) -> None:
+    def __init__(self, arch: ArchSettings, index: Index, store_dir: str | PathLike[str],
+                 write_lock: threading.Lock | None = None) -> None:
         """`arch`: ArchSettings; `index`: the daemon's writable store.index.Index."""
         self.arch, self.index, self.store_dir = arch, index, store_dir
         self.write_lock = write_lock if write_lock is not None else threading.Lock()
         self._held: dict[str, tuple[bytes, RepoIndex]] = {}
         self._reload = threading.Lock()
-        self._answers: dict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._answers: dict[tuple[tuple[str, ...], bool, bool], tuple[Inputs, SearchAnswer]] = {}
         with self.write_lock:  # Index opens tables lazily, which threads must not race
             for table in (searchindex.TABLE, aur.SEARCH_TABLE):
                 index.table(table)
@@ -79,7 +90,7 @@ class MemorySearch:
             aur.put_search(self.index, term, rows)
         return rows, []
 
-    def _inputs(self, terms: list[str], repos_only: bool) -> tuple[Any, ...]:
+    def _inputs(self, terms: list[str], repos_only: bool) -> Inputs:
         conf = pacmanconf.parse(self.arch.pacman_conf)
         repos = self.repos(conf)
         local = searchindex.local_installed(conf, self.arch.dbpath)
@@ -98,7 +109,7 @@ class MemorySearch:
                                    warnings)
 
     def answer(self, terms: list[str], *, repos_only: bool = False,
-               hits: bool = False) -> dict[str, Any]:
+               hits: bool = False) -> SearchAnswer:
         """{text, hits, count, warnings}: `query` rendered (or as `--json` hits), cached."""
         terms = [t.lower() for t in terms if t]
         inputs = self._inputs(terms, repos_only)
@@ -109,11 +120,11 @@ class MemorySearch:
             return kept[1]
         result = search.SearchResult(search.rank_rows(repos, aur_rows, terms, local, in_store),
                                      warnings)
-        out: dict[str, Any] = {
-            "text": None if hits else search.render(result),
-            "hits": [h.to_json() for h in result.hits] if hits else None,
+        text = None if hits else search.render(result)
+        out: SearchAnswer = {
+            "text": text, "hits": [h.to_json() for h in result.hits] if hits else None,
             "count": len(result.rows), "warnings": list(warnings)}
-        if not warnings and not hits and len(out["text"]) <= MAX_ANSWER:
+        if not warnings and text is not None and len(text) <= MAX_ANSWER:
             self._answers.pop(key, None)
             while len(self._answers) >= MAX_ANSWERS:
                 self._answers.pop(next(iter(self._answers)), None)
@@ -121,7 +132,7 @@ class MemorySearch:
         return out
 
 
-def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+def _same(old: Inputs, new: Inputs) -> bool:
     """The same repo rows held (identity: reloading makes new ones) and equal the rest."""
     return (len(old[0]) == len(new[0]) and all(a is b for a, b in zip(old[0], new[0], strict=True))
             and old[1:4] == new[1:4])

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omg.arch.names import dep_name
-from store.errors import NotFound, UsageError
+from store.errors import NetworkError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from omg.arch.aur import AurInfo
 
 
 class DependencyCycle(UsageError):
@@ -22,22 +25,27 @@ class DependencyCycle(UsageError):
 
 @dataclass
 class Plan:
-    order: list[dict[str, Any]]  # AUR info dicts, dependencies first
+    order: list[AurInfo]  # dependencies first
     repo_deps: list[str] = field(default_factory=list)  # repo dependency strings
     aur_deps: dict[str, list[str]] = field(default_factory=dict)  # name -> AUR dep names
     runtime_deps: dict[str, list[str]] = field(default_factory=dict)  # Depends only
 
 
-def _deps(info: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for key in ("Depends", "MakeDepends", "CheckDepends"):
-        out.extend(str(d) for d in info.get(key) or [])
-    return out
+def _listed(info: AurInfo, key: str) -> list[str]:
+    """One list of an AUR info answer (``Depends``...); NetworkError if it is not one."""
+    found = info.get(key) or []
+    if not isinstance(found, list):
+        raise NetworkError(f"AUR answer for {info['Name']}: {key} is not a list")
+    return [str(d) for d in found]
+
+
+def _deps(info: AurInfo) -> list[str]:
+    return [d for key in ("Depends", "MakeDepends", "CheckDepends") for d in _listed(info, key)]
 
 
 def resolve(targets: list[str], *, repo_satisfier: Callable[[str], bool],
-            aur_info: Callable[[list[str]], dict[str, dict[str, Any]]]) -> Plan:
-    infos: dict[str, dict[str, Any]] = {}
+            aur_info: Callable[[list[str]], dict[str, AurInfo]]) -> Plan:
+    infos: dict[str, AurInfo] = {}
     parent: dict[str, str | None] = {t: None for t in targets}
     repo_deps: list[str] = []
     graph: dict[str, list[str]] = {}
@@ -96,7 +104,7 @@ def resolve(targets: list[str], *, repo_satisfier: Callable[[str], bool],
     for t in dict.fromkeys(targets):
         visit(t, [])
     runtime = {n: [d for d in graph[n]
-                   if d in {dep_name(x) for x in infos[n].get("Depends") or []}]
+                   if d in {dep_name(x) for x in _listed(infos[n], "Depends")}]
                for n in order}
     return Plan([infos[n] for n in order], list(dict.fromkeys(repo_deps)),
                 {n: list(dict.fromkeys(graph[n])) for n in order}, runtime)

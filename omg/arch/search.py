@@ -21,9 +21,22 @@ from store.errors import OmgError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+    from os import PathLike
+    from typing import TypedDict
 
+    from omg.arch.fastconfig import SearchSettings
     from omg.arch.searchindex import RepoIndex
+    from omg.arch.settings import ArchSettings
+    from store.index import Index
+
+    class SearchAnswer(TypedDict):
+        """A search rendered (`text`) or as `--json` hits: what `omg search` prints,
+        and omgd's ``search`` reply (which adds its `source`)."""
+
+        text: str | None
+        hits: list[dict[str, object]] | None
+        count: int
+        warnings: list[str]
 
     #: repo, name, version, description, installed, in_store, votes, popularity,
     #: out_of_date, rank: the fields of `Hit`, in order.
@@ -47,7 +60,7 @@ class Hit:
         self.installed, self.in_store, self.votes = installed, in_store, votes
         self.popularity, self.out_of_date, self.rank = popularity, out_of_date, rank
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {f: getattr(self, f) for f in _FIELDS}
 
 
@@ -156,9 +169,10 @@ def rank_rows(repos: list[RepoIndex], aur_rows: list[aur.AurRow], terms: list[st
     return rows
 
 
-def search(arch: Any, index: Any, store_dir: Any, terms: list[str], *,
+def search(arch: ArchSettings | SearchSettings, index: Index | None,
+           store_dir: str | PathLike[str], terms: list[str], *,
            aur_mode: str = "fetch", repos_only: bool = False,
-           writable: Callable[[], Any] | None = None) -> SearchResult:
+           writable: Callable[[], Index | None] | None = None) -> SearchResult:
     """aur_mode: "fetch" (cache, then network), "cache" (raise aur.CacheMiss), "off".
 
     `arch`: ArchSettings or fastconfig.SearchSettings (pacman_conf, dbpath, aur_url,
@@ -170,7 +184,7 @@ def search(arch: Any, index: Any, store_dir: Any, terms: list[str], *,
     in_store = searchindex.store_names(store_dir)
     current = [index]
 
-    def reopen() -> Any:  # the fast path swaps its read-only index for a writable one
+    def reopen() -> Index | None:  # the fast path swaps its read-only index for a writable one
         current[0] = (writable() if writable else None) or current[0]
         return current[0]
 

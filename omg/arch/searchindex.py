@@ -27,9 +27,9 @@ from store.errors import PermissionDenied
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
     from omg.arch.pacmanconf import PacmanConf
+    from store.index import Index
 
 FORMAT = 3
 TABLE = "search"
@@ -71,7 +71,7 @@ def build(repo: str, text: str, rebuilt: bool = True) -> RepoIndex:
     return RepoIndex(repo, text, lower if len(lower) == len(text) else "", rebuilt)
 
 
-def raw_get(index: Any, table: str, keys: list[bytes]) -> list[bytes | None]:
+def raw_get(index: Index, table: str, keys: list[bytes]) -> list[bytes | None]:
     """Values as stored (no msgpack), from a store.index.Index."""
     db = index.table(table)
     if db is None:
@@ -80,7 +80,7 @@ def raw_get(index: Any, table: str, keys: list[bytes]) -> list[bytes | None]:
         return [txn.get(k) for k in keys]
 
 
-def raw_put(index: Any, table: str, items: dict[bytes, bytes]) -> None:
+def raw_put(index: Index, table: str, items: dict[bytes, bytes]) -> None:
     """One write transaction of a store.index.Index (PermissionDenied when read-only)."""
     with index.write() as txn:
         db = index.table(table)
@@ -109,7 +109,7 @@ def parse_db(repo: str, path: str) -> RepoIndex:
     return build(repo, "\n".join(r[1] for r in rows))
 
 
-def read_fresh(index: Any, repo: str, want: bytes) -> RepoIndex | None:
+def read_fresh(index: Index | None, repo: str, want: bytes) -> RepoIndex | None:
     """The stored rows of `repo` when their stamp is `want`, else None."""
     if index is None:
         return None
@@ -120,7 +120,7 @@ def read_fresh(index: Any, repo: str, want: bytes) -> RepoIndex | None:
     return RepoIndex(repo, text.decode(), lower.decode(), False)
 
 
-def store(index: Any, rows: RepoIndex, want: bytes) -> None:
+def store(index: Index, rows: RepoIndex, want: bytes) -> None:
     r = rows.repo
     raw_put(index, TABLE, {f"stamp:{r}".encode(): want, f"text:{r}".encode(): rows.text.encode(),
                            f"lower:{r}".encode(): rows.lower.encode()})
@@ -144,8 +144,8 @@ def sync_dbs(conf: PacmanConf, dbpath: str | None) -> list[tuple[str, str, bytes
     return out
 
 
-def load(index: Any, conf: PacmanConf, dbpath: str | None,
-         writable: Callable[[], Any] | None = None) -> list[RepoIndex]:
+def load(index: Index | None, conf: PacmanConf, dbpath: str | None,
+         writable: Callable[[], Index | None] | None = None) -> list[RepoIndex]:
     """Every repo of `conf` whose db file exists, in pacman.conf order.
 
     `writable`: called (once) for a writable index when a rebuild must be stored.

@@ -12,9 +12,12 @@ import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omg.arch.fastconfig import DEFAULT_AUR, arch_values
+
+if TYPE_CHECKING:
+    from omg.config import Config, Settings
 
 
 class ArchSettings:
@@ -41,27 +44,24 @@ class ArchSettings:
         return new
 
 
-def from_settings(settings: Any, environ: Mapping[str, str] | None = None) -> ArchSettings:
-    return from_raw(Path(settings.home), getattr(settings, "raw", {}) or {}, environ)
+def from_settings(settings: Settings, environ: Mapping[str, str] | None = None
+                  ) -> ArchSettings:
+    return from_raw(Path(settings.home), settings.raw, environ)
 
 
-def from_raw(home: Path, raw: Mapping[str, Any],
+def from_raw(home: Path, raw: Config,
              environ: Mapping[str, str] | None = None) -> ArchSettings:
     env = os.environ if environ is None else environ
-    cfg: Mapping[str, Any] = raw.get("arch", {}) if isinstance(raw, Mapping) else {}
+    cfg = raw.get("arch", {})
     values = arch_values(raw, env)  # the search settings' precedence, written once
-
-    def pick(env_key: str, cfg_key: str, default: Any) -> Any:
-        return env.get(env_key) or cfg.get(cfg_key) or default
-
     return ArchSettings(
         home=home,
         pacman_conf=Path(values["pacman_conf"]),
-        root=pick("OMG_PACMAN_ROOT", "root", None),
+        root=env.get("OMG_PACMAN_ROOT") or cfg.get("root") or None,
         dbpath=values["dbpath"],
         aur_url=values["aur_url"],
-        build_user=str(pick("OMG_BUILD_USER", "build_user", "omg-build")),
-        build_dir=Path(pick("OMG_BUILD_DIR", "build_dir", "/var/tmp/omg-build")),
+        build_user=env.get("OMG_BUILD_USER") or cfg.get("build_user") or "omg-build",
+        build_dir=Path(env.get("OMG_BUILD_DIR") or cfg.get("build_dir") or "/var/tmp/omg-build"),
         aur_ttl=values["aur_ttl"],
         makepkg_args=tuple(cfg.get("makepkg_args", ("--nodeps",))),
     )

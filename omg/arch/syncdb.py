@@ -7,7 +7,6 @@ pyalpm; a file that is not a readable db becomes one IntegrityError naming it.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from store.errors import IntegrityError
 
@@ -102,7 +101,7 @@ def read_db(path: str | os.PathLike[str]) -> list[dict[str, list[str]]]:
     return out
 
 
-def compact(fields: dict[str, list[str]]) -> list[Any]:
-    """The search index row: [name, version, desc, provides]."""
-    return [fields["NAME"][0], fields["VERSION"][0], " ".join(fields.get("DESC", [])),
-            fields.get("PROVIDES", [])]
+def compact(fields: dict[str, list[str]]) -> tuple[str, str, str, list[str]]:
+    """The search index row: (name, version, desc, provides)."""
+    return (fields["NAME"][0], fields["VERSION"][0], " ".join(fields.get("DESC", [])),
+            fields.get("PROVIDES", []))

@@ -13,14 +13,13 @@ import os
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import Any
 
     from omg.backend import Backend
-    from omg.config import Settings
+    from omg.config import Config, Settings
 
 
 def open_backend(home: str, user: str, settings: Settings | Callable[[], Settings], *,
-                 raw: Mapping[str, Any] | None = None,
+                 raw: Config | None = None,
                  environ: Mapping[str, str] | None = None, mirror: bool = True) -> Backend:
     """The backend for OMG_HOME `home` as `user`. `settings` may be a loader: the hot
     path hands one over, so a `use` between installed versions parses no config file.

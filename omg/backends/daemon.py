@@ -20,9 +20,9 @@ from omg.backends.local import LocalBackend
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
-    from typing import Any, TypeVar
+    from typing import TypeVar
 
     from generations.gc import GcResult
     from omg.config import Settings
@@ -62,8 +62,8 @@ class DaemonBackend:
             self._client = None
         self._reads.close()
 
-    def call(self, method: str, params: dict[str, Any] | None = None, *,
-             fd: int | None = None) -> Any:
+    def call(self, method: str, params: Mapping[str, object] | None = None, *,
+             fd: int | None = None) -> object:
         """One request on this backend's connection (opened on first use)."""
         if self._client is None:
             from omg.daemon.client import Client
@@ -71,7 +71,7 @@ class DaemonBackend:
             self._client = Client(self.socket)
         return self._client.call(method, params or {}, fd=fd)
 
-    def _rebuild(self, cls: Callable[..., T], data: Any) -> T:
+    def _rebuild(self, cls: Callable[..., T], data: object) -> T:
         """`cls` from omgd's reply (`store.results.SHAPES` says how); a reply that does
         not fit is omgd's fault, said so in one line."""
         from store.results import from_plain
@@ -83,6 +83,16 @@ class DaemonBackend:
 
             what = getattr(cls, "__name__", "answer")
             raise DaemonUnavailable(f"omgd sent a malformed {what}: {exc}") from exc
+
+    def _rebuild_all(self, cls: Callable[..., T], data: object) -> list[T]:
+        """A list of `cls` from omgd's reply (`_rebuild` each)."""
+        if not isinstance(data, list):
+            from store.errors import DaemonUnavailable
+
+            what = getattr(cls, "__name__", "answer")
+            raise DaemonUnavailable(f"omgd sent a malformed list of {what}: "
+                                    f"{type(data).__name__}")
+        return [self._rebuild(cls, item) for item in data]
 
     # Profiles -----------------------------------------------------------------------
 
@@ -129,8 +139,8 @@ class DaemonBackend:
                     project: Path | None = None) -> list[GenerationInfo]:
         from omg.profiles import GenerationInfo
 
-        return [self._rebuild(GenerationInfo, g) for g in self.call(
-            "profile.generations", _params(profile, project))]
+        return self._rebuild_all(GenerationInfo, self.call(
+            "profile.generations", _params(profile, project)))
 
     def delete_generations(self, numbers: Sequence[int] = (), *,
                            profile: str = DEFAULT_PROFILE, project: Path | None = None,
@@ -157,7 +167,7 @@ class DaemonBackend:
     def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult:
         from generations.gc import GcResult
 
-        params: dict[str, Any] = {"dry_run": dry_run}
+        params: dict[str, object] = {"dry_run": dry_run}
         if older_than is not None:
             params["older_than"] = older_than
         return self._rebuild(GcResult, self.call("gc", params))
@@ -170,8 +180,8 @@ class DaemonBackend:
         from omg.install import InstallResult
 
         params = {"specs": list(specs), "offline": offline or None, "refresh": refresh or None}
-        return [self._rebuild(InstallResult, r) for r in self.call(
-            "runtime.install", {k: v for k, v in params.items() if v is not None})]
+        return self._rebuild_all(InstallResult, self.call(
+            "runtime.install", {k: v for k, v in params.items() if v is not None}))
 
     def releases(self, tool: str, *, offline: bool = False,
                  refresh: bool = False) -> list[RemoteVersion]:
@@ -179,8 +189,8 @@ class DaemonBackend:
         from omg.install import RemoteVersion
 
         params = {"tool": tool, "offline": offline or None, "refresh": refresh or None}
-        return [self._rebuild(RemoteVersion, r) for r in self.call(
-            "runtime.releases", {k: v for k, v in params.items() if v is not None})]
+        return self._rebuild_all(RemoteVersion, self.call(
+            "runtime.releases", {k: v for k, v in params.items() if v is not None}))
 
     def outdated(self, tools: Sequence[str] = (), *,
                  offline: bool = False) -> list[Outdated]:
@@ -191,10 +201,10 @@ class DaemonBackend:
         wanted = {providers.canonical(t) for t in tools}
         pairs = [f"{v.tool}@{v.version}" for v in self.installed()
                  if not wanted or v.tool in wanted]
-        params: dict[str, Any] = {"installed": pairs}
+        params: dict[str, object] = {"installed": pairs}
         if offline:
             params["offline"] = True
-        return [self._rebuild(Outdated, r) for r in self.call("runtime.outdated", params)]
+        return self._rebuild_all(Outdated, self.call("runtime.outdated", params))
 
     def installed(self, tool: str | None = None) -> list[InstalledVersion]:
         return self._reads.installed(tool)
@@ -203,16 +213,16 @@ class DaemonBackend:
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, Any] | None = None) -> AddResult:
+                  origin: dict[str, object] | None = None) -> AddResult:
         """The archive goes as a descriptor (omgd copies and hashes it itself); a
         directory is packed first, since the daemon takes regular files only."""
         import tempfile
 
         from store.ingest import AddResult
 
-        params: dict[str, Any] = {"name": name, "version": version,
-                                  "references": [self.resolve_name(r) for r in references],
-                                  "filename": source.name}
+        params: dict[str, object] = {"name": name, "version": version,
+                                     "references": [self.resolve_name(r) for r in references],
+                                     "filename": source.name}
         if origin is not None:
             params["origin"] = origin
         with tempfile.TemporaryDirectory(prefix="omg-add-") as tmp:
@@ -247,9 +257,9 @@ class DaemonBackend:
         return self._reads.resolve_name(text)
 
 
-def _params(profile: str, project: Path | None, **more: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"profile": profile,
-                              **{k: v for k, v in more.items() if v is not None}}
+def _params(profile: str, project: Path | None, **more: object) -> dict[str, object]:
+    params: dict[str, object] = {"profile": profile,
+                                 **{k: v for k, v in more.items() if v is not None}}
     if project is not None:  # omgd names the project profile; we write the version files
         params["project"] = str(project)
     return params

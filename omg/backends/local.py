@@ -20,7 +20,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
-    from typing import Any
 
     from generations.gc import GcResult
     from omg.config import Settings
@@ -246,7 +245,7 @@ class LocalBackend:
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, Any] | None = None) -> AddResult:
+                  origin: dict[str, object] | None = None) -> AddResult:
         from store.claims import ADDED, Claim, process_user
 
         # Root's additions resolve by name for every user, as through omgd (`is_trusted`):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     import typer
@@ -119,7 +119,7 @@ def light_coercion() -> bool:
     """
     try:
         import typer.core as core
-        from typer._coercion import RuntimeParam
+        from typer._coercion import RuntimeParam, TypeDescriptor
     except ImportError:
         return False
     typer_build = getattr(core, "build_runtime_param", None)
@@ -127,7 +127,7 @@ def light_coercion() -> bool:
         return typer_build is not None
 
     class _Plain(RuntimeParam):
-        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        def _coerce_value(self, value: object, param: object, ctx: object) -> object:
             if self.annotation is bool:
                 return value if isinstance(value, bool) else str(value).lower() in _TRUE
             if self.annotation in _PLAIN_LISTS:
@@ -135,13 +135,14 @@ def light_coercion() -> bool:
                     else [str(value)]
             return value if isinstance(value, str) else str(value)
 
-    def build(descriptor: Any) -> Any:
+    def build(descriptor: TypeDescriptor) -> RuntimeParam:
         ann = descriptor.annotation
         plain = ann is bool or ann in _PLAIN or ann in _PLAIN_LISTS
         if plain and descriptor.file_annotation is None and not descriptor.is_choice \
                 and not descriptor.is_path:
             return _Plain(parameter_info=descriptor.parameter_info, annotation=ann)
-        return typer_build(descriptor)
+        built: RuntimeParam = typer_build(descriptor)
+        return built
 
     build.omg_light = True  # type: ignore[attr-defined]
     setattr(core, "build_runtime_param", build)  # noqa: B010 (not re-exported by typer)

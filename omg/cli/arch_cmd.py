@@ -8,13 +8,20 @@ answers it from the index); it comes here when the AUR cache is cold or expired.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from omg import config
 from omg.cli.output import print_json
+
+if TYPE_CHECKING:
+    from omg.arch.install import InstallResult
+    from omg.arch.settings import ArchSettings
+
+T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="pacman.conf to use.")]
@@ -24,7 +31,8 @@ NoconfirmOpt = Annotated[bool, typer.Option("--noconfirm", help="Do not ask; ski
 SystemOpt = Annotated[bool, typer.Option("--system", help="Also install with pacman -U.")]
 
 
-def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = None) -> Any:
+def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = None
+          ) -> tuple[config.Settings, ArchSettings]:
     from omg.arch.settings import from_settings
 
     settings = config.load()
@@ -44,7 +52,7 @@ def _confirm(question: str) -> bool:
     return bool(typer.confirm(question, default=False))
 
 
-def _build_errors(fn: Any) -> Any:
+def _build_errors(fn: Callable[[], T]) -> T:
     from omg.arch.build import MakepkgFailed
 
     try:
@@ -56,7 +64,7 @@ def _build_errors(fn: Any) -> Any:
         raise
 
 
-def _refuse_shared(settings: Any) -> None:
+def _refuse_shared(settings: config.Settings) -> None:
     """AUR builds write the store and the index directly: not yet through omgd."""
     import os
 
@@ -69,7 +77,7 @@ def _refuse_shared(settings: Any) -> None:
                                "by omgd yet", hint="root can run it: sudo omg install aur/NAME")
 
 
-def _render_install(result: Any, json_out: bool) -> None:
+def _render_install(result: InstallResult, json_out: bool) -> None:
     if json_out:
         print_json({"built": [b.__dict__ for b in result.built], "order": result.order,
                     "repo_deps": result.repo_deps, "repo_installed": result.repo_installed,
@@ -222,7 +230,9 @@ def register(app: typer.Typer) -> None:
         store_only = sorted({o.name for o in found if o.where == "store"} - set(system))
         for names, sysinst in ((store_only, False), (system, True)):
             if names:
-                result = _build_errors(lambda n=names, s=sysinst: install.build_aur(
-                    settings, n, system=s, noconfirm=noconfirm, confirm=_confirm,
-                    show=_show, arch=arch))
+                def build(n: list[str] = names, s: bool = sysinst) -> InstallResult:
+                    return install.build_aur(settings, n, system=s, noconfirm=noconfirm,
+                                             confirm=_confirm, show=_show, arch=arch)
+
+                result = _build_errors(build)
                 _render_install(result, json_out)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from omg.cli.output import human_size, print_json
+
+if TYPE_CHECKING:
+    from omg.daemon.observe import DaemonStats
 
 SocketOpt = Annotated[Path | None, typer.Option(
     "--socket", help="The daemon's Unix socket (default: OMG_SOCKET, [daemon] socket).")]
@@ -49,14 +52,14 @@ def register(app: typer.Typer) -> None:
         from omg.daemon.wire import default_socket
 
         settings = config.load()
-        path = socket or default_socket(settings.home, dict(settings.raw))
+        path = socket or default_socket(settings.home, settings.raw)
         start = time.perf_counter()
         with Client(path, timeout=10) as client:
             client.call("ping")
             elapsed = time.perf_counter() - start
-            me = client.call("whoami")
+            me = _reply(client.call("whoami"), "whoami")
             server = client.hello["server"]
-            numbers = client.call("daemon.stats") if stats else None
+            numbers = _reply(client.call("daemon.stats"), "daemon.stats") if stats else None
         if json_out:
             out = {"socket": str(path), "server": server, "peer": me,
                    "latency_ms": round(elapsed * 1000, 3)}
@@ -66,11 +69,20 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"you are {me['user']} (uid {me['uid']}, gid {me['gid']}); "
                    f"gc {'allowed' if me['may_gc'] else 'not allowed'}")
         if numbers is not None:
-            for line in stats_lines(numbers):
+            for line in stats_lines(cast("DaemonStats", numbers)):
                 typer.echo(line)
 
 
-def stats_lines(stats: dict[str, Any]) -> list[str]:
+def _reply(reply: object, method: str) -> dict[str, object]:
+    """omgd's answer to `method`, a map (or one line saying it was not)."""
+    if not isinstance(reply, dict):
+        from store.errors import DaemonUnavailable
+
+        raise DaemonUnavailable(f"omgd sent a malformed {method} reply")
+    return reply
+
+
+def stats_lines(stats: DaemonStats) -> list[str]:
     """`daemon.stats` as text: a summary line, then one row per method."""
     conns, incoming = stats["connections"], stats["incoming"]
     lines = [f"{stats['requests']} requests, {stats['errors']} errors in "

@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from omg.units import human_size
 from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
@@ -116,6 +116,6 @@ def broken_pipe() -> int:
     return BROKEN_PIPE
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
     sys.stdout.write("\n")

@@ -9,12 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from omg import config
 from omg.cli.output import backend, human_size, print_json
+
+if TYPE_CHECKING:
+    from omg.arch.install import Outdated as PackageOutdated
+    from omg.config import Settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 OfflineOpt = Annotated[bool, typer.Option(
@@ -30,11 +34,12 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
         BarColumn,
         DownloadColumn,
         Progress,
+        TaskID,
         TextColumn,
         TransferSpeedColumn,
     )
 
-    tasks: dict[str, Any] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                   TransferSpeedColumn(), transient=True) as bar:
         def update(label: str, done: int, total: int | None) -> None:
@@ -45,11 +50,13 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
         yield update
 
 
-def _jsonable(obj: Any) -> Any:
-    """A result as JSON values (`store.results.to_plain`); a record as its path."""
+def _jsonable(obj: object) -> dict[str, object]:
+    """A result (a map of fields) as JSON values (`store.results.to_plain`); a record
+    as its path."""
     from store.results import to_plain
 
     data = to_plain(obj)
+    assert isinstance(data, dict), f"{type(obj).__name__} is not a result"
     if isinstance(data.get("record"), dict):
         data["record"] = data["record"].get("path")
     return data
@@ -166,7 +173,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{p.name} {p.current} -> {p.latest} ({p.where})")
 
 
-def _outdated_packages(settings: Any) -> list[Any]:
+def _outdated_packages(settings: Settings) -> list[PackageOutdated]:
     """AUR packages with a newer version; nothing where this machine has no pacman."""
     from omg.arch import install as arch_install
     from omg.arch.settings import from_settings

@@ -13,15 +13,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omg.backends.local import LocalBackend
 from omg.daemon.incoming import Quota
 from omg.daemon.observe import Stats
 from omg.daemon.peer import Peer
+from omg.daemon.protocol import Params as Params  # the methods modules' parameters
 from omg.daemon.protocol import ParamSpec
 from store.errors import UsageError
 from store.local import LocalStore
+
+if TYPE_CHECKING:
+    from omg.config import Settings
 
 
 @dataclass
@@ -32,7 +36,8 @@ class Context:
     gc_group: str | None = None
     #: ``[daemon] trusted_users``: whose `store add`s every user resolves (root always).
     trusted_users: frozenset[str] = frozenset()
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: The daemon's settings (``settings``) and what handlers make once (``search``).
+    extra: dict[str, object] = field(default_factory=dict)
     # store.index.Index keeps its write transaction on the instance (not per
     # thread) and opens tables lazily inside it, so writers in this process take
     # turns; readers stay parallel. Lift once Index is thread-aware.
@@ -42,12 +47,12 @@ class Context:
     stats: Stats = field(default_factory=Stats)
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The daemon's own `omg.config.Settings`: its mirrors and cache, never a client's."""
-        settings = self.extra.get("settings")
-        if settings is None:
-            from omg import config
+        from omg import config
 
+        settings = self.extra.get("settings")
+        if not isinstance(settings, config.Settings):
             settings = self.extra["settings"] = config.load()
         return settings
 
@@ -58,7 +63,7 @@ class Context:
 
 
 #: (context, the kernel-verified peer, the checked params, the received fds) -> result.
-Handler = Callable[[Context, Peer, dict[str, Any], list[int]], Any]
+Handler = Callable[[Context, Peer, Params, list[int]], object]
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,18 @@ from omg.daemon.wire import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from _socket import socket
+    from collections.abc import Mapping
     from pathlib import Path
     from types import TracebackType
-    from typing import Any
+    from typing import TypedDict, TypeGuard
 
     from store.errors import DaemonUnavailable, OmgError
+
+    class ServerHello(TypedDict):
+        proto: int
+        server: str
+        peer: dict[str, object]
 
 HINT = "start it with `omg daemon --foreground` or `systemctl start omgd`"
 #: How long connecting and the hello may take (a live daemon answers at once).
@@ -46,9 +53,9 @@ def unavailable(socket_path: Path | str, why: str) -> DaemonUnavailable:
     return DaemonUnavailable(f"cannot reach omgd at {socket_path}: {why}", hint=HINT)
 
 
-def call(socket_path: Path | str, method: str, params: dict[str, Any] | None = None,
-         timeout: float = TIMEOUT) -> Any:
-    """One request on a connection of its own: the method's result.
+def call(socket_path: Path | str, method: str, params: Mapping[str, object] | None = None,
+         timeout: float = TIMEOUT) -> object:
+    """One request on a connection of its own: the method's result (as msgpack gave it).
 
     Raises `DaemonUnavailable` when the exchange fails and the daemon's
     `OmgError` when it answers with one.
@@ -81,7 +88,7 @@ class Client:
             raise
 
     @property
-    def peer(self) -> dict[str, Any]:
+    def peer(self) -> dict[str, object]:
         """Who the daemon saw connect (its SO_PEERCRED view of us)."""
         return dict(self.hello["peer"])
 
@@ -98,9 +105,10 @@ class Client:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def call(self, method: str, params: dict[str, Any] | None = None, *,
-             fd: int | None = None, timeout: float | None = None) -> Any:
-        """The method's result; `fd` rides along (SCM_RIGHTS) for ``store.add``."""
+    def call(self, method: str, params: Mapping[str, object] | None = None, *,
+             fd: int | None = None, timeout: float | None = None) -> object:
+        """The method's result, as msgpack gave it (the caller checks its shape); `fd`
+        rides along (SCM_RIGHTS) for ``store.add``."""
         rid = self._next_id
         self._next_id += 1
         deadline = self._clock() + (timeout or self.timeout)
@@ -114,7 +122,7 @@ class Client:
 
     # Transport: every OSError becomes `unavailable` here ------------------------------
 
-    def _connect(self, deadline: float) -> Any:
+    def _connect(self, deadline: float) -> socket:
         """A connected socket. A Unix socket whose backlog is full refuses at once
         (EAGAIN) instead of waiting: a burst of clients retries until the deadline."""
         import _socket
@@ -136,7 +144,7 @@ class Client:
 
             time.sleep(0.01)
 
-    def _send(self, message: dict[str, Any], fd: int | None = None,
+    def _send(self, message: dict[str, object], fd: int | None = None,
               deadline: float | None = None) -> None:
         import msgpack
 
@@ -162,7 +170,7 @@ class Client:
         except OSError as exc:
             raise self._lost(exc) from exc
 
-    def _read(self, deadline: float) -> dict[str, Any]:
+    def _read(self, deadline: float) -> dict[str, object]:
         size = int.from_bytes(self._exactly(4, deadline), "big")
         if size > self.max_reply:
             raise unavailable(self.socket_path, f"omgd's reply of {size} bytes exceeds the "
@@ -204,7 +212,7 @@ class Client:
     def _lost(self, exc: OSError) -> DaemonUnavailable:
         return unavailable(self.socket_path, exc.strerror or str(exc) or type(exc).__name__)
 
-    def _check_hello(self, hello: dict[str, Any]) -> dict[str, Any]:
+    def _check_hello(self, hello: dict[str, object]) -> ServerHello:
         if isinstance(hello.get("error"), dict):  # e.g. Busy: too many clients
             raise _from_wire(hello["error"])
         if hello.get("proto") != PROTO_VERSION:
@@ -212,12 +220,16 @@ class Client:
 
             raise ProtocolError(f"omgd speaks protocol {hello.get('proto')!r}, this omg "
                                 f"{PROTO_VERSION}", hint="use an omg and omgd of the same release")
-        if not isinstance(hello.get("peer"), dict) or not isinstance(hello.get("server"), str):
+        if not _is_hello(hello):
             raise unavailable(self.socket_path, "omgd sent a malformed hello")
         return hello
 
 
-def _from_wire(data: Any) -> OmgError:
+def _is_hello(hello: dict[str, object]) -> TypeGuard[ServerHello]:
+    return isinstance(hello.get("peer"), dict) and isinstance(hello.get("server"), str)
+
+
+def _from_wire(data: object) -> OmgError:
     from omg.daemon.protocol import error_from_wire  # on the error path only
 
     return error_from_wire(data)

@@ -23,11 +23,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from omg.daemon.peer import Peer
 from store.errors import OmgError, UnsafeInput
 from store.fsutil import write_all
+
+if TYPE_CHECKING:
+    from store.results import Plain
 
 #: Requests whose method no table knows, and frames that were no request at all.
 UNKNOWN, NO_REQUEST = "?", "-"
@@ -49,9 +52,9 @@ class Outcome:
     rid: int
     peer: Peer
     method: str  # a known method name, UNKNOWN or NO_REQUEST: never raw client text
-    params: Mapping[str, Any]
+    params: Mapping[str, object]
     error: BaseException | None
-    result: Any
+    result: object  # the handler's result, as plain data (`store.results.to_plain`)
     ms: float
 
 
@@ -63,6 +66,30 @@ def log_line(o: Outcome) -> str:
 # Stats ---------------------------------------------------------------------------
 
 
+class MethodStats(TypedDict):
+    """One method's row of ``daemon.stats``."""
+
+    count: int
+    errors: int
+    error_types: dict[str, int]
+    mean_ms: float
+    max_ms: float
+    p50_ms: float
+    p95_ms: float
+
+
+class DaemonStats(TypedDict):
+    """The ``daemon.stats`` reply."""
+
+    started: float
+    uptime_s: float
+    requests: int
+    errors: int
+    connections: dict[str, int]  # open, accepted, refused
+    incoming: dict[str, int]  # bytes, uploaders
+    methods: dict[str, MethodStats]
+
+
 @dataclass
 class _MethodStats:
     count: int = 0
@@ -71,7 +98,7 @@ class _MethodStats:
     max_ms: float = 0.0
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> MethodStats:
         ordered = sorted(self.recent)
         return {"count": self.count, "errors": sum(self.errors.values()),
                 "error_types": dict(sorted(self.errors.items())),
@@ -118,7 +145,7 @@ class Stats:
             if event == "accepted":
                 self._conns["open"] += 1
 
-    def to_wire(self, incoming: Mapping[int, int] | None = None) -> dict[str, Any]:
+    def to_wire(self, incoming: Mapping[int, int] | None = None) -> DaemonStats:
         with self._lock:
             methods = {name: m.to_wire() for name, m in sorted(self._methods.items())}
             conns = dict(self._conns)
@@ -137,7 +164,7 @@ class Stats:
 MAX_TEXT, MAX_ITEMS, MAX_DEPTH, MAX_PARAMS = 200, 16, 3, 4096
 
 
-def trim(value: Any, depth: int = 0) -> Any:
+def trim(value: object, depth: int = 0) -> object:
     """`value` as JSON-safe data with long strings, lists and maps cut short."""
     if isinstance(value, str):
         return value if len(value) <= MAX_TEXT else f"{value[:MAX_TEXT]}...({len(value)} chars)"
@@ -151,7 +178,8 @@ def trim(value: Any, depth: int = 0) -> Any:
         return "..."
     if isinstance(value, dict):
         items = list(value.items())
-        out = {str(k)[:MAX_TEXT]: trim(v, depth + 1) for k, v in items[:MAX_ITEMS]}
+        out: dict[str, object] = {str(k)[:MAX_TEXT]: trim(v, depth + 1)
+                                  for k, v in items[:MAX_ITEMS]}
         if len(items) > MAX_ITEMS:
             out["..."] = f"{len(items) - MAX_ITEMS} more"
         return out
@@ -163,7 +191,7 @@ def trim(value: Any, depth: int = 0) -> Any:
     return str(value)[:MAX_TEXT]
 
 
-def _params(params: Mapping[str, Any]) -> Any:
+def _params(params: Mapping[str, object]) -> object:
     trimmed = trim(dict(params))
     size = len(json.dumps(trimmed))
     if size > MAX_PARAMS:
@@ -171,17 +199,19 @@ def _params(params: Mapping[str, Any]) -> Any:
     return trimmed
 
 
-def _pick(*keys: str) -> Callable[[Any], dict[str, Any]]:
+def _pick(*keys: str) -> Callable[[Plain], dict[str, object]]:
     return lambda r: {k: r[k] for k in keys if k in r}
 
 
-def _gc(r: Any) -> dict[str, Any]:
+def _gc(r: Plain) -> dict[str, object]:
     return {"dry_run": r["dry_run"], "dead": len(r["dead"]), "freed_bytes": r["freed_bytes"],
             "deleted_generations": r["deleted_generations"]}
 
 
-#: The methods that change something, and what of a success the audit log keeps.
-AUDITED: dict[str, Callable[[Any], Any]] = {
+#: The methods that change something, and what of a success the audit log keeps. Each
+#: reads the plain result as it is: another shape raises, and `audit_record` keeps the
+#: record without a summary.
+AUDITED: dict[str, Callable[[Plain], object]] = {
     "store.add": lambda r: {"store_path": r["record"]["path"], "created": r["created"]},
     "runtime.install": lambda r: {"store_paths": [x["record"]["path"] for x in r],
                                   "created": sum(bool(x["created"]) for x in r)},
@@ -195,8 +225,8 @@ AUDITED: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def audit_record(o: Outcome, now: float) -> dict[str, Any]:
-    record: dict[str, Any] = {
+def audit_record(o: Outcome, now: float) -> dict[str, object]:
+    record: dict[str, object] = {
         "time": round(now, 3), "req": o.rid, "uid": o.peer.uid, "user": o.peer.user,
         "pid": o.peer.pid, "method": o.method, "params": _params(o.params),
         "result": "ok" if o.error is None else "error"}
@@ -219,7 +249,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._fd = _open_private(path)
 
-    def write(self, record: Mapping[str, Any]) -> None:
+    def write(self, record: Mapping[str, object]) -> None:
         line = (json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
         with self._lock:
             write_all(self._fd, line)

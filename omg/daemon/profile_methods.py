@@ -22,11 +22,10 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from generations.links import real_dir, valid_user_name
 from omg.backends.local import LocalBackend
-from omg.daemon.base import Context, Method, backend, check_name, check_specs
+from omg.daemon.base import Context, Method, Params, backend, check_name, check_specs
 from omg.daemon.peer import Peer, may_write_profiles_of
 from store.errors import NotFound, PermissionDenied, UsageError
 from store.results import to_plain
@@ -40,7 +39,7 @@ MAX_COMMAND = 1000
 MAX_PROJECT_PATH = 200
 
 
-def owner_of(peer: Peer, params: dict[str, Any], *, write: bool = True) -> str:
+def owner_of(peer: Peer, params: Params, *, write: bool = True) -> str:
     """The user whose profiles a request touches: the peer's, never a stranger's."""
     owner = params.get("user") or peer.user
     if write and not may_write_profiles_of(peer, owner):
@@ -71,7 +70,7 @@ def _backend(ctx: Context, owner: str, *, mirror: bool = True,
     return backend(ctx, owner, mirror=mirror)
 
 
-def _profile(params: dict[str, Any]) -> str:
+def _profile(params: Params) -> str:
     from generations.profile import DEFAULT_PROFILE, validate_profile_name
 
     name = params.get("profile") or DEFAULT_PROFILE
@@ -79,7 +78,7 @@ def _profile(params: dict[str, Any]) -> str:
     return str(name)
 
 
-def _project(params: dict[str, Any]) -> Path | None:
+def _project(params: Params) -> Path | None:
     """A project profile's directory, as the client found it (never read or written here).
 
     The daemon only turns the path into the name of ``profiles/<owner>/projects/<name>``
@@ -102,7 +101,7 @@ _PROFILE = ("str?", False)
 _PROJECT = ("str?", False)
 
 
-def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _profile_use(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     """A new generation; versions the store lacks are installed by the daemon first."""
     owner = owner_of(peer, params)
     profile, project = _profile(params), _project(params)
@@ -120,8 +119,8 @@ def _profile_use(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int
     return to_plain(result)
 
 
-def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
-                       fds: list[int]) -> Any:
+def _profile_uninstall(ctx: Context, peer: Peer, params: Params,
+                       fds: list[int]) -> object:
     owner = owner_of(peer, params)
     specs = check_specs("profile.uninstall", params["specs"])
     with ctx.write_lock:
@@ -130,23 +129,23 @@ def _profile_uninstall(ctx: Context, peer: Peer, params: dict[str, Any],
     return to_plain(result)
 
 
-def _profile_rollback(ctx: Context, peer: Peer, params: dict[str, Any],
-                      fds: list[int]) -> Any:
+def _profile_rollback(ctx: Context, peer: Peer, params: Params,
+                      fds: list[int]) -> object:
     owner = owner_of(peer, params)
     b = _backend(ctx, owner, mirror=False)  # a rollback never writes the index
     return to_plain(b.rollback(profile=_profile(params), project=_project(params),
                                to=params.get("to")))
 
 
-def _profile_generations(ctx: Context, peer: Peer, params: dict[str, Any],
-                         fds: list[int]) -> Any:
+def _profile_generations(ctx: Context, peer: Peer, params: Params,
+                         fds: list[int]) -> object:
     # Profiles are world-readable on disk; listing another user's is no secret.
     owner = owner_of(peer, params, write=False)
     b = _backend(ctx, owner, mirror=False, create=False)
     return to_plain(b.generations(profile=_profile(params), project=_project(params)))
 
 
-def _profile_delete(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _profile_delete(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     owner = owner_of(peer, params)
     numbers = params.get("numbers") or []
     keep, older_than = params.get("keep"), params.get("older_than")
@@ -171,7 +170,7 @@ def _roots_dir(ctx: Context, owner: str) -> Path:
     return ctx.store.layout.gcroots / owner
 
 
-def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _roots_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     owner = owner_of(peer, params)
     name = _root_name(params["name"])
     store_path = check_name(params["store_path"])
@@ -195,7 +194,7 @@ def _roots_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     return {"user": owner, "name": name, "store_path": store_path, "root": str(link)}
 
 
-def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _roots_remove(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     owner = owner_of(peer, params)
     name = _root_name(params["name"])
     link = _roots_dir(ctx, owner) / name
@@ -205,7 +204,7 @@ def _roots_remove(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[in
     return {"user": owner, "name": name}
 
 
-def _roots_list(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _roots_list(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     from store.layout import store_hash_of
 
     owner = owner_of(peer, params, write=False)

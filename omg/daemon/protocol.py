@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +35,16 @@ class ProtocolError(UnsafeInput):
     """A peer broke the wire protocol: bad frame, bad message, wrong version."""
 
 
+#: A request's parameters once `check_params` has passed them: each has the type its
+#: method's `ParamSpec` declares. Any, because that type is per parameter and per
+#: method, which one signature shared by every handler cannot say.
+Params = dict[str, Any]
+
+
 # Frames ---------------------------------------------------------------------
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
+def _plain(value: object, depth: int = 0) -> bool:
     """Only the msgpack types we use: no ext types, no bytes-as-keys, bounded depth."""
     if depth > 32:
         return False
@@ -51,7 +57,7 @@ def _plain(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def encode_frame(message: Mapping[str, Any], max_size: int = DEFAULT_MAX_FRAME) -> bytes:
+def encode_frame(message: Mapping[str, object], max_size: int = DEFAULT_MAX_FRAME) -> bytes:
     import msgpack
 
     body: bytes = msgpack.packb(dict(message), use_bin_type=True)
@@ -61,7 +67,7 @@ def encode_frame(message: Mapping[str, Any], max_size: int = DEFAULT_MAX_FRAME) 
     return HEADER.pack(len(body)) + body
 
 
-def decode_body(body: bytes) -> dict[str, Any]:
+def decode_body(body: bytes) -> dict[str, object]:
     """One frame's payload as a map, or ProtocolError."""
     import msgpack
 
@@ -95,7 +101,7 @@ class FrameDecoder:
         (length,) = HEADER.unpack_from(self._buf)
         return max(1, HEADER.size + int(length) - len(self._buf))
 
-    def feed(self, data: bytes) -> list[dict[str, Any]]:
+    def feed(self, data: bytes) -> list[dict[str, object]]:
         self._buf += data
         out = []
         while len(self._buf) >= HEADER.size:
@@ -114,7 +120,7 @@ class FrameDecoder:
 # Handshake ------------------------------------------------------------------
 
 
-def check_client_hello(msg: Mapping[str, Any]) -> str:
+def check_client_hello(msg: Mapping[str, object]) -> str:
     """The client's name if its hello is acceptable, else ProtocolError."""
     extra = set(msg) - {"proto", "client"}
     if extra:
@@ -131,7 +137,7 @@ def check_client_hello(msg: Mapping[str, Any]) -> str:
     return client
 
 
-def server_hello(server: str, peer: Mapping[str, Any]) -> dict[str, Any]:
+def server_hello(server: str, peer: Mapping[str, object]) -> dict[str, object]:
     return {"proto": PROTO_VERSION, "server": server, "peer": dict(peer)}
 
 
@@ -142,13 +148,13 @@ def server_hello(server: str, peer: Mapping[str, Any]) -> dict[str, Any]:
 class Request:
     id: int
     method: str
-    params: dict[str, Any]
+    params: dict[str, object]  # unchecked: `check_params` checks them for the method
 
 
 #: Parameter types a method may declare: (python type, required).
 ParamSpec = Mapping[str, tuple[str, bool]]
 
-_TYPES: dict[str, Any] = {
+_TYPES: dict[str, Callable[[object], bool]] = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "bool": lambda v: isinstance(v, bool),
@@ -169,7 +175,7 @@ _TYPES: dict[str, Any] = {
 }
 
 
-def parse_request(msg: Mapping[str, Any]) -> Request:
+def parse_request(msg: Mapping[str, object]) -> Request:
     extra = set(msg) - {"id", "method", "params"}
     if extra:
         raise ProtocolError(f"unknown request fields: {', '.join(sorted(extra))}")
@@ -183,7 +189,7 @@ def parse_request(msg: Mapping[str, Any]) -> Request:
     return Request(rid, method, params)
 
 
-def check_params(method: str, params: Mapping[str, Any], spec: ParamSpec) -> dict[str, Any]:
+def check_params(method: str, params: Mapping[str, object], spec: ParamSpec) -> Params:
     """Exactly the declared parameters, of the declared types: extras are refused.
 
     Refusing extras is part of invariant 7: no parameter can smuggle in a hash
@@ -192,7 +198,7 @@ def check_params(method: str, params: Mapping[str, Any], spec: ParamSpec) -> dic
     extra = set(params) - set(spec)
     if extra:
         raise ProtocolError(f"{method}: unknown parameter(s) {', '.join(sorted(extra))}")
-    out: dict[str, Any] = {}
+    out: Params = {}
     for name, (type_name, required) in spec.items():
         if name not in params:
             if required:
@@ -204,11 +210,11 @@ def check_params(method: str, params: Mapping[str, Any], spec: ParamSpec) -> dic
     return out
 
 
-def ok_reply(rid: int, result: Any) -> dict[str, Any]:
+def ok_reply(rid: int, result: object) -> dict[str, object]:
     return {"id": rid, "ok": result}
 
 
-def error_to_wire(exc: BaseException) -> dict[str, Any]:
+def error_to_wire(exc: BaseException) -> dict[str, object]:
     if isinstance(exc, OmgError):
         return {"code": exc.exit_code, "type": type(exc).__name__, "message": exc.message,
                 "hint": exc.hint}
@@ -217,7 +223,7 @@ def error_to_wire(exc: BaseException) -> dict[str, Any]:
             "hint": "see the omgd log"}
 
 
-def error_reply(rid: int | None, exc: BaseException) -> dict[str, Any]:
+def error_reply(rid: int | None, exc: BaseException) -> dict[str, object]:
     return {"id": rid, "error": error_to_wire(exc)}
 
 
@@ -232,7 +238,7 @@ def _error_classes() -> dict[str, type[OmgError]]:
     return found
 
 
-def error_from_wire(data: Any) -> OmgError:
+def error_from_wire(data: object) -> OmgError:
     """The same error class the daemon raised, re-created client-side."""
     if not isinstance(data, dict):
         return ProtocolError("malformed error reply")

@@ -10,9 +10,7 @@ gc frees it once no root reaches it.
 
 from __future__ import annotations
 
-from typing import Any
-
-from omg.daemon.base import Context, Method, backend, check_specs
+from omg.daemon.base import Context, Method, Params, backend, check_specs
 from omg.daemon.peer import Peer
 from store.errors import UsageError
 from store.results import to_plain
@@ -21,8 +19,8 @@ from store.results import to_plain
 MAX_INSTALLED = 1024
 
 
-def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
-                     fds: list[int]) -> Any:
+def _runtime_install(ctx: Context, peer: Peer, params: Params,
+                     fds: list[int]) -> object:
     specs = check_specs("runtime.install", params["specs"])
     # One LMDB writer per process (see Context.write_lock); downloads happen inside it,
     # so a second install waits for the first rather than fetching the same file twice.
@@ -32,8 +30,8 @@ def _runtime_install(ctx: Context, peer: Peer, params: dict[str, Any],
     return to_plain(results)
 
 
-def _runtime_releases(ctx: Context, peer: Peer, params: dict[str, Any],
-                      fds: list[int]) -> Any:
+def _runtime_releases(ctx: Context, peer: Peer, params: Params,
+                      fds: list[int]) -> object:
     """What the daemon's mirror offers (what `runtime.install` can fetch), newest first."""
     with ctx.write_lock:  # the upstream index is cached in LMDB
         found = backend(ctx, peer.user).releases(params["tool"],
@@ -42,8 +40,8 @@ def _runtime_releases(ctx: Context, peer: Peer, params: dict[str, Any],
     return to_plain(found)
 
 
-def _runtime_outdated(ctx: Context, peer: Peer, params: dict[str, Any],
-                      fds: list[int]) -> Any:
+def _runtime_outdated(ctx: Context, peer: Peer, params: Params,
+                      fds: list[int]) -> object:
     """Which of the client's TOOL@VERSION have a newer patch or release upstream."""
     from omg import install
 

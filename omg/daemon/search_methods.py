@@ -12,24 +12,28 @@ by every user anyway).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
-from omg.daemon.base import Context, Method
+from omg.daemon.base import Context, Method, Params
 from omg.daemon.peer import Peer
 from omg.daemon.wire import search_source
 from store.errors import UsageError
+
+if TYPE_CHECKING:
+    from omg.arch.memsearch import MemorySearch
 
 MAX_TERMS = 16
 MAX_TERM = 200
 _create = threading.Lock()
 
 
-def searcher(ctx: Context) -> Any:
+def searcher(ctx: Context) -> MemorySearch:
     """The context's MemorySearch, made once (under a lock: threads race for the first)."""
+    from omg.arch.memsearch import MemorySearch
+
     with _create:
         found = ctx.extra.get("search")
-        if found is None:
-            from omg.arch.memsearch import MemorySearch
+        if not isinstance(found, MemorySearch):
             from omg.arch.settings import from_settings
 
             found = MemorySearch(from_settings(ctx.settings), ctx.store.index,
@@ -38,7 +42,7 @@ def searcher(ctx: Context) -> Any:
     return found
 
 
-def _search(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _search(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     terms = params["terms"]
     if not 1 <= len(terms) <= MAX_TERMS or any(len(t) > MAX_TERM or "\0" in t for t in terms):
         raise UsageError(f"search: 1 to {MAX_TERMS} terms of at most {MAX_TERM} characters")

@@ -22,10 +22,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from omg.daemon import protocol as P
 from omg.daemon import table
@@ -35,6 +35,9 @@ from omg.daemon.observe import NO_REQUEST, UNKNOWN, AuditLog, Observer, Outcome
 from omg.daemon.peer import Peer, peer_of
 from omg.daemon.wire import SERVER_NAME, default_socket
 from store.errors import Busy, OmgError, UsageError
+
+if TYPE_CHECKING:
+    from omg.config import Settings
 
 MAX_FDS_PER_FRAME = 1
 SYSTEMD_FIRST_FD = 3
@@ -82,7 +85,7 @@ class Connection:
         self.sock = sock
         self.peer = peer
         self.decoder = P.FrameDecoder(server.limits.max_frame)
-        self.ready: list[dict[str, Any]] = []
+        self.ready: list[dict[str, object]] = []
         self.fds: list[int] = []
 
     # Reading ------------------------------------------------------------------
@@ -116,7 +119,7 @@ class Connection:
             raise _Drop("peer closed")
         self.ready.extend(self.decoder.feed(data))
 
-    def read_message(self, deadline: float, *, idle: bool) -> dict[str, Any]:
+    def read_message(self, deadline: float, *, idle: bool) -> dict[str, object]:
         """The next whole message; a started frame must complete within frame_timeout."""
         frame_deadline: float | None = None
         while not self.ready:
@@ -130,11 +133,12 @@ class Connection:
                 self._recv(deadline, idle=idle)
         return self.ready.pop(0)
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, object]) -> None:
         try:
             frame = P.encode_frame(message, self.server.limits.max_reply)
         except P.ProtocolError as exc:
-            frame = P.encode_frame(P.error_reply(message.get("id"), exc))
+            rid = message.get("id")  # our own reply's: an int, or None
+            frame = P.encode_frame(P.error_reply(rid if isinstance(rid, int) else None, exc))
         self.sock.settimeout(self.server.limits.send_timeout)
         try:
             self.sock.sendall(frame)
@@ -183,7 +187,7 @@ class Connection:
                 self.sock.close()
             self.server.release(self.peer)
 
-    def serve_one(self, msg: dict[str, Any]) -> bool:
+    def serve_one(self, msg: dict[str, object]) -> bool:
         """Answer one request; False ends the connection (after a protocol error)."""
         observer = self.server.observer
         with self.server.in_flight():
@@ -194,10 +198,10 @@ class Connection:
             except P.ProtocolError as exc:
                 self._close(fds)
                 observer.finish(Outcome(rid, self.peer, NO_REQUEST, {}, exc, None, 0.0))
-                self.send(P.error_reply(msg.get("id") if isinstance(msg.get("id"), int)
-                                        else None, exc))
+                sent = msg.get("id")
+                self.send(P.error_reply(sent if isinstance(sent, int) else None, exc))
                 return False
-            result: Any = None
+            result: object = None
             error: BaseException | None = None
             try:
                 result = table.dispatch(self.server.methods, self.server.ctx, self.peer,
@@ -420,7 +424,7 @@ def _cannot_clean(log: Callable[[str], None], what: str, exc: BaseException) -> 
     log(f"cannot remove {what} at start-up ({type(exc).__name__}: {why}); serving anyway")
 
 
-def _limits(daemon_cfg: dict[str, Any]) -> Limits:
+def _limits(daemon_cfg: Mapping[str, object]) -> Limits:
     """The [daemon] settings that tune `Limits`, converted to each field's type."""
     fields = Limits.__dataclass_fields__
     try:
@@ -430,13 +434,13 @@ def _limits(daemon_cfg: dict[str, Any]) -> Limits:
         raise UsageError(f"[daemon] settings: {exc}") from exc
 
 
-def run(settings: Any, socket_path: Path | None = None, *, limits: Limits | None = None,
+def run(settings: Settings, socket_path: Path | None = None, *, limits: Limits | None = None,
         ready: Callable[[Server], None] | None = None) -> int:
     """Serve the store of `settings` until SIGTERM/SIGINT; the exit code."""
     from store.local import LocalStore
 
-    raw = dict(settings.raw)
-    daemon_cfg = raw.get("daemon", {}) if isinstance(raw.get("daemon"), dict) else {}
+    raw = settings.raw
+    daemon_cfg = raw.get("daemon", {})
     path = socket_path or default_socket(settings.home, raw)
     limits = limits or _limits(daemon_cfg)
     store = LocalStore(settings.layout, limits=settings.limits)

@@ -9,9 +9,7 @@ may collect garbage.
 
 from __future__ import annotations
 
-from typing import Any
-
-from omg.daemon.base import Context, Method, backend, check_name
+from omg.daemon.base import Context, Method, Params, backend, check_name
 from omg.daemon.incoming import copy_in
 from omg.daemon.peer import Peer, is_trusted, may_gc
 from store.claims import ADDED, Claim
@@ -25,15 +23,15 @@ MAX_ORIGIN = 4096
 # Basics ----------------------------------------------------------------------
 
 
-def _ping(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _ping(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     return "pong"
 
 
-def _whoami(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _whoami(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     return {**peer.to_wire(), "may_gc": may_gc(peer, ctx.gc_group)}
 
 
-def _daemon_stats(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _daemon_stats(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     """Counts and latencies since start (no user's data: anyone may ask)."""
     return ctx.stats.to_wire(ctx.quota.held())
 
@@ -50,7 +48,7 @@ def _safe_filename(name: str | None) -> str:
     return name
 
 
-def _check_origin(origin: dict[str, Any]) -> dict[str, Any]:
+def _check_origin(origin: dict[str, object]) -> dict[str, object]:
     """JSON as the record stores it (no bytes, no NaN), and small."""
     import json
 
@@ -64,7 +62,7 @@ def _check_origin(origin: dict[str, Any]) -> dict[str, Any]:
     return origin
 
 
-def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _store_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     validate_component("name", params["name"])
     validate_component("version", params["version"])
     filename = _safe_filename(params.get("filename"))
@@ -87,23 +85,23 @@ def _store_add(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int])
     return to_plain(result)
 
 
-def _store_get(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _store_get(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     return ctx.store.get(check_name(params["name"])).to_index()
 
 
-def _store_records(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _store_records(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     return [r.to_index() for r in ctx.store.records()]
 
 
-def _store_find(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _store_find(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     return [r.to_index() for r in ctx.store.find(params["name"], params.get("version"))]
 
 
-def _store_closure(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _store_closure(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     return sorted(ctx.store.closure(check_name(n) for n in params["names"]))
 
 
-def _store_verify(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _store_verify(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     from omg import store_cases
 
     names = params.get("names")
@@ -115,7 +113,7 @@ def _store_verify(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[in
 # Garbage collection ------------------------------------------------------------
 
 
-def _gc(ctx: Context, peer: Peer, params: dict[str, Any], fds: list[int]) -> Any:
+def _gc(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     """Collect garbage; with `older_than` (seconds), first delete every user's old generations."""
     if not may_gc(peer, ctx.gc_group):
         raise PermissionDenied(

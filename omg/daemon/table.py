@@ -9,7 +9,6 @@ is a new module, imported and listed in `GROUPS` here: nothing registers itself.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from omg.daemon import profile_methods, runtime_methods, search_methods, store_methods
 from omg.daemon.base import Context, Method
@@ -36,7 +35,7 @@ def build(groups: Iterable[Iterable[Method]] = GROUPS) -> dict[str, Method]:
 
 
 def dispatch(table: Mapping[str, Method], ctx: Context, peer: Peer, method_name: str,
-             params: dict[str, Any], fds: list[int]) -> Any:
+             params: Mapping[str, object], fds: list[int]) -> object:
     """Validate and run one request. The caller owns (and closes) `fds`."""
     found = table.get(method_name)
     if found is None:

@@ -15,7 +15,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import Any
+
+    from omg.arch.fastconfig import SearchSettings
+    from omg.arch.settings import ArchSettings
+    from omg.config import Config
 
 PROTO_VERSION = 1
 CLIENT_NAME = "omg/0.1.0"
@@ -28,15 +31,15 @@ DEFAULT_MAX_REPLY = 64 << 20
 TIMEOUT = 600.0
 
 
-def client_hello(client: str = CLIENT_NAME) -> dict[str, Any]:
+def client_hello(client: str = CLIENT_NAME) -> dict[str, object]:
     return {"proto": PROTO_VERSION, "client": client}
 
 
-def request(rid: int, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+def request(rid: int, method: str, params: Mapping[str, object]) -> dict[str, object]:
     return {"id": rid, "method": method, "params": dict(params)}
 
 
-def default_socket(home: Path | str, raw: Mapping[str, Any] | None = None,
+def default_socket(home: Path | str, raw: Config | None = None,
                    environ: Mapping[str, str] | None = None) -> Path:
     """Where omgd listens: OMG_SOCKET, ``[daemon] socket``, or by mode (`omg.locate`)."""
     from pathlib import Path
@@ -47,7 +50,7 @@ def default_socket(home: Path | str, raw: Mapping[str, Any] | None = None,
     return Path(locate.default_socket(str(home), raw or {}, env))
 
 
-def search_source(settings: Any) -> dict[str, Any]:
+def search_source(settings: ArchSettings | SearchSettings) -> dict[str, object]:
     """What a ``search`` answer depends on: the daemon sends it, the client compares it
     with its own settings (an `ArchSettings` or a `SearchSettings`) before using it."""
     return {"home": os.path.abspath(settings.home),

@@ -20,13 +20,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, NotRequired, Protocol, TypedDict, TypeGuard
 
 # The placeholders of `Provider.env_vars` are the env planner's, which resolves them.
 from generations.env import PREFIX as PREFIX
 from generations.env import STORE_PATH as STORE_PATH
 from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
+
+if TYPE_CHECKING:
+    from store.index import Index
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Release:
     lts: str = ""  # Node LTS code name, "" when not LTS
     security: bool = False
     prerelease: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: What the provider keeps for `artifacts` (the file's URL, its checksum...).
+    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -130,16 +134,18 @@ class Context:
 
     # `ttl` has no default on purpose: each upstream says how long its documents keep.
 
-    def json(self, url: str, mirror_var: str, ttl: float) -> Any:
+    def json(self, url: str, mirror_var: str, ttl: float) -> object:
         return parse_json(url, self.fetch(url, mirror_var, ttl).body)
 
     def text(self, url: str, mirror_var: str, ttl: float) -> str:
         return self.fetch(url, mirror_var, ttl).body.decode("utf-8", "replace")
 
 
-def parse_json(url: str, body: bytes) -> Any:
+def parse_json(url: str, body: bytes) -> object:
+    """An upstream document: the provider checks its shape (`check_keys`, `bad_index`)."""
     try:
-        return json.loads(body)
+        loaded: object = json.loads(body)
+        return loaded
     except (ValueError, UnicodeDecodeError) as exc:
         raise IntegrityError(f"{url}: the index is not valid JSON ({exc})") from exc
 
@@ -196,7 +202,7 @@ class Provider:
     def fetch(self, ctx: Context, url: str) -> bytes:
         return ctx.fetch(url, self.mirror_var, self.index_ttl).body
 
-    def fetch_json(self, ctx: Context, url: str) -> Any:
+    def fetch_json(self, ctx: Context, url: str) -> object:
         return ctx.json(url, self.mirror_var, self.index_ttl)
 
     def fetch_text(self, ctx: Context, url: str) -> str:
@@ -280,9 +286,34 @@ def default_prefix(environ: dict[str, str] | None = None) -> Path:
     return Path(data) / "omg" / "prefix"
 
 
-def check_keys(url: str, obj: Any, *keys: str) -> None:
+def check_keys(url: str, obj: object, *keys: str) -> dict[str, object]:
+    """`obj`, a JSON object that has `keys`; else the index is bad."""
     if not isinstance(obj, dict) or any(k not in obj for k in keys):
         raise bad_index(url, f"an entry lacks one of {', '.join(keys)}")
+    return obj
+
+
+class UpstreamRow(TypedDict):
+    """A row of the LMDB ``upstream`` table (key: the URL)."""
+
+    t: float  # when it was fetched (or last revalidated)
+    body: bytes
+    etag: NotRequired[str]
+    modified: NotRequired[str]
+    link: NotRequired[str]
+
+
+def _is_row(row: object) -> TypeGuard[UpstreamRow]:
+    return (isinstance(row, dict) and isinstance(row.get("t"), int | float)
+            and isinstance(row.get("body"), bytes)
+            and all(isinstance(row.get(k, ""), str) for k in ("etag", "modified", "link")))
+
+
+def _cached_row(index: Index, url: str) -> UpstreamRow | None:
+    """The cached document of `url`, if any. A malformed row is no document: this is a
+    cache, so it is fetched again (and the row replaced) rather than repaired."""
+    row = index.get("upstream", url.encode())
+    return row if row is not None and _is_row(row) else None
 
 
 class CachedFetcher:
@@ -296,7 +327,8 @@ class CachedFetcher:
     out loads the network options, which a warm cache never needs.
     """
 
-    def __init__(self, index: Any, raw_fetch: RawFetch, *, ttl_override: float | None = None,
+    def __init__(self, index: Index | None, raw_fetch: RawFetch, *,
+                 ttl_override: float | None = None,
                  offline: Callable[[], bool], refresh: bool = False) -> None:
         self.index, self.raw_fetch = index, raw_fetch
         self.ttl_override, self.offline, self.refresh = ttl_override, offline, refresh
@@ -315,8 +347,8 @@ class CachedFetcher:
         self.trail.append(url)
         max_age = ttl if self.ttl_override is None else self.ttl_override
         key = url.encode()
-        cached = self.index.get("upstream", key) if self.index is not None else None
-        fresh = cached is not None and time.time() - float(cached.get("t", 0)) < max_age
+        cached = _cached_row(self.index, url) if self.index is not None else None
+        fresh = cached is not None and time.time() - cached["t"] < max_age
         if cached is not None and ((fresh and not self.refresh) or self.offline()):
             return _doc(cached)
         try:
@@ -328,8 +360,10 @@ class CachedFetcher:
             if not fresh:
                 self.stale.append(url)
             return _doc(cached)
+        entry: UpstreamRow
         if got is None:  # 304: what the cache holds is current; its clock restarts
-            entry = {**(cached or {}), "t": time.time()}
+            assert cached is not None  # RawFetch: None only answers a request with validators
+            entry = {**cached, "t": time.time()}
         else:
             entry = {"t": time.time(), "body": got.body, "etag": got.etag,
                      "modified": got.modified, "link": got.link}
@@ -345,11 +379,11 @@ class CachedFetcher:
                 self.index.delete("upstream", url.encode())
 
 
-def _validators(cached: dict[str, Any] | None) -> tuple[str, str]:
+def _validators(cached: UpstreamRow | None) -> tuple[str, str]:
     if cached is None:
         return "", ""
-    return str(cached.get("etag") or ""), str(cached.get("modified") or "")
+    return cached.get("etag", ""), cached.get("modified", "")
 
 
-def _doc(entry: dict[str, Any]) -> Doc:
-    return Doc(bytes(entry["body"]), str(entry.get("link") or ""))
+def _doc(entry: UpstreamRow) -> Doc:
+    return Doc(entry["body"], entry.get("link", ""))

@@ -26,7 +26,7 @@ class BunProvider(Provider):
     def releases(self, ctx: Context) -> list[Release]:
         out = []
         for item in list_releases(ctx, self.name, self.default_api, ttl=self.index_ttl):
-            tag = item["tag_name"]
+            tag = str(item["tag_name"])
             if not tag.startswith("bun-v"):
                 continue
             version = tag.removeprefix("bun-v")

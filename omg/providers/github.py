@@ -14,7 +14,6 @@ again: that ends the listing too. Each page is cached on its own.
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from omg.providers.base import Context, bad_index, parse_json
@@ -44,10 +43,11 @@ def next_page(link: str) -> int | None:
 
 
 def list_releases(ctx: Context, tool: str, default_api: str, *,
-                  ttl: float) -> list[dict[str, Any]]:
-    """Every non-draft release the API lists, newest first (the API's order)."""
+                  ttl: float) -> list[dict[str, object]]:
+    """Every non-draft release the API lists, newest first (the API's order); each has
+    a text ``tag_name``."""
     base = ctx.mirror_of(f"{tool}_api", default_api)
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, object]] = []
     previous = b""
     page = 1
     for _ in range(MAX_PAGES):

@@ -26,20 +26,21 @@ class GoProvider(Provider):
             raise bad_index(url, "expected a list of releases")
         arch = "arm64" if ctx.platform.arch == "arm64" else "amd64"
         out = []
-        for item in data:
-            check_keys(url, item, "version", "files")
-            if not isinstance(item["files"], list):
+        for entry in data:
+            item = check_keys(url, entry, "version", "files")
+            files = item["files"]
+            if not isinstance(files, list):
                 raise bad_index(url, "'files' is not a list")
-            for f in item["files"]:
-                check_keys(url, f, "filename", "os", "arch", "sha256")
-                if not isinstance(f["filename"], str):
+            for file in files:
+                f = check_keys(url, file, "filename", "os", "arch", "sha256")
+                filename = f["filename"]
+                if not isinstance(filename, str):
                     raise bad_index(url, "'filename' is not a string")
                 if f["os"] == "linux" and f["arch"] == arch and f.get("kind", "archive") == \
-                        "archive" and f["filename"].endswith(".tar.gz"):
+                        "archive" and filename.endswith(".tar.gz"):
                     version = str(item["version"]).removeprefix("go")
                     out.append(Release(version, prerelease=not item.get("stable", True),
-                                       extra={"filename": f["filename"],
-                                              "sha256": f["sha256"]}))
+                                       extra={"filename": filename, "sha256": f["sha256"]}))
         out.sort(key=lambda r: version_key(r.version), reverse=True)
         return out
 
@@ -50,4 +51,5 @@ class GoProvider(Provider):
         e = release.extra
         if not e:
             raise NotFound(f"go {release.version}: no linux archive for this platform")
-        return [Artifact(f"{self.mirror(ctx)}/{e['filename']}", e["sha256"], e["filename"])]
+        filename = str(e["filename"])
+        return [Artifact(f"{self.mirror(ctx)}/{filename}", str(e["sha256"]), filename)]

@@ -10,7 +10,7 @@ as Adoptium's semver (``21.0.1+12``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from omg.providers.base import (
     STORE_PATH,
@@ -47,9 +47,7 @@ class JavaProvider(Provider):
 
     def _available(self, ctx: Context) -> dict[str, object]:
         url = f"{self.mirror(ctx)}/v3/info/available_releases"
-        data = self.fetch_json(ctx, url)
-        check_keys(url, data, "available_releases")
-        return dict(data)
+        return dict(check_keys(url, self.fetch_json(ctx, url), "available_releases"))
 
     def _feature(self, ctx: Context, major: int) -> list[Release]:
         """Every GA build of one feature version, newest first.
@@ -82,19 +80,19 @@ class JavaProvider(Provider):
             previous = body
         return out
 
-    def _builds(self, url: str, data: list[Any]) -> list[Release]:
+    def _builds(self, url: str, data: list[object]) -> list[Release]:
         out = []
-        for item in data:
-            check_keys(url, item, "version_data", "binaries")
-            check_keys(url, item["version_data"], "semver")
-            if not isinstance(item["binaries"], list):
+        for entry in data:
+            item = check_keys(url, entry, "version_data", "binaries")
+            semver = check_keys(url, item["version_data"], "semver")["semver"]
+            binaries = item["binaries"]
+            if not isinstance(binaries, list):
                 raise bad_index(url, "'binaries' is not a list")
-            for b in item["binaries"]:
-                check_keys(url, b, "package")
-                pkg = b["package"]
-                check_keys(url, pkg, "link", "checksum", "name")
+            for binary in binaries:
+                b = check_keys(url, binary, "package")
+                pkg = check_keys(url, b["package"], "link", "checksum", "name")
                 if b.get("image_type", "jdk") == "jdk":
-                    out.append(Release(str(item["version_data"]["semver"]),
+                    out.append(Release(str(semver),
                                        str(item.get("timestamp", ""))[:10],
                                        extra={"url": pkg["link"], "sha256": pkg["checksum"],
                                               "filename": pkg["name"]}))
@@ -139,4 +137,4 @@ class JavaProvider(Provider):
 
     def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
         e = release.extra
-        return [Artifact(e["url"], e["sha256"], e["filename"])]
+        return [Artifact(str(e["url"]), str(e["sha256"]), str(e["filename"]))]

@@ -80,4 +80,4 @@ class PythonProvider(Provider):
         e = release.extra
         if not e:
             raise NotFound(f"python {release.version}: no build for {self._triple(ctx)}")
-        return [Artifact(e["url"], e["sha256"], e["filename"])]
+        return [Artifact(str(e["url"]), str(e["sha256"]), str(e["filename"]))]

@@ -36,7 +36,8 @@ class RubyProvider(Provider):
         for item in list_releases(ctx, self.name, self.default_api, ttl=self.index_ttl):
             version = str(item["tag_name"]).removeprefix("ruby-")
             want = self._asset(ctx, version)
-            for asset in item.get("assets") or []:
+            assets = item.get("assets")
+            for asset in assets if isinstance(assets, list) else []:
                 if isinstance(asset, dict) and asset.get("name") == want:
                     digest = str(asset.get("digest") or "")
                     out.append(Release(version, str(item.get("published_at", ""))[:10],
@@ -55,4 +56,4 @@ class RubyProvider(Provider):
             raise NotFound(f"ruby {release.version}: the release lists no sha256 digest",
                            hint="omg installs nothing it cannot verify")
         url = f"{self.mirror(ctx)}/{e['tag']}/{e['filename']}"
-        return [Artifact(url, e["sha256"], e["filename"], subdir=release.version)]
+        return [Artifact(url, str(e["sha256"]), str(e["filename"]), subdir=release.version)]

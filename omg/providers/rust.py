@@ -39,6 +39,12 @@ from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad
 from omg.spec import version_key
 from store.errors import IntegrityError, NotFound, UsageError
 
+#: A table of a channel manifest as tomllib parsed it (the manifest adds ``_url`` and
+#: ``_version``). Any, and rightly: `_components` walks upstream's tables as they are,
+#: and `_resolve` turns a wrong shape (KeyError, TypeError...) into `bad_index`; what
+#: comes out of it is typed (`Artifact`).
+Toml = dict[str, Any]
+
 DIST_SERVER = "https://static.rust-lang.org"
 DEFAULT_PROFILE = "default"
 #: Profile names known without a manifest (to read a spec offline).
@@ -116,7 +122,7 @@ class RustProvider(Provider):
 
     # The manifest ---------------------------------------------------------------------
 
-    def manifest(self, ctx: Context, channel: str, date: str = "") -> dict[str, Any]:
+    def manifest(self, ctx: Context, channel: str, date: str = "") -> Toml:
         where = f"{date}/" if date else ""
         url = f"{self.mirror(ctx)}/dist/{where}channel-rust-{channel}.toml"
         try:
@@ -133,7 +139,7 @@ class RustProvider(Provider):
         data["_url"], data["_version"] = url, version
         return data
 
-    def _version(self, m: dict[str, Any]) -> str:
+    def _version(self, m: Toml) -> str:
         """``1.78.0``, ``1.79.0-beta.3``; a nightly (or unnumbered beta) gets its date."""
         rustc, date = m["_version"], str(m.get("date", ""))
         if rustc.endswith(("-nightly", "-beta")) and date:
@@ -163,20 +169,23 @@ class RustProvider(Provider):
         found = self._resolve(ctx, m, req, version)
         rel = Release(version + _suffix(req.profile, found.label_names),
                       str(m.get("date", "")), prerelease="-" in version,
-                      extra={"artifacts": found.artifacts, "warnings": found.warnings})
+                      extra={"resolved": found})
         return rel, [rel]
 
     def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
-        if "artifacts" not in release.extra:  # a release from the listing
-            release = self.lookup(ctx, release.version)[0]
-        return list(release.extra["artifacts"])
+        found = release.extra.get("resolved")
+        if not isinstance(found, _Resolved):  # a release from the listing
+            found = self.lookup(ctx, release.version)[0].extra["resolved"]
+            assert isinstance(found, _Resolved)
+        return list(found.artifacts)
 
     def warnings(self, release: Release, releases: Sequence[Release]) -> list[str]:
-        return list(release.extra.get("warnings", []))
+        found = release.extra.get("resolved")
+        return list(found.warnings) if isinstance(found, _Resolved) else []
 
     # What a request installs -----------------------------------------------------------
 
-    def _resolve(self, ctx: Context, m: dict[str, Any], req: Request,
+    def _resolve(self, ctx: Context, m: Toml, req: Request,
                  version: str) -> _Resolved:
         url = m["_url"]
         try:
@@ -185,10 +194,10 @@ class RustProvider(Provider):
             raise bad_index(url, f"unreadable package tables ({type(exc).__name__}: "
                                  f"{exc})") from None
 
-    def _components(self, ctx: Context, m: dict[str, Any], req: Request,
+    def _components(self, ctx: Context, m: Toml, req: Request,
                     version: str) -> _Resolved:
         host = self._target(ctx)
-        pkgs: dict[str, Any] = m["pkg"]
+        pkgs: Toml = m["pkg"]
         renames = {str(k): str(v["to"]) for k, v in m.get("renames", {}).items()}
         typed = {to: frm for frm, to in renames.items()}  # package -> the name users type
         rust = pkgs.get("rust", {}).get("target", {}).get(host)
@@ -231,8 +240,8 @@ class RustProvider(Provider):
             artifacts.append(self._artifact(ctx, m["_url"], table, shown))
         return _Resolved(artifacts, warnings, label)
 
-    def _profile(self, m: dict[str, Any], req: Request, version: str,
-                 offered: set[tuple[str, str]], host: str, rust: dict[str, Any]) -> list[str]:
+    def _profile(self, m: Toml, req: Request, version: str,
+                 offered: set[tuple[str, str]], host: str, rust: Toml) -> list[str]:
         """The profile's packages this host's `rust` package offers (rust-mingw is not
         for Linux: left out silently, as rustup does)."""
         profiles = m.get("profiles")
@@ -245,7 +254,7 @@ class RustProvider(Provider):
         return [str(p) for p in profiles[req.profile]
                 if (p, host) in offered or (p, "*") in offered]
 
-    def _artifact(self, ctx: Context, manifest_url: str, table: dict[str, Any],
+    def _artifact(self, ctx: Context, manifest_url: str, table: Toml,
                   component: str) -> Artifact:
         url, sha = (table.get("xz_url"), table.get("xz_hash")) if table.get("xz_url") else \
             (table.get("url"), table.get("hash"))
@@ -275,7 +284,8 @@ class RustProvider(Provider):
             bases = [Release(_base(r.version), prerelease="-" in _base(r.version), extra={
                 "r": r}) for r in same]
             found = super().select(req.channel, bases)
-            return found.extra["r"] if found is not None else None
+            release = found.extra["r"] if found is not None else None
+            return release if isinstance(release, Release) else None
         return max(hits, key=lambda r: version_key(r.version), default=None)
 
     def is_exact(self, spec: str) -> bool:
@@ -286,6 +296,6 @@ class RustProvider(Provider):
         return bool(req.date) or req.channel.count(".") >= 2
 
 
-def _where(pkgs: dict[str, Any], pkg: str, host: str) -> str:
+def _where(pkgs: Toml, pkg: str, host: str) -> str:
     """A package's target for this host: ``*`` for the target-independent ones."""
     return "*" if "*" in pkgs.get(pkg, {}).get("target", {}) else host

@@ -187,3 +187,20 @@ def test_the_lean_client_imports_nothing_heavy() -> None:
                          check=True).stdout.split()
     assert sorted(out) == ["__future__", "omg", "omg.daemon", "omg.daemon.client",
                            "omg.daemon.wire"]
+
+
+def test_a_reply_that_is_not_a_list_is_one_error(fake: Callable[[Behaviour], Path],
+                                                 tmp_path: Path) -> None:
+    """A list-valued method answered with something else: omgd's fault, said in one line."""
+    from omg.backends.daemon import DaemonBackend
+    from omg.config import Settings
+
+    path = fake(after_hello(frame({"id": 1, "ok": 5})))
+    backend = DaemonBackend(path, str(tmp_path / "home"), "u",
+                            Settings(home=tmp_path / "home", user="u"))
+    try:
+        with pytest.raises(DaemonUnavailable,
+                           match="omgd sent a malformed list of RemoteVersion: int"):
+            backend.releases("node")
+    finally:
+        backend.close()

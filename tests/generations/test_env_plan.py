@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-from generations.env import ToolInput, plan_env
+import pytest
+
+from generations.env import ToolInput, parse_manifest, plan_env
 from generations.envstore import build_env
+from store.errors import IntegrityError
 
 from .helpers import World
 
@@ -190,3 +194,23 @@ def test_plan_properties(trees: list[dict[str, object]]) -> None:
         providers = [i for i, t in enumerate(trees)
                      if isinstance(t.get("bin"), dict) and exe in t["bin"]]  # type: ignore[operator]
         assert tool == f"tool{providers[-1]}"
+
+
+@pytest.mark.parametrize("manifest", [
+    {"format": 1, "tools": [{"tool": "node", "version": "20"}]},
+    {"format": 1, "tools": "node"},
+    {"format": 1, "tools": [{"tool": "n", "version": "1", "store_path": "p", "env": {"A": 1}}]},
+    {"format": 1, "executables": {"node": 7}},
+    {"format": 1, "conflicts": [{"path": "bin/x", "winner": 2, "loser": "b"}]},
+    {"tools": []}, {"format": "1"}, [1],
+])
+def test_a_manifest_of_another_shape_is_corrupt(manifest: object) -> None:
+    """What the readers index without checks is checked once, where the file is read."""
+    with pytest.raises(IntegrityError, match=r"^env-x: corrupt profile manifest"):
+        parse_manifest(json.dumps(manifest).encode(), "env-x")
+
+
+def test_a_planned_manifest_reads_back(tmp_path: Path) -> None:
+    plan = plan_env([ToolInput("node", "20.1.0", "h" * 32 + "-node-20.1.0", (("A", "b"),))],
+                    lambda store_path, rel: [("node", False)] if rel == "bin" else None)
+    assert parse_manifest(plan.manifest_bytes(), "env-x") == plan.manifest()
