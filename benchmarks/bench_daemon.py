@@ -166,12 +166,15 @@ def _whole_process(root: Path, sock: Path, local_home: Path, specs: list[list[st
     user_home.mkdir()
     os.chown(user_home, uid, gid)
     os.chmod(root, 0o755)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
+    # As a user's shell runs omg: byte code cached, through omg's own launcher.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OMG_") and k != "PYTHONDONTWRITEBYTECODE"}
     shared_env = {**env, "OMG_HOME": str(root / "home"), "OMG_SOCKET": str(sock),
                   "HOME": str(user_home), "XDG_CONFIG_HOME": str(user_home / ".config")}
     local_env = {**env, "OMG_HOME": str(local_home), "HOME": str(root)}
     as_user = {"user": uid, "group": gid}
-    omg = [sys.executable, "-m", "omg"]
+    launcher = Path(sys.executable).parent / "omg"
+    omg = [str(launcher)] if launcher.exists() else [sys.executable, "-m", "omg"]
     cases: dict[str, list[float]] = {k: [] for k in (
         "use-shared", "use-local", "rollback-shared", "rollback-local", "bare")}
     for spec in (specs[1][0], specs[0][0]):  # two generations each, so rollback has one

@@ -8,8 +8,6 @@ backend served it.
 
 from __future__ import annotations
 
-from omg.units import human_size
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,6 +44,8 @@ def current_lines(c: CurrentInfo) -> list[str]:
 
 def gc_lines(result: GcResult, store_dir: str) -> list[str]:
     """What ``omg gc`` prints for `result` (`store_dir`: where the paths were)."""
+    from omg.units import human_size
+
     lines = [f"deleted generation {n} of {who}" for who, n in result.deleted_generations]
     verb = "would delete" if result.dry_run else "deleted"
     lines += [f"{verb} {store_dir}/{name}" for name in result.dead]
