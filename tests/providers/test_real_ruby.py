@@ -16,7 +16,8 @@ import pytest
 
 from tests.conftest import OmgEnv
 
-pytestmark = pytest.mark.slow
+#: The first run builds CRuby (about 4 minutes on 2 idle cores, twice that under load).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 HELLO_GEMSPEC = """Gem::Specification.new do |s|
   s.name = "omg_hello"
