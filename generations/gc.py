@@ -3,7 +3,8 @@
 Roots: every generation link of every profile of every user (projects too),
 every symlink under ``gcroots/`` (into the store, or to a profile, followed to
 the store path it reaches), and every store path named in ``temproots/``
-(operations in flight that keep their own list). `plan_gc` is pure: given all
+(operations in flight that keep their own list; a file named for a process
+that is gone is none: generations/temproots.py). `plan_gc` is pure: given all
 store paths, the roots and each path's references, it returns the dead ones.
 It asks for references level by level, only of paths it found live, so gc
 reads the records of live paths alone (and a record it cannot read stops gc
@@ -25,7 +26,7 @@ import os
 from typing import TYPE_CHECKING, NamedTuple
 
 from generations import links
-from store.fsutil import walk_tree
+from store.fsutil import unlink_quietly, walk_tree
 from store.results import SHAPES, many
 
 if TYPE_CHECKING:
@@ -73,8 +74,14 @@ def _is_store_name(name: str) -> bool:
     return is_store_name(name)
 
 
-def find_roots(layout: Layout) -> dict[str, list[str]]:
-    """Store path name -> the roots that hold it (for `omg gc --print-roots` and tests)."""
+def find_roots(layout: Layout, stale: list[str] | None = None) -> dict[str, list[str]]:
+    """Store path name -> the roots that hold it (for `omg gc --print-roots` and tests).
+
+    Temporary roots of processes that are gone hold nothing; their files are added
+    to `stale`, if given, for the collector to remove.
+    """
+    from generations.temproots import stale as is_stale
+
     roots: dict[str, list[str]] = {}
 
     def add(name: str | None, why: str) -> None:
@@ -96,6 +103,10 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
                 if os.path.islink(full):
                     add(_store_name_of(store_real, full), full)
                 elif base == temproots and entry in filenames:
+                    if is_stale(entry):
+                        if stale is not None:
+                            stale.append(full)
+                        continue
                     for line in _lines(full):
                         if _is_store_name(line):
                             add(line, full)
@@ -157,7 +168,8 @@ def collect(store: LocalStore, *, dry_run: bool = False, older_than: float | Non
         deleted_gens = delete_older_than(layout, now - older_than, store.index)
     with store.gc_guard(exclusive=True), StopSignals() as stop:
         names = store.names()
-        roots = find_roots(layout)
+        stale: list[str] = []
+        roots = find_roots(layout, stale)
         _ = store.index  # opened before anything moves: a damaged one stops gc here
         dead = sorted(plan_gc(names, roots, store.references))
         live = len(names) - len(dead)
@@ -165,6 +177,8 @@ def collect(store: LocalStore, *, dry_run: bool = False, older_than: float | Non
             sizes = store.sizes(dead)
             return GcResult(dead, sum(sizes.values()), True, deleted_gens, live)
         _stopped(stop, 0, len(dead))
+        for path in stale:
+            unlink_quietly(path)
         result = store.sweep(dead, stop.__bool__)
         if not result.complete:
             _stopped(stop, len(result.deleted), len(dead))

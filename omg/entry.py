@@ -20,6 +20,8 @@ FAST_PATHS = {
     "current": "omg.fast",
     "gc": "omg.fast",
     "search": "omg.arch.fastsearch",
+    "exec": "omg.execute",
+    "x": "omg.execute",
 }
 
 

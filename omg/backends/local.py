@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.config import Settings
+    from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.net import DownloadProgress
     from omg.profiles import (
@@ -154,6 +155,13 @@ class LocalBackend:
 
         return profiles.sync(self.profiles, project_dir,
                              resolver=_Lazy(lambda: self._resolver(offline, None)))
+
+    def exec_env(self, specs: Sequence[str], *, pid: int, offline: bool = False,
+                 progress: DownloadProgress | None = None) -> ExecEnv:
+        from omg.environment import exec_env
+
+        return exec_env(self.profiles, specs, pid=pid,
+                        resolver=_Lazy(lambda: self._resolver(offline, progress)))
 
     def uninstall(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
                   project: Path | None = None) -> UninstallResult:

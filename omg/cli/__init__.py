@@ -47,6 +47,9 @@ COMMANDS = {
     "remove": "omg.cli.arch_cmd",
     "update": "omg.cli.arch_cmd",
     "daemon": "omg.cli.daemon_cmd",
+    "exec": "omg.cli.exec_cmd",
+    "x": "omg.cli.exec_cmd",
+    "env": "omg.cli.exec_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
