@@ -22,6 +22,7 @@ FAST_PATHS = {
     "search": "omg.arch.fastsearch",
     "exec": "omg.execute",
     "x": "omg.execute",
+    "__complete": "omg.completion",
 }
 
 

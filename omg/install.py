@@ -224,6 +224,9 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
         return _result(session, existing, created=False)
     read_from = len(session.ctx.trail)
     release, releases = provider.lookup(session.ctx, ts.spec)
+    from omg.versioncache import remember_versions
+
+    remember_versions(provider.name, [(r.version, r.lts) for r in releases])
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False,

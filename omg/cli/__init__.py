@@ -50,6 +50,7 @@ COMMANDS = {
     "exec": "omg.cli.exec_cmd",
     "x": "omg.cli.exec_cmd",
     "env": "omg.cli.exec_cmd",
+    "completion": "omg.cli.completion_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
