@@ -264,7 +264,7 @@ def warn_once(message: str) -> None:
         sys.stderr.write(f"warning: {message}\n")
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def read_file(path: Path) -> dict[str, object]:
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, PermissionError):
@@ -283,7 +283,7 @@ def load(environ: Mapping[str, str] | None = None, *,
     env = os.environ if environ is None else environ
     merged: dict[str, object] = {}
     for path in map(Path, locate.config_files(env)):
-        data = _read_toml(path)
+        data = read_file(path)
         for message in check_file(data, str(path)):
             warn(message)
         for key, value in data.items():

@@ -51,6 +51,7 @@ COMMANDS = {
     "x": "omg.cli.exec_cmd",
     "env": "omg.cli.exec_cmd",
     "completion": "omg.cli.completion_cmd",
+    "config": "omg.cli.config_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
