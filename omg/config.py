@@ -46,6 +46,7 @@ class NetworkConfig(TypedDict, total=False):
     timeout: float
     jobs: int
     index_ttl: float
+    unreachable_ttl: float
 
 
 class MirrorsConfig(TypedDict, total=False):
@@ -173,7 +174,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "store": {"max_unpacked_bytes": POSITIVE_INT, "max_files": POSITIVE_INT,
               "max_depth": POSITIVE_INT},
     "network": {"retries": COUNT, "backoff": SECONDS_OR_ZERO, "timeout": SECONDS,
-                "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO},
+                "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO,
+                "unreachable_ttl": SECONDS_OR_ZERO},
     "mirrors": {name: STRING for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
         "java")},
@@ -200,6 +202,7 @@ ENV_SCHEMA: Mapping[str, Kind] = {
     "OMG_NET_TIMEOUT": SECONDS,
     "OMG_NET_JOBS": POSITIVE_INT,
     "OMG_INDEX_TTL": SECONDS_OR_ZERO,
+    "OMG_NET_UNREACHABLE_TTL": SECONDS_OR_ZERO,
     "OMG_AUR_TTL": SECONDS_OR_ZERO,
     "OMG_LIBC": LIBC,
 }

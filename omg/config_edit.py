@@ -29,6 +29,7 @@ VARIABLES = {
     "network.timeout": "OMG_NET_TIMEOUT",
     "network.jobs": "OMG_NET_JOBS",
     "network.index_ttl": "OMG_INDEX_TTL",
+    "network.unreachable_ttl": "OMG_NET_UNREACHABLE_TTL",
     "keyrings.node": "OMG_NODE_KEYRING",
     "keyrings.bun": "OMG_BUN_KEYRING",
     "daemon.socket": "OMG_SOCKET",

@@ -87,15 +87,28 @@ def _client(opts: NetOptions) -> httpx.Client:
 
 
 def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], T]) -> T:
-    """Run `attempt_fn`, retrying transient failures with exponential backoff."""
+    """Run `attempt_fn`, retrying transient failures with exponential backoff.
+
+    A host that did not answer is remembered for a while (`omg.unreachable`): the
+    next command fails at once rather than after its timeouts and retries again. A
+    name that does not resolve is not retried: the resolver has already answered.
+    """
     import httpx
 
+    from omg import unreachable
+
+    ago = unreachable.seen(url)
+    if ago is not None:
+        raise NetworkError(f"{url}: {unreachable.host_of(url)} did not answer {ago:.0f} s "
+                           "ago; not trying again yet",
+                           hint=f"{_hint(mirror_var)}; {unreachable.VARIABLE}=0 retries at once")
     last: str = ""
+    down = False
     for attempt in range(opts.retries + 1):
         if attempt:
             time.sleep(opts.backoff * (2 ** (attempt - 1)))
         try:
-            return attempt_fn()
+            result = attempt_fn()
         except _Status as exc:
             if exc.status == 404:
                 raise NotFound(f"{url}: HTTP 404 not found", hint=_hint(mirror_var)) from None
@@ -103,9 +116,11 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             if exc.status not in _TRANSIENT_STATUS:
                 break
         except httpx.ConnectError as exc:
-            last = f"cannot connect ({_why(exc)})"
+            last, down = _connect_failure(url, exc), True
+            if _is_dns_failure(exc):
+                break
         except httpx.TimeoutException:
-            last = "timed out"
+            last, down = "timed out", True
         except httpx.TransportError as exc:  # includes a connection cut mid-body
             last = _why(exc)
         except (httpx.RequestError, httpx.InvalidURL) as exc:
@@ -113,7 +128,49 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             # and an OmgError naming the mirror setting rather than a traceback.
             last = _why(exc)
             break
+        else:
+            unreachable.forget(url)
+            return result
+    if down:
+        unreachable.remember(url)
+    proxy = _proxy_for(url)
+    if down and proxy:
+        raise NetworkError(f"{url}: through the proxy {proxy}: {last}",
+                           hint="check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY; "
+                                "NO_PROXY lists the hosts that bypass it)")
     raise NetworkError(f"{url}: {last}", hint=_hint(mirror_var))
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    """A name that did not resolve (socket.gaierror somewhere in the chain)."""
+    import socket
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, socket.gaierror):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return "Name or service not known" in str(exc) or "name resolution" in str(exc)
+
+
+def _connect_failure(url: str, exc: BaseException) -> str:
+    if _is_dns_failure(exc):
+        return f"cannot resolve the host name ({_why(exc)})"
+    return f"cannot connect ({_why(exc)})"
+
+
+def _proxy_for(url: str) -> str:
+    """The proxy the environment sets for `url` (httpx honours the same variables)."""
+    import urllib.request
+
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    if urllib.request.proxy_bypass(host.split(":")[0]):
+        return ""
+    proxies = urllib.request.getproxies_environment()
+    return proxies.get(scheme.lower()) or proxies.get("all") or ""
 
 
 class _Status(Exception):

@@ -156,7 +156,8 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
     daemon_keys = {f.name for f in dataclasses.fields(server.Limits)}
     assert daemon_keys <= set(table("daemon"))
     net_keys = {f.name for f in dataclasses.fields(NetOptions)} - {"offline"}
-    assert set(table("network")) == net_keys | {"index_ttl"}
+    # index_ttl is read by the providers, unreachable_ttl by omg.unreachable.
+    assert set(table("network")) == net_keys | {"index_ttl", "unreachable_ttl"}
     mirrors = set(table("mirrors"))
     assert set(TOOLS) <= mirrors
     assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS)
