@@ -32,6 +32,7 @@ from store.results import SHAPES, many
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from generations.keep import KeepPolicy
     from store.index import Index
     from store.layout import Layout
     from store.local import LocalStore
@@ -74,11 +75,13 @@ def _is_store_name(name: str) -> bool:
     return is_store_name(name)
 
 
-def find_roots(layout: Layout, stale: list[str] | None = None) -> dict[str, list[str]]:
+def find_roots(layout: Layout, stale: list[str] | None = None,
+               ignore: set[str] | frozenset[str] = frozenset()) -> dict[str, list[str]]:
     """Store path name -> the roots that hold it (for `omg gc --print-roots` and tests).
 
     Temporary roots of processes that are gone hold nothing; their files are added
-    to `stale`, if given, for the collector to remove.
+    to `stale`, if given, for the collector to remove. Generation links in `ignore`
+    (those a dry run would have deleted) hold nothing either.
     """
     from generations.temproots import stale as is_stale
 
@@ -91,6 +94,8 @@ def find_roots(layout: Layout, stale: list[str] | None = None) -> dict[str, list
     for _user, directory, name in links.profiles_in(os.fspath(layout.profiles)):
         # The links are the roots: no record is read, so a corrupt one cannot stop gc.
         for n in links.numbers(directory, name):
+            if ignore and links.gen_link(directory, name, n) in ignore:
+                continue
             env = links.env_of(directory, name, n)
             if env and _is_store_name(env):
                 add(env, links.gen_link(directory, name, n))
@@ -131,45 +136,57 @@ class GcResult(NamedTuple):
     dry_run: bool
     deleted_generations: list[tuple[str, int]]
     live: int
+    #: Files of the download cache removed (omg.cache_prune), and their bytes.
+    cache_files: int = 0
+    cache_bytes: int = 0
 
 
 SHAPES[GcResult] = {"deleted_generations": many(lambda p: (str(p[0]), int(p[1])))}
 
 
-def delete_older_than(layout: Layout, cutoff: float,
-                      index: Index | None = None) -> list[tuple[str, int]]:
-    """Delete generations made before `cutoff`, never a profile's current one."""
+def expire(layout: Layout, now: float, *, older_than: float | None = None,
+           policy: KeepPolicy | None = None, index: Index | None = None,
+           dry_run: bool = False) -> list[tuple[str, int, str]]:
+    """Delete the generations `generations.keep.expired` chooses in every profile
+    (only list them when `dry_run`): (user/profile, number, its link) each."""
+    from generations.keep import expired
     from generations.profile import all_profiles, current_number, delete, generations
 
-    deleted: list[tuple[str, int]] = []
+    out: list[tuple[str, int, str]] = []
+    if older_than is None and (policy is None or not policy.active):
+        return out  # nothing to choose: no profile needs its lock
     for ref in all_profiles(layout):
         with ref.locked():
             cur = current_number(ref)
-            for gen in generations(ref):
-                if gen.number != cur and gen.time < cutoff:
-                    delete(ref, gen.number, index)
-                    deleted.append((f"{ref.user}/{ref.label}", gen.number))
-    return deleted
+            gens = [(g.number, g.time) for g in generations(ref, strict=False)]
+            for n in expired(gens, cur, now, older_than=older_than, policy=policy):
+                out.append((f"{ref.user}/{ref.label}", n, ref.gen_link(n)))
+                if not dry_run:
+                    delete(ref, n, index)
+    return out
 
 
 def collect(store: LocalStore, *, dry_run: bool = False, older_than: float | None = None,
-            now: float = 0.0, progress: Callable[[str], None] | None = None) -> GcResult:
+            policy: KeepPolicy | None = None, now: float = 0.0,
+            progress: Callable[[str], None] | None = None) -> GcResult:
     """Mark and sweep under the exclusive gc lock; `store` is a `LocalStore`.
 
-    `older_than` (seconds) first deletes generations older than that (not when
-    `dry_run`: then they only count as kept). A SIGINT or SIGTERM (in the main
-    thread) stops it between two store paths with `Interrupted`.
+    First the generations older than `older_than` (seconds) or not kept by `policy`
+    are deleted; with `dry_run` they are only listed, and the marking leaves their
+    links out, so the paths it reports are those a real run would delete. A SIGINT
+    or SIGTERM (in the main thread) stops it between two store paths with
+    `Interrupted`.
     """
     from store.sweep import StopSignals
 
     layout = store.layout
-    deleted_gens: list[tuple[str, int]] = []
-    if older_than is not None and not dry_run:
-        deleted_gens = delete_older_than(layout, now - older_than, store.index)
+    gone = expire(layout, now, older_than=older_than, policy=policy,
+                  index=None if dry_run else store.index, dry_run=dry_run)
+    deleted_gens = [(who, n) for who, n, _ in gone]
     with store.gc_guard(exclusive=True), StopSignals() as stop:
         names = store.names()
         stale: list[str] = []
-        roots = find_roots(layout, stale)
+        roots = find_roots(layout, stale, ignore={link for _, _, link in gone})
         _ = store.index  # opened before anything moves: a damaged one stops gc here
         dead = sorted(plan_gc(names, roots, store.references))
         live = len(names) - len(dead)

@@ -94,6 +94,13 @@ class ArchConfig(TypedDict, total=False):
     makepkg_args: list[str]
 
 
+class GcConfig(TypedDict, total=False):
+    keep_generations: int
+    keep_days: float
+    cache_max_age_days: float
+    cache_max_bytes: int
+
+
 class Config(TypedDict, total=False):
     home: str
     store: StoreConfig
@@ -102,6 +109,7 @@ class Config(TypedDict, total=False):
     keyrings: KeyringsConfig
     daemon: DaemonConfig
     arch: ArchConfig
+    gc: GcConfig
 
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -165,6 +173,7 @@ PATH = Kind("an absolute path", _absolute)
 HOME_PATH = Kind("an absolute path (~ allowed)",
                  lambda v: isinstance(v, str) and _absolute(os.path.expanduser(v)))
 LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
+DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs);
@@ -189,6 +198,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "arch": {"pacman_conf": PATH, "root": PATH, "dbpath": PATH, "aur_url": STRING,
              "build_user": STRING, "build_dir": PATH, "aur_cache_ttl": SECONDS_OR_ZERO,
              "makepkg_args": STRINGS},
+    "gc": {"keep_generations": COUNT, "keep_days": DAYS, "cache_max_age_days": DAYS,
+           "cache_max_bytes": COUNT},
 }
 
 #: The variables that are not plain strings (empty means unset). Kept equal to

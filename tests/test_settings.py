@@ -168,7 +168,7 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 #: The Python type each kind of setting is, once `load` has checked it.
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
-              config.PATH: str, config.HOME_PATH: str}
+              config.PATH: str, config.HOME_PATH: str, config.DAYS: float}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:

@@ -211,10 +211,16 @@ class LocalBackend:
                                          project=project)
 
     def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult:
+        from generations.keep import KeepPolicy
         from omg import profiles
+        from omg.cache_prune import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_BYTES, CachePolicy
 
-        result = profiles.gc(self.settings.layout, dry_run=dry_run, older_than=older_than,
-                             store=self.store)
+        cfg = self.settings.raw.get("gc", {})
+        result = profiles.gc(
+            self.settings.layout, dry_run=dry_run, older_than=older_than, store=self.store,
+            policy=KeepPolicy(cfg.get("keep_generations", 0), cfg.get("keep_days", 0.0)),
+            cache=CachePolicy(cfg.get("cache_max_age_days", DEFAULT_MAX_AGE_DAYS),
+                              cfg.get("cache_max_bytes", DEFAULT_MAX_BYTES)))
         self._store_changed()
         return result
 
