@@ -229,17 +229,30 @@ def cached_artifact(cache: Path, sha256: str, filename: str) -> Path:
     return cache / "downloads" / f"{sha256.lower()}-{os.path.basename(filename)}"
 
 
-def _hash_file(path: Path) -> hashlib._Hash:
-    """A sha256 object fed with the file's bytes (empty when the file is missing)."""
+def _hash_file(path: Path, progress: Callable[[int], None] | None = None) -> hashlib._Hash:
+    """A sha256 object fed with the file's bytes (empty when the file is missing);
+    `progress` gets the bytes hashed so far."""
     h = hashlib.sha256()
+    done = 0
     with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
+            if progress:
+                done += len(chunk)
+                progress(done)
     return h
 
 
-def _file_sha256(path: Path) -> str:
-    return _hash_file(path).hexdigest()
+def _file_sha256(path: Path, label: str = "",
+                 progress: DownloadProgress | None = None) -> str:
+    """The file's sha256; a long one shows as "verify <label>" on the progress bar."""
+    if progress is None:
+        return _hash_file(path).hexdigest()
+    try:
+        total: int | None = path.stat().st_size
+    except OSError:
+        total = None
+    return _hash_file(path, lambda done: progress(f"verify {label}", done, total)).hexdigest()
 
 
 def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
@@ -248,7 +261,7 @@ def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
     want = job.sha256.lower()
     final = cached_artifact(cache, want, job.filename)
     if final.exists():
-        if _file_sha256(final) == want:
+        if _file_sha256(final, job.label or job.filename, progress) == want:
             return final
         final.unlink(missing_ok=True)  # a damaged cache entry is refetched, never trusted
     if opts.offline:
