@@ -40,4 +40,5 @@ def test_off_a_terminal_only_the_result_is_printed(omg_env: OmgEnv,
     # Warnings (support data) may come; no bar, no escape codes, no line clears.
     assert "\x1b" not in proc.stderr and "\r" not in proc.stderr
     assert all(line.startswith("warning: ") for line in proc.stderr.splitlines())
-    assert proc.stdout.startswith("installed node 20.") and proc.stdout.count("\n") == 1
+    assert proc.stdout.startswith("node@20.") and " installed: " in proc.stdout
+    assert proc.stdout.count("\n") == 1
