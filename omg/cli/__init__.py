@@ -52,6 +52,7 @@ COMMANDS = {
     "env": "omg.cli.exec_cmd",
     "completion": "omg.cli.completion_cmd",
     "config": "omg.cli.config_cmd",
+    "import": "omg.cli.import_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
