@@ -28,6 +28,11 @@ FAST_PATHS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if any(a in ("-q", "-v", "--quiet", "--verbose") for a in args):
+        from omg import verbosity
+
+        args = verbosity.take_flags(args)
+        verbosity.quiet_streams(next((a for a in args if not a.startswith("-")), ""))
     try:
         code = _run(args)
         sys.stdout.flush()  # here, where a closed pipe is still ours to report

@@ -260,6 +260,9 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
     else:
         result = _add_merged(session, plan, files, origin, claim,
                              _unpacking(progress, f"{p.name} {rel.version}"))
+    from omg.verbosity import say
+
+    say(f"{'added' if result.created else 'already in the store:'} {result.record.path}")
     return _result(session, result.record, created=result.created,
                    urls=[a.url for a in plan.artifacts],
                    warnings=[*plan.warnings, *result.warnings])

@@ -212,7 +212,9 @@ def fetch_document(url: str, *, mirror_var: str, opts: NetOptions, etag: str = "
                if v}
     with _client(opts) as client:
         def attempt() -> Document | None:
+            start = time.monotonic()
             resp = client.get(url, headers=headers)
+            _said(f"GET {url}: HTTP {resp.status_code}, {len(resp.content)} bytes", start)
             if resp.status_code == 304 and headers:
                 return None
             if resp.status_code != 200:
@@ -317,8 +319,16 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
                             progress(label, done, total)
                 state["hash"] = h
 
+        start = time.monotonic()
         _retrying(job.url, job.mirror_var, opts, attempt)
+        _said(f"downloaded {job.url} to {partial.parent.parent / 'downloads'}", start)
     return state["hash"].hexdigest()
+
+
+def _said(message: str, start: float) -> None:
+    from omg.verbosity import say
+
+    say(f"{message} ({(time.monotonic() - start) * 1000:.0f} ms)")
 
 
 def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,

@@ -27,7 +27,7 @@ OfflineOpt = Annotated[bool, typer.Option(
 
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty():  # also when quiet (omg/verbosity.py)
         yield None
         return
     from rich.progress import (
