@@ -47,6 +47,7 @@ COMMANDS = {
     "remove": "omg.cli.arch_cmd",
     "update": "omg.cli.arch_cmd",
     "daemon": "omg.cli.daemon_cmd",
+    "venv": "omg.cli.venv_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
