@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 
+from shims.init import PROJECT_VENV
 from store.errors import BuildFailed, NotFound, UsageError
 from store.results import SHAPES, Result
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 #: A named venv's name: one path component, no '@' (``python@3.12`` is a spec).
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$")
-PROJECT_VENV = ".venv"
 #: The files `python3 -m venv` writes that show a directory is a venv.
 VENV_CFG = "pyvenv.cfg"
 

@@ -309,8 +309,7 @@ class LocalBackend:
     def venv_root(self, path: str, *, add: bool = True) -> str:
         """omgd's ``venv.root``/``venv.unroot`` for its peer: the root link alone, after
         checking it lands in the store (the peer made the venv, and holds no gc lock)."""
-        from generations.venvroots import add_root, check_venv_path, interpreter_of, \
-            remove_root
+        from generations.venvroots import add_root, check_venv_path, interpreter_of, remove_root
 
         check_venv_path(path)
         if not add:
