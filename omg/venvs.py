@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import AbstractContextManager, nullcontext
 
 from shims.init import PROJECT_VENV
 from store.errors import BuildFailed, NotFound, UsageError
@@ -98,13 +99,14 @@ def label(name: str, path: str) -> str:
 
 
 def create(home: Home, name: str | None, spec: str | None, *, project: Path | None,
-           register: Callable[[str], object], pip: bool = True) -> VenvInfo:
+           register: Callable[[str], object], pip: bool = True,
+           guard: Callable[[], AbstractContextManager[object]] = nullcontext) -> VenvInfo:
     """Make the venv with its interpreter's ``-m venv`` and register its root.
 
-    The caller holds what keeps the interpreter from gc until `register` returns
-    (the gc lock shared, locally; omgd checks the link when it registers).
+    `guard` keeps the interpreter from gc from its choice until `register` returns
+    (the gc lock shared, locally; through omgd, the daemon checks the link instead).
     """
-    from generations.venvroots import check_venv_path, interpreter_of
+    from generations.venvroots import check_venv_path
 
     path, name, proj = venv_dir(name, project)
     check_venv_path(path)
@@ -112,10 +114,19 @@ def create(home: Home, name: str | None, spec: str | None, *, project: Path | No
     if os.path.lexists(path):
         raise UsageError(f"cannot create {what}: {path} exists",
                          hint=f"omg venv remove {name}".rstrip() + ", or choose another name")
+    with guard():
+        _create(home, path, spec, proj, what, register=register, pip=pip,
+                prompt=name or os.path.basename(proj) or PROJECT_VENV)
+    return describe(home.store, path, name, proj)
+
+
+def _create(home: Home, path: str, spec: str | None, proj: str, what: str, *,
+            register: Callable[[str], object], pip: bool, prompt: str) -> None:
+    from generations.venvroots import interpreter_of
+
     tool = interpreter(home, spec, proj)
     exe = python_exe(home.store, tool.store_path)
-    _run_venv(exe, path, prompt=name or os.path.basename(proj) or PROJECT_VENV, pip=pip,
-              what=what)
+    _run_venv(exe, path, prompt=prompt, pip=pip, what=what)
     try:
         if interpreter_of(home.store, path) != tool.store_path:
             raise BuildFailed(f"cannot create {what}: its bin/python does not link to "
@@ -124,7 +135,6 @@ def create(home: Home, name: str | None, spec: str | None, *, project: Path | No
     except BaseException:
         _remove_tree(path)
         raise
-    return describe(home.store, path, name, proj)
 
 
 def interpreter(home: Home, spec: str | None, project: str) -> ResolvedTool:

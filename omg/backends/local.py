@@ -282,11 +282,9 @@ class LocalBackend:
         from omg import venvs
 
         home = self.profiles
-        # Shared from choosing the interpreter until the venv's root holds it.
-        with home.gc_guard():
-            return venvs.create(home, name, spec, project=project, pip=pip,
-                                register=lambda path: add_root(self.home_dir, self.user,
-                                                               path))
+        # The gc lock, shared from choosing the interpreter until the venv's root holds it.
+        return venvs.create(home, name, spec, project=project, pip=pip, guard=home.gc_guard,
+                            register=lambda path: add_root(self.home_dir, self.user, path))
 
     def venv_list(self) -> list[VenvInfo]:
         from omg import venvs
