@@ -71,6 +71,6 @@ def test_venv_errors_are_the_same_on_both_backends(
         "NotFound", "no venv named 'x' (in <root>/data/omg/venvs)", "omg venv list", 3)
     backend.venv_create("x", f"python@{version}", pip=False)
     assert kit.fails(lambda: backend.venv_create("x", f"python@{version}")) == Failure(
-        "UsageError", f"cannot create venv 'x': <root>/data/omg/venvs/x exists",
+        "UsageError", "cannot create venv 'x': <root>/data/omg/venvs/x exists",
         "omg venv remove x, or choose another name", 2)
     assert sorted(os.listdir(venvs)) == ["x"]
