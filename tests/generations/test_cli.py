@@ -128,7 +128,10 @@ def test_gc_cli(env: OmgEnv) -> None:
 def test_init_prints_literal_paths(env: OmgEnv) -> None:
     text = env.run("init", "bash", check=True).stdout
     assert f"{env.home}/profiles/{user()}/default/bin" in text
-    assert "$(" not in text and "`" not in text.replace("`omg init bash`", "")
+    # One command substitution, run only by `omg venv activate` (the shell function's
+    # eval), never at start-up.
+    assert text.count("$(") == 1 and "__omg_out=$(command omg venv activate" in text
+    assert "`" not in text.replace("`omg init bash`", "")
     assert "NPM_CONFIG_PREFIX=" in text and f"{env.root}/data/omg/prefix/npm" in text
     fish = env.run("init", "fish", check=True).stdout
     assert "function __omg_hook --on-variable PWD" in fish
