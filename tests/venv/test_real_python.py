@@ -64,6 +64,8 @@ def test_a_named_venv_keeps_its_python_after_use_of_another(
     pip = subprocess.run([str(venv / "bin" / "pip"), "--version"], capture_output=True,
                          text=True, check=True, env={"PATH": "/usr/bin:/bin"})
     assert f"{venv}/lib/python" in pip.stdout  # pip came with the venv, into the venv
+    # The venv's Python, run as this user (root here), wrote nothing into its store path.
+    py_env.run("store", "verify", check=True)
     listed = json.loads(py_env.run("venv", "list", "--json", check=True).stdout)
     assert listed == [made]
     text = py_env.run("venv", "list", check=True).stdout
