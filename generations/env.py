@@ -12,6 +12,18 @@ Merging follows Nix's buildEnv: an entry only one tool provides is linked as a
 whole (``lib/node_modules`` is one link), two directories with the same name
 are merged one level deeper, and for anything else the later tool wins.
 
+A tool also exports what its own ``bin/`` lacks (`Export`, from its provider:
+Bun's ``/bun`` as ``bin/bun`` and ``bin/bunx``, ``python`` beside ``python3``).
+An export that is a *launcher* is a small ``/bin/sh`` script instead of a link:
+CPython finds its prefix by resolving the path it was started by *textually*
+(``<profile>/bin/../../<hash>-python`` while the profile directory is itself a
+symlink, so that path does not exist and it falls back to a compiled-in prefix,
+or silently to another Python's). A relative link cannot be right both through
+the profile and inside the store, and an absolute one would tie the env's bytes
+to where the store lives; the launcher resolves its own directory physically
+(``cd -P``) and execs the interpreter by its store path, so the program sees
+exactly what it sees when started from the store. Its text is relative too.
+
 Environment variables (JAVA_HOME, writable install prefixes) come with each
 tool as recorded at install, with placeholders instead of paths (`STORE_PATH`,
 `PREFIX`). The plan turns a tool's own store path into the *profile's* stable
@@ -81,6 +93,7 @@ if TYPE_CHECKING:
         executables: dict[str, str]  # name -> tool
         conflicts: list[ManifestConflict]
         env: dict[str, str]
+        launchers: dict[str, str]  # rel path -> target, for launcher scripts (not links)
 
 
 class ToolInput(Result):
@@ -90,6 +103,18 @@ class ToolInput(Result):
     version: str
     store_path: str
     env: tuple[tuple[str, str], ...] = ()
+
+
+class Export(Result):
+    """``bin/<name>`` of a tool beyond its own bin/ entries, or one to start by store path.
+
+    `target` is a path inside the tool's store path; a `launcher` is written as a
+    script that execs `target` by its physical store path instead of a symlink.
+    """
+
+    name: str
+    target: str
+    launcher: bool = False
 
 
 class Conflict(Result):
@@ -110,6 +135,7 @@ class EnvPlan(Result):
     conflicts: list[Conflict]
     env: dict[str, str] = {}  # variable -> value with PROFILE / PREFIX placeholders  # noqa: RUF012
     homes: dict[str, str] = {}  # tool -> relative target of tools/<tool>  # noqa: RUF012
+    launchers: dict[str, str] = {}  # rel path -> relative target it execs  # noqa: RUF012
 
     @property
     def references(self) -> list[str]:
@@ -141,6 +167,8 @@ class EnvPlan(Result):
         # Only when set: envs without variables keep the bytes (hence the paths) they had.
         if self.env:
             data["env"] = dict(sorted(self.env.items()))
+        if self.launchers:
+            data["launchers"] = dict(sorted(self.launchers.items()))
         return data
 
     def manifest_bytes(self) -> bytes:
@@ -154,10 +182,13 @@ def _target(rel: str, store_path: str, source_rel: str) -> str:
     return "../" * depth + store_path + "/" + source_rel
 
 
-def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
+def plan_env(tools: Sequence[ToolInput], lister: Lister,
+             exports: Callable[[ToolInput], Sequence[Export]] | None = None) -> EnvPlan:
     """Plan the forest for `tools`, in priority order: on a conflict the later one wins.
 
-    A tool named twice keeps only its last entry (its later `use`).
+    A tool named twice keeps only its last entry (its later `use`). `exports`
+    says what each tool adds to ``bin/`` (see `Export`); an export competes for
+    its name like any entry of that tool.
     """
     latest: dict[str, ToolInput] = {}
     for t in tools:
@@ -191,6 +222,8 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
         conflicts.append(Conflict(rel, tool.tool, prev_tool.tool))
         owner[rel] = (tool, is_dir)
 
+    # (tool, rel) -> its export there: what the link (or launcher) of rel points at.
+    special: dict[tuple[str, str], Export] = {}
     for tool in ordered:
         for top in FOREST_DIRS:
             entries = lister(tool.store_path, top)
@@ -200,23 +233,52 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister) -> EnvPlan:
             owner.setdefault(top, (tool, True))
             for name, is_dir in entries:
                 place(tool, f"{top}/{name}", is_dir, 1)
+        for export in exports(tool) if exports is not None else ():
+            rel = f"bin/{export.name}"
+            merged.add("bin")
+            owner.setdefault("bin", (tool, True))
+            special[(tool.tool, rel)] = export
+            if owner.get(rel, (None,))[0] is not tool:
+                place(tool, rel, False, 1)
 
     links: dict[str, str] = {}
+    launchers: dict[str, str] = {}
     executables: dict[str, str] = {}
     for rel, (tool, _is_dir) in sorted(owner.items()):
         if rel in merged:
             continue
-        links[rel] = _target(rel, tool.store_path, rel)
+        found = special.get((tool.tool, rel))
+        target = _target(rel, tool.store_path, found.target if found else rel)
+        if found is not None and found.launcher:
+            launchers[rel] = target
+        else:
+            links[rel] = target
         top, _, rest = rel.partition("/")
         if top in EXECUTABLE_DIRS and "/" not in rest:
             executables[rest] = tool.tool
     # Only conflicts that survived (a conflict on an entry later merged away is moot).
     surviving = sorted(
-        {c for c in conflicts if c.path in links and owner[c.path][0].tool == c.winner},
+        {c for c in conflicts if (c.path in links or c.path in launchers)
+         and owner[c.path][0].tool == c.winner},
         key=lambda c: (c.path, c.loser))
     env, homes = plan_variables(ordered)
     return EnvPlan(ordered, links, sorted(merged, key=lambda d: (d.count("/"), d)),
-                   executables, surviving, env, homes)
+                   executables, surviving, env, homes, launchers)
+
+
+def launcher_script(target: str) -> bytes:
+    """The ``/bin/sh`` launcher that execs `target` (relative to the launcher's own
+    directory) by its physical path: ``cd -P`` resolves the profile's symlinked
+    directory, so the program starts from its store path (see `Export`)."""
+    import shlex
+
+    directory, _, name = target.rpartition("/")
+    return ("#!/bin/sh\n"
+            "# Written by omg: starts this program by its store path, where it finds its "
+            "own files.\n"
+            'd=${0%/*}; [ "$d" = "$0" ] && d=.\n'
+            f'd=$(cd -P -- "$d"/{shlex.quote(directory)} && pwd -P) || exit 127\n'
+            f'exec "$d"/{shlex.quote(name)} "$@"\n').encode()
 
 
 def plan_variables(tools: Sequence[ToolInput]) -> tuple[dict[str, str], dict[str, str]]:
@@ -290,7 +352,7 @@ def plan_key(plan: EnvPlan) -> str:
 
 
 def _texts(value: object) -> bool:
-    """A map of text to text (a manifest's ``env`` and ``executables``)."""
+    """A map of text to text (a manifest's ``env``, ``executables``, ``launchers``)."""
     return isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
@@ -306,7 +368,8 @@ def _manifest_ok(data: dict[str, object]) -> TypeGuard[Manifest]:
                 isinstance(c, dict) and all(isinstance(c.get(k), str)
                                             for k in ("path", "winner", "loser"))
                 for c in conflicts)
-            and _texts(data.get("executables", {})) and _texts(data.get("env", {})))
+            and _texts(data.get("executables", {})) and _texts(data.get("env", {}))
+            and _texts(data.get("launchers", {})))
 
 
 def parse_manifest(raw: bytes, label: str) -> Manifest:

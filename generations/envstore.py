@@ -18,7 +18,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generations.env import ENV_NAME, HOMES_DIR, MANIFEST_NAME, EnvPlan, env_scripts
+from generations.env import (
+    ENV_NAME,
+    HOMES_DIR,
+    MANIFEST_NAME,
+    EnvPlan,
+    env_scripts,
+    launcher_script,
+)
 from store.claims import UNCLAIMED, Claim
 from store.index import Index
 from store.ingest import staging_area
@@ -53,6 +60,9 @@ def materialise(root: Path, plan: EnvPlan) -> None:
         (root / d).mkdir(parents=True, exist_ok=True)
     for rel, target in plan.links.items():
         os.symlink(target, root / rel)
+    for rel, target in plan.launchers.items():
+        (root / rel).write_bytes(launcher_script(target))
+        os.chmod(root / rel, 0o755)
     if plan.homes:
         (root / HOMES_DIR).mkdir()
         for tool, target in sorted(plan.homes.items()):

@@ -2,9 +2,11 @@
 
 Roots: every generation link of every profile of every user (projects too),
 every symlink under ``gcroots/`` (into the store, or to a profile, followed to
-the store path it reaches), and every store path named in ``temproots/``
-(operations in flight that keep their own list; a file named for a process
-that is gone is none: generations/temproots.py). `plan_gc` is pure: given all
+the store path it reaches; a venv's is a link to its ``bin/python``, so it roots
+the venv's interpreter while the venv exists: generations/venvroots.py), and
+every store path named in ``temproots/`` (operations in flight that keep their
+own list; a file named for a process that is gone is none: generations/temproots.py).
+`plan_gc` is pure: given all
 store paths, the roots and each path's references, it returns the dead ones.
 It asks for references level by level, only of paths it found live, so gc
 reads the records of live paths alone (and a record it cannot read stops gc

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         WhichInfo,
     )
     from omg.store_cases import StoreInfo, VerifyResult
+    from omg.venvs import VenvInfo
     from store.ingest import AddResult
     from store.record import PathRecord
 
@@ -114,5 +115,19 @@ class Backend(Protocol):
 
     def resolve_name(self, text: str) -> str:
         """A store path name from a name, a full path or a unique hash prefix."""
+
+    # Venvs (omg/venvs.py) -------------------------------------------------------------
+
+    def venv_create(self, name: str | None, spec: str | None = None, *,
+                    project: Path | None = None, pip: bool = True) -> VenvInfo:
+        """The venv `name` (or `project`'s ``.venv``) from an installed python, made a
+        gc root of that interpreter."""
+
+    def venv_list(self) -> list[VenvInfo]: ...
+
+    def venv_info(self, name: str | None, *, project: Path | None = None) -> VenvInfo: ...
+
+    def venv_remove(self, name: str | None, *, project: Path | None = None) -> VenvInfo:
+        """Delete the venv and its root."""
 
     def close(self) -> None: ...

@@ -36,6 +36,7 @@ from store.fsutil import force_remove
 from store.results import SHAPES
 
 if TYPE_CHECKING:
+
     # omg.net is imported where a fetch or a download happens: `omg list --remote`
     # answered from the cached index never needs it.
     from omg.net import DownloadProgress as Progress
@@ -254,7 +255,7 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
         origin["components"] = _artifact_rows(plan.artifacts)
     claim = Claim(UPSTREAM, session.user, {
         "tool": p.name, "version": rel.version, "artifacts": _artifact_rows(plan.artifacts)})
-    if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir:
+    if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir and not p.prepares:
         result = session.store.add(files[0], p.name, rel.version, origin=origin, claim=claim,
                                    progress=_unpacking(progress, f"{p.name} {rel.version}"))
     else:
@@ -319,14 +320,18 @@ def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
                 up = unpack(members, work / f"part{i}", label=art.filename,
                             limits=session.settings.limits, strip_top=True,
                             progress=progress)
-            parts = [up.root / art.subdir] if art.subdir and art.subdir != "@components" \
-                else _component_dirs(up.root, art)
+            parts = _component_dirs(up.root, art) if art.subdir == "@components" \
+                else [up.root / art.subdir if art.subdir else up.root]
             for src in parts:
                 if not src.is_dir() or src.is_symlink():
                     raise IntegrityError(f"{art.filename}: no directory {src.name!r} in it")
                 _merge(src, merged, art.filename)
-        return session.store.add(merged, plan.provider.name, plan.release.version,
-                                 origin=origin, claim=claim, progress=progress)
+        # Before hashing: what prepare adds (Python's byte-code) is content like the rest.
+        warnings = plan.provider.prepare(merged)
+        result = session.store.add(merged, plan.provider.name, plan.release.version,
+                                   origin=origin, claim=claim, progress=progress)
+        result.warnings[:0] = warnings
+        return result
     finally:
         # Unpacked trees may hold read-only directories, which rmtree cannot empty.
         with contextlib.suppress(OSError):
@@ -466,11 +471,6 @@ def make_resolver(settings: Settings, *, offline: bool = False,
                             tuple(sorted((str(k), str(v)) for k, v in pairs)))
 
     return resolver
-
-
-def exports(tool: str, store_path: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    """Executables (name -> path) and environment a tool's store path contributes."""
-    return _providers.get(tool).exports(store_path)
 
 
 def list_installed(settings: Settings, tool: str | None = None, *,

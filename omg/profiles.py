@@ -354,8 +354,10 @@ def _resolvable(home: Home, rows: list[Installed]) -> list[Installed]:
 def env_for(home: Home, tools: Sequence[ToolInput]) -> tuple[str, list[Conflict]]:
     """The env store path for `tools` in priority order, building it if needed."""
     from generations.env import plan_env, plan_key
+    from omg.exports import env_exports
 
-    plan = plan_env(tools, _lister(home.store))
+    lister = _lister(home.store)
+    plan = plan_env(tools, lister, env_exports(lister))
     key = plan_key(plan)
     cached = home.catalogue.env(key, plan.manifest_bytes())
     if cached is not None:
@@ -651,8 +653,10 @@ def which(layout: Layout | Home, executable: str, *, user: str | None = None,
         raise NotFound(f"{executable!r} is not in profile {info.profile} (generation "
                        f"{info.generation})")
     entry = next(t for t in info.tools if t.tool == tool)
+    # A launcher (generations/env.py) is a script in the env: name what it starts.
+    target = manifest.get("launchers", {}).get(f"bin/{executable}", executable)
     return WhichInfo(executable, tool, entry.version, entry.store_path,
-                     os.path.realpath(f"{info.bin}/{executable}"))
+                     os.path.realpath(f"{info.bin}/{target}"))
 
 
 # gc / sync / check --------------------------------------------------------------------

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.profiles import CurrentInfo, SwitchResult, UseResult
+    from omg.venvs import VenvInfo
 
 
 def _tools_text(tools: Mapping[str, str]) -> str:
@@ -56,3 +57,16 @@ def gc_lines(result: GcResult, store_dir: str) -> list[str]:
         lines.append(f"download cache: {result.cache_files} files {would}removed, "
                      f"{human_size(result.cache_bytes)} {would}freed")
     return lines
+
+
+def venv_lines(v: VenvInfo, verb: str = "") -> list[str]:
+    """One venv: ``[verb ]venv NAME: PATH (python V, STORE PATH)``."""
+    what = f"venv {v.name}" if v.name else f"venv of {v.project}"
+    python = f"python {v.python or '?'}, {v.store_path or 'interpreter missing'}"
+    return [f"{verb + ' ' if verb else ''}{what}: {v.path} ({python})"]
+
+
+def venv_list_lines(venvs: list[VenvInfo]) -> list[str]:
+    if not venvs:
+        return ["no venvs (omg venv create NAME [python@SPEC])"]
+    return [f"{v.name or '(project)':<16} {v.python or '?':<10} {v.path}" for v in venvs]

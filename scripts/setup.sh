@@ -38,6 +38,7 @@ as_root() {
 DEB_PKGS=(
     python3 python3-venv python3-dev gcc git curl ca-certificates xz-utils zstd
     libarchive-tools zsh fish  # zsh and fish: the shell-integration tests run them
+    patchelf  # tests/support/realbin.py: a relocatable CPython for the real-binary tests
     # the Arch toolchain (docs: REAL-COMPONENTS.md): libalpm for pyalpm, makepkg, repo-add
     libalpm-dev pacman-package-manager makepkg libarchive-dev libcurl4-openssl-dev
     libgpgme-dev pkg-config fakeroot debugedit
@@ -46,7 +47,7 @@ DEB_PKGS=(
 )
 ARCH_PKGS=(
     python gcc git curl ca-certificates xz zstd libarchive pacman
-    pkgconf gpgme fakeroot debugedit make zsh fish
+    pkgconf gpgme fakeroot debugedit make zsh fish patchelf
 )
 
 install_apt() {

@@ -19,6 +19,15 @@ again, with the project profile's on top, only when the hook sees the project
 change. Values name the profile's stable ``tools/<tool>`` link, so a switch
 needs no re-source; a variable that a switch adds or drops shows up in the
 next shell (or at the next change of project profile).
+
+Venvs (docs/runtimes.md, "Venvs"): when the hook enters a project whose
+profile has python and which holds a ``.venv`` (``pyvenv.cfg`` in it), it
+sources the venv's own activate script, and calls its ``deactivate`` when it
+leaves; never while another venv is active, never with ``OMG_VENV_ACTIVATE=0``.
+That costs two or three ``[[ -e ]]`` tests, and only when the project changes.
+The ``omg`` shell function evaluates what ``omg venv activate --shell SHELL``
+prints (the venv's activate script: no subshell) and passes every other
+command through unchanged (``command omg``).
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ from shims.versionfiles import MARKERS
 from store.errors import UsageError
 
 SHELLS = ("bash", "zsh", "fish")
+#: A project's venv, activated by the hook when the project pins python (docs/runtimes.md).
+PROJECT_VENV = ".venv"
 
 #: Executables omg knows, for the one-line "not in the current profile" hint.
 KNOWN_EXECUTABLES: dict[str, tuple[str, ...]] = {
@@ -100,6 +111,45 @@ __omg_envload() {{
 }}"""
 
 
+def _posix_venv(shell: str) -> str:
+    """The project venv rule and `omg venv activate` (see the module docstring).
+
+    `__omg_venvoff` runs before the hook edits PATH: ``deactivate`` restores the PATH
+    saved when the venv was activated, which holds the old project's entry.
+    """
+    return f"""\
+__omg_venv=
+__omg_projdir=
+__omg_venvoff() {{
+  if [[ -n "$__omg_venv" ]]; then
+    [[ "${{VIRTUAL_ENV-}}" == "$__omg_venv" ]] && deactivate
+    __omg_venv=
+  fi
+  return 0
+}}
+__omg_venvon() {{
+  [[ -n "$1" && -z "${{VIRTUAL_ENV-}}" && "${{OMG_VENV_ACTIVATE-}}" != 0 && -e "$2/python3" \
+     && -e "$1/{PROJECT_VENV}/pyvenv.cfg" && -r "$1/{PROJECT_VENV}/bin/activate" ]] || return 0
+  . "$1/{PROJECT_VENV}/bin/activate" && __omg_venv=${{VIRTUAL_ENV-}}
+  return 0
+}}
+omg() {{
+  if [[ "${{1-}}" == venv && "${{2-}}" == activate ]]; then
+    shift 2
+    local __omg_out
+    __omg_out=$(command omg venv activate --shell {shell} "$@") || return
+    eval "$__omg_out"
+    return
+  fi
+  command omg "$@" || return
+  if [[ "${{1-}}" == venv && ( "${{2-}}" == create || "${{2-}}" == remove ) ]]; then
+    __omg_venvoff
+    __omg_venvon "$__omg_projdir" "$__omg_proj"
+  fi
+  return 0
+}}"""
+
+
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
            prefixes: Prefixes) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
@@ -125,6 +175,7 @@ done
 unset __omg_d
 export PATH
 {_posix_env(shell, global_bin, prefixes)}
+{_posix_venv(shell)}
 __omg_projects={_q(str(projects))}
 __omg_pwd=
 __omg_proj=
@@ -142,6 +193,7 @@ __omg_hook() {{
     d=${{d%/*}}; [[ -z "$d" ]] && d=/
   done
   if [[ "$p" != "$__omg_proj" ]]; then
+    __omg_venvoff
     if [[ -n "$__omg_proj" ]]; then
       PATH=":$PATH:"; PATH=${{PATH//":$__omg_proj:"/:}}; PATH=${{PATH#:}}; PATH=${{PATH%:}}
     fi
@@ -149,6 +201,9 @@ __omg_hook() {{
     __omg_proj=$p
     export PATH
     __omg_envload "${{p%/bin}}"
+    __omg_projdir=
+    [[ -n "$p" ]] && __omg_projdir=$d
+    __omg_venvon "$__omg_projdir" "$p"
   fi
   if [[ -z "$p" && -n "$m" && "$m" != "$__omg_hinted" ]]; then
     __omg_hinted=$m
@@ -171,6 +226,39 @@ __omg_hook() {{
 __omg_envload
 __omg_hook
 """
+
+
+def _fish_venv() -> str:
+    """`_posix_venv` for fish."""
+    return f"""\
+set -g __omg_venv ''
+set -g __omg_projdir ''
+function __omg_venvoff
+    if test -n "$__omg_venv"
+        if test "$VIRTUAL_ENV" = "$__omg_venv"; and functions -q deactivate
+            deactivate
+        end
+        set -g __omg_venv ''
+    end
+end
+function __omg_venvon
+    test -n "$argv[1]" -a -z "$VIRTUAL_ENV" -a "$OMG_VENV_ACTIVATE" != 0; or return 0
+    test -e "$argv[2]/python3" -a -e "$argv[1]/{PROJECT_VENV}/pyvenv.cfg"; or return 0
+    test -r "$argv[1]/{PROJECT_VENV}/bin/activate.fish"; or return 0
+    source "$argv[1]/{PROJECT_VENV}/bin/activate.fish"; and set -g __omg_venv $VIRTUAL_ENV
+end
+function omg
+    if test "$argv[1]" = venv; and test "$argv[2]" = activate
+        set -l out (command omg venv activate --shell fish $argv[3..-1]); or return
+        string join \\n -- $out | source
+        return
+    end
+    command omg $argv; or return
+    if test "$argv[1]" = venv; and contains -- "$argv[2]" create remove
+        __omg_venvoff
+        __omg_venvon "$__omg_projdir" "$__omg_proj"
+    end
+end"""
 
 
 def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> str:
@@ -202,6 +290,7 @@ function __omg_envload
         test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     end
 end
+{_fish_venv()}
 set -g __omg_projects {_q(str(projects))}
 set -g __omg_proj ''
 set -g __omg_hinted ''
@@ -228,16 +317,20 @@ function __omg_hook --on-variable PWD
         test -z "$d"; and set d /
     end
     if test "$p" != "$__omg_proj"
+        __omg_venvoff
         if test -n "$__omg_proj"
             set -l i (contains -i -- $__omg_proj $PATH); and set -e PATH[$i]
         end
         test -n "$p"; and set -gx PATH $p $PATH
         set -g __omg_proj $p
+        set -g __omg_projdir ''
         if test -n "$p"
             __omg_envload (string replace -r '/bin$' '' -- $p)
+            set -g __omg_projdir $d
         else
             __omg_envload
         end
+        __omg_venvon "$__omg_projdir" "$p"
     end
     if test -z "$p" -a -n "$m" -a "$m" != "$__omg_hinted"
         set -g __omg_hinted $m

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         WhichInfo,
     )
     from omg.store_cases import StoreInfo, VerifyResult
+    from omg.venvs import VenvInfo
     from store.ingest import AddResult
     from store.record import PathRecord
 
@@ -269,6 +270,29 @@ class DaemonBackend:
 
     def resolve_name(self, text: str) -> str:
         return self._reads.resolve_name(text)
+
+    # Venvs --------------------------------------------------------------------------
+
+    def venv_create(self, name: str | None, spec: str | None = None, *,
+                    project: Path | None = None, pip: bool = True) -> VenvInfo:
+        """The venv is the user's: made here, as the user; omgd links its root, after
+        checking its interpreter is still in the store (this side holds no gc lock)."""
+        from omg import venvs
+
+        return venvs.create(self._reads.profiles, name, spec, project=project, pip=pip,
+                            register=lambda path: self.call("venv.root", {"path": path}))
+
+    def venv_list(self) -> list[VenvInfo]:
+        return self._reads.venv_list()
+
+    def venv_info(self, name: str | None, *, project: Path | None = None) -> VenvInfo:
+        return self._reads.venv_info(name, project=project)
+
+    def venv_remove(self, name: str | None, *, project: Path | None = None) -> VenvInfo:
+        from omg import venvs
+
+        return venvs.remove(self._reads.profiles, name, project=project,
+                            unregister=lambda path: self.call("venv.unroot", {"path": path}))
 
 
 def _params(profile: str, project: Path | None, **more: object) -> dict[str, object]:

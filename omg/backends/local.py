@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     )
     from omg.spec import ToolSpec
     from omg.store_cases import StoreInfo, VerifyResult
+    from omg.venvs import VenvInfo
     from store.index import Index
     from store.ingest import AddResult
     from store.local import LocalStore
@@ -286,6 +287,56 @@ class LocalBackend:
 
     def resolve_name(self, text: str) -> str:
         return self.store.resolve_name(text)
+
+    # Venvs --------------------------------------------------------------------------
+
+    def venv_create(self, name: str | None, spec: str | None = None, *,
+                    project: Path | None = None, pip: bool = True) -> VenvInfo:
+        from generations.venvroots import add_root
+        from omg import venvs
+
+        home = self.profiles
+        # The gc lock, shared from choosing the interpreter until the venv's root holds it.
+        return venvs.create(home, name, spec, project=project, pip=pip, guard=home.gc_guard,
+                            register=lambda path: add_root(self.home_dir, self.user, path))
+
+    def venv_list(self) -> list[VenvInfo]:
+        from omg import venvs
+
+        return venvs.list_venvs(self.profiles)
+
+    def venv_info(self, name: str | None, *, project: Path | None = None) -> VenvInfo:
+        from omg import venvs
+
+        return venvs.info(self.profiles, name, project=project)
+
+    def venv_remove(self, name: str | None, *, project: Path | None = None) -> VenvInfo:
+        from generations.venvroots import remove_root
+        from omg import venvs
+
+        return venvs.remove(self.profiles, name, project=project,
+                            unregister=lambda path: remove_root(self.home_dir, self.user,
+                                                                path))
+
+    def venv_root(self, path: str, *, add: bool = True) -> str:
+        """omgd's ``venv.root``/``venv.unroot`` for its peer: the root link alone, after
+        checking it lands in the store (the peer made the venv, and holds no gc lock)."""
+        from generations.venvroots import add_root, check_venv_path, interpreter_of, remove_root
+
+        check_venv_path(path)
+        if not add:
+            remove_root(self.home_dir, self.user, path)
+            return ""
+        with self.profiles.gc_guard():
+            name = interpreter_of(self.home_dir + "/store", path)
+            if name is None:
+                from store.errors import NotFound
+
+                raise NotFound(f"the venv at {path} has no interpreter in the store "
+                               "(it was collected, or the venv was not made by omg)",
+                               hint="omg venv remove, then omg venv create")
+            add_root(self.home_dir, self.user, path)
+        return name
 
 
 class _Lazy:

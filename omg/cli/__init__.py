@@ -53,6 +53,7 @@ COMMANDS = {
     "completion": "omg.cli.completion_cmd",
     "config": "omg.cli.config_cmd",
     "import": "omg.cli.import_cmd",
+    "venv": "omg.cli.venv_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.

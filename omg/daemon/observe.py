@@ -222,6 +222,8 @@ AUDITED: dict[str, Callable[[Plain], object]] = {
     "profile.delete": _pick("profile", "deleted", "kept_current"),
     "roots.add": _pick("user", "name", "store_path"),
     "roots.remove": _pick("user", "name"),
+    "venv.root": _pick("user", "path", "store_path"),
+    "venv.unroot": _pick("user", "path"),
     "gc": _gc,
 }
 

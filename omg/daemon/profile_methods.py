@@ -1,4 +1,5 @@
-"""omgd methods for profiles and roots: ``profile.*`` and ``roots.*`` (invariant 7).
+"""omgd methods for profiles and roots: ``profile.*``, ``roots.*`` and ``venv.*``
+(invariant 7).
 
 Each method acts in ``profiles/<owner>/`` or ``gcroots/<owner>/`` where the
 owner is the peer's user name from SO_PEERCRED. An optional ``user``
@@ -32,8 +33,9 @@ from store.results import to_plain
 
 #: Names of a user's roots under ``gcroots/<user>/``: one path component.
 ROOT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}$")
-#: ``gcroots/<user>/projects/`` belongs to project profiles (shims/project.py).
-RESERVED_ROOT_NAMES = frozenset({"projects"})
+#: ``gcroots/<user>/projects/`` belongs to project profiles (shims/project.py),
+#: ``gcroots/<user>/venvs/`` to venvs (generations/venvroots.py).
+RESERVED_ROOT_NAMES = frozenset({"projects", "venvs"})
 MAX_COMMAND = 1000
 #: Longest project path: its name must fit one file name (255 bytes) with room to spare.
 MAX_PROJECT_PATH = 200
@@ -236,6 +238,38 @@ def _roots_list(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obj
     return out
 
 
+# Venvs -------------------------------------------------------------------------------
+
+
+def _venv_path(params: Params) -> str:
+    from generations.venvroots import check_venv_path
+
+    return check_venv_path(params["path"])
+
+
+def _venv_root(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
+    """Root the interpreter of a venv the peer made (omg/venvs.py): the link is checked
+    to land in the store under the gc lock, and the venv must be the peer's own."""
+    owner = owner_of(peer, params)
+    path = _venv_path(params)
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise NotFound(f"no venv at {path}: {exc.strerror}") from None
+    if st.st_uid != peer.uid and peer.uid != 0:
+        raise PermissionDenied(f"{path} belongs to uid {st.st_uid}, not to {peer.user}")
+    _world_readable_dir(ctx, f"gcroots/{owner}")
+    store_path = _backend(ctx, owner, create=False).venv_root(path)
+    return {"user": owner, "path": path, "store_path": store_path}
+
+
+def _venv_unroot(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
+    owner = owner_of(peer, params)
+    path = _venv_path(params)
+    _backend(ctx, owner, create=False).venv_root(path, add=False)
+    return {"user": owner, "path": path}
+
+
 _OWNED = {"profile": _PROFILE, "user": _USER, "project": _PROJECT}
 
 METHODS = (
@@ -254,4 +288,6 @@ METHODS = (
                                      "user": _USER}),
     Method("roots.remove", _roots_remove, {"name": ("str", True), "user": _USER}),
     Method("roots.list", _roots_list, {"user": _USER}),
+    Method("venv.root", _venv_root, {"path": ("str", True), "user": _USER}),
+    Method("venv.unroot", _venv_unroot, {"path": ("str", True), "user": _USER}),
 )

@@ -179,8 +179,6 @@ class Provider:
 
     name: str = ""
     default_mirror: str = ""
-    #: Executables to export besides those found in bin/ (name -> path in the tree).
-    aliases: ClassVar[dict[str, str]] = {}
     bin_dirs: tuple[str, ...] = ("bin",)
     #: The environment the tool needs, recorded with its store path at install (so a later
     #: `omg use` carries it into the profile env): STORE_PATH stands for the tool's store
@@ -261,22 +259,15 @@ class Provider:
         return {k: v.replace(STORE_PATH, str(store_path)).replace(PREFIX, base)
                 for k, v in self.env_vars.items()}
 
-    def exports(self, store_path: Path) -> tuple[dict[str, Path], dict[str, str]]:
-        """(executable name -> path inside the store path, environment variables)."""
-        exes: dict[str, Path] = {}
-        for d in self.bin_dirs:
-            bindir = store_path / d
-            try:
-                entries = sorted(bindir.iterdir())
-            except OSError:
-                continue
-            for p in entries:
-                if os.access(p, os.X_OK) and not p.is_dir():
-                    exes.setdefault(p.name, p)
-        for alias, rel in self.aliases.items():
-            if alias not in exes and (store_path / rel).exists():
-                exes[alias] = store_path / rel
-        return exes, self.env(store_path)
+    def prepare(self, root: Path) -> list[str]:
+        """Adjust an unpacked tree for the read-only store before it is hashed, so what
+        is added is part of the content; returns warnings. Most trees need nothing
+        (then the archive is added as it is)."""
+        return []
+
+    @property
+    def prepares(self) -> bool:
+        return type(self).prepare is not Provider.prepare
 
 
 def default_prefix(environ: dict[str, str] | None = None) -> Path:

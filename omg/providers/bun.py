@@ -8,7 +8,6 @@ when a keyring is configured.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from omg.providers.base import Artifact, Context, Provider, Release, checksum_for
 from omg.providers.github import list_releases
@@ -21,7 +20,6 @@ class BunProvider(Provider):
     default_api = "https://api.github.com/repos/oven-sh/bun"
     #: Frequent releases; one API request per 100 releases listed.
     index_ttl = 3600.0
-    aliases: ClassVar[dict[str, str]] = {"bun": "bun", "bunx": "bun"}
 
     def releases(self, ctx: Context) -> list[Release]:
         out = []

@@ -5,22 +5,43 @@ each tag directory under OMG_PYTHON_MIRROR holds ``SHA256SUMS`` and
 ``cpython-<ver>+<tag>-<triple>-install_only.tar.gz``. The newest tags are
 read first, so ``3.12`` resolves to the newest 3.12.x build; an exact older
 version walks back through older tags.
+
+The store is read-only and sets every mtime to 1, so before the tree is hashed
+(`prepare`: what it adds is content like the rest) the build's own interpreter
+compiles its byte-code with unchecked-hash invalidation, as distributions and
+Nix do: timestamp-based ``.pyc`` files would be stale at every start (each user
+recompiles; root rewrites them inside the store). A PEP 668
+``EXTERNALLY-MANAGED`` marker beside the stdlib makes ``pip install`` outside a
+virtual environment refuse, with a hint, instead of writing into the store.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 from typing import ClassVar
 
 from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, parse_shasums
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
-from store.errors import NotFound
+from store.errors import BuildFailed, NotFound
 
 _NAME = re.compile(r"^cpython-(?P<ver>[0-9][0-9a-z.]*)\+(?P<tag>\d+)-(?P<triple>[a-z0-9_]+-"
                    r"unknown-linux-(?:gnu|musl))-install_only\.tar\.gz$")
 #: Tags whose SHA256SUMS are read when listing (each is one small request, cached).
 TAGS_READ = 4
+#: PEP 668's marker, in the stdlib directory (sysconfig's "stdlib" path).
+EXTERNALLY_MANAGED = """\
+[externally-managed]
+Error=This Python is in omg's store, which is read-only and shared: packages are
+ not installed into it. Make a virtual environment instead:
+ omg venv create NAME (then omg venv activate NAME), or python3 -m venv DIR.
+"""
+#: Byte-code for each optimization level (plain, -O, -OO): a missing level would be
+#: written into the store by the first root that runs with it.
+COMPILE_LEVELS = ("0", "1", "2")
 
 
 class PythonProvider(Provider):
@@ -32,7 +53,6 @@ class PythonProvider(Provider):
     index_ttl = 6 * 3600.0
     #: pip falls back to a user install when the store is read-only: give it the prefix.
     env_vars: ClassVar[dict[str, str]] = {"PYTHONUSERBASE": f"{PREFIX}/python"}
-    aliases: ClassVar[dict[str, str]] = {"python": "bin/python3", "pip": "bin/pip3"}
 
     def _triple(self, ctx: Context) -> str:
         arch = "aarch64" if ctx.platform.arch == "arm64" else "x86_64"
@@ -81,3 +101,37 @@ class PythonProvider(Provider):
         if not e:
             raise NotFound(f"python {release.version}: no build for {self._triple(ctx)}")
         return [Artifact(str(e["url"]), str(e["sha256"]), str(e["filename"]))]
+
+    def prepare(self, root: Path) -> list[str]:
+        stdlibs = sorted(p.parent for p in root.glob("lib/python3*/os.py"))
+        if not stdlibs:
+            return [f"python: no standard library under {root.name}/lib: not compiled"]
+        for lib in stdlibs:
+            (lib / "EXTERNALLY-MANAGED").write_text(EXTERNALLY_MANAGED)
+        compile_bytecode(root, stdlibs)
+        return []
+
+
+def compile_bytecode(root: Path, dirs: list[Path]) -> None:
+    """Compile `dirs` with the tree's own interpreter (byte-code is per version),
+    unchecked-hash, replacing any timestamp-based ``.pyc`` the archive carries.
+
+    A file that does not compile (the stdlib's deliberately broken test data) is
+    left as it is: compileall says 1 then; an interpreter that cannot run is an error.
+    """
+    exe = next((root / "bin" / n for n in (dirs[-1].name, "python3")
+                if (root / "bin" / n).is_file()), None)
+    if exe is None:
+        raise BuildFailed(f"python: no interpreter bin/{dirs[-1].name} in the build")
+    levels = [a for level in COMPILE_LEVELS for a in ("-o", level)]
+    cmd = [str(exe), "-I", "-m", "compileall", "-q", "-f", "-j", "0",
+           "--invalidation-mode", "unchecked-hash", *levels, *map(str, dirs)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800,
+                              env={"PATH": os.defpath, "LC_ALL": "C.UTF-8"})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BuildFailed(f"python: cannot compile the byte-code: {exc}") from exc
+    if proc.returncode not in (0, 1):
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BuildFailed(f"python: compiling the byte-code failed "
+                          f"(exit {proc.returncode}): {last}")

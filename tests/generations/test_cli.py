@@ -129,10 +129,12 @@ def test_gc_cli(env: OmgEnv) -> None:
 def test_init_prints_literal_paths(env: OmgEnv) -> None:
     text = env.run("init", "bash", check=True).stdout
     assert f"{env.home}/profiles/{user()}/default/bin" in text
-    # No process at start-up: the one command substitution is in the completion
-    # function, which runs on TAB (shims/completion.py).
+    # No process at start-up: one command substitution runs only in `omg venv
+    # activate` (the shell function's eval), the other only on TAB (the completion
+    # function, shims/completion.py).
     start_up, _, completion = text.partition("_omg_complete() {")
-    assert "$(" not in start_up and "`" not in start_up.replace("`omg init bash`", "")
+    assert start_up.count("$(") == 1 and "__omg_out=$(command omg venv activate" in start_up
+    assert "`" not in start_up.replace("`omg init bash`", "")
     assert completion.count("$(") == 1 and "complete -F _omg_complete omg" in completion
     assert "NPM_CONFIG_PREFIX=" in text and f"{env.root}/data/omg/prefix/npm" in text
     fish = env.run("init", "fish", check=True).stdout

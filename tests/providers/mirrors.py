@@ -126,6 +126,39 @@ def build_bun(root: Path, base: str, versions: tuple[str, ...] = ("1.1.8", "1.1.
     return {"OMG_BUN_MIRROR": f"{base}/bun-dl", "OMG_BUN_API_MIRROR": f"{base}/gh/oven-sh/bun"}
 
 
+#: python-build-standalone's script header: its build rewrites every bin/ script's
+#: shebang to it so the prefix can move (the real 3.11 install_only pip3 starts so).
+PBS_SHEBANG = ("#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{exe}' "
+               "\"$0\" \"$@\"\n' '''\n")
+
+
+def python_tree(version: str) -> dict[str, Any]:
+    """An install_only tree as the real ones are laid out (`python/`, bin/python3 a link
+    to python3.X, pip3 and pip3.X but no `python` or `pip`, the stdlib in
+    lib/python3.X with lib-dynload and site-packages), with a script for the
+    interpreter and a few stdlib files to stand for the rest."""
+    short = version.rsplit(".", 1)[0]
+    lib = f"python/lib/python{short}"
+    pip = (PBS_SHEBANG.format(exe=f"python{short}")
+           + "from pip._internal.cli.main import main\nmain()\n").encode()
+    return {
+        "python/bin/python3": ("link", f"python{short}"),
+        # Says where it was started from: CPython finds its stdlib from that path.
+        f"python/bin/python{short}": f'#!/bin/sh\necho "Python {version}"\n'
+                                      'echo "started as $0"\n'.encode(),
+        "python/bin/pip3": pip,
+        f"python/bin/pip{short}": pip,
+        f"python/lib/libpython{short}.so.1.0": b"\x7fELF (stands for the shared library)\n",
+        f"{lib}/os.py": b"import abc\n",
+        f"{lib}/abc.py": b"class ABC:\n    pass\n",
+        f"{lib}/encodings/__init__.py": b"",
+        f"{lib}/lib-dynload/README.txt": b"extension modules\n",
+        f"{lib}/site-packages/README.txt": b"This directory exists so that 3rd party packages "
+                                          b"can be installed here.  Read the source for "
+                                          b"site.py for more details.\n",
+    }
+
+
 def build_python(root: Path, base: str) -> dict[str, str]:
     tags = {"20240814": ["3.12.5", "3.11.9"], "20240713": ["3.12.4", "3.11.9"],
             "20231002": ["3.12.0", "3.11.5"]}
@@ -134,11 +167,7 @@ def build_python(root: Path, base: str) -> dict[str, str]:
         lines = []
         for v in versions:
             fname = f"cpython-{v}+{tag}-x86_64-unknown-linux-gnu-install_only.tar.gz"
-            sha = tar_gz(root / "pbs" / tag / fname, {
-                "python/bin/python3": script(f"Python {v}"),
-                f"python/bin/python{v.rsplit('.', 1)[0]}": script(f"Python {v}"),
-                "python/bin/pip3": script("pip"),
-            })
+            sha = tar_gz(root / "pbs" / tag / fname, python_tree(v))
             lines.append(f"{sha}  {fname}")
             lines.append(f"{'1' * 64}  cpython-{v}+{tag}-aarch64-unknown-linux-gnu-"
                          "install_only.tar.gz")

