@@ -41,10 +41,13 @@ DEB_PKGS=(
     # the Arch toolchain (docs: REAL-COMPONENTS.md): libalpm for pyalpm, makepkg, repo-add
     libalpm-dev pacman-package-manager makepkg libarchive-dev libcurl4-openssl-dev
     libgpgme-dev pkg-config fakeroot debugedit
+    # gpgv checks upstream signatures (omg.signatures); gnupg makes the tests' keys
+    gpgv gnupg
 )
 ARCH_PKGS=(
     python gcc git curl ca-certificates xz zstd libarchive pacman
     pkgconf gpgme fakeroot debugedit make zsh fish
+    gnupg  # gpgv (upstream signatures) and gpg (the tests' keys)
 )
 
 install_apt() {
