@@ -76,6 +76,8 @@ def test_a_bad_variable_is_a_usage_error_naming_it(omg_env: OmgEnv, name: str, v
     ("[mirrors]\nnode = 3\n", "[mirrors] node", "a string", "3"),
     ("[keyrings]\nnode = ['a']\n", "[keyrings] node", "an absolute path (~ allowed)",
      "['a']"),
+    ('[signatures]\npolicy = "strict"\n', "[signatures] policy",
+     "require, when-available or off", "'strict'"),
     ("[daemon]\nmax_clients = 2.5\n", "[daemon] max_clients", "a positive integer", "2.5"),
     ('[daemon]\nsocket = "omgd.sock"\n', "[daemon] socket", "an absolute path",
      "'omgd.sock'"),
