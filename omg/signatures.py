@@ -4,7 +4,7 @@ What each upstream signs (docs/runtimes.md, "Signatures"): Node ``SHASUMS256.txt
 (``.sig`` detached, ``.asc`` clear-signed), Bun ``SHASUMS256.txt.asc`` (clear-signed),
 Rust each channel manifest (``.asc`` detached), Go each archive (``.asc`` detached),
 Adoptium each archive (its ``signature_link``). python-build-standalone signs nothing
-omg can check (SHA256SUMS and GitHub attestations only): "upstream does not sign".
+omg can check (SHA256SUMS only, no PGP): "upstream does not sign".
 
 The keys are data in the package (``omg/keys/<tool>.asc``, each file naming its
 source), or the user's keyring for a tool (``[keyrings]``). gpgv runs with a
@@ -141,9 +141,11 @@ class Checker:
             work = Path(tmp)
             (work / "sig").write_bytes(data)
             if sig.clear:
-                self._verify(tool, url, sig, work, [str(work / "sig")],
-                             output=work / "text", drop=(url, sig.url))
-                return (work / "text").read_bytes()
+                # Unverified (a key omg does not have), the plain file is read as usual.
+                if self._verify(tool, url, sig, work, [str(work / "sig")],
+                                output=work / "text", drop=(url, sig.url)):
+                    return (work / "text").read_bytes()
+                return body()
             content = body()
             (work / "data").write_bytes(content)
             self._verify(tool, url, sig, work, [str(work / "sig"), str(work / "data")],
@@ -198,7 +200,9 @@ class Checker:
         return None
 
     def _verify(self, tool: str, what: str, sig: Signature, work: Path, args: list[str],
-                *, drop: Sequence[str], output: Path | None = None) -> None:
+                *, drop: Sequence[str], output: Path | None = None) -> bool:
+        """True if verified; False if signed by a key omg does not have (warned, or
+        refused under require); a bad signature raises `BadSignature`."""
         import subprocess
 
         keyring = self._keyring(tool, work)
@@ -212,7 +216,7 @@ class Checker:
         if proc.returncode == 0 and "VALIDSIG" in status:
             fields = status["VALIDSIG"]
             self.outcomes.append(Outcome(VERIFIED, sig.url, fields[-1] if fields else ""))
-            return
+            return True
         if "NO_PUBKEY" in status and "BADSIG" not in status:
             key = (status["NO_PUBKEY"] or ["?"])[0]
             self._unverified(Outcome(UNKNOWN_KEY, sig.url),
@@ -220,7 +224,7 @@ class Checker:
                              f"keys for {tool}",
                              hint=f"if upstream added a release key, add it with "
                                   f"[keyrings] {tool} (docs/runtimes.md, \"Signatures\")")
-            return
+            return False
         for url in drop:  # what the bad signature covered must be fetched afresh
             self.forget(url)
         why = (proc.stderr.decode("utf-8", "replace").strip().splitlines()

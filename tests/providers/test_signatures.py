@@ -227,6 +227,15 @@ def test_a_key_omg_does_not_have_is_not_verified(settings: Settings, mirror: Mir
     assert _signature(r.record.origin)["status"] == "unknown-key"
 
 
+def test_a_clear_signed_file_by_an_unknown_key_falls_back_to_the_plain_one(
+        settings: Settings, mirror: MirrorServer, trust: Signer, stranger: Signer) -> None:
+    d = mirror.root / BUN_DIR
+    stranger.clearsign(d / "SHASUMS256.txt", d / "SHASUMS256.txt.asc")
+    [r] = install.install(settings, ["bun@1.1.8"])
+    assert r.created and len([w for w in r.warnings if "not among omg's keys" in w]) == 1
+    assert _signature(r.record.origin)["status"] == "unknown-key"
+
+
 def test_off_fetches_no_signature(settings: Settings, mirror: MirrorServer, trust: Signer,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMG_SIGNATURES", "off")
