@@ -21,6 +21,8 @@ import pytest
 
 from omg import install
 from omg.config import Settings
+from omg.providers import get
+from omg.providers.base import Release
 from omg.signatures import KEYS_DIR, BadSignature, Checker, Signature
 from store.errors import IntegrityError
 from tests.conftest import OmgEnv
@@ -234,6 +236,32 @@ def test_a_clear_signed_file_by_an_unknown_key_falls_back_to_the_plain_one(
     [r] = install.install(settings, ["bun@1.1.8"])
     assert r.created and len([w for w in r.warnings if "not among omg's keys" in w]) == 1
     assert _signature(r.record.origin)["status"] == "unknown-key"
+
+
+def _node_checksums(settings: Settings, *, offline: bool) -> list[str]:
+    """Read node 20.12.0's checksums as an install plans it; the notices it gave."""
+    session = install.Session(settings, offline=offline)
+    try:
+        get("node").artifacts(session.ctx, Release("20.12.0"))
+        return list(session.ctx.notices)
+    finally:
+        session.close()
+
+
+def test_offline_uses_the_cached_signature(settings: Settings, mirror: MirrorServer,
+                                           trust: Signer,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(_node_checksums(settings, offline=False)) == 1  # no signature: warned
+    assert len(_node_checksums(settings, offline=True)) == 1  # nor offline: not an error
+    sums = mirror.root / NODE_SUMS
+    trust.detach(sums, sums.with_name("SHASUMS256.txt.sig"))
+    n = len(mirror.requests)
+    assert _node_checksums(settings, offline=True)  # offline, the mirror is not asked
+    assert len(mirror.requests) == n
+    with monkeypatch.context() as m:
+        m.setenv("OMG_INDEX_TTL", "0")
+        assert _node_checksums(settings, offline=False) == []  # verified, and now cached
+    assert _node_checksums(settings, offline=True) == []
 
 
 def test_off_fetches_no_signature(settings: Settings, mirror: MirrorServer, trust: Signer,
