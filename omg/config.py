@@ -65,6 +65,13 @@ class MirrorsConfig(TypedDict, total=False):
 class KeyringsConfig(TypedDict, total=False):
     node: str
     bun: str
+    go: str
+    rust: str
+    java: str
+
+
+class SignaturesConfig(TypedDict, total=False):
+    policy: str
 
 
 class DaemonConfig(TypedDict, total=False):
@@ -107,6 +114,7 @@ class Config(TypedDict, total=False):
     network: NetworkConfig
     mirrors: MirrorsConfig
     keyrings: KeyringsConfig
+    signatures: SignaturesConfig
     daemon: DaemonConfig
     arch: ArchConfig
     gc: GcConfig
@@ -174,6 +182,9 @@ HOME_PATH = Kind("an absolute path (~ allowed)",
                  lambda v: isinstance(v, str) and _absolute(os.path.expanduser(v)))
 LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
 DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
+#: omg.signatures.POLICIES (not imported: this module is on the fast path).
+POLICY = Kind("require, when-available or off",
+              lambda v: v in ("require", "when-available", "off"))
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs);
@@ -188,7 +199,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "mirrors": {name: STRING for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
         "java")},
-    "keyrings": {"node": HOME_PATH, "bun": HOME_PATH},
+    "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},
+    "signatures": {"policy": POLICY},
     "daemon": {"socket": PATH, "gc_group": STRING, "trusted_users": STRINGS,
                "max_frame": POSITIVE_INT, "max_reply": POSITIVE_INT,
                "handshake_timeout": SECONDS, "frame_timeout": SECONDS,
@@ -216,6 +228,7 @@ ENV_SCHEMA: Mapping[str, Kind] = {
     "OMG_NET_UNREACHABLE_TTL": SECONDS_OR_ZERO,
     "OMG_AUR_TTL": SECONDS_OR_ZERO,
     "OMG_LIBC": LIBC,
+    "OMG_SIGNATURES": POLICY,
 }
 
 

@@ -29,6 +29,7 @@ from omg.providers.base import (
     Provider,
     Release,
 )
+from omg.signatures import BadSignature, Checker, Outcome, Signature, policy_of, weakest
 from omg.spec import ToolSpec, parse_tool_spec, version_key
 from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
@@ -113,6 +114,7 @@ class Session:
     #: For whom installs are made (their claims say who asked): omgd passes its peer.
     for_user: str | None = None
     ctx: Context = field(init=False)
+    signatures: Checker = field(init=False)
     _owns_index: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +133,11 @@ class Session:
 
         fetcher = CachedFetcher(self.index, raw, ttl_override=ttl_override,
                                 offline=lambda: self.opts.offline, refresh=self.refresh)
-        self.ctx = fetcher.context(self.settings.mirror, Platform.detect(), self._keyring)
+        self.signatures = Checker(
+            policy_of(self.settings.raw.get("signatures", {}).get("policy")),
+            keyring_of=self._keyring, notices=fetcher.notices, forget=fetcher.forget,
+            offline=lambda: self.opts.offline)
+        self.ctx = fetcher.context(self.settings.mirror, Platform.detect(), self.signatures)
 
     @functools.cached_property
     def store(self) -> LocalStore:
@@ -147,6 +153,7 @@ class Session:
         return net.NetOptions.from_config(self.settings.raw, offline=self.offline)
 
     def _keyring(self, tool: str) -> Path | None:
+        """The user's keyring for `tool`'s signatures, instead of the keys omg ships."""
         configured = self.settings.raw.get("keyrings", {}).get(tool)
         value = os.environ.get(f"OMG_{tool.upper()}_KEYRING") or (
             configured if isinstance(configured, str) else None)
@@ -216,6 +223,8 @@ class _Plan:
     spec: ToolSpec
     #: The upstream documents it was read from (index, checksum files).
     sources: tuple[str, ...]
+    #: How upstream's signatures of those documents were checked (omg.signatures).
+    checked: list[Outcome] = field(default_factory=list)
 
 
 def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
@@ -223,7 +232,7 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
         return _result(session, existing, created=False)
-    read_from = len(session.ctx.trail)
+    read_from, checked_from = len(session.ctx.trail), len(session.signatures.outcomes)
     release, releases = provider.lookup(session.ctx, ts.spec)
     from omg.versioncache import remember_versions
 
@@ -234,7 +243,8 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
                        warnings=provider.warnings(release, releases))
     artifacts = provider.artifacts(session.ctx, release)
     return _Plan(provider, release, artifacts, provider.warnings(release, releases), ts,
-                 tuple(dict.fromkeys(session.ctx.trail[read_from:])))
+                 tuple(dict.fromkeys(session.ctx.trail[read_from:])),
+                 session.signatures.outcomes[checked_from:])
 
 
 def _result(session: Session, record: PathRecord, *, created: bool,
@@ -253,6 +263,8 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
         origin["env"] = env
     if len(plan.artifacts) > 1:
         origin["components"] = _artifact_rows(plan.artifacts)
+    # What `omg store info` shows, and what lists unverified paths read.
+    origin["signature"] = weakest(plan.checked).plain()
     claim = Claim(UPSTREAM, session.user, {
         "tool": p.name, "version": rel.version, "artifacts": _artifact_rows(plan.artifacts)})
     if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir and not p.prepares:
@@ -386,19 +398,22 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
     try:
         plans = [_plan(session, _spec(s)) for s in specs]
         try:
-            files = iter(_download(session, plans, progress))
+            paths = _download(session, plans, progress)
         except net.ChecksumMismatch:
             fresh = _replan(session, plans)
             if fresh is None:
                 raise
             plans = fresh
-            files = iter(_download(session, plans, progress, retried=True))
+            paths = _download(session, plans, progress, retried=True)
+        files = iter(paths)
         out: list[InstallResult] = []
         for p in plans:
             if isinstance(p, InstallResult):
                 out.append(p)
             else:
-                out.append(_ingest(session, p, [next(files) for _ in p.artifacts], progress))
+                mine = [next(files) for _ in p.artifacts]
+                _check_files(session, p, mine)
+                out.append(_ingest(session, p, mine, progress))
         if session.ctx.notices:
             out[0] = InstallResult(**{**out[0].__dict__,
                                       "warnings": (*out[0].warnings, *session.ctx.notices)})
@@ -424,6 +439,29 @@ def _download(session: Session, plans: Sequence[_Plan | InstallResult],
         raise IntegrityError(str(exc), hint=f"retried once after fetching again {sources}: "
                              "the download or the mirror is corrupt; nothing was "
                              "installed") from None
+
+
+def _check_files(session: Session, plan: _Plan, files: Sequence[Path]) -> None:
+    """Upstream's detached signatures of the downloads themselves (Go, Adoptium).
+
+    A bad one drops what vouched for the file (the cached index and the download),
+    so a fixed mirror is read afresh; nothing is added to the store.
+    """
+    p = plan.provider
+    checked_from = len(session.signatures.outcomes)
+    for art, path in zip(plan.artifacts, files, strict=True):
+        if not art.signature:
+            continue
+        try:
+            session.signatures.file(p.name, path, art.url, Signature(art.signature),
+                                    lambda url: session.ctx.fetch(url, p.mirror_var,
+                                                                  p.index_ttl).body)
+        except BadSignature:
+            for url in plan.sources:
+                session.ctx.forget(url)
+            path.unlink(missing_ok=True)
+            raise
+    plan.checked.extend(session.signatures.outcomes[checked_from:])
 
 
 def _replan(session: Session, plans: Sequence[_Plan | InstallResult]

@@ -372,28 +372,3 @@ def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,
         results.append(outcome)
     return results
 
-
-def verify_signature(data_path: Path, sig_path: Path | None, keyring: Path,
-                     *, out: Path | None = None) -> str | None:
-    """Check a PGP signature with gpgv; returns a notice when gpgv is missing.
-
-    `sig_path` None means `data_path` is clear-signed; `out` receives its content.
-    """
-    import shutil
-    import subprocess
-
-    gpgv = shutil.which("gpgv")
-    if gpgv is None:
-        return "gpgv not found: signature not verified"
-    cmd = [gpgv, "--keyring", str(keyring)]
-    if out is not None:
-        cmd += ["--output", str(out)]
-    cmd += [str(sig_path), str(data_path)] if sig_path else [str(data_path)]
-    with contextlib.suppress(FileNotFoundError):
-        if out is not None:
-            out.unlink()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        why = (proc.stderr.strip().splitlines() or ["bad signature"])[-1]
-        raise IntegrityError(f"{sig_path or data_path}: PGP signature check failed: {why}")
-    return None

@@ -44,10 +44,13 @@ DEB_PKGS=(
     libgpgme-dev pkg-config fakeroot debugedit
     # the real-Ruby test builds CRuby from Debian's source (tests/support/realruby.py)
     make libssl-dev libyaml-dev libffi-dev zlib1g-dev
+    # gpgv checks upstream signatures (omg.signatures); gnupg makes the tests' keys
+    gpgv gnupg
 )
 ARCH_PKGS=(
     python gcc git curl ca-certificates xz zstd libarchive pacman
     pkgconf gpgme fakeroot debugedit make zsh fish patchelf
+    gnupg  # gpgv (upstream signatures) and gpg (the tests' keys)
 )
 
 install_apt() {

@@ -53,6 +53,7 @@ def assert_usage_error(env: OmgEnv, args: tuple[str, ...], first_line: str,
     ("OMG_INDEX_TTL", "-5", "a number of seconds >= 0"),
     ("OMG_AUR_TTL", "soon", "a number of seconds >= 0"),
     ("OMG_LIBC", "bsd", "gnu or musl"),
+    ("OMG_SIGNATURES", "maybe", "require, when-available or off"),
 ])
 def test_a_bad_variable_is_a_usage_error_naming_it(omg_env: OmgEnv, name: str, value: str,
                                                    what: str) -> None:
@@ -75,6 +76,8 @@ def test_a_bad_variable_is_a_usage_error_naming_it(omg_env: OmgEnv, name: str, v
     ("[mirrors]\nnode = 3\n", "[mirrors] node", "a string", "3"),
     ("[keyrings]\nnode = ['a']\n", "[keyrings] node", "an absolute path (~ allowed)",
      "['a']"),
+    ('[signatures]\npolicy = "strict"\n', "[signatures] policy",
+     "require, when-available or off", "'strict'"),
     ("[daemon]\nmax_clients = 2.5\n", "[daemon] max_clients", "a positive integer", "2.5"),
     ('[daemon]\nsocket = "omgd.sock"\n', "[daemon] socket", "an absolute path",
      "'omgd.sock'"),
@@ -168,7 +171,8 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 #: The Python type each kind of setting is, once `load` has checked it.
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
-              config.PATH: str, config.HOME_PATH: str, config.DAYS: float}
+              config.PATH: str, config.HOME_PATH: str, config.DAYS: float,
+              config.POLICY: str}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:

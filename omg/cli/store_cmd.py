@@ -71,6 +71,11 @@ def register(app: typer.Typer) -> None:
             if key == "size":
                 value = f"{human_size(record.size)} ({record.size} bytes)"
             typer.echo(f"{key + ':':12} {value}")
+        checked = (record.origin or {}).get("signature")
+        if isinstance(checked, dict):
+            from omg.signatures import describe
+
+            typer.echo(f"{'signature:':12} {describe(checked)}")
         for claim in found.claims or [{"scope": "none", "kind": "", "user": ""}]:
             who = "everyone" if claim["scope"] == "trusted" else claim.get("user") or "nobody"
             typer.echo(f"{'claim:':12} {claim.get('kind') or 'none'} by "

@@ -29,6 +29,7 @@ from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
 
 if TYPE_CHECKING:
+    from omg.signatures import Checker, Signature
     from store.index import Index
 
 
@@ -78,6 +79,9 @@ class Artifact:
     filename: str
     subdir: str = ""
     component: str = ""  # for multi-component runtimes: which one (recorded at install)
+    #: A detached PGP signature of this file upstream publishes (Go, Adoptium), checked
+    #: after the download (omg.signatures).
+    signature: str = ""
 
 
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
@@ -126,7 +130,8 @@ class Context:
     mirror_of: Callable[[str, str], str]
     platform: Platform
     fetch: Fetcher
-    keyring_of: Callable[[str], Path | None] = lambda tool: None
+    #: Checks upstream signatures (omg.signatures); None: nothing is checked (listings).
+    signatures: Checker | None = None
     notices: list[str] = field(default_factory=list)
     forget: Callable[[str], None] = lambda url: None
     stale: list[str] = field(default_factory=list)
@@ -139,6 +144,14 @@ class Context:
 
     def text(self, url: str, mirror_var: str, ttl: float) -> str:
         return self.fetch(url, mirror_var, ttl).body.decode("utf-8", "replace")
+
+    def signed(self, tool: str, url: str, body: Callable[[], bytes],
+               signatures: Sequence[Signature], fetch: Callable[[str], bytes]) -> bytes:
+        """The trusted bytes of an upstream document that upstream signs (see
+        omg.signatures: a bad signature raises, a missing one warns or refuses)."""
+        if self.signatures is None:
+            return body()
+        return self.signatures.document(tool, url, body, signatures, fetch)
 
 
 def parse_json(url: str, body: bytes) -> object:
@@ -328,10 +341,10 @@ class CachedFetcher:
         self.trail: list[str] = []
 
     def context(self, mirror_of: Callable[[str, str], str], platform: Platform,
-                keyring_of: Callable[[str], Path | None]) -> Context:
+                signatures: Checker | None = None) -> Context:
         """A provider context whose fetches, notices and records are this cache's."""
         return Context(mirror_of=mirror_of, platform=platform, fetch=self,
-                       keyring_of=keyring_of, notices=self.notices, forget=self.forget,
+                       signatures=signatures, notices=self.notices, forget=self.forget,
                        stale=self.stale, trail=self.trail)
 
     def __call__(self, url: str, mirror_var: str, ttl: float) -> Doc:

@@ -1,16 +1,15 @@
 """Bun from its GitHub releases (``bun-vX/bun-linux-<arch>.zip`` + ``SHASUMS256.txt``).
 
 Versions are listed from the GitHub releases API (OMG_BUN_API_MIRROR); assets
-from OMG_BUN_MIRROR. ``SHASUMS256.txt.asc`` (clear-signed) is checked with gpgv
-when a keyring is configured.
+from OMG_BUN_MIRROR. ``SHASUMS256.txt.asc`` (clear-signed) is checked with
+Bun's release key (omg.signatures), and the checksums are read from it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from omg.providers.base import Artifact, Context, Provider, Release, checksum_for
 from omg.providers.github import list_releases
+from omg.signatures import Signature
 from omg.spec import is_prerelease, version_key
 
 
@@ -41,22 +40,10 @@ class BunProvider(Provider):
     def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
         base = f"{self.mirror(ctx)}/bun-v{release.version}"
         filename = self._asset(ctx)
-        keyring = ctx.keyring_of(self.name)
-        if keyring is not None:
-            import tempfile  # only to check a signature, like omg.net (listing needs neither)
-
-            from omg.net import verify_signature
-
-            asc = self.fetch(ctx, f"{base}/SHASUMS256.txt.asc")
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "s.asc").write_bytes(asc)
-                notice = verify_signature(Path(tmp) / "s.asc", None, keyring,
-                                          out=Path(tmp) / "s.txt")
-                body = (Path(tmp) / "s.txt").read_bytes() if notice is None else \
-                    self.fetch(ctx, f"{base}/SHASUMS256.txt")
-            if notice:
-                ctx.notices.append(f"{base}/SHASUMS256.txt.asc: {notice}")
-        else:
-            body = self.fetch(ctx, f"{base}/SHASUMS256.txt")
+        sums = f"{base}/SHASUMS256.txt"
+        # The clear-signed .asc holds the checksums: once it verifies, they come from it.
+        body = ctx.signed(self.name, sums, lambda: self.fetch(ctx, sums),
+                          [Signature(f"{sums}.asc", clear=True)],
+                          lambda url: self.fetch(ctx, url))
         sha = checksum_for(f"{base}/SHASUMS256.txt", body, filename)
         return [Artifact(f"{base}/{filename}", sha, filename)]

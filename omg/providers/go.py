@@ -1,4 +1,8 @@
-"""Go from go.dev/dl (``?mode=json&include=all``, sha256 per file) or a mirror of it."""
+"""Go from go.dev/dl (``?mode=json&include=all``, sha256 per file) or a mirror of it.
+
+Each archive has a detached signature beside it (``<file>.asc``, Google's Linux
+package signing key), checked after the download (omg.signatures).
+"""
 
 from __future__ import annotations
 
@@ -52,4 +56,5 @@ class GoProvider(Provider):
         if not e:
             raise NotFound(f"go {release.version}: no linux archive for this platform")
         filename = str(e["filename"])
-        return [Artifact(f"{self.mirror(ctx)}/{filename}", str(e["sha256"]), filename)]
+        url = f"{self.mirror(ctx)}/{filename}"
+        return [Artifact(url, str(e["sha256"]), filename, signature=f"{url}.asc")]

@@ -4,7 +4,8 @@
 ``/v3/assets/feature_releases/<major>/ga?...`` lists builds with a link and a
 sha256 each, 20 a page (every page is read, each cached on its own). A spec's
 first number is the feature version (``21``, ``21.0.1``); versions are stored
-as Adoptium's semver (``21.0.1+12``).
+as Adoptium's semver (``21.0.1+12``). A build's ``signature_link`` (a detached
+signature of the archive) is checked after the download (omg.signatures).
 """
 
 from __future__ import annotations
@@ -92,10 +93,12 @@ class JavaProvider(Provider):
                 b = check_keys(url, binary, "package")
                 pkg = check_keys(url, b["package"], "link", "checksum", "name")
                 if b.get("image_type", "jdk") == "jdk":
+                    sig = pkg.get("signature_link")
                     out.append(Release(str(semver),
                                        str(item.get("timestamp", ""))[:10],
                                        extra={"url": pkg["link"], "sha256": pkg["checksum"],
-                                              "filename": pkg["name"]}))
+                                              "filename": pkg["name"],
+                                              "signature": sig if isinstance(sig, str) else ""}))
                     break
         return out
 
@@ -137,4 +140,5 @@ class JavaProvider(Provider):
 
     def artifacts(self, ctx: Context, release: Release) -> list[Artifact]:
         e = release.extra
-        return [Artifact(str(e["url"]), str(e["sha256"]), str(e["filename"]))]
+        return [Artifact(str(e["url"]), str(e["sha256"]), str(e["filename"]),
+                         signature=str(e.get("signature", "")))]

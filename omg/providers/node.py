@@ -1,19 +1,20 @@
 """Node.js from nodejs.org/dist (or any mirror of it: OMG_NODE_MIRROR).
 
 Index: ``dist/index.json``; artifact ``vX/node-vX-linux-<arch>.tar.xz`` with its
-sha256 from ``vX/SHASUMS256.txt`` (PGP-checked against ``SHASUMS256.txt.sig``
-when a keyring is configured). musl builds come from unofficial-builds, whose
-layout is the same: point OMG_NODE_MIRROR at it on musl systems.
+sha256 from ``vX/SHASUMS256.txt``, whose signature (``SHASUMS256.txt.sig``, else
+the clear-signed ``.asc``) is checked with the Node release keys (omg.signatures).
+musl builds come from unofficial-builds, whose layout is the same (but unsigned):
+point OMG_NODE_MIRROR at it on musl systems.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Sequence
-from pathlib import Path
 from typing import ClassVar
 
 from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index, checksum_for
+from omg.signatures import Signature
 from omg.spec import version_key
 
 
@@ -86,21 +87,9 @@ class NodeProvider(Provider):
         base = f"{self.mirror(ctx)}/v{release.version}"
         filename = f"node-v{release.version}-{self._platform_key(ctx)}.tar.xz"
         sums_url = f"{base}/SHASUMS256.txt"
-        body = self.fetch(ctx, sums_url)
-        keyring = ctx.keyring_of(self.name)
-        if keyring is not None:
-            import tempfile  # only to check a signature, like omg.net (listing needs neither)
-
-            from omg.net import verify_signature
-
-            sig = self.fetch(ctx, f"{sums_url}.sig")
-            with tempfile.TemporaryDirectory() as tmp:
-                (Path(tmp) / "SHASUMS256.txt").write_bytes(body)
-                (Path(tmp) / "SHASUMS256.txt.sig").write_bytes(sig)
-                notice = verify_signature(Path(tmp) / "SHASUMS256.txt",
-                                          Path(tmp) / "SHASUMS256.txt.sig", keyring)
-            if notice:
-                ctx.notices.append(f"{sums_url}: {notice}")
+        body = ctx.signed(self.name, sums_url, lambda: self.fetch(ctx, sums_url),
+                          [Signature(f"{sums_url}.sig"), Signature(f"{sums_url}.asc", clear=True)],
+                          lambda url: self.fetch(ctx, url))
         sha = checksum_for(sums_url, body, filename,
                            hint="this version may not be built for this platform")
         return [Artifact(f"{base}/{filename}", sha, filename)]

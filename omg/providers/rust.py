@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index
+from omg.signatures import Signature
 from omg.spec import version_key
 from store.errors import IntegrityError, NotFound, UsageError
 
@@ -122,11 +123,17 @@ class RustProvider(Provider):
 
     # The manifest ---------------------------------------------------------------------
 
-    def manifest(self, ctx: Context, channel: str, date: str = "") -> Toml:
+    def manifest(self, ctx: Context, channel: str, date: str = "", *,
+                 signed: bool = False) -> Toml:
+        """A channel manifest; `signed`: checked against its ``.asc`` first (an install
+        trusts its sha256s; a listing reads only the version)."""
         where = f"{date}/" if date else ""
         url = f"{self.mirror(ctx)}/dist/{where}channel-rust-{channel}.toml"
+        body = ctx.signed(self.name, url, lambda: self.fetch(ctx, url),
+                          [Signature(f"{url}.asc")], lambda u: self.fetch(ctx, u)) \
+            if signed else self.fetch(ctx, url)
         try:
-            data = tomllib.loads(self.fetch_text(ctx, url))
+            data = tomllib.loads(body.decode("utf-8", "replace"))
         except tomllib.TOMLDecodeError as exc:
             raise IntegrityError(f"{url}: the manifest is not valid TOML ({exc})") from exc
         if str(data.get("manifest-version", "")) != "2":
@@ -161,7 +168,7 @@ class RustProvider(Provider):
         spec = self.normalize(spec)
         req = parse(spec)
         try:
-            m = self.manifest(ctx, req.channel, req.date)
+            m = self.manifest(ctx, req.channel, req.date, signed=True)
         except NotFound:
             raise NotFound(f"rust@{spec}: no such version",
                            hint="see `omg list rust --remote`") from None

@@ -23,7 +23,14 @@ def test_install_adds_a_runtime_without_touching_a_profile(backend: Backend, kit
     assert result.urls == (f"{kit.node_mirror}/v20.11.1/node-v20.11.1-linux-x64.tar.xz",)
     # End-of-life warnings depend on today's date; the transcript holds both backends to
     # the same ones.
-    assert isinstance(result.warnings, tuple) and all("node 20" in w for w in result.warnings)
+    # The kit's mirror carries no signature of SHASUMS256.txt: one warning says so (the
+    # default policy, when-available), and the record says the path is unverified.
+    signature = [w for w in result.warnings if "no signature on this mirror" in w]
+    assert len(signature) == 1 and signature[0].endswith("not verified (sha256 only)")
+    assert isinstance(result.warnings, tuple) and all(
+        "node 20" in w for w in result.warnings if w not in signature)
+    checked = (record.origin or {}).get("signature")
+    assert isinstance(checked, dict) and checked.get("status") == "missing"
     assert (result.store_path / "bin" / "node").is_file()
     assert backend.generations() == []
     # Installed already: the same store path, nothing fetched.

@@ -412,6 +412,8 @@ def build_java(root: Path, base: str) -> dict[str, str]:
                                         "image_type": "jdk", "jvm_impl": "hotspot",
                                         "package": {"link": f"{base}/jdk-dl/{fname}",
                                                     "checksum": sha, "name": fname,
+                                                    "signature_link":
+                                                        f"{base}/jdk-dl/{fname}.sig",
                                                     "size": 1}}]})
         write(root / "adoptium" / "v3" / "assets" / "feature_releases" / str(major) / "ga",
               json.dumps(items))
