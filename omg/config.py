@@ -59,6 +59,7 @@ class MirrorsConfig(TypedDict, total=False):
     ruby: str
     ruby_api: str
     java: str
+    endoflife: str
 
 
 class KeyringsConfig(TypedDict, total=False):
@@ -166,7 +167,8 @@ HOME_PATH = Kind("an absolute path (~ allowed)",
 LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
-#: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs);
+#: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
+#: for the support data, `omg.support`);
 #: tests/test_settings.py keeps these names in step with the code that reads them.
 SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "home": HOME_PATH,
@@ -176,7 +178,7 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                 "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO},
     "mirrors": {name: STRING for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
-        "java")},
+        "java", "endoflife")},
     "keyrings": {"node": HOME_PATH, "bun": HOME_PATH},
     "daemon": {"socket": PATH, "gc_group": STRING, "trusted_users": STRINGS,
                "max_frame": POSITIVE_INT, "max_reply": POSITIVE_INT,

@@ -72,9 +72,31 @@ def test_releases_lists_the_mirror_newest_first(backend: Backend, kit: Kit) -> N
 def test_outdated_names_newer_patches_and_releases(backend: Backend, kit: Kit) -> None:
     assert backend.outdated() == []
     backend.install(["node@20.10.0", "node@22.2.0"])
-    assert backend.outdated() == [Outdated("node", "20.10.0", "20.12.0", "22.2.0")]
+    # Node 20 ended 2026-04-30 (the support data); 20.11.1 above it is a security release.
+    latest = "22.2.0" if supported("node", "22.2.0") else "20.12.0"
+    assert backend.outdated() == [Outdated("node", "20.10.0", "20.12.0", latest, True,
+                                           "2026-04-30", "Iron", True)]
     assert backend.outdated(["nodejs"]) == backend.outdated()  # an alias of node
     assert backend.outdated(["go"]) == []
+
+
+def supported(tool: str, version: str) -> bool:
+    """Whether the support data of the mirror says `version`'s line is supported today
+    (the fixtures are real answers, so a line's end comes with the calendar)."""
+    from omg import support
+    from tests.providers.mirrors import ENDOFLIFE_DATA
+
+    product = support.PRODUCTS[tool]
+    lines = support.parse(product, (ENDOFLIFE_DATA / f"{product}.json").read_bytes())
+    line = support.line_of(version, lines)
+    return line is not None and line.eol(support.today()) is False
+
+
+def test_releases_carry_the_support_data(backend: Backend, kit: Kit) -> None:
+    rows = {r.version: r for r in backend.releases("node")}
+    assert (rows["18.19.0"].eol, rows["18.19.0"].eol_from) == (True, "2025-04-30")
+    assert (rows["20.10.0"].eol, rows["20.10.0"].eol_from) == (True, "2026-04-30")
+    assert rows["22.2.0"].eol is not supported("node", "22.2.0")
 
 
 def test_installed_lists_the_runtimes_this_user_may_use(backend: Backend, kit: Kit) -> None:
