@@ -111,6 +111,11 @@ def test_list_remote_and_outdated_json_carry_eol_lts_security(
     rows = {r["tool"]: r for r in out}
     assert {k: rows["node"][k] for k in ("eol", "eol_from", "lts", "security")} == {
         "eol": True, "eol_from": "2026-04-30", "lts": "Iron", "security": True}
+    text = omg_env.run("outdated", "node", extra_env=mirror_env, check=True).stdout
+    assert "(end-of-life since 2026-04-30)" in text
+    text = omg_env.run("list", "node", "--remote", extra_env=mirror_env, check=True).stdout
+    [row] = [line for line in text.splitlines() if line.startswith("20.11.1 ")]
+    assert row.endswith("lts:Iron security eol:2026-04-30")
     # Every go line on the mirror has ended: its own newest patch is all there is to say.
     assert {k: rows["go"][k] for k in ("latest_patch", "latest", "eol", "eol_from", "lts",
                                        "security")} == {
