@@ -128,6 +128,8 @@ class Session:
     for_user: str | None = None
     ctx: Context = field(init=False)
     _owns_index: bool = field(init=False, default=False)
+    #: Support data read by this command, per tool (one fetch, one note at most).
+    support_lines: dict[str, list[support.Line]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         ttl_override = index_ttl_override(self.settings)  # a bad setting fails before opening
@@ -234,14 +236,17 @@ class _Plan:
 
 def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     provider = _providers.get(ts.tool)
+    # Read before the index, so that it is not among the documents a failed
+    # verification makes `_replan` forget.
+    lines, day = _support_lines(session, provider.name), support.today()
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
         return _result(session, existing, created=False,
-                       warnings=_support_warnings(session, provider.name, existing.version))
+                       warnings=support.warnings(provider.name, existing.version, lines, day))
     read_from = len(session.ctx.trail)
     release, releases = provider.lookup(session.ctx, ts.spec)
     warnings = [*provider.warnings(release, releases),
-                *_support_warnings(session, provider.name, release.version)]
+                *support.warnings(provider.name, release.version, lines, day)]
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False, warnings=warnings)
@@ -253,11 +258,10 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
 def _support_lines(session: Session, tool: str) -> list[support.Line]:
     """`tool`'s support data (fetched, or cached), which also refreshes the summary
     `omg use` reads; none, with one note in the context, when there is none."""
-    return support.fetch(session.ctx, tool, session.cache) or []
+    if tool not in session.support_lines:
+        session.support_lines[tool] = support.fetch(session.ctx, tool, session.cache) or []
+    return session.support_lines[tool]
 
-
-def _support_warnings(session: Session, tool: str, version: str) -> list[str]:
-    return support.warnings(tool, version, _support_lines(session, tool), support.today())
 
 
 def _result(session: Session, record: PathRecord, *, created: bool,

@@ -7,7 +7,7 @@ from omg.backend import Backend
 from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
 from omg.profiles import ResolvedTool
 from tests.contract.conftest import Failure, Kit
-from tests.providers.mirrors import NODE_VERSIONS
+from tests.providers.mirrors import NODE_VERSIONS, supported
 
 #: What Node's record says its profile env sets (a placeholder for the user's prefix).
 NPM_ENV = (("NPM_CONFIG_PREFIX", "@prefix@/npm"),)
@@ -73,23 +73,11 @@ def test_outdated_names_newer_patches_and_releases(backend: Backend, kit: Kit) -
     assert backend.outdated() == []
     backend.install(["node@20.10.0", "node@22.2.0"])
     # Node 20 ended 2026-04-30 (the support data); 20.11.1 above it is a security release.
-    latest = "22.2.0" if supported("node", "22.2.0") else "20.12.0"
+    latest = "22.2.0" if supported("node", "22.2.0") else "20.10.0"  # none newer: itself
     assert backend.outdated() == [Outdated("node", "20.10.0", "20.12.0", latest, True,
                                            "2026-04-30", "Iron", True)]
     assert backend.outdated(["nodejs"]) == backend.outdated()  # an alias of node
     assert backend.outdated(["go"]) == []
-
-
-def supported(tool: str, version: str) -> bool:
-    """Whether the support data of the mirror says `version`'s line is supported today
-    (the fixtures are real answers, so a line's end comes with the calendar)."""
-    from omg import support
-    from tests.providers.mirrors import ENDOFLIFE_DATA
-
-    product = support.PRODUCTS[tool]
-    lines = support.parse(product, (ENDOFLIFE_DATA / f"{product}.json").read_bytes())
-    line = support.line_of(version, lines)
-    return line is not None and line.eol(support.today()) is False
 
 
 def test_releases_carry_the_support_data(backend: Backend, kit: Kit) -> None:

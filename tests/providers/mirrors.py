@@ -119,6 +119,17 @@ def build_node(root: Path, base: str, versions: list[tuple[Any, ...]] = NODE_VER
 ENDOFLIFE_DATA = Path(__file__).parent / "data" / "endoflife"
 
 
+def supported(tool: str, version: str) -> bool:
+    """Whether the mirror's support data says `version`'s line is supported today: the
+    answers are real, so a line's end comes with the calendar (22 ends 2027-04-30)."""
+    from omg import support
+
+    product = support.PRODUCTS[tool]
+    lines = support.parse(product, (ENDOFLIFE_DATA / f"{product}.json").read_bytes())
+    line = support.line_of(version, lines)
+    return line is not None and line.eol(support.today()) is False
+
+
 def build_endoflife(root: Path, base: str) -> dict[str, str]:
     """The endoflife.date API v1 (`/api/v1/products/<product>`) for the seven products."""
     for src in ENDOFLIFE_DATA.glob("*.json"):
