@@ -104,3 +104,14 @@ def test_use_offline_of_a_version_never_fetched_is_a_network_error(backend: Back
     assert failure.exit_code == 6 and failure.kind == "NetworkError"
     assert backend.installed() == []
 
+
+
+def test_use_warns_of_an_ended_line_whoever_serves_it(backend: Backend, kit: Kit) -> None:
+    ended = "node 20.10.0: the node 20 line is end-of-life since 2026-04-30"
+    first = backend.use(["node@20.10.0"])  # installs: what the install said
+    assert any(w.startswith(ended) for w in first.warnings)
+    assert any("security release above it" in w for w in first.warnings)
+    backend.use(["node@22.2.0"])
+    again = backend.use(["node@20.10.0"])  # installed: from the cached support data
+    assert [w for w in again.warnings if "end-of-life" in w] == [
+        w for w in first.warnings if w.startswith(ended)]
