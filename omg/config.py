@@ -60,6 +60,7 @@ class MirrorsConfig(TypedDict, total=False):
     ruby: str
     ruby_api: str
     java: str
+    endoflife: str
 
 
 class KeyringsConfig(TypedDict, total=False):
@@ -187,7 +188,8 @@ POLICY = Kind("require, when-available or off",
               lambda v: v in ("require", "when-available", "off"))
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
-#: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs);
+#: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
+#: for the support data, `omg.support`);
 #: tests/test_settings.py keeps these names in step with the code that reads them.
 SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "home": HOME_PATH,
@@ -198,7 +200,7 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                 "unreachable_ttl": SECONDS_OR_ZERO},
     "mirrors": {name: STRING for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
-        "java")},
+        "java", "endoflife")},
     "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},
     "signatures": {"policy": POLICY},
     "daemon": {"socket": PATH, "gc_group": STRING, "trusted_users": STRINGS,

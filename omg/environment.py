@@ -28,6 +28,7 @@ class ExecEnv(Result):
     env: str  # the env store path's name
     tools: list[ResolvedTool]
     root: str  # the temporary root that keeps `env` while the process lives
+    warnings: list[str] = []  # what installing a missing version said  # noqa: RUF012
 
 
 SHAPES[ExecEnv] = {"tools": many(shaped(ResolvedTool))}
@@ -55,7 +56,7 @@ def exec_env(home: Home, specs: Sequence[str], *, pid: int,
             root = hold(str(home.layout.home), home.user, pid, [env])
     finally:
         home.catalogue.save()
-    return ExecEnv(env, resolved, root)
+    return ExecEnv(env, resolved, root, [])
 
 
 def variables(store_dir: str, env: str, reached_as: str,

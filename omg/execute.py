@@ -49,6 +49,8 @@ def _exec(specs: list[str], command: list[str], offline: bool) -> int:
     with backend() as b, progress_bar() as progress:
         result = b.exec_env(specs, pid=os.getpid(), offline=offline, progress=progress)
         store_dir = f"{b.home_dir}/store"
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     env = environ(store_dir, result.env, f"{store_dir}/{result.env}", os.environ)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omg import providers as _providers
+from omg import support
 from omg.config import Settings
 from omg.providers.base import (
     Artifact,
@@ -89,14 +90,28 @@ class RemoteVersion:
     installed: bool = False
     #: Upstream was unreachable and its index is older than its expiry (as cached).
     stale: bool = False
+    #: Its line is end-of-life today (None: no support data for it; `omg.support`).
+    eol: bool | None = None
+    eol_from: str = ""  # the line's end-of-life date, when upstream gives one
 
 
 @dataclass(frozen=True)
 class Outdated:
+    """An installed version with a newer patch in its line, or a newer supported line.
+
+    `latest` is the newest release of the newest line that is not end-of-life;
+    `eol`, `eol_from` and `lts` describe the installed version's line (`omg.support`),
+    `security` says a newer release in that line is a security release.
+    """
+
     tool: str
     installed: str
     latest_patch: str
     latest: str
+    eol: bool | None = None
+    eol_from: str = ""
+    lts: str = ""
+    security: bool = False
 
 
 @dataclass
@@ -116,6 +131,8 @@ class Session:
     ctx: Context = field(init=False)
     signatures: Checker = field(init=False)
     _owns_index: bool = field(init=False, default=False)
+    #: Support data read by this command, per tool (one fetch, one note at most).
+    support_lines: dict[str, list[support.Line]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         ttl_override = index_ttl_override(self.settings)  # a bad setting fails before opening
@@ -229,22 +246,36 @@ class _Plan:
 
 def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     provider = _providers.get(ts.tool)
+    # Read before the index, so that it is not among the documents a failed
+    # verification makes `_replan` forget.
+    lines, day = _support_lines(session, provider.name), support.today()
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
-        return _result(session, existing, created=False)
+        return _result(session, existing, created=False,
+                       warnings=support.warnings(provider.name, existing.version, lines, day))
     read_from, checked_from = len(session.ctx.trail), len(session.signatures.outcomes)
     release, releases = provider.lookup(session.ctx, ts.spec)
     from omg.versioncache import remember_versions
 
     remember_versions(provider.name, [(r.version, r.lts) for r in releases])
+    warnings = [*provider.warnings(release, releases),
+                *support.warnings(provider.name, release.version, lines, day)]
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
-        return _result(session, existing, created=False,
-                       warnings=provider.warnings(release, releases))
+        return _result(session, existing, created=False, warnings=warnings)
     artifacts = provider.artifacts(session.ctx, release)
-    return _Plan(provider, release, artifacts, provider.warnings(release, releases), ts,
+    return _Plan(provider, release, artifacts, warnings, ts,
                  tuple(dict.fromkeys(session.ctx.trail[read_from:])),
                  session.signatures.outcomes[checked_from:])
+
+
+def _support_lines(session: Session, tool: str) -> list[support.Line]:
+    """`tool`'s support data (fetched, or cached), which also refreshes the summary
+    `omg use` reads; none, with one note in the context, when there is none."""
+    if tool not in session.support_lines:
+        session.support_lines[tool] = support.fetch(session.ctx, tool, session.cache) or []
+    return session.support_lines[tool]
+
 
 
 def _result(session: Session, record: PathRecord, *, created: bool,
@@ -487,19 +518,24 @@ def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: 
 
 def make_resolver(settings: Settings, *, offline: bool = False,
                   progress: Progress | None = None, index: Index | None = None,
-                  for_user: str | None = None) -> Resolver:
+                  for_user: str | None = None, warnings: list[str] | None = None
+                  ) -> Resolver:
     """An `omg.profiles.Resolver`: installs a spec the store cannot satisfy.
 
     Wiring `omg use`: ``profiles.use(home, specs, resolver=make_resolver(settings,
-    index=home.index))``.
+    index=home.index))``. The installs' warnings (end of life, security releases,
+    notes) are appended to `warnings`, for the caller to show with the use's result.
     """
     from omg.profiles import ResolvedTool
 
     def resolver(ts: ToolSpec) -> ResolvedTool | None:
         if _providers.canonical(ts.tool) not in _providers.TOOLS:
             return None  # a tool only `omg store add` knows: the store's answer stands
-        rec = ensure_installed(settings, ts, offline=offline, progress=progress, index=index,
-                               for_user=for_user)
+        done = install(settings, [ts], offline=offline, progress=progress, index=index,
+                       for_user=for_user)[0]
+        if warnings is not None:
+            warnings.extend(done.warnings)
+        rec = done.record
         # The same answer the store gives once the path is installed (the record's
         # env, set at ingest): a fresh install and a later `use` of the same tools
         # must build the same env store path.
@@ -545,10 +581,24 @@ def list_remote(settings: Settings, tool: str, *, offline: bool = False,
         releases = sorted(provider.releases(session.ctx), key=lambda r: version_key(r.version),
                           reverse=True)
         stale = bool(session.ctx.stale)
-        return [RemoteVersion(provider.name, r.version, r.date, r.lts, r.security,
-                              r.version in have, stale) for r in releases]
+        lines, day = _support_lines(session, provider.name), support.today()
+        own_lts = any(r.lts for r in releases)  # Node's index names each LTS release
+        out = []
+        for r in releases:
+            line = support.line_of(r.version, lines)
+            out.append(RemoteVersion(
+                provider.name, r.version, r.date, _lts(r.lts, own_lts, line), r.security,
+                r.version in have, stale, line.eol(day) if line else None,
+                line.eol_from if line else ""))
+        return out
     finally:
         session.close()
+
+
+def _lts(own: str, index_says: bool, line: support.Line | None) -> str:
+    """The upstream index's LTS name when it gives them (Node's, per release: 22.2.0
+    came before its line became LTS), else the support data's for the line."""
+    return own if index_says else (line.lts if line else "")
 
 
 def _installed_versions(session: Session, tool: str) -> set[str]:
@@ -597,19 +647,38 @@ def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = F
             except NotFound:
                 continue
             finals = [r for r in releases if not r.prerelease]
-            newest = max(finals, key=lambda r: version_key(r.version), default=None)
+            lines, day = _support_lines(session, provider.name), support.today()
+            # Never a line upstream says is end-of-life; one it says nothing of counts.
+            supported = [r for r in finals
+                         if (ln := support.line_of(r.version, lines)) is None or not ln.eol(day)]
+            newest = max(supported, key=lambda r: version_key(r.version), default=None)
             for v in versions:
-                line = ".".join(v.split(".")[:2]) if tool not in ("node", "java") \
-                    else v.split(".")[0]
-                patch = provider.select(line, finals)
-                latest_patch = patch.version if patch else v
-                latest = newest.version if newest else v
-                if version_key(latest_patch) > version_key(v) or \
-                        version_key(latest) > version_key(v):
-                    out.append(Outdated(tool, v, latest_patch, latest))
+                row = _outdated_row(provider, v, finals, newest, lines, day)
+                if row is not None:
+                    out.append(row)
     finally:
         session.close()
     return out
+
+
+def _outdated_row(provider: Provider, v: str, finals: Sequence[Release],
+                  newest: Release | None, lines: Sequence[support.Line],
+                  day: str) -> Outdated | None:
+    tool = provider.name
+    spec = ".".join(v.split(".")[:2]) if tool not in ("node", "java") else v.split(".")[0]
+    patch = provider.select(spec, finals)
+    latest_patch = patch.version if patch else v
+    latest = newest.version if newest else v
+    if version_key(latest_patch) <= version_key(v) and version_key(latest) <= version_key(v):
+        return None
+    newer = [r for r in finals if version_key(r.version) > version_key(v)
+             and provider.select(spec, [r]) is not None]
+    line = support.line_of(v, lines)
+    own = next((r.lts for r in finals if r.version == v), "")
+    return Outdated(tool, v, latest_patch, latest, line.eol(day) if line else None,
+                    line.eol_from if line else "",
+                    _lts(own, any(r.lts for r in finals), line),
+                    any(r.security for r in newer))
 
 
 def clear_download_cache(settings: Settings) -> int:

@@ -163,7 +163,10 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
     assert set(table("network")) == net_keys | {"index_ttl", "unreachable_ttl"}
     mirrors = set(table("mirrors"))
     assert set(TOOLS) <= mirrors
-    assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS)
+    from omg import support
+
+    assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS) | {"endoflife"}
+    assert support.MIRROR_VAR == "OMG_ENDOFLIFE_MIRROR"  # Settings.mirror("endoflife")
     assert set(table("keyrings")) <= set(TOOLS)
     assert set(table("store")) == {"max_unpacked_bytes", "max_files", "max_depth"}
 

@@ -132,12 +132,13 @@ class LocalBackend:
 
     # Profiles -----------------------------------------------------------------------
 
-    def _resolver(self, offline: bool, progress: DownloadProgress | None) -> Resolver:
+    def _resolver(self, offline: bool, progress: DownloadProgress | None,
+                  warnings: list[str]) -> Resolver:
         from omg import install
 
         resolver: Resolver = install.make_resolver(
             self.settings, offline=offline, progress=progress, index=self._index(),
-            for_user=self.user)
+            for_user=self.user, warnings=warnings)
         return resolver
 
     def use(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
@@ -146,23 +147,44 @@ class LocalBackend:
             write_version_files: bool = True) -> UseResult:
         from omg import profiles
 
+        installs: list[str] = []
         # The resolver is built only if the store cannot answer (it loads settings).
-        return profiles.use(self.profiles, specs, profile=profile, project=project,
-                            resolver=_Lazy(lambda: self._resolver(offline, progress)),
-                            command=command, write_version_files=write_version_files)
+        result = profiles.use(
+            self.profiles, specs, profile=profile, project=project,
+            resolver=_Lazy(lambda: self._resolver(offline, progress, installs)),
+            command=command, write_version_files=write_version_files)
+        return self._warned(result, installs)
 
     def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
         from omg import profiles
 
-        return profiles.sync(self.profiles, project_dir,
-                             resolver=_Lazy(lambda: self._resolver(offline, None)))
+        installs: list[str] = []
+        result = profiles.sync(self.profiles, project_dir,
+                               resolver=_Lazy(lambda: self._resolver(offline, None, installs)))
+        return self._warned(result, installs)
+
+    def _warned(self, result: UseResult, installs: list[str]) -> UseResult:
+        """`result` with what its installs said and the end-of-life warnings for the
+        tools it used, from the cached support data only (`omg.support`: no network,
+        nothing heavy imported)."""
+        from omg import support
+
+        found = support.cached_warnings(self.home_dir + "/cache",
+                                        [(t.tool, t.version) for t in result.tools])
+        for w in [*installs, *found]:
+            if w not in result.warnings:
+                result.warnings.append(w)
+        return result
 
     def exec_env(self, specs: Sequence[str], *, pid: int, offline: bool = False,
                  progress: DownloadProgress | None = None) -> ExecEnv:
         from omg.environment import exec_env
 
-        return exec_env(self.profiles, specs, pid=pid,
-                        resolver=_Lazy(lambda: self._resolver(offline, progress)))
+        installs: list[str] = []
+        result = exec_env(self.profiles, specs, pid=pid,
+                          resolver=_Lazy(lambda: self._resolver(offline, progress, installs)))
+        result.warnings.extend(installs)
+        return result
 
     def uninstall(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
                   project: Path | None = None) -> UninstallResult:

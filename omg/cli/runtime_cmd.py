@@ -134,6 +134,7 @@ def register(app: typer.Typer) -> None:
             for r in found:
                 tags = [t for t in (f"lts:{r.lts}" if r.lts else "",
                                     "security" if r.security else "",
+                                    f"eol:{r.eol_from or 'yes'}" if r.eol else "",
                                     "installed" if r.installed else "") if t]
                 lines.append(f"{r.version:<16}{r.date:<12}{' '.join(tags)}".rstrip())
             sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
@@ -170,8 +171,10 @@ def register(app: typer.Typer) -> None:
                        + [{"kind": "package", **p.__dict__} for p in packages])
             return
         for r in rows:
+            ended = f"  (end-of-life{' since ' + r.eol_from if r.eol_from else ''})" \
+                if r.eol else ""
             typer.echo(f"{r.tool:<8}{r.installed:<14} patch: {r.latest_patch:<14} "
-                       f"latest: {r.latest}")
+                       f"latest: {r.latest}{ended}")
         for p in packages:
             typer.echo(f"{p.name} {p.current} -> {p.latest} ({p.where})")
 

@@ -229,6 +229,8 @@ class Provider:
         raise NotImplementedError
 
     def warnings(self, release: Release, releases: Sequence[Release]) -> list[str]:
+        """What this upstream's own index says against `release` (a newer security
+        release in its line). End of life is `omg.support`'s, for every runtime."""
         return []
 
     def lookup(self, ctx: Context, spec: str) -> tuple[Release, list[Release]]:

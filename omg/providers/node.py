@@ -9,7 +9,6 @@ point OMG_NODE_MIRROR at it on musl systems.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -18,19 +17,11 @@ from omg.signatures import Signature
 from omg.spec import version_key
 
 
-def _months(date: str, months: int) -> _dt.date | None:
-    try:
-        d = _dt.date.fromisoformat(date)
-    except ValueError:
-        return None
-    y, m = divmod(d.month - 1 + months, 12)
-    return _dt.date(d.year + y, m + 1, 1)
-
-
 class NodeProvider(Provider):
     name = "node"
     default_mirror = "https://nodejs.org/dist"
-    #: Security releases must show up soon (the end-of-life and security warnings).
+    #: Security releases must show up soon (the security warning; end of life is
+    #: `omg.support`'s).
     index_ttl = 3600.0
     #: The store is read-only: `npm install -g` goes to a writable prefix.
     env_vars: ClassVar[dict[str, str]] = {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm"}
@@ -104,12 +95,4 @@ class NodeProvider(Provider):
             top = max(newer_security, key=lambda r: version_key(r.version))
             out.append(f"node {release.version} has a security release above it: "
                        f"{top.version}; consider node@{major}")
-        first = min((r.date for r in line if r.date), default="")
-        ever_lts = any(r.lts for r in line)
-        # Node's schedule: even (LTS) lines end about 36 months after their first
-        # release, odd lines about 8 months after; index.json has no end dates.
-        end = _months(first, 36 if ever_lts else 8) if first else None
-        if end is not None and _dt.date.today() >= end:
-            out.append(f"node {major} is end-of-life (since about {end:%Y-%m}); "
-                       f"consider node@lts")
         return out

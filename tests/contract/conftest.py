@@ -237,6 +237,13 @@ def node_mirror(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield build_node(root, server.url)["OMG_NODE_MIRROR"]
 
 
+def _mirrors(node_mirror: str) -> dict[str, str]:
+    """The variables for `node_mirror`'s server: Node's dist/ and the support data
+    build_node put beside it (tests never reach the real endoflife.date)."""
+    return {**FAST_NET, "OMG_NODE_MIRROR": node_mirror,
+            "OMG_ENDOFLIFE_MIRROR": node_mirror.removesuffix("/dist") + "/endoflife/api/v1"}
+
+
 def _daemon_config() -> str:
     """omgd lets root and ``[daemon] gc_group`` collect garbage: a non-root test user
     owns the daemon, so its primary group is that group here (root needs none)."""
@@ -262,7 +269,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path, node_mirror: str,
         from omg.backends.local import LocalBackend
 
         env = make_env(root)
-        for k, v in {**FAST_NET, "OMG_NODE_MIRROR": node_mirror}.items():
+        for k, v in _mirrors(node_mirror).items():
             monkeypatch.setenv(k, v)  # read from os.environ when a download is made
         yield from _serve(request, Kit(kind, root, env.home, user, node_mirror),
                           LocalBackend(str(env.home), user, config.load(env.env)))
@@ -271,7 +278,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path, node_mirror: str,
 
     env = daemon_env(root, _daemon_config())
     client = dict(env.env)  # the client's settings: no mirror, only omgd downloads
-    env.env.update({**FAST_NET, "OMG_NODE_MIRROR": node_mirror})
+    env.env.update(_mirrors(node_mirror))
     daemon = Daemon(env, root / "omgd.sock")
     try:
         daemon.start()

@@ -7,7 +7,7 @@ from omg.backend import Backend
 from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
 from omg.profiles import ResolvedTool
 from tests.contract.conftest import Failure, Kit
-from tests.providers.mirrors import NODE_VERSIONS
+from tests.providers.mirrors import NODE_VERSIONS, supported
 
 #: What Node's record says its profile env sets (a placeholder for the user's prefix).
 NPM_ENV = (("NPM_CONFIG_PREFIX", "@prefix@/npm"),)
@@ -79,9 +79,19 @@ def test_releases_lists_the_mirror_newest_first(backend: Backend, kit: Kit) -> N
 def test_outdated_names_newer_patches_and_releases(backend: Backend, kit: Kit) -> None:
     assert backend.outdated() == []
     backend.install(["node@20.10.0", "node@22.2.0"])
-    assert backend.outdated() == [Outdated("node", "20.10.0", "20.12.0", "22.2.0")]
+    # Node 20 ended 2026-04-30 (the support data); 20.11.1 above it is a security release.
+    latest = "22.2.0" if supported("node", "22.2.0") else "20.10.0"  # none newer: itself
+    assert backend.outdated() == [Outdated("node", "20.10.0", "20.12.0", latest, True,
+                                           "2026-04-30", "Iron", True)]
     assert backend.outdated(["nodejs"]) == backend.outdated()  # an alias of node
     assert backend.outdated(["go"]) == []
+
+
+def test_releases_carry_the_support_data(backend: Backend, kit: Kit) -> None:
+    rows = {r.version: r for r in backend.releases("node")}
+    assert (rows["18.19.0"].eol, rows["18.19.0"].eol_from) == (True, "2025-04-30")
+    assert (rows["20.10.0"].eol, rows["20.10.0"].eol_from) == (True, "2026-04-30")
+    assert rows["22.2.0"].eol is not supported("node", "22.2.0")
 
 
 def test_installed_lists_the_runtimes_this_user_may_use(backend: Backend, kit: Kit) -> None:
@@ -101,3 +111,14 @@ def test_use_offline_of_a_version_never_fetched_is_a_network_error(backend: Back
     assert failure.exit_code == 6 and failure.kind == "NetworkError"
     assert backend.installed() == []
 
+
+
+def test_use_warns_of_an_ended_line_whoever_serves_it(backend: Backend, kit: Kit) -> None:
+    ended = "node 20.10.0: the node 20 line is end-of-life since 2026-04-30"
+    first = backend.use(["node@20.10.0"])  # installs: what the install said
+    assert any(w.startswith(ended) for w in first.warnings)
+    assert any("security release above it" in w for w in first.warnings)
+    backend.use(["node@22.2.0"])
+    again = backend.use(["node@20.10.0"])  # installed: from the cached support data
+    assert [w for w in again.warnings if "end-of-life" in w] == [
+        w for w in first.warnings if w.startswith(ended)]

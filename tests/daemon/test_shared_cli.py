@@ -25,7 +25,7 @@ import pytest
 from tests.daemon.conftest import Daemon, daemon_env, make_archive
 from tests.daemon.test_users import GC_GROUP, User, users  # noqa: F401 (fixture)
 from tests.providers.conftest import FAST_NET
-from tests.providers.mirrors import MirrorServer, build_node
+from tests.providers.mirrors import MirrorServer, build_node, supported
 
 pytestmark = pytest.mark.root
 
@@ -214,8 +214,10 @@ def test_remote_listing_and_outdated_come_from_the_daemons_mirror(shared_cli: Sh
     assert versions[:2] == ["22.2.0", "22.1.0"] and "18.19.0" in versions
     assert [r["installed"] for r in listed if r["version"] == "20.10.0"] == [True]
     rows = s.ok(s.b, "outdated", "node", "--json")
+    latest = "22.2.0" if supported("node", "22.2.0") else "20.10.0"  # none newer: itself
     assert {"kind": "runtime", "tool": "node", "installed": "20.10.0",
-            "latest_patch": "20.12.0", "latest": "22.2.0"} in rows
+            "latest_patch": "20.12.0", "latest": latest, "eol": True,
+            "eol_from": "2026-04-30", "lts": "Iron", "security": True} in rows
 
 
 def test_zeros_are_one_error_line_and_changes_are_audited(shared_cli: Shared) -> None:

@@ -110,7 +110,31 @@ def build_node(root: Path, base: str, versions: list[tuple[Any, ...]] = NODE_VER
         index.append({"version": f"v{version}", "date": date, "files": ["linux-x64", "src"],
                       "npm": "10.0.0", "lts": lts, "security": security})
     write(dist / "index.json", json.dumps(index))
-    return {"OMG_NODE_MIRROR": f"{base}/dist"}
+    # Support data too: a command that installs asks for it, and tests never reach
+    # the real endoflife.date.
+    return {"OMG_NODE_MIRROR": f"{base}/dist", **build_endoflife(root, base)}
+
+
+#: Real endoflife.date API v1 answers (where from: data/endoflife/SOURCE.md).
+ENDOFLIFE_DATA = Path(__file__).parent / "data" / "endoflife"
+
+
+def supported(tool: str, version: str) -> bool:
+    """Whether the mirror's support data says `version`'s line is supported today: the
+    answers are real, so a line's end comes with the calendar (22 ends 2027-04-30)."""
+    from omg import support
+
+    product = support.PRODUCTS[tool]
+    lines = support.parse(product, (ENDOFLIFE_DATA / f"{product}.json").read_bytes())
+    line = support.line_of(version, lines)
+    return line is not None and line.eol(support.today()) is False
+
+
+def build_endoflife(root: Path, base: str) -> dict[str, str]:
+    """The endoflife.date API v1 (`/api/v1/products/<product>`) for the seven products."""
+    for src in ENDOFLIFE_DATA.glob("*.json"):
+        write(root / "endoflife" / "api" / "v1" / "products" / src.stem, src.read_bytes())
+    return {"OMG_ENDOFLIFE_MIRROR": f"{base}/endoflife/api/v1"}
 
 
 def build_bun(root: Path, base: str, versions: tuple[str, ...] = ("1.1.8", "1.1.0", "1.0.36")
@@ -424,7 +448,8 @@ def build_java(root: Path, base: str) -> dict[str, str]:
 
 
 BUILDERS = {"node": build_node, "bun": build_bun, "python": build_python, "go": build_go,
-            "rust": build_rust, "ruby": build_ruby, "java": build_java}
+            "rust": build_rust, "ruby": build_ruby, "java": build_java,
+            "endoflife": build_endoflife}
 
 
 # -- the server ------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_list_remote_from_a_warm_cache_loads_no_network_rich_or_pydantic(
     assert "store.local" in loaded  # it learned the new store path
     warm, loaded = _loaded(omg_env, mirror_env, "list", "node", "--remote")
     assert warm == cold and warm.startswith("22.2.0")
-    assert "20.10.0         2023-11-22  lts:Iron installed" in warm.splitlines()
+    assert "20.10.0         2023-11-22  lts:Iron eol:2026-04-30 installed" in warm.splitlines()
     assert loaded == []
     as_json, loaded = _loaded(omg_env, mirror_env, "list", "node", "--remote", "--json")
     assert json.loads(as_json)[0]["version"] == "22.2.0" and loaded == []
