@@ -75,7 +75,7 @@ def store_names(store_dir: str) -> list[str]:
 #: the env planner and builder and, one layer up, spec resolution (stat-ed, never
 #: imported).
 STAMPED_SOURCES = ("generations/env.py", "generations/envstore.py", "omg/spec.py",
-                   "omg/profiles.py")
+                   "omg/profiles.py", "omg/exports.py")
 
 
 def code_stamp() -> str:

@@ -95,3 +95,18 @@ def test_the_launcher_execs_its_target_by_the_physical_path(tmp_path: Path) -> N
                          text=True, check=True, cwd=tmp_path)
     assert out.stdout == f"{tool.resolve()}/python3 a b $c\n"
     assert launcher_script("../../x y/bin/python3").startswith(b"#!/bin/sh\n")
+
+
+def test_an_edit_of_the_exports_table_starts_the_catalogue_afresh() -> None:
+    """The catalogue keeps `use` answers (envs) per code stamp: the table plans envs too."""
+    import omg.exports
+    from generations.catalogue import code_stamp
+
+    path = omg.exports.__file__
+    st = os.stat(path)
+    before = code_stamp()
+    try:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        assert code_stamp() != before
+    finally:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))

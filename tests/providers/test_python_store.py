@@ -63,6 +63,17 @@ def test_an_interpreter_that_cannot_run_is_a_build_failure(tmp_path: Path) -> No
         PythonProvider().prepare(tmp_path)
 
 
+def test_an_interpreter_that_cannot_find_its_stdlib_is_a_build_failure(tmp_path: Path
+                                                                        ) -> None:
+    _tree(tmp_path)
+    (tmp_path / "bin" / "python3.99").unlink()
+    (tmp_path / "bin" / "python3.99").write_text(
+        "#!/bin/sh\necho 'Fatal Python error: init_fs_encoding' >&2\nexit 1\n")
+    (tmp_path / "bin" / "python3.99").chmod(0o755)
+    with pytest.raises(BuildFailed, match=r"exit 1\): Fatal Python error: init_fs_encoding"):
+        PythonProvider().prepare(tmp_path)
+
+
 def test_the_installed_store_path_holds_the_marker_and_verifies(settings: Settings,
                                                                 omg_env: OmgEnv) -> None:
     [r] = install.install(settings, ["python@3.12"])
