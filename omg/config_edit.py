@@ -18,7 +18,8 @@ from store.errors import UsageError
 from store.results import Result
 
 #: The variable that overrides each key (docs/configuration.md's tables; a test keeps
-#: the two in step). Mirrors follow one rule: ``mirrors.X`` <- ``OMG_X_MIRROR``.
+#: the two in step). Mirrors and keyrings follow one rule each: ``mirrors.X`` <-
+#: ``OMG_X_MIRROR``, ``keyrings.X`` <- ``OMG_X_KEYRING``.
 VARIABLES = {
     "home": "OMG_HOME",
     "store.max_unpacked_bytes": "OMG_MAX_UNPACKED_BYTES",
@@ -30,8 +31,7 @@ VARIABLES = {
     "network.jobs": "OMG_NET_JOBS",
     "network.index_ttl": "OMG_INDEX_TTL",
     "network.unreachable_ttl": "OMG_NET_UNREACHABLE_TTL",
-    "keyrings.node": "OMG_NODE_KEYRING",
-    "keyrings.bun": "OMG_BUN_KEYRING",
+    "signatures.policy": "OMG_SIGNATURES",
     "daemon.socket": "OMG_SOCKET",
     "arch.pacman_conf": "OMG_PACMAN_CONF",
     "arch.root": "OMG_PACMAN_ROOT",
@@ -53,8 +53,8 @@ class ConfigEntry(Result):
 
 def variable_of(key: str) -> str:
     section, _, name = key.rpartition(".")
-    if section == "mirrors":
-        return f"OMG_{name.upper()}_MIRROR"
+    if section in ("mirrors", "keyrings"):
+        return f"OMG_{name.upper()}_{section[:-1].upper()}"
     return VARIABLES.get(key, "")
 
 

@@ -74,6 +74,7 @@ def test_list_says_where_each_value_comes_from(omg_env: OmgEnv) -> None:
                                     "type": "a positive integer", "variable": "OMG_NET_JOBS"}
     assert rows["network.retries"]["source"] == "default"
     assert rows["mirrors.bun_api"]["variable"] == "OMG_BUN_API_MIRROR"
+    assert rows["keyrings.go"]["variable"] == "OMG_GO_KEYRING"
     text = omg_env.run("config", "list", check=True).stdout
     assert re.search(r"^store\.max_files +1000 +/", text, re.M)
 
@@ -88,9 +89,10 @@ def test_variables_match_the_documented_tables() -> None:
             section = heading.group(1)
         elif line.startswith("## "):
             section = ""
-        row = re.match(r"\| `(\w+)` \| `(OMG_\w+)` \|", line)
-        if row and section != "mirrors":
-            key = f"{section}.{row.group(1)}" if section else row.group(1)
-            documented[key] = row.group(2)
+        row = re.match(r"\| `(?:\[(\w+)\] )?(\w+)` \| `(OMG_\w+)` \|", line)
+        if row and section not in ("mirrors", "keyrings"):
+            table = row.group(1) or section
+            key = f"{table}.{row.group(2)}" if table else row.group(2)
+            documented[key] = row.group(3)
     assert documented == config_edit.VARIABLES
     assert set(documented) <= set(config_edit.all_keys())

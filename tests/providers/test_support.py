@@ -64,7 +64,7 @@ def test_install_warns_of_an_end_of_life_line(settings: Settings) -> None:
         "go 1.22.2: the go 1.22 line is end-of-life since 2025-02-11; consider go@1.25"]
     # No data for a line is no warning: bun's one line "1" has no end.
     [b] = install.install(settings, ["bun@1.1.8"])
-    assert b.warnings == ()
+    assert [w for w in b.warnings if "end-of-life" in w] == []
 
 
 def test_use_and_sync_warn_from_the_cache_never_the_network(
