@@ -35,12 +35,18 @@ def _project(local: bool) -> Path | None:
 
 def _pinned_here() -> list[str]:
     """`omg use` with no arguments: the pins of the version files here and above."""
+    from omg.spec import parse_tool_spec
     from shims.versionfiles import find_versions
 
     found = find_versions(Path.cwd())
     if not found:
         raise UsageError("nothing to use: give TOOL@VERSION, or add a version file "
-                         "(.node-version, .tool-versions, mise.toml, ...)")
+                         "(.node-version, .tool-versions, mise.toml, package.json, ...)")
+    for request in found.values():
+        try:
+            parse_tool_spec(str(request))
+        except UsageError as exc:
+            raise UsageError(f"{request.source}: {exc.message}", hint=exc.hint) from None
     return [str(request) for request in found.values()]
 
 
@@ -65,11 +71,12 @@ def register(app: typer.Typer) -> None:
         """
         from omg.cli.runtime_cmd import progress_bar
 
+        named = bool(specs)  # only a tool named here is written to a version file
         if not specs:
             specs = _pinned_here()
         with backend() as b, progress_bar() as progress:
             result = b.use(specs, profile=profile, project=_project(local), offline=offline,
-                           progress=progress)
+                           progress=progress, write_version_files=named)
         print_result(result, json_out, text.use_lines)
 
     @app.command("uninstall")
