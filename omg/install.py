@@ -245,8 +245,9 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResu
     origin: dict[str, object] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
     if p.env_vars:
         # With placeholders, not paths: the store path's name is not known until it is
-        # hashed, and the prefix is per user (see generations/env.py).
-        origin["env"] = dict(sorted(p.env_vars.items()))
+        # hashed, and the prefix is per user (see generations/env.py); the version's
+        # parts a per-ABI prefix names are known, and filled in here.
+        origin["env"] = dict(sorted(p.recorded_env(rel.version).items()))
     if len(plan.artifacts) > 1:
         origin["components"] = _artifact_rows(plan.artifacts)
     claim = Claim(UPSTREAM, session.user, {

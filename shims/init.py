@@ -17,8 +17,11 @@ are in the profile env's ``env.sh`` / ``env.fish`` (generations/env.py), which
 the lines ``source`` at start-up through the profile link (no process), and
 again, with the project profile's on top, only when the hook sees the project
 change. Values name the profile's stable ``tools/<tool>`` link, so a switch
-needs no re-source; a variable that a switch adds or drops shows up in the
-next shell (or at the next change of project profile).
+needs no re-source for them; the prefixes that are per ABI (npm's per node major,
+GEM_HOME per ruby x.y.0) change with a switch, so the lines wrap `omg` in a shell
+function that reloads the env files after a switch typed in this shell (a switch
+made in another shell shows up in the next one, or at the next change of project
+profile), and their ``bin`` dirs follow the variables on PATH.
 """
 
 from __future__ import annotations
@@ -63,9 +66,17 @@ class Prefixes:
         ]
 
     def bins(self) -> list[str]:
+        """The bin dirs that never move; those of `MOVING` follow their variable."""
         b = self.base
-        return [str(b / "npm" / "bin"), str(b / "python" / "bin"), str(b / "gem" / "bin"),
-                str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+        return [str(b / "python" / "bin"), str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+
+
+#: Prefix variables whose value a profile's env files set per ABI (npm's per node major,
+#: GEM_HOME per ruby x.y.0: docs/runtimes.md); their `bin` dirs go on PATH, right after
+#: the global profile's, each time the env files are loaded.
+MOVING = ("NPM_CONFIG_PREFIX", "GEM_HOME")
+#: Commands after which the shell reloads the env files (a switch may move a prefix).
+SWITCHES = ("use", "rollback", "uninstall", "sync")
 
 
 def _q(text: str) -> str:
@@ -80,30 +91,67 @@ def _case_arms(indent: str) -> str:
 
 
 def _posix_env(shell: str, global_bin: Path, prefixes: Prefixes) -> str:
-    """`__omg_envload [PROJECT_ENV]`: drop what the last load set, source global, then project."""
+    """`__omg_envload [PROJECT_ENV]`: drop what the last load set, set the default
+    prefixes, source global, then project; then the moving prefixes' bins on PATH."""
     names = "${=__omg_vars}" if shell == "zsh" else "$__omg_vars"
+    bins = "${(s.:.)__omg_b}" if shell == "zsh" else "$__omg_b"
+    defaults = "\n".join(f"  export {k}={_q(v)}" for k, v in prefixes.env())
+    moving = " ".join(f'"${{{name}-}}"' for name in MOVING)
     return f"""\
 __omg_global={_q(str(global_bin.parent))}
+__omg_gbin={_q(str(global_bin))}
 __omg_prefix={_q(str(prefixes.base))}
 __omg_vars=
+__omg_pbins=${{__omg_pbins-}}
 __omg_envload() {{
   local __omg_v
   for __omg_v in {names}; do unset "$__omg_v"; done
   __omg_vars=
+{defaults}
   __omg_env=$__omg_global
   [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   if [[ -n "${{1-}}" ]]; then
     __omg_env=$1
     [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   fi
+  __omg_pathload
   return 0
+}}
+__omg_pathload() {{
+  local __omg_v __omg_b __omg_new= IFS=:
+  for __omg_v in {moving}; do
+    [[ -n "$__omg_v" ]] && __omg_new=${{__omg_new:+$__omg_new:}}$__omg_v/bin
+  done
+  PATH=":$PATH:"
+  for __omg_b in "$__omg_pbins" "$__omg_new"; do
+    for __omg_b in {bins}; do PATH=${{PATH//":$__omg_b:"/:}}; done
+  done
+  if [[ -z "$__omg_new" ]]; then
+    :
+  elif [[ "$PATH" == *":$__omg_gbin:"* ]]; then
+    PATH=${{PATH/":$__omg_gbin:"/":$__omg_gbin:$__omg_new:"}}
+  else
+    PATH=":$__omg_new$PATH"
+  fi
+  PATH=${{PATH#:}}; PATH=${{PATH%:}}
+  __omg_pbins=$__omg_new
+  export PATH
+}}
+omg() {{
+  command omg "$@"
+  local __omg_r=$? __omg_was=$__omg_proj
+  case "${{1-}}" in
+    {"|".join(SWITCHES)})
+      __omg_pwd=; __omg_hook
+      [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
+  esac
+  return $__omg_r
 }}"""
 
 
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
            prefixes: Prefixes) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
-    exports = "\n".join(f"export {k}={_q(v)}" for k, v in prefixes.env())
     # Prepended in reverse so the global profile ends up first, then the prefixes.
     path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
     not_found = "command_not_found_handle" if shell == "bash" else "command_not_found_handler"
@@ -118,7 +166,6 @@ def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
     return f"""\
 # omg shell integration ({shell}); paths fixed by `omg init {shell}`, no process at start-up.
 export OMG_HOME={_q(str(home))}
-{exports}
 for __omg_d in {path_dirs}; do
   case ":$PATH:" in *":$__omg_d:"*) ;; *) PATH="$__omg_d${{PATH:+:$PATH}}" ;; esac
 done
@@ -174,7 +221,7 @@ __omg_hook
 
 
 def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> str:
-    exports = "\n".join(f"set -gx {k} {_q(v)}" for k, v in prefixes.env())
+    defaults = "\n".join(f"    set -gx {k} {_q(v)}" for k, v in prefixes.env())
     path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
     markers = " ".join(MARKERS)
     arms = "\n".join(f"        case {' '.join(exes)}\n            set t {tool}"
@@ -182,25 +229,63 @@ def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> s
     return f"""\
 # omg shell integration (fish); paths fixed by `omg init fish`, no process at start-up.
 set -gx OMG_HOME {_q(str(home))}
-{exports}
 for __omg_d in {path_dirs}
     contains -- $__omg_d $PATH; or set -gx PATH $__omg_d $PATH
 end
 set -e __omg_d
 set -g __omg_global {_q(str(global_bin.parent))}
 set -g __omg_prefix {_q(str(prefixes.base))}
+set -g __omg_gbin {_q(str(global_bin))}
 set -g __omg_vars
+set -q __omg_pbins; or set -g __omg_pbins
 function __omg_envload
     for v in $__omg_vars
         set -e $v
     end
     set -g __omg_vars
+{defaults}
     set -g __omg_env $__omg_global
     test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     if set -q argv[1]
         set -g __omg_env $argv[1]
         test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     end
+    __omg_pathload
+end
+function __omg_pathload
+    set -l new
+    for v in {" ".join(MOVING)}
+        set -q $v; and test -n "$$v"; and set -a new "$$v/bin"
+    end
+    set -l path
+    set -l placed 0
+    for d in $PATH
+        contains -- $d $__omg_pbins $new; and continue
+        set -a path $d
+        if test $placed = 0 -a "$d" = "$__omg_gbin"
+            set -a path $new
+            set placed 1
+        end
+    end
+    test $placed = 0; and set path $new $path
+    set -gx PATH $path
+    set -g __omg_pbins $new
+end
+function omg --wraps omg
+    command omg $argv
+    set -l r $status
+    if contains -- "$argv[1]" {" ".join(SWITCHES)}
+        set -l was $__omg_proj
+        __omg_hook
+        if test "$__omg_proj" = "$was"
+            if test -n "$__omg_proj"
+                __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
+            else
+                __omg_envload
+            end
+        end
+    end
+    return $r
 end
 set -g __omg_projects {_q(str(projects))}
 set -g __omg_proj ''

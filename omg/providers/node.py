@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index, checksum_for
+from omg.providers.base import (
+    MAJOR,
+    PREFIX,
+    Artifact,
+    Context,
+    Provider,
+    Release,
+    bad_index,
+    checksum_for,
+)
 from omg.spec import version_key
 
 
@@ -31,8 +40,9 @@ class NodeProvider(Provider):
     default_mirror = "https://nodejs.org/dist"
     #: Security releases must show up soon (the end-of-life and security warnings).
     index_ttl = 3600.0
-    #: The store is read-only: `npm install -g` goes to a writable prefix.
-    env_vars: ClassVar[dict[str, str]] = {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm"}
+    #: The store is read-only: `npm install -g` goes to a writable prefix, one per major
+    #: (NODE_MODULE_VERSION, the native addon ABI, changes with each major).
+    env_vars: ClassVar[dict[str, str]] = {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm/{MAJOR}"}
 
     def _platform_key(self, ctx: Context) -> str:
         key = f"linux-{ctx.platform.arch}"
