@@ -17,19 +17,11 @@ pytestmark = pytest.mark.slow
 PROBE = "#!/usr/bin/env node\nconsole.log(process.versions.modules)\n"
 
 
-def test_npm_global_installs_are_per_node_major(omg_env: OmgEnv, tmp_path: Path) -> None:
-    try:
-        from tests.support import realbin
-    except ImportError as exc:  # pragma: no cover
-        pytest.skip(f"tests.support.realbin unavailable: {exc}")
-    v20, v22 = realbin.DEFAULT_NODE_PAIR
-    try:
-        realbin.build_node_dist_mirror(tmp_path / "m", [v20, v22])
-    except Exception as exc:  # no registry reachable and nothing cached
-        pytest.skip(f"cannot fetch real Node binaries: {exc}")
-    with realbin.serve(tmp_path / "m") as url:
-        omg_env.run("install", "node@20", "node@22", extra_env={
-            "OMG_NODE_MIRROR": f"{url}/dist"}, check=True)
+def test_npm_global_installs_are_per_node_major(omg_env: OmgEnv, tmp_path: Path,
+                                               real_node_mirror: tuple[str, str, str]) -> None:
+    url = real_node_mirror[2]
+    omg_env.run("install", "node@20", "node@22", extra_env={"OMG_NODE_MIRROR": f"{url}/dist"},
+                check=True)
     probe = tmp_path / "probe"
     probe.mkdir()
     (probe / "package.json").write_text(
