@@ -82,9 +82,10 @@ def one_word(spec: str) -> str:
 def is_range(spec: str) -> bool:
     """Written in range notation (``^20``, ``~1.2``, ``>=3.11``, ``20.x``, ``3.12.*``)?
 
-    A ``~`` inside a version (Debian's ``1.0~rc1``) is part of the version.
+    A ``~`` inside a version (Debian's ``1.0~rc1``) is part of the version, and nvm's
+    ``lts/*`` is a word, not a range.
     """
-    return (spec.startswith("~") or any(c in "^*<>=!|, " for c in spec)
+    return not _lts_ok(spec) and (spec.startswith("~") or any(c in "^*<>=!|, " for c in spec)
             or any(part in ("x", "X") for part in spec.split(".")))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from omg.profiles import ResolvedTool, write_pins
 from omg.spec import one_word, parse_tool_spec, select
 from shims.project import write_version_file
 from shims.versionfiles import read_directory
@@ -108,3 +109,16 @@ def test_one_word_reads_back_as_the_same_range(tool: str, spec: str, word: str,
     assert one_word(parsed) == word
     again = parse_tool_spec(f"{tool}@{word}").spec
     assert select(again, versions, tool) == select(parsed, versions, tool) == want
+
+
+@pytest.mark.parametrize(("spec", "want"), [
+    ("lts/*", {".nvmrc": "lts/*\n"}),  # nvm's word, not a range: .nvmrc holds it
+    ("^20", {".nvmrc": "18\n", ".tool-versions": "node ^20\n"}),
+    (">=18 <21", {".nvmrc": "18\n", ".tool-versions": "node >=18,<21\n"}),
+])
+def test_write_pins_tells_ranges_from_words(tmp_path: Path, spec: str,
+                                            want: dict[str, str]) -> None:
+    (tmp_path / ".nvmrc").write_text("18\n")
+    tool = ResolvedTool("node", "20.11.1", "x-node-20.11.1")
+    write_pins(tmp_path, [parse_tool_spec(f"node@{spec}")], [tool])
+    assert _files(tmp_path) == want
