@@ -683,7 +683,7 @@ def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,
     from shims.project import project_pins
 
     home = _home(layout, user)
-    root, pins = project_pins(project_dir)
+    root, pins = project_pins(project_dir, check=parse_tool_spec)
     return use(home, pins, project=root, resolver=resolver,
                command="omg sync", write_version_files=False)
 

@@ -10,12 +10,19 @@ directory never spawns a process. Each project profile is also registered in
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from generations.links import real_dir
 from generations.profile import ProfileRef
-from shims.versionfiles import TOOL_NAMES, parse_mise_toml, pins_something, read_directory
+from shims.versionfiles import (
+    TOOL_NAMES,
+    VersionRequest,
+    parse_mise_toml,
+    pins_something,
+    read_directory,
+)
 from store.errors import NotFound, UsageError
 from store.layout import Layout
 
@@ -88,16 +95,34 @@ def read_version_files(project_dir: Path) -> list[Pinned]:
     return [Pinned(r.tool, r.spec, r.source.name) for r in read_directory(project_dir).values()]
 
 
-def project_pins(start: Path) -> tuple[Path, list[str]]:
-    """The project at or above `start` and its pins as TOOL@SPEC (for `omg sync`)."""
+def project_pins(start: Path, check: Callable[[str], object] | None = None
+                 ) -> tuple[Path, list[str]]:
+    """The project at or above `start` and its pins as TOOL@SPEC (for `omg sync`),
+    each passed to `check` (the spec parser) first."""
     root = find_project(start)
     if root is None:
         raise NotFound(f"no version file in {start} or above",
                        hint="omg use --local TOOL@VERSION")
-    pins = read_version_files(root)
+    pins = list(read_directory(root).values())
     if not pins:
         raise NotFound(f"the version files in {root} pin no tool")
-    return root, [f"{p.tool}@{p.spec}" for p in pins]
+    return root, pin_strings(pins, check)
+
+
+def pin_strings(requests: Iterable[VersionRequest],
+                check: Callable[[str], object] | None = None) -> list[str]:
+    """TOOL@SPEC of each request; a spec `check` refuses is a usage error naming its file
+    (a package.json's `engines` is free text, and the user should know where to look)."""
+    out = []
+    for request in requests:
+        text = str(request)
+        if check is not None:
+            try:
+                check(text)
+            except UsageError as exc:
+                raise UsageError(f"{request.source}: {exc.message}", hint=exc.hint) from None
+        out.append(text)
+    return out
 
 
 def write_version_file(project_dir: Path, tool: str, spec: str, *,

@@ -42,12 +42,7 @@ def _pinned_here() -> list[str]:
     if not found:
         raise UsageError("nothing to use: give TOOL@VERSION, or add a version file "
                          "(.node-version, .tool-versions, mise.toml, package.json, ...)")
-    for request in found.values():
-        try:
-            parse_tool_spec(str(request))
-        except UsageError as exc:
-            raise UsageError(f"{request.source}: {exc.message}", hint=exc.hint) from None
-    return [str(request) for request in found.values()]
+    return proj.pin_strings(found.values(), parse_tool_spec)
 
 
 def _when(t: float) -> str:

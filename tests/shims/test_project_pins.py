@@ -122,3 +122,14 @@ def test_write_pins_tells_ranges_from_words(tmp_path: Path, spec: str,
     tool = ResolvedTool("node", "20.11.1", "x-node-20.11.1")
     write_pins(tmp_path, [parse_tool_spec(f"node@{spec}")], [tool])
     assert _files(tmp_path) == want
+
+
+@pytest.mark.parametrize("command", [("sync",), ("use",), ("use", "--local")])
+def test_a_malformed_pin_names_its_file(omg_env: OmgEnv, command: tuple[str, ...]) -> None:
+    project = omg_env.root / "app"
+    project.mkdir()
+    (project / "package.json").write_text('{"engines": {"node": ">=>=18"}}\n')
+    proc = omg_env.run(*command, cwd=project)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: {project / 'package.json'}: malformed version in "
+                                  "'node@>=>=18'"), proc.stderr
