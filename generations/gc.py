@@ -3,7 +3,8 @@
 Roots: every generation link of every profile of every user (projects too),
 every symlink under ``gcroots/`` (into the store, or to a profile, followed to
 the store path it reaches), and every store path named in ``temproots/``
-(operations in flight that keep their own list). `plan_gc` is pure: given all
+(operations in flight that keep their own list; a file named for a process
+that is gone is none: generations/temproots.py). `plan_gc` is pure: given all
 store paths, the roots and each path's references, it returns the dead ones.
 It asks for references level by level, only of paths it found live, so gc
 reads the records of live paths alone (and a record it cannot read stops gc
@@ -25,12 +26,13 @@ import os
 from typing import TYPE_CHECKING, NamedTuple
 
 from generations import links
-from store.fsutil import walk_tree
+from store.fsutil import unlink_quietly, walk_tree
 from store.results import SHAPES, many
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from generations.keep import KeepPolicy
     from store.index import Index
     from store.layout import Layout
     from store.local import LocalStore
@@ -73,8 +75,16 @@ def _is_store_name(name: str) -> bool:
     return is_store_name(name)
 
 
-def find_roots(layout: Layout) -> dict[str, list[str]]:
-    """Store path name -> the roots that hold it (for `omg gc --print-roots` and tests)."""
+def find_roots(layout: Layout, stale: list[str] | None = None,
+               ignore: set[str] | frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """Store path name -> the roots that hold it (for `omg gc --print-roots` and tests).
+
+    Temporary roots of processes that are gone hold nothing; their files are added
+    to `stale`, if given, for the collector to remove. Generation links in `ignore`
+    (those a dry run would have deleted) hold nothing either.
+    """
+    from generations.temproots import stale as is_stale
+
     roots: dict[str, list[str]] = {}
 
     def add(name: str | None, why: str) -> None:
@@ -84,6 +94,8 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
     for _user, directory, name in links.profiles_in(os.fspath(layout.profiles)):
         # The links are the roots: no record is read, so a corrupt one cannot stop gc.
         for n in links.numbers(directory, name):
+            if ignore and links.gen_link(directory, name, n) in ignore:
+                continue
             env = links.env_of(directory, name, n)
             if env and _is_store_name(env):
                 add(env, links.gen_link(directory, name, n))
@@ -96,6 +108,10 @@ def find_roots(layout: Layout) -> dict[str, list[str]]:
                 if os.path.islink(full):
                     add(_store_name_of(store_real, full), full)
                 elif base == temproots and entry in filenames:
+                    if is_stale(entry):
+                        if stale is not None:
+                            stale.append(full)
+                        continue
                     for line in _lines(full):
                         if _is_store_name(line):
                             add(line, full)
@@ -120,44 +136,57 @@ class GcResult(NamedTuple):
     dry_run: bool
     deleted_generations: list[tuple[str, int]]
     live: int
+    #: Files of the download cache removed (omg.cache_prune), and their bytes.
+    cache_files: int = 0
+    cache_bytes: int = 0
 
 
 SHAPES[GcResult] = {"deleted_generations": many(lambda p: (str(p[0]), int(p[1])))}
 
 
-def delete_older_than(layout: Layout, cutoff: float,
-                      index: Index | None = None) -> list[tuple[str, int]]:
-    """Delete generations made before `cutoff`, never a profile's current one."""
+def expire(layout: Layout, now: float, *, older_than: float | None = None,
+           policy: KeepPolicy | None = None, index: Index | None = None,
+           dry_run: bool = False) -> list[tuple[str, int, str]]:
+    """Delete the generations `generations.keep.expired` chooses in every profile
+    (only list them when `dry_run`): (user/profile, number, its link) each."""
+    from generations.keep import expired
     from generations.profile import all_profiles, current_number, delete, generations
 
-    deleted: list[tuple[str, int]] = []
+    out: list[tuple[str, int, str]] = []
+    if older_than is None and (policy is None or not policy.active):
+        return out  # nothing to choose: no profile needs its lock
     for ref in all_profiles(layout):
         with ref.locked():
             cur = current_number(ref)
-            for gen in generations(ref):
-                if gen.number != cur and gen.time < cutoff:
-                    delete(ref, gen.number, index)
-                    deleted.append((f"{ref.user}/{ref.label}", gen.number))
-    return deleted
+            gens = [(g.number, g.time) for g in generations(ref, strict=False)]
+            for n in expired(gens, cur, now, older_than=older_than, policy=policy):
+                out.append((f"{ref.user}/{ref.label}", n, ref.gen_link(n)))
+                if not dry_run:
+                    delete(ref, n, index)
+    return out
 
 
 def collect(store: LocalStore, *, dry_run: bool = False, older_than: float | None = None,
-            now: float = 0.0, progress: Callable[[str], None] | None = None) -> GcResult:
+            policy: KeepPolicy | None = None, now: float = 0.0,
+            progress: Callable[[str], None] | None = None) -> GcResult:
     """Mark and sweep under the exclusive gc lock; `store` is a `LocalStore`.
 
-    `older_than` (seconds) first deletes generations older than that (not when
-    `dry_run`: then they only count as kept). A SIGINT or SIGTERM (in the main
-    thread) stops it between two store paths with `Interrupted`.
+    First the generations older than `older_than` (seconds) or not kept by `policy`
+    are deleted; with `dry_run` they are only listed, and the marking leaves their
+    links out, so the paths it reports are those a real run would delete. A SIGINT
+    or SIGTERM (in the main thread) stops it between two store paths with
+    `Interrupted`.
     """
     from store.sweep import StopSignals
 
     layout = store.layout
-    deleted_gens: list[tuple[str, int]] = []
-    if older_than is not None and not dry_run:
-        deleted_gens = delete_older_than(layout, now - older_than, store.index)
+    gone = expire(layout, now, older_than=older_than, policy=policy,
+                  index=None if dry_run else store.index, dry_run=dry_run)
+    deleted_gens = [(who, n) for who, n, _ in gone]
     with store.gc_guard(exclusive=True), StopSignals() as stop:
         names = store.names()
-        roots = find_roots(layout)
+        stale: list[str] = []
+        roots = find_roots(layout, stale, ignore={link for _, _, link in gone})
         _ = store.index  # opened before anything moves: a damaged one stops gc here
         dead = sorted(plan_gc(names, roots, store.references))
         live = len(names) - len(dead)
@@ -165,6 +194,8 @@ def collect(store: LocalStore, *, dry_run: bool = False, older_than: float | Non
             sizes = store.sizes(dead)
             return GcResult(dead, sum(sizes.values()), True, deleted_gens, live)
         _stopped(stop, 0, len(dead))
+        for path in stale:
+            unlink_quietly(path)
         result = store.sweep(dead, stop.__bool__)
         if not result.complete:
             _stopped(stop, len(result.deleted), len(dead))

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from generations.gc import GcResult
+    from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.net import DownloadProgress
     from omg.profiles import (
@@ -61,6 +62,11 @@ class Backend(Protocol):
 
     def uninstall(self, specs: Sequence[str], *, profile: str = ...,
                   project: Path | None = None) -> UninstallResult: ...
+
+    def exec_env(self, specs: Sequence[str], *, pid: int, offline: bool = False,
+                 progress: DownloadProgress | None = None) -> ExecEnv:
+        """The env of `specs` alone (installing what the store lacks), no generation
+        made, kept from gc while process `pid` lives (`omg exec`)."""
 
     def rollback(self, *, profile: str = ..., project: Path | None = None,
                  to: int | None = None) -> SwitchResult: ...

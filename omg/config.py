@@ -46,6 +46,7 @@ class NetworkConfig(TypedDict, total=False):
     timeout: float
     jobs: int
     index_ttl: float
+    unreachable_ttl: float
 
 
 class MirrorsConfig(TypedDict, total=False):
@@ -93,6 +94,13 @@ class ArchConfig(TypedDict, total=False):
     makepkg_args: list[str]
 
 
+class GcConfig(TypedDict, total=False):
+    keep_generations: int
+    keep_days: float
+    cache_max_age_days: float
+    cache_max_bytes: int
+
+
 class Config(TypedDict, total=False):
     home: str
     store: StoreConfig
@@ -101,6 +109,7 @@ class Config(TypedDict, total=False):
     keyrings: KeyringsConfig
     daemon: DaemonConfig
     arch: ArchConfig
+    gc: GcConfig
 
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -164,6 +173,7 @@ PATH = Kind("an absolute path", _absolute)
 HOME_PATH = Kind("an absolute path (~ allowed)",
                  lambda v: isinstance(v, str) and _absolute(os.path.expanduser(v)))
 LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
+DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs);
@@ -173,7 +183,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "store": {"max_unpacked_bytes": POSITIVE_INT, "max_files": POSITIVE_INT,
               "max_depth": POSITIVE_INT},
     "network": {"retries": COUNT, "backoff": SECONDS_OR_ZERO, "timeout": SECONDS,
-                "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO},
+                "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO,
+                "unreachable_ttl": SECONDS_OR_ZERO},
     "mirrors": {name: STRING for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
         "java")},
@@ -187,6 +198,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "arch": {"pacman_conf": PATH, "root": PATH, "dbpath": PATH, "aur_url": STRING,
              "build_user": STRING, "build_dir": PATH, "aur_cache_ttl": SECONDS_OR_ZERO,
              "makepkg_args": STRINGS},
+    "gc": {"keep_generations": COUNT, "keep_days": DAYS, "cache_max_age_days": DAYS,
+           "cache_max_bytes": COUNT},
 }
 
 #: The variables that are not plain strings (empty means unset). Kept equal to
@@ -200,6 +213,7 @@ ENV_SCHEMA: Mapping[str, Kind] = {
     "OMG_NET_TIMEOUT": SECONDS,
     "OMG_NET_JOBS": POSITIVE_INT,
     "OMG_INDEX_TTL": SECONDS_OR_ZERO,
+    "OMG_NET_UNREACHABLE_TTL": SECONDS_OR_ZERO,
     "OMG_AUR_TTL": SECONDS_OR_ZERO,
     "OMG_LIBC": LIBC,
 }
@@ -264,7 +278,7 @@ def warn_once(message: str) -> None:
         sys.stderr.write(f"warning: {message}\n")
 
 
-def _read_toml(path: Path) -> dict[str, object]:
+def read_file(path: Path) -> dict[str, object]:
     try:
         raw = path.read_bytes()
     except (FileNotFoundError, PermissionError):
@@ -283,7 +297,7 @@ def load(environ: Mapping[str, str] | None = None, *,
     env = os.environ if environ is None else environ
     merged: dict[str, object] = {}
     for path in map(Path, locate.config_files(env)):
-        data = _read_toml(path)
+        data = read_file(path)
         for message in check_file(data, str(path)):
             warn(message)
         for key, value in data.items():

@@ -20,11 +20,19 @@ FAST_PATHS = {
     "current": "omg.fast",
     "gc": "omg.fast",
     "search": "omg.arch.fastsearch",
+    "exec": "omg.execute",
+    "x": "omg.execute",
+    "__complete": "omg.completion",
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if any(a in ("-q", "-v", "--quiet", "--verbose") for a in args):
+        from omg import verbosity
+
+        args = verbosity.take_flags(args)
+        verbosity.quiet_streams(next((a for a in args if not a.startswith("-")), ""))
     try:
         code = _run(args)
         sys.stdout.flush()  # here, where a closed pipe is still ours to report

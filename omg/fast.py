@@ -70,7 +70,7 @@ def _parse(args: list[str]) -> tuple[str, list[str], dict[str, str]] | None:
     return cmd, positional, opts
 
 
-def _settings(environ: Mapping[str, str] | None = None
+def lean_settings(environ: Mapping[str, str] | None = None
               ) -> tuple[str, str, Config] | None:
     """(absolute OMG_HOME, user, raw config) as `omg.config.load` finds them.
 
@@ -102,7 +102,7 @@ def run(args: list[str]) -> int | None:
     parsed = _parse(args)
     if parsed is None:
         return None
-    where = _settings()
+    where = lean_settings()
     if where is None:
         return None  # a bad config file or variable: the typer CLI reports it
     home, user, raw = where

@@ -224,6 +224,9 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
         return _result(session, existing, created=False)
     read_from = len(session.ctx.trail)
     release, releases = provider.lookup(session.ctx, ts.spec)
+    from omg.versioncache import remember_versions
+
+    remember_versions(provider.name, [(r.version, r.lts) for r in releases])
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False,
@@ -240,25 +243,53 @@ def _result(session: Session, record: PathRecord, *, created: bool,
                          tuple(urls), tuple(warnings))
 
 
-def _ingest(session: Session, plan: _Plan, files: Sequence[Path]) -> InstallResult:
+def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
+            progress: Progress | None = None) -> InstallResult:
     p, rel = plan.provider, plan.release
     origin: dict[str, object] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
-    if p.env_vars:
-        # With placeholders, not paths: the store path's name is not known until it is
-        # hashed, and the prefix is per user (see generations/env.py); the version's
-        # parts a per-ABI prefix names are known, and filled in here.
-        origin["env"] = dict(sorted(p.recorded_env(rel.version).items()))
+    env = recorded_env(p, rel.version)
+    if env:
+        origin["env"] = env
     if len(plan.artifacts) > 1:
         origin["components"] = _artifact_rows(plan.artifacts)
     claim = Claim(UPSTREAM, session.user, {
         "tool": p.name, "version": rel.version, "artifacts": _artifact_rows(plan.artifacts)})
     if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir:
-        result = session.store.add(files[0], p.name, rel.version, origin=origin, claim=claim)
+        result = session.store.add(files[0], p.name, rel.version, origin=origin, claim=claim,
+                                   progress=_unpacking(progress, f"{p.name} {rel.version}"))
     else:
-        result = _add_merged(session, plan, files, origin, claim)
+        result = _add_merged(session, plan, files, origin, claim,
+                             _unpacking(progress, f"{p.name} {rel.version}"))
+    from omg.verbosity import say
+
+    say(f"{'added' if result.created else 'already in the store:'} {result.record.path}")
     return _result(session, result.record, created=result.created,
                    urls=[a.url for a in plan.artifacts],
                    warnings=[*plan.warnings, *result.warnings])
+
+
+def recorded_env(provider: Provider, version: str) -> dict[str, str]:
+    """The environment recorded with a store path of `provider`'s `version` (its
+    ``origin["env"]``, which `omg use` carries into profiles): with placeholders, not
+    paths, since the store path's name is not known until it is hashed and the
+    prefix is per user (see generations/env.py); the version's parts a per-ABI prefix
+    names (`Provider.recorded_env`) are known, and filled in."""
+    return dict(sorted(provider.recorded_env(version).items()))
+
+
+def _unpacking(progress: Progress | None, label: str) -> Callable[[int], None] | None:
+    """The store's unpack callback (bytes written per file) as an "unpack <label>" task
+    of the download progress: unpacking, hashing and ingesting are one pass, and a
+    big runtime takes seconds there after its download bar is full."""
+    if progress is None:
+        return None
+    done = [0]
+
+    def written(n: int) -> None:
+        done[0] += n
+        progress(f"unpack {label}", done[0], None)
+
+    return written
 
 
 def _artifact_rows(artifacts: Sequence[Artifact]) -> list[dict[str, str]]:
@@ -269,7 +300,8 @@ def _artifact_rows(artifacts: Sequence[Artifact]) -> list[dict[str, str]]:
 
 
 def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
-                origin: dict[str, object], claim: Claim) -> AddResult:
+                origin: dict[str, object], claim: Claim,
+                progress: Callable[[int], None] | None = None) -> AddResult:
     import secrets
 
     from store.archive import open_members
@@ -286,7 +318,8 @@ def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
         for i, (art, path) in enumerate(zip(plan.artifacts, files, strict=True)):
             with open_members(path) as members:
                 up = unpack(members, work / f"part{i}", label=art.filename,
-                            limits=session.settings.limits, strip_top=True)
+                            limits=session.settings.limits, strip_top=True,
+                            progress=progress)
             parts = [up.root / art.subdir] if art.subdir and art.subdir != "@components" \
                 else _component_dirs(up.root, art)
             for src in parts:
@@ -294,7 +327,7 @@ def _add_merged(session: Session, plan: _Plan, files: Sequence[Path],
                     raise IntegrityError(f"{art.filename}: no directory {src.name!r} in it")
                 _merge(src, merged, art.filename)
         return session.store.add(merged, plan.provider.name, plan.release.version,
-                                 origin=origin, claim=claim)
+                                 origin=origin, claim=claim, progress=progress)
     finally:
         # Unpacked trees may hold read-only directories, which rmtree cannot empty.
         with contextlib.suppress(OSError):
@@ -361,7 +394,7 @@ def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: boo
             if isinstance(p, InstallResult):
                 out.append(p)
             else:
-                out.append(_ingest(session, p, [next(files) for _ in p.artifacts]))
+                out.append(_ingest(session, p, [next(files) for _ in p.artifacts], progress))
         if session.ctx.notices:
             out[0] = InstallResult(**{**out[0].__dict__,
                                       "warnings": (*out[0].warnings, *session.ctx.notices)})

@@ -23,7 +23,7 @@ SYSTEM_CONFIG = "/etc/omg/config.toml"
 #: fast paths defer to it when one is set.
 PARSED_VARIABLES = ("OMG_MAX_UNPACKED_BYTES", "OMG_MAX_FILES", "OMG_MAX_DEPTH",
                     "OMG_NET_RETRIES", "OMG_NET_BACKOFF", "OMG_NET_TIMEOUT", "OMG_NET_JOBS",
-                    "OMG_INDEX_TTL", "OMG_AUR_TTL", "OMG_LIBC")
+                    "OMG_INDEX_TTL", "OMG_NET_UNREACHABLE_TTL", "OMG_AUR_TTL", "OMG_LIBC")
 SHARED_SOCKET = "/run/omg/omgd.sock"
 
 

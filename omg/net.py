@@ -87,15 +87,28 @@ def _client(opts: NetOptions) -> httpx.Client:
 
 
 def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], T]) -> T:
-    """Run `attempt_fn`, retrying transient failures with exponential backoff."""
+    """Run `attempt_fn`, retrying transient failures with exponential backoff.
+
+    A host that did not answer is remembered for a while (`omg.unreachable`): the
+    next command fails at once rather than after its timeouts and retries again. A
+    name that does not resolve is not retried: the resolver has already answered.
+    """
     import httpx
 
+    from omg import unreachable
+
+    ago = unreachable.seen(url)
+    if ago is not None:
+        raise NetworkError(f"{url}: {unreachable.host_of(url)} did not answer {ago:.0f} s "
+                           "ago; not trying again yet",
+                           hint=f"{_hint(mirror_var)}; {unreachable.VARIABLE}=0 retries at once")
     last: str = ""
+    down = False
     for attempt in range(opts.retries + 1):
         if attempt:
             time.sleep(opts.backoff * (2 ** (attempt - 1)))
         try:
-            return attempt_fn()
+            result = attempt_fn()
         except _Status as exc:
             if exc.status == 404:
                 raise NotFound(f"{url}: HTTP 404 not found", hint=_hint(mirror_var)) from None
@@ -103,9 +116,11 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             if exc.status not in _TRANSIENT_STATUS:
                 break
         except httpx.ConnectError as exc:
-            last = f"cannot connect ({_why(exc)})"
+            last, down = _connect_failure(url, exc), True
+            if _is_dns_failure(exc):
+                break
         except httpx.TimeoutException:
-            last = "timed out"
+            last, down = "timed out", True
         except httpx.TransportError as exc:  # includes a connection cut mid-body
             last = _why(exc)
         except (httpx.RequestError, httpx.InvalidURL) as exc:
@@ -113,7 +128,49 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             # and an OmgError naming the mirror setting rather than a traceback.
             last = _why(exc)
             break
+        else:
+            unreachable.forget(url)
+            return result
+    if down:
+        unreachable.remember(url)
+    proxy = _proxy_for(url)
+    if down and proxy:
+        raise NetworkError(f"{url}: through the proxy {proxy}: {last}",
+                           hint="check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY; "
+                                "NO_PROXY lists the hosts that bypass it)")
     raise NetworkError(f"{url}: {last}", hint=_hint(mirror_var))
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    """A name that did not resolve (socket.gaierror somewhere in the chain)."""
+    import socket
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, socket.gaierror):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return "Name or service not known" in str(exc) or "name resolution" in str(exc)
+
+
+def _connect_failure(url: str, exc: BaseException) -> str:
+    if _is_dns_failure(exc):
+        return f"cannot resolve the host name ({_why(exc)})"
+    return f"cannot connect ({_why(exc)})"
+
+
+def _proxy_for(url: str) -> str:
+    """The proxy the environment sets for `url` (httpx honours the same variables)."""
+    import urllib.request
+
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    if urllib.request.proxy_bypass(host.split(":")[0]):
+        return ""
+    proxies = urllib.request.getproxies_environment()
+    return proxies.get(scheme.lower()) or proxies.get("all") or ""
 
 
 class _Status(Exception):
@@ -155,7 +212,9 @@ def fetch_document(url: str, *, mirror_var: str, opts: NetOptions, etag: str = "
                if v}
     with _client(opts) as client:
         def attempt() -> Document | None:
+            start = time.monotonic()
             resp = client.get(url, headers=headers)
+            _said(f"GET {url}: HTTP {resp.status_code}, {len(resp.content)} bytes", start)
             if resp.status_code == 304 and headers:
                 return None
             if resp.status_code != 200:
@@ -172,17 +231,30 @@ def cached_artifact(cache: Path, sha256: str, filename: str) -> Path:
     return cache / "downloads" / f"{sha256.lower()}-{os.path.basename(filename)}"
 
 
-def _hash_file(path: Path) -> hashlib._Hash:
-    """A sha256 object fed with the file's bytes (empty when the file is missing)."""
+def _hash_file(path: Path, progress: Callable[[int], None] | None = None) -> hashlib._Hash:
+    """A sha256 object fed with the file's bytes (empty when the file is missing);
+    `progress` gets the bytes hashed so far."""
     h = hashlib.sha256()
+    done = 0
     with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
+            if progress:
+                done += len(chunk)
+                progress(done)
     return h
 
 
-def _file_sha256(path: Path) -> str:
-    return _hash_file(path).hexdigest()
+def _file_sha256(path: Path, label: str = "",
+                 progress: DownloadProgress | None = None) -> str:
+    """The file's sha256; a long one shows as "verify <label>" on the progress bar."""
+    if progress is None:
+        return _hash_file(path).hexdigest()
+    try:
+        total: int | None = path.stat().st_size
+    except OSError:
+        total = None
+    return _hash_file(path, lambda done: progress(f"verify {label}", done, total)).hexdigest()
 
 
 def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
@@ -191,7 +263,7 @@ def download(job: DownloadJob, cache: Path, *, opts: NetOptions,
     want = job.sha256.lower()
     final = cached_artifact(cache, want, job.filename)
     if final.exists():
-        if _file_sha256(final) == want:
+        if _file_sha256(final, job.label or job.filename, progress) == want:
             return final
         final.unlink(missing_ok=True)  # a damaged cache entry is refetched, never trusted
     if opts.offline:
@@ -247,8 +319,16 @@ def _fetch_to(job: DownloadJob, partial: Path, opts: NetOptions,
                             progress(label, done, total)
                 state["hash"] = h
 
+        start = time.monotonic()
         _retrying(job.url, job.mirror_var, opts, attempt)
+        _said(f"downloaded {job.url} to {partial.parent.parent / 'downloads'}", start)
     return state["hash"].hexdigest()
+
+
+def _said(message: str, start: float) -> None:
+    from omg.verbosity import say
+
+    say(f"{message} ({(time.monotonic() - start) * 1000:.0f} ms)")
 
 
 def download_many(jobs: Sequence[DownloadJob], cache: Path, *, opts: NetOptions,

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from generations.catalogue import Catalogue, Installed
     from generations.env import Manifest
     from generations.gc import GcResult
+    from generations.keep import KeepPolicy
+    from omg.cache_prune import CachePolicy
     from store.index import Index
     from store.layout import Layout
     from store.local import LocalStore
@@ -665,16 +667,24 @@ def which(layout: Layout | Home, executable: str, *, user: str | None = None,
 
 
 def gc(layout: Layout | Home, *, dry_run: bool = False, older_than: float | None = None,
-       store: LocalStore | None = None, now: float | None = None) -> GcResult:
-    """Collect garbage (`generations.gc.collect`)."""
+       store: LocalStore | None = None, now: float | None = None,
+       policy: KeepPolicy | None = None, cache: CachePolicy | None = None) -> GcResult:
+    """Collect garbage (`generations.gc.collect`: generations `older_than` or not kept
+    by `policy` first), then prune the download cache by `cache` (`omg.cache_prune`)."""
     from generations.gc import collect
     from store.local import LocalStore
 
     if isinstance(layout, Home):
         layout = layout.layout
     store = store if store is not None else LocalStore(layout)
-    return collect(store, dry_run=dry_run, older_than=older_than,
-                   now=time.time() if now is None else now)
+    now = time.time() if now is None else now
+    result = collect(store, dry_run=dry_run, older_than=older_than, policy=policy, now=now)
+    if cache is None:
+        return result
+    from omg.cache_prune import prune
+
+    files, size = prune(str(layout.cache), now, cache, dry_run=dry_run)
+    return result._replace(cache_files=files, cache_bytes=size)
 
 
 def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,

@@ -46,10 +46,13 @@ def gc_lines(result: GcResult, store_dir: str) -> list[str]:
     """What ``omg gc`` prints for `result` (`store_dir`: where the paths were)."""
     from omg.units import human_size
 
-    lines = [f"deleted generation {n} of {who}" for who, n in result.deleted_generations]
     verb = "would delete" if result.dry_run else "deleted"
+    lines = [f"{verb} generation {n} of {who}" for who, n in result.deleted_generations]
     lines += [f"{verb} {store_dir}/{name}" for name in result.dead]
     would = "would be " if result.dry_run else ""
     lines.append(f"{len(result.dead)} store paths {would}deleted, "
                  f"{human_size(result.freed_bytes)} {would}freed; {result.live} kept")
+    if result.cache_files:
+        lines.append(f"download cache: {result.cache_files} files {would}removed, "
+                     f"{human_size(result.cache_bytes)} {would}freed")
     return lines

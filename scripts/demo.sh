@@ -9,8 +9,10 @@
 #   5. switch versions: `omg use node@20`, `node --version` through the profile,
 #      `omg use node@22`, `omg rollback`, `omg gc` (when `omg use` exists).
 #
-# Environment: OMG_HOME            where omg keeps its store (default: a throwaway
-#                                  directory under $TMPDIR, removed at exit)
+# Environment: DEMO_OMG_HOME       the omg home to use (default: a throwaway directory
+#                                  under $TMPDIR, removed at exit). An OMG_HOME already
+#                                  set is NOT used: the demo deletes generations and runs
+#                                  gc, which must never happen to your own home unasked.
 #              DEMO_NODE_VERSIONS  two Node versions (default "20.10.0 22.11.0")
 #              DEMO_KEEP=1         keep the throwaway OMG_HOME and mirror
 set -euo pipefail
@@ -42,9 +44,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -z "${OMG_HOME:-}" ]; then
-    export OMG_HOME="$WORK/omg-home"
+if [ -n "${OMG_HOME:-}" ] && [ -z "${DEMO_OMG_HOME:-}" ]; then
+    echo "demo: ignoring OMG_HOME=$OMG_HOME (the demo runs gc); set DEMO_OMG_HOME to use a home" >&2
 fi
+export OMG_HOME="${DEMO_OMG_HOME:-$WORK/omg-home}"
 if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B="" N=""; fi
 step() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 run() { printf '$ %s\n' "$*"; "$@"; }

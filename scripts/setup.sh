@@ -41,6 +41,8 @@ DEB_PKGS=(
     # the Arch toolchain (docs: REAL-COMPONENTS.md): libalpm for pyalpm, makepkg, repo-add
     libalpm-dev pacman-package-manager makepkg libarchive-dev libcurl4-openssl-dev
     libgpgme-dev pkg-config fakeroot debugedit
+    # the real-Ruby test builds CRuby from Debian's source (tests/support/realruby.py)
+    make libssl-dev libyaml-dev libffi-dev zlib1g-dev
 )
 ARCH_PKGS=(
     python gcc git curl ca-certificates xz zstd libarchive pacman

@@ -28,7 +28,7 @@ def _temporary(path: StrPath) -> str:
     return os.path.join(head, f".{name}.tmp-{os.getpid()}")
 
 
-def _unlink_quietly(path: str) -> None:
+def unlink_quietly(path: str) -> None:
     try:  # noqa: SIM105 (contextlib.suppress costs an import on the hot path)
         os.unlink(path)
     except OSError:
@@ -83,14 +83,14 @@ def atomic_write(path: StrPath, data: bytes, mode: int = 0o444, *,
             os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        _unlink_quietly(tmp)  # no stray temporary beside the store paths
+        unlink_quietly(tmp)  # no stray temporary beside the store paths
         raise
 
 
 def atomic_symlink(target: str, path: StrPath) -> None:
     """Point `path` at `target` with one rename(2): never absent, never half made."""
     tmp = _temporary(path)
-    _unlink_quietly(tmp)
+    unlink_quietly(tmp)
     os.symlink(target, tmp)
     os.replace(tmp, path)
 

@@ -69,6 +69,14 @@ def make_env(root: Path) -> OmgEnv:
     return OmgEnv(root, env)
 
 
+@pytest.fixture(autouse=True)
+def _no_unreachable_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the test process, a host that failed in one test is not "down" in the next
+    (omg.unreachable keeps it in the user's cache); `make_env` homes get their own cache,
+    and tests/providers/test_unreachable.py turns the memory back on."""
+    monkeypatch.setenv("OMG_NET_UNREACHABLE_TTL", "0")
+
+
 @pytest.fixture
 def omg_env(tmp_path: Path) -> OmgEnv:
     return make_env(tmp_path / "omg-env")

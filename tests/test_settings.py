@@ -156,7 +156,8 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
     daemon_keys = {f.name for f in dataclasses.fields(server.Limits)}
     assert daemon_keys <= set(table("daemon"))
     net_keys = {f.name for f in dataclasses.fields(NetOptions)} - {"offline"}
-    assert set(table("network")) == net_keys | {"index_ttl"}
+    # index_ttl is read by the providers, unreachable_ttl by omg.unreachable.
+    assert set(table("network")) == net_keys | {"index_ttl", "unreachable_ttl"}
     mirrors = set(table("mirrors"))
     assert set(TOOLS) <= mirrors
     assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS)
@@ -167,7 +168,7 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 #: The Python type each kind of setting is, once `load` has checked it.
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
-              config.PATH: str, config.HOME_PATH: str}
+              config.PATH: str, config.HOME_PATH: str, config.DAYS: float}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:

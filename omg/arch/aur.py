@@ -80,13 +80,38 @@ def _cache_put(index: Index | None, items: dict[str, AurInfo | None]) -> None:
         pass
 
 
+def _not_down(url: str) -> None:
+    """NetworkError at once if the AUR did not answer a moment ago (`omg.unreachable`)."""
+    from omg import unreachable
+
+    ago = unreachable.seen(url)
+    if ago is not None:
+        raise NetworkError(f"AUR unreachable: {unreachable.host_of(url)} did not answer "
+                           f"{ago:.0f} s ago")
+
+
+def _unreachable(url: str, exc: Exception) -> NetworkError:
+    """The error for a failed request, remembering a host that did not answer."""
+    import httpx
+
+    from omg import unreachable
+
+    if isinstance(exc, (httpx.ConnectError, httpx.TimeoutException)):
+        unreachable.remember(url)
+    return NetworkError(f"AUR unreachable: {exc or type(exc).__name__}")
+
+
 def _get_json(url: str, params: tuple[tuple[str, str], ...] = ()) -> dict[str, object]:
     import httpx
 
+    from omg import unreachable
+
+    _not_down(url)
     try:
         resp = httpx.get(url, params=params, timeout=TIMEOUT, follow_redirects=True)
     except httpx.HTTPError as exc:
-        raise NetworkError(f"AUR unreachable: {exc or type(exc).__name__}") from exc
+        raise _unreachable(url, exc) from exc
+    unreachable.forget(url)
     if resp.status_code != 200:
         raise NetworkError(f"AUR answered HTTP {resp.status_code} for {resp.url}")
     try:
@@ -198,6 +223,9 @@ def search(base: str, term: str, *, index: Index | None = None, ttl: float = 360
         return cached_search(index, term, ttl)
     except CacheMiss:
         if not fetch:
+            # Offline, the fast path answers from the repositories (with a warning)
+            # instead of handing over to a CLI that would only fail to connect.
+            _not_down(f"{base}/rpc/v5/search")
             raise
     rows = fetch_search(base, term)
     put_search(index, term, rows)
@@ -236,6 +264,7 @@ def download_snapshot(base: str, pkgbase: str, dest: Path) -> Path:
     check_name(pkgbase)
     url = f"{base}/cgit/aur.git/snapshot/{pkgbase}.tar.gz"
     out = dest / f"{pkgbase}.tar.gz"
+    _not_down(url)
     try:
         with httpx.stream("GET", url, timeout=TIMEOUT, follow_redirects=True) as resp:
             if resp.status_code == 404:
@@ -246,5 +275,5 @@ def download_snapshot(base: str, pkgbase: str, dest: Path) -> Path:
                 for chunk in resp.iter_bytes():
                     f.write(chunk)
     except httpx.HTTPError as exc:
-        raise NetworkError(f"AUR unreachable: {exc or type(exc).__name__}") from exc
+        raise _unreachable(url, exc) from exc
     return out

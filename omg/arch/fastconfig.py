@@ -57,8 +57,13 @@ def arch_values(raw: Config, env: Mapping[str, str]) -> SearchValues:
         or DEFAULT_PACMAN_CONF,
         "dbpath": env.get("OMG_PACMAN_DBPATH") or cfg.get("dbpath") or None,
         "aur_url": (env.get("OMG_AUR_URL") or cfg.get("aur_url") or DEFAULT_AUR).rstrip("/"),
-        "aur_ttl": float(env.get("OMG_AUR_TTL") or cfg.get("aur_cache_ttl") or 3600),
+        "aur_ttl": _seconds(env.get("OMG_AUR_TTL") or cfg.get("aur_cache_ttl"), 3600.0),
     }
+
+
+def _seconds(value: str | float | None, default: float) -> float:
+    """A configured number of seconds; 0 is a value (always re-read), not "unset"."""
+    return default if value is None or value == "" else float(value)
 
 
 def load(environ: Mapping[str, str] | None = None) -> SearchSettings | None:

@@ -125,6 +125,14 @@ def _local(settings: SearchSettings, terms: list[str], repos_only: bool) -> Sear
             idx.close()
 
 
+def repo_names(prefix: str) -> list[tuple[str, str]]:
+    """(name, description) of the repositories' packages whose name starts with
+    `prefix`, for shell completion: the local search index, no daemon, no AUR."""
+    low = prefix.lower()
+    result = _local(_settings(), [prefix], True)
+    return [(row[1], row[3]) for row in result.rows if row[1].lower().startswith(low)]
+
+
 def _render(result: SearchResult) -> str:
     from omg.arch import search
 

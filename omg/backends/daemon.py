@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from generations.gc import GcResult
     from omg.config import Settings
     from omg.daemon.client import Client
+    from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.net import DownloadProgress
     from omg.profiles import (
@@ -128,6 +129,19 @@ class DaemonBackend:
 
         return self._rebuild(UninstallResult, self.call(
             "profile.uninstall", _params(profile, project, specs=list(specs))))
+
+    def exec_env(self, specs: Sequence[str], *, pid: int, offline: bool = False,
+                 progress: DownloadProgress | None = None) -> ExecEnv:
+        """omgd roots the env for the process it is talking to (SO_PEERCRED): this one."""
+        from omg.environment import ExecEnv
+
+        if pid != os.getpid():
+            from store.errors import UsageError
+
+            raise UsageError(f"omgd keeps an env only for the process that asks "
+                             f"({os.getpid()}), not for {pid}")
+        return self._rebuild(ExecEnv, self.call(
+            "profile.exec", {"specs": list(specs), "offline": offline or None}))
 
     def rollback(self, *, profile: str = DEFAULT_PROFILE, project: Path | None = None,
                  to: int | None = None) -> SwitchResult:

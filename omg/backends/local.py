@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.config import Settings
+    from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.net import DownloadProgress
     from omg.profiles import (
@@ -155,6 +156,13 @@ class LocalBackend:
         return profiles.sync(self.profiles, project_dir,
                              resolver=_Lazy(lambda: self._resolver(offline, None)))
 
+    def exec_env(self, specs: Sequence[str], *, pid: int, offline: bool = False,
+                 progress: DownloadProgress | None = None) -> ExecEnv:
+        from omg.environment import exec_env
+
+        return exec_env(self.profiles, specs, pid=pid,
+                        resolver=_Lazy(lambda: self._resolver(offline, progress)))
+
     def uninstall(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
                   project: Path | None = None) -> UninstallResult:
         from omg import profiles
@@ -203,10 +211,16 @@ class LocalBackend:
                                          project=project)
 
     def gc(self, *, dry_run: bool = False, older_than: float | None = None) -> GcResult:
+        from generations.keep import KeepPolicy
         from omg import profiles
+        from omg.cache_prune import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_BYTES, CachePolicy
 
-        result = profiles.gc(self.settings.layout, dry_run=dry_run, older_than=older_than,
-                             store=self.store)
+        cfg = self.settings.raw.get("gc", {})
+        result = profiles.gc(
+            self.settings.layout, dry_run=dry_run, older_than=older_than, store=self.store,
+            policy=KeepPolicy(cfg.get("keep_generations", 0), cfg.get("keep_days", 0.0)),
+            cache=CachePolicy(cfg.get("cache_max_age_days", DEFAULT_MAX_AGE_DAYS),
+                              cfg.get("cache_max_bytes", DEFAULT_MAX_BYTES)))
         self._store_changed()
         return result
 

@@ -47,6 +47,12 @@ COMMANDS = {
     "remove": "omg.cli.arch_cmd",
     "update": "omg.cli.arch_cmd",
     "daemon": "omg.cli.daemon_cmd",
+    "exec": "omg.cli.exec_cmd",
+    "x": "omg.cli.exec_cmd",
+    "env": "omg.cli.exec_cmd",
+    "completion": "omg.cli.completion_cmd",
+    "config": "omg.cli.config_cmd",
+    "import": "omg.cli.import_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.

@@ -191,6 +191,7 @@ def register(app: typer.Typer) -> None:
     def init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
              profile: ProfileOpt = "default") -> None:
         """Print the lines for your shell's rc file (eval them, or paste them)."""
+        from shims.completion import completion_script
         from shims.init import init_script
 
         settings = config.load()
@@ -200,6 +201,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(init_script(shell, home=settings.home, global_bin=Path(ref.bin),
                                projects=proj.projects_dir(settings.layout, settings.user),
                                data_home=data_home), nl=False)
+        typer.echo(completion_script(shell), nl=False)
 
     @app.command("sync")
     def sync(directory: Annotated[Path | None, typer.Argument(

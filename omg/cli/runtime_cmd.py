@@ -27,7 +27,7 @@ OfflineOpt = Annotated[bool, typer.Option(
 
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty():  # also when quiet (omg/verbosity.py)
         yield None
         return
     from rich.progress import (
@@ -116,11 +116,14 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """List installed runtimes, or with --remote what a tool's upstream offers."""
+        from omg.versioncache import remember_versions
+
         if remote:
             if tool is None:
                 raise typer.BadParameter("--remote needs a TOOL")
             with backend() as b:  # in the shared mode: what omgd's mirror offers
                 found = b.releases(tool, offline=offline)
+            remember_versions(tool, [(r.version, r.lts) for r in found])
             if any(r.stale for r in found):
                 typer.echo(f"warning: {tool}: upstream is unreachable; this is the cached "
                            "index, past its expiry (`stale` in --json)", err=True)

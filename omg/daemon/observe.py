@@ -216,6 +216,7 @@ AUDITED: dict[str, Callable[[Plain], object]] = {
     "runtime.install": lambda r: {"store_paths": [x["record"]["path"] for x in r],
                                   "created": sum(bool(x["created"]) for x in r)},
     "profile.use": _pick("profile", "generation", "env", "unchanged"),
+    "profile.exec": _pick("env", "root"),
     "profile.uninstall": _pick("profile", "generation", "removed"),
     "profile.rollback": _pick("profile", "previous", "generation"),
     "profile.delete": _pick("profile", "deleted", "kept_current"),

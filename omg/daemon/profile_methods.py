@@ -119,6 +119,20 @@ def _profile_use(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> ob
     return to_plain(result)
 
 
+def _profile_exec(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
+    """`omg exec`: the env of the specs, rooted for the peer's process (its pid from
+    SO_PEERCRED; the command it becomes keeps the root until it exits)."""
+    owner = owner_of(peer, params)
+    specs = check_specs("profile.exec", params["specs"])
+    with ctx.write_lock:  # installs and builds envs
+        b = _backend(ctx, owner, create=False)
+        try:
+            result = b.exec_env(specs, pid=peer.pid, offline=bool(params.get("offline")))
+        finally:
+            b.close()
+    return to_plain(result)
+
+
 def _profile_uninstall(ctx: Context, peer: Peer, params: Params,
                        fds: list[int]) -> object:
     owner = owner_of(peer, params)
@@ -228,6 +242,8 @@ METHODS = (
     Method("profile.use", _profile_use, {
         "specs": ("list[str]", True), **_OWNED, "command": ("str?", False),
         "offline": ("bool?", False)}),
+    Method("profile.exec", _profile_exec, {"specs": ("list[str]", True),
+                                           "offline": ("bool?", False), "user": _USER}),
     Method("profile.uninstall", _profile_uninstall, {"specs": ("list[str]", True), **_OWNED}),
     Method("profile.rollback", _profile_rollback, {**_OWNED, "to": ("int?", False)}),
     Method("profile.generations", _profile_generations, _OWNED),

@@ -364,6 +364,9 @@ class CachedFetcher:
         cached = _cached_row(self.index, url) if self.index is not None else None
         fresh = cached is not None and time.time() - cached["t"] < max_age
         if cached is not None and ((fresh and not self.refresh) or self.offline()):
+            from omg.verbosity import say
+
+            say(f"{url}: the cached copy ({time.time() - cached['t']:.0f} s old)")
             return _doc(cached)
         try:
             got = self.raw_fetch(url, mirror_var, *_validators(cached))

@@ -167,3 +167,17 @@ def test_aur_cache_expires(world: ArchWorld, aenv: OmgEnv) -> None:
     expired = aenv.run("search", "python", check=True, extra_env={"OMG_AUR_TTL": "0"})
     assert len(world.aur.requests) == before + 1  # asked again
     assert "aur/python-aurbig" in expired.stdout
+
+
+def test_search_with_the_aur_down_answers_from_the_repositories(world: ArchWorld,
+                                                                aenv: OmgEnv) -> None:
+    aenv.env["OMG_AUR_URL"] = "http://127.0.0.1:9"  # refused
+    first = aenv.run("search", "python")
+    assert first.returncode == 0 and "AUR unreachable" in first.stderr
+    assert "testrepo/python-repotool" in first.stdout and "aur/" not in first.stdout
+    code = ("import sys; from omg.arch import fastsearch; rc = fastsearch.run(sys.argv[1:]); "
+            "print('RC', rc, file=sys.stderr); sys.exit(rc)")
+    fast = subprocess.run([sys.executable, "-c", code, "search", "python"], env=aenv.env,
+                          capture_output=True, text=True)
+    assert "RC 0" in fast.stderr  # answered on the fast path, not handed to the CLI
+    assert "did not answer" in fast.stderr and fast.stdout == first.stdout

@@ -313,3 +313,26 @@ def test_profile_methods_refuse_a_bad_profile_name(backend: Backend, kit: Kit) -
     assert (failure.kind, failure.exit_code) == ("UsageError", 2)
     assert kit.fails(lambda: backend.rollback(profile="../x")) == failure
 
+
+
+# exec ---------------------------------------------------------------------------------
+
+
+def test_exec_env_builds_an_env_rooted_for_this_process_and_makes_no_generation(
+        backend: Backend, kit: Kit) -> None:
+    import os
+
+    from omg.environment import ExecEnv
+
+    tool = _add(backend, kit, "tool", "1.0", ("tool", "helper"))
+    result = backend.exec_env(["tool@1"], pid=os.getpid())
+    assert isinstance(result, ExecEnv)
+    assert result.tools == [ResolvedTool("tool", "1.0", tool, ())]
+    assert (kit.store_path(result.env) / "bin" / "helper").exists()
+    root = kit.home / "temproots" / kit.user
+    assert result.root.startswith(str(root) + f"/{os.getpid()}-")
+    assert (root / os.path.basename(result.root)).read_text() == result.env + "\n"
+    assert backend.generations() == []
+    assert backend.gc().dead == []  # the env and the tool it links are held
+    assert kit.fails(lambda: backend.exec_env([], pid=os.getpid())).exit_code == 2
+    assert kit.fails(lambda: backend.exec_env(["tool@2"], pid=os.getpid())).exit_code == 3

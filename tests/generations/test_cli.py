@@ -96,7 +96,8 @@ def test_the_door_installs_as_the_typer_cli_does_and_leaves_the_rest(env: OmgEnv
     does not parse is the typer CLI's."""
     code = ("import sys; from omg import fast; print(fast.run(sys.argv[1:]))")
     typer_cli = "import sys; from omg.cli import run; sys.exit(run(sys.argv[1:]))"
-    extra = {"OMG_NODE_MIRROR": "http://127.0.0.1:9", "OMG_NET_RETRIES": "0"}
+    extra = {"OMG_NODE_MIRROR": "http://127.0.0.1:9", "OMG_NET_RETRIES": "0",
+             "OMG_NET_UNREACHABLE_TTL": "0"}  # the same error twice, not "remembered"
     proc = subprocess.run([sys.executable, "-c", code, "use", "node@21"],
                           env={**env.env, **extra}, capture_output=True, text=True)
     typer = subprocess.run([sys.executable, "-c", typer_cli, "use", "node@21"],
@@ -128,7 +129,11 @@ def test_gc_cli(env: OmgEnv) -> None:
 def test_init_prints_literal_paths(env: OmgEnv) -> None:
     text = env.run("init", "bash", check=True).stdout
     assert f"{env.home}/profiles/{user()}/default/bin" in text
-    assert "$(" not in text and "`" not in text.replace("`omg init bash`", "")
+    # No process at start-up: the one command substitution is in the completion
+    # function, which runs on TAB (shims/completion.py).
+    start_up, _, completion = text.partition("_omg_complete() {")
+    assert "$(" not in start_up and "`" not in start_up.replace("`omg init bash`", "")
+    assert completion.count("$(") == 1 and "complete -F _omg_complete omg" in completion
     assert "NPM_CONFIG_PREFIX=" in text and f"{env.root}/data/omg/prefix/npm" in text
     fish = env.run("init", "fish", check=True).stdout
     assert "function __omg_hook --on-variable PWD" in fish

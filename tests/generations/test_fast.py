@@ -235,7 +235,7 @@ def test_settings_agree_with_config_load(tmp_path: Path, monkeypatch: pytest.Mon
     if xdg:
         environ["XDG_DATA_HOME"] = str(tmp_path / "data")
         environ["XDG_CONFIG_HOME"] = str(tmp_path / "cfg")
-    got = fast._settings(environ)
+    got = fast.lean_settings(environ)
     assert got is not None
     want = config.load(environ)
     assert Path(got[0]) == want.home and got[1] == want.user
@@ -243,10 +243,10 @@ def test_settings_agree_with_config_load(tmp_path: Path, monkeypatch: pytest.Mon
     cfg = tmp_path / "omg.toml"
     cfg.write_text('home = "/from/config"\n')
     environ["OMG_CONFIG"] = str(cfg)
-    got = fast._settings(environ)
+    got = fast.lean_settings(environ)
     assert got is not None and Path(got[0]) == config.load(environ).home
     cfg.write_text("home = [")
-    assert fast._settings(environ) is None  # the full CLI reports the bad file
+    assert fast.lean_settings(environ) is None  # the full CLI reports the bad file
 
 
 def test_a_change_of_the_planner_code_drops_the_answers(env: OmgEnv,

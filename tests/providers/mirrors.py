@@ -286,21 +286,85 @@ def build_rust(root: Path, base: str,
     return {"OMG_RUST_MIRROR": base}
 
 
-def build_ruby(root: Path, base: str, versions: tuple[str, ...] = ("3.3.4", "3.3.1", "3.1.4")
+#: A real release entry of jdx/ruby's API answer (its "_origin" says from where), with
+#: "@<platform>@" where each asset's digest goes.
+RUBY_SAMPLE = Path(__file__).parent / "data" / "ruby-release.json"
+RUBY_PLATFORMS = ("arm64_linux", "arm64_linux.no_yjit", "macos", "x86_64_linux",
+                  "x86_64_linux.no_yjit")
+#: What `--enable-load-relative` installs as bin/gem (and bundle, irb, ...): a sh
+#: prologue that runs the ruby beside the script, whichever directory that is.
+RUBY_BINSTUB = """#!/bin/sh
+# -*- ruby -*-
+_=_\\
+=begin
+bindir="${0%/*}"
+exec "$bindir/ruby" "-x" "$0" "$@"
+=end
+#!/usr/bin/env ruby
+require 'rubygems'
+"""
+
+
+def ruby_release(version: str, tag: str, shas: dict[str, str], *,
+                 digests: bool = True) -> dict[str, Any]:
+    """The sample release entry made over for `tag`: asset digests from `shas` (by
+    platform, and "intoto"; absent ones get a stand-in), or none (`digests=False`: an
+    asset uploaded before GitHub recorded digests)."""
+    text = RUBY_SAMPLE.read_text().replace("3.4.5-1", tag).replace("3.4.5", version)
+    for key in (*RUBY_PLATFORMS, "intoto"):
+        text = text.replace(f"@{key}@", shas.get(key) or
+                            hashlib.sha256(f"{tag}/{key}".encode()).hexdigest())
+    entry: dict[str, Any] = json.loads(text)
+    del entry["_origin"]
+    entry["prerelease"] = "preview" in version or "rc" in version
+    if not digests:
+        for asset in entry["assets"]:
+            asset["digest"] = None
+    return entry
+
+
+def ruby_provenance(subjects: dict[str, str]) -> bytes:
+    """``ruby-<ver>.intoto.jsonl`` as slsa-github-generator's generic generator writes
+    it: one DSSE envelope whose payload is an in-toto statement naming each tarball."""
+    import base64
+
+    statement = {
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": "https://slsa.dev/provenance/v0.2",
+        "subject": [{"name": n, "digest": {"sha256": d}} for n, d in sorted(subjects.items())],
+        "predicate": {"builder": {"id": "https://github.com/slsa-framework/slsa-github-"
+                                        "generator/.github/workflows/generator_generic_slsa3"
+                                        ".yml@refs/tags/v2.1.0"},
+                      "buildType": "https://github.com/slsa-framework/slsa-github-generator/"
+                                   "generic@v1"}}
+    envelope = {"payloadType": "application/vnd.in-toto+json",
+                "payload": base64.b64encode(json.dumps(statement).encode()).decode(),
+                "signatures": [{"keyid": "", "sig": base64.b64encode(b"sig").decode()}]}
+    return json.dumps(envelope).encode() + b"\n"
+
+
+def build_ruby(root: Path, base: str, versions: tuple[str, ...] = ("3.3.4", "3.3.1", "3.2.9")
                ) -> dict[str, str]:
+    """jdx/ruby's releases: per version a floating tag and build revision 1, each with
+    ``ruby-<ver>.x86_64_linux.tar.gz`` (top directory ``ruby-<ver>/``) and the SLSA
+    provenance naming its sha256; the API entries carry the asset digests."""
     releases = []
     for v in versions:
-        fname = f"portable-ruby-{v}.x86_64_linux.bottle.tar.gz"
-        sha = tar_gz(root / "ruby-dl" / v / fname, {
-            f"portable-ruby/{v}/bin/ruby": script(f"ruby {v}"),
-            f"portable-ruby/{v}/bin/gem": script("gem"),
-            f"portable-ruby/{v}/INSTALL_RECEIPT.json": b"{}"})
-        releases.append({"tag_name": v, "draft": False, "published_at": "2024-01-01T00:00:00Z",
-                         "assets": [{"name": fname, "digest": f"sha256:{sha}",
-                                     "browser_download_url": f"{base}/ruby-dl/{v}/{fname}"}]})
-    write(root / "gh" / "homebrew" / "pr" / "releases", json.dumps(releases))
+        abi = ".".join(v.split(".")[:2]) + ".0"
+        fname = f"ruby-{v}.x86_64_linux.tar.gz"
+        files = {f"ruby-{v}/bin/ruby": script(f"ruby {v}"),
+                 f"ruby-{v}/bin/gem": RUBY_BINSTUB.encode(),
+                 f"ruby-{v}/lib/ruby/{abi}/x86_64-linux/rbconfig.rb": b"module RbConfig\nend\n",
+                 f"ruby-{v}/include/ruby-{abi}/ruby.h": b"/* ruby.h */\n"}
+        for tag in (f"{v}-1", v):  # the API lists the newest first
+            sha = tar_gz(root / "ruby-dl" / tag / fname, files)
+            prov = ruby_provenance({fname: sha})
+            write(root / "ruby-dl" / tag / f"ruby-{v}.intoto.jsonl", prov)
+            releases.append(ruby_release(v, tag, {"x86_64_linux": sha,
+                                                  "intoto": hashlib.sha256(prov).hexdigest()}))
+    write(root / "gh" / "jdx" / "ruby" / "releases", json.dumps(releases))
     return {"OMG_RUBY_MIRROR": f"{base}/ruby-dl",
-            "OMG_RUBY_API_MIRROR": f"{base}/gh/homebrew/pr"}
+            "OMG_RUBY_API_MIRROR": f"{base}/gh/jdx/ruby"}
 
 
 def build_java(root: Path, base: str) -> dict[str, str]:

@@ -89,9 +89,9 @@ def test_each_page_is_cached(settings: Settings, mirror: MirrorServer) -> None:
 
 
 def test_ruby_and_python_read_every_page(settings: Settings, mirror: MirrorServer) -> None:
-    ruby = json.loads((mirror.root / "gh/homebrew/pr/releases").read_text())
+    ruby = json.loads((mirror.root / "gh/jdx/ruby/releases").read_text())
     filler = [{"tag_name": f"9.9.{i}", "draft": False, "assets": []} for i in range(120)]
-    mirror.routes["/gh/homebrew/pr/releases"] = _github(filler + ruby)
+    mirror.routes["/gh/jdx/ruby/releases"] = _github(filler + ruby)
     assert [r.version for r in install.list_remote(settings, "ruby")][:1] == ["3.3.4"]
     pbs = json.loads((mirror.root / "gh/astral-sh/pbs/releases").read_text())
     old = [{"tag_name": f"2019{i:04d}", "draft": False} for i in range(100)]

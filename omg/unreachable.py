@@ -1,0 +1,88 @@
+"""Hosts that did not answer, remembered for a short time, so that offline each command
+fails (or falls back) at once instead of waiting for its timeouts again.
+
+A failed connection (refused, timed out, a name that does not resolve) writes
+``$XDG_CACHE_HOME/omg/unreachable/<host>``: when it was seen and until when it is
+believed (``[network] unreachable_ttl``, variable ``OMG_NET_UNREACHABLE_TTL``,
+default 60 s, 0 turns it off). Before connecting, the downloader and the AUR client
+ask `seen`; any answer from the host removes the file. Only `os` and `time` here:
+`omg search` asks on its fast path.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+DEFAULT_TTL = 60.0
+VARIABLE = "OMG_NET_UNREACHABLE_TTL"
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-_:[]")
+
+
+def host_of(url: str) -> str:
+    """The host (and port) of `url`, lower-cased; "" when it has none fit for a file name."""
+    rest = url.partition("://")[2]
+    host = rest.split("/", 1)[0].rpartition("@")[2].lower()
+    return host if host and set(host) <= _HOST_CHARS and host not in (".", "..") else ""
+
+
+def _path(host: str) -> str:
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return f"{cache}/omg/unreachable/{host}"
+
+
+def configured_ttl() -> float:
+    """The setting; read only when a host has just failed, so its cost does not matter."""
+    text = os.environ.get(VARIABLE)
+    if text:
+        return float(text)
+    from omg import config
+
+    value = config.load().raw.get("network", {}).get("unreachable_ttl")
+    return DEFAULT_TTL if value is None else float(value)
+
+
+def remember(url: str, ttl: float | None = None) -> None:
+    """`url`'s host did not answer: believe it for `ttl` seconds (the setting if None)."""
+    host = host_of(url)
+    if not host:
+        return
+    try:
+        ttl = configured_ttl() if ttl is None else ttl
+    except Exception:  # a bad setting is reported by the command itself, not here
+        ttl = DEFAULT_TTL
+    if ttl <= 0:
+        return
+    now = time.time()
+    try:
+        path = _path(host)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            f.write(f"{now} {now + ttl}\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache: the next command waits for its own timeout
+
+
+def seen(url: str) -> float | None:
+    """Seconds since `url`'s host was found unreachable, while that is believed; else None."""
+    host = host_of(url)
+    if not host:
+        return None
+    try:
+        with open(_path(host)) as f:
+            when, until = (float(x) for x in f.read().split())
+    except (OSError, ValueError):
+        return None
+    now = time.time()
+    return now - when if when <= now < until else None
+
+
+def forget(url: str) -> None:
+    """The host answered."""
+    host = host_of(url)
+    if host:
+        from store.fsutil import unlink_quietly
+
+        unlink_quietly(_path(host))
