@@ -52,9 +52,11 @@ class Backend(Protocol):
 
     def use(self, specs: Sequence[str], *, profile: str = ..., project: Path | None = None,
             offline: bool = False, command: str = "",
-            progress: DownloadProgress | None = None) -> UseResult:
+            progress: DownloadProgress | None = None,
+            write_version_files: bool = True) -> UseResult:
         """A new generation with the current tools plus `specs` (installing what the
-        store lacks), switched to."""
+        store lacks), switched to; with a project, the tools named are pinned in its
+        version files unless `write_version_files` is False (specs read from them)."""
 
     def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
         """The project profile of the version files at or above `project_dir`."""

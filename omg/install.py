@@ -316,8 +316,9 @@ def recorded_env(provider: Provider, version: str) -> dict[str, str]:
     """The environment recorded with a store path of `provider`'s `version` (its
     ``origin["env"]``, which `omg use` carries into profiles): with placeholders, not
     paths, since the store path's name is not known until it is hashed and the
-    prefix is per user (see generations/env.py)."""
-    return dict(sorted(provider.env_vars.items()))
+    prefix is per user (see generations/env.py); the version's parts a per-ABI prefix
+    names (`Provider.recorded_env`) are known, and filled in."""
+    return dict(sorted(provider.recorded_env(version).items()))
 
 
 def _unpacking(progress: Progress | None, label: str) -> Callable[[int], None] | None:

@@ -444,11 +444,19 @@ def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[Resolve
     """Pin each resolved tool in the project's version files; the files written.
 
     Also for a `use` omgd made: the daemon never writes into a user's project.
+    Only for tools the user named (`omg use --local` without arguments and `omg sync`
+    write nothing); a pin the project already holds is not rewritten.
     """
+    from omg.spec import is_range, one_word
     from shims.project import write_version_file
 
-    return [str(write_version_file(project, tool.tool, version_pin(spec, tool.version)))
-            for spec, tool in zip(specs, tools, strict=True)]
+    written = []
+    for spec, tool in zip(specs, tools, strict=True):
+        pin = version_pin(spec, tool.version)
+        path = write_version_file(project, tool.tool, one_word(pin), is_range=is_range(pin))
+        if path is not None:
+            written.append(str(path))
+    return written
 
 
 # uninstall --------------------------------------------------------------------------
@@ -689,7 +697,7 @@ def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,
     from shims.project import project_pins
 
     home = _home(layout, user)
-    root, pins = project_pins(project_dir)
+    root, pins = project_pins(project_dir, check=parse_tool_spec)
     return use(home, pins, project=root, resolver=resolver,
                command="omg sync", write_version_files=False)
 

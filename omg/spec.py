@@ -69,12 +69,23 @@ def version_pin(spec: ToolSpec, version: str) -> str:
     return version if spec.spec == LATEST else spec.spec
 
 
+def one_word(spec: str) -> str:
+    """`spec` without blanks, for a version file read a word per tool (`.tool-versions`):
+    ``>=18 <21`` -> ``>=18,<21``, ``^18 || ^20`` -> ``^18,||,^20``, ``>= 3.1, < 3.4`` ->
+    ``>=3.1,<3.4``; `parse_tool_spec` reads the word back as the same range."""
+    if " " not in spec:
+        return spec
+    alternatives = [",".join(_comparators(alt) or alt.split()) for alt in spec.split("||")]
+    return ",||,".join(alternatives)
+
+
 def is_range(spec: str) -> bool:
     """Written in range notation (``^20``, ``~1.2``, ``>=3.11``, ``20.x``, ``3.12.*``)?
 
-    A ``~`` inside a version (Debian's ``1.0~rc1``) is part of the version.
+    A ``~`` inside a version (Debian's ``1.0~rc1``) is part of the version, and nvm's
+    ``lts/*`` is a word, not a range.
     """
-    return (spec.startswith("~") or any(c in "^*<>=!|, " for c in spec)
+    return not _lts_ok(spec) and (spec.startswith("~") or any(c in "^*<>=!|, " for c in spec)
             or any(part in ("x", "X") for part in spec.split(".")))
 
 

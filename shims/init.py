@@ -17,8 +17,11 @@ are in the profile env's ``env.sh`` / ``env.fish`` (generations/env.py), which
 the lines ``source`` at start-up through the profile link (no process), and
 again, with the project profile's on top, only when the hook sees the project
 change. Values name the profile's stable ``tools/<tool>`` link, so a switch
-needs no re-source; a variable that a switch adds or drops shows up in the
-next shell (or at the next change of project profile).
+needs no re-source for them; the prefixes that are per ABI (npm's per node major,
+GEM_HOME per ruby x.y.0) change with a switch, so the ``omg`` shell function reloads
+the env files after a switch typed in this shell (a switch made in another shell
+shows up in the next one, or at the next change of project profile), and their
+``bin`` dirs follow the variables on PATH.
 
 Venvs (docs/runtimes.md, "Venvs"): when the hook enters a project whose
 profile has python and which holds a ``.venv`` (``pyvenv.cfg`` in it), it
@@ -27,7 +30,7 @@ leaves; never while another venv is active, never with ``OMG_VENV_ACTIVATE=0``.
 That costs two or three ``[[ -e ]]`` tests, and only when the project changes.
 The ``omg`` shell function evaluates what ``omg venv activate --shell SHELL``
 prints (the venv's activate script: no subshell) and passes every other
-command through unchanged (``command omg``).
+command through (``command omg``).
 """
 
 from __future__ import annotations
@@ -74,9 +77,17 @@ class Prefixes:
         ]
 
     def bins(self) -> list[str]:
+        """The bin dirs that never move; those of `MOVING` follow their variable."""
         b = self.base
-        return [str(b / "npm" / "bin"), str(b / "python" / "bin"), str(b / "gem" / "bin"),
-                str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+        return [str(b / "python" / "bin"), str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+
+
+#: Prefix variables whose value a profile's env files set per ABI (npm's per node major,
+#: GEM_HOME per ruby x.y.0: docs/runtimes.md); their `bin` dirs go on PATH, right after
+#: the global profile's, each time the env files are loaded.
+MOVING = ("NPM_CONFIG_PREFIX", "GEM_HOME")
+#: Commands after which the shell reloads the env files (a switch may move a prefix).
+SWITCHES = ("use", "rollback", "uninstall", "sync")
 
 
 def _q(text: str) -> str:
@@ -91,24 +102,55 @@ def _case_arms(indent: str) -> str:
 
 
 def _posix_env(shell: str, global_bin: Path, prefixes: Prefixes) -> str:
-    """`__omg_envload [PROJECT_ENV]`: drop what the last load set, source global, then project."""
+    """`__omg_envload [PROJECT_ENV]`: drop what the last load set, set the default
+    prefixes, source global, then project; then the moving prefixes' bins on PATH."""
     names = "${=__omg_vars}" if shell == "zsh" else "$__omg_vars"
+    bins = "${(s.:.)__omg_pbins}" if shell == "zsh" else "$__omg_pbins"
+    defaults = "\n".join(f"  export {k}={_q(v)}" for k, v in prefixes.env())
+    # "$A/bin:$B/bin" of the variables set, without a loop (each step here costs).
+    new = "\n".join(f"  __omg_new=$__omg_new${{{name}:+${{__omg_new:+:}}${name}/bin}}"
+                    for name in MOVING)
     return f"""\
 __omg_global={_q(str(global_bin.parent))}
+__omg_gbin={_q(str(global_bin))}
 __omg_prefix={_q(str(prefixes.base))}
 __omg_vars=
+__omg_pbins=${{__omg_pbins-}}
+[[ ":$PATH:" == *":$__omg_gbin:$__omg_pbins:"* ]] || __omg_pbins=
 __omg_envload() {{
   local __omg_v
   for __omg_v in {names}; do unset "$__omg_v"; done
   __omg_vars=
+{defaults}
   __omg_env=$__omg_global
   [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   if [[ -n "${{1-}}" ]]; then
     __omg_env=$1
     [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   fi
+  __omg_pathload
   return 0
-}}"""
+}}
+__omg_pathload() {{
+  local __omg_new=
+{new}
+  # PATH's pattern substitutions cost ~20 µs each: none when nothing moved.
+  [[ "$__omg_new" == "$__omg_pbins" ]] && return 0
+  local __omg_b IFS=:
+  PATH=":$PATH:"
+  for __omg_b in {bins}; do PATH=${{PATH//":$__omg_b:"/:}}; done
+  if [[ -z "$__omg_new" ]]; then
+    :
+  elif [[ "$PATH" == *":$__omg_gbin:"* ]]; then
+    PATH=${{PATH/":$__omg_gbin:"/":$__omg_gbin:$__omg_new:"}}
+  else
+    PATH=":$__omg_new$PATH"
+  fi
+  PATH=${{PATH#:}}; PATH=${{PATH%:}}
+  __omg_pbins=$__omg_new
+  export PATH
+}}
+"""
 
 
 def _posix_venv(shell: str) -> str:
@@ -141,19 +183,27 @@ omg() {{
     eval "$__omg_out"
     return
   fi
-  command omg "$@" || return
-  if [[ "${{1-}}" == venv && ( "${{2-}}" == create || "${{2-}}" == remove ) ]]; then
-    __omg_venvoff
-    __omg_venvon "$__omg_projdir" "$__omg_proj"
-  fi
-  return 0
+  command omg "$@"
+  local __omg_r=$? __omg_was=$__omg_proj
+  case "${{1-}}" in
+    {"|".join(SWITCHES)})
+      # A switch may move the per-ABI prefixes: reload the env files if the hook
+      # did not (it does when the project changed).
+      __omg_pwd=; __omg_hook
+      [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
+    venv)
+      if [[ $__omg_r == 0 && ( "${{2-}}" == create || "${{2-}}" == remove ) ]]; then
+        __omg_venvoff
+        __omg_venvon "$__omg_projdir" "$__omg_proj"
+      fi ;;
+  esac
+  return $__omg_r
 }}"""
 
 
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
            prefixes: Prefixes) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
-    exports = "\n".join(f"export {k}={_q(v)}" for k, v in prefixes.env())
     # Prepended in reverse so the global profile ends up first, then the prefixes.
     path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
     not_found = "command_not_found_handle" if shell == "bash" else "command_not_found_handler"
@@ -168,7 +218,6 @@ def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
     return f"""\
 # omg shell integration ({shell}); paths fixed by `omg init {shell}`, no process at start-up.
 export OMG_HOME={_q(str(home))}
-{exports}
 for __omg_d in {path_dirs}; do
   case ":$PATH:" in *":$__omg_d:"*) ;; *) PATH="$__omg_d${{PATH:+:$PATH}}" ;; esac
 done
@@ -247,22 +296,34 @@ function __omg_venvon
     test -r "$argv[1]/{PROJECT_VENV}/bin/activate.fish"; or return 0
     source "$argv[1]/{PROJECT_VENV}/bin/activate.fish"; and set -g __omg_venv $VIRTUAL_ENV
 end
-function omg
+function omg --wraps omg
     if test "$argv[1]" = venv; and test "$argv[2]" = activate
         set -l out (command omg venv activate --shell fish $argv[3..-1]); or return
         string join \\n -- $out | source
         return
     end
-    command omg $argv; or return
-    if test "$argv[1]" = venv; and contains -- "$argv[2]" create remove
+    command omg $argv
+    set -l r $status
+    if contains -- "$argv[1]" {" ".join(SWITCHES)}
+        set -l was $__omg_proj
+        __omg_hook
+        if test "$__omg_proj" = "$was"
+            if test -n "$__omg_proj"
+                __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
+            else
+                __omg_envload
+            end
+        end
+    else if test $r = 0 -a "$argv[1]" = venv; and contains -- "$argv[2]" create remove
         __omg_venvoff
         __omg_venvon "$__omg_projdir" "$__omg_proj"
     end
+    return $r
 end"""
 
 
 def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> str:
-    exports = "\n".join(f"set -gx {k} {_q(v)}" for k, v in prefixes.env())
+    defaults = "\n".join(f"    set -gx {k} {_q(v)}" for k, v in prefixes.env())
     path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
     markers = " ".join(MARKERS)
     arms = "\n".join(f"        case {' '.join(exes)}\n            set t {tool}"
@@ -270,25 +331,52 @@ def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> s
     return f"""\
 # omg shell integration (fish); paths fixed by `omg init fish`, no process at start-up.
 set -gx OMG_HOME {_q(str(home))}
-{exports}
 for __omg_d in {path_dirs}
     contains -- $__omg_d $PATH; or set -gx PATH $__omg_d $PATH
 end
 set -e __omg_d
 set -g __omg_global {_q(str(global_bin.parent))}
 set -g __omg_prefix {_q(str(prefixes.base))}
+set -g __omg_gbin {_q(str(global_bin))}
 set -g __omg_vars
+set -q __omg_pbins; or set -g __omg_pbins
+for __omg_d in $__omg_pbins
+    contains -- $__omg_d $PATH; or set -g __omg_pbins
+end
+set -e __omg_d
 function __omg_envload
     for v in $__omg_vars
         set -e $v
     end
     set -g __omg_vars
+{defaults}
     set -g __omg_env $__omg_global
     test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     if set -q argv[1]
         set -g __omg_env $argv[1]
         test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     end
+    __omg_pathload
+end
+function __omg_pathload
+    set -l new
+    for v in {" ".join(MOVING)}
+        set -q $v; and test -n "$$v"; and set -a new "$$v/bin"
+    end
+    test "$new" = "$__omg_pbins"; and return
+    set -l path
+    set -l placed 0
+    for d in $PATH
+        contains -- $d $__omg_pbins $new; and continue
+        set -a path $d
+        if test $placed = 0 -a "$d" = "$__omg_gbin"
+            set -a path $new
+            set placed 1
+        end
+    end
+    test $placed = 0; and set path $new $path
+    set -gx PATH $path
+    set -g __omg_pbins $new
 end
 {_fish_venv()}
 set -g __omg_projects {_q(str(projects))}

@@ -10,12 +10,19 @@ directory never spawns a process. Each project profile is also registered in
 
 # No `from __future__ import annotations` here, on purpose: see omg/fast.py.
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from generations.links import real_dir
 from generations.profile import ProfileRef
-from shims.versionfiles import MARKERS, TOOL_NAMES, read_directory
+from shims.versionfiles import (
+    TOOL_NAMES,
+    VersionRequest,
+    parse_mise_toml,
+    pins_something,
+    read_directory,
+)
 from store.errors import NotFound, UsageError
 from store.layout import Layout
 
@@ -30,7 +37,8 @@ VERSION_FILES = {
 }
 TOOL_VERSIONS = ".tool-versions"
 #: Files whose whole content is one tool's version: `omg use --local` may rewrite them.
-_REWRITABLE = frozenset({*VERSION_FILES.values(), ".nvmrc"})
+_ONE_VERSION = frozenset({*VERSION_FILES.values(), ".nvmrc", ".rust-version"})
+MISE_FILES = ("mise.toml", ".mise.toml")
 PROJECTS_DIR = "projects"
 
 
@@ -65,10 +73,11 @@ def register_root(layout: Layout, user: str, ref: ProfileRef) -> Path:
 
 
 def find_project(start: Path) -> Path | None:
-    """The nearest directory at or above `start` holding a version file."""
+    """The nearest directory at or above `start` holding a version file (a package.json
+    or Gemfile only if it pins a tool omg manages)."""
     d = Path(os.path.abspath(start))
     while True:
-        if any((d / m).is_file() for m in MARKERS):
+        if pins_something(d):
             return d
         if d.parent == d:
             return None
@@ -86,33 +95,62 @@ def read_version_files(project_dir: Path) -> list[Pinned]:
     return [Pinned(r.tool, r.spec, r.source.name) for r in read_directory(project_dir).values()]
 
 
-def project_pins(start: Path) -> tuple[Path, list[str]]:
-    """The project at or above `start` and its pins as TOOL@SPEC (for `omg sync`)."""
+def project_pins(start: Path, check: Callable[[str], object] | None = None
+                 ) -> tuple[Path, list[str]]:
+    """The project at or above `start` and its pins as TOOL@SPEC (for `omg sync`),
+    each passed to `check` (the spec parser) first."""
     root = find_project(start)
     if root is None:
         raise NotFound(f"no version file in {start} or above",
                        hint="omg use --local TOOL@VERSION")
-    pins = read_version_files(root)
+    pins = list(read_directory(root).values())
     if not pins:
         raise NotFound(f"the version files in {root} pin no tool")
-    return root, [f"{p.tool}@{p.spec}" for p in pins]
+    return root, pin_strings(pins, check)
 
 
-def write_version_file(project_dir: Path, tool: str, spec: str) -> Path:
-    """Pin `tool` to `spec` where the project reads it, so the new pin is the one that counts.
+def pin_strings(requests: Iterable[VersionRequest],
+                check: Callable[[str], object] | None = None) -> list[str]:
+    """TOOL@SPEC of each request; a spec `check` refuses is a usage error naming its file
+    (a package.json's `engines` is free text, and the user should know where to look)."""
+    out = []
+    for request in requests:
+        text = str(request)
+        if check is not None:
+            try:
+                check(text)
+            except UsageError as exc:
+                raise UsageError(f"{request.source}: {exc.message}", hint=exc.hint) from None
+        out.append(text)
+    return out
 
-    The file that pins the tool now is updated when it is a one-version file or
-    `.tool-versions`; otherwise the ecosystem's own file (or `.tool-versions`) is written.
+
+def write_version_file(project_dir: Path, tool: str, spec: str, *,
+                       is_range: bool = False) -> Path | None:
+    """Pin `tool`, which the user named, to `spec` where the project reads it; the file
+    written, or None when the project pins exactly that already (so a file that was
+    only read is never rewritten: `.java-version` saying ``temurin-17`` stays as it is).
+
+    The file that pins the tool now is updated when it can hold `spec` exactly: a
+    one-version file (not for a range: nvm, pyenv, rbenv, ... read none), a simple
+    ``[tools]`` line of mise.toml, or `.tool-versions`. Anything else (go.mod,
+    rust-toolchain.toml, package.json, a Gemfile) is left alone and the pin goes to
+    `.tool-versions`, which wins over them in the same directory. A tool no file pins
+    gets its ecosystem's own file (or `.tool-versions`).
     """
     current = read_directory(project_dir).get(tool)
-    if current is not None and current.source.name in _REWRITABLE:
-        _replace(current.source, f"{spec}\n")
-        return current.source
-    fname = VERSION_FILES.get(tool)
-    if fname is not None and (current is None or current.source.name != TOOL_VERSIONS):
-        path = project_dir / fname
+    if current is not None and current.spec == spec:
+        return None
+    name = current.source.name if current is not None else VERSION_FILES.get(tool, TOOL_VERSIONS)
+    if name in _ONE_VERSION and not is_range:
+        path = project_dir / name
         _replace(path, f"{spec}\n")
         return path
+    if current is not None and name in MISE_FILES:
+        if not _set_mise(current.source, tool, spec):
+            raise UsageError(f"{current.source} pins {tool} in a form omg does not rewrite",
+                             hint=f'edit its [tools] line: {tool} = "{spec}"')
+        return current.source
     path = project_dir / TOOL_VERSIONS
     lines = path.read_text().splitlines() if path.is_file() else []
     # asdf names a tool its own way (golang, nodejs): drop the old pin whatever its name.
@@ -121,6 +159,31 @@ def write_version_file(project_dir: Path, tool: str, spec: str) -> Path:
     kept.append(f"{tool} {spec}")
     _replace(path, "\n".join(kept) + "\n")
     return path
+
+
+def _set_mise(path: Path, tool: str, spec: str) -> bool:
+    """Rewrite the ``TOOL = "VERSION"`` line of mise.toml's ``[tools]`` table in place
+    (comments and the rest kept); False when the pin has another form."""
+    import re
+
+    names = {tool, *(alias for alias, name in TOOL_NAMES.items() if name == tool)}
+    lines = path.read_text().splitlines(keepends=True)
+    section = ""
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.split("#", 1)[0].strip()
+            continue
+        m = re.fullmatch(r"""(\s*)("?)([A-Za-z0-9_.-]+)\2(\s*=\s*)("[^"]*"|'[^']*')(\s*(?:#.*)?)""",
+                         line.rstrip("\n"))
+        if section == "[tools]" and m and m.group(3) in names:
+            new = [*lines[:i], f'{m.group(1)}{m.group(2)}{m.group(3)}{m.group(2)}'
+                               f'{m.group(4)}"{spec}"{m.group(6)}\n', *lines[i + 1:]]
+            if parse_mise_toml("".join(new)).get(tool) != spec:
+                return False
+            _replace(path, "".join(new))
+            return True
+    return False
 
 
 def _replace(path: Path, text: str) -> None:

@@ -2,10 +2,15 @@
 
 Pure parsing plus a directory walk; the one reader of version files, used by
 `omg use` with no arguments, project profiles (`omg use --local`, `omg sync`)
-and, through `MARKERS`, the shell's cd hook. In one directory, `mise.toml` wins over
-`.tool-versions`, which wins over the per-tool files (as in mise); nearer
-directories win over farther ones. Results are `TOOL@SPEC` strings with the
-file they came from.
+and, through `MARKERS`, the shell's cd hook. Precedence (docs/profiles.md):
+nearer directories win over farther ones; in one directory `mise.toml` wins over
+`.tool-versions` (as in mise), which wins over the one-tool files (`.nvmrc`,
+`rust-toolchain.toml`, ...), which win over the manifests that pin a tool among
+other things (package.json, the Gemfile). Within package.json, `volta` wins over
+`devEngines`, then `packageManager`, then `engines` (what a project uses to develop
+beats what it accepts from its consumers). Results are `TOOL@SPEC` strings with
+the file they came from; a spec may be a range (`^20`, `~> 3.2`), which `omg.spec`
+reads in the tool's own notation.
 """
 
 # No `from __future__ import annotations`: NamedTuple would compile() string
@@ -141,6 +146,106 @@ def parse_mise_toml(text: str) -> dict[str, str]:
     return out
 
 
+#: package.json keys worth parsing for: a file without any is not decoded at all.
+_PACKAGE_KEYS = ('"volta"', '"devEngines"', '"packageManager"', '"engines"')
+#: The package.json runtimes omg manages (npm, pnpm and yarn are not tools here).
+_PACKAGE_TOOLS = ("node", "bun")
+
+
+def parse_package_json(text: str, directory: Path | None = None) -> dict[str, str]:
+    """node and bun from `volta`, `devEngines` (runtime and packageManager, an object
+    or a list whose first entry naming the tool counts), `packageManager`
+    (``bun@1.1.0+sha512...``) and `engines`, in that order of precedence."""
+    if not any(key in text for key in _PACKAGE_KEYS):
+        return {}
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, str] = {}
+
+    def put(tool: str, value: object) -> None:
+        if tool in _PACKAGE_TOOLS and isinstance(value, str) and value.strip():
+            out.setdefault(tool, _npm_version(value))
+
+    for tool, value in _dict(data.get("volta")).items():
+        put(tool, value)
+    dev = _dict(data.get("devEngines"))
+    for key in ("runtime", "packageManager"):
+        entries = dev.get(key)
+        for entry in entries if isinstance(entries, list) else [entries]:
+            entry = _dict(entry)
+            if entry.get("name") not in out:
+                put(str(entry.get("name")), entry.get("version"))
+    manager = data.get("packageManager")
+    if isinstance(manager, str):
+        name, _, version = manager.partition("@")
+        put(name, version.partition("+")[0])  # "+sha512.<hash>" is corepack's checksum
+    for tool, value in _dict(data.get("engines")).items():
+        put(tool, value)
+    return out
+
+
+def _dict(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _npm_version(value: str) -> str:
+    value = " ".join(value.split())
+    return value[1:] if value[:1] == "v" and value[1:2].isdigit() else value
+
+
+_GEM_STRING = re.compile(r"""^\s*(?:"([^"\\#]*)"|'([^'\\]*)')\s*(,)?""")
+_GEM_FILE = re.compile(r"""(?:\bfile:|:file\s*=>)\s*(?:"([^"]+)"|'([^']+)')""")
+_GEM_ENGINE = re.compile(r"""(?:\bengine:|:engine\s*=>)\s*(?:"([^"]*)"|'([^']*)')""")
+_GEM_READ = re.compile(r"""\bFile\.read\b[^"']*(?:"([^"]+)"|'([^']+)')""")
+
+
+def parse_gemfile(text: str, directory: Path | None = None) -> dict[str, str]:
+    """Bundler's ``ruby`` directive: ``ruby "3.3.0"``, ``ruby "~> 3.2"``, ``ruby ">= 3.1",
+    "< 3.4"``, ``ruby file: ".ruby-version"`` and the older
+    ``ruby File.read(".ruby-version").strip`` (the file read beside the Gemfile).
+    An engine other than MRI (``engine: "jruby"``) pins no ruby omg provides."""
+    for line in text.splitlines():
+        words = line.strip()
+        if not (words.startswith("ruby ") or words.startswith("ruby(")):
+            continue
+        args = words[5:].strip()
+        engine = _GEM_ENGINE.search(args)
+        if engine and (engine.group(1) or engine.group(2)) != "ruby":
+            return {}
+        named = _GEM_FILE.search(args) or (_GEM_READ.search(args) if "File.read" in args
+                                           else None)
+        if named:
+            return _ruby_from_file(directory, named.group(1) or named.group(2))
+        versions = []
+        while m := _GEM_STRING.match(args):
+            versions.append(" ".join((m.group(1) or m.group(2) or "").split()))
+            args = args[m.end():]
+            if not m.group(3):
+                break
+        spec = ", ".join(v for v in versions if v)
+        return {"ruby": spec.removeprefix("ruby-")} if spec else {}
+    return {}
+
+
+def _ruby_from_file(directory: Path | None, name: str) -> dict[str, str]:
+    """The version in the file a Gemfile names, relative to the Gemfile (never outside)."""
+    rel = Path(name)
+    if directory is None or rel.is_absolute() or ".." in rel.parts:
+        return {}
+    text = _read(directory / rel)
+    if text is None:
+        return {}
+    spec = (parse_tool_versions(text).get("ruby", "") if rel.name == ".tool-versions"
+            else parse_ruby(text))
+    return {"ruby": spec} if spec else {}
+
+
 #: Per-tool files, lowest precedence within a directory.
 SINGLE_FILES: dict[str, tuple[str, Callable[[str], str]]] = {
     ".nvmrc": ("node", parse_node),
@@ -153,20 +258,48 @@ SINGLE_FILES: dict[str, tuple[str, Callable[[str], str]]] = {
     ".ruby-version": ("ruby", parse_ruby),
     ".java-version": ("java", parse_java),
     ".bun-version": ("bun", parse_plain),
+    ".rust-version": ("rust", parse_plain),
 }
 MULTI_FILES: dict[str, Callable[[str], dict[str, str]]] = {
     "mise.toml": parse_mise_toml,
     ".mise.toml": parse_mise_toml,
     ".tool-versions": parse_tool_versions,
 }
+#: Files that pin a tool among other things, below every version file of their directory.
+MANIFESTS: dict[str, Callable[[str, Path], dict[str, str]]] = {
+    "package.json": parse_package_json,
+    "Gemfile": parse_gemfile,
+    "gems.rb": parse_gemfile,
+}
 
 
-#: Every file that can pin a tool, so a directory holding one is a project.
-MARKERS = (*MULTI_FILES, *SINGLE_FILES)
+#: The files the shell's cd hook tests for its "run omg sync" hint: one `[[ -e ]]`
+#: per name and directory, so the list stays as it was (the hook's cost must not grow).
+MARKERS = tuple(n for n in (*MULTI_FILES, *SINGLE_FILES) if n != ".rust-version")
 
 
 def read_directory(directory: Path) -> dict[str, VersionRequest]:
     """What one directory's version files ask for (no walking)."""
+    found = _read_pin_files(directory)
+    for name, parse_manifest in MANIFESTS.items():
+        path = directory / name
+        text = _read(path)
+        if text is None:
+            continue
+        for tool, spec in parse_manifest(text, directory).items():
+            if spec:
+                found.setdefault(tool, VersionRequest(tool, spec, path))
+    return found
+
+
+def pins_something(directory: Path) -> bool:
+    """Does `directory` hold a file that pins a tool (a manifest only if it does pin)?"""
+    if any((directory / m).is_file() for m in (*MULTI_FILES, *SINGLE_FILES)):
+        return True
+    return any((directory / m).is_file() for m in MANIFESTS) and bool(read_directory(directory))
+
+
+def _read_pin_files(directory: Path) -> dict[str, VersionRequest]:
     found: dict[str, VersionRequest] = {}
     for name, parse_multi in MULTI_FILES.items():
         path = directory / name

@@ -117,9 +117,10 @@ class DaemonBackend:
         return result
 
     def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
+        from omg.spec import parse_tool_spec
         from shims.project import project_pins
 
-        root, pins = project_pins(project_dir)
+        root, pins = project_pins(project_dir, check=parse_tool_spec)
         return self.use(pins, project=root, offline=offline, command="omg sync",
                         write_version_files=False)
 

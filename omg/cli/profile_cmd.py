@@ -35,13 +35,14 @@ def _project(local: bool) -> Path | None:
 
 def _pinned_here() -> list[str]:
     """`omg use` with no arguments: the pins of the version files here and above."""
+    from omg.spec import parse_tool_spec
     from shims.versionfiles import find_versions
 
     found = find_versions(Path.cwd())
     if not found:
         raise UsageError("nothing to use: give TOOL@VERSION, or add a version file "
-                         "(.node-version, .tool-versions, mise.toml, ...)")
-    return [str(request) for request in found.values()]
+                         "(.node-version, .tool-versions, mise.toml, package.json, ...)")
+    return proj.pin_strings(found.values(), parse_tool_spec)
 
 
 def _when(t: float) -> str:
@@ -65,11 +66,12 @@ def register(app: typer.Typer) -> None:
         """
         from omg.cli.runtime_cmd import progress_bar
 
+        named = bool(specs)  # only a tool named here is written to a version file
         if not specs:
             specs = _pinned_here()
         with backend() as b, progress_bar() as progress:
             result = b.use(specs, profile=profile, project=_project(local), offline=offline,
-                           progress=progress)
+                           progress=progress, write_version_files=named)
         print_result(result, json_out, text.use_lines)
 
     @app.command("uninstall")

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from omg.signatures import Checker, Signature
     from store.index import Index
 
+#: In `Provider.env_vars`: the installed version's first and second numbers, filled in at
+#: install (`Provider.recorded_env`), so a prefix that holds native code can be per ABI
+#: (npm's per node major, GEM_HOME per ruby x.y.0) while PREFIX stays a placeholder.
+MAJOR = "@major@"
+MINOR = "@minor@"
 
 @dataclass(frozen=True)
 class Platform:
@@ -268,11 +273,20 @@ class Provider:
 
     # Store path ------------------------------------------------------------------------
 
+    def recorded_env(self, version: str) -> dict[str, str]:
+        """`env_vars` as the install of `version` records them: MAJOR and MINOR filled
+        in, STORE_PATH and PREFIX left for the env planner and the shell."""
+        numbers = [*(version.split("+")[0].split(".")), "", ""]
+        major, minor = (_leading_digits(n) for n in numbers[:2])
+        return {k: v.replace(MAJOR, major or "0").replace(MINOR, minor or "0")
+                for k, v in self.env_vars.items()}
+
     def env(self, store_path: Path, prefix: Path | None = None) -> dict[str, str]:
         """`env_vars` for one store path, placeholders filled in."""
         base = str(prefix if prefix is not None else default_prefix())
+        version = store_path.name[33:].removeprefix(f"{self.name}-")  # <hash>-<name>-<version>
         return {k: v.replace(STORE_PATH, str(store_path)).replace(PREFIX, base)
-                for k, v in self.env_vars.items()}
+                for k, v in self.recorded_env(version).items()}
 
     def prepare(self, root: Path) -> list[str]:
         """Adjust an unpacked tree for the read-only store before it is hashed, so what
@@ -396,3 +410,10 @@ def _validators(cached: UpstreamRow | None) -> tuple[str, str]:
 
 def _doc(entry: UpstreamRow) -> Doc:
     return Doc(entry["body"], entry.get("link", ""))
+
+
+def _leading_digits(text: str) -> str:
+    end = 0
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return text[:end]

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index, checksum_for
+from omg.providers.base import (
+    MAJOR,
+    PREFIX,
+    Artifact,
+    Context,
+    Provider,
+    Release,
+    bad_index,
+    checksum_for,
+)
 from omg.signatures import Signature
 from omg.spec import version_key
 
@@ -23,8 +32,9 @@ class NodeProvider(Provider):
     #: Security releases must show up soon (the security warning; end of life is
     #: `omg.support`'s).
     index_ttl = 3600.0
-    #: The store is read-only: `npm install -g` goes to a writable prefix.
-    env_vars: ClassVar[dict[str, str]] = {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm"}
+    #: The store is read-only: `npm install -g` goes to a writable prefix, one per major
+    #: (NODE_MODULE_VERSION, the native addon ABI, changes with each major).
+    env_vars: ClassVar[dict[str, str]] = {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm/{MAJOR}"}
 
     def _platform_key(self, ctx: Context) -> str:
         key = f"linux-{ctx.platform.arch}"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, bad_index
+from omg.providers.base import MAJOR, MINOR, PREFIX, Artifact, Context, Provider, Release, bad_index
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
 from store.errors import NotFound
@@ -39,8 +39,9 @@ class RubyProvider(Provider):
     default_api = "https://api.github.com/repos/jdx/ruby"
     #: A few builds a month; two tags per build, so a listing is two or three API pages.
     index_ttl = 6 * 3600.0
-    #: The store is read-only: `gem install` goes to a writable prefix.
-    env_vars: ClassVar[dict[str, str]] = {"GEM_HOME": f"{PREFIX}/gem"}
+    #: The store is read-only: `gem install` goes to a writable prefix, one per ruby ABI
+    #: (x.y.0, as gem lays out its own user dir: ~/.local/share/gem/ruby/3.3.0).
+    env_vars: ClassVar[dict[str, str]] = {"GEM_HOME": f"{PREFIX}/gem/{MAJOR}.{MINOR}.0"}
 
     def _asset(self, ctx: Context, version: str) -> str:
         if ctx.platform.libc == "musl":

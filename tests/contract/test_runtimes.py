@@ -10,7 +10,7 @@ from tests.contract.conftest import Failure, Kit
 from tests.providers.mirrors import NODE_VERSIONS, supported
 
 #: What Node's record says its profile env sets (a placeholder for the user's prefix).
-NPM_ENV = (("NPM_CONFIG_PREFIX", "@prefix@/npm"),)
+NPM_ENV = (("NPM_CONFIG_PREFIX", "@prefix@/npm/18"),)  # per node major (its addon ABI)
 
 
 def test_install_adds_a_runtime_without_touching_a_profile(backend: Backend, kit: Kit) -> None:

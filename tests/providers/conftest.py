@@ -39,3 +39,20 @@ def settings(omg_env: OmgEnv, mirror_env: dict[str, str],
     for k in ("OMG_OFFLINE", "OMG_INDEX_TTL"):
         monkeypatch.delenv(k, raising=False)
     return omg_env.settings()
+
+
+@pytest.fixture
+def real_node_mirror(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """(v20, v22, mirror URL): real Node binaries (npm registry, cached) served in the
+    nodejs.org/dist layout; the test is skipped when neither registry nor cache has them."""
+    try:
+        from tests.support import realbin
+    except ImportError as exc:  # pragma: no cover
+        pytest.skip(f"tests.support.realbin unavailable: {exc}")
+    v20, v22 = realbin.DEFAULT_NODE_PAIR
+    try:
+        realbin.build_node_dist_mirror(tmp_path / "m", [v20, v22])
+    except Exception as exc:  # no registry reachable and nothing cached
+        pytest.skip(f"cannot fetch real Node binaries: {exc}")
+    with realbin.serve(tmp_path / "m") as url:
+        yield v20, v22, url

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,8 @@ def test_install_records_the_env_with_placeholders(omg_env: OmgEnv,
     finally:
         store.close()
     assert (java.origin or {})["env"] == {"JAVA_HOME": STORE_PATH}
-    assert (node.origin or {})["env"] == {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm"}
+    # The prefix stays a placeholder; the node major (its native addon ABI) is filled in.
+    assert (node.origin or {})["env"] == {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm/20"}
     # ...and in the record file beside the store path, which outlives the index
     meta = json.loads(omg_env.layout.record_path(java.path).read_text())
     assert meta["origin"]["env"] == {"JAVA_HOME": STORE_PATH}
@@ -103,7 +105,7 @@ def test_install_then_use_and_use_with_install_give_one_env(
     envs = [_current(omg_env, "--profile", p)["env"] for p in ("fresh", "later")]
     assert envs[0] == envs[1]
     assert _manifest(omg_env, envs[0])["env"] == {
-        "JAVA_HOME": "@profile@/tools/java", "NPM_CONFIG_PREFIX": "@prefix@/npm"}
+        "JAVA_HOME": "@profile@/tools/java", "NPM_CONFIG_PREFIX": "@prefix@/npm/20"}
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])
@@ -115,7 +117,7 @@ def test_zsh_and_fish_export_the_profile_env(omg_env: OmgEnv, mirror_env: dict[s
     profile = Path(_current(omg_env)["bin"]).parent
     proc = _shell(omg_env, shell, 'echo "$JAVA_HOME"; echo "$NPM_CONFIG_PREFIX"')
     assert proc.stdout.splitlines() == [
-        f"{profile}/tools/java", str(omg_env.root / "data" / "omg" / "prefix" / "npm")], \
+        f"{profile}/tools/java", str(omg_env.root / "data" / "omg" / "prefix" / "npm" / "20")], \
         proc.stderr
 
 
@@ -140,13 +142,67 @@ cd {proj}; eval "$PROMPT_COMMAND"; "$JAVA_HOME/bin/java"
 
 
 def test_provider_prefixes_match_the_shell_integration() -> None:
-    """A variable both the init lines and a tool set must get one value."""
+    """A variable both the init lines and a tool set names one prefix; a per-ABI one is a
+    directory of the default (which serves tools omg did not install), and its bin dir
+    follows the variable (`MOVING`) instead of sitting on PATH for good."""
+    from omg.providers.base import MAJOR, MINOR
+    from shims.init import MOVING
+
     base = Path("/p")
     init = dict(Prefixes(base).env())
     for tool in TOOLS:
         for name, value in get(tool).env_vars.items():
-            if PREFIX in value:
-                assert init[name] == value.replace(PREFIX, str(base)), (tool, name)
+            if PREFIX not in value:
+                continue
+            shared, _, abi = value.replace(PREFIX, str(base)).partition(f"/{MAJOR}")
+            assert init[name] == shared, (tool, name)
+            assert (name in MOVING) == bool(abi or value.endswith(MAJOR)), (tool, name)
+            assert str(base / name) not in Prefixes(base).bins()
+            assert MINOR not in shared
+
+
+@pytest.mark.parametrize(("tool", "version", "want"), [
+    ("node", "22.2.0", {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm/22"}),
+    ("node", "20.12.0", {"NPM_CONFIG_PREFIX": f"{PREFIX}/npm/20"}),
+    ("ruby", "3.3.4", {"GEM_HOME": f"{PREFIX}/gem/3.3.0"}),  # gem's own ABI dir: x.y.0
+    ("ruby", "3.4.0-preview1", {"GEM_HOME": f"{PREFIX}/gem/3.4.0"}),
+    ("python", "3.12.4", {"PYTHONUSERBASE": f"{PREFIX}/python"}),  # site-packages: per x.y
+    ("go", "1.22.3", {"GOPATH": f"{PREFIX}/go", "GOBIN": f"{PREFIX}/go/bin"}),
+    ("rust", "1.78.0", {"CARGO_HOME": f"{PREFIX}/cargo"}),
+])
+def test_recorded_prefixes_are_per_abi_where_native_code_lives(
+        tool: str, version: str, want: dict[str, str]) -> None:
+    assert get(tool).recorded_env(version) == want
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_npm_prefix_follows_a_switch_of_node_major_in_a_running_shell(
+        omg_env: OmgEnv, mirror_env: dict[str, str], shell: str) -> None:
+    """`omg use node@22` in a shell moves NPM_CONFIG_PREFIX and its bin on PATH from the
+    node 20 prefix to node 22's at once (the init lines reload the env after a switch):
+    a global addon built for one ABI is never loaded by another node."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    omg_env.run("install", "node@20", "node@22", extra_env=mirror_env, check=True)
+    omg_env.run("use", "node@20", check=True)
+    prefix = omg_env.root / "data" / "omg" / "prefix" / "npm"
+    show = ('echo "$NPM_CONFIG_PREFIX"; echo "$PATH"' if shell != "fish"
+            else 'echo "$NPM_CONFIG_PREFIX"; string join : $PATH')
+    # The omg command itself, on PATH after what the init lines put there.
+    omg = Path(sys.executable).parent
+    put = f"set -gx PATH $PATH {omg}" if shell == "fish" else f'PATH="$PATH:{omg}"'
+    proc = _shell(omg_env, shell, f"{put}; {show}; omg use node@22 >/dev/null; {show}; "
+                                  f"omg rollback >/dev/null; {show}")
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 6, proc.stderr
+    for (var, path), major in zip([lines[0:2], lines[2:4], lines[4:6]], ("20", "22", "20"),
+                                  strict=True):
+        other = "22" if major == "20" else "20"
+        dirs = path.split(":")
+        assert var == str(prefix / major), (shell, proc.stderr)
+        assert str(prefix / major / "bin") in dirs and str(prefix / other / "bin") not in dirs
+        # Right after the global profile's bin: the profile's own npm stays first.
+        assert dirs[dirs.index(str(prefix / major / "bin")) - 1].endswith("/default/bin")
 
 
 def test_env_file_values_are_quoted(tmp_path: Path) -> None:

@@ -13,29 +13,21 @@ from tests.conftest import OmgEnv
 pytestmark = pytest.mark.slow
 
 
-def test_real_node_install_use_rollback(omg_env: OmgEnv, tmp_path: Path) -> None:
-    try:
-        from tests.support import realbin
-    except ImportError as exc:  # pragma: no cover
-        pytest.skip(f"tests.support.realbin unavailable: {exc}")
-    v20, v22 = realbin.DEFAULT_NODE_PAIR
-    try:
-        realbin.build_node_dist_mirror(tmp_path / "m", [v20, v22])
-    except Exception as exc:  # no registry reachable and nothing cached
-        pytest.skip(f"cannot fetch real Node binaries: {exc}")
-    with realbin.serve(tmp_path / "m") as url:
-        env = {"OMG_NODE_MIRROR": f"{url}/dist"}
-        proc = omg_env.run("install", "node@20", "--json", extra_env=env, check=True)
-        [r] = json.loads(proc.stdout)
-        assert r["version"] == v20
-        out = subprocess.run([f"{r['store_path']}/bin/node", "--version"], capture_output=True,
-                             text=True, check=True)
-        assert out.stdout.strip() == f"v{v20}"
-        omg_env.run("install", f"node@{v22.split('.')[0]}", extra_env=env, check=True)
-        listed = json.loads(omg_env.run("list", "node", "--remote", "--json", extra_env=env,
-                                        check=True).stdout)
-        assert [x["version"] for x in listed] == [v22, v20]
-        assert all(x["installed"] for x in listed)
+def test_real_node_install_use_rollback(omg_env: OmgEnv,
+                                        real_node_mirror: tuple[str, str, str]) -> None:
+    v20, v22, url = real_node_mirror
+    env = {"OMG_NODE_MIRROR": f"{url}/dist"}
+    proc = omg_env.run("install", "node@20", "--json", extra_env=env, check=True)
+    [r] = json.loads(proc.stdout)
+    assert r["version"] == v20
+    out = subprocess.run([f"{r['store_path']}/bin/node", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"v{v20}"
+    omg_env.run("install", f"node@{v22.split('.')[0]}", extra_env=env, check=True)
+    listed = json.loads(omg_env.run("list", "node", "--remote", "--json", extra_env=env,
+                                    check=True).stdout)
+    assert [x["version"] for x in listed] == [v22, v20]
+    assert all(x["installed"] for x in listed)
 
     if not (Path(__file__).parents[2] / "omg/cli/profile_cmd.py").exists():
         return

@@ -95,7 +95,10 @@ def test_real_ruby_through_the_profile(omg_env: OmgEnv, tmp_path: Path) -> None:
                                               "end\n")
     _shell(profile, prefix, home, "gem build omg_hello.gemspec", src)
     _shell(profile, prefix, home, "gem install --local --no-document ./omg_hello-0.1.0.gem", src)
-    assert (prefix / "gem" / "gems" / "omg_hello-0.1.0" / "lib" / "omg_hello.rb").is_file()
+    # GEM_HOME is per ruby ABI (x.y.0), as gem's own user dir is.
+    abi = ".".join([*realruby.RUBY_VERSION.split(".")[:2], "0"])
+    gem_home = prefix / "gem" / abi
+    assert (gem_home / "gems" / "omg_hello-0.1.0" / "lib" / "omg_hello.rb").is_file()
     said = _shell(profile, prefix, home, 'ruby -e \'require "omg_hello"; puts OmgHello.hi\'',
                   tmp_path).stdout
     assert said == "hi from a gem\n"

@@ -83,8 +83,9 @@ def test_init_sets_path_prefixes_and_hint(env: OmgEnv) -> None:
     path = lines[0].split(":")
     assert path[0] == str(global_bin(env))
     prefix = env.root / "data" / "omg" / "prefix"
-    assert path[1:6] == [str(prefix / "npm" / "bin"), str(prefix / "python" / "bin"),
-                         str(prefix / "gem" / "bin"), str(prefix / "go" / "bin"),
+    # npm's and gem's bins follow their variables (per ABI), right after the profile's.
+    assert path[1:6] == [str(prefix / "npm" / "bin"), str(prefix / "gem" / "bin"),
+                         str(prefix / "python" / "bin"), str(prefix / "go" / "bin"),
                          str(prefix / "cargo" / "bin")]
     assert path[6:] == ["/usr/bin", "/bin"]
     assert lines[1] == str(prefix / "npm")
