@@ -55,6 +55,9 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 step "building a nodejs.org/dist mirror of Node $V1 and $V2 (cached under ~/.cache/omg)"
 start=$(date +%s)
 "$PY" -m tests.support.realbin mirror "$WORK/mirror" "$V1" "$V2" >/dev/null
+# Beside it, endoflife.date's API v1 answers (real ones, tests/providers/data/endoflife):
+# omg's end-of-life warnings read them from there instead of the internet.
+"$PY" -c 'import sys; from pathlib import Path; from tests.providers.mirrors import build_endoflife; build_endoflife(Path(sys.argv[1]), "")' "$WORK/mirror"
 echo "mirror ready in $(( $(date +%s) - start )) s"
 
 step "serving it on 127.0.0.1 with python3 -m http.server"
@@ -70,6 +73,7 @@ done
 [ -n "$PORT" ] || { echo "demo: the mirror server did not start" >&2; exit 1; }
 MIRROR="http://127.0.0.1:$PORT/dist"
 export OMG_NODE_MIRROR="$MIRROR"
+export OMG_ENDOFLIFE_MIRROR="http://127.0.0.1:$PORT/endoflife/api/v1"
 echo "mirror: $MIRROR   OMG_HOME: $OMG_HOME"
 echo "\$ curl -fsS $MIRROR/index.json"
 curl -fsS "$MIRROR/index.json" | "$PY" -c '
