@@ -80,7 +80,7 @@ def test_install_waits_for_a_running_gc(omg_env: OmgEnv, mirror_env: dict[str, s
             proc.kill()
             proc.wait()
             raise
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert os.path.isdir(os.readlink(root)) and os.readlink(root) == kept
 
