@@ -57,19 +57,10 @@ def add_root(home: str, user: str, venv_dir: str, mode: int = 0o755) -> str:
     lands in the store): the interpreter must not go between its choice and this.
     """
     check_venv_path(venv_dir)
+    from generations.roots import place_link
+
     directory = real_dir(home, f"gcroots/{user}/{VENVS_DIR}", mode)  # never via a symlink
-    link = f"{directory}/{root_name(venv_dir)}"
-    target = f"{venv_dir}/{PYTHON_LINK}"
-    if os.path.islink(link) and os.readlink(link) == target:
-        return link
-    tmp = f"{directory}/.{root_name(venv_dir)[:120]}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
-    os.symlink(target, tmp)
-    try:
-        os.replace(tmp, link)
-    except BaseException:  # e.g. a directory in the way: no stray link left behind
-        os.unlink(tmp)
-        raise
-    return link
+    return place_link(directory, root_name(venv_dir), f"{venv_dir}/{PYTHON_LINK}")
 
 
 def remove_root(home: str, user: str, venv_dir: str) -> bool:

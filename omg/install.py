@@ -78,6 +78,9 @@ class InstalledVersion:
     version: str
     store_path: Path
     size: int
+    #: The user's install root holds it (`omg install`; generations/installroots.py):
+    #: gc keeps it until `omg uninstall`, whatever the profiles say.
+    kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -417,41 +420,67 @@ def _merge(src: Path, dest: Path, label: str) -> None:
 
 def install(settings: Settings, specs: Sequence[str | ToolSpec], *, offline: bool = False,
             refresh: bool = False, progress: Progress | None = None,
-            index: Index | None = None, for_user: str | None = None) -> list[InstallResult]:
+            index: Index | None = None, for_user: str | None = None,
+            keep: bool = False) -> list[InstallResult]:
     """Install each TOOL@SPEC into the store (downloads in parallel); no profile changes.
 
     Pass `index` when the caller already has the LMDB index open in this process;
     `for_user` names who asked, when that is not `settings.user` (omgd's peer).
+    `keep`: root each result for that user (`omg install`: generations/installroots.py),
+    so gc keeps it until `omg uninstall`.
     """
-    from omg import net
-
     session = Session(settings, offline=offline, refresh=refresh, index=index,
                       for_user=for_user)
     try:
-        plans = [_plan(session, _spec(s)) for s in specs]
-        try:
-            paths = _download(session, plans, progress)
-        except net.ChecksumMismatch:
-            fresh = _replan(session, plans)
-            if fresh is None:
-                raise
-            plans = fresh
-            paths = _download(session, plans, progress, retried=True)
-        files = iter(paths)
-        out: list[InstallResult] = []
-        for p in plans:
-            if isinstance(p, InstallResult):
-                out.append(p)
-            else:
-                mine = [next(files) for _ in p.artifacts]
-                _check_files(session, p, mine)
-                out.append(_ingest(session, p, mine, progress))
-        if session.ctx.notices:
-            out[0] = InstallResult(**{**out[0].__dict__,
-                                      "warnings": (*out[0].warnings, *session.ctx.notices)})
+        if not keep:
+            return _install(session, specs, progress)
+        parsed = [_spec(s) for s in specs]  # bad input fails before anything is held
+        for ts in parsed:
+            _providers.get(ts.tool)
+        # Shared from choosing each store path (the store's, or a download's) until its
+        # root exists (invariant 3), as `omg use` holds it across its resolver's installs.
+        with session.store.gc_guard():
+            out = _install(session, parsed, progress)
+            _keep(session, out)
         return out
     finally:
         session.close()
+
+
+def _keep(session: Session, results: Sequence[InstallResult]) -> None:
+    from generations import installroots
+
+    home = str(session.settings.layout.home)
+    for r in results:
+        installroots.add(home, session.user, r.tool, r.version, r.record.path)
+
+
+def _install(session: Session, specs: Sequence[str | ToolSpec],
+             progress: Progress | None) -> list[InstallResult]:
+    from omg import net
+
+    plans = [_plan(session, _spec(s)) for s in specs]
+    try:
+        paths = _download(session, plans, progress)
+    except net.ChecksumMismatch:
+        fresh = _replan(session, plans)
+        if fresh is None:
+            raise
+        plans = fresh
+        paths = _download(session, plans, progress, retried=True)
+    files = iter(paths)
+    out: list[InstallResult] = []
+    for p in plans:
+        if isinstance(p, InstallResult):
+            out.append(p)
+        else:
+            mine = [next(files) for _ in p.artifacts]
+            _check_files(session, p, mine)
+            out.append(_ingest(session, p, mine, progress))
+    if session.ctx.notices:
+        out[0] = InstallResult(**{**out[0].__dict__,
+                                  "warnings": (*out[0].warnings, *session.ctx.notices)})
+    return out
 
 
 def _download(session: Session, plans: Sequence[_Plan | InstallResult],
@@ -553,6 +582,7 @@ def list_installed(settings: Settings, tool: str | None = None, *,
                    user: str | None = None) -> list[InstalledVersion]:
     """The runtimes `user` (default: settings.user) may use: another user's additions
     are not theirs (`store.claims`). `store`: one this process has open already."""
+    from generations import installroots
     from store.claims import resolvable
     from store.local import LocalStore
 
@@ -561,9 +591,11 @@ def list_installed(settings: Settings, tool: str | None = None, *,
         store = LocalStore(settings.layout, limits=settings.limits)
     store_dir = str(settings.layout.store)
     who = user or settings.user
+    kept = {r.store_path for r in installroots.rooted(str(settings.layout.home), who)}
     try:
         names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
-        out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size)
+        out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size,
+                                r.path in kept)
                for r in store.records()
                if r.name in names and resolvable(store_dir, r.path, who)]
     finally:

@@ -123,9 +123,11 @@ class WhichInfo(Result):
 
 class UninstallResult(Result):
     profile: str
-    generation: int
+    generation: int | None  # the new one; None when the profile did not change
     env: str
     removed: list[str]  # TOOL@VERSION as they were in the profile
+    #: TOOL@VERSION whose install roots were removed (generations/installroots.py).
+    unrooted: list[str] = []  # noqa: RUF012 (a NamedTuple's default, never mutated)
 
 
 #: How omgd's replies become these results again (`store.results.from_plain`).
@@ -467,38 +469,53 @@ def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[Resolve
 def uninstall(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
               profile: str = DEFAULT_PROFILE, project: Path | None = None,
               now: float | None = None) -> UninstallResult:
-    """A new generation without these tools; their store paths stay until `omg gc`.
+    """Drop the user's install roots of these tools and a new generation without them;
+    their store paths stay until `omg gc` (and while older generations hold them).
 
-    `TOOL` or `TOOL@SPEC` (the spec must match the version in the profile, so
-    `omg uninstall node@18` never removes the node 20 a user switched to since).
+    `TOOL` removes every installed version and the tool from the profile; `TOOL@SPEC`
+    only the versions it matches (so `omg uninstall node@18` never removes the node 20
+    a user switched to since). A spec neither installed nor in the profile is NotFound.
     """
-    from omg.spec import select
+    from generations import installroots
 
     home = _home(layout, user)
-    parsed = [parse_tool_spec(s) for s in specs]
+    parsed = [(parse_tool_spec(s), "@" not in s) for s in specs]
     if not parsed:
         raise UsageError("nothing to uninstall: give TOOL or TOOL@VERSION")
     ref = home.ref(profile, project)
+    roots = installroots.rooted(home.dir, home.user)
     with ref.locked(), home.gc_guard():
         cur = gp.current_number(ref)
-        if cur is None:
-            raise NotFound(f"{ref.label} has no generation yet: nothing to uninstall")
-        current = _priority(read_manifest(home.store, gp.env_of(ref, cur)))
-        by_tool = {t.tool: t for t in current}
-        removed = []
-        for spec in parsed:
-            have = by_tool.get(spec.tool)
-            if have is None or select(spec.spec, [have.version], spec.tool) is None:
+        current = [] if cur is None else _priority(
+            read_manifest(home.store, gp.env_of(ref, cur)))
+        removed = [t for t in current if any(_uninstalls(spec, every, t.tool, t.version)
+                                             for spec, every in parsed)]
+        have = [(t.tool, t.version) for t in current] + [(r.name, r.version) for r in roots]
+        for spec, every in parsed:
+            if not any(_uninstalls(spec, every, tool, version) for tool, version in have):
                 held = ", ".join(f"{t.tool}@{t.version}" for t in current) or "nothing"
-                raise NotFound(f"{spec} is not in {ref.label} (it holds {held})")
-            removed.append(f"{have.tool}@{have.version}")
-        dropped = {spec.tool for spec in parsed}
-        env, _ = env_for(home, [t for t in current if t.tool not in dropped])
-        n = gp.add_generation(ref, env, command="omg uninstall " + command_line(specs),
-                              now=time.time() if now is None else now, index=home.mirror_index)
-        if home.mirror:
-            gp.sync_mirror(home.index, ref)
-    return UninstallResult(ref.label, n, env, removed)
+                raise NotFound(f"{spec if not every else spec.tool} is neither installed nor "
+                               f"in {ref.label} (it holds {held})", hint="omg list")
+        n, env = None, ""
+        if removed:
+            env, _ = env_for(home, [t for t in current if t not in removed])
+            n = gp.add_generation(ref, env, command="omg uninstall " + command_line(specs),
+                                  now=time.time() if now is None else now,
+                                  index=home.mirror_index)
+            if home.mirror:
+                gp.sync_mirror(home.index, ref)
+    # After the generation: a failure above leaves the roots as they were.
+    gone = installroots.remove(home.dir, home.user, lambda r: any(
+        _uninstalls(spec, every, r.name, r.version) for spec, every in parsed))
+    return UninstallResult(ref.label, n, env, [f"{t.tool}@{t.version}" for t in removed],
+                           [f"{r.name}@{r.version}" for r in gone])
+
+
+def _uninstalls(spec: ToolSpec, every: bool, tool: str, version: str) -> bool:
+    """Does `omg uninstall SPEC` reach `tool` `version` (every version, for a bare TOOL)?"""
+    from omg.spec import matches
+
+    return spec.tool == tool and (every or matches(spec.spec, version, tool))
 
 
 # rollback ---------------------------------------------------------------------------

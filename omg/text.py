@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from generations.gc import GcResult
-    from omg.profiles import CurrentInfo, SwitchResult, UseResult
+    from omg.profiles import CurrentInfo, SwitchResult, UninstallResult, UseResult
     from omg.venvs import VenvInfo
 
 
@@ -29,6 +29,13 @@ def use_lines(r: UseResult) -> list[str]:
     lines += [f"wrote {f}" for f in r.version_files]
     lines += [f"warning: {w}" for w in r.warnings]
     return lines
+
+
+def uninstall_lines(r: UninstallResult) -> list[str]:
+    lines = [f"{r.profile}: generation {r.generation}: removed {', '.join(r.removed)}"
+             ] if r.removed else []
+    lines += [f"no longer kept: {', '.join(r.unrooted)}"] if r.unrooted else []
+    return [*lines, "omg gc frees what nothing else holds (older generations keep theirs)"]
 
 
 def switch_lines(r: SwitchResult) -> list[str]:

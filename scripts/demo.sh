@@ -119,13 +119,15 @@ step "omg rollback"
 run "$OMG" rollback
 expect_node "$V1"
 run "$OMG" current
-# omg gc. Every generation is a root, so first both versions stay; once
-# its generation is deleted, gc frees Node $V2 and its profile env, and $V1 still runs.
+# omg gc. Every generation is a root, and `omg install` keeps what it installed, so
+# first both versions stay; once its generation is deleted and it is uninstalled, gc
+# frees Node $V2 and its profile env, and $V1 still runs.
 step "omg gc"
 run "$OMG" generations list
 run "$OMG" gc
-step "omg generations delete $G2, then omg gc"
+step "omg generations delete $G2, omg uninstall node@$V2, then omg gc"
 run "$OMG" generations delete "$G2"
+run "$OMG" uninstall "node@$V2"
 run "$OMG" gc
 run "$OMG" store ls
 expect_node "$V1"

@@ -254,7 +254,8 @@ class LocalBackend:
         from omg import install
 
         results = install.install(self.settings, specs, offline=offline, refresh=refresh,
-                                  progress=progress, index=self._index(), for_user=self.user)
+                                  progress=progress, index=self._index(), for_user=self.user,
+                                  keep=True)
         self._store_changed()
         return results
 

@@ -81,12 +81,11 @@ def register(app: typer.Typer) -> None:
         local: LocalOpt = False,
         json_out: JsonOpt = False,
     ) -> None:
-        """Drop tools from the profile with a new generation; `omg gc` frees them."""
+        """Stop keeping installed versions and drop the tools from the profile (a new
+        generation); `omg gc` then frees what nothing else holds."""
         with backend() as b:
             result = b.uninstall(specs, profile=profile, project=_project(local))
-        print_result(result, json_out, lambda r: [
-            f"{r.profile}: generation {r.generation}: removed {', '.join(r.removed)} "
-            "(omg gc frees what nothing else uses)"])
+        print_result(result, json_out, text.uninstall_lines)
 
     @app.command("rollback")
     def rollback(

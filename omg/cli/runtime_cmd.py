@@ -149,7 +149,8 @@ def register(app: typer.Typer) -> None:
             print_json([_jsonable(r) for r in rows])
             return
         for v in rows:
-            typer.echo(f"{v.tool:<8}{v.version:<16}{human_size(v.size):>10}  {v.store_path}")
+            typer.echo(f"{v.tool:<8}{v.version:<16}{human_size(v.size):>10}  {v.store_path}"
+                       + ("  kept" if v.kept else ""))
 
     @app.command("outdated")
     def outdated_cmd(

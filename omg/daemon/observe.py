@@ -217,7 +217,7 @@ AUDITED: dict[str, Callable[[Plain], object]] = {
                                   "created": sum(bool(x["created"]) for x in r)},
     "profile.use": _pick("profile", "generation", "env", "unchanged"),
     "profile.exec": _pick("env", "root"),
-    "profile.uninstall": _pick("profile", "generation", "removed"),
+    "profile.uninstall": _pick("profile", "generation", "removed", "unrooted"),
     "profile.rollback": _pick("profile", "previous", "generation"),
     "profile.delete": _pick("profile", "deleted", "kept_current"),
     "roots.add": _pick("user", "name", "store_path"),

@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 
 from generations.links import real_dir, valid_user_name
+from generations.roots import place_link
 from omg.backends.local import LocalBackend
 from omg.daemon.base import Context, Method, Params, backend, check_name, check_specs
 from omg.daemon.peer import Peer, may_write_profiles_of
@@ -34,8 +35,9 @@ from store.results import to_plain
 #: Names of a user's roots under ``gcroots/<user>/``: one path component.
 ROOT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,99}$")
 #: ``gcroots/<user>/projects/`` belongs to project profiles (shims/project.py),
-#: ``gcroots/<user>/venvs/`` to venvs (generations/venvroots.py).
-RESERVED_ROOT_NAMES = frozenset({"projects", "venvs"})
+#: ``gcroots/<user>/venvs/`` to venvs (generations/venvroots.py), ``installs/`` to
+#: what the user installed (generations/installroots.py).
+RESERVED_ROOT_NAMES = frozenset({"projects", "venvs", "installs"})
 MAX_COMMAND = 1000
 #: Longest project path: its name must fit one file name (255 bytes) with room to spare.
 MAX_PROJECT_PATH = 200
@@ -178,7 +180,7 @@ def _profile_delete(ctx: Context, peer: Peer, params: Params, fds: list[int]) ->
 def _root_name(name: str) -> str:
     if not ROOT_NAME_RE.match(name) or name in RESERVED_ROOT_NAMES:
         raise UsageError(f"invalid root name {name!r}: one component of letters, digits, "
-                         "_ . @ + - (not 'projects')")
+                         "_ . @ + - (not projects, venvs or installs)")
     return name
 
 
@@ -198,16 +200,8 @@ def _roots_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obje
         if not target.is_dir() or target.is_symlink():
             raise NotFound(f"no store path {store_path}")
         _world_readable_dir(ctx, f"gcroots/{owner}")
-        link = directory / name
-        tmp = directory / f".{name}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
-        os.symlink(str(target), tmp)
-        try:
-            os.replace(tmp, link)
-        except BaseException:  # e.g. a directory in the way: no stray tmp link left behind
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    return {"user": owner, "name": name, "store_path": store_path, "root": str(link)}
+        link = place_link(str(directory), name, str(target))
+    return {"user": owner, "name": name, "store_path": store_path, "root": link}
 
 
 def _roots_remove(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:

@@ -76,7 +76,9 @@ def test_a_venv_is_a_gc_root_until_removed_or_deleted_by_hand(
         py_env: OmgEnv, python_mirror: dict[str, str]) -> None:
     version = python_mirror["version"]
     store_path = _python_path(py_env)
-    assert _dead(py_env) == [store_path]  # installed, in no profile: garbage
+    assert _dead(py_env) == []  # `omg install` keeps it, until `omg uninstall`
+    py_env.run("uninstall", f"python@{version}", check=True)
+    assert _dead(py_env) == [store_path]  # in no profile, no longer kept: garbage
     for name in ("a", "b"):
         py_env.run("venv", "create", name, f"python@{version}", "--without-pip", check=True)
     roots = py_env.home / "gcroots" / _user() / "venvs"
