@@ -106,8 +106,10 @@ class Backend(Protocol):
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, object] | None = None) -> AddResult:
-        """`origin`: a note kept in the record (it grants nothing: claims do)."""
+                  origin: dict[str, object] | None = None, keep: bool = False) -> AddResult:
+        """`origin`: a note kept in the record (it grants nothing: claims do). `keep`:
+        root it as installed (``gcroots/<user>/installs/<name>@<version>``, as
+        `omg install` does) until `omg uninstall` (`omg import`)."""
 
     def store_records(self) -> list[PathRecord]: ...
 

@@ -9,7 +9,8 @@ then its default): nvm ``$NVM_DIR/versions/node/vX``, pyenv
 mise's ``20 -> 20.10.0``), virtualenvs and trees without the tool's executable are
 skipped. `run` adds each through the backend (`store_add`: a store path of its own,
 claimed by this user like any `omg store add`, so in the shared mode it resolves for
-this user only) with the environment a provider install records.
+this user only) with the environment a provider install records, and keeps it as
+installed (an install root, as `omg install` writes) until `omg uninstall`.
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def run(backend: Backend, source: str, only: Sequence[str] = (), *,
         if env:
             origin["env"] = env
         try:
-            added = backend.store_add(Path(f.path), f.tool, f.version, origin=origin)
+            added = backend.store_add(Path(f.path), f.tool, f.version, origin=origin,
+                                      keep=True)
         except OmgError as exc:  # one bad tree (a dangling link out of it...) is reported
             out.append(Imported(*f, "", False, exc.message))
             continue

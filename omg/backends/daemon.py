@@ -229,7 +229,7 @@ class DaemonBackend:
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, object] | None = None) -> AddResult:
+                  origin: dict[str, object] | None = None, keep: bool = False) -> AddResult:
         """The archive goes as a descriptor (omgd copies and hashes it itself); a
         directory is packed first, since the daemon takes regular files only."""
         import tempfile
@@ -241,6 +241,8 @@ class DaemonBackend:
                                      "filename": source.name}
         if origin is not None:
             params["origin"] = origin
+        if keep:
+            params["keep"] = True
         with tempfile.TemporaryDirectory(prefix="omg-add-") as tmp:
             archive = source
             if source.is_dir():

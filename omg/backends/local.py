@@ -20,6 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
+    from typing import Any
 
     from generations.gc import GcResult
     from omg.config import Settings
@@ -283,15 +284,15 @@ class LocalBackend:
 
     def store_add(self, source: Path, name: str, version: str, *,
                   references: Sequence[str] = (),
-                  origin: dict[str, object] | None = None) -> AddResult:
+                  origin: dict[str, object] | None = None, keep: bool = False) -> AddResult:
         from store.claims import ADDED, Claim, process_user
 
         # Root's additions resolve by name for every user, as through omgd (`is_trusted`):
         # the store, told which user it acts for, would make them root's alone.
         root = os.geteuid() == 0 and self.user == process_user()
-        result = self.store.add(source, name, version, origin=origin,
-                                references=[self.resolve_name(r) for r in references],
-                                claim=Claim(ADDED, self.user, trusted=root))
+        result = add_kept(self.store, self.home_dir, self.user, keep, source, name, version,
+                          origin=origin, references=[self.resolve_name(r) for r in references],
+                          claim=Claim(ADDED, self.user, trusted=root))
         self._store_changed()
         return result
 
@@ -373,3 +374,17 @@ class _Lazy:
         if self._made is None:
             self._made = self._make()
         return self._made(spec)
+
+
+def add_kept(store: LocalStore, home: str, user: str, keep: bool, source: Path, name: str,
+             version: str, **add: Any) -> AddResult:
+    """`store.add`, and with `keep` the user's install root for it, the gc lock held
+    shared from before the add until the root exists (invariant 3)."""
+    if not keep:
+        return store.add(source, name, version, **add)
+    from generations import installroots
+
+    with store.gc_guard():
+        result = store.add(source, name, version, **add)
+        installroots.add(home, user, name, version, result.record.path)
+    return result

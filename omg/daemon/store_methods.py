@@ -9,9 +9,10 @@ may collect garbage.
 
 from __future__ import annotations
 
+from omg.backends.local import add_kept
 from omg.daemon.base import Context, Method, Params, backend, check_name
 from omg.daemon.incoming import copy_in
-from omg.daemon.peer import Peer, is_trusted, may_gc
+from omg.daemon.peer import Peer, is_trusted, may_gc, may_write_profiles_of
 from store.claims import ADDED, Claim
 from store.errors import PermissionDenied, UsageError
 from store.ingest import validate_component
@@ -68,6 +69,10 @@ def _store_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obje
     filename = _safe_filename(params.get("filename"))
     origin = _check_origin(dict(params.get("origin") or {}))
     origin["added_by"] = peer.user
+    keep = bool(params.get("keep"))
+    if keep and not may_write_profiles_of(peer, peer.user):
+        raise PermissionDenied(f"uid {peer.uid} has no user name: it has no roots to keep "
+                               "an addition in")
     with ctx.quota.reserve(peer.uid) as reservation:
         copy = copy_in(fds[0], ctx.incoming, filename, max_bytes=ctx.store.limits.max_bytes,
                        reservation=reservation)
@@ -76,10 +81,11 @@ def _store_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obje
                 # The peer's own claim: the name and version it typed resolve for it
                 # alone, unless it is one of the store's trusted users (store.claims).
                 claim = Claim(ADDED, peer.user, trusted=is_trusted(peer, ctx.trusted_users))
-                result = ctx.store.add(copy, params["name"], params["version"],
-                                       references=params.get("references") or (),
-                                       origin=origin, strip_top=params.get("strip_top"),
-                                       claim=claim)
+                result = add_kept(ctx.store, str(ctx.store.layout.home), peer.user, keep,
+                                  copy, params["name"],
+                                  params["version"],
+                                  references=params.get("references") or (), origin=origin,
+                                  strip_top=params.get("strip_top"), claim=claim)
         finally:
             copy.unlink(missing_ok=True)  # before the quota is given back
     return to_plain(result)
@@ -140,6 +146,7 @@ METHODS = (
         "origin": ("map?", False),
         "filename": ("str?", False),  # only for format hints (.pkg.tar.*); never a path
         "strip_top": ("bool?", False),
+        "keep": ("bool?", False),  # the peer's install root for it (omg import)
     }, fds=1),
     Method("store.get", _store_get, {"name": ("str", True)}),
     Method("store.records", _store_records),

@@ -67,3 +67,14 @@ def test_uninstall_of_nothing_installed_changes_nothing(backend: Backend, kit: K
     assert kit.fails(lambda: backend.uninstall(["../node"])).exit_code == 2
     assert _kept(backend) == {"22.2.0": True}
     assert backend.gc().dead == []
+
+
+def test_an_addition_kept_as_installed_survives_gc_until_uninstalled(backend: Backend,
+                                                                      kit: Kit) -> None:
+    # `omg import` adds with keep=True: what another manager installed stays.
+    kept = backend.store_add(kit.tree("tool", "1.0"), "tool", "1.0", keep=True)
+    loose = backend.store_add(kit.tree("tool", "2.0"), "tool", "2.0")
+    assert backend.gc().dead == [loose.record.path]
+    assert kit.store_path(kept.record.path).is_dir()
+    assert backend.uninstall(["tool@1.0"]).unrooted == ["tool@1.0"]
+    assert backend.gc().dead == [kept.record.path]

@@ -84,6 +84,10 @@ def test_import_then_use_through_the_profile(omg_env: OmgEnv) -> None:
     assert out[1].startswith("imported node 20.10.0 from nvm (")
     again = omg_env.run("import", "nvm", "node@20", extra_env=extra, check=True).stdout
     assert again.startswith("already in the store: node 20.10.0")
+    # Kept as installed: a gc before any `use` frees nothing, until `omg uninstall`.
+    assert omg_env.run("gc", check=True).stdout.startswith("0 store paths deleted")
+    omg_env.run("uninstall", "node@18", check=True)
+    assert "-node-18.19.0" in omg_env.run("gc", check=True).stdout
     omg_env.run("use", "node@20", check=True)
     user_bin = profile_bin(omg_env) / "node"
     assert subprocess.run([user_bin], capture_output=True, text=True).stdout == \
