@@ -9,7 +9,7 @@ Every `load` checks the whole of each config file against `SCHEMA` and the
 variables it parses against `ENV_SCHEMA`, whatever the command needs of them:
 a setting of the wrong type is a `UsageError` naming it (``[store] max_files``,
 ``OMG_MAX_FILES``) and what it must be, never a crash deep in the command that
-reads it; an unknown key is a ``warning:`` line. docs/configuration.md lists
+reads it; an unknown key is a ``warning:`` line. docs/config.md lists
 every setting. What `load` returns is typed by what it checked: `Config`, one
 TypedDict per section, so a reader gets ``settings.raw.get("network", {}).get("retries")``
 as an ``int | None``.
@@ -150,7 +150,7 @@ current_user = locate.current_user
 
 
 class Kind(NamedTuple):
-    """What one setting must be; `what` is said in errors and in docs/configuration.md."""
+    """What one setting must be; `what` is said in errors and in docs/config.md."""
 
     what: str
     ok: Callable[[object], bool]  # judges a value from a config file (TOML types)
@@ -240,7 +240,7 @@ def _bad(where: str, kind: Kind, value: object, hint: str) -> UsageError:
 
 def check_file(data: Mapping[str, object], path: str) -> list[str]:
     """Check one parsed config file against `SCHEMA`; the unknown keys, as warnings."""
-    hint = f"fix it in {path} (docs/configuration.md lists every setting)"
+    hint = f"fix it in {path} (docs/config.md lists every setting)"
     unknown: list[str] = []
     for key, value in data.items():
         kind = SCHEMA.get(key)

@@ -17,7 +17,7 @@ from omg import config, locate
 from store.errors import UsageError
 from store.results import Result
 
-#: The variable that overrides each key (docs/configuration.md's tables; a test keeps
+#: The variable that overrides each key (docs/config.md's tables; a test keeps
 #: the two in step). Mirrors and keyrings follow one rule each: ``mirrors.X`` <-
 #: ``OMG_X_MIRROR``, ``keyrings.X`` <- ``OMG_X_KEYRING``.
 VARIABLES = {
@@ -69,7 +69,7 @@ def kind_of(key: str) -> config.Kind:
     elif not section and isinstance(found, config.Kind):
         return found
     raise UsageError(f"unknown setting {key!r}",
-                     hint="omg config list shows every setting (docs/configuration.md)")
+                     hint="omg config list shows every setting (docs/config.md)")
 
 
 def all_keys() -> list[str]:

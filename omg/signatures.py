@@ -183,7 +183,7 @@ class Checker:
         if self._keys(tool) is None:
             self._unverified(Outcome(UNKNOWN_KEY, signatures[0].url),
                              f"{what}: omg has no key for {tool}'s signatures",
-                             hint=f"set [keyrings] {tool} (docs/configuration.md)")
+                             hint=f"set [keyrings] {tool} (docs/config.md)")
             return None
         for sig in signatures:
             try:

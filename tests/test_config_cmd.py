@@ -9,7 +9,7 @@ from pathlib import Path
 from omg import config_edit
 from tests.conftest import OmgEnv
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "config.md"
 
 
 def _file(env: OmgEnv) -> Path:
@@ -80,7 +80,7 @@ def test_list_says_where_each_value_comes_from(omg_env: OmgEnv) -> None:
 
 
 def test_variables_match_the_documented_tables() -> None:
-    """Each `| key | VARIABLE |` row of docs/configuration.md is `config_edit.VARIABLES`."""
+    """Each `| key | VARIABLE |` row of docs/config.md is `config_edit.VARIABLES`."""
     documented: dict[str, str] = {}
     section = ""
     for line in DOC.read_text().splitlines():

@@ -202,7 +202,7 @@ def test_a_config_file_reads_back_typed(omg_env: OmgEnv) -> None:
 
 
 def test_docs_list_every_setting() -> None:
-    doc = (ROOT / "docs" / "configuration.md").read_text()
+    doc = (ROOT / "docs" / "config.md").read_text()
     for key, kind in config.SCHEMA.items():
         if isinstance(kind, config.Kind):
             assert f"`{key}`" in doc, key
@@ -213,4 +213,4 @@ def test_docs_list_every_setting() -> None:
     for name in config.ENV_SCHEMA:
         assert f"`{name}`" in doc, name
     assert "`OMG_CONFIG`" in doc
-    assert "docs/configuration.md" in (ROOT / "README.md").read_text()
+    assert "docs/config.md" in (ROOT / "README.md").read_text()

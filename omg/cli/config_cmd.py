@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         entry = next(e for e in entries() if e.key == key)
         if entry.value is None:
             raise NotFound(f"{key} is not set: its default applies",
-                           hint="docs/configuration.md gives each default")
+                           hint="docs/config.md gives each default")
         typer.echo(_shown(entry.value))
 
     @config_app.command("set")
