@@ -213,6 +213,22 @@ class Home:
             return project_ref(self.layout, self.user, project)
         return ProfileRef.user_profile(self.dir, self.user, profile)
 
+    def existing(self, profile: str = DEFAULT_PROFILE,
+                 project: Path | None = None) -> ProfileRef:
+        """`ref`, for commands that read or switch a profile: a named profile that
+        does not exist (a typo) is NotFound, not an empty profile. The default
+        profile and project profiles read as empty until their first `use`."""
+        ref = self.ref(profile, project)
+        if project is None and profile != DEFAULT_PROFILE and not os.path.lexists(ref.link):
+            from generations.links import profiles_in
+
+            names = sorted({n for u, _, n in profiles_in(str(self.layout.profiles))
+                            if u == self.user and "/" not in n})
+            raise NotFound(f"no profile {profile!r} (profiles: "
+                           f"{', '.join(names) or 'none yet'})",
+                           hint=f"omg use TOOL@VERSION --profile {profile} makes it")
+        return ref
+
     def gc_guard(self) -> FileLock:
         """The gc lock, shared: held from choosing store paths until a root holds them."""
         return gc_lock(self.dir)
@@ -328,10 +344,17 @@ def _resolve_in_store(home: Home, spec: ToolSpec,
         if found is not None:
             return found
         if not have:
-            known = ", ".join(sorted(t for t, rows in installed.items()
-                                     if _resolvable(home, rows))) or "nothing"
-            raise NotFound(f"no tool {spec.tool!r} in the store (installed: {known})",
-                           hint=f"omg store add DIR --name {spec.tool} --version V")
+            from omg.providers import TOOLS, did_you_mean
+
+            mine = sorted(t for t, rows in installed.items() if _resolvable(home, rows))
+            if spec.tool not in TOOLS:  # not one omg installs: a typo, or a tool of one's own
+                raise NotFound(f"unknown tool {spec.tool!r}"
+                               f"{did_you_mean(spec.tool, [*TOOLS, *mine])}",
+                               hint=f"omg knows {', '.join(TOOLS)}; a tool of your own: "
+                                    f"omg store add DIR --name {spec.tool} --version V")
+            raise NotFound(f"no tool {spec.tool!r} in the store (installed: "
+                           f"{', '.join(mine) or 'nothing'})",
+                           hint=f"omg install {spec.tool}@VERSION")
         versions = ", ".join(sorted({v for v, _, _ in have}, key=version_key))
         raise NotFound(f"no version of {spec.tool} matches {spec.spec!r} "
                        f"(installed: {versions})")
@@ -526,7 +549,7 @@ def rollback(layout: Layout | Home, *, user: str | None = None,
              to: int | None = None) -> SwitchResult:
     """Switch to the previous generation (or `to`) without creating one."""
     home = _home(layout, user)
-    ref = home.ref(profile, project)
+    ref = home.existing(profile, project)
     with ref.locked():
         gens = gp.linked_numbers(ref)  # links only: a rollback reads no record
         cur = gp.current_number(ref)
@@ -570,7 +593,7 @@ def list_generations(layout: Layout | Home, *, user: str | None = None,
                      profile: str = DEFAULT_PROFILE,
                      project: Path | None = None) -> list[GenerationInfo]:
     home = _home(layout, user)
-    ref = home.ref(profile, project)
+    ref = home.existing(profile, project)
     if home.mirror:
         gp.sync_mirror(home.index, ref)
     out: list[GenerationInfo] = []
@@ -588,7 +611,7 @@ def diff_generations(layout: Layout | Home, a: int, b: int, *, user: str | None 
                      profile: str = DEFAULT_PROFILE,
                      project: Path | None = None) -> GenerationDiff:
     home = _home(layout, user)
-    ref = home.ref(profile, project)
+    ref = home.existing(profile, project)
     found = {g.number: g for g in gp.generations(ref)}
     for n in (a, b):
         if n not in found:
@@ -624,7 +647,7 @@ def delete_generations(layout: Layout | Home, numbers: Sequence[int] = (), *,
     the newest `keep`. The current generation is never deleted: naming it is an error,
     and the age and count filters skip it."""
     home = _home(layout, user)
-    ref = home.ref(profile, project)
+    ref = home.existing(profile, project)
     if not numbers and older_than is None and keep is None:
         raise UsageError("say which generations: numbers, --older-than AGE or --keep K")
     if keep is not None and keep < 0:
@@ -657,7 +680,7 @@ def delete_generations(layout: Layout | Home, numbers: Sequence[int] = (), *,
 def current(layout: Layout | Home, *, user: str | None = None,
             profile: str = DEFAULT_PROFILE, project: Path | None = None) -> CurrentInfo:
     home = _home(layout, user)
-    ref = home.ref(profile, project)
+    ref = home.existing(profile, project)
     n = gp.current_number(ref)
     env = gp.env_of(ref, n) if n is not None else ""
     tools = _resolved_of(read_manifest(home.store, env))

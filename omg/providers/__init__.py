@@ -7,6 +7,7 @@ Node does not import the Java provider.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 
 from omg.providers.base import Provider
 from store.errors import NotFound
@@ -34,7 +35,16 @@ def canonical(tool: str) -> str:
 def get(tool: str) -> Provider:
     name = canonical(tool)
     if name not in _MODULES:
-        raise NotFound(f"unknown tool {tool!r}", hint=f"omg knows {', '.join(TOOLS)}")
+        raise NotFound(f"unknown tool {tool!r}{did_you_mean(tool, TOOLS)}",
+                       hint=f"omg knows {', '.join(TOOLS)}")
     module, cls = _MODULES[name]
     provider: Provider = getattr(importlib.import_module(module), cls)()
     return provider
+
+
+def did_you_mean(word: str, names: Sequence[str]) -> str:
+    """``: did you mean node?`` for a near miss among `names`, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(dict.fromkeys(names)), n=1, cutoff=0.6)
+    return f": did you mean {close[0]}?" if close else ""

@@ -226,7 +226,8 @@ def test_generations_list_each_with_its_tools_and_changes(backend: Backend, kit:
     assert gens[0].time <= gens[1].time <= gens[2].time
     assert gens[2].env == backend.current().env and gens[0].env != gens[2].env
     assert all(kit.store_path(p).is_dir() for p in paths)
-    assert backend.generations(profile="other") == []
+    assert kit.fails(lambda: backend.generations(profile="other")).message == \
+        "no profile 'other' (profiles: default)"
 
 
 def test_delete_generations_by_number_keep_and_age(backend: Backend, kit: Kit) -> None:
@@ -258,8 +259,13 @@ def test_delete_generations_refuses_the_current_one_and_unknown_ones(backend: Ba
 
 
 def test_current_of_an_empty_profile(backend: Backend, kit: Kit) -> None:
-    assert backend.current(profile="work") == CurrentInfo(
-        "work", None, "", str(kit.home / "profiles" / kit.user / "work" / "bin"), [])
+    # The default profile reads as empty before its first `use`; a named profile
+    # that does not exist is a typo, said so (exit 3), not an empty answer.
+    assert backend.current() == CurrentInfo(
+        "default", None, "", str(kit.home / "profiles" / kit.user / "default" / "bin"), [])
+    assert kit.fails(lambda: backend.current(profile="work")) == Failure(
+        "NotFound", "no profile 'work' (profiles: none yet)",
+        "omg use TOOL@VERSION --profile work makes it", 3)
 
 
 def test_which_names_the_tool_and_file_behind_an_executable(backend: Backend,

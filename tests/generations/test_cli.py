@@ -218,3 +218,21 @@ def test_ctrl_c_in_a_typer_command_exits_130_with_one_line(
     monkeypatch.setattr(profiles, "gc", interrupted)
     assert run(["gc", "--json"]) == 130
     assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_a_typo_is_named_not_an_empty_answer(env: OmgEnv) -> None:
+    env.run("use", "node@18", check=True)
+    env.run("use", "node@20", "--profile", "work", check=True)
+    for args in (["current", "-p", "wrok"], ["generations", "-p", "wrok"],
+                 ["rollback", "-p", "wrok"], ["which", "node", "-p", "wrok"]):
+        proc = env.run(*args)
+        assert proc.returncode == 3, (args, proc.stdout, proc.stderr)
+        assert proc.stderr.startswith("error: no profile 'wrok' (profiles: default, work)")
+    tool = env.run("use", "nodee@20")
+    assert tool.returncode == 3 and tool.stderr.startswith(
+        "error: unknown tool 'nodee': did you mean node?")
+    install = env.run("install", "pythn@3")
+    assert install.returncode == 3 and "did you mean python?" in install.stderr
+    # A fresh home's default profile is empty, not an error.
+    fresh = make_env(env.root / "fresh")
+    assert fresh.run("current", check=True).stdout.startswith("default: no generations yet")

@@ -82,7 +82,7 @@ def picture(directory: Path) -> dict[str, object]:
 ROUND = [["rollback", "--to", "1"], ["use", "python"], ["current"], ["use", "node@20"],
          ["rollback"], ["use", "node@18"], ["use", "python", "node@20.10.0"],
          ["use", "node@20.10.0"], ["rollback", "--to", "2"], ["current"],
-         ["current", "--profile", "none-yet"]]
+         ["current", "--profile", "default"]]
 
 
 def test_the_door_answers_as_the_typer_cli(env: OmgEnv) -> None:
@@ -119,7 +119,7 @@ def test_an_answer_from_the_catalogue_imports_nothing_heavy(env: OmgEnv) -> None
     run(env, "use", "node@20")
     run(env, "use", "node@18")  # now every answer is known
     for args in (["use", "node@20"], ["rollback"], ["rollback", "--to", "2"],
-                 ["use", "node@18.19.0"], ["current"], ["current", "-p", "other"]):
+                 ["use", "node@18.19.0"], ["current"], ["current", "-p", "default"]):
         assert run(env, *args)[1] == "hit", args
 
 

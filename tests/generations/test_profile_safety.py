@@ -79,4 +79,4 @@ def test_a_brand_new_home_is_made_on_first_use(omg_env: OmgEnv) -> None:
     """real_dir checks every directory below OMG_HOME; OMG_HOME itself may not exist yet."""
     assert not omg_env.home.exists()
     proc = omg_env.run("use", "nosuchtool@1")
-    assert proc.returncode == 3 and proc.stderr.startswith("error: no tool 'nosuchtool'")
+    assert proc.returncode == 3 and proc.stderr.startswith("error: unknown tool 'nosuchtool'")
