@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from omg.cli import json_out as J
 from omg.cli.output import backend, print_json
 from store.errors import UsageError
 
@@ -65,8 +66,7 @@ def register(app: typer.Typer) -> None:
         reached_as = os.path.dirname(info.bin)
         values = variables(store_dir, info.env, reached_as)
         if json_out:
-            print_json({"profile": info.profile, "generation": info.generation,
-                        "env": info.env, "path": info.bin, "variables": values})
+            print_json(J.env(J.Paths(store_dir.removesuffix("/store")), info, values))
             return
         if shell == "fish":
             lines = [f"set -gx PATH {shlex.quote(info.bin)} $PATH"]

@@ -40,13 +40,12 @@ def backend() -> Iterator[Backend]:
         b.close()
 
 
-def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]]) -> None:
-    """`result` as JSON (`store.results.to_plain`: the daemon's wire form too) or as
-    the lines `lines` makes of it (`omg.text`)."""
+def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]],
+                 as_json: Callable[[R], object]) -> None:
+    """`result` as the JSON `as_json` makes of it (its documented shape:
+    `omg.cli.json_out`) or as the lines `lines` makes of it (`omg.text`)."""
     if json_out:
-        from store.results import to_plain
-
-        print_json(to_plain(result))
+        print_json(as_json(result))
         return
     sys.stdout.write("".join(line + "\n" for line in lines(result)))
 
@@ -117,5 +116,6 @@ def broken_pipe() -> int:
 
 
 def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    """`data` (already in its documented shape, `omg.cli.json_out`) on stdout."""
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
