@@ -16,7 +16,7 @@ import typer
 
 from omg import config
 from omg.cli import json_out as J
-from omg.cli.output import print_json
+from omg.cli.output import print_json, stdout_to_stderr
 
 if TYPE_CHECKING:
     from omg.arch.install import InstallResult
@@ -95,9 +95,10 @@ def install_packages_command(names: list[str], *, system: bool, noconfirm: bool,
     from omg.arch import install_packages
 
     settings, arch = _arch()
-    result = _build_errors(lambda: install_packages(
-        settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
-        show=_show, arch=arch))
+    with stdout_to_stderr(json_out):
+        result = _build_errors(lambda: install_packages(
+            settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
+            show=_show, arch=arch))
     _render_install(result, json_out)
 
 
@@ -180,9 +181,10 @@ def register(app: typer.Typer) -> None:
 
         settings, arch = _arch()
         _refuse_shared(settings)
-        result = _build_errors(lambda: install.build_aur(
-            settings, [n.removeprefix("aur/") for n in names], system=system,
-            noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
+        with stdout_to_stderr(json_out):
+            result = _build_errors(lambda: install.build_aur(
+                settings, [n.removeprefix("aur/") for n in names], system=system,
+                noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
         _render_install(result, json_out)
 
     @aur_app.command("build")
@@ -234,7 +236,8 @@ def register(app: typer.Typer) -> None:
                     return install.build_aur(settings, n, system=s, noconfirm=noconfirm,
                                              confirm=_confirm, show=_show, arch=arch)
 
-                result = _build_errors(build)
+                with stdout_to_stderr(json_out):
+                    result = _build_errors(build)
                 if not json_out:
                     _render_install(result, json_out)
                 for field in ("built", "repo_installed", "system_installed", "order",

@@ -234,7 +234,7 @@ def record(p: Paths, r: PathRecord) -> Json:
     return {"store_path": p.store_path(r.path), "name": r.name, "version": r.version,
             "hash": r.hash, "size": r.size, "files": r.files,
             "references": p.store_paths(r.references), "origin": r.origin,
-            "created_at": iso_time(r.created)}
+            "metadata": r.metadata, "created_at": iso_time(r.created)}
 
 
 def store_info(p: Paths, found: StoreInfo) -> Json:

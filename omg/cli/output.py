@@ -18,7 +18,7 @@ from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
 BROKEN_PIPE = 141
 
 __all__ = ["BROKEN_PIPE", "backend", "broken_pipe", "human_size", "print_json",
-           "print_result", "report_error"]
+           "print_result", "report_error", "stdout_to_stderr"]
 
 if TYPE_CHECKING:
     from omg.backend import Backend
@@ -38,6 +38,24 @@ def backend() -> Iterator[Backend]:
         yield b
     finally:
         b.close()
+
+
+@contextlib.contextmanager
+def stdout_to_stderr(active: bool) -> Iterator[None]:
+    """With ``--json`` stdout carries one document: while `active`, what the work prints
+    meanwhile (pacman's and makepkg's own output, progress notes) goes to stderr."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)  # at the descriptor: child processes inherit it
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]],

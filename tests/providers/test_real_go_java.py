@@ -72,7 +72,7 @@ def test_real_go(omg_env: OmgEnv, tmp_path: Path) -> None:
         proc = omg_env.run("install", "go@" + ".".join(version.split(".")[:2]), "--json",
                            extra_env={"OMG_GO_MIRROR": f"{m.url}/dl"}, check=True)
     [r] = json.loads(proc.stdout)
-    env = {**omg_env.env, "GOROOT": r["store_path"], "GOCACHE": str(tmp_path / "gocache"),
+    env = {**omg_env.env, "GOROOT": r["store_path"]["path"], "GOCACHE": str(tmp_path / "gocache"),
            "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
     out = subprocess.run([f"{r['store_path']}/bin/go", "version"], env=env,
                          capture_output=True, text=True, check=True)
@@ -111,7 +111,7 @@ def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
         proc = omg_env.run("install", f"java@{major}", "--json",
                            extra_env={"OMG_JAVA_MIRROR": m.url}, check=True)
     [r] = json.loads(proc.stdout)
-    out = subprocess.run([f"{r['store_path']}/bin/java", "-version"], capture_output=True,
+    out = subprocess.run([f"{r['store_path']['path']}/bin/java", "-version"], capture_output=True,
                          text=True, check=True, env={**omg_env.env, "JAVA_HOME": r["store_path"]})
     assert str(major) in out.stderr
     # `omg use`, then a bash with the init lines: JAVA_HOME (the profile's tools/java)
