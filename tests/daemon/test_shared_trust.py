@@ -111,7 +111,7 @@ def test_a_symlinked_profile_directory_is_never_written_through(shared_cli: Shar
         assert proc.returncode == 7, proc.stderr
         assert proc.stderr.startswith("error: refusing to write below ")
         assert sorted(os.listdir(env)) == before
-        assert s.omg(s.b, "store", "verify", used["env"]).returncode == 0
+        assert s.omg(s.b, "store", "verify", used["env"]["name"]).returncode == 0
     finally:
         planted.unlink()
 
