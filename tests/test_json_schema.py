@@ -131,3 +131,11 @@ def test_doctor_json(omg_env: OmgEnv) -> None:
     repaired = check("doctor", omg_env.run("doctor", "--repair", "--json",
                                            check=True).stdout)
     assert repaired["repair"]["generations"] == 1
+
+
+def test_install_json_of_runtimes_and_packages_at_once_is_refused(omg_env: OmgEnv) -> None:
+    """Two documents of two shapes would be no contract: nothing is installed."""
+    proc = omg_env.run("install", "node@20", "some-package", "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("error: --json: install runtimes and packages in two")
+    assert not (omg_env.home / "store").exists() or not any((omg_env.home / "store").iterdir())

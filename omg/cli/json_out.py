@@ -201,12 +201,13 @@ def runtime_installs(p: Paths, results: list[RuntimeInstall]) -> list[Json]:
 
 
 def rows(items: Iterable[object]) -> list[Json]:
-    """Results whose fields are all plain already (remote versions, outdated rows)."""
+    """Results whose fields are all plain already (remote versions, outdated rows);
+    an empty text (no date, no LTS line) is null."""
     out = []
     for item in items:
         data = plain(item)
         assert isinstance(data, dict), f"{type(item).__name__} is not a result"
-        out.append(data)
+        out.append({k: None if v == "" else v for k, v in data.items()})
     return out
 
 

@@ -77,6 +77,12 @@ def register(app: typer.Typer) -> None:
 
         packages = [s for s in specs if not is_runtime(s)]
         specs = [s for s in specs if is_runtime(s)]
+        if json_out and packages and specs:  # two documents of two shapes: no contract
+            from store.errors import UsageError
+
+            raise UsageError("--json: install runtimes and packages in two commands",
+                             hint=f"omg install {' '.join(specs)} --json; "
+                                  f"omg pkg install {' '.join(packages)} --json")
         if packages:
             from omg.cli.arch_cmd import install_packages_command
 

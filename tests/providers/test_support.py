@@ -121,7 +121,7 @@ def test_list_remote_and_outdated_json_carry_eol_lts_security(
     assert {k: rows["go"][k] for k in ("latest_patch", "latest", "eol", "eol_from", "lts",
                                        "security")} == {
         "latest_patch": "1.22.3", "latest": "1.22.2", "eol": True, "eol_from": "2025-02-11",
-        "lts": "", "security": False}
+        "lts": None, "security": False}
 
 
 def expected_latest(versions: list[str], lines: list[support.Line]) -> str | None:
