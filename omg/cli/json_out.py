@@ -20,23 +20,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from generations.gc import GcResult
+    from omg import profiles as P
     from omg.arch.install import InstallResult
     from omg.config_edit import ConfigEntry
     from omg.doctor import RepairResult
     from omg.imports import Imported
     from omg.install import InstalledVersion
     from omg.install import InstallResult as RuntimeInstall
-    from omg.profiles import (
-        CurrentInfo,
-        DeleteResult,
-        GenerationDiff,
-        GenerationInfo,
-        ResolvedTool,
-        SwitchResult,
-        UninstallResult,
-        UseResult,
-        WhichInfo,
-    )
     from omg.store_cases import StoreInfo, VerifyResult
     from omg.venvs import VenvInfo
     from store.record import PathRecord
@@ -115,12 +105,12 @@ def _none_if_empty(value: str) -> str | None:
 # Profiles -----------------------------------------------------------------------------
 
 
-def tool(p: Paths, t: ResolvedTool) -> Json:
+def tool(p: Paths, t: P.ResolvedTool) -> Json:
     return {"tool": t.tool, "version": t.version, "store_path": p.store_path(t.store_path),
             "env": {k: p.resolve(v, store_path=t.store_path) for k, v in t.env}}
 
 
-def use(p: Paths, r: UseResult) -> Json:
+def use(p: Paths, r: P.UseResult) -> Json:
     """`use` and `sync`."""
     return versioned({
         "profile": r.profile, "generation": r.generation, "env": p.store_path(r.env),
@@ -131,40 +121,40 @@ def use(p: Paths, r: UseResult) -> Json:
         "warnings": list(r.warnings)})
 
 
-def switch(r: SwitchResult) -> Json:
+def switch(r: P.SwitchResult) -> Json:
     return versioned({"profile": r.profile, "previous": r.previous,
                       "generation": r.generation, "tools": dict(r.tools)})
 
 
-def uninstall(p: Paths, r: UninstallResult) -> Json:
+def uninstall(p: Paths, r: P.UninstallResult) -> Json:
     return versioned({"profile": r.profile, "generation": r.generation,
                       "env": p.store_path(r.env), "removed": list(r.removed)})
 
 
-def generations(p: Paths, gens: list[GenerationInfo]) -> list[Json]:
+def generations(p: Paths, gens: list[P.GenerationInfo]) -> list[Json]:
     return [{"number": g.number, "time": iso_time(g.time), "command": g.command,
              "current": g.current, "env": p.store_path(g.env), "tools": dict(g.tools),
              "changes": list(g.changes), "missing": g.missing} for g in gens]
 
 
-def diff(d: GenerationDiff) -> Json:
+def diff(d: P.GenerationDiff) -> Json:
     return versioned({"a": d.a, "b": d.b, "added": dict(d.added), "removed": dict(d.removed),
                       "changed": {t: {"from": a, "to": b}
                                   for t, (a, b) in d.changed.items()}})
 
 
-def deleted(r: DeleteResult) -> Json:
+def deleted(r: P.DeleteResult) -> Json:
     return versioned({"profile": r.profile, "deleted": list(r.deleted),
                       "kept_current": r.kept_current})
 
 
-def current(p: Paths, c: CurrentInfo) -> Json:
+def current(p: Paths, c: P.CurrentInfo) -> Json:
     return versioned({"profile": c.profile, "generation": c.generation,
                       "env": p.store_path(c.env), "bin": c.bin,
                       "tools": [tool(p, t) for t in c.tools]})
 
 
-def which(p: Paths, w: WhichInfo) -> Json:
+def which(p: Paths, w: P.WhichInfo) -> Json:
     return versioned({"executable": w.executable, "tool": w.tool, "version": w.version,
                       "store_path": p.store_path(w.store_path), "path": w.path})
 
@@ -178,7 +168,7 @@ def gc(p: Paths, r: GcResult) -> Json:
         "cache_files": r.cache_files, "cache_bytes": r.cache_bytes})
 
 
-def env(p: Paths, c: CurrentInfo, variables: Mapping[str, str]) -> Json:
+def env(p: Paths, c: P.CurrentInfo, variables: Mapping[str, str]) -> Json:
     """`omg env`: the variables are already filled in (`omg.environment.variables`)."""
     return versioned({"profile": c.profile, "generation": c.generation,
                       "env": p.store_path(c.env), "path": c.bin,
