@@ -63,14 +63,12 @@ class Paths:
     def store_paths(self, names: Iterable[str]) -> list[Json | None]:
         return [self.store_path(n) for n in names]
 
-    def resolve(self, value: str, *, store_path: str = "", profile: str = "") -> str:
-        """An env value with its placeholders (generations.env) filled in."""
-        from generations.env import PREFIX, PROFILE, STORE_PATH
+    def resolve(self, value: str, store_path: str) -> str:
+        """A tool's recorded env value (generations.env) with its placeholders filled
+        in: the tool's own store path, this user's writable prefix."""
+        from generations.env import PREFIX, STORE_PATH
 
-        if store_path:
-            value = value.replace(STORE_PATH, f"{self.store_dir}/{store_path}")
-        if profile:
-            value = value.replace(PROFILE, profile)
+        value = value.replace(STORE_PATH, f"{self.store_dir}/{store_path}")
         return value.replace(PREFIX, self.prefix)
 
 
@@ -107,7 +105,7 @@ def _none_if_empty(value: str) -> str | None:
 
 def tool(p: Paths, t: P.ResolvedTool) -> Json:
     return {"tool": t.tool, "version": t.version, "store_path": p.store_path(t.store_path),
-            "env": {k: p.resolve(v, store_path=t.store_path) for k, v in t.env}}
+            "env": {k: p.resolve(v, t.store_path) for k, v in t.env}}
 
 
 def use(p: Paths, r: P.UseResult) -> Json:
