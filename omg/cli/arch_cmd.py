@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from omg import config
-from omg.cli.output import print_json
+from omg.cli import json_out as J
+from omg.cli.output import print_json, stdout_to_stderr
 
 if TYPE_CHECKING:
     from omg.arch.install import InstallResult
@@ -79,9 +80,7 @@ def _refuse_shared(settings: config.Settings) -> None:
 
 def _render_install(result: InstallResult, json_out: bool) -> None:
     if json_out:
-        print_json({"built": [b.__dict__ for b in result.built], "order": result.order,
-                    "repo_deps": result.repo_deps, "repo_installed": result.repo_installed,
-                    "system_installed": result.system_installed})
+        print_json(J.package_install(J.Paths(str(config.load().home)), result))
         return
     for b in result.built:
         note = " (already in the store)" if b.reused else ""
@@ -96,9 +95,10 @@ def install_packages_command(names: list[str], *, system: bool, noconfirm: bool,
     from omg.arch import install_packages
 
     settings, arch = _arch()
-    result = _build_errors(lambda: install_packages(
-        settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
-        show=_show, arch=arch))
+    with stdout_to_stderr(json_out):
+        result = _build_errors(lambda: install_packages(
+            settings, names, system=system, noconfirm=noconfirm, confirm=_confirm,
+            show=_show, arch=arch))
     _render_install(result, json_out)
 
 
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         settings, arch = _arch(cfg, root, dbpath)
         data = install.info(settings, name, arch=arch)
         if json_out:
-            print_json(data)
+            print_json(J.package_info(data))
             return
         for key, value in data.items():
             if value is None or value == []:
@@ -181,9 +181,10 @@ def register(app: typer.Typer) -> None:
 
         settings, arch = _arch()
         _refuse_shared(settings)
-        result = _build_errors(lambda: install.build_aur(
-            settings, [n.removeprefix("aur/") for n in names], system=system,
-            noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
+        with stdout_to_stderr(json_out):
+            result = _build_errors(lambda: install.build_aur(
+                settings, [n.removeprefix("aur/") for n in names], system=system,
+                noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
         _render_install(result, json_out)
 
     @aur_app.command("build")
@@ -223,16 +224,24 @@ def register(app: typer.Typer) -> None:
         settings, arch = _arch()
         _refuse_shared(settings)
         found = install.outdated(settings, arch=arch)
-        if not found:
+        if not found and not json_out:
             typer.echo("everything is up to date")
             return
         system = sorted({o.name for o in found if o.where == "system"})
         store_only = sorted({o.name for o in found if o.where == "store"} - set(system))
+        done = install.InstallResult()  # --json: one document for both builds
         for names, sysinst in ((store_only, False), (system, True)):
             if names:
                 def build(n: list[str] = names, s: bool = sysinst) -> InstallResult:
                     return install.build_aur(settings, n, system=s, noconfirm=noconfirm,
                                              confirm=_confirm, show=_show, arch=arch)
 
-                result = _build_errors(build)
-                _render_install(result, json_out)
+                with stdout_to_stderr(json_out):
+                    result = _build_errors(build)
+                if not json_out:
+                    _render_install(result, json_out)
+                for field in ("built", "repo_installed", "system_installed", "order",
+                              "repo_deps"):
+                    getattr(done, field).extend(getattr(result, field))
+        if json_out:
+            _render_install(done, json_out)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from omg.cli import json_out as J
 from omg.cli.output import print_result
 from store.errors import NotFound
 
@@ -30,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
         print_result(entries(), json_out, lambda rows: [
             f"{r.key:<28} {_shown(r.value) if r.value is not None else '-':<30} "
-            f"{r.source}" for r in rows])
+            f"{r.source}" for r in rows], J.config_entries)
 
     @config_app.command("get")
     def get(key: KeyArg) -> None:

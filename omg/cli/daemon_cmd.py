@@ -61,9 +61,11 @@ def register(app: typer.Typer) -> None:
             server = client.hello["server"]
             numbers = _reply(client.call("daemon.stats"), "daemon.stats") if stats else None
         if json_out:
-            out = {"socket": str(path), "server": server, "peer": me,
-                   "latency_ms": round(elapsed * 1000, 3)}
-            print_json(out if numbers is None else {**out, "stats": numbers})
+            from omg.cli.json_out import versioned
+
+            out = versioned({"socket": str(path), "server": server, "peer": me,
+                             "latency_ms": round(elapsed * 1000, 3), "stats": numbers})
+            print_json(out)
             return
         typer.echo(f"{server} on {path}: up ({elapsed * 1000:.1f} ms)")
         typer.echo(f"you are {me['user']} (uid {me['uid']}, gid {me['gid']}); "

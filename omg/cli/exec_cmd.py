@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from omg.cli import json_out as J
 from omg.cli.output import backend, print_json
 from store.errors import UsageError
 
@@ -61,12 +62,11 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"unknown shell {shell!r}", hint="use sh, bash, zsh or fish")
         with backend() as b:
             info = b.current(profile=profile, project=_project(local))
-            store_dir = f"{b.home_dir}/store"
+            paths = J.Paths(b.home_dir)
         reached_as = os.path.dirname(info.bin)
-        values = variables(store_dir, info.env, reached_as)
+        values = variables(paths.store_dir, info.env, reached_as)
         if json_out:
-            print_json({"profile": info.profile, "generation": info.generation,
-                        "env": info.env, "path": info.bin, "variables": values})
+            print_json(J.env(paths, info, values))
             return
         if shell == "fish":
             lines = [f"set -gx PATH {shlex.quote(info.bin)} $PATH"]

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from omg.cli import json_out as J
 from omg.cli.output import backend, print_result
 from store.errors import NotFound
 
@@ -26,10 +27,12 @@ def register(app: typer.Typer) -> None:
 
         with backend() as b:
             results = imports.run(b, source, specs or [], dry_run=dry_run)
+            paths = J.Paths(b.home_dir)
         if not results:
             raise NotFound(f"{source}: nothing to import from {imports.data_dir(source, {})}"
                            + (f" matching {' '.join(specs)}" if specs else ""))
-        print_result(results, json_out, lambda rows: [_line(r) for r in rows])
+        print_result(results, json_out, lambda rows: [_line(r) for r in rows],
+                     lambda rows: J.imported(paths, rows))
         if all(r.skipped and r.skipped != "dry run" for r in results):
             raise typer.Exit(1)
 

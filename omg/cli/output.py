@@ -18,7 +18,7 @@ from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
 BROKEN_PIPE = 141
 
 __all__ = ["BROKEN_PIPE", "backend", "broken_pipe", "human_size", "print_json",
-           "print_result", "report_error"]
+           "print_result", "report_error", "stdout_to_stderr"]
 
 if TYPE_CHECKING:
     from omg.backend import Backend
@@ -40,13 +40,30 @@ def backend() -> Iterator[Backend]:
         b.close()
 
 
-def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]]) -> None:
-    """`result` as JSON (`store.results.to_plain`: the daemon's wire form too) or as
-    the lines `lines` makes of it (`omg.text`)."""
-    if json_out:
-        from store.results import to_plain
+@contextlib.contextmanager
+def stdout_to_stderr(active: bool) -> Iterator[None]:
+    """With ``--json`` stdout carries one document: while `active`, what the work prints
+    meanwhile (pacman's and makepkg's own output, progress notes) goes to stderr."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)  # at the descriptor: child processes inherit it
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
-        print_json(to_plain(result))
+
+def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]],
+                 as_json: Callable[[R], object]) -> None:
+    """`result` as the JSON `as_json` makes of it (its documented shape:
+    `omg.cli.json_out`) or as the lines `lines` makes of it (`omg.text`)."""
+    if json_out:
+        print_json(as_json(result))
         return
     sys.stdout.write("".join(line + "\n" for line in lines(result)))
 
@@ -117,5 +134,6 @@ def broken_pipe() -> int:
 
 
 def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=True, default=str)
+    """`data` (already in its documented shape, `omg.cli.json_out`) on stdout."""
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

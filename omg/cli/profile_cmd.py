@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from omg import config, profiles, text
+from omg.cli import json_out as J
 from omg.cli.output import backend, print_result
 from shims import project as proj
 from store.errors import UsageError
@@ -72,7 +73,8 @@ def register(app: typer.Typer) -> None:
         with backend() as b, progress_bar() as progress:
             result = b.use(specs, profile=profile, project=_project(local), offline=offline,
                            progress=progress, write_version_files=named)
-        print_result(result, json_out, text.use_lines)
+            paths = J.Paths(b.home_dir)
+        print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))
 
     @app.command("uninstall")
     def uninstall(
@@ -85,7 +87,8 @@ def register(app: typer.Typer) -> None:
         generation); `omg gc` then frees what nothing else holds."""
         with backend() as b:
             result = b.uninstall(specs, profile=profile, project=_project(local))
-        print_result(result, json_out, text.uninstall_lines)
+            paths = J.Paths(b.home_dir)
+        print_result(result, json_out, text.uninstall_lines, lambda r: J.uninstall(paths, r))
 
     @app.command("rollback")
     def rollback(
@@ -97,7 +100,7 @@ def register(app: typer.Typer) -> None:
         """Switch to the previous generation (or --to N) without creating one."""
         with backend() as b:
             result = b.rollback(profile=profile, project=_project(local), to=to)
-        print_result(result, json_out, text.switch_lines)
+        print_result(result, json_out, text.switch_lines, J.switch)
 
     gen_app = typer.Typer(help="List, compare and delete generations.",
                           invoke_without_command=True)
@@ -106,11 +109,13 @@ def register(app: typer.Typer) -> None:
     def _list(profile: str, local: bool, json_out: bool) -> None:
         with backend() as b:
             gens = b.generations(profile=profile, project=_project(local))
+            paths = J.Paths(b.home_dir)
         print_result(gens, json_out, lambda gs: [
             f"{'*' if g.current else ' '} {g.number:>4}  {_when(g.time)}  "
             f"{'; '.join(g.changes) or '(no change)'}"
             f"{'  [store path missing]' if g.missing else ''}" for g in gs]
-            or [f"{profile}: no generations yet (omg use TOOL@VERSION)"])
+            or [f"{profile}: no generations yet (omg use TOOL@VERSION)"],
+            lambda gs: J.generations(paths, gs))
 
     @gen_app.callback()
     def generations(ctx: typer.Context, profile: ProfileOpt = "default",
@@ -135,7 +140,7 @@ def register(app: typer.Typer) -> None:
             *(f"+ {t} {v}" for t, v in sorted(d.added.items())),
             *(f"- {t} {v}" for t, v in sorted(d.removed.items())),
             *(f"~ {t} {va} -> {vb}" for t, (va, vb) in sorted(d.changed.items()))]
-            or ["no difference"])
+            or ["no difference"], J.diff)
 
     @gen_app.command("delete")
     def gen_delete(
@@ -153,7 +158,7 @@ def register(app: typer.Typer) -> None:
                 older_than=profiles.parse_age(older_than) if older_than else None, keep=keep)
         print_result(result, json_out, lambda r: [
             f"{r.profile}: deleted generation(s) {', '.join(map(str, r.deleted))}"
-            if r.deleted else f"{r.profile}: nothing to delete"])
+            if r.deleted else f"{r.profile}: nothing to delete"], J.deleted)
 
     @app.command("current")
     def current(profile: ProfileOpt = "default", local: LocalOpt = False,
@@ -161,7 +166,8 @@ def register(app: typer.Typer) -> None:
         """The current generation and its tools."""
         with backend() as b:
             info = b.current(profile=profile, project=_project(local))
-        print_result(info, json_out, text.current_lines)
+            paths = J.Paths(b.home_dir)
+        print_result(info, json_out, text.current_lines, lambda c: J.current(paths, c))
 
     @app.command("which")
     def which(executable: str, profile: ProfileOpt = "default", local: LocalOpt = False,
@@ -169,7 +175,8 @@ def register(app: typer.Typer) -> None:
         """The store path an executable of the profile resolves to."""
         with backend() as b:
             info = b.which(executable, profile=profile, project=_project(local))
-        print_result(info, json_out, lambda i: [i.path])
+            paths = J.Paths(b.home_dir)
+        print_result(info, json_out, lambda i: [i.path], lambda w: J.which(paths, w))
 
     @app.command("gc")
     def gc(
@@ -183,8 +190,9 @@ def register(app: typer.Typer) -> None:
         with backend() as b:
             result = b.gc(dry_run=dry_run,
                           older_than=profiles.parse_age(older_than) if older_than else None)
-            store_dir = b.home_dir + "/store"
-        print_result(result, json_out, lambda r: text.gc_lines(r, store_dir))
+            paths = J.Paths(b.home_dir)
+        print_result(result, json_out, lambda r: text.gc_lines(r, paths.store_dir),
+                     lambda r: J.gc(paths, r))
 
     @app.command("init")
     def init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
@@ -209,4 +217,5 @@ def register(app: typer.Typer) -> None:
         """Build this project's profile from its version files."""
         with backend() as b:
             result = b.sync(directory or Path.cwd())
-        print_result(result, json_out, text.use_lines)
+            paths = J.Paths(b.home_dir)
+        print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from omg import config
+from omg.cli import json_out as J
 from omg.cli.output import backend, human_size, print_json
 
 if TYPE_CHECKING:
@@ -50,18 +51,6 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
         yield update
 
 
-def _jsonable(obj: object) -> dict[str, object]:
-    """A result (a map of fields) as JSON values (`store.results.to_plain`); a record
-    as its path."""
-    from store.results import to_plain
-
-    data = to_plain(obj)
-    assert isinstance(data, dict), f"{type(obj).__name__} is not a result"
-    if isinstance(data.get("record"), dict):
-        data["record"] = data["record"].get("path")
-    return data
-
-
 def register(app: typer.Typer) -> None:
     @app.command("install")
     def install_cmd(
@@ -88,6 +77,12 @@ def register(app: typer.Typer) -> None:
 
         packages = [s for s in specs if not is_runtime(s)]
         specs = [s for s in specs if is_runtime(s)]
+        if json_out and packages and specs:  # two documents of two shapes: no contract
+            from store.errors import UsageError
+
+            raise UsageError("--json: install runtimes and packages in two commands",
+                             hint=f"omg install {' '.join(specs)} --json; "
+                                  f"omg pkg install {' '.join(packages)} --json")
         if packages:
             from omg.cli.arch_cmd import install_packages_command
 
@@ -98,8 +93,9 @@ def register(app: typer.Typer) -> None:
         # In the shared mode omgd downloads, verifies and ingests, from its own mirrors.
         with backend() as b, progress_bar() as progress:
             results = b.install(specs, offline=offline, refresh=refresh, progress=progress)
+            paths = J.Paths(b.home_dir)
         if json_out:
-            print_json([_jsonable(r) for r in results])
+            print_json(J.runtime_installs(paths, results))
             return
         for r in results:
             for w in r.warnings:
@@ -128,7 +124,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"warning: {tool}: upstream is unreachable; this is the cached "
                            "index, past its expiry (`stale` in --json)", err=True)
             if json_out:
-                print_json([_jsonable(r) for r in found])
+                print_json(J.rows(found))
                 return
             lines = []
             for r in found:
@@ -145,8 +141,9 @@ def register(app: typer.Typer) -> None:
             providers.get(tool)  # NotFound for a tool omg does not know, naming those it does
         with backend() as b:
             rows = b.installed(tool)
+            paths = J.Paths(b.home_dir)
         if json_out:
-            print_json([_jsonable(r) for r in rows])
+            print_json(J.installed(paths, rows))
             return
         for v in rows:
             typer.echo(f"{v.tool:<8}{v.version:<16}{human_size(v.size):>10}  {v.store_path}"
@@ -168,8 +165,8 @@ def register(app: typer.Typer) -> None:
         # AUR packages are not in a shared store yet.
         packages = [] if tools or offline or shared else _outdated_packages(settings)
         if json_out:
-            print_json([{"kind": "runtime", **_jsonable(r)} for r in rows]
-                       + [{"kind": "package", **p.__dict__} for p in packages])
+            print_json([{"kind": "runtime", **r} for r in J.rows(rows)]
+                       + [{"kind": "package", **p} for p in J.rows(packages)])
             return
         for r in rows:
             ended = f"  (end-of-life{' since ' + r.eol_from if r.eol_from else ''})" \

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from omg.cli import json_out as J
 from omg.cli.output import backend, human_size, print_json, print_result
 from store.errors import IntegrityError, PermissionDenied
 
@@ -34,12 +35,13 @@ def register(app: typer.Typer) -> None:
         """Ingest an archive or directory; print its store path."""
         with backend() as b:
             result = b.store_add(source, name, version, references=reference or [])
-            store_path = f"{b.home_dir}/store/{result.record.path}"
+            paths = J.Paths(b.home_dir)
+            store_path = f"{paths.store_dir}/{result.record.path}"
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
         if json_out:
-            print_json({**result.record.to_index(), "created": result.created,
-                        "added_bytes": result.added_bytes, "store_path": store_path})
+            print_json(J.versioned({**J.record(paths, result.record), "created": result.created,
+                                    "added_bytes": result.added_bytes}))
         else:
             typer.echo(store_path)
 
@@ -48,8 +50,9 @@ def register(app: typer.Typer) -> None:
         """List store paths."""
         with backend() as b:
             records = b.store_records()
+            paths = J.Paths(b.home_dir)
         if json_out:
-            print_json([r.to_index() for r in records])
+            print_json([J.record(paths, r) for r in records])
             return
         for r in records:
             typer.echo(f"{r.path}  {human_size(r.size):>10}  {r.files} files")
@@ -59,10 +62,10 @@ def register(app: typer.Typer) -> None:
         """Show a store path's record: size, files, references, origin, claims."""
         with backend() as b:
             found = b.store_info(path)
+            paths = J.Paths(b.home_dir)
         record = found.record
         if json_out:
-            print_json({**record.to_index(), "store_path": found.store_path,
-                        "claims": found.claims})
+            print_json(J.store_info(paths, found))
             return
         data = {**record.to_index(), "store_path": found.store_path}
         for key in ("store_path", "name", "version", "hash", "size", "files", "references",
@@ -87,11 +90,12 @@ def register(app: typer.Typer) -> None:
         """Re-hash store paths; name each corrupted file and exit non-zero."""
         with backend() as b:
             result = b.store_verify(paths or None)
+            where = J.Paths(b.home_dir)
         if not json_out:
             for p in result.problems:
                 typer.echo(f"corrupt: {p}", err=True)
         print_result(result, json_out, lambda r: [] if r.problems else [
-            f"{r.checked} store paths verified"])
+            f"{r.checked} store paths verified"], lambda r: J.verify(where, r))
         if result.problems:
             first = result.problems[0]
             raise IntegrityError(f"{len(result.problems)} problem(s) in the store, first: "
@@ -100,7 +104,7 @@ def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor(repair: Annotated[bool, typer.Option(
         "--repair", help="Rebuild the index and lost records from store/ and profiles/.")
-                                  ] = False) -> None:
+                                  ] = False, json_out: JsonOpt = False) -> None:
         """Check the store, its index and every generation; --repair rebuilds what the
         files can tell (the index, lost records) and sets bad records aside."""
         from omg import config
@@ -118,17 +122,25 @@ def register(app: typer.Typer) -> None:
                 problems = doc.diagnose(b, settings.layout)
         if repair:
             result = doc.repair(settings.layout)
+            if json_out:
+                print_json(J.repaired(result))
+                return
             for note in result.notes:
                 typer.echo(f"repaired: {note}")
             kept = f" (the old index is in {result.old_index})" if result.old_index else ""
             typer.echo(f"index rebuilt: {result.store_paths} store paths, "
                        f"{result.generations} generations{kept}")
             return
-        for line in problems:
-            typer.echo(line, err=True)
+        # A listing: no index is opened.
+        count = len(LocalStore(settings.layout).names())
+        if json_out:
+            print_json(J.doctor(problems, count))
+        else:
+            for line in problems:
+                typer.echo(line, err=True)
         if problems:
             raise IntegrityError(f"{len(problems)} problem(s) found, first: {problems[0]}",
                                  hint="`omg doctor --repair` rebuilds the index and lost "
                                  "records; reinstall a store path whose content is corrupt")
-        count = len(LocalStore(settings.layout).names())  # a listing: no index is opened
-        typer.echo(f"ok: {count} store paths verified, all generations complete")
+        if not json_out:
+            typer.echo(f"ok: {count} store paths verified, all generations complete")

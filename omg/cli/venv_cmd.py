@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from omg import text
+from omg.cli import json_out as J
 from omg.cli.output import backend, print_result
 from store.errors import UsageError
 
@@ -61,21 +62,27 @@ def register(app: typer.Typer) -> None:
         with backend() as b:
             made = b.venv_create(name, spec, project=None if name else _project(),
                                  pip=not without_pip)
-        print_result(made, json_out, lambda v: text.venv_lines(v, "created"))
+            paths = J.Paths(b.home_dir)
+        print_result(made, json_out, lambda v: text.venv_lines(v, "created"),
+                     lambda v: J.versioned(J.venv(paths, v)))
 
     @venv_app.command("list")
     def list_(json_out: JsonOpt = False) -> None:
         """Named venvs, and the project venvs omg made that still exist."""
         with backend() as b:
             found = b.venv_list()
-        print_result(found, json_out, text.venv_list_lines)
+            paths = J.Paths(b.home_dir)
+        print_result(found, json_out, text.venv_list_lines,
+                     lambda vs: [J.venv(paths, v) for v in vs])
 
     @venv_app.command("remove")
     def remove(name: NameArg = None, json_out: JsonOpt = False) -> None:
         """Delete a venv and its gc root."""
         with backend() as b:
             gone = b.venv_remove(name, project=None if name else _project())
-        print_result(gone, json_out, lambda v: text.venv_lines(v, "removed"))
+            paths = J.Paths(b.home_dir)
+        print_result(gone, json_out, lambda v: text.venv_lines(v, "removed"),
+                     lambda v: J.versioned(J.venv(paths, v)))
 
     @venv_app.command("activate")
     def activate(

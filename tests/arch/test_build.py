@@ -10,6 +10,7 @@ import pytest
 
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
+from tests.schema import check
 
 pytestmark = pytest.mark.slow
 
@@ -21,10 +22,10 @@ def leftovers(world: ArchWorld, aenv: OmgEnv) -> list[str]:
 
 def test_build_order_ingest_and_references(world: ArchWorld, aenv: OmgEnv) -> None:
     proc = aenv.run("aur", "build", "aur-app", "--noconfirm", "--json", check=True)
-    data = json.loads(proc.stdout)
+    data = check("aur-build", proc.stdout)
     assert data["order"] == ["aur-tool", "aur-lib", "aur-app"]
     assert "repolib" in data["repo_deps"] and "virtual-lib>=1.0" in data["repo_deps"]
-    paths = {b["name"]: b["store_path"] for b in data["built"]}
+    paths = {b["name"]: b["store_path"]["name"] for b in data["built"]}
     store = aenv.store()
     app = store.get(paths["aur-app"])
     assert app.references == (paths["aur-lib"],)
@@ -96,13 +97,19 @@ def test_system_install_outdated_update_remove(world: ArchWorld, aenv: OmgEnv) -
     try:
         assert aenv.run("outdated", "--json", check=True).stdout.strip() == "[]"
         world.aur.set_version("aur-tool", "2.1")
-        found = json.loads(aenv.run("outdated", "--json", check=True).stdout)
+        found = check("outdated", aenv.run("outdated", "--json", check=True).stdout)
         assert {(o["name"], o["current"], o["latest"], o["where"]) for o in found} == {
             ("aur-tool", "2.0-1", "2.1-1", "store"), ("aur-tool", "2.0-1", "2.1-1", "system")}
-        upd = aenv.run("update", "--noconfirm")
+        upd = aenv.run("update", "--noconfirm", "--json")
         assert upd.returncode == 0, upd.stderr
+        # One document on stdout; pacman's own output went to stderr.
+        updated = check("update", upd.stdout)
+        assert [b["name"] for b in updated["built"]] == ["aur-tool"]
+        assert updated["system_installed"][0].startswith("aur-tool-2.1-1")
         assert any(d.startswith("aur-tool-2.1-1") for d in os.listdir(world.dbpath / "local"))
         assert aenv.run("outdated", "--json", check=True).stdout.strip() == "[]"
+        nothing = check("update", aenv.run("update", "--json", check=True).stdout)
+        assert nothing["built"] == []
     finally:
         world.aur.set_version("aur-tool", "2.0")
         rm = aenv.run("remove", "aur-tool", "--noconfirm")
@@ -126,6 +133,6 @@ def test_top_level_install_sends_package_names_to_the_arch_side(world: ArchWorld
     """`omg install aur/NAME` builds like `omg aur install`; TOOL@SPEC stays a runtime."""
     proc = aenv.run("install", "aur/aur-tool", "--noconfirm", "--json")
     assert proc.returncode == 0, proc.stderr
-    built = json.loads(proc.stdout)["built"]
+    built = check("install", proc.stdout)["built"]
     assert [b["name"] for b in built] == ["aur-tool"]
     assert aenv.store().find("aur-tool")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from omg.arch.pacmanconf import parse
 from store.index import Index
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
+from tests.schema import check
 
 
 def names(out: str) -> list[str]:
@@ -26,7 +26,7 @@ def test_search_ranking_labels_json(world: ArchWorld, aenv: OmgEnv) -> None:
     assert got[:2] == ["testrepo/python", "testrepo/python-repotool"]
     assert got[2:4] == ["aur/python-aurbig", "aur/python-aursmall"]  # by popularity
     assert "(+900 9.00)" in proc.stdout
-    data = json.loads(aenv.run("search", "python", "--json", check=True).stdout)
+    data = check("search", aenv.run("search", "python", "--json", check=True).stdout)
     assert [(d["repo"], d["name"]) for d in data][:3] == [
         ("testrepo", "python"), ("testrepo", "python-repotool"), ("aur", "python-aurbig")]
     assert {"version", "description", "installed", "in_store", "votes"} <= set(data[0])
@@ -89,9 +89,11 @@ def test_aur_not_json_and_error(world: ArchWorld, aenv: OmgEnv) -> None:
 
 
 def test_info_repo_and_aur(world: ArchWorld, aenv: OmgEnv) -> None:
-    repo = json.loads(aenv.run("info", "python-repotool", "--json", check=True).stdout)
+    repo = check("info", aenv.run("info", "python-repotool", "--json", check=True).stdout)
     assert repo["repo"] == "testrepo" and repo["version"] == "2.0-1"
     assert repo["depends"] == ["repolib"]
+    aur = check("info", aenv.run("info", "aur-app", "--json", check=True).stdout)
+    assert aur["repo"] == "aur" and aur["out_of_date"] is None
     text = aenv.run("info", "aur-app", check=True).stdout
     assert "aur-lib" in text and "Votes:" in text and "Maintainer:" in text
     missing = aenv.run("info", "no-such-pkg")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import Daemon, daemon_env, wait_for_socket
+from tests.schema import check
 
 
 @pytest.mark.slow
@@ -23,7 +23,7 @@ def test_foreground_serves_and_status_reports(tmp_path: Path) -> None:
     try:
         wait_for_socket(sock, proc)
         out = env.run("daemon", "status", "--json", check=True)
-        data = json.loads(out.stdout)
+        data = check("daemon-status", out.stdout)
         assert data["server"].startswith("omgd/") and data["socket"] == str(sock)
         text = env.run("daemon", "status", check=True).stdout
         assert "up (" in text and "uid" in text

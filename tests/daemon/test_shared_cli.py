@@ -103,18 +103,18 @@ def test_install_by_one_user_is_the_store_path_another_uses(shared_cli: Shared) 
     installed = s.ok(s.a, "install", "node@20.10", "--json")
     assert [(r["tool"], r["version"], r["created"]) for r in installed] == [
         ("node", "20.10.0", True)]
-    store_path = Path(installed[0]["store_path"])
+    store_path = Path(installed[0]["store_path"]["path"])
     assert store_path.parent == s.home / "store" and store_path.stat().st_uid == 0
 
     used = s.ok(s.b, "use", "node@20.10.0", "--json")
-    assert [(t["tool"], t["store_path"]) for t in used["tools"]] == [
+    assert [(t["tool"], t["store_path"]["name"]) for t in used["tools"]] == [
         ("node", store_path.name)]
     link = s.profile_dir(s.b) / "default"
     assert link.is_symlink() and link.lstat().st_uid == 0  # written by the daemon alone
     assert (link / "bin" / "node").stat().st_ino == (store_path / "bin" / "node").stat().st_ino
     current = s.ok(s.b, "current", "--json")  # read straight from the files
     assert current["generation"] == used["generation"]
-    assert [t["store_path"] for t in current["tools"]] == [store_path.name]
+    assert [t["store_path"]["name"] for t in current["tools"]] == [store_path.name]
     assert s.ok(s.b, "which", "node").strip() == str(store_path / "bin" / "node")
 
 
@@ -189,7 +189,7 @@ def test_store_add_goes_through_the_daemon(shared_cli: Shared) -> None:
     os.chmod(src, 0o755)
     out = s.ok(s.a, "store", "add", str(archive), "--name", "tool", "--version", "1.0",
                "--json")
-    path = Path(out["store_path"])
+    path = Path(out["store_path"]["path"])
     assert out["created"] is True and path.stat().st_uid == 0
     assert s.ok(s.b, "store", "info", path.name, "--json")["name"] == "tool"
     assert path.name in s.ok(s.b, "store", "ls")

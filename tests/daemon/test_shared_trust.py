@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -37,7 +36,7 @@ def _fake_node(s: Shared, user: User, version: str) -> str:
         os.chown(p, user.uid, user.gid)
     out = s.ok(user, "store", "add", str(archive), "--name", "node", "--version", version,
                "--json")
-    return Path(out["store_path"]).name
+    return str(out["store_path"]["name"])
 
 
 def _run_node(s: Shared, user: User | None) -> str:
@@ -51,11 +50,11 @@ def test_a_users_addition_never_resolves_for_another_user_or_root(shared_cli: Sh
     fake = _fake_node(s, s.a, "22.1.0")
     # B asks for exactly that version: omgd installs the real one from its mirror.
     used = s.ok(s.b, "use", "node@22.1.0", "--json")
-    assert used["tools"][0]["store_path"] != fake
+    assert used["tools"][0]["store_path"]["name"] != fake
     assert "v22.1.0" in _run_node(s, s.b)
     # `install` never reports the user's addition as the installed runtime.
     installed = s.ok(s.b, "install", "node@22.1.0", "--json")
-    assert Path(installed[0]["store_path"]).name == used["tools"][0]["store_path"]
+    assert installed[0]["store_path"] == used["tools"][0]["store_path"]
     # A version upstream never had: B cannot get it, root (working on the store
     # directly) does not pick it for `node@20` although it is the highest 20.x.
     s.ok(s.b, "install", "node@20.10.0")
@@ -64,7 +63,7 @@ def test_a_users_addition_never_resolves_for_another_user_or_root(shared_cli: Sh
     assert denied.returncode == 3 and denied.stderr.startswith("error: node@20.99.0: ")
     root_use = s.ok(None, "use", "node@20", "--json")
     assert root_use["tools"][0]["version"] != "20.99.0"
-    assert root_use["tools"][0]["store_path"] != high
+    assert root_use["tools"][0]["store_path"]["name"] != high
     assert "FAKE" not in _run_node(s, None)
     # `list` shows each user what their `use` can pick.
     listed = [r["version"] for r in s.ok(s.b, "list", "node", "--json")]
@@ -72,7 +71,7 @@ def test_a_users_addition_never_resolves_for_another_user_or_root(shared_cli: Sh
     assert "20.99.0" in [r["version"] for r in s.ok(s.a, "list", "node", "--json")]
     # A's own addition is A's: it resolves for A, and it is the same content for all.
     mine = s.ok(s.a, "use", "node@20.99.0", "--json")
-    assert mine["tools"][0]["store_path"] == high and "FAKE" in _run_node(s, s.a)
+    assert mine["tools"][0]["store_path"]["name"] == high and "FAKE" in _run_node(s, s.a)
     info = s.ok(s.b, "store", "info", high, "--json")
     assert [(c["scope"], c["kind"], c["user"]) for c in info["claims"]] == [
         ("user", "add", s.a.name)]
@@ -98,7 +97,7 @@ def test_a_symlinked_profile_directory_is_never_written_through(shared_cli: Shar
     generations into the env store path that link pointed at."""
     s = shared_cli
     used = s.ok(s.b, "use", "node@20.10.0", "--json")
-    env = s.home / "store" / used["env"]
+    env = s.home / "store" / used["env"]["name"]
     planted = s.home / "profiles" / s.b.name / "projects"
     if planted.is_dir() and not planted.is_symlink():
         shutil.rmtree(planted)
@@ -112,7 +111,7 @@ def test_a_symlinked_profile_directory_is_never_written_through(shared_cli: Shar
         assert proc.returncode == 7, proc.stderr
         assert proc.stderr.startswith("error: refusing to write below ")
         assert sorted(os.listdir(env)) == before
-        assert s.omg(s.b, "store", "verify", used["env"]).returncode == 0
+        assert s.omg(s.b, "store", "verify", used["env"]["name"]).returncode == 0
     finally:
         planted.unlink()
 

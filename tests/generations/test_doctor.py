@@ -152,7 +152,8 @@ def _user(omg_env: OmgEnv) -> str:
 def test_doctor_names_the_damage_and_repair_repairs_it(omg_env: OmgEnv, damage: Any) -> None:
     paths = _home_with_history(omg_env)
     store_before = sorted(json.loads(omg_env.run("store", "ls", "--json",
-                                                 check=True).stdout), key=lambda r: r["path"])
+                                                 check=True).stdout),
+                          key=lambda r: r["store_path"]["name"])
     expected = damage(omg_env, paths)
     if damage is not _scattered:  # LMDB itself may crash reading a damaged page
         for args in (["store", "ls"], ["gc", "--dry-run"], ["generations", "list"]):
@@ -166,9 +167,9 @@ def test_doctor_names_the_damage_and_repair_repairs_it(omg_env: OmgEnv, damage: 
     after = omg_env.run("doctor")
     assert after.returncode == 0, after.stderr
     store_after = sorted(json.loads(omg_env.run("store", "ls", "--json", check=True).stdout),
-                         key=lambda r: r["path"])
-    assert [(r["path"], r["name"], r["version"]) for r in store_after] == \
-        [(r["path"], r["name"], r["version"]) for r in store_before]
+                         key=lambda r: r["store_path"]["name"])
+    assert [(r["store_path"], r["name"], r["version"]) for r in store_after] == \
+        [(r["store_path"], r["name"], r["version"]) for r in store_before]
     dry = omg_env.run("gc", "--dry-run", check=True).stdout
     assert f"would delete {omg_env.layout.store_path(paths['junk'])}" in dry
     assert "1 store paths would be deleted" in dry
@@ -182,7 +183,7 @@ def test_doctor_names_the_damage_and_repair_repairs_it(omg_env: OmgEnv, damage: 
 def test_repair_keeps_a_bad_record_aside_and_rebuilds_it_from_the_tree(
         omg_env: OmgEnv) -> None:
     paths = _home_with_history(omg_env)
-    env_path = json.loads(omg_env.run("current", "--json", check=True).stdout)["env"]
+    env_path = json.loads(omg_env.run("current", "--json", check=True).stdout)["env"]["name"]
     before = json.loads(omg_env.run("store", "info", env_path, "--json", check=True).stdout)
     record = omg_env.layout.record_path(env_path)
     record.chmod(0o644)
@@ -196,7 +197,7 @@ def test_repair_keeps_a_bad_record_aside_and_rebuilds_it_from_the_tree(
     # and the store paths its symlinks point into.
     for key in ("name", "version", "size", "files", "references"):
         assert after[key] == before[key], key
-    assert paths["2.0.0"] in after["references"]
+    assert paths["2.0.0"] in [r["name"] for r in after["references"]]
     assert omg_env.run("store", "verify", check=True).returncode == 0
 
 

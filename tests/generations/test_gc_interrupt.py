@@ -50,7 +50,7 @@ def _start_gc(env: OmgEnv) -> subprocess.Popen[str]:
 
 
 def _store_ls(env: OmgEnv) -> set[str]:
-    return {r["path"] for r in json.loads(env.run("store", "ls", "--json",
+    return {r["store_path"]["name"] for r in json.loads(env.run("store", "ls", "--json",
                                                   check=True).stdout)}
 
 

@@ -104,8 +104,8 @@ def test_the_keep_policy_applies_on_every_gc(omg_env: OmgEnv) -> None:
         omg_env.run("use", f"tool@{v}", check=True)
     omg_env.run("config", "set", "gc.keep_generations", "2", check=True)
     data = json.loads(omg_env.run("gc", "--json", check=True).stdout)
-    assert [n for _, n in data["deleted_generations"]] == [1, 2]
-    assert sorted(p.split("-", 1)[1] for p in data["dead"]) == ["profile-tool-1.0",
+    assert [g["generation"] for g in data["deleted_generations"]] == [1, 2]
+    assert sorted(p["name"].split("-", 1)[1] for p in data["dead"]) == ["profile-tool-1.0",
                                                                  "profile-tool-2.0",
                                                                  "tool-1.0", "tool-2.0"]
     gens = json.loads(omg_env.run("generations", "--json", check=True).stdout)

@@ -48,7 +48,7 @@ def test_a_symlinked_projects_directory_is_never_written_through(env: OmgEnv,
     """An older omg accepted `--profile projects`: the project profiles' directory was
     then a link to an env store path, and `use --local` wrote into the store."""
     out = env.run("use", "node@20", "--json", check=True).stdout
-    env_path = env.home / "store" / __import__("json").loads(out)["env"]
+    env_path = env.home / "store" / __import__("json").loads(out)["env"]["name"]
     planted = _profiles(env) / "projects"
     planted.symlink_to(env_path)
     project = tmp_path / "proj"

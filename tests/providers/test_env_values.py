@@ -24,8 +24,9 @@ def _current(omg_env: OmgEnv, *args: str) -> dict[str, Any]:
     return out
 
 
-def _manifest(omg_env: OmgEnv, env: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((omg_env.layout.store_path(env) / "manifest.json")
+def _manifest(omg_env: OmgEnv, env: dict[str, str]) -> dict[str, Any]:
+    """The manifest of `env`, a store path as --json prints it."""
+    data: dict[str, Any] = json.loads((Path(env["path"]) / "manifest.json")
                                       .read_text())
     return data
 
@@ -73,7 +74,7 @@ def test_use_puts_java_home_in_the_manifest_and_bash_exports_it(
     [tool] = manifest["tools"]
     assert tool["env"] == {"JAVA_HOME": STORE_PATH}
     java_path = omg_env.layout.store_path(tool["store_path"])
-    env_root = omg_env.layout.store_path(cur["env"])
+    env_root = omg_env.layout.store_path(cur["env"]["name"])
     assert (env_root / "tools" / "java").resolve() == java_path.resolve()
 
     profile = Path(cur["bin"]).parent

@@ -94,7 +94,8 @@ def test_import_then_use_through_the_profile(omg_env: OmgEnv) -> None:
         "node-20.10.0\n"
     # The environment a provider install records (npm's writable prefix) comes too.
     current = json.loads(omg_env.run("current", "--json", check=True).stdout)
-    assert current["tools"][0]["env"] == [["NPM_CONFIG_PREFIX", "@prefix@/npm/20"]]  # per major
+    prefix = f"{omg_env.env['XDG_DATA_HOME']}/omg/prefix"  # filled in for this user
+    assert current["tools"][0]["env"] == {"NPM_CONFIG_PREFIX": f"{prefix}/npm/20"}  # per major
     data = json.loads(omg_env.run("import", "rustup", "--json", extra_env=extra,
                                   check=True).stdout)
     assert data[0]["tool"] == "rust" and data[0]["version"] == "1.75.0" and data[0]["created"]

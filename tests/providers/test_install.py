@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from omg import install, providers
 from omg.config import Settings
 from tests.providers.mirrors import MirrorServer
+from tests.schema import check
 
 CASES = [  # spec, version, executable, env var
     ("node@20", "20.12.0", "bin/node", None),
@@ -143,10 +143,12 @@ def test_retry_on_500(settings: Settings, mirror: MirrorServer) -> None:
 
 def test_json_listing_cli(omg_env, mirror_env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     proc = omg_env.run("list", "go", "--remote", "--json", extra_env=mirror_env, check=True)
-    data = json.loads(proc.stdout)
+    data = check("list", proc.stdout)
     assert [d["version"] for d in data][:2] == ["1.23rc1", "1.22.3"]
-    omg_env.run("install", "go@1.22", extra_env=mirror_env, check=True)
+    proc = omg_env.run("install", "go@1.22", "--json", extra_env=mirror_env, check=True)
+    [done] = check("install", proc.stdout)
+    assert done["created"] and done["store_path"]["path"].startswith(str(omg_env.home))
     proc = omg_env.run("list", "--json", extra_env=mirror_env, check=True)
-    assert [d["version"] for d in json.loads(proc.stdout)] == ["1.22.3"]
+    assert [d["store_path"] for d in check("list", proc.stdout)] == [done["store_path"]]
     proc = omg_env.run("outdated", extra_env=mirror_env, check=True)
     assert "1.23rc1" not in proc.stdout

@@ -19,7 +19,7 @@ def _cli(omg_env: OmgEnv, mirror_env: dict[str, str]) -> OmgEnv:
 
 
 def _gc(env: OmgEnv) -> list[str]:
-    return list(json.loads(env.run("gc", "--json", check=True).stdout)["dead"])
+    return [p["name"] for p in json.loads(env.run("gc", "--json", check=True).stdout)["dead"]]
 
 
 def _root(env: OmgEnv, name: str) -> str:

@@ -72,9 +72,9 @@ def test_real_go(omg_env: OmgEnv, tmp_path: Path) -> None:
         proc = omg_env.run("install", "go@" + ".".join(version.split(".")[:2]), "--json",
                            extra_env={"OMG_GO_MIRROR": f"{m.url}/dl"}, check=True)
     [r] = json.loads(proc.stdout)
-    env = {**omg_env.env, "GOROOT": r["store_path"], "GOCACHE": str(tmp_path / "gocache"),
+    env = {**omg_env.env, "GOROOT": r["store_path"]["path"], "GOCACHE": str(tmp_path / "gocache"),
            "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
-    out = subprocess.run([f"{r['store_path']}/bin/go", "version"], env=env,
+    out = subprocess.run([f"{r['store_path']['path']}/bin/go", "version"], env=env,
                          capture_output=True, text=True, check=True)
     assert f"go{version}" in out.stdout
     # Through the profile's symlinks and with no GOROOT (omg exports none), go finds
@@ -84,7 +84,7 @@ def test_real_go(omg_env: OmgEnv, tmp_path: Path) -> None:
     env.pop("GOROOT")
     out = subprocess.run([f"{current['bin']}/go", "env", "GOROOT"], env=env,
                          capture_output=True, text=True, check=True)
-    assert Path(out.stdout.strip()).resolve() == Path(r["store_path"]).resolve()
+    assert Path(out.stdout.strip()).resolve() == Path(r["store_path"]["path"]).resolve()
 
 
 def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
@@ -111,8 +111,9 @@ def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
         proc = omg_env.run("install", f"java@{major}", "--json",
                            extra_env={"OMG_JAVA_MIRROR": m.url}, check=True)
     [r] = json.loads(proc.stdout)
-    out = subprocess.run([f"{r['store_path']}/bin/java", "-version"], capture_output=True,
-                         text=True, check=True, env={**omg_env.env, "JAVA_HOME": r["store_path"]})
+    jdk = r["store_path"]["path"]
+    out = subprocess.run([f"{jdk}/bin/java", "-version"], capture_output=True,
+                         text=True, check=True, env={**omg_env.env, "JAVA_HOME": jdk})
     assert str(major) in out.stderr
     # `omg use`, then a bash with the init lines: JAVA_HOME (the profile's tools/java)
     # is a working JDK home.
@@ -126,4 +127,4 @@ def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
     assert str(major) in out.stderr
     home = next(line.split("=", 1)[1].strip() for line in out.stderr.splitlines()
                 if line.strip().startswith("java.home ="))
-    assert Path(home).resolve() == Path(r["store_path"]).resolve()
+    assert Path(home).resolve() == Path(jdk).resolve()

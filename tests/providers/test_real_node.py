@@ -20,7 +20,7 @@ def test_real_node_install_use_rollback(omg_env: OmgEnv,
     proc = omg_env.run("install", "node@20", "--json", extra_env=env, check=True)
     [r] = json.loads(proc.stdout)
     assert r["version"] == v20
-    out = subprocess.run([f"{r['store_path']}/bin/node", "--version"], capture_output=True,
+    out = subprocess.run([f"{r['store_path']['path']}/bin/node", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == f"v{v20}"
     omg_env.run("install", f"node@{v22.split('.')[0]}", extra_env=env, check=True)

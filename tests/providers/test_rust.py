@@ -171,7 +171,7 @@ def test_rust_toolchain_toml_components_and_targets(omg_env: OmgEnv,
                                  check=True).stdout)
     [rust] = [t for t in cur["tools"] if t["tool"] == "rust"]
     assert rust["version"] == "1.78.0+minimal+rust-src+rustfmt+wasm32-unknown-unknown"
-    store_path = omg_env.layout.store_path(Path(rust["store_path"]).name)
+    store_path = omg_env.layout.store_path(rust["store_path"]["name"])
     assert (store_path / "lib/rustlib/wasm32-unknown-unknown/lib/libstd.rlib").is_file()
     assert (store_path / "bin/rustfmt").is_file()
     assert not (store_path / "bin/cargo-clippy").exists()

@@ -20,6 +20,7 @@ from omg.config import Settings
 from omg.spec import version_key
 from tests.conftest import OmgEnv
 from tests.providers.mirrors import ENDOFLIFE_DATA, MirrorServer, build_node, write
+from tests.schema import check
 
 NODE20 = "the node 20 line is end-of-life since 2026-04-30"
 SUPPORT_PATH = "/endoflife/api/v1/products/nodejs"
@@ -95,8 +96,8 @@ def test_use_and_sync_warn_from_the_cache_never_the_network(
 
 def test_list_remote_and_outdated_json_carry_eol_lts_security(
         omg_env: OmgEnv, mirror_env: dict[str, str]) -> None:
-    rows = json.loads(omg_env.run("list", "node", "--remote", "--json",
-                                  extra_env=mirror_env, check=True).stdout)
+    rows = check("list", omg_env.run("list", "node", "--remote", "--json",
+                                     extra_env=mirror_env, check=True).stdout)
     by = {r["version"]: r for r in rows}
     assert {k: by["20.11.1"][k] for k in ("eol", "eol_from", "lts", "security")} == {
         "eol": True, "eol_from": "2026-04-30", "lts": "Iron", "security": True}
@@ -106,8 +107,8 @@ def test_list_remote_and_outdated_json_carry_eol_lts_security(
     assert {r["version"]: r["lts"] for r in java}["21.0.3+9"] == "lts"  # temurin 21
 
     omg_env.run("install", "node@20.10.0", "go@1.22.2", extra_env=mirror_env, check=True)
-    out = json.loads(omg_env.run("outdated", "--json", extra_env=mirror_env,
-                                 check=True).stdout)
+    out = check("outdated", omg_env.run("outdated", "--json", extra_env=mirror_env,
+                                        check=True).stdout)
     rows = {r["tool"]: r for r in out}
     assert {k: rows["node"][k] for k in ("eol", "eol_from", "lts", "security")} == {
         "eol": True, "eol_from": "2026-04-30", "lts": "Iron", "security": True}
@@ -120,7 +121,7 @@ def test_list_remote_and_outdated_json_carry_eol_lts_security(
     assert {k: rows["go"][k] for k in ("latest_patch", "latest", "eol", "eol_from", "lts",
                                        "security")} == {
         "latest_patch": "1.22.3", "latest": "1.22.2", "eol": True, "eol_from": "2025-02-11",
-        "lts": "", "security": False}
+        "lts": None, "security": False}
 
 
 def expected_latest(versions: list[str], lines: list[support.Line]) -> str | None:

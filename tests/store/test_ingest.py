@@ -49,7 +49,7 @@ def test_add_through_the_cli_prints_the_path(tmp_path: Path, omg_env: OmgEnv) ->
     path = one.stdout.strip()
     assert Path(path).parent == omg_env.layout.store
     data = json.loads(two.stdout)
-    assert data["store_path"] == path and data["created"] is False
+    assert data["store_path"]["path"] == path and data["created"] is False
     assert data["added_bytes"] == 0
 
 
@@ -69,7 +69,7 @@ def test_concurrent_adds_of_the_same_content(tmp_path: Path, omg_env: OmgEnv) ->
     assert os.listdir(omg_env.layout.staging) == []
     omg_env.run("store", "verify", check=True)
     ls = json.loads(omg_env.run("store", "ls", "--json", check=True).stdout)
-    assert [r["path"] for r in ls] == [name]
+    assert [r["store_path"]["name"] for r in ls] == [name]
 
 
 def test_second_version_stores_only_changed_files(tmp_path: Path, store: LocalStore) -> None:
@@ -188,7 +188,7 @@ def test_doctor_repair_rebuilds_a_deleted_index(tmp_path: Path, omg_env: OmgEnv)
     omg_env.run("store", "add", str(pkg), "-n", "foo", "-v", "1-1", check=True)
     ls_before = omg_env.run("store", "ls", "--json", check=True).stdout
     ls_text = omg_env.run("store", "ls", check=True).stdout
-    names = [r["path"] for r in json.loads(ls_before)]
+    names = [r["store_path"]["name"] for r in json.loads(ls_before)]
     infos = [omg_env.run("store", "info", n, "--json", check=True).stdout for n in names]
     force_remove(omg_env.layout.db)
     out = omg_env.run("doctor", "--repair", check=True)
@@ -223,7 +223,8 @@ def test_verify_names_the_corrupted_file(tmp_path: Path, omg_env: OmgEnv) -> Non
     errors = [line for line in bad.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "lib/libx.so.1" in errors[0]
     as_json = json.loads(omg_env.run("store", "verify", "--json", path.name).stdout)
-    assert as_json["problems"] == [{"path": path.name, "file": "lib/libx.so.1",
+    assert as_json["problems"] == [{"store_path": {"name": path.name, "path": str(path)},
+                                    "file": "lib/libx.so.1",
                                     "what": "content changed (hash mismatch)"}]
     doctor = omg_env.run("doctor")
     assert doctor.returncode != 0 and "lib/libx.so.1" in doctor.stderr
@@ -296,7 +297,7 @@ def test_an_index_failure_publishes_nothing(tmp_path: Path, omg_env: OmgEnv,
     finally:
         store.close()
     listed = json.loads(omg_env.run("store", "ls", "--json", check=True).stdout)
-    assert [p["path"] for p in listed] == [good.record.path]
+    assert [p["store_path"]["name"] for p in listed] == [good.record.path]
     omg_env.run("store", "verify", check=True)
     added = omg_env.run("store", "add", str(archive), "-n", "other", "-v", "1", check=True)
     assert Path(added.stdout.strip()).is_dir()

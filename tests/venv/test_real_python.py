@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import OmgEnv
 from tests.generations.helpers import cli_add
+from tests.schema import check
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def _user() -> str:
 def _python_path(env: OmgEnv) -> str:
     """The store path name of the installed real python."""
     out = env.run("list", "python", "--json", check=True).stdout
-    paths = [os.path.basename(v["store_path"]) for v in json.loads(out)]
+    paths = [v["store_path"]["name"] for v in json.loads(out)]
     assert len(paths) == 1, out
     return str(paths[0])
 
@@ -40,7 +41,8 @@ def _prefixes(python: Path) -> list[str]:
 
 
 def _dead(env: OmgEnv) -> list[str]:
-    return list(json.loads(env.run("gc", "--dry-run", "--json", check=True).stdout)["dead"])
+    return [d["name"] for d in json.loads(env.run("gc", "--dry-run", "--json",
+                                                  check=True).stdout)["dead"]]
 
 
 def test_a_named_venv_keeps_its_python_after_use_of_another(
@@ -48,10 +50,13 @@ def test_a_named_venv_keeps_its_python_after_use_of_another(
     version = python_mirror["version"]
     store_path = _python_path(py_env)
     py_env.run("use", f"python@{version}", check=True)
-    made = json.loads(py_env.run("venv", "create", "work", "--json", check=True).stdout)
+    made = check("venv-create", py_env.run("venv", "create", "work", "--json",
+                                           check=True).stdout)
     venv = py_env.root / "data" / "omg" / "venvs" / "work"
-    assert made == {"name": "work", "path": str(venv), "python": version,
-                    "store_path": store_path, "project": ""}
+    assert made == {"schema": 1, "name": "work", "path": str(venv), "python": version,
+                    "store_path": {"name": store_path,
+                                   "path": f"{py_env.home}/store/{store_path}"},
+                    "project": None}
     store_dir = py_env.home / "store" / store_path
     # Made from the store path, not the profile: the venv does not follow `omg use`.
     assert os.readlink(venv / "bin" / "python3") == f"{store_dir}/bin/python3"
@@ -66,8 +71,8 @@ def test_a_named_venv_keeps_its_python_after_use_of_another(
     assert f"{venv}/lib/python" in pip.stdout  # pip came with the venv, into the venv
     # The venv's Python, run as this user (root here), wrote nothing into its store path.
     py_env.run("store", "verify", check=True)
-    listed = json.loads(py_env.run("venv", "list", "--json", check=True).stdout)
-    assert listed == [made]
+    listed = check("venv-list", py_env.run("venv", "list", "--json", check=True).stdout)
+    assert listed == [{k: v for k, v in made.items() if k != "schema"}]
     text = py_env.run("venv", "list", check=True).stdout
     assert text == f"{'work':<16} {version:<10} {venv}\n"
 
@@ -93,7 +98,7 @@ def test_a_venv_is_a_gc_root_until_removed_or_deleted_by_hand(
     shutil.rmtree(venvs / "b")  # by hand: b's root dangles and roots nothing
     assert py_env.run("venv", "list", "--json", check=True).stdout.strip() == "[]"
     gc = json.loads(py_env.run("gc", "--json", check=True).stdout)
-    assert gc["dead"] == [store_path]
+    assert [d["name"] for d in gc["dead"]] == [store_path]
     assert not (py_env.home / "store" / store_path).exists()
 
 
