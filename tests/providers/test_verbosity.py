@@ -15,7 +15,7 @@ def test_quiet_keeps_answers_and_errors_drops_the_rest(omg_env: OmgEnv) -> None:
     assert omg_env.run("--quiet", "current", check=True).stdout.startswith(
         "default: generation 1")
     bad = omg_env.run("-q", "use", "nosuch@1")
-    assert bad.returncode == 3 and bad.stderr.startswith("error: no tool 'nosuch'")
+    assert bad.returncode == 3 and bad.stderr.startswith("error: unknown tool 'nosuch'")
     # A warning (an unknown key in the config file) is dropped; without -q it shows.
     cfg = Path(omg_env.env["XDG_CONFIG_HOME"]) / "omg" / "config.toml"
     cfg.parent.mkdir(parents=True)
