@@ -78,8 +78,13 @@ class Prefixes:
 
     def bins(self) -> list[str]:
         """The bin dirs that never move; those of `MOVING` follow their variable."""
+        return [d for _, d in self.owned_bins()]
+
+    def owned_bins(self) -> list[tuple[str, str]]:
+        """Each fixed bin dir with the variable that must be omg's for it to go on PATH."""
         b = self.base
-        return [str(b / "python" / "bin"), str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+        return [("PYTHONUSERBASE", str(b / "python" / "bin")), ("GOBIN", str(b / "go" / "bin")),
+                ("CARGO_HOME", str(b / "cargo" / "bin"))]
 
 
 #: Prefix variables whose value a profile's env files set per ABI (npm's per node major,
@@ -87,7 +92,36 @@ class Prefixes:
 #: the global profile's, each time the env files are loaded.
 MOVING = ("NPM_CONFIG_PREFIX", "GEM_HOME")
 #: Commands after which the shell reloads the env files (a switch may move a prefix).
-SWITCHES = ("use", "rollback", "uninstall", "sync")
+SWITCHES = ("use", "rollback", "uninstall", "sync", "install")
+#: A prefix variable is omg's only if all these were unset (or omg's own) when the init
+#: lines ran: a user's GOPATH keeps `go install` in its bin, so GOBIN stays unset too.
+OWNED_IF = {"GOBIN": ("GOBIN", "GOPATH")}
+
+
+def _posix_owners(prefixes: Prefixes) -> str:
+    """`__omg_mine`: the prefix variables omg sets, " A B "; the user's values saved.
+
+    A value under omg's prefix dir is omg's own (the lines sourced again, or a shell
+    started from one of ours), so it does not count as the user's.
+    """
+    lines = ['__omg_mine=" "']
+    for name, _ in prefixes.env():
+        cond = " && ".join(f'[[ -z "${{{d}+x}}" || "${d}" == "$__omg_prefix"/* ]]'
+                           for d in OWNED_IF.get(name, (name,)))
+        lines.append(f'if {cond}; then __omg_mine="${{__omg_mine}}{name} "\n'
+                     f'elif [[ -n "${{{name}+x}}" ]]; then __omg_u_{name}=${name}; fi')
+    return "\n".join(lines)
+
+
+def _fish_owners(prefixes: Prefixes) -> str:
+    """`_posix_owners` for fish."""
+    lines = ["set -g __omg_mine"]
+    for name, _ in prefixes.env():
+        cond = "; and ".join(f'begin; not set -q {d}; or string match -q -- "$__omg_prefix/*" "${d}"; end'
+                             for d in OWNED_IF.get(name, (name,)))
+        lines.append(f"if {cond}\n    set -ga __omg_mine {name}\n"
+                     f"else if set -q {name}\n    set -g __omg_u_{name} ${name}\nend")
+    return "\n".join(lines)
 
 
 def _q(text: str) -> str:
@@ -101,19 +135,22 @@ def _case_arms(indent: str) -> str:
     return "\n".join(arms)
 
 
-def _posix_env(shell: str, global_bin: Path, prefixes: Prefixes) -> str:
+def _posix_env(shell: str, prefixes: Prefixes) -> str:
     """`__omg_envload [PROJECT_ENV]`: drop what the last load set, set the default
     prefixes, source global, then project; then the moving prefixes' bins on PATH."""
     names = "${=__omg_vars}" if shell == "zsh" else "$__omg_vars"
     bins = "${(s.:.)__omg_pbins}" if shell == "zsh" else "$__omg_pbins"
-    defaults = "\n".join(f"  export {k}={_q(v)}" for k, v in prefixes.env())
+    mine = '[[ "$__omg_mine" == *" {} "* ]]'.format
+    moving = [(k, v) for k, v in prefixes.env() if k in MOVING]
+    defaults = "\n".join(f"  {mine(k)} && export {k}={_q(v)}" for k, v in moving)
+    # The env files export the moving prefixes whoever set them: the user's come back.
+    restore = "\n".join(f"  {mine(k)} || if [[ -n \"${{__omg_u_{k}+x}}\" ]]; then "
+                         f"export {k}=$__omg_u_{k}; else unset {k}; fi" for k, _ in moving)
     # "$A/bin:$B/bin" of the variables set, without a loop (each step here costs).
-    new = "\n".join(f"  __omg_new=$__omg_new${{{name}:+${{__omg_new:+:}}${name}/bin}}"
-                    for name in MOVING)
+    new = "\n".join(f"  {mine(name)} && "
+                     f"__omg_new=$__omg_new${{{name}:+${{__omg_new:+:}}${name}/bin}}"
+                     for name in MOVING)
     return f"""\
-__omg_global={_q(str(global_bin.parent))}
-__omg_gbin={_q(str(global_bin))}
-__omg_prefix={_q(str(prefixes.base))}
 __omg_vars=
 __omg_pbins=${{__omg_pbins-}}
 [[ ":$PATH:" == *":$__omg_gbin:$__omg_pbins:"* ]] || __omg_pbins=
@@ -128,6 +165,7 @@ __omg_envload() {{
     __omg_env=$1
     [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   fi
+{restore}
   __omg_pathload
   return 0
 }}
@@ -201,14 +239,57 @@ omg() {{
 }}"""
 
 
+def _posix_not_found(shell: str) -> str:
+    """The opt-in command-not-found hint, chained to the handler already defined (a
+    distribution's, pkgfile's), which then prints the shell's message its own way."""
+    if shell == "bash":
+        name, msg = "command_not_found_handle", 'printf "bash: %s: command not found\\n" "$1" >&2'
+        # bash cannot rename a function: copy its text (one fork, at start-up only
+        # when a handler exists and the user opted in).
+        keep = f"""\
+if declare -F {name} >/dev/null && ! declare -F __omg_cnf_prev >/dev/null; then
+  __omg_d=$(declare -f {name})
+  [[ "$__omg_d" == *__omg_t=* ]] || eval "${{__omg_d/{name}/__omg_cnf_prev}}"
+  unset __omg_d
+fi"""
+        has = "declare -F __omg_cnf_prev >/dev/null"
+    else:
+        name, msg = "command_not_found_handler", 'printf "zsh: command not found: %s\\n" "$1" >&2'
+        keep = f"""\
+if (( $+functions[{name}] && ! $+functions[__omg_cnf_prev] )) \\
+   && [[ "$functions[{name}]" != *__omg_t=* ]]; then
+  functions[__omg_cnf_prev]=$functions[{name}]
+fi"""
+        has = "(( $+functions[__omg_cnf_prev] ))"
+    return f"""\
+{keep}
+{name}() {{
+  local __omg_t= __omg_r=127
+  case "$1" in
+{_case_arms("    ")}
+  esac
+  if {has}; then
+    __omg_cnf_prev "$@"; __omg_r=$?
+  else
+    {msg}
+  fi
+  if [[ -n "$__omg_t" ]]; then
+    printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' "$1" "$__omg_t" >&2
+  fi
+  return $__omg_r
+}}
+"""
+
+
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
-           prefixes: Prefixes) -> str:
+           prefixes: Prefixes, not_found: bool) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
-    # Prepended in reverse so the global profile ends up first, then the prefixes.
-    path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
-    not_found = "command_not_found_handle" if shell == "bash" else "command_not_found_handler"
-    shell_msg = ('printf "bash: %s: command not found\\n" "$1" >&2' if shell == "bash"
-                 else 'printf "zsh: command not found: %s\\n" "$1" >&2')
+    # VARIABLE:DIR, prepended in reverse so the global profile ends up first, then the
+    # prefixes omg owns (a user's CARGO_HOME brings its own bin dir).
+    path_dirs = " ".join(_q(f"{k}:{d}") for k, d in
+                         reversed([("", str(global_bin)), *prefixes.owned_bins()]))
+    fixed = "\n".join(f'[[ "$__omg_mine" == *" {k} "* ]] && export {k}={_q(v)}'
+                      for k, v in prefixes.env() if k not in MOVING)
     if shell == "bash":
         install = ('case ";${PROMPT_COMMAND:-};" in *";__omg_hook;"*) ;; '
                    '*) PROMPT_COMMAND="__omg_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;; esac')
@@ -218,12 +299,19 @@ def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
     return f"""\
 # omg shell integration ({shell}); paths fixed by `omg init {shell}`, no process at start-up.
 export OMG_HOME={_q(str(home))}
+__omg_global={_q(str(global_bin.parent))}
+__omg_gbin={_q(str(global_bin))}
+__omg_prefix={_q(str(prefixes.base))}
+{_posix_owners(prefixes)}
+{fixed}
 for __omg_d in {path_dirs}; do
+  [[ -z "${{__omg_d%%:*}}" || "$__omg_mine" == *" ${{__omg_d%%:*}} "* ]] || continue
+  __omg_d=${{__omg_d#*:}}
   case ":$PATH:" in *":$__omg_d:"*) ;; *) PATH="$__omg_d${{PATH:+:$PATH}}" ;; esac
 done
 unset __omg_d
 export PATH
-{_posix_env(shell, global_bin, prefixes)}
+{_posix_env(shell, prefixes)}
 {_posix_venv(shell)}
 __omg_projects={_q(str(projects))}
 __omg_pwd=
@@ -260,17 +348,7 @@ __omg_hook() {{
   fi
   return 0
 }}
-{not_found}() {{
-  local __omg_t=
-  case "$1" in
-{_case_arms("    ")}
-  esac
-  {shell_msg}
-  if [[ -n "$__omg_t" ]]; then
-    printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' "$1" "$__omg_t" >&2
-  fi
-  return 127
-}}
+{_posix_not_found(shell) if not_found else ''}
 {install}
 __omg_envload
 __omg_hook
@@ -322,22 +400,59 @@ function omg --wraps omg
 end"""
 
 
-def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> str:
-    defaults = "\n".join(f"    set -gx {k} {_q(v)}" for k, v in prefixes.env())
-    path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
-    markers = " ".join(MARKERS)
+def _fish_not_found() -> str:
+    """`_posix_not_found` for fish: `functions -q` autoloads fish's own handler (which
+    picks the distribution's), kept as `__omg_cnf_prev`."""
     arms = "\n".join(f"        case {' '.join(exes)}\n            set t {tool}"
                      for tool, exes in KNOWN_EXECUTABLES.items())
     return f"""\
+if functions -q fish_command_not_found; and not functions -q __omg_cnf_prev
+    and not string match -q '*__omg_cnf*' -- (functions fish_command_not_found)
+    functions -c fish_command_not_found __omg_cnf_prev
+end
+function fish_command_not_found
+    set -l t ''
+    switch $argv[1]
+{arms}
+    end
+    if functions -q __omg_cnf_prev
+        __omg_cnf_prev $argv
+    else
+        printf 'fish: Unknown command: %s\\n' (string escape -- $argv[1]) >&2
+    end
+    test -n "$t"; and printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' \\
+        $argv[1] $t >&2
+end
+"""
+
+
+def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes,
+          not_found: bool) -> str:
+    moving = [(k, v) for k, v in prefixes.env() if k in MOVING]
+    defaults = "\n".join(f"    contains {k} $__omg_mine; and set -gx {k} {_q(v)}"
+                         for k, v in moving)
+    restore = "\n".join(f"    contains {k} $__omg_mine; or if set -q __omg_u_{k}\n"
+                        f"        set -gx {k} $__omg_u_{k}\n    else\n        set -e {k}\n    end"
+                        for k, _ in moving)
+    fixed = "\n".join(f"contains {k} $__omg_mine; and set -gx {k} {_q(v)}"
+                      for k, v in prefixes.env() if k not in MOVING)
+    path_dirs = " ".join(_q(f"{k}:{d}") for k, d in
+                         reversed([("", str(global_bin)), *prefixes.owned_bins()]))
+    markers = " ".join(MARKERS)
+    return f"""\
 # omg shell integration (fish); paths fixed by `omg init fish`, no process at start-up.
 set -gx OMG_HOME {_q(str(home))}
-for __omg_d in {path_dirs}
-    contains -- $__omg_d $PATH; or set -gx PATH $__omg_d $PATH
-end
-set -e __omg_d
 set -g __omg_global {_q(str(global_bin.parent))}
 set -g __omg_prefix {_q(str(prefixes.base))}
 set -g __omg_gbin {_q(str(global_bin))}
+{_fish_owners(prefixes)}
+{fixed}
+for __omg_d in {path_dirs}
+    set -l v (string split -m1 : -- $__omg_d)
+    test -z "$v[1]"; or contains -- $v[1] $__omg_mine; or continue
+    contains -- $v[2] $PATH; or set -gx PATH $v[2] $PATH
+end
+set -e __omg_d
 set -g __omg_vars
 set -q __omg_pbins; or set -g __omg_pbins
 for __omg_d in $__omg_pbins
@@ -356,12 +471,13 @@ function __omg_envload
         set -g __omg_env $argv[1]
         test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     end
+{restore}
     __omg_pathload
 end
 function __omg_pathload
     set -l new
     for v in {" ".join(MOVING)}
-        set -q $v; and test -n "$$v"; and set -a new "$$v/bin"
+        contains $v $__omg_mine; and set -q $v; and test -n "$$v"; and set -a new "$$v/bin"
     end
     test "$new" = "$__omg_pbins"; and return
     set -l path
@@ -425,29 +541,22 @@ function __omg_hook --on-variable PWD
         printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' $m >&2
     end
 end
-function fish_command_not_found
-    set -l t ''
-    switch $argv[1]
-{arms}
-    end
-    __fish_default_command_not_found_handler $argv
-    test -n "$t"; and printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' \\
-        $argv[1] $t >&2
-end
+{_fish_not_found() if not_found else ''}
 __omg_envload
 __omg_hook
 """
 
 
 def init_script(shell: str, *, home: Path, global_bin: Path, projects: Path,
-                data_home: Path) -> str:
-    """The rc-file lines for `shell`, with every path literal."""
+                data_home: Path, not_found: bool = False) -> str:
+    """The rc-file lines for `shell`, with every path literal; `not_found` adds the
+    command-not-found hint (opt-in: it takes over the shell's handler, chained)."""
     prefixes = Prefixes(data_home / "omg" / "prefix")
     for p in (home, global_bin, projects, prefixes.base):
         if ":" in str(p) or "\n" in str(p):
             raise UsageError(f"{p} cannot go on PATH (it holds ':' or a newline)")
     if shell in ("bash", "zsh"):
-        return _posix(shell, home, global_bin, projects, prefixes)
+        return _posix(shell, home, global_bin, projects, prefixes, not_found)
     if shell == "fish":
-        return _fish(home, global_bin, projects, prefixes)
+        return _fish(home, global_bin, projects, prefixes, not_found)
     raise UsageError(f"unknown shell {shell!r}: use one of {', '.join(SHELLS)}")

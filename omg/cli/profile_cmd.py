@@ -189,7 +189,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("init")
     def init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
-             profile: ProfileOpt = "default") -> None:
+             profile: ProfileOpt = "default",
+             not_found: Annotated[bool, typer.Option(
+                 "--not-found", help="Also hint `omg use TOOL@VERSION` when a tool's "
+                 "command is missing (chained to the shell's handler).")] = False) -> None:
         """Print the lines for your shell's rc file (eval them, or paste them)."""
         from shims.completion import completion_script
         from shims.init import init_script
@@ -200,7 +203,7 @@ def register(app: typer.Typer) -> None:
         data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
         typer.echo(init_script(shell, home=settings.home, global_bin=Path(ref.bin),
                                projects=proj.projects_dir(settings.layout, settings.user),
-                               data_home=data_home), nl=False)
+                               data_home=data_home, not_found=not_found), nl=False)
         typer.echo(completion_script(shell), nl=False)
 
     @app.command("sync")

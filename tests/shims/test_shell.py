@@ -68,15 +68,38 @@ def bash_i(env: OmgEnv, rc: Path, script: str, cwd: Path | None = None,
                           capture_output=True, text=True, cwd=cwd or env.root, timeout=60)
 
 
-def init_rc(env: OmgEnv) -> Path:
+def init_rc(env: OmgEnv, *args: str) -> Path:
     rc = env.root / "bashrc"
-    rc.write_text(env.run("init", "bash", check=True).stdout)
+    rc.write_text(env.run("init", "bash", *args, check=True).stdout)
+    return rc
+
+
+#: Each shell, interactive, without the user's or the system's rc files.
+INTERACTIVE = {"bash": ["bash", "--norc", "-i"], "zsh": ["zsh", "-f", "-i"],
+               "fish": ["fish", "--no-config", "-i"]}
+
+
+def typed(env: OmgEnv, shell: str, lines: list[str], cwd: Path | None = None,
+          extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """An interactive `shell` fed `lines` on stdin, as a user types them (prompts and
+    the hooks run between lines)."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    return subprocess.run(INTERACTIVE[shell], input="".join(f"{ln}\n" for ln in lines),
+                          env={**env.env, "PATH": "/usr/bin:/bin", "TERM": "dumb",
+                               "PS1": "$ ", **(extra or {})},
+                          capture_output=True, text=True, cwd=cwd or env.root, timeout=60)
+
+
+def rc_for(env: OmgEnv, shell: str, *args: str) -> Path:
+    rc = env.root / f"rc.{shell}"
+    rc.write_text(env.run("init", shell, *args, check=True).stdout)
     return rc
 
 
 def test_init_sets_path_prefixes_and_hint(env: OmgEnv) -> None:
     env.run("use", "node@22", "go@1.23", check=True)
-    rc = init_rc(env)
+    rc = init_rc(env, "--not-found")
     proc = bash_i(env, rc, 'echo "$PATH"; echo "$NPM_CONFIG_PREFIX"; node; gofmt; echo rc=$?;'
                            ' nosuchthing; echo rc=$?')
     lines = proc.stdout.splitlines()
@@ -199,8 +222,7 @@ def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
     sub = proj / "src"
     sub.mkdir(parents=True)
     env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
-    rc = env.root / f"rc.{shell}"
-    rc.write_text(env.run("init", shell, check=True).stdout)
+    rc = rc_for(env, shell, "--not-found")
     other = env.root / "elsewhere"
     (other / "lib").mkdir(parents=True)
     (other / ".python-version").write_text("3.12\n")
@@ -212,3 +234,87 @@ def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
                                         "node node 22.0.0", "node node 20.1.0"], proc.stderr
     assert "omg: gofmt is not in the current profile; try: omg use go@VERSION" in proc.stderr
     assert proc.stderr.count("has no project profile; run: omg sync") == 1
+
+
+PREFIX_VARS = ("NPM_CONFIG_PREFIX", "PYTHONUSERBASE", "GEM_HOME", "GOPATH", "GOBIN",
+               "CARGO_HOME")
+ECHO_VARS = {"bash": 'echo "V=${V-unset}"', "zsh": 'echo "V=${V-unset}"',
+             "fish": "set -q V; and echo V=$V; or echo V=unset"}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_user_prefix_variables_are_kept(env: OmgEnv, shell: str) -> None:
+    """A user's CARGO_HOME and GOPATH survive the init lines, a project's env files and
+    the lines sourced again; omg sets only the others (GOBIN stays unset with GOPATH)."""
+    env.run("use", "node@22", check=True)
+    rc = rc_for(env, shell)
+    proj = env.root / "proj"
+    proj.mkdir()
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    user_vars = {"CARGO_HOME": str(env.root / "mycargo"), "GOPATH": str(env.root / "mygo"),
+                 "NPM_CONFIG_PREFIX": str(env.root / "mynpm")}
+    show = [ECHO_VARS[shell].replace("V", v) for v in PREFIX_VARS]
+    proc = typed(env, shell, [f"source {rc}", *show, f"cd {proj}", *show,
+                              f"source {rc}", *show, "echo PATH=$PATH"], extra=user_vars)
+    got = [ln for ln in proc.stdout.splitlines() if "=" in ln and not ln.startswith("PATH=")]
+    prefix = env.root / "data" / "omg" / "prefix"
+    want = [f"NPM_CONFIG_PREFIX={user_vars['NPM_CONFIG_PREFIX']}",
+            f"PYTHONUSERBASE={prefix / 'python'}", f"GEM_HOME={prefix / 'gem'}",
+            f"GOPATH={user_vars['GOPATH']}", "GOBIN=unset",
+            f"CARGO_HOME={user_vars['CARGO_HOME']}"]
+    assert got == want * 3, proc.stderr
+    path = next(ln for ln in proc.stdout.splitlines() if ln.startswith("PATH="))
+    assert str(prefix / "cargo") not in path and str(prefix / "go") not in path
+    assert str(prefix / "npm") not in path and str(prefix / "python" / "bin") in path
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_prefix_variables_default_to_omgs(env: OmgEnv, shell: str) -> None:
+    """Unset variables get omg's prefixes, and a shell started from one keeps them."""
+    rc = rc_for(env, shell)
+    show = [ECHO_VARS[shell].replace("V", v) for v in ("GOBIN", "CARGO_HOME")]
+    proc = typed(env, shell, [f"source {rc}", *show])
+    prefix = env.root / "data" / "omg" / "prefix"
+    want = [f"GOBIN={prefix / 'go' / 'bin'}", f"CARGO_HOME={prefix / 'cargo'}"]
+    assert [ln for ln in proc.stdout.splitlines() if "=" in ln] == want, proc.stderr
+    inherited = {"GOBIN": str(prefix / "go" / "bin"), "GOPATH": str(prefix / "go"),
+                 "CARGO_HOME": str(prefix / "cargo")}
+    again = typed(env, shell, [f"source {rc}", *show], extra=inherited)
+    assert [ln for ln in again.stdout.splitlines() if "=" in ln] == want
+
+
+CNF_BEFORE = {
+    "bash": 'command_not_found_handle() { echo "distro: $1 is in package x" >&2; return 127; }',
+    "zsh": 'command_not_found_handler() { echo "distro: $1 is in package x" >&2; return 127; }',
+    "fish": 'function fish_command_not_found; echo "distro: $argv[1] is in package x" >&2; end',
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_not_found_hint_is_opt_in_and_chains(env: OmgEnv, shell: str) -> None:
+    plain = rc_for(env, shell)
+    proc = typed(env, shell, [CNF_BEFORE[shell], f"source {plain}", "gofmt"])
+    assert "distro: gofmt is in package x" in proc.stderr
+    assert "omg:" not in proc.stderr
+    rc = rc_for(env, shell, "--not-found")
+    # the previous handler runs first, once, even with the lines sourced twice
+    proc = typed(env, shell, [CNF_BEFORE[shell], f"source {rc}", f"source {rc}", "gofmt",
+                              "nosuchthing", "echo done"])
+    assert proc.stderr.count("distro: gofmt is in package x") == 1
+    assert proc.stderr.count("omg: gofmt is not in the current profile; "
+                             "try: omg use go@VERSION") == 1
+    assert "distro: nosuchthing is in package x" in proc.stderr
+    assert "omg: nosuchthing" not in proc.stderr and "done" in proc.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_not_found_without_previous_handler(env: OmgEnv, shell: str) -> None:
+    """With no handler before (fish without its config lacks even the default one),
+    the shell's own message, then the hint: no recursion."""
+    rc = rc_for(env, shell, "--not-found")
+    proc = typed(env, shell, [f"source {rc}", "gofmt", "echo done"])
+    assert "call stack" not in proc.stderr and "done" in proc.stdout
+    own = {"bash": "bash: gofmt: command not found", "zsh": "zsh: command not found: gofmt",
+           "fish": "fish: Unknown command: gofmt"}[shell]
+    assert proc.stderr.count(own) == 1, proc.stderr
+    assert proc.stderr.count("omg: gofmt is not in the current profile") == 1
