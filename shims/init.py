@@ -117,7 +117,8 @@ def _fish_owners(prefixes: Prefixes) -> str:
     """`_posix_owners` for fish."""
     lines = ["set -g __omg_mine"]
     for name, _ in prefixes.env():
-        cond = "; and ".join(f'begin; not set -q {d}; or string match -q -- "$__omg_prefix/*" "${d}"; end'
+        cond = "; and ".join(f'begin; not set -q {d}; or string match -q -- '
+                             f'"$__omg_prefix/*" "${d}"; end'
                              for d in OWNED_IF.get(name, (name,)))
         lines.append(f"if {cond}\n    set -ga __omg_mine {name}\n"
                      f"else if set -q {name}\n    set -g __omg_u_{name} ${name}\nend")
