@@ -195,17 +195,23 @@ def bench_shell(tmp: Path, runs: int) -> None:
     rc_plain.write_text("")
     rc_omg = tmp / "rc-omg"
     rc_omg.write_text(init)
+    rc_static = tmp / "rc-static"
+    rc_static.write_text(subprocess.run([*OMG, "init", "bash", "--static"], env=env, check=True,
+                                        capture_output=True, text=True).stdout)
     n = max(runs, 40)
-    a, b = [], []
-    for _ in range(n):
-        for rc, acc in ((rc_plain, a), (rc_omg, b)):
+    rcs = {"plain": rc_plain, "pasted": rc_omg, "static": rc_static}
+    took: dict[str, list[float]] = {name: [] for name in rcs}
+    for _ in range(n):  # interleaved: the three under the same load
+        for name, rc in rcs.items():
             t = time.perf_counter()
             subprocess.run(["bash", "--rcfile", str(rc), "-i", "-c", "exit"], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            acc.append((time.perf_counter() - t) * 1000)
-    da, db = statistics.median(a), statistics.median(b)
+            took[name].append((time.perf_counter() - t) * 1000)
+    da, db, dc = (statistics.median(took[name]) for name in rcs)
     print(f"bash -i -c exit, plain         {da:7.2f} ms")
     print(f"bash -i -c exit, omg init      {db:7.2f} ms  adds {db - da:+.2f} ms "
+          f"(the lines pasted in the rc file)")
+    print(f"bash -i -c exit, init --static {dc:7.2f} ms  adds {dc - da:+.2f} ms "
           f"(goal < 2 ms; mise activate bash +16 ms)")
     deep = tmp / "shell" / "a" / "b" / "c" / "d" / "e"
     deep.mkdir(parents=True)

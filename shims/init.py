@@ -35,7 +35,9 @@ command through (``command omg``).
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -561,3 +563,75 @@ def init_script(shell: str, *, home: Path, global_bin: Path, projects: Path,
     if shell == "fish":
         return _fish(home, global_bin, projects, prefixes, not_found)
     raise UsageError(f"unknown shell {shell!r}: use one of {', '.join(SHELLS)}")
+
+
+#: The source files whose text makes the init lines: a static file older than one of
+#: them is rewritten by the next shell that starts (omg was upgraded).
+def snippet_sources() -> list[str]:
+    import generations.env
+    import shims.completion
+    import shims.versionfiles
+
+    return [os.path.abspath(m.__file__ or "") for m in
+            (sys.modules[__name__], shims.completion, shims.versionfiles, generations.env)]
+
+
+def static_file(data_home: Path, shell: str) -> Path:
+    """Where `omg init SHELL --static` keeps the lines its rc line sources."""
+    return data_home / "omg" / f"init.{shell}"
+
+
+def static_line(shell: str, path: Path) -> str:
+    """The one rc line: source the static file if it is there (no process)."""
+    if shell == "fish":
+        return f"test -r {_q(str(path))}; and source {_q(str(path))}\n"
+    return f"[ -r {_q(str(path))} ] && . {_q(str(path))}\n"
+
+
+def static_script(shell: str, lines: str, path: Path, refresh: list[str],
+                  refresh_env: dict[str, str]) -> str:
+    """`lines` behind a guard that costs a few stat(2)s: when omg's source files are
+    newer than this file, `refresh` (omg init --static, same options) rewrites it, and
+    the new file is sourced instead (once: `__omg_refreshing` stops a loop when a
+    clock is skewed). `refresh_env`: the variables the lines were made with."""
+    me = _q(str(path))
+    cmd = " ".join([*(f"{k}={_q(v)}" for k, v in refresh_env.items()),
+                    *(_q(a) for a in refresh)])
+    if shell == "fish":
+        newer = "; or ".join(f"test {_q(s)} -nt {me}" for s in snippet_sources())
+        guard = f"""\
+if not set -q __omg_refreshing; and begin; {newer}; end
+    set -g __omg_refreshing 1
+    if {cmd} >/dev/null 2>&1
+        source {me}
+        set -e __omg_refreshing
+        return
+    end
+    set -e __omg_refreshing
+end
+"""
+    else:
+        newer = " || ".join(f"{_q(s)} -nt {me}" for s in snippet_sources())
+        guard = f"""\
+if [[ -z "${{__omg_refreshing-}}" ]] && [[ {newer} ]]; then
+  __omg_refreshing=1
+  if {cmd} >/dev/null 2>&1; then
+    . {me}
+    unset __omg_refreshing
+    return 0
+  fi
+  unset __omg_refreshing
+fi
+"""
+    return (f"# Written by `{' '.join(refresh[2:])}`; your rc file sources it.\n"
+            f"# omg rewrites it when its shell lines change: edit your rc file, not this.\n"
+            f"{guard}{lines}")
+
+
+def write_static(path: Path, text: str) -> None:
+    """Replace the static file in one rename(2): a shell starting meanwhile sources
+    the old or the new lines, never half of them."""
+    from store.fsutil import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text.encode(), 0o644, durable=False)

@@ -190,21 +190,43 @@ def register(app: typer.Typer) -> None:
     @app.command("init")
     def init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
              profile: ProfileOpt = "default",
+             static: Annotated[bool, typer.Option(
+                 "--static", help="Recommended: print one rc line that sources a file omg "
+                 "keeps current (a new shell then runs no process).")] = False,
              not_found: Annotated[bool, typer.Option(
                  "--not-found", help="Also hint `omg use TOOL@VERSION` when a tool's "
                  "command is missing (chained to the shell's handler).")] = False) -> None:
-        """Print the lines for your shell's rc file (eval them, or paste them)."""
+        """Print the lines for your shell's rc file.
+
+        Recommended: put the line `omg init SHELL --static` prints in your rc file
+        (e.g. `omg init bash --static >> ~/.bashrc`). It sources a file omg rewrites
+        when its lines change, so a new shell starts without running omg. Without
+        --static, the lines themselves: `eval "$(omg init bash)"` runs omg at every
+        shell start.
+        """
+        import sys
+
+        from shims import init as shell_init
         from shims.completion import completion_script
-        from shims.init import init_script
 
         settings = config.load()
         home = profiles.Home(settings.layout, settings.user)
         ref = home.ref(profile)
         data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-        typer.echo(init_script(shell, home=settings.home, global_bin=Path(ref.bin),
-                               projects=proj.projects_dir(settings.layout, settings.user),
-                               data_home=data_home, not_found=not_found), nl=False)
-        typer.echo(completion_script(shell), nl=False)
+        lines = shell_init.init_script(
+            shell, home=settings.home, global_bin=Path(ref.bin),
+            projects=proj.projects_dir(settings.layout, settings.user),
+            data_home=data_home, not_found=not_found) + completion_script(shell)
+        if not static:
+            typer.echo(lines, nl=False)
+            return
+        path = shell_init.static_file(data_home, shell)
+        args = ["init", shell, "--static", *(["--profile", profile] if profile != "default"
+                                            else []), *(["--not-found"] if not_found else [])]
+        shell_init.write_static(path, shell_init.static_script(
+            shell, lines, path, [sys.executable, "-m", "omg", *args],
+            {"OMG_HOME": str(settings.home), "XDG_DATA_HOME": str(data_home)}))
+        typer.echo(shell_init.static_line(shell, path), nl=False)
 
     @app.command("sync")
     def sync(directory: Annotated[Path | None, typer.Argument(

@@ -318,3 +318,54 @@ def test_not_found_without_previous_handler(env: OmgEnv, shell: str) -> None:
            "fish": "fish: Unknown command: gofmt"}[shell]
     assert proc.stderr.count(own) == 1, proc.stderr
     assert proc.stderr.count("omg: gofmt is not in the current profile") == 1
+
+
+def static_rc(env: OmgEnv, shell: str, *args: str) -> tuple[str, Path]:
+    line = env.run("init", shell, "--static", *args, check=True).stdout
+    return line, env.root / "data" / "omg" / f"init.{shell}"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_static_init_is_one_line_and_works(env: OmgEnv, shell: str) -> None:
+    env.run("use", "node@22", check=True)
+    line, path = static_rc(env, shell, "--not-found")
+    assert line.count("\n") == 1 and str(path) in line
+    text = path.read_text()
+    assert "omg init " + shell + " --static --not-found" in text
+    assert "_omg_complete" in text  # completions come with it
+    proc = typed(env, shell, [line.strip(), "node", "gofmt", "echo done"])
+    assert "node node 22.0.0" in proc.stdout and "done" in proc.stdout, proc.stderr
+    assert "omg: gofmt is not in the current profile" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_static_init_starts_without_a_process(env: OmgEnv, shell: str) -> None:
+    line, _ = static_rc(env, shell)
+    rc = env.root / f"static.{shell}"
+    rc.write_text(line)
+    log = env.root / "strace.log"
+    subprocess.run(["strace", "-f", "-e", "trace=execve,clone,clone3,fork,vfork", "-o",
+                    str(log), shell, "-c", f". {rc}; echo $OMG_HOME"],
+                   env={**env.env, "PATH": "/usr/bin:/bin"}, check=True,
+                   capture_output=True, timeout=60)
+    calls = [ln for ln in log.read_text().splitlines()
+             if any(c in ln for c in ("execve(", "clone", "fork("))]
+    assert len(calls) == 1, calls  # the shell's own execve only
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_static_file_rewritten_when_omg_changes(env: OmgEnv, shell: str) -> None:
+    """A static file older than omg's shell code (omg upgraded) is rewritten by the next
+    shell, which sources the new lines; an up-to-date one is left alone."""
+    env.run("use", "node@22", check=True)
+    line, path = static_rc(env, shell)
+    path.write_text(path.read_text().replace("# omg shell integration",
+                                             "echo stale-lines\n# omg shell integration"))
+    now = path.stat().st_mtime
+    proc = typed(env, shell, [line.strip(), "node"])
+    assert "stale-lines" in proc.stdout  # newer than omg's code: kept as it is
+    os.utime(path, (now - 10**6, now - 10**6))
+    proc = typed(env, shell, [line.strip(), "node"])
+    assert "stale-lines" not in proc.stdout and "node node 22.0.0" in proc.stdout, proc.stderr
+    assert "stale-lines" not in path.read_text() and path.stat().st_mtime >= now
