@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generations.env import ENV_FISH, ENV_SH
+from shims.project import stamps_dir
 from shims.versionfiles import MARKERS
 from store.errors import UsageError
 
@@ -170,8 +171,10 @@ __omg_envload() {{
   fi
 {restore}
   __omg_pathload
+  __omg_toolsload "${{1-}}" "$__omg_global"
   return 0
 }}
+{_posix_tools(shell)}
 __omg_pathload() {{
   local __omg_new=
 {new}
@@ -192,6 +195,32 @@ __omg_pathload() {{
   export PATH
 }}
 """
+
+
+#: In a profile env's manifest.json (keys sorted, so "version" follows "tool").
+_TOOL_RE = '"tool": "([^"]*)",[[:space:]]*"version": "([^"]*)"'
+
+
+def _posix_tools(shell: str) -> str:
+    """`__omg_toolsload ENV...`: OMG_TOOLS, "node@20.1.0 python@3.12.1", the tools of
+    the envs given (the project's first: it wins) read from their manifests with
+    builtins, for prompts (shims/prompt/); run only when the env files are loaded."""
+    whole, one, two = (("$MATCH", "${match[1]}", "${match[2]}") if shell == "zsh" else
+                       ("${BASH_REMATCH[0]}", "${BASH_REMATCH[1]}", "${BASH_REMATCH[2]}"))
+    return f"""\
+__omg_toolsload() {{
+  local e m re={_q(_TOOL_RE)}
+  OMG_TOOLS=
+  for e in "$@"; do
+    [[ -n "$e" && -r "$e/manifest.json" ]] || continue
+    IFS= read -r -d '' m < "$e/manifest.json"
+    while [[ $m =~ $re ]]; do
+      [[ " $OMG_TOOLS" == *" {one}@"* ]] || OMG_TOOLS="$OMG_TOOLS${{OMG_TOOLS:+ }}{one}@{two}"
+      m=${{m#*"{whole}"}}
+    done
+  done
+  export OMG_TOOLS OMG_DRIFT
+}}"""
 
 
 def _posix_venv(shell: str) -> str:
@@ -230,7 +259,13 @@ omg() {{
     {"|".join(SWITCHES)})
       # A switch may move the per-ABI prefixes: reload the env files if the hook
       # did not (it does when the project changed).
-      __omg_pwd=; __omg_hook
+      __omg_pwd=; __omg_enter
+      # `use --local` wrote the version files and the profile to match: no check due.
+      if [[ $__omg_r == 0 && -n "$__omg_stamp" && "${{1-}}" == use ]] \\
+         && [[ " $* " == *" --local "* || " $* " == *" -l "* ]]; then
+        {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
+      fi
+      __omg_watch
       [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
     venv)
       if [[ $__omg_r == 0 && ( "${{2-}}" == create || "${{2-}}" == remove ) ]]; then
@@ -285,7 +320,7 @@ fi"""
 
 
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
-           prefixes: Prefixes, not_found: bool) -> str:
+           prefixes: Prefixes, not_found: bool, stamps: Path) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
     # VARIABLE:DIR, prepended in reverse so the global profile ends up first, then the
     # prefixes omg owns (a user's CARGO_HOME brings its own bin dir).
@@ -317,13 +352,20 @@ export PATH
 {_posix_env(shell, prefixes)}
 {_posix_venv(shell)}
 __omg_projects={_q(str(projects))}
+__omg_stamps={_q(str(stamps))}
 __omg_pwd=
 __omg_proj=
 __omg_hinted=
+__omg_stamp=
+__omg_vf=()
 __omg_hook() {{
-  [[ "$PWD" == "$__omg_pwd" ]] && return 0
+  [[ "$PWD" == "$__omg_pwd" ]] || __omg_enter
+  [[ -z "$__omg_stamp" ]] || __omg_watch
+  return 0
+}}
+__omg_enter() {{
   __omg_pwd=$PWD
-  local d=$PWD p= m=
+  local d=$PWD p= m= f
   while :; do
     if [[ -e "$__omg_projects/${{d//\\//%}}/bin" ]]; then
       p="$__omg_projects/${{d//\\//%}}/bin"; break
@@ -340,15 +382,42 @@ __omg_hook() {{
     [[ -n "$p" ]] && PATH="$p:$PATH"
     __omg_proj=$p
     export PATH
+    __omg_projdir= __omg_stamp= OMG_DRIFT=
+    __omg_vf=()
+    if [[ -n "$p" ]]; then
+      __omg_projdir=$d
+      # What the hook watches: the directory (a version file added or removed) and
+      # the version files in it (edited in place).
+      __omg_stamp="$__omg_stamps/${{d//\\//%}}"
+      __omg_vf=("$d")
+      for f in {" ".join(MARKERS)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
+      [[ -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
+    fi
     __omg_envload "${{p%/bin}}"
-    __omg_projdir=
-    [[ -n "$p" ]] && __omg_projdir=$d
     __omg_venvon "$__omg_projdir" "$p"
   fi
   if [[ -z "$p" && -n "$m" && "$m" != "$__omg_hinted" ]]; then
     __omg_hinted=$m
-    printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' "$m" >&2
+    printf 'omg: %s pins tool versions but has no project profile; run: omg install\\n' "$m" >&2
   fi
+  return 0
+}}
+__omg_watch() {{
+  local f
+  for f in "${{__omg_vf[@]}}"; do
+    [[ "$f" -nt "$__omg_stamp" ]] || continue
+    # A version file changed since the profile was made: omg switches if the store
+    # has the versions, else says which command installs them (exit status 3).
+    command omg sync --if-installed "$__omg_projdir"
+    case $? in
+      0|3) ;;
+      *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
+    esac
+    OMG_DRIFT=
+    [[ -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
+    __omg_envload "${{__omg_proj%/bin}}"
+    return 0
+  done
   return 0
 }}
 {_posix_not_found(shell) if not_found else ''}
@@ -388,6 +457,12 @@ function omg --wraps omg
     if contains -- "$argv[1]" {" ".join(SWITCHES)}
         set -l was $__omg_proj
         __omg_hook
+        # `use --local` wrote the version files and the profile to match: no check due.
+        if test $r = 0 -a -n "$__omg_stamp" -a "$argv[1]" = use
+            and contains -- --local $argv; or contains -- -l $argv
+            true > "$__omg_stamp" 2>/dev/null; and set -gx OMG_DRIFT ''
+        end
+        __omg_watch
         if test "$__omg_proj" = "$was"
             if test -n "$__omg_proj"
                 __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
@@ -430,7 +505,7 @@ end
 
 
 def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes,
-          not_found: bool) -> str:
+          not_found: bool, stamps: Path) -> str:
     moving = [(k, v) for k, v in prefixes.env() if k in MOVING]
     defaults = "\n".join(f"    contains {k} $__omg_mine; and set -gx {k} {_q(v)}"
                          for k, v in moving)
@@ -476,6 +551,23 @@ function __omg_envload
     end
 {restore}
     __omg_pathload
+    __omg_toolsload $argv[1] $__omg_global
+end
+function __omg_toolsload
+    set -gx OMG_TOOLS
+    for e in $argv
+        test -r "$e/manifest.json"; or continue
+        set -l g (string match -r -a -g -- {_q(_TOOL_RE)} (string collect < "$e/manifest.json"))
+        while set -q g[2]
+            # (no list: `string match` would read stdin)
+            if not set -q OMG_TOOLS[1]; or not string match -q -- "$g[1]@*" $OMG_TOOLS
+                set -ga OMG_TOOLS "$g[1]@$g[2]"
+            end
+            set -e g[1..2]
+        end
+    end
+    set -gx OMG_TOOLS "$OMG_TOOLS"
+    set -q OMG_DRIFT; or set -gx OMG_DRIFT ''
 end
 function __omg_pathload
     set -l new
@@ -499,6 +591,9 @@ function __omg_pathload
 end
 {_fish_venv()}
 set -g __omg_projects {_q(str(projects))}
+set -g __omg_stamps {_q(str(stamps))}
+set -g __omg_stamp ''
+set -g __omg_vf
 set -g __omg_proj ''
 set -g __omg_hinted ''
 function __omg_hook --on-variable PWD
@@ -531,9 +626,18 @@ function __omg_hook --on-variable PWD
         test -n "$p"; and set -gx PATH $p $PATH
         set -g __omg_proj $p
         set -g __omg_projdir ''
+        set -g __omg_stamp ''
+        set -g __omg_vf
+        set -gx OMG_DRIFT ''
         if test -n "$p"
-            __omg_envload (string replace -r '/bin$' '' -- $p)
             set -g __omg_projdir $d
+            set -g __omg_stamp "$__omg_stamps/"(string replace -a / % -- $d)
+            set -g __omg_vf $d
+            for f in {markers}
+                test -e "$d/$f"; and set -ga __omg_vf "$d/$f"
+            end
+            __omg_readstamp
+            __omg_envload (string replace -r '/bin$' '' -- $p)
         else
             __omg_envload
         end
@@ -541,7 +645,26 @@ function __omg_hook --on-variable PWD
     end
     if test -z "$p" -a -n "$m" -a "$m" != "$__omg_hinted"
         set -g __omg_hinted $m
-        printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' $m >&2
+        printf 'omg: %s pins tool versions but has no project profile; run: omg install\\n' $m >&2
+    end
+end
+function __omg_readstamp
+    set -gx OMG_DRIFT ''
+    test -s "$__omg_stamp"; and read -l line < "$__omg_stamp"; and set -gx OMG_DRIFT $line
+    return 0
+end
+function __omg_watch --on-event fish_prompt
+    test -n "$__omg_stamp"; or return 0
+    for f in $__omg_vf
+        test "$f" -nt "$__omg_stamp"; or continue
+        command omg sync --if-installed "$__omg_projdir"
+        if not contains -- $status 0 3
+            set -g __omg_stamp ''
+            return 0
+        end
+        __omg_readstamp
+        __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
+        return 0
     end
 end
 {_fish_not_found() if not_found else ''}
@@ -555,13 +678,14 @@ def init_script(shell: str, *, home: Path, global_bin: Path, projects: Path,
     """The rc-file lines for `shell`, with every path literal; `not_found` adds the
     command-not-found hint (opt-in: it takes over the shell's handler, chained)."""
     prefixes = Prefixes(data_home / "omg" / "prefix")
-    for p in (home, global_bin, projects, prefixes.base):
+    stamps = stamps_dir(data_home)
+    for p in (home, global_bin, projects, prefixes.base, stamps):
         if ":" in str(p) or "\n" in str(p):
             raise UsageError(f"{p} cannot go on PATH (it holds ':' or a newline)")
     if shell in ("bash", "zsh"):
-        return _posix(shell, home, global_bin, projects, prefixes, not_found)
+        return _posix(shell, home, global_bin, projects, prefixes, not_found, stamps)
     if shell == "fish":
-        return _fish(home, global_bin, projects, prefixes, not_found)
+        return _fish(home, global_bin, projects, prefixes, not_found, stamps)
     raise UsageError(f"unknown shell {shell!r}: use one of {', '.join(SHELLS)}")
 
 

@@ -173,14 +173,18 @@ cd {clone}/lib; eval "$PROMPT_COMMAND"
 cd {clone}; eval "$PROMPT_COMMAND"
 """
     proc = bash_i(env, rc, script)
-    assert proc.stderr.count("pins tool versions but has no project profile; run: omg sync") == 1
+    assert proc.stderr.count("pins tool versions but has no project profile; "
+                             "run: omg install") == 1
     before = snapshot(clone)
-    out = env.run("sync", cwd=clone / "lib", check=True).stdout
+    # the command the hint names works as it is: the version files' tools, then the profile
+    out = env.run("install", cwd=clone / "lib", check=True).stdout
     assert "node 20.1.0" in out and "python 3.12.1" in out
     assert snapshot(clone) == before  # sync reads version files, never rewrites them
     proc = bash_i(env, rc, "node; python", cwd=clone)
     assert proc.stdout == "node node 20.1.0\npython python 3.12.1\n"
-    assert "omg sync" not in proc.stderr
+    assert "run: omg" not in proc.stderr
+    again = env.run("sync", cwd=clone, check=True).stdout
+    assert "already current" in again and snapshot(clone) == before
 
 
 def test_sync_without_version_file(env: OmgEnv) -> None:
@@ -233,7 +237,7 @@ def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
     assert proc.stdout.splitlines() == ["node node 22.0.0", "node node 20.1.0",
                                         "node node 22.0.0", "node node 20.1.0"], proc.stderr
     assert "omg: gofmt is not in the current profile; try: omg use go@VERSION" in proc.stderr
-    assert proc.stderr.count("has no project profile; run: omg sync") == 1
+    assert proc.stderr.count("has no project profile; run: omg install") == 1
 
 
 PREFIX_VARS = ("NPM_CONFIG_PREFIX", "PYTHONUSERBASE", "GEM_HOME", "GOPATH", "GOBIN",
