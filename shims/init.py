@@ -332,8 +332,10 @@ def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
         install = ('case ";${PROMPT_COMMAND:-};" in *";__omg_hook;"*) ;; '
                    '*) PROMPT_COMMAND="__omg_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;; esac')
     else:
-        install = ("typeset -ga chpwd_functions\n"
-                   "(( ${chpwd_functions[(I)__omg_hook]} )) || chpwd_functions+=(__omg_hook)")
+        # chpwd: a `cd` switches at once; precmd: a changed version file, per prompt.
+        install = ("typeset -ga chpwd_functions precmd_functions\n"
+                   "(( ${chpwd_functions[(I)__omg_hook]} )) || chpwd_functions+=(__omg_hook)\n"
+                   "(( ${precmd_functions[(I)__omg_hook]} )) || precmd_functions+=(__omg_hook)")
     return f"""\
 # omg shell integration ({shell}); paths fixed by `omg init {shell}`, no process at start-up.
 export OMG_HOME={_q(str(home))}
@@ -404,20 +406,21 @@ __omg_enter() {{
 }}
 __omg_watch() {{
   local f
-  for f in "${{__omg_vf[@]}}"; do
-    [[ "$f" -nt "$__omg_stamp" ]] || continue
-    # A version file changed since the profile was made: omg switches if the store
-    # has the versions, else says which command installs them (exit status 3).
-    command omg sync --if-installed "$__omg_projdir"
-    case $? in
-      0|3) ;;
-      *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
-    esac
-    OMG_DRIFT=
-    [[ -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
-    __omg_envload "${{__omg_proj%/bin}}"
-    return 0
-  done
+  # (zsh's -nt is false when the stamp is missing: no loop then, ask omg.)
+  if [[ -e "$__omg_stamp" ]]; then
+    for f in "${{__omg_vf[@]}}"; do [[ "$f" -nt "$__omg_stamp" ]] && break; f=; done
+    [[ -n "$f" ]] || return 0
+  fi
+  # A version file changed since the profile was made: omg switches if the store
+  # has the versions, else says which command installs them (exit status 3).
+  command omg sync --if-installed "$__omg_projdir"
+  case $? in
+    0|3) ;;
+    *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
+  esac
+  OMG_DRIFT=
+  [[ -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
+  __omg_envload "${{__omg_proj%/bin}}"
   return 0
 }}
 {_posix_not_found(shell) if not_found else ''}
@@ -655,17 +658,20 @@ function __omg_readstamp
 end
 function __omg_watch --on-event fish_prompt
     test -n "$__omg_stamp"; or return 0
-    for f in $__omg_vf
-        test "$f" -nt "$__omg_stamp"; or continue
-        command omg sync --if-installed "$__omg_projdir"
-        if not contains -- $status 0 3
-            set -g __omg_stamp ''
-            return 0
+    if test -e "$__omg_stamp"
+        set -l changed
+        for f in $__omg_vf
+            test "$f" -nt "$__omg_stamp"; and set changed 1; and break
         end
-        __omg_readstamp
-        __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
+        test -n "$changed"; or return 0
+    end
+    command omg sync --if-installed "$__omg_projdir"
+    if not contains -- $status 0 3
+        set -g __omg_stamp ''
         return 0
     end
+    __omg_readstamp
+    __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
 end
 {_fish_not_found() if not_found else ''}
 __omg_envload

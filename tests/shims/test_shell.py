@@ -80,15 +80,65 @@ INTERACTIVE = {"bash": ["bash", "--norc", "-i"], "zsh": ["zsh", "-f", "-i"],
 
 
 def typed(env: OmgEnv, shell: str, lines: list[str], cwd: Path | None = None,
-          extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+          extra: dict[str, str] | None = None,
+          tty: bool = False) -> subprocess.CompletedProcess[str]:
     """An interactive `shell` fed `lines` on stdin, as a user types them (prompts and
     the hooks run between lines)."""
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
+    environ = {**env.env, "PATH": "/usr/bin:/bin", "TERM": "dumb", "PS1": "$ ", **(extra or {})}
+    if tty:
+        return on_tty(INTERACTIVE[shell], lines, environ, cwd or env.root)
     return subprocess.run(INTERACTIVE[shell], input="".join(f"{ln}\n" for ln in lines),
-                          env={**env.env, "PATH": "/usr/bin:/bin", "TERM": "dumb",
-                               "PS1": "$ ", **(extra or {})},
-                          capture_output=True, text=True, cwd=cwd or env.root, timeout=60)
+                          env=environ, capture_output=True, text=True, cwd=cwd or env.root,
+                          timeout=60)
+
+
+def on_tty(cmd: list[str], lines: list[str], environ: dict[str, str],
+           cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`cmd` on a pseudo-terminal (fish fires its prompt events only there), the lines
+    typed ahead; stdout and stderr come back together, without terminal escapes."""
+    import pty
+    import re
+    import select
+    import time
+
+    def controlling_tty() -> None:  # the terminal is the shell's own, as in a terminal
+        import fcntl
+        import termios
+
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=environ,
+                            cwd=cwd, preexec_fn=controlling_tty)
+    os.close(slave)
+    os.write(master, "".join(f"{ln}\n" for ln in [*lines, "exit"]).encode())
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the shell exited and closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        os.close(master)
+    text = re.sub(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>])", "",
+                  out.decode(errors="replace")).replace("\r", "")
+    return subprocess.CompletedProcess(cmd, proc.returncode, text, text)
 
 
 def rc_for(env: OmgEnv, shell: str, *args: str) -> Path:
@@ -373,3 +423,56 @@ def test_static_file_rewritten_when_omg_changes(env: OmgEnv, shell: str) -> None
     proc = typed(env, shell, [line.strip(), "node"])
     assert "stale-lines" not in proc.stdout and "node node 22.0.0" in proc.stdout, proc.stderr
     assert "stale-lines" not in path.read_text() and path.stat().st_mtime >= now
+
+
+def with_omg(env: OmgEnv) -> dict[str, str]:
+    """PATH for a shell whose hook runs `command omg` (this venv's)."""
+    import sys
+
+    return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+
+
+ECHO = {"bash": 'echo "{}"', "zsh": 'echo "{}"', "fish": 'echo "{}"'}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_follows_a_changed_version_file(env: OmgEnv, shell: str) -> None:
+    """`echo 22 > .node-version` switches at the next prompt when 22 is installed; a
+    version not installed gives one line naming `omg install`, and OMG_DRIFT says it."""
+    env.run("use", "go@1.22", check=True)
+    proj = env.root / "app"
+    (proj / "src").mkdir(parents=True)
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    vf = proj / ".node-version"
+    proc = typed(env, shell, [
+        f"source {rc}", f"cd {proj / 'src'}", "node", "echo tools=$OMG_TOOLS",
+        f"echo 22.0.0 > {vf}", "node", "echo tools=$OMG_TOOLS",
+        "true", f"echo 24 > {vf}", "node", "echo drift=$OMG_DRIFT", "true", "true",
+        f"echo 20 > {vf}", "node", "echo drift=$OMG_DRIFT"], extra=with_omg(env),
+        tty=shell == "fish")
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node ", "tools=", "drift="))]
+    assert out == ["node node 20.1.0", "tools=node@20.1.0 go@1.22.0",
+                   "node node 22.0.0", "tools=node@22.0.0 go@1.22.0",
+                   "node node 22.0.0", "drift=node@24",
+                   "node node 20.1.0", "drift="], proc.stderr
+    assert proc.stderr.count(f"omg: {proj}: now node 22.0.0") == 1, proc.stderr
+    assert proc.stderr.count("wants node@24 (not installed); run: omg install") == 1
+    assert "error" not in proc.stderr
+    assert vf.read_text() == "20\n"  # the hook reads version files, never writes them
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_use_local_in_the_shell_needs_no_check(env: OmgEnv, shell: str) -> None:
+    """`omg use --local` through the shell function writes the files and the profile to
+    match: the next prompt asks omg nothing (a check would print the switch line)."""
+    proj = env.root / "app"
+    proj.mkdir()
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    env.run("sync", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", f"cd {proj}", "omg use --local node@22",
+                              "node", "echo tools=$OMG_TOOLS", "true"], extra=with_omg(env),
+                 tty=shell == "fish")
+    assert "node node 22.0.0" in proc.stdout and "tools=node@22.0.0" in proc.stdout
+    assert "now node" not in proc.stderr, proc.stderr
