@@ -219,7 +219,9 @@ __omg_toolsload() {{
       m=${{m#*"{whole}"}}
     done
   done
-  export OMG_TOOLS OMG_DRIFT
+  # Exported for prompts in other processes (starship); unset when empty.
+  if [[ -n "$OMG_TOOLS" ]]; then export OMG_TOOLS; else unset OMG_TOOLS; fi
+  if [[ -n "${{OMG_DRIFT-}}" ]]; then export OMG_DRIFT; else unset OMG_DRIFT; fi
 }}"""
 
 
@@ -463,7 +465,7 @@ function omg --wraps omg
         # `use --local` wrote the version files and the profile to match: no check due.
         if test $r = 0 -a -n "$__omg_stamp" -a "$argv[1]" = use
             and contains -- --local $argv; or contains -- -l $argv
-            true > "$__omg_stamp" 2>/dev/null; and set -gx OMG_DRIFT ''
+            true > "$__omg_stamp" 2>/dev/null; and set -e OMG_DRIFT
         end
         __omg_watch
         if test "$__omg_proj" = "$was"
@@ -569,8 +571,13 @@ function __omg_toolsload
             set -e g[1..2]
         end
     end
-    set -gx OMG_TOOLS "$OMG_TOOLS"
-    set -q OMG_DRIFT; or set -gx OMG_DRIFT ''
+    # Exported for prompts in other processes (starship); unset when empty.
+    if set -q OMG_TOOLS[1]
+        set -gx OMG_TOOLS "$OMG_TOOLS"
+    else
+        set -e OMG_TOOLS
+    end
+    test -n "$OMG_DRIFT"; or set -e OMG_DRIFT
 end
 function __omg_pathload
     set -l new
@@ -631,7 +638,7 @@ function __omg_hook --on-variable PWD
         set -g __omg_projdir ''
         set -g __omg_stamp ''
         set -g __omg_vf
-        set -gx OMG_DRIFT ''
+        set -e OMG_DRIFT
         if test -n "$p"
             set -g __omg_projdir $d
             set -g __omg_stamp "$__omg_stamps/"(string replace -a / % -- $d)
@@ -652,7 +659,7 @@ function __omg_hook --on-variable PWD
     end
 end
 function __omg_readstamp
-    set -gx OMG_DRIFT ''
+    set -e OMG_DRIFT
     test -s "$__omg_stamp"; and read -l line < "$__omg_stamp"; and set -gx OMG_DRIFT $line
     return 0
 end

@@ -446,10 +446,10 @@ def test_shell_follows_a_changed_version_file(env: OmgEnv, shell: str) -> None:
     rc = rc_for(env, shell)
     vf = proj / ".node-version"
     proc = typed(env, shell, [
-        f"source {rc}", f"cd {proj / 'src'}", "node", "echo tools=$OMG_TOOLS",
-        f"echo 22.0.0 > {vf}", "node", "echo tools=$OMG_TOOLS",
-        "true", f"echo 24 > {vf}", "node", "echo drift=$OMG_DRIFT", "true", "true",
-        f"echo 20 > {vf}", "node", "echo drift=$OMG_DRIFT"], extra=with_omg(env),
+        f"source {rc}", f"cd {proj / 'src'}", "node", 'echo "tools=$OMG_TOOLS"',
+        f"echo 22.0.0 > {vf}", "node", 'echo "tools=$OMG_TOOLS"',
+        "true", f"echo 24 > {vf}", "node", 'echo "drift=$OMG_DRIFT"', "true", "true",
+        f"echo 20 > {vf}", "node", 'echo "drift=$OMG_DRIFT"'], extra=with_omg(env),
         tty=shell == "fish")
     out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node ", "tools=", "drift="))]
     assert out == ["node node 20.1.0", "tools=node@20.1.0 go@1.22.0",
@@ -472,7 +472,47 @@ def test_use_local_in_the_shell_needs_no_check(env: OmgEnv, shell: str) -> None:
     env.run("sync", cwd=proj, check=True)
     rc = rc_for(env, shell)
     proc = typed(env, shell, [f"source {rc}", f"cd {proj}", "omg use --local node@22",
-                              "node", "echo tools=$OMG_TOOLS", "true"], extra=with_omg(env),
+                              "node", 'echo "tools=$OMG_TOOLS"', "true"], extra=with_omg(env),
                  tty=shell == "fish")
     assert "node node 22.0.0" in proc.stdout and "tools=node@22.0.0" in proc.stdout
     assert "now node" not in proc.stderr, proc.stderr
+
+
+PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
+
+
+def test_prompt_segments_show_tools_and_drift(env: OmgEnv) -> None:
+    """The oh-my-zsh plugin and the powerlevel10k segment render OMG_TOOLS and OMG_DRIFT
+    (p10k stubbed: its `p10k segment` prints what it was given), in a real zsh."""
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    env.run("use", "go@1.22", check=True)
+    proj = env.root / "app"
+    proj.mkdir()
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    line, _ = static_rc(env, "zsh")
+    stub = 'p10k() { print -r -- "segment: ${(j: :)@}"; }'
+    proc = typed(env, "zsh", [
+        line.strip(), f"source {PROMPT_DIR / 'omg.plugin.zsh'}",
+        f"source {PROMPT_DIR / 'omg.p10k.zsh'}", stub,
+        "ZSH_THEME_OMG_PROMPT_PREFIX='[' ZSH_THEME_OMG_PROMPT_SUFFIX=']'",
+        "ZSH_THEME_OMG_PROMPT_DRIFT=' != '",
+        f"cd {proj}", 'echo "info=$OMG_PROMPT_INFO"', "prompt_omg",
+        "echo 24 > .node-version", 'echo "info=$OMG_PROMPT_INFO"', "prompt_omg",
+        'echo "fn=$(omg_prompt_info)"', 'echo "exported=$(printenv OMG_DRIFT)"'],
+        extra=with_omg(env))
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("info=", "segment:", "fn=",
+                                                                   "exported="))]
+    assert out == ["info=[node 20.1.0 go 1.22.0]",
+                   "segment: segment -i omg -t node 20.1.0 go 1.22.0",
+                   "info=[node 20.1.0 go 1.22.0 != node@24]",
+                   "segment: segment -s DRIFT -i ! -t node 20.1.0 go 1.22.0 != node@24",
+                   "fn=[node 20.1.0 go 1.22.0 != node@24]", "exported=node@24"], proc.stderr
+
+
+def test_starship_snippet_names_the_hook_variables() -> None:
+    import tomllib
+
+    conf = tomllib.loads((PROMPT_DIR / "starship.toml").read_text())
+    assert set(conf["env_var"]) == {"OMG_TOOLS", "OMG_DRIFT"}
+    assert all("$env_value" in v["format"] for v in conf["env_var"].values())
