@@ -268,6 +268,7 @@ omg() {{
         {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
       fi
       __omg_watch
+      __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
       [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
     venv)
       if [[ $__omg_r == 0 && ( "${{2-}}" == create || "${{2-}}" == remove ) ]]; then
@@ -395,7 +396,7 @@ __omg_enter() {{
       __omg_stamp="$__omg_stamps/${{d//\\//%}}"
       __omg_vf=("$d")
       for f in {" ".join(MARKERS)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
-      [[ -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
+      __omg_readstamp
     fi
     __omg_envload "${{p%/bin}}"
     __omg_venvon "$__omg_projdir" "$p"
@@ -420,9 +421,13 @@ __omg_watch() {{
     0|3) ;;
     *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
   esac
-  OMG_DRIFT=
-  [[ -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
+  __omg_readstamp
   __omg_envload "${{__omg_proj%/bin}}"
+  return 0
+}}
+__omg_readstamp() {{
+  OMG_DRIFT=
+  [[ -n "$__omg_stamp" && -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
   return 0
 }}
 {_posix_not_found(shell) if not_found else ''}
@@ -468,6 +473,7 @@ function omg --wraps omg
             true > "$__omg_stamp" 2>/dev/null; and set -e OMG_DRIFT
         end
         __omg_watch
+        __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
         if test "$__omg_proj" = "$was"
             if test -n "$__omg_proj"
                 __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
@@ -660,7 +666,8 @@ function __omg_hook --on-variable PWD
 end
 function __omg_readstamp
     set -e OMG_DRIFT
-    test -s "$__omg_stamp"; and read -l line < "$__omg_stamp"; and set -gx OMG_DRIFT $line
+    test -n "$__omg_stamp" -a -s "$__omg_stamp"; or return 0
+    read -l line < "$__omg_stamp"; and set -gx OMG_DRIFT $line
     return 0
 end
 function __omg_watch --on-event fish_prompt

@@ -516,3 +516,42 @@ def test_starship_snippet_names_the_hook_variables() -> None:
     conf = tomllib.loads((PROMPT_DIR / "starship.toml").read_text())
     assert set(conf["env_var"]) == {"OMG_TOOLS", "OMG_DRIFT"}
     assert all("$env_value" in v["format"] for v in conf["env_var"].values())
+
+
+def test_install_without_arguments_or_version_file(omg_env: OmgEnv) -> None:
+    empty = omg_env.root / "empty"
+    empty.mkdir()
+    proc = omg_env.run("install", cwd=empty)
+    assert proc.returncode == 3 and proc.stderr.startswith("error: no version file"), proc.stderr
+
+
+from tests.support import fixtures  # noqa: E402
+
+node_mirror = fixtures.node_mirror  # a session fixture, used by name below
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_fresh_machine_hint_leads_to_working_install(
+        omg_env: OmgEnv, node_mirror: fixtures.NodeMirror, shell: str) -> None:
+    """Nothing installed: the hook's hint names `omg install`, which, typed in the shell,
+    installs what the version file names from upstream (a local mirror here) and
+    switches; a version file changed to a version not installed says so, and
+    `omg install` again follows it."""
+    old, new = node_mirror.versions[0], node_mirror.versions[-1]
+    proj = omg_env.root / "clone"
+    proj.mkdir()
+    (proj / ".node-version").write_text(f"{old}\n")
+    rc = rc_for(omg_env, shell)
+    proc = typed(omg_env, shell, [
+        f"source {rc}", f"cd {proj}", "omg install", "node --version",
+        f"echo {new} > .node-version", "node --version", "omg install", "node --version",
+        'echo "drift=$OMG_DRIFT"'],
+        extra={**with_omg(omg_env), "OMG_NODE_MIRROR": node_mirror.url}, tty=shell == "fish")
+    out = proc.stdout
+    assert out.count("has no project profile; run: omg install") == 1 or \
+        proc.stderr.count("has no project profile; run: omg install") == 1
+    versions = [ln for ln in out.splitlines() if ln.startswith("v") and ln[1:2].isdigit()]
+    assert versions == [f"v{old}", f"v{old}", f"v{new}"], (out, proc.stderr)
+    assert f"wants node@{new} (not installed); run: omg install" in proc.stderr
+    assert "drift=\n" in out.replace("\r", "")
