@@ -6,11 +6,17 @@ switch swaps one symlink, so nothing on PATH is rewritten and running a tool
 costs only the kernel following links: no shim process, no lookup.
 
 Every path is computed when `omg init` runs and printed literally, so shell
-start-up spawns no process (no ``$(omg ...)``). The project hook runs on each
-prompt (bash), on ``chpwd`` (zsh) or on ``PWD`` changes (fish); it returns at
-once when ``$PWD`` did not change, and otherwise walks up with ``[[ -e ]]``
-tests only, mapping a directory to its project profile by pure string
-substitution (see shims/project.py).
+start-up spawns no process (no ``$(omg ...)``); `omg init SHELL --static` keeps
+them in a file its one rc line sources, rewritten by the first shell that sees
+omg's own source files newer than it (`static_script`). The project hook runs on
+each prompt (bash, and zsh's ``precmd``; zsh's ``chpwd`` and fish's ``PWD`` for a
+cd, fish's ``fish_prompt`` event): when ``$PWD`` changed it walks up with
+``[[ -e ]]`` tests only, mapping a directory to its project profile by pure string
+substitution (see shims/project.py); in a project it compares the version files
+with the project's stamp (``[[ -nt ]]``) and runs ``omg sync --if-installed`` only
+when one is newer. Prefix variables the user set stay the user's (`OWNED_IF`);
+the command-not-found hint is opt-in and chains to the handler defined before.
+The hook also keeps OMG_TOOLS and OMG_DRIFT for prompts (shims/prompt/).
 
 Environment variables a profile's tools need (JAVA_HOME, install prefixes)
 are in the profile env's ``env.sh`` / ``env.fish`` (generations/env.py), which
@@ -262,7 +268,7 @@ omg() {{
       # A switch may move the per-ABI prefixes: reload the env files if the hook
       # did not (it does when the project changed).
       __omg_pwd=; __omg_enter
-      # `use --local` wrote the version files and the profile to match: no check due.
+      # use --local wrote the version files and the profile to match: no check due.
       if [[ $__omg_r == 0 && -n "$__omg_stamp" && "${{1-}}" == use ]] \\
          && [[ " $* " == *" --local "* || " $* " == *" -l "* ]]; then
         {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
@@ -467,7 +473,7 @@ function omg --wraps omg
     if contains -- "$argv[1]" {" ".join(SWITCHES)}
         set -l was $__omg_proj
         __omg_hook
-        # `use --local` wrote the version files and the profile to match: no check due.
+        # use --local wrote the version files and the profile to match: no check due.
         if test $r = 0 -a -n "$__omg_stamp" -a "$argv[1]" = use
             and contains -- --local $argv; or contains -- -l $argv
             true > "$__omg_stamp" 2>/dev/null; and set -e OMG_DRIFT
