@@ -475,7 +475,7 @@ function omg --wraps omg
         __omg_hook
         # use --local wrote the version files and the profile to match: no check due.
         if test $r = 0 -a -n "$__omg_stamp" -a "$argv[1]" = use
-            and contains -- --local $argv; or contains -- -l $argv
+            and begin; contains -- --local $argv; or contains -- -l $argv; end
             true > "$__omg_stamp" 2>/dev/null; and set -e OMG_DRIFT
         end
         __omg_watch
