@@ -6,11 +6,17 @@ switch swaps one symlink, so nothing on PATH is rewritten and running a tool
 costs only the kernel following links: no shim process, no lookup.
 
 Every path is computed when `omg init` runs and printed literally, so shell
-start-up spawns no process (no ``$(omg ...)``). The project hook runs on each
-prompt (bash), on ``chpwd`` (zsh) or on ``PWD`` changes (fish); it returns at
-once when ``$PWD`` did not change, and otherwise walks up with ``[[ -e ]]``
-tests only, mapping a directory to its project profile by pure string
-substitution (see shims/project.py).
+start-up spawns no process (no ``$(omg ...)``); `omg init SHELL --static` keeps
+them in a file its one rc line sources, rewritten by the first shell that sees
+omg's own source files newer than it (`static_script`). The project hook runs on
+each prompt (bash, and zsh's ``precmd``; zsh's ``chpwd`` and fish's ``PWD`` for a
+cd, fish's ``fish_prompt`` event): when ``$PWD`` changed it walks up with
+``[[ -e ]]`` tests only, mapping a directory to its project profile by pure string
+substitution (see shims/project.py); in a project it compares the version files
+with the project's stamp (``[[ -nt ]]``) and runs ``omg sync --if-installed`` only
+when one is newer. Prefix variables the user set stay the user's (`OWNED_IF`);
+the command-not-found hint is opt-in and chains to the handler defined before.
+The hook also keeps OMG_TOOLS and OMG_DRIFT for prompts (shims/prompt/).
 
 Environment variables a profile's tools need (JAVA_HOME, install prefixes)
 are in the profile env's ``env.sh`` / ``env.fish`` (generations/env.py), which
@@ -35,11 +41,14 @@ command through (``command omg``).
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from generations.env import ENV_FISH, ENV_SH
+from shims.project import stamps_dir
 from shims.versionfiles import MARKERS
 from store.errors import UsageError
 
@@ -78,8 +87,13 @@ class Prefixes:
 
     def bins(self) -> list[str]:
         """The bin dirs that never move; those of `MOVING` follow their variable."""
+        return [d for _, d in self.owned_bins()]
+
+    def owned_bins(self) -> list[tuple[str, str]]:
+        """Each fixed bin dir with the variable that must be omg's for it to go on PATH."""
         b = self.base
-        return [str(b / "python" / "bin"), str(b / "go" / "bin"), str(b / "cargo" / "bin")]
+        return [("PYTHONUSERBASE", str(b / "python" / "bin")), ("GOBIN", str(b / "go" / "bin")),
+                ("CARGO_HOME", str(b / "cargo" / "bin"))]
 
 
 #: Prefix variables whose value a profile's env files set per ABI (npm's per node major,
@@ -87,7 +101,37 @@ class Prefixes:
 #: the global profile's, each time the env files are loaded.
 MOVING = ("NPM_CONFIG_PREFIX", "GEM_HOME")
 #: Commands after which the shell reloads the env files (a switch may move a prefix).
-SWITCHES = ("use", "rollback", "uninstall", "sync")
+SWITCHES = ("use", "rollback", "uninstall", "sync", "install")
+#: A prefix variable is omg's only if all these were unset (or omg's own) when the init
+#: lines ran: a user's GOPATH keeps `go install` in its bin, so GOBIN stays unset too.
+OWNED_IF = {"GOBIN": ("GOBIN", "GOPATH")}
+
+
+def _posix_owners(prefixes: Prefixes) -> str:
+    """`__omg_mine`: the prefix variables omg sets, " A B "; the user's values saved.
+
+    A value under omg's prefix dir is omg's own (the lines sourced again, or a shell
+    started from one of ours), so it does not count as the user's.
+    """
+    lines = ['__omg_mine=" "']
+    for name, _ in prefixes.env():
+        cond = " && ".join(f'[[ -z "${{{d}+x}}" || "${d}" == "$__omg_prefix"/* ]]'
+                           for d in OWNED_IF.get(name, (name,)))
+        lines.append(f'if {cond}; then __omg_mine="${{__omg_mine}}{name} "\n'
+                     f'elif [[ -n "${{{name}+x}}" ]]; then __omg_u_{name}=${name}; fi')
+    return "\n".join(lines)
+
+
+def _fish_owners(prefixes: Prefixes) -> str:
+    """`_posix_owners` for fish."""
+    lines = ["set -g __omg_mine"]
+    for name, _ in prefixes.env():
+        cond = "; and ".join(f'begin; not set -q {d}; or string match -q -- '
+                             f'"$__omg_prefix/*" "${d}"; end'
+                             for d in OWNED_IF.get(name, (name,)))
+        lines.append(f"if {cond}\n    set -ga __omg_mine {name}\n"
+                     f"else if set -q {name}\n    set -g __omg_u_{name} ${name}\nend")
+    return "\n".join(lines)
 
 
 def _q(text: str) -> str:
@@ -101,19 +145,22 @@ def _case_arms(indent: str) -> str:
     return "\n".join(arms)
 
 
-def _posix_env(shell: str, global_bin: Path, prefixes: Prefixes) -> str:
+def _posix_env(shell: str, prefixes: Prefixes) -> str:
     """`__omg_envload [PROJECT_ENV]`: drop what the last load set, set the default
     prefixes, source global, then project; then the moving prefixes' bins on PATH."""
     names = "${=__omg_vars}" if shell == "zsh" else "$__omg_vars"
     bins = "${(s.:.)__omg_pbins}" if shell == "zsh" else "$__omg_pbins"
-    defaults = "\n".join(f"  export {k}={_q(v)}" for k, v in prefixes.env())
+    mine = '[[ "$__omg_mine" == *" {} "* ]]'.format
+    moving = [(k, v) for k, v in prefixes.env() if k in MOVING]
+    defaults = "\n".join(f"  {mine(k)} && export {k}={_q(v)}" for k, v in moving)
+    # The env files export the moving prefixes whoever set them: the user's come back.
+    restore = "\n".join(f"  {mine(k)} || if [[ -n \"${{__omg_u_{k}+x}}\" ]]; then "
+                         f"export {k}=$__omg_u_{k}; else unset {k}; fi" for k, _ in moving)
     # "$A/bin:$B/bin" of the variables set, without a loop (each step here costs).
-    new = "\n".join(f"  __omg_new=$__omg_new${{{name}:+${{__omg_new:+:}}${name}/bin}}"
-                    for name in MOVING)
+    new = "\n".join(f"  {mine(name)} && "
+                     f"__omg_new=$__omg_new${{{name}:+${{__omg_new:+:}}${name}/bin}}"
+                     for name in MOVING)
     return f"""\
-__omg_global={_q(str(global_bin.parent))}
-__omg_gbin={_q(str(global_bin))}
-__omg_prefix={_q(str(prefixes.base))}
 __omg_vars=
 __omg_pbins=${{__omg_pbins-}}
 [[ ":$PATH:" == *":$__omg_gbin:$__omg_pbins:"* ]] || __omg_pbins=
@@ -128,9 +175,12 @@ __omg_envload() {{
     __omg_env=$1
     [[ -r "$__omg_env/{ENV_SH}" ]] && . "$__omg_env/{ENV_SH}"
   fi
+{restore}
   __omg_pathload
+  __omg_toolsload "${{1-}}" "$__omg_global"
   return 0
 }}
+{_posix_tools(shell)}
 __omg_pathload() {{
   local __omg_new=
 {new}
@@ -151,6 +201,34 @@ __omg_pathload() {{
   export PATH
 }}
 """
+
+
+#: In a profile env's manifest.json (keys sorted, so "version" follows "tool").
+_TOOL_RE = '"tool": "([^"]*)",[[:space:]]*"version": "([^"]*)"'
+
+
+def _posix_tools(shell: str) -> str:
+    """`__omg_toolsload ENV...`: OMG_TOOLS, "node@20.1.0 python@3.12.1", the tools of
+    the envs given (the project's first: it wins) read from their manifests with
+    builtins, for prompts (shims/prompt/); run only when the env files are loaded."""
+    whole, one, two = (("$MATCH", "${match[1]}", "${match[2]}") if shell == "zsh" else
+                       ("${BASH_REMATCH[0]}", "${BASH_REMATCH[1]}", "${BASH_REMATCH[2]}"))
+    return f"""\
+__omg_toolsload() {{
+  local e m re={_q(_TOOL_RE)}
+  OMG_TOOLS=
+  for e in "$@"; do
+    [[ -n "$e" && -r "$e/manifest.json" ]] || continue
+    IFS= read -r -d '' m < "$e/manifest.json"
+    while [[ $m =~ $re ]]; do
+      [[ " $OMG_TOOLS" == *" {one}@"* ]] || OMG_TOOLS="$OMG_TOOLS${{OMG_TOOLS:+ }}{one}@{two}"
+      m=${{m#*"{whole}"}}
+    done
+  done
+  # Exported for prompts in other processes (starship); unset when empty.
+  if [[ -n "$OMG_TOOLS" ]]; then export OMG_TOOLS; else unset OMG_TOOLS; fi
+  if [[ -n "${{OMG_DRIFT-}}" ]]; then export OMG_DRIFT; else unset OMG_DRIFT; fi
+}}"""
 
 
 def _posix_venv(shell: str) -> str:
@@ -189,7 +267,14 @@ omg() {{
     {"|".join(SWITCHES)})
       # A switch may move the per-ABI prefixes: reload the env files if the hook
       # did not (it does when the project changed).
-      __omg_pwd=; __omg_hook
+      __omg_pwd=; __omg_enter
+      # use --local wrote the version files and the profile to match: no check due.
+      if [[ $__omg_r == 0 && -n "$__omg_stamp" && "${{1-}}" == use ]] \\
+         && [[ " $* " == *" --local "* || " $* " == *" -l "* ]]; then
+        {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
+      fi
+      __omg_watch
+      __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
       [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
     venv)
       if [[ $__omg_r == 0 && ( "${{2-}}" == create || "${{2-}}" == remove ) ]]; then
@@ -201,38 +286,97 @@ omg() {{
 }}"""
 
 
+def _posix_not_found(shell: str) -> str:
+    """The opt-in command-not-found hint, chained to the handler already defined (a
+    distribution's, pkgfile's), which then prints the shell's message its own way."""
+    if shell == "bash":
+        name, msg = "command_not_found_handle", 'printf "bash: %s: command not found\\n" "$1" >&2'
+        # bash cannot rename a function: copy its text (one fork, at start-up only
+        # when a handler exists and the user opted in).
+        keep = f"""\
+if declare -F {name} >/dev/null && ! declare -F __omg_cnf_prev >/dev/null; then
+  __omg_d=$(declare -f {name})
+  [[ "$__omg_d" == *__omg_t=* ]] || eval "${{__omg_d/{name}/__omg_cnf_prev}}"
+  unset __omg_d
+fi"""
+        has = "declare -F __omg_cnf_prev >/dev/null"
+    else:
+        name, msg = "command_not_found_handler", 'printf "zsh: command not found: %s\\n" "$1" >&2'
+        keep = f"""\
+if (( $+functions[{name}] && ! $+functions[__omg_cnf_prev] )) \\
+   && [[ "$functions[{name}]" != *__omg_t=* ]]; then
+  functions[__omg_cnf_prev]=$functions[{name}]
+fi"""
+        has = "(( $+functions[__omg_cnf_prev] ))"
+    return f"""\
+{keep}
+{name}() {{
+  local __omg_t= __omg_r=127
+  case "$1" in
+{_case_arms("    ")}
+  esac
+  if {has}; then
+    __omg_cnf_prev "$@"; __omg_r=$?
+  else
+    {msg}
+  fi
+  if [[ -n "$__omg_t" ]]; then
+    printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' "$1" "$__omg_t" >&2
+  fi
+  return $__omg_r
+}}
+"""
+
+
 def _posix(shell: str, home: Path, global_bin: Path, projects: Path,
-           prefixes: Prefixes) -> str:
+           prefixes: Prefixes, not_found: bool, stamps: Path) -> str:
     markers = " || ".join(f'-e "$d/{m}"' for m in MARKERS)
-    # Prepended in reverse so the global profile ends up first, then the prefixes.
-    path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
-    not_found = "command_not_found_handle" if shell == "bash" else "command_not_found_handler"
-    shell_msg = ('printf "bash: %s: command not found\\n" "$1" >&2' if shell == "bash"
-                 else 'printf "zsh: command not found: %s\\n" "$1" >&2')
+    # VARIABLE:DIR, prepended in reverse so the global profile ends up first, then the
+    # prefixes omg owns (a user's CARGO_HOME brings its own bin dir).
+    path_dirs = " ".join(_q(f"{k}:{d}") for k, d in
+                         reversed([("", str(global_bin)), *prefixes.owned_bins()]))
+    fixed = "\n".join(f'[[ "$__omg_mine" == *" {k} "* ]] && export {k}={_q(v)}'
+                      for k, v in prefixes.env() if k not in MOVING)
     if shell == "bash":
         install = ('case ";${PROMPT_COMMAND:-};" in *";__omg_hook;"*) ;; '
                    '*) PROMPT_COMMAND="__omg_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;; esac')
     else:
-        install = ("typeset -ga chpwd_functions\n"
-                   "(( ${chpwd_functions[(I)__omg_hook]} )) || chpwd_functions+=(__omg_hook)")
+        # chpwd: a `cd` switches at once; precmd: a changed version file, per prompt.
+        install = ("typeset -ga chpwd_functions precmd_functions\n"
+                   "(( ${chpwd_functions[(I)__omg_hook]} )) || chpwd_functions+=(__omg_hook)\n"
+                   "(( ${precmd_functions[(I)__omg_hook]} )) || precmd_functions+=(__omg_hook)")
     return f"""\
 # omg shell integration ({shell}); paths fixed by `omg init {shell}`, no process at start-up.
 export OMG_HOME={_q(str(home))}
+__omg_global={_q(str(global_bin.parent))}
+__omg_gbin={_q(str(global_bin))}
+__omg_prefix={_q(str(prefixes.base))}
+{_posix_owners(prefixes)}
+{fixed}
 for __omg_d in {path_dirs}; do
+  [[ -z "${{__omg_d%%:*}}" || "$__omg_mine" == *" ${{__omg_d%%:*}} "* ]] || continue
+  __omg_d=${{__omg_d#*:}}
   case ":$PATH:" in *":$__omg_d:"*) ;; *) PATH="$__omg_d${{PATH:+:$PATH}}" ;; esac
 done
 unset __omg_d
 export PATH
-{_posix_env(shell, global_bin, prefixes)}
+{_posix_env(shell, prefixes)}
 {_posix_venv(shell)}
 __omg_projects={_q(str(projects))}
+__omg_stamps={_q(str(stamps))}
 __omg_pwd=
 __omg_proj=
 __omg_hinted=
+__omg_stamp=
+__omg_vf=()
 __omg_hook() {{
-  [[ "$PWD" == "$__omg_pwd" ]] && return 0
+  [[ "$PWD" == "$__omg_pwd" ]] || __omg_enter
+  [[ -z "$__omg_stamp" ]] || __omg_watch
+  return 0
+}}
+__omg_enter() {{
   __omg_pwd=$PWD
-  local d=$PWD p= m=
+  local d=$PWD p= m= f
   while :; do
     if [[ -e "$__omg_projects/${{d//\\//%}}/bin" ]]; then
       p="$__omg_projects/${{d//\\//%}}/bin"; break
@@ -249,28 +393,50 @@ __omg_hook() {{
     [[ -n "$p" ]] && PATH="$p:$PATH"
     __omg_proj=$p
     export PATH
+    __omg_projdir= __omg_stamp= OMG_DRIFT=
+    __omg_vf=()
+    if [[ -n "$p" ]]; then
+      __omg_projdir=$d
+      # What the hook watches: the directory (a version file added or removed) and
+      # the version files in it (edited in place).
+      __omg_stamp="$__omg_stamps/${{d//\\//%}}"
+      __omg_vf=("$d")
+      for f in {" ".join(MARKERS)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
+      __omg_readstamp
+    fi
     __omg_envload "${{p%/bin}}"
-    __omg_projdir=
-    [[ -n "$p" ]] && __omg_projdir=$d
     __omg_venvon "$__omg_projdir" "$p"
   fi
   if [[ -z "$p" && -n "$m" && "$m" != "$__omg_hinted" ]]; then
     __omg_hinted=$m
-    printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' "$m" >&2
+    printf 'omg: %s pins tool versions but has no project profile; run: omg install\\n' "$m" >&2
   fi
   return 0
 }}
-{not_found}() {{
-  local __omg_t=
-  case "$1" in
-{_case_arms("    ")}
-  esac
-  {shell_msg}
-  if [[ -n "$__omg_t" ]]; then
-    printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' "$1" "$__omg_t" >&2
+__omg_watch() {{
+  local f
+  # (zsh's -nt is false when the stamp is missing: no loop then, ask omg.)
+  if [[ -e "$__omg_stamp" ]]; then
+    for f in "${{__omg_vf[@]}}"; do [[ "$f" -nt "$__omg_stamp" ]] && break; f=; done
+    [[ -n "$f" ]] || return 0
   fi
-  return 127
+  # A version file changed since the profile was made: omg switches if the store
+  # has the versions, else says which command installs them (exit status 3).
+  command omg sync --if-installed "$__omg_projdir"
+  case $? in
+    0|3) ;;
+    *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
+  esac
+  __omg_readstamp
+  __omg_envload "${{__omg_proj%/bin}}"
+  return 0
 }}
+__omg_readstamp() {{
+  OMG_DRIFT=
+  [[ -n "$__omg_stamp" && -s "$__omg_stamp" ]] && IFS= read -r OMG_DRIFT < "$__omg_stamp"
+  return 0
+}}
+{_posix_not_found(shell) if not_found else ''}
 {install}
 __omg_envload
 __omg_hook
@@ -307,6 +473,13 @@ function omg --wraps omg
     if contains -- "$argv[1]" {" ".join(SWITCHES)}
         set -l was $__omg_proj
         __omg_hook
+        # use --local wrote the version files and the profile to match: no check due.
+        if test $r = 0 -a -n "$__omg_stamp" -a "$argv[1]" = use
+            and begin; contains -- --local $argv; or contains -- -l $argv; end
+            true > "$__omg_stamp" 2>/dev/null; and set -e OMG_DRIFT
+        end
+        __omg_watch
+        __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
         if test "$__omg_proj" = "$was"
             if test -n "$__omg_proj"
                 __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
@@ -322,22 +495,59 @@ function omg --wraps omg
 end"""
 
 
-def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes) -> str:
-    defaults = "\n".join(f"    set -gx {k} {_q(v)}" for k, v in prefixes.env())
-    path_dirs = " ".join(_q(d) for d in reversed([str(global_bin), *prefixes.bins()]))
-    markers = " ".join(MARKERS)
+def _fish_not_found() -> str:
+    """`_posix_not_found` for fish: `functions -q` autoloads fish's own handler (which
+    picks the distribution's), kept as `__omg_cnf_prev`."""
     arms = "\n".join(f"        case {' '.join(exes)}\n            set t {tool}"
                      for tool, exes in KNOWN_EXECUTABLES.items())
     return f"""\
+if functions -q fish_command_not_found; and not functions -q __omg_cnf_prev
+    and not string match -q '*__omg_cnf*' -- (functions fish_command_not_found)
+    functions -c fish_command_not_found __omg_cnf_prev
+end
+function fish_command_not_found
+    set -l t ''
+    switch $argv[1]
+{arms}
+    end
+    if functions -q __omg_cnf_prev
+        __omg_cnf_prev $argv
+    else
+        printf 'fish: Unknown command: %s\\n' (string escape -- $argv[1]) >&2
+    end
+    test -n "$t"; and printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' \\
+        $argv[1] $t >&2
+end
+"""
+
+
+def _fish(home: Path, global_bin: Path, projects: Path, prefixes: Prefixes,
+          not_found: bool, stamps: Path) -> str:
+    moving = [(k, v) for k, v in prefixes.env() if k in MOVING]
+    defaults = "\n".join(f"    contains {k} $__omg_mine; and set -gx {k} {_q(v)}"
+                         for k, v in moving)
+    restore = "\n".join(f"    contains {k} $__omg_mine; or if set -q __omg_u_{k}\n"
+                        f"        set -gx {k} $__omg_u_{k}\n    else\n        set -e {k}\n    end"
+                        for k, _ in moving)
+    fixed = "\n".join(f"contains {k} $__omg_mine; and set -gx {k} {_q(v)}"
+                      for k, v in prefixes.env() if k not in MOVING)
+    path_dirs = " ".join(_q(f"{k}:{d}") for k, d in
+                         reversed([("", str(global_bin)), *prefixes.owned_bins()]))
+    markers = " ".join(MARKERS)
+    return f"""\
 # omg shell integration (fish); paths fixed by `omg init fish`, no process at start-up.
 set -gx OMG_HOME {_q(str(home))}
-for __omg_d in {path_dirs}
-    contains -- $__omg_d $PATH; or set -gx PATH $__omg_d $PATH
-end
-set -e __omg_d
 set -g __omg_global {_q(str(global_bin.parent))}
 set -g __omg_prefix {_q(str(prefixes.base))}
 set -g __omg_gbin {_q(str(global_bin))}
+{_fish_owners(prefixes)}
+{fixed}
+for __omg_d in {path_dirs}
+    set -l v (string split -m1 : -- $__omg_d)
+    test -z "$v[1]"; or contains -- $v[1] $__omg_mine; or continue
+    contains -- $v[2] $PATH; or set -gx PATH $v[2] $PATH
+end
+set -e __omg_d
 set -g __omg_vars
 set -q __omg_pbins; or set -g __omg_pbins
 for __omg_d in $__omg_pbins
@@ -356,12 +566,35 @@ function __omg_envload
         set -g __omg_env $argv[1]
         test -r "$__omg_env/{ENV_FISH}"; and source "$__omg_env/{ENV_FISH}"
     end
+{restore}
     __omg_pathload
+    __omg_toolsload $argv[1] $__omg_global
+end
+function __omg_toolsload
+    set -gx OMG_TOOLS
+    for e in $argv
+        test -r "$e/manifest.json"; or continue
+        set -l g (string match -r -a -g -- {_q(_TOOL_RE)} (string collect < "$e/manifest.json"))
+        while set -q g[2]
+            # (no list: `string match` would read stdin)
+            if not set -q OMG_TOOLS[1]; or not string match -q -- "$g[1]@*" $OMG_TOOLS
+                set -ga OMG_TOOLS "$g[1]@$g[2]"
+            end
+            set -e g[1..2]
+        end
+    end
+    # Exported for prompts in other processes (starship); unset when empty.
+    if set -q OMG_TOOLS[1]
+        set -gx OMG_TOOLS "$OMG_TOOLS"
+    else
+        set -e OMG_TOOLS
+    end
+    test -n "$OMG_DRIFT"; or set -e OMG_DRIFT
 end
 function __omg_pathload
     set -l new
     for v in {" ".join(MOVING)}
-        set -q $v; and test -n "$$v"; and set -a new "$$v/bin"
+        contains $v $__omg_mine; and set -q $v; and test -n "$$v"; and set -a new "$$v/bin"
     end
     test "$new" = "$__omg_pbins"; and return
     set -l path
@@ -380,6 +613,9 @@ function __omg_pathload
 end
 {_fish_venv()}
 set -g __omg_projects {_q(str(projects))}
+set -g __omg_stamps {_q(str(stamps))}
+set -g __omg_stamp ''
+set -g __omg_vf
 set -g __omg_proj ''
 set -g __omg_hinted ''
 function __omg_hook --on-variable PWD
@@ -412,9 +648,18 @@ function __omg_hook --on-variable PWD
         test -n "$p"; and set -gx PATH $p $PATH
         set -g __omg_proj $p
         set -g __omg_projdir ''
+        set -g __omg_stamp ''
+        set -g __omg_vf
+        set -e OMG_DRIFT
         if test -n "$p"
-            __omg_envload (string replace -r '/bin$' '' -- $p)
             set -g __omg_projdir $d
+            set -g __omg_stamp "$__omg_stamps/"(string replace -a / % -- $d)
+            set -g __omg_vf $d
+            for f in {markers}
+                test -e "$d/$f"; and set -ga __omg_vf "$d/$f"
+            end
+            __omg_readstamp
+            __omg_envload (string replace -r '/bin$' '' -- $p)
         else
             __omg_envload
         end
@@ -422,32 +667,121 @@ function __omg_hook --on-variable PWD
     end
     if test -z "$p" -a -n "$m" -a "$m" != "$__omg_hinted"
         set -g __omg_hinted $m
-        printf 'omg: %s pins tool versions but has no project profile; run: omg sync\\n' $m >&2
+        printf 'omg: %s pins tool versions but has no project profile; run: omg install\\n' $m >&2
     end
 end
-function fish_command_not_found
-    set -l t ''
-    switch $argv[1]
-{arms}
-    end
-    __fish_default_command_not_found_handler $argv
-    test -n "$t"; and printf 'omg: %s is not in the current profile; try: omg use %s@VERSION\\n' \\
-        $argv[1] $t >&2
+function __omg_readstamp
+    set -e OMG_DRIFT
+    test -n "$__omg_stamp" -a -s "$__omg_stamp"; or return 0
+    read -l line < "$__omg_stamp"; and set -gx OMG_DRIFT $line
+    return 0
 end
+function __omg_watch --on-event fish_prompt
+    test -n "$__omg_stamp"; or return 0
+    if test -e "$__omg_stamp"
+        set -l changed
+        for f in $__omg_vf
+            test "$f" -nt "$__omg_stamp"; and set changed 1; and break
+        end
+        test -n "$changed"; or return 0
+    end
+    command omg sync --if-installed "$__omg_projdir"
+    if not contains -- $status 0 3
+        set -g __omg_stamp ''
+        return 0
+    end
+    __omg_readstamp
+    __omg_envload (string replace -r '/bin$' '' -- $__omg_proj)
+end
+{_fish_not_found() if not_found else ''}
 __omg_envload
 __omg_hook
 """
 
 
 def init_script(shell: str, *, home: Path, global_bin: Path, projects: Path,
-                data_home: Path) -> str:
-    """The rc-file lines for `shell`, with every path literal."""
+                data_home: Path, not_found: bool = False) -> str:
+    """The rc-file lines for `shell`, with every path literal; `not_found` adds the
+    command-not-found hint (opt-in: it takes over the shell's handler, chained)."""
     prefixes = Prefixes(data_home / "omg" / "prefix")
-    for p in (home, global_bin, projects, prefixes.base):
+    stamps = stamps_dir(data_home)
+    for p in (home, global_bin, projects, prefixes.base, stamps):
         if ":" in str(p) or "\n" in str(p):
             raise UsageError(f"{p} cannot go on PATH (it holds ':' or a newline)")
     if shell in ("bash", "zsh"):
-        return _posix(shell, home, global_bin, projects, prefixes)
+        return _posix(shell, home, global_bin, projects, prefixes, not_found, stamps)
     if shell == "fish":
-        return _fish(home, global_bin, projects, prefixes)
+        return _fish(home, global_bin, projects, prefixes, not_found, stamps)
     raise UsageError(f"unknown shell {shell!r}: use one of {', '.join(SHELLS)}")
+
+
+#: The source files whose text makes the init lines: a static file older than one of
+#: them is rewritten by the next shell that starts (omg was upgraded).
+def snippet_sources() -> list[str]:
+    import generations.env
+    import shims.completion
+    import shims.versionfiles
+
+    return [os.path.abspath(m.__file__ or "") for m in
+            (sys.modules[__name__], shims.completion, shims.versionfiles, generations.env)]
+
+
+def static_file(data_home: Path, shell: str) -> Path:
+    """Where `omg init SHELL --static` keeps the lines its rc line sources."""
+    return data_home / "omg" / f"init.{shell}"
+
+
+def static_line(shell: str, path: Path) -> str:
+    """The one rc line: source the static file if it is there (no process)."""
+    if shell == "fish":
+        return f"test -r {_q(str(path))}; and source {_q(str(path))}\n"
+    return f"[ -r {_q(str(path))} ] && . {_q(str(path))}\n"
+
+
+def static_script(shell: str, lines: str, path: Path, refresh: list[str],
+                  refresh_env: dict[str, str]) -> str:
+    """`lines` behind a guard that costs a few stat(2)s: when omg's source files are
+    newer than this file, `refresh` (omg init --static, same options) rewrites it, and
+    the new file is sourced instead (once: `__omg_refreshing` stops a loop when a
+    clock is skewed). `refresh_env`: the variables the lines were made with."""
+    me = _q(str(path))
+    cmd = " ".join([*(f"{k}={_q(v)}" for k, v in refresh_env.items()),
+                    *(_q(a) for a in refresh)])
+    if shell == "fish":
+        newer = "; or ".join(f"test {_q(s)} -nt {me}" for s in snippet_sources())
+        guard = f"""\
+if not set -q __omg_refreshing; and begin; {newer}; end
+    set -g __omg_refreshing 1
+    if {cmd} >/dev/null 2>&1
+        source {me}
+        set -e __omg_refreshing
+        return
+    end
+    set -e __omg_refreshing
+end
+"""
+    else:
+        newer = " || ".join(f"{_q(s)} -nt {me}" for s in snippet_sources())
+        guard = f"""\
+if [[ -z "${{__omg_refreshing-}}" ]] && [[ {newer} ]]; then
+  __omg_refreshing=1
+  if {cmd} >/dev/null 2>&1; then
+    . {me}
+    unset __omg_refreshing
+    return 0
+  fi
+  unset __omg_refreshing
+fi
+"""
+    return (f"# Written by `{' '.join(refresh[2:])}`; your rc file sources it.\n"
+            f"# omg rewrites it when its shell lines change: edit your rc file, not this.\n"
+            f"{guard}{lines}")
+
+
+def write_static(path: Path, text: str) -> None:
+    """Replace the static file in one rename(2): a shell starting meanwhile sources
+    the old or the new lines, never half of them."""
+    from store.fsutil import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text.encode(), 0o644, durable=False)

@@ -40,6 +40,10 @@ TOOL_VERSIONS = ".tool-versions"
 _ONE_VERSION = frozenset({*VERSION_FILES.values(), ".nvmrc", ".rust-version"})
 MISE_FILES = ("mise.toml", ".mise.toml")
 PROJECTS_DIR = "projects"
+#: ``$XDG_DATA_HOME/omg/stamps/<name>``: when the project profile last matched the
+#: version files (its mtime; the shell compares them with ``-nt``), and what they ask
+#: for that is not installed (its text, empty when nothing: the prompt shows drift).
+STAMPS_DIR = "stamps"
 
 
 def project_name(project_dir: Path) -> str:
@@ -51,6 +55,25 @@ def project_name(project_dir: Path) -> str:
 
 def projects_dir(layout: Layout, user: str) -> Path:
     return layout.profiles / user / PROJECTS_DIR
+
+
+def data_home() -> Path:
+    """``$XDG_DATA_HOME``: where the shell lines, prefixes and stamps live."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+
+
+def stamps_dir(data: Path) -> Path:
+    return data / "omg" / STAMPS_DIR
+
+
+def write_stamp(data: Path, project_dir: Path, missing: Iterable[str] = ()) -> Path:
+    """The project profile matches its version files now (or `missing` says what it
+    lacks): the hook stops asking until a version file is newer than this."""
+    path = stamps_dir(data) / project_name(project_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = " ".join(missing)
+    path.write_text(f"{text}\n" if text else "")
+    return path
 
 
 def project_ref(layout: Layout, user: str, project_dir: Path) -> ProfileRef:

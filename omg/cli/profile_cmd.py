@@ -7,7 +7,6 @@ lean door of the hot commands (omg/fast.py) prints through too, or ``--json``.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -74,6 +73,8 @@ def register(app: typer.Typer) -> None:
             result = b.use(specs, profile=profile, project=_project(local), offline=offline,
                            progress=progress, write_version_files=named)
             paths = J.Paths(b.home_dir)
+        if local:  # after the version files are written: the hook sees no change
+            proj.write_stamp(proj.data_home(), proj.find_project(Path.cwd()) or Path.cwd())
         print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))
 
     @app.command("uninstall")
@@ -196,26 +197,101 @@ def register(app: typer.Typer) -> None:
 
     @app.command("init")
     def init(shell: Annotated[str, typer.Argument(help="bash, zsh or fish.")],
-             profile: ProfileOpt = "default") -> None:
-        """Print the lines for your shell's rc file (eval them, or paste them)."""
+             profile: ProfileOpt = "default",
+             static: Annotated[bool, typer.Option(
+                 "--static", help="Recommended: print one rc line that sources a file omg "
+                 "keeps current (a new shell then runs no process).")] = False,
+             not_found: Annotated[bool, typer.Option(
+                 "--not-found", help="Also hint `omg use TOOL@VERSION` when a tool's "
+                 "command is missing (chained to the shell's handler).")] = False) -> None:
+        """Print the lines for your shell's rc file.
+
+        Recommended: put the line `omg init SHELL --static` prints in your rc file
+        (e.g. `omg init bash --static >> ~/.bashrc`). It sources a file omg rewrites
+        when its lines change, so a new shell starts without running omg. Without
+        --static, the lines themselves: `eval "$(omg init bash)"` runs omg at every
+        shell start.
+        """
+        import sys
+
+        from shims import init as shell_init
         from shims.completion import completion_script
-        from shims.init import init_script
 
         settings = config.load()
         home = profiles.Home(settings.layout, settings.user)
         ref = home.ref(profile)
-        data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-        typer.echo(init_script(shell, home=settings.home, global_bin=Path(ref.bin),
-                               projects=proj.projects_dir(settings.layout, settings.user),
-                               data_home=data_home), nl=False)
-        typer.echo(completion_script(shell), nl=False)
+        data_home = proj.data_home()
+        lines = shell_init.init_script(
+            shell, home=settings.home, global_bin=Path(ref.bin),
+            projects=proj.projects_dir(settings.layout, settings.user),
+            data_home=data_home, not_found=not_found) + completion_script(shell)
+        if not static:
+            typer.echo(lines, nl=False)
+            return
+        path = shell_init.static_file(data_home, shell)
+        args = ["init", shell, "--static", *(["--profile", profile] if profile != "default"
+                                            else []), *(["--not-found"] if not_found else [])]
+        shell_init.write_static(path, shell_init.static_script(
+            shell, lines, path, [sys.executable, "-m", "omg", *args],
+            {"OMG_HOME": str(settings.home), "XDG_DATA_HOME": str(data_home)}))
+        typer.echo(shell_init.static_line(shell, path), nl=False)
 
     @app.command("sync")
     def sync(directory: Annotated[Path | None, typer.Argument(
                  help="Project directory (default: here).")] = None,
+             offline: Annotated[bool, typer.Option(
+                 "--offline", help="Install missing versions from the download cache "
+                 "only.")] = False,
+             if_installed: Annotated[bool, typer.Option(
+                 "--if-installed", help="Switch only if every pinned version is installed; "
+                 "else print the command that installs them (the shell hook's check).")
+             ] = False,
              json_out: JsonOpt = False) -> None:
-        """Build this project's profile from its version files."""
-        with backend() as b:
-            result = b.sync(directory or Path.cwd())
-            paths = J.Paths(b.home_dir)
-        print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))
+        """Build this project's profile from its version files, installing what is missing."""
+        sync_project(directory or Path.cwd(), offline=offline, json_out=json_out,
+                     if_installed=if_installed)
+
+
+def sync_project(directory: Path, *, offline: bool = False, json_out: bool = False,
+                 if_installed: bool = False) -> None:
+    """`omg sync` and `omg install` without arguments: the project profile of the
+    version files at or above `directory`; then the stamp the shell hook compares
+    the version files with (shims/project.py)."""
+    from omg.spec import parse_tool_spec
+
+    root, pins = proj.project_pins(directory, check=parse_tool_spec)
+    if if_installed:
+        _sync_if_installed(root, pins)
+        return
+    from omg.cli.runtime_cmd import progress_bar
+
+    with backend() as b, progress_bar() as progress:
+        result = b.use(pins, project=root, offline=offline, progress=progress,
+                       command="omg sync", write_version_files=False)
+        paths = J.Paths(b.home_dir)
+    proj.write_stamp(proj.data_home(), root)
+    print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))
+
+
+def _sync_if_installed(root: Path, pins: list[str]) -> None:
+    """The hook's check after a version file changed: switch (one line on stderr) when
+    the store has every pinned version, else one line naming the command that installs
+    them, exit status 3; silent when the profile already matches."""
+    from omg.spec import parse_tool_spec, select
+
+    with backend() as b:
+        missing = []
+        for pin in pins:
+            spec = parse_tool_spec(pin)
+            if select(spec.spec, [v.version for v in b.installed(spec.tool)], spec.tool) is None:
+                missing.append(pin)
+        if missing:
+            proj.write_stamp(proj.data_home(), root, missing)
+            typer.echo(f"omg: {root} wants {' '.join(missing)} (not installed); "
+                       "run: omg install", err=True)
+            raise typer.Exit(3)
+        result = b.sync(root, offline=True)
+    proj.write_stamp(proj.data_home(), root)
+    if not result.unchanged:
+        used = ", ".join(f"{t.tool} {t.version}" for t in result.tools)
+        typer.echo(f"omg: {root}: now {used} (its version files changed)", err=True)

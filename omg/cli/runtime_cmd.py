@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -54,7 +55,9 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
 def register(app: typer.Typer) -> None:
     @app.command("install")
     def install_cmd(
-        specs: Annotated[list[str], typer.Argument(help="TOOL@VERSION, e.g. node@20 go@1.23.")],
+        specs: Annotated[list[str] | None, typer.Argument(
+            help="TOOL@VERSION, e.g. node@20 go@1.23; none: what the version files here "
+            "pin, then the project profile (as omg sync).")] = None,
         offline: OfflineOpt = False,
         refresh: Annotated[bool, typer.Option(
             "--refresh", help="Re-read upstream indexes even if cached.")] = False,
@@ -66,10 +69,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add runtimes (TOOL@VERSION) or Arch packages (NAME, aur/NAME) to the store.
 
-        Runtimes are downloaded, verified and ingested with no profile change;
+        Without arguments: every tool the version files here name, and this project's
+        profile (as `omg sync`). Runtimes named are downloaded, verified and ingested
+        with no profile change;
         package names go to the Arch side (pacman -S for repo packages, makepkg
         for the AUR), as `omg pkg install` does.
         """
+        if not specs:
+            from omg.cli.profile_cmd import sync_project
+
+            sync_project(Path.cwd(), offline=offline, json_out=json_out)
+            return
         from omg.providers import TOOLS, canonical
 
         def is_runtime(spec: str) -> bool:

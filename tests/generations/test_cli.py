@@ -139,7 +139,7 @@ def test_init_prints_literal_paths(env: OmgEnv) -> None:
     assert "NPM_CONFIG_PREFIX=" in text and f"{env.root}/data/omg/prefix/npm" in text
     fish = env.run("init", "fish", check=True).stdout
     assert "function __omg_hook --on-variable PWD" in fish
-    zsh = env.run("init", "zsh", check=True).stdout
+    zsh = env.run("init", "zsh", "--not-found", check=True).stdout
     assert "chpwd_functions" in zsh and "command_not_found_handler" in zsh
 
 

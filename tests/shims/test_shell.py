@@ -68,15 +68,88 @@ def bash_i(env: OmgEnv, rc: Path, script: str, cwd: Path | None = None,
                           capture_output=True, text=True, cwd=cwd or env.root, timeout=60)
 
 
-def init_rc(env: OmgEnv) -> Path:
+def init_rc(env: OmgEnv, *args: str) -> Path:
     rc = env.root / "bashrc"
-    rc.write_text(env.run("init", "bash", check=True).stdout)
+    rc.write_text(env.run("init", "bash", *args, check=True).stdout)
+    return rc
+
+
+#: Each shell, interactive, without the user's or the system's rc files.
+INTERACTIVE = {"bash": ["bash", "--norc", "-i"], "zsh": ["zsh", "-f", "-i"],
+               "fish": ["fish", "--no-config", "-i"]}
+
+
+def typed(env: OmgEnv, shell: str, lines: list[str], cwd: Path | None = None,
+          extra: dict[str, str] | None = None,
+          tty: bool = False) -> subprocess.CompletedProcess[str]:
+    """An interactive `shell` fed `lines` on stdin, as a user types them (prompts and
+    the hooks run between lines)."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    environ = {**env.env, "PATH": "/usr/bin:/bin", "TERM": "dumb", "PS1": "$ ", **(extra or {})}
+    if tty:
+        return on_tty(INTERACTIVE[shell], lines, environ, cwd or env.root)
+    return subprocess.run(INTERACTIVE[shell], input="".join(f"{ln}\n" for ln in lines),
+                          env=environ, capture_output=True, text=True, cwd=cwd or env.root,
+                          timeout=60)
+
+
+def on_tty(cmd: list[str], lines: list[str], environ: dict[str, str],
+           cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`cmd` on a pseudo-terminal (fish fires its prompt events only there), the lines
+    typed ahead; stdout and stderr come back together, without terminal escapes."""
+    import pty
+    import re
+    import select
+    import time
+
+    def controlling_tty() -> None:  # the terminal is the shell's own, as in a terminal
+        import fcntl
+        import termios
+
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=environ,
+                            cwd=cwd, preexec_fn=controlling_tty)
+    os.close(slave)
+    os.write(master, "".join(f"{ln}\n" for ln in [*lines, "exit"]).encode())
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the shell exited and closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        os.close(master)
+    text = re.sub(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>])", "",
+                  out.decode(errors="replace")).replace("\r", "")
+    return subprocess.CompletedProcess(cmd, proc.returncode, text, text)
+
+
+def rc_for(env: OmgEnv, shell: str, *args: str) -> Path:
+    rc = env.root / f"rc.{shell}"
+    rc.write_text(env.run("init", shell, *args, check=True).stdout)
     return rc
 
 
 def test_init_sets_path_prefixes_and_hint(env: OmgEnv) -> None:
     env.run("use", "node@22", "go@1.23", check=True)
-    rc = init_rc(env)
+    rc = init_rc(env, "--not-found")
     proc = bash_i(env, rc, 'echo "$PATH"; echo "$NPM_CONFIG_PREFIX"; node; gofmt; echo rc=$?;'
                            ' nosuchthing; echo rc=$?')
     lines = proc.stdout.splitlines()
@@ -150,14 +223,18 @@ cd {clone}/lib; eval "$PROMPT_COMMAND"
 cd {clone}; eval "$PROMPT_COMMAND"
 """
     proc = bash_i(env, rc, script)
-    assert proc.stderr.count("pins tool versions but has no project profile; run: omg sync") == 1
+    assert proc.stderr.count("pins tool versions but has no project profile; "
+                             "run: omg install") == 1
     before = snapshot(clone)
-    out = env.run("sync", cwd=clone / "lib", check=True).stdout
+    # the command the hint names works as it is: the version files' tools, then the profile
+    out = env.run("install", cwd=clone / "lib", check=True).stdout
     assert "node 20.1.0" in out and "python 3.12.1" in out
     assert snapshot(clone) == before  # sync reads version files, never rewrites them
     proc = bash_i(env, rc, "node; python", cwd=clone)
     assert proc.stdout == "node node 20.1.0\npython python 3.12.1\n"
-    assert "omg sync" not in proc.stderr
+    assert "run: omg" not in proc.stderr
+    again = env.run("sync", cwd=clone, check=True).stdout
+    assert "already current" in again and snapshot(clone) == before
 
 
 def test_sync_without_version_file(env: OmgEnv) -> None:
@@ -199,8 +276,7 @@ def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
     sub = proj / "src"
     sub.mkdir(parents=True)
     env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
-    rc = env.root / f"rc.{shell}"
-    rc.write_text(env.run("init", shell, check=True).stdout)
+    rc = rc_for(env, shell, "--not-found")
     other = env.root / "elsewhere"
     (other / "lib").mkdir(parents=True)
     (other / ".python-version").write_text("3.12\n")
@@ -211,4 +287,271 @@ def test_cd_hook_in_zsh_and_fish(env: OmgEnv, shell: str) -> None:
     assert proc.stdout.splitlines() == ["node node 22.0.0", "node node 20.1.0",
                                         "node node 22.0.0", "node node 20.1.0"], proc.stderr
     assert "omg: gofmt is not in the current profile; try: omg use go@VERSION" in proc.stderr
-    assert proc.stderr.count("has no project profile; run: omg sync") == 1
+    assert proc.stderr.count("has no project profile; run: omg install") == 1
+
+
+PREFIX_VARS = ("NPM_CONFIG_PREFIX", "PYTHONUSERBASE", "GEM_HOME", "GOPATH", "GOBIN",
+               "CARGO_HOME")
+ECHO_VARS = {"bash": 'echo "V=${V-unset}"', "zsh": 'echo "V=${V-unset}"',
+             "fish": "set -q V; and echo V=$V; or echo V=unset"}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_user_prefix_variables_are_kept(env: OmgEnv, shell: str) -> None:
+    """A user's CARGO_HOME and GOPATH survive the init lines, a project's env files and
+    the lines sourced again; omg sets only the others (GOBIN stays unset with GOPATH)."""
+    env.run("use", "node@22", check=True)
+    rc = rc_for(env, shell)
+    proj = env.root / "proj"
+    proj.mkdir()
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    user_vars = {"CARGO_HOME": str(env.root / "mycargo"), "GOPATH": str(env.root / "mygo"),
+                 "NPM_CONFIG_PREFIX": str(env.root / "mynpm")}
+    show = [ECHO_VARS[shell].replace("V", v) for v in PREFIX_VARS]
+    proc = typed(env, shell, [f"source {rc}", *show, f"cd {proj}", *show,
+                              f"source {rc}", *show, "echo PATH=$PATH"], extra=user_vars)
+    got = [ln for ln in proc.stdout.splitlines() if "=" in ln and not ln.startswith("PATH=")]
+    prefix = env.root / "data" / "omg" / "prefix"
+    want = [f"NPM_CONFIG_PREFIX={user_vars['NPM_CONFIG_PREFIX']}",
+            f"PYTHONUSERBASE={prefix / 'python'}", f"GEM_HOME={prefix / 'gem'}",
+            f"GOPATH={user_vars['GOPATH']}", "GOBIN=unset",
+            f"CARGO_HOME={user_vars['CARGO_HOME']}"]
+    assert got == want * 3, proc.stderr
+    path = next(ln for ln in proc.stdout.splitlines() if ln.startswith("PATH="))
+    assert str(prefix / "cargo") not in path and str(prefix / "go") not in path
+    assert str(prefix / "npm") not in path and str(prefix / "python" / "bin") in path
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_prefix_variables_default_to_omgs(env: OmgEnv, shell: str) -> None:
+    """Unset variables get omg's prefixes, and a shell started from one keeps them."""
+    rc = rc_for(env, shell)
+    show = [ECHO_VARS[shell].replace("V", v) for v in ("GOBIN", "CARGO_HOME")]
+    proc = typed(env, shell, [f"source {rc}", *show])
+    prefix = env.root / "data" / "omg" / "prefix"
+    want = [f"GOBIN={prefix / 'go' / 'bin'}", f"CARGO_HOME={prefix / 'cargo'}"]
+    assert [ln for ln in proc.stdout.splitlines() if "=" in ln] == want, proc.stderr
+    inherited = {"GOBIN": str(prefix / "go" / "bin"), "GOPATH": str(prefix / "go"),
+                 "CARGO_HOME": str(prefix / "cargo")}
+    again = typed(env, shell, [f"source {rc}", *show], extra=inherited)
+    assert [ln for ln in again.stdout.splitlines() if "=" in ln] == want
+
+
+CNF_BEFORE = {
+    "bash": 'command_not_found_handle() { echo "distro: $1 is in package x" >&2; return 127; }',
+    "zsh": 'command_not_found_handler() { echo "distro: $1 is in package x" >&2; return 127; }',
+    "fish": 'function fish_command_not_found; echo "distro: $argv[1] is in package x" >&2; end',
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_not_found_hint_is_opt_in_and_chains(env: OmgEnv, shell: str) -> None:
+    plain = rc_for(env, shell)
+    proc = typed(env, shell, [CNF_BEFORE[shell], f"source {plain}", "gofmt"])
+    assert "distro: gofmt is in package x" in proc.stderr
+    assert "omg:" not in proc.stderr
+    rc = rc_for(env, shell, "--not-found")
+    # the previous handler runs first, once, even with the lines sourced twice
+    proc = typed(env, shell, [CNF_BEFORE[shell], f"source {rc}", f"source {rc}", "gofmt",
+                              "nosuchthing", "echo done"])
+    assert proc.stderr.count("distro: gofmt is in package x") == 1
+    assert proc.stderr.count("omg: gofmt is not in the current profile; "
+                             "try: omg use go@VERSION") == 1
+    assert "distro: nosuchthing is in package x" in proc.stderr
+    assert "omg: nosuchthing" not in proc.stderr and "done" in proc.stdout
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_not_found_without_previous_handler(env: OmgEnv, shell: str) -> None:
+    """With no handler before (fish without its config lacks even the default one),
+    the shell's own message, then the hint: no recursion."""
+    rc = rc_for(env, shell, "--not-found")
+    proc = typed(env, shell, [f"source {rc}", "gofmt", "echo done"])
+    assert "call stack" not in proc.stderr and "done" in proc.stdout
+    own = {"bash": "bash: gofmt: command not found", "zsh": "zsh: command not found: gofmt",
+           "fish": "fish: Unknown command: gofmt"}[shell]
+    assert proc.stderr.count(own) == 1, proc.stderr
+    assert proc.stderr.count("omg: gofmt is not in the current profile") == 1
+
+
+def static_rc(env: OmgEnv, shell: str, *args: str) -> tuple[str, Path]:
+    line = env.run("init", shell, "--static", *args, check=True).stdout
+    return line, env.root / "data" / "omg" / f"init.{shell}"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_static_init_is_one_line_and_works(env: OmgEnv, shell: str) -> None:
+    env.run("use", "node@22", check=True)
+    line, path = static_rc(env, shell, "--not-found")
+    assert line.count("\n") == 1 and str(path) in line
+    text = path.read_text()
+    assert "omg init " + shell + " --static --not-found" in text
+    assert "_omg_complete" in text  # completions come with it
+    proc = typed(env, shell, [line.strip(), "node", "gofmt", "echo done"])
+    assert "node node 22.0.0" in proc.stdout and "done" in proc.stdout, proc.stderr
+    assert "omg: gofmt is not in the current profile" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_static_init_starts_without_a_process(env: OmgEnv, shell: str) -> None:
+    line, _ = static_rc(env, shell)
+    rc = env.root / f"static.{shell}"
+    rc.write_text(line)
+    log = env.root / "strace.log"
+    subprocess.run(["strace", "-f", "-e", "trace=execve,clone,clone3,fork,vfork", "-o",
+                    str(log), shell, "-c", f". {rc}; echo $OMG_HOME"],
+                   env={**env.env, "PATH": "/usr/bin:/bin"}, check=True,
+                   capture_output=True, timeout=60)
+    calls = [ln for ln in log.read_text().splitlines()
+             if any(c in ln for c in ("execve(", "clone", "fork("))]
+    assert len(calls) == 1, calls  # the shell's own execve only
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_static_file_rewritten_when_omg_changes(env: OmgEnv, shell: str) -> None:
+    """A static file older than omg's shell code (omg upgraded) is rewritten by the next
+    shell, which sources the new lines; an up-to-date one is left alone."""
+    env.run("use", "node@22", check=True)
+    line, path = static_rc(env, shell)
+    path.write_text(path.read_text().replace("# omg shell integration",
+                                             "echo stale-lines\n# omg shell integration"))
+    now = path.stat().st_mtime
+    proc = typed(env, shell, [line.strip(), "node"])
+    assert "stale-lines" in proc.stdout  # newer than omg's code: kept as it is
+    os.utime(path, (now - 10**6, now - 10**6))
+    proc = typed(env, shell, [line.strip(), "node"])
+    assert "stale-lines" not in proc.stdout and "node node 22.0.0" in proc.stdout, proc.stderr
+    assert "stale-lines" not in path.read_text() and path.stat().st_mtime >= now
+
+
+def with_omg(env: OmgEnv) -> dict[str, str]:
+    """PATH for a shell whose hook runs `command omg` (this venv's)."""
+    import sys
+
+    return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+
+
+ECHO = {"bash": 'echo "{}"', "zsh": 'echo "{}"', "fish": 'echo "{}"'}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_follows_a_changed_version_file(env: OmgEnv, shell: str) -> None:
+    """`echo 22 > .node-version` switches at the next prompt when 22 is installed; a
+    version not installed gives one line naming `omg install`, and OMG_DRIFT says it."""
+    env.run("use", "go@1.22", check=True)
+    proj = env.root / "app"
+    (proj / "src").mkdir(parents=True)
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    vf = proj / ".node-version"
+    proc = typed(env, shell, [
+        f"source {rc}", f"cd {proj / 'src'}", "node", 'echo "tools=$OMG_TOOLS"',
+        f"echo 22.0.0 > {vf}", "node", 'echo "tools=$OMG_TOOLS"',
+        "true", f"echo 24 > {vf}", "node", 'echo "drift=$OMG_DRIFT"', "true", "true",
+        f"echo 20 > {vf}", "node", 'echo "drift=$OMG_DRIFT"'], extra=with_omg(env),
+        tty=shell == "fish")
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node ", "tools=", "drift="))]
+    assert out == ["node node 20.1.0", "tools=node@20.1.0 go@1.22.0",
+                   "node node 22.0.0", "tools=node@22.0.0 go@1.22.0",
+                   "node node 22.0.0", "drift=node@24",
+                   "node node 20.1.0", "drift="], proc.stderr
+    assert proc.stderr.count(f"omg: {proj}: now node 22.0.0") == 1, proc.stderr
+    assert proc.stderr.count("wants node@24 (not installed); run: omg install") == 1
+    assert "error" not in proc.stderr
+    assert vf.read_text() == "20\n"  # the hook reads version files, never writes them
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_use_local_in_the_shell_needs_no_check(env: OmgEnv, shell: str) -> None:
+    """`omg use --local` through the shell function writes the files and the profile to
+    match: the next prompt asks omg nothing (a check would print the switch line)."""
+    proj = env.root / "app"
+    proj.mkdir()
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    env.run("sync", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", f"cd {proj}", "omg use --local node@22",
+                              "node", 'echo "tools=$OMG_TOOLS"', "true"], extra=with_omg(env),
+                 tty=shell == "fish")
+    assert "node node 22.0.0" in proc.stdout and "tools=node@22.0.0" in proc.stdout
+    assert "now node" not in proc.stderr, proc.stderr
+
+
+PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
+
+
+def test_prompt_segments_show_tools_and_drift(env: OmgEnv) -> None:
+    """The oh-my-zsh plugin and the powerlevel10k segment render OMG_TOOLS and OMG_DRIFT
+    (p10k stubbed: its `p10k segment` prints what it was given), in a real zsh."""
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    env.run("use", "go@1.22", check=True)
+    proj = env.root / "app"
+    proj.mkdir()
+    env.run("use", "--local", "node@20.1.0", cwd=proj, check=True)
+    line, _ = static_rc(env, "zsh")
+    stub = 'p10k() { print -r -- "segment: ${(j: :)@}"; }'
+    proc = typed(env, "zsh", [
+        line.strip(), f"source {PROMPT_DIR / 'omg.plugin.zsh'}",
+        f"source {PROMPT_DIR / 'omg.p10k.zsh'}", stub,
+        "ZSH_THEME_OMG_PROMPT_PREFIX='[' ZSH_THEME_OMG_PROMPT_SUFFIX=']'",
+        "ZSH_THEME_OMG_PROMPT_DRIFT=' != '",
+        f"cd {proj}", 'echo "info=$OMG_PROMPT_INFO"', "prompt_omg",
+        "echo 24 > .node-version", 'echo "info=$OMG_PROMPT_INFO"', "prompt_omg",
+        'echo "fn=$(omg_prompt_info)"', 'echo "exported=$(printenv OMG_DRIFT)"'],
+        extra=with_omg(env))
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("info=", "segment:", "fn=",
+                                                                   "exported="))]
+    assert out == ["info=[node 20.1.0 go 1.22.0]",
+                   "segment: segment -i omg -t node 20.1.0 go 1.22.0",
+                   "info=[node 20.1.0 go 1.22.0 != node@24]",
+                   "segment: segment -s DRIFT -i ! -t node 20.1.0 go 1.22.0 != node@24",
+                   "fn=[node 20.1.0 go 1.22.0 != node@24]", "exported=node@24"], proc.stderr
+
+
+def test_starship_snippet_names_the_hook_variables() -> None:
+    import tomllib
+
+    conf = tomllib.loads((PROMPT_DIR / "starship.toml").read_text())
+    assert set(conf["env_var"]) == {"OMG_TOOLS", "OMG_DRIFT"}
+    assert all("$env_value" in v["format"] for v in conf["env_var"].values())
+
+
+def test_install_without_arguments_or_version_file(omg_env: OmgEnv) -> None:
+    empty = omg_env.root / "empty"
+    empty.mkdir()
+    proc = omg_env.run("install", cwd=empty)
+    assert proc.returncode == 3 and proc.stderr.startswith("error: no version file"), proc.stderr
+
+
+from tests.support import fixtures  # noqa: E402
+
+node_mirror = fixtures.node_mirror  # a session fixture, used by name below
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_fresh_machine_hint_leads_to_working_install(
+        omg_env: OmgEnv, node_mirror: fixtures.NodeMirror, shell: str) -> None:
+    """Nothing installed: the hook's hint names `omg install`, which, typed in the shell,
+    installs what the version file names from upstream (a local mirror here) and
+    switches; a version file changed to a version not installed says so, and
+    `omg install` again follows it."""
+    old, new = node_mirror.versions[0], node_mirror.versions[-1]
+    proj = omg_env.root / "clone"
+    proj.mkdir()
+    (proj / ".node-version").write_text(f"{old}\n")
+    rc = rc_for(omg_env, shell)
+    proc = typed(omg_env, shell, [
+        f"source {rc}", f"cd {proj}", "omg install", "node --version",
+        f"echo {new} > .node-version", "node --version", "omg install", "node --version",
+        'echo "drift=$OMG_DRIFT"'],
+        extra={**with_omg(omg_env), "OMG_NODE_MIRROR": node_mirror.url}, tty=shell == "fish")
+    out = proc.stdout
+    assert out.count("has no project profile; run: omg install") == 1 or \
+        proc.stderr.count("has no project profile; run: omg install") == 1
+    versions = [ln for ln in out.splitlines() if ln.startswith("v") and ln[1:2].isdigit()]
+    assert versions == [f"v{old}", f"v{old}", f"v{new}"], (out, proc.stderr)
+    assert f"wants node@{new} (not installed); run: omg install" in proc.stderr
+    assert "drift=\n" in out.replace("\r", "")
