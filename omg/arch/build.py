@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,14 @@ def extract_snapshot(tarball: Path, dest: Path, pkgbase: str) -> Path:
     return src
 
 
+def _show_step(pkgbase: str, line: bytes) -> None:
+    """makepkg's own step lines (``==> Starting build()...``) as progress, on a
+    terminal only: a build takes minutes, and the log holds the rest."""
+    if line.startswith(b"==> ") and sys.stderr.isatty():
+        sys.stderr.write(f"{pkgbase}: {line[4:].decode(errors='replace').rstrip()}\n")
+        sys.stderr.flush()
+
+
 def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
     """Run makepkg in srcdir; return the built package files."""
     user = build_user(arch)
@@ -100,8 +109,13 @@ def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
                *cmd]
     log = srcdir.parent / f"{pkgbase}.makepkg.log"
     with open(log, "wb") as out:
-        proc = subprocess.run(cmd, cwd=srcdir, env=env, stdout=out, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.Popen(cmd, cwd=srcdir, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        assert proc.stdout is not None
+        for line in proc.stdout:  # all of it to the log; its steps on a terminal
+            out.write(line)
+            _show_step(pkgbase, line)
+        proc.wait()
     if proc.returncode != 0:
         tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL:]
         raise MakepkgFailed(f"makepkg failed for {pkgbase} (exit {proc.returncode})",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,19 @@ def test_top_level_install_sends_package_names_to_the_arch_side(world: ArchWorld
     built = check("install", proc.stdout)["built"]
     assert [b["name"] for b in built] == ["aur-tool"]
     assert aenv.store().find("aur-tool")
+
+
+def test_a_build_on_a_terminal_shows_makepkg_s_steps(world: ArchWorld, aenv: OmgEnv) -> None:
+    """Progress (issue: "builds"): on a terminal each makepkg step line shows as it
+    happens; off one (every other test here) nothing but the result."""
+    import shlex
+    import sys
+
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "omg", "aur", "build",
+                                            "aur-tool", "--noconfirm"])
+    proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=aenv.env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout
+    out = proc.stdout.replace("\r", "")  # the pty mixes both streams
+    assert "aur-tool: Making package: aur-tool 2.0-1 (" in out
+    assert "aur-tool: Finished making: aur-tool 2.0-1 (" in out
