@@ -267,15 +267,19 @@ def add_generation(directory: str, name: str, store_dir: str, env: str, *, comma
     return n, record
 
 
-def highest(directory: str, name: str) -> int:
-    """The highest number profile `name` ever gave out (0: none yet)."""
-    existing = numbers(directory, name)
+def _seq(directory: str, name: str) -> int:
+    """What ``<name>.seq`` says (0: no file, or not a number)."""
     try:
         with open(f"{directory}/{name}.seq", "rb") as f:
-            high = int(f.read() or 0)
+            return int(f.read() or 0)
     except (FileNotFoundError, ValueError):
-        high = 0
-    return max(existing[-1] if existing else 0, high)
+        return 0
+
+
+def highest(directory: str, name: str, seq: int | None = None) -> int:
+    """The highest number profile `name` ever gave out (0: none yet)."""
+    existing = numbers(directory, name)
+    return max(existing[-1] if existing else 0, _seq(directory, name) if seq is None else seq)
 
 
 def forget(directory: str, name: str, n: int) -> None:
@@ -286,12 +290,8 @@ def forget(directory: str, name: str, n: int) -> None:
     no crash makes a number come round again. The link goes before the record, so a
     listed generation always has its record.
     """
-    high = highest(directory, name)
-    try:
-        with open(f"{directory}/{name}.seq", "rb") as f:
-            kept = int(f.read() or 0)
-    except (FileNotFoundError, ValueError):
-        kept = 0
+    kept = _seq(directory, name)
+    high = highest(directory, name, kept)
     if kept < high:
         atomic_write(f"{directory}/{name}.seq", b"%d\n" % high, 0o644)
         fsync_dir(directory)  # the new .seq is on disk before the link can be gone
