@@ -85,8 +85,9 @@ def _summary(text: str) -> str:
 
 
 def table_path(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
-    cache = environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return f"{cache}/omg/completion-{_code_stamp()}.json"
+    from omg.locate import user_cache
+
+    return f"{user_cache(environ)}/completion-{_code_stamp()}.json"
 
 
 def _code_stamp() -> str:

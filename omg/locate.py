@@ -52,14 +52,26 @@ def needs_config(env: Mapping[str, str]) -> bool:
         _absent(p) for p in config_files(env))
 
 
+def user_data(env: Mapping[str, str] = os.environ) -> str:
+    """``$XDG_DATA_HOME/omg`` (``~/.local/share/omg``): this user's own omg files (the
+    writable prefixes, named venvs, the static init lines), wherever OMG_HOME is."""
+    xdg = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(os.path.abspath(xdg), "omg")
+
+
+def user_cache(env: Mapping[str, str] = os.environ) -> str:
+    """``$XDG_CACHE_HOME/omg`` (``~/.cache/omg``): what this user's commands remember
+    and may lose (unreachable hosts, versions for completion, the command table)."""
+    xdg = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(xdg, "omg")
+
+
 def home(raw: Config, env: Mapping[str, str]) -> str:
     """OMG_HOME, then ``home`` in the config file, then ``$XDG_DATA_HOME/omg``; absolute.
 
     ``~`` is expanded (omg.config has checked that a configured home is a path).
     """
-    xdg_data = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                        "share")
-    found = env.get("OMG_HOME") or raw.get("home") or os.path.join(xdg_data, "omg")
+    found = env.get("OMG_HOME") or raw.get("home") or user_data(env)
     return os.path.abspath(os.path.expanduser(found))
 
 

@@ -27,8 +27,9 @@ def host_of(url: str) -> str:
 
 
 def _path(host: str) -> str:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return f"{cache}/omg/unreachable/{host}"
+    from omg.locate import user_cache
+
+    return f"{user_cache()}/unreachable/{host}"
 
 
 def configured_ttl() -> float:

@@ -68,10 +68,9 @@ SHAPES[VenvInfo] = {}
 
 def venvs_home(environ: dict[str, str] | None = None) -> str:
     """``$XDG_DATA_HOME/omg/venvs``: the named venvs of the user running this."""
-    env = os.environ if environ is None else environ
-    data = env.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                    "share")
-    return os.path.join(os.path.abspath(data), "omg", "venvs")
+    from omg.locate import user_data
+
+    return os.path.join(user_data(os.environ if environ is None else environ), "venvs")
 
 
 def check_name(name: str) -> str:

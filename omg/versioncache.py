@@ -13,8 +13,9 @@ import os
 
 
 def _versions_file(tool: str) -> str:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return f"{cache}/omg/versions/{tool}"
+    from omg.locate import user_cache
+
+    return f"{user_cache()}/versions/{tool}"
 
 
 def remember_versions(tool: str, rows: list[tuple[str, object]]) -> None:

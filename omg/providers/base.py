@@ -301,9 +301,9 @@ class Provider:
 
 def default_prefix(environ: dict[str, str] | None = None) -> Path:
     """Where `omg init` points the writable prefixes: ``$XDG_DATA_HOME/omg/prefix``."""
-    env = os.environ if environ is None else environ
-    data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "omg" / "prefix"
+    from omg.locate import user_data
+
+    return Path(user_data(os.environ if environ is None else environ)) / "prefix"
 
 
 def check_keys(url: str, obj: object, *keys: str) -> dict[str, object]:
