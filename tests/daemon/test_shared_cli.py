@@ -242,3 +242,32 @@ def test_zeros_are_one_error_line_and_changes_are_audited(shared_cli: Shared) ->
     assert (mine["method"], mine["uid"], mine["result"]) == ("profile.use", s.b.uid, "ok")
     assert mine["params"]["specs"] == ["node@20.10.0"]
     assert mine["summary"]["generation"] == used["generation"]
+
+
+def test_exec_env_and_import_through_the_daemon(shared_cli: Shared) -> None:
+    """The daily-shell commands by a real user of the shared store: `omg x` installs
+    through omgd and runs with the user's own pid rooted (`temproots/<user>/`, written by
+    omgd), `omg env` reads the user's profile, `omg import` keeps what it added."""
+    s = shared_cli
+    out = s.ok(s.a, "x", "node@20.10", "--", "sh", "-c", 'echo "$PATH" | cut -d: -f1; node')
+    first, rest = out.split("\n", 1)
+    assert first.startswith(str(s.home / "store")) and first.endswith("-profile-node-20.10.0/bin")
+    assert "20.10.0" in rest  # the mirror's node ran
+    roots = s.home / "temproots" / s.a.name
+    assert roots.is_dir() and roots.stat().st_uid == 0  # omgd's, not the user's
+    s.ok(s.b, "use", "node@20.10")
+    env = s.ok(s.b, "env", "--json")
+    assert env["path"] == str(s.profile_dir(s.b) / "default" / "bin")
+    # An nvm-installed tree in the user's home, imported through the daemon.
+    nvm = s.work / s.b.name / ".nvm" / "versions" / "node" / "v0.0.1" / "bin"
+    nvm.mkdir(parents=True)
+    (nvm / "node").write_text("#!/bin/sh\necho imported\n")
+    (nvm / "node").chmod(0o755)
+    for d in (nvm.parent.parent.parent.parent, *nvm.parents):
+        if str(d).startswith(str(s.work / s.b.name)):
+            os.chown(d, s.b.uid, s.b.gid)
+    assert s.ok(s.b, "import", "nvm").startswith("imported node 0.0.1 from nvm")
+    kept = s.home / "gcroots" / s.b.name / "installs" / "node@0.0.1"
+    assert kept.is_symlink() and kept.lstat().st_uid == 0
+    dead = [p["name"] for p in s.ok(None, "gc", "--dry-run", "--json")["dead"]]
+    assert os.path.basename(os.readlink(kept)) not in dead
