@@ -105,9 +105,10 @@ def load_table() -> Command:
     try:
         with open(path, "rb") as f:
             table: Command = json.load(f)
+        if isinstance(table, dict) and {"commands", "options", "positional"} <= set(table):
             return table
     except (OSError, ValueError):
-        pass
+        pass  # missing, or not JSON: made again below (garbage is not a traceback on TAB)
     table = command_table()
     try:
         from store.fsutil import atomic_write

@@ -164,4 +164,8 @@ def test_init_includes_completion(env: OmgEnv) -> None:
     bad = env.run("completion", "tcsh")
     assert bad.returncode == 2 and "no completion for shell 'tcsh'" in bad.stderr
     ask(env, "")
-    assert os.path.isfile(completion.table_path(env.env))  # the next TAB skips typer
+    table = Path(completion.table_path(env.env))
+    assert table.is_file()  # the next TAB skips typer
+    for garbage in ("[1, 2]", "{not json", '{"commands": 3}'):
+        table.write_text(garbage)  # a damaged cache is made again, never a traceback
+        assert values(ask(env, "roll")) == ["rollback"]
