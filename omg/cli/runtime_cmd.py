@@ -42,14 +42,23 @@ def progress_bar() -> Iterator[Callable[[str, int, int | None], None] | None]:
     )
 
     tasks: dict[str, TaskID] = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), transient=True) as bar:
-        def update(label: str, done: int, total: int | None) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total)
-            bar.update(tasks[label], completed=done, total=total)
+    # Started on the first update: a command with nothing to download or unpack (a
+    # `use` or `sync` of installed versions) prints no cursor codes and line clears.
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                   TransferSpeedColumn(), transient=True)
 
+    def update(label: str, done: int, total: int | None) -> None:
+        if not tasks:
+            bar.start()
+        if label not in tasks:
+            tasks[label] = bar.add_task(label, total=total)
+        bar.update(tasks[label], completed=done, total=total)
+
+    try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()
 
 
 def register(app: typer.Typer) -> None:

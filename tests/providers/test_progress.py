@@ -42,3 +42,23 @@ def test_off_a_terminal_only_the_result_is_printed(omg_env: OmgEnv,
     assert all(line.startswith("warning: ") for line in proc.stderr.splitlines())
     assert proc.stdout.startswith("node@20.") and " installed: " in proc.stdout
     assert proc.stdout.count("\n") == 1
+
+
+def test_on_a_terminal_nothing_to_fetch_prints_no_bar(omg_env: OmgEnv) -> None:
+    """A `sync` of installed versions on a terminal: the result only, no cursor codes
+    or line clears from a progress bar that had nothing to show."""
+    import shlex
+    import subprocess
+    import sys
+
+    from tests.generations.helpers import cli_add
+
+    cli_add(omg_env, "tool", "1.0")
+    project = omg_env.root / "proj"
+    project.mkdir()
+    (project / ".tool-versions").write_text("tool 1.0\n")
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "omg", "sync"])
+    proc = subprocess.run(["script", "-qec", cmd, "/dev/null"], env=omg_env.env,
+                          cwd=project, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.replace("\r", "") == f"project {project}: generation 1: tool 1.0\n"
