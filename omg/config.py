@@ -182,6 +182,10 @@ PATH = Kind("an absolute path", _absolute)
 HOME_PATH = Kind("an absolute path (~ allowed)",
                  lambda v: isinstance(v, str) and _absolute(os.path.expanduser(v)))
 LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
+#: A mirror's base URL: what httpx can fetch, one line (a config file is input too).
+URL = Kind("a URL (http://, https:// or file://)",
+           lambda v: isinstance(v, str) and v.startswith(("http://", "https://", "file://"))
+           and v.isprintable() and " " not in v)
 DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 #: omg.signatures.POLICIES (not imported: this module is on the fast path).
 POLICY = Kind("require, when-available or off",
@@ -198,7 +202,7 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "network": {"retries": COUNT, "backoff": SECONDS_OR_ZERO, "timeout": SECONDS,
                 "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO,
                 "unreachable_ttl": SECONDS_OR_ZERO},
-    "mirrors": {name: STRING for name in (
+    "mirrors": {name: URL for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
         "java", "endoflife")},
     "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},

@@ -73,7 +73,9 @@ def test_a_bad_variable_is_a_usage_error_naming_it(omg_env: OmgEnv, name: str, v
      "'1d'"),
     ("home = 5\n", "home", "an absolute path (~ allowed)", "5"),
     ('home = "relative/omg"\n', "home", "an absolute path (~ allowed)", "'relative/omg'"),
-    ("[mirrors]\nnode = 3\n", "[mirrors] node", "a string", "3"),
+    ("[mirrors]\nnode = 3\n", "[mirrors] node", "a URL (http://, https:// or file://)", "3"),
+    ('[mirrors]\nnode = "a\\nb"\n', "[mirrors] node", "a URL (http://, https:// or file://)",
+     "'a\\nb'"),
     ("[keyrings]\nnode = ['a']\n", "[keyrings] node", "an absolute path (~ allowed)",
      "['a']"),
     ('[signatures]\npolicy = "strict"\n', "[signatures] policy",
@@ -174,7 +176,7 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 #: The Python type each kind of setting is, once `load` has checked it.
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
-              config.PATH: str, config.HOME_PATH: str, config.DAYS: float,
+              config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
               config.POLICY: str}
 
 
