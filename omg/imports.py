@@ -166,7 +166,6 @@ def run(backend: Backend, source: str, only: Sequence[str] = (), *,
 
     for text in only:  # a typo is an error before anything is read
         providers.get(text.split("@")[0])
-    from omg.install import recorded_env
     from store.errors import OmgError
 
     out = []
@@ -176,7 +175,7 @@ def run(backend: Backend, source: str, only: Sequence[str] = (), *,
         if dry_run:
             out.append(Imported(*f, "", False, "dry run"))
             continue
-        env = recorded_env(providers.get(f.tool), f.version)
+        env = providers.get(f.tool).recorded_env(f.version)
         origin: dict[str, object] = {"imported": {"from": f.source, "path": f.path}}
         if env:
             origin["env"] = env

@@ -292,7 +292,7 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
             progress: Progress | None = None) -> InstallResult:
     p, rel = plan.provider, plan.release
     origin: dict[str, object] = {"url": plan.artifacts[0].url, "sha256": plan.artifacts[0].sha256}
-    env = recorded_env(p, rel.version)
+    env = p.recorded_env(rel.version)
     if env:
         origin["env"] = env
     if len(plan.artifacts) > 1:
@@ -313,15 +313,6 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
     return _result(session, result.record, created=result.created,
                    urls=[a.url for a in plan.artifacts],
                    warnings=[*plan.warnings, *result.warnings])
-
-
-def recorded_env(provider: Provider, version: str) -> dict[str, str]:
-    """The environment recorded with a store path of `provider`'s `version` (its
-    ``origin["env"]``, which `omg use` carries into profiles): with placeholders, not
-    paths, since the store path's name is not known until it is hashed and the
-    prefix is per user (see generations/env.py); the version's parts a per-ABI prefix
-    names (`Provider.recorded_env`) are known, and filled in."""
-    return dict(sorted(provider.recorded_env(version).items()))
 
 
 def _unpacking(progress: Progress | None, label: str) -> Callable[[int], None] | None:

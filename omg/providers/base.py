@@ -274,12 +274,15 @@ class Provider:
     # Store path ------------------------------------------------------------------------
 
     def recorded_env(self, version: str) -> dict[str, str]:
-        """`env_vars` as the install of `version` records them: MAJOR and MINOR filled
-        in, STORE_PATH and PREFIX left for the env planner and the shell."""
+        """`env_vars` as the install of `version` records them (its ``origin["env"]``,
+        which `omg use` carries into profiles; sorted, so the record's bytes are
+        stable): MAJOR and MINOR filled in; STORE_PATH and PREFIX left for the env
+        planner and the shell, since the store path's name is not known until it is
+        hashed and the prefix is per user (see generations/env.py)."""
         numbers = [*(version.split("+")[0].split(".")), "", ""]
         major, minor = (_leading_digits(n) for n in numbers[:2])
         return {k: v.replace(MAJOR, major or "0").replace(MINOR, minor or "0")
-                for k, v in self.env_vars.items()}
+                for k, v in sorted(self.env_vars.items())}
 
     def env(self, store_path: Path, prefix: Path | None = None) -> dict[str, str]:
         """`env_vars` for one store path, placeholders filled in."""
