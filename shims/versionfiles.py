@@ -342,7 +342,3 @@ def _read(path: Path) -> str | None:
         return path.read_text(errors="replace")
     except OSError:
         return None
-
-
-def is_plausible(spec: str) -> bool:
-    return bool(_SAFE.match(spec))
