@@ -332,7 +332,6 @@ def find_versions(start: Path, *, stop: Path | None = None) -> dict[str, Version
 
 
 _TOOL_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]{0,63}$")
-_SAFE = re.compile(r"^[A-Za-z0-9._+/*-]{1,64}$")
 
 
 def _read(path: Path) -> str | None:
