@@ -71,20 +71,13 @@ def add(home: str, user: str, name: str, version: str, store_path: str) -> str:
 
 def rooted(home: str, user: str) -> list[InstallRoot]:
     """`user`'s install roots, by name and version (dangling ones included)."""
-    directory = roots_dir(home, user)
-    try:
-        entries = sorted(os.listdir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    from generations.roots import links_in
+
     store = f"{home}/store/"
     out = []
-    for entry in entries:
+    for entry, target in links_in(roots_dir(home, user)):
         name, sep, version = entry.partition("@")
-        if entry.startswith(".") or not sep:
-            continue
-        try:
-            target = os.readlink(f"{directory}/{entry}")
-        except OSError:
+        if not sep:
             continue
         held = target[len(store):] if target.startswith(store) else ""
         out.append(InstallRoot(name, version, held if os.path.isdir(target) else ""))

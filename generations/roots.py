@@ -3,12 +3,30 @@
 Install roots (generations/installroots.py), venvs' roots (generations/venvroots.py)
 and omgd's ``roots.add`` all replace ``<directory>/<name>`` with a symlink the same
 way: a temporary link renamed over it, so gc never sees a root half-written or
-briefly missing.
+briefly missing; and read them back the same way (`links_in`).
 """
 
 from __future__ import annotations
 
 import os
+
+
+def links_in(directory: str) -> list[tuple[str, str]]:
+    """(name, target) of each root link in `directory`, sorted by name: no hidden
+    entries (temporary links), nothing that is not a link, [] for no directory."""
+    try:
+        entries = sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    out = []
+    for entry in entries:
+        if entry.startswith("."):
+            continue
+        try:
+            out.append((entry, os.readlink(f"{directory}/{entry}")))
+        except OSError:
+            continue
+    return out
 
 
 def place_link(directory: str, name: str, target: str) -> str:

@@ -75,20 +75,11 @@ def remove_root(home: str, user: str, venv_dir: str) -> bool:
 
 def rooted_venvs(home: str, user: str) -> list[str]:
     """The venv directories `user` has roots for (those deleted by hand included)."""
-    directory = roots_dir(home, user)
-    try:
-        entries = sorted(os.listdir(directory))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+    from generations.roots import links_in
+
     out = []
     suffix = "/" + PYTHON_LINK
-    for entry in entries:
-        if entry.startswith("."):
-            continue
-        try:
-            target = os.readlink(f"{directory}/{entry}")
-        except OSError:
-            continue
+    for entry, target in links_in(roots_dir(home, user)):
         if target.endswith(suffix) and root_name(target[:-len(suffix)]) == entry:
             out.append(target[:-len(suffix)])
     return out
