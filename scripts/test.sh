@@ -32,6 +32,11 @@ if [ "${OMG_TEST_SKIP_LINT:-0}" != 1 ]; then
     check lint-imports lint-imports --no-logo --no-cache
 fi
 
+# A full disk fails hundreds of tests at set-up; say so once, up front.
+tmp_free_mb=$(df -Pm "${TMPDIR:-/tmp}" | awk 'NR==2 {print $4}')
+printf '\n==> %s MB free in %s\n' "$tmp_free_mb" "${TMPDIR:-/tmp}"
+[ "$tmp_free_mb" -lt 4096 ] && printf 'test.sh: warning: the full suite needs about 4 GB in %s\n' "${TMPDIR:-/tmp}" >&2
+
 printf '\n==> pytest %s\n' "$*"
 t0=$SECONDS
 python -m pytest "$@"
