@@ -80,6 +80,13 @@ class DaemonUnavailable(OmgError):
     exit_code = 10
 
 
+class PolicyDenied(OmgError):
+    """A `[policy]` rule denies this (a vulnerable, end-of-life, outdated or unsigned
+    version, or an AUR build): refused before anything changes."""
+
+    exit_code = 11
+
+
 class FormatTooNew(IntegrityError):
     """An on-disk format newer than this code understands: refuse, never misread."""
 
