@@ -17,7 +17,7 @@ Modules (each imported lazily; nothing heavy happens at import time):
 - `resolve`: dependency resolution and topological build order (pure).
 - `review`: PKGBUILD review as a diff against the last reviewed version.
 - `build`: makepkg as an unprivileged build user; `install`: the use cases
-  (`install_packages`, `build_aur`, `outdated`, `remove_packages`).
+  (`install_packages`, `build_aur`, `remove_packages`); `upgrade`: `outdated`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Use cases: install (repo via pacman -S, AUR built into the store), remove, outdated.
+"""Use cases: install (repo via pacman -S, AUR built into the store), remove, info.
 
 `install_packages(settings, names, system=..., noconfirm=...)` is the entry point the
 `omg install aur/NAME` command delegates to. AUR flow: resolve (repo deps through
@@ -165,42 +165,6 @@ def remove_packages(settings: Settings, names: list[str], *, noconfirm: bool = F
     for n in names:
         check_name(n)
     pacman.run(arch, ["-R", *(["--noconfirm"] if noconfirm else []), *names], what="-R")
-
-
-@dataclass
-class Outdated:
-    name: str
-    current: str
-    latest: str
-    where: str  # "store" or "system"
-
-
-def outdated(settings: Settings, arch: ArchSettings | None = None) -> list[Outdated]:
-    """AUR packages (store paths of AUR origin, foreign local packages) the AUR has newer."""
-    arch = arch or from_settings(settings)
-    from omg.arch.alpm import Alpm, vercmp
-
-    alpm = Alpm(arch)
-    current: dict[tuple[str, str], str] = {}
-    store = _store(settings)
-    for rec in store.records():
-        origin = rec.origin or {}
-        if origin.get("kind") == "aur":
-            key = (rec.name, "store")
-            v = str(origin.get("version", rec.version))
-            if key not in current or vercmp(v, current[key]) > 0:
-                current[key] = v
-    for pkg in alpm.foreign():
-        current[(pkg.name, "system")] = pkg.version
-    if not current:
-        return []
-    infos = aur.info(arch.aur_url, sorted({n for n, _ in current}), index=store.index, ttl=0)
-    out = []
-    for (name, where), version in sorted(current.items()):
-        info = infos.get(name)
-        if info is not None and vercmp(str(info["Version"]), version) > 0:
-            out.append(Outdated(name, version, str(info["Version"]), where))
-    return out
 
 
 def info(settings: Settings, name: str, arch: ArchSettings | None = None

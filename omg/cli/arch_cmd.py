@@ -219,11 +219,11 @@ def register(app: typer.Typer) -> None:
     @app.command("update")
     def update_cmd(noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
         """Rebuild the outdated AUR packages, with review."""
-        from omg.arch import install
+        from omg.arch import install, upgrade
 
         settings, arch = _arch()
         _refuse_shared(settings)
-        found = install.outdated(settings, arch=arch)
+        found = upgrade.outdated(settings, arch=arch)
         if not found and not json_out:
             typer.echo("everything is up to date")
             return
