@@ -20,12 +20,13 @@ from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
 from store.claims import BUILT, Claim
-from store.errors import Interrupted, NotFound, UsageError
+from store.errors import NotFound, UsageError
 from store.local import LocalStore
 
 if TYPE_CHECKING:
     from omg.arch.alpm import Alpm
     from omg.arch.aur import AurInfo
+    from omg.arch.lint import Finding
     from omg.config import Settings
 
 
@@ -45,6 +46,7 @@ class InstallResult:
     system_installed: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     repo_deps: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the static check's, reviewed
 
 
 def _pkgfile_name_version(path: Path) -> tuple[str, str]:
@@ -130,15 +132,11 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
             (work / ".dl").mkdir(exist_ok=True)
             tarball = aur.download_snapshot(arch.aur_url, base, work / ".dl")
             sources[base] = build.extract_snapshot(tarball, work, base)
-        if not noconfirm:
-            for base in bases:
-                if show is not None:
-                    show(review.review_text(arch.home, base, sources[base]))
-            question = f"Build {', '.join(bases)} as {arch.build_user}?"
-            if confirm is None or not confirm(question):
-                raise Interrupted("build declined: nothing was built")
-            for base in bases:
-                review.mark_reviewed(arch.home, base, sources[base])
+        tree = review.dependency_tree(
+            plan, names, reused={b.name for b in result.built if b.reused},
+            installed=lambda d: getattr(checker.installed(d), "version", None))
+        result.findings = review.approve(arch, {b: sources[b] for b in bases}, tree,
+                                         noconfirm=noconfirm, confirm=confirm, show=show)
         files: list[Path] = []
         for base in bases:
             for pkg in build.makepkg(arch, sources[base], base):

@@ -42,7 +42,28 @@ def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = 
 
 
 def _show(text: str) -> None:
-    typer.echo(text)
+    """A review: on a terminal coloured and through $PAGER (default `less -R`, which
+    returns at once when the text fits the screen), plain otherwise."""
+    if not sys.stdout.isatty():
+        typer.echo(text)
+        return
+    import os
+    import shlex
+    import shutil
+    import subprocess
+
+    from omg.arch.review import colour
+
+    text = colour(text)
+    pager = shlex.split(os.environ.get("PAGER") or "less -R")
+    if not pager or shutil.which(pager[0]) is None:
+        typer.echo(text)
+        return
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        subprocess.run(pager, input=text.encode(), env=env, check=False)
+    except OSError:
+        typer.echo(text)
 
 
 def _confirm(question: str) -> bool:

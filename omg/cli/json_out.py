@@ -265,7 +265,8 @@ def package_install(p: Paths, r: InstallResult) -> Json:
                   for b in r.built],
         "order": list(r.order), "repo_deps": list(r.repo_deps),
         "repo_installed": list(r.repo_installed),
-        "system_installed": list(r.system_installed)})
+        "system_installed": list(r.system_installed),
+        "findings": [f.to_json() for f in r.findings]})
 
 
 def package_info(data: Mapping[str, object]) -> Json:
