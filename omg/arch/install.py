@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omg.arch import aur, build, pacman, review
+from omg.arch import aur, build, devel, pacman, review
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
@@ -151,6 +151,7 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
                 built[pname] = added.record.path
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))
                 files.append(pkg)
+            devel.remember(arch.home, base, sources[base])
         if system and files:
             pacman.run(arch, ["-U", "--noconfirm", *[str(f) for f in files]], what="-U")
             result.system_installed = [f.name for f in files]
