@@ -29,10 +29,12 @@ def srcinfo(pkgbase: str) -> dict[str, list[str]]:
     return out
 
 
-def snapshot(pkgbase: str, files: dict[str, str] | None = None) -> bytes:
-    """The directory as the AUR's cgit snapshot (`pkgbase/...`), with `files` replaced."""
+def snapshot(pkgbase: str, subst: dict[str, str] | None = None) -> bytes:
+    """The directory as the AUR's cgit snapshot (`pkgbase/...`), with each `@KEY@` of
+    `subst` replaced in every file (a path known only when the test runs)."""
     content = {p.name: p.read_text() for p in sorted((DATA / pkgbase).iterdir())}
-    content.update(files or {})
+    for key, value in (subst or {}).items():
+        content = {n: t.replace(f"@{key}@", value) for n, t in content.items()}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for name, text in content.items():
@@ -44,7 +46,8 @@ def snapshot(pkgbase: str, files: dict[str, str] | None = None) -> bytes:
 
 
 @contextmanager
-def served(world: ArchWorld, pkgbase: str) -> Iterator[dict[str, Any]]:
+def served(world: ArchWorld, pkgbase: str, subst: dict[str, str] | None = None
+           ) -> Iterator[dict[str, Any]]:
     """Serve the package for the block; the spec is the RPC record's source (mutable:
     `version` changes what the AUR says)."""
     info = srcinfo(pkgbase)
@@ -52,7 +55,7 @@ def served(world: ArchWorld, pkgbase: str) -> Iterator[dict[str, Any]]:
                             "depends": info.get("depends", []),
                             "makedepends": info.get("makedepends", [])}
     world.aur.pkgs[pkgbase] = spec
-    world.aur.snapshots[pkgbase] = snapshot(pkgbase)
+    world.aur.snapshots[pkgbase] = snapshot(pkgbase, subst)
     try:
         yield spec
     finally:
