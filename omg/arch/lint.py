@@ -43,6 +43,8 @@ class Finding:
 # --- scanning ----------------------------------------------------------------------
 
 _CODE, _QUOTED, _COMMENT = "c", "q", "#"
+#: What opens a nested context inside one: code again in double quotes, array data.
+_OPENERS = {"dq": ("$(", "subst"), "code": ("=(", "array"), "subst": ("=(", "array")}
 
 
 def _scan(text: str) -> str:
@@ -54,27 +56,22 @@ def _scan(text: str) -> str:
     i, n = 0, len(text)
     while i < n:
         ch, top = text[i], stack[-1]
-        if top == "sq":
+        if top in ("sq", "array"):  # data up to its closer; an array may hold quotes
             cls[i] = _QUOTED
-            if ch == "'":
+            if ch == ("'" if top == "sq" else ")"):
                 stack.pop()
-            i += 1
-            continue
-        if top == "array":
-            cls[i] = _QUOTED
-            if ch == ")":
-                stack.pop()
-            elif ch in "'\"":
+            elif top == "array" and ch in "'\"":
                 stack.append("sq" if ch == "'" else "dq")
             i += 1
+            continue
+        opener, inner = _OPENERS.get(top, ("", ""))
+        if opener and text.startswith(opener, i):
+            stack.append(inner)
+            i += 2
             continue
         if top == "dq":
             if ch == "\\":
                 cls[i:i + 2] = [_QUOTED] * len(cls[i:i + 2])
-                i += 2
-                continue
-            if text.startswith("$(", i):
-                stack.append("subst")
                 i += 2
                 continue
             cls[i] = _QUOTED
@@ -84,10 +81,6 @@ def _scan(text: str) -> str:
             continue
         # code or subst
         if ch == "\\":
-            i += 2
-            continue
-        if text.startswith("=(", i):
-            stack.append("array")
             i += 2
             continue
         if ch == "'":
