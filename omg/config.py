@@ -100,6 +100,7 @@ class ArchConfig(TypedDict, total=False):
     build_dir: str
     aur_cache_ttl: float
     makepkg_args: list[str]
+    review_findings: str
 
 
 class GcConfig(TypedDict, total=False):
@@ -190,6 +191,8 @@ DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 #: omg.signatures.POLICIES (not imported: this module is on the fast path).
 POLICY = Kind("require, when-available or off",
               lambda v: v in ("require", "when-available", "off"))
+#: omg.arch.review: what a high finding of the static check does.
+FINDINGS = Kind("warn or deny", lambda v: v in ("warn", "deny"))
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
@@ -215,7 +218,7 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                "shutdown_grace": SECONDS_OR_ZERO, "max_incoming_bytes": POSITIVE_INT},
     "arch": {"pacman_conf": PATH, "root": PATH, "dbpath": PATH, "aur_url": STRING,
              "build_user": STRING, "build_dir": PATH, "aur_cache_ttl": SECONDS_OR_ZERO,
-             "makepkg_args": STRINGS},
+             "makepkg_args": STRINGS, "review_findings": FINDINGS},
     "gc": {"keep_generations": COUNT, "keep_days": DAYS, "cache_max_age_days": DAYS,
            "cache_max_bytes": COUNT},
 }

@@ -15,9 +15,11 @@ Modules (each imported lazily; nothing heavy happens at import time):
   with an expiring LMDB cache.
 - `alpm`: pyalpm access (handles, info, satisfiers, local db, vercmp).
 - `resolve`: dependency resolution and topological build order (pure).
-- `review`: PKGBUILD review as a diff against the last reviewed version.
+- `review`: the gate before a build (files or their diff, findings, dependency tree);
+  `lint`: the static check of PKGBUILDs and install scripts (pure).
 - `build`: makepkg as an unprivileged build user; `install`: the use cases
-  (`install_packages`, `build_aur`, `outdated`, `remove_packages`).
+  (`install_packages`, `build_aur`, `remove_packages`); `upgrade`: `omg update` and
+  `outdated`; `devel`: devel packages by their git sources; `remove`: `omg remove`.
 """
 
 from __future__ import annotations

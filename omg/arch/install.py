@@ -1,4 +1,4 @@
-"""Use cases: install (repo via pacman -S, AUR built into the store), remove, outdated.
+"""Use cases: install (repo via pacman -S, AUR built into the store), remove, info.
 
 `install_packages(settings, names, system=..., noconfirm=...)` is the entry point the
 `omg install aur/NAME` command delegates to. AUR flow: resolve (repo deps through
@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omg.arch import aur, build, pacman, review
+from omg.arch import aur, build, devel, pacman, review
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
 from store.claims import BUILT, Claim
-from store.errors import Interrupted, NotFound, UsageError
+from store.errors import NotFound, UsageError
 from store.local import LocalStore
 
 if TYPE_CHECKING:
     from omg.arch.alpm import Alpm
     from omg.arch.aur import AurInfo
+    from omg.arch.lint import Finding
     from omg.config import Settings
 
 
@@ -45,6 +46,7 @@ class InstallResult:
     system_installed: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     repo_deps: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # the static check's, reviewed
 
 
 def _pkgfile_name_version(path: Path) -> tuple[str, str]:
@@ -130,15 +132,11 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
             (work / ".dl").mkdir(exist_ok=True)
             tarball = aur.download_snapshot(arch.aur_url, base, work / ".dl")
             sources[base] = build.extract_snapshot(tarball, work, base)
-        if not noconfirm:
-            for base in bases:
-                if show is not None:
-                    show(review.review_text(arch.home, base, sources[base]))
-            question = f"Build {', '.join(bases)} as {arch.build_user}?"
-            if confirm is None or not confirm(question):
-                raise Interrupted("build declined: nothing was built")
-            for base in bases:
-                review.mark_reviewed(arch.home, base, sources[base])
+        tree = review.dependency_tree(
+            plan, names, reused={b.name for b in result.built if b.reused},
+            installed=lambda d: getattr(checker.installed(d), "version", None))
+        result.findings = review.approve(arch, {b: sources[b] for b in bases}, tree,
+                                         noconfirm=noconfirm, confirm=confirm, show=show)
         files: list[Path] = []
         for base in bases:
             for pkg in build.makepkg(arch, sources[base], base):
@@ -153,6 +151,7 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
                 built[pname] = added.record.path
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))
                 files.append(pkg)
+            devel.remember(arch.home, base, sources[base])
         if system and files:
             pacman.run(arch, ["-U", "--noconfirm", *[str(f) for f in files]], what="-U")
             result.system_installed = [f.name for f in files]
@@ -165,42 +164,6 @@ def remove_packages(settings: Settings, names: list[str], *, noconfirm: bool = F
     for n in names:
         check_name(n)
     pacman.run(arch, ["-R", *(["--noconfirm"] if noconfirm else []), *names], what="-R")
-
-
-@dataclass
-class Outdated:
-    name: str
-    current: str
-    latest: str
-    where: str  # "store" or "system"
-
-
-def outdated(settings: Settings, arch: ArchSettings | None = None) -> list[Outdated]:
-    """AUR packages (store paths of AUR origin, foreign local packages) the AUR has newer."""
-    arch = arch or from_settings(settings)
-    from omg.arch.alpm import Alpm, vercmp
-
-    alpm = Alpm(arch)
-    current: dict[tuple[str, str], str] = {}
-    store = _store(settings)
-    for rec in store.records():
-        origin = rec.origin or {}
-        if origin.get("kind") == "aur":
-            key = (rec.name, "store")
-            v = str(origin.get("version", rec.version))
-            if key not in current or vercmp(v, current[key]) > 0:
-                current[key] = v
-    for pkg in alpm.foreign():
-        current[(pkg.name, "system")] = pkg.version
-    if not current:
-        return []
-    infos = aur.info(arch.aur_url, sorted({n for n, _ in current}), index=store.index, ttl=0)
-    out = []
-    for (name, where), version in sorted(current.items()):
-        info = infos.get(name)
-        if info is not None and vercmp(str(info["Version"]), version) > 0:
-            out.append(Outdated(name, version, str(info["Version"]), where))
-    return out
 
 
 def info(settings: Settings, name: str, arch: ArchSettings | None = None

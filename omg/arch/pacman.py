@@ -29,6 +29,17 @@ def command(arch: ArchSettings, args: list[str]) -> list[str]:
     return cmd
 
 
+def output(arch: ArchSettings, args: list[str], *, what: str) -> str:
+    """pacman's standard output (a query or `--print`); its errors in the error."""
+    if shutil.which("pacman") is None:
+        raise UsageError("pacman is not installed")
+    proc = subprocess.run(command(arch, args), check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        why = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        raise PacmanFailed(f"pacman {what} failed: {why.removeprefix('error: ')}")
+    return proc.stdout
+
+
 def run(arch: ArchSettings, args: list[str], *, what: str) -> None:
     if shutil.which("pacman") is None:
         raise UsageError("pacman is not installed")

@@ -21,6 +21,8 @@ from omg.cli.output import print_json, stdout_to_stderr
 if TYPE_CHECKING:
     from omg.arch.install import InstallResult
     from omg.arch.settings import ArchSettings
+    from omg.arch.upgrade import UpdateResult
+    from omg.install import Outdated as RuntimeOutdated
 
 T = TypeVar("T")
 
@@ -42,7 +44,28 @@ def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = 
 
 
 def _show(text: str) -> None:
-    typer.echo(text)
+    """A review: on a terminal coloured and through $PAGER (default `less -R`, which
+    returns at once when the text fits the screen), plain otherwise."""
+    if not sys.stdout.isatty():
+        typer.echo(text)
+        return
+    import os
+    import shlex
+    import shutil
+    import subprocess
+
+    from omg.arch.review import colour
+
+    text = colour(text)
+    pager = shlex.split(os.environ.get("PAGER") or "less -R")
+    if not pager or shutil.which(pager[0]) is None:
+        typer.echo(text)
+        return
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        subprocess.run(pager, input=text.encode(), env=env, check=False)
+    except OSError:
+        typer.echo(text)
 
 
 def _confirm(question: str) -> bool:
@@ -87,6 +110,39 @@ def _render_install(result: InstallResult, json_out: bool) -> None:
         typer.echo(f"{b.name} {b.version} -> {b.store_path}{note}")
     for f in result.system_installed:
         typer.echo(f"installed on the system: {f}")
+
+
+def _outdated_runtimes() -> list[RuntimeOutdated]:
+    """The runtimes' `outdated`, through the Backend (omgd in the shared mode); a
+    network failure there is a note, not a failed update."""
+    from omg.cli.output import backend
+    from store.errors import NetworkError
+
+    try:
+        with backend() as b:
+            return b.outdated()
+    except NetworkError as exc:
+        typer.echo(f"warning: outdated runtimes not listed: {exc}", err=True)
+        return []
+
+
+def _render_update(result: UpdateResult, runtimes: list[RuntimeOutdated]) -> None:
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    for u in result.repo_upgraded:
+        typer.echo(f"upgraded: {u.name} {u.old or '(new)'} -> {u.new}")
+    for b in result.builds:
+        _render_install(b, False)
+    for left in result.left:
+        typer.echo(f"left: {left.name} {left.current} ({left.where}): {left.why}")
+    for r in runtimes:
+        typer.echo(f"runtime: {r.tool} {r.installed} -> {r.latest} "
+                   f"(omg install {r.tool}@{r.latest})")
+    rebuilt = sum(not b.reused for x in result.builds for b in x.built)
+    typer.echo(f"summary: {len(result.repo_upgraded)} repository package(s) upgraded"
+               f"{'' if result.synced else ' (not synced: --system)'}, {rebuilt} AUR "
+               f"package(s) rebuilt, {len(result.left)} left, {len(runtimes)} runtime(s) "
+               f"outdated")
 
 
 def install_packages_command(names: list[str], *, system: bool, noconfirm: bool,
@@ -209,39 +265,57 @@ def register(app: typer.Typer) -> None:
         install_packages_command(names, system=system, noconfirm=noconfirm, json_out=json_out)
 
     @app.command("remove")
-    def remove_cmd(names: list[str], noconfirm: NoconfirmOpt = False) -> None:
-        """Remove system packages with pacman -R."""
-        from omg.arch import install
+    def remove_cmd(
+        names: Annotated[list[str] | None, typer.Argument(help="Packages to remove.")] = None,
+        recursive: Annotated[bool, typer.Option(
+            "--recursive", "-s",
+            help="Also remove the dependencies no other package needs (pacman -Rs).")] = False,
+        cache: Annotated[bool, typer.Option(
+            "--cache", help="Clean the package cache: the files of packages not installed, "
+                            "and unused sync databases (pacman -Sc).")] = False,
+        noconfirm: NoconfirmOpt = False,
+    ) -> None:
+        """Remove system packages (pacman -R), after showing pacman's own list."""
+        from omg.arch import remove
+        from store.errors import Interrupted, UsageError
 
-        settings, arch = _arch()
-        install.remove_packages(settings, names, noconfirm=noconfirm, arch=arch)
+        _settings, arch = _arch()
+        if cache:
+            if names:
+                raise UsageError("--cache takes no package names")
+            remove.clean_cache(arch, noconfirm=noconfirm)
+            return
+        if not names:
+            raise UsageError("nothing to remove", hint="omg remove NAME... (or --cache)")
+        plan = remove.plan(arch, names, recursive=recursive)
+        typer.echo(f"Packages to remove ({len(plan)}): "
+                   + "  ".join(f"{n}-{v}" for n, v in plan))
+        if not noconfirm and not _confirm(f"Remove {len(plan)} package"
+                                          f"{'s' if len(plan) > 1 else ''}?"):
+            raise Interrupted("removal declined: nothing was removed")
+        remove.remove(arch, names, recursive=recursive)
 
     @app.command("update")
-    def update_cmd(noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
-        """Rebuild the outdated AUR packages, with review."""
-        from omg.arch import install
+    def update_cmd(
+        system: Annotated[bool, typer.Option(
+            "--system", help="Sync the databases and upgrade the repository packages "
+                             "(pacman -Syu) first.")] = False,
+        devel: Annotated[bool, typer.Option(
+            "--devel", help="Check the git sources of devel (-git) packages.")] = False,
+        noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False,
+    ) -> None:
+        """Full upgrade: repository packages (--system), outdated AUR packages rebuilt
+        with review, outdated runtimes listed; then a summary."""
+        from omg.arch import upgrade
 
         settings, arch = _arch()
         _refuse_shared(settings)
-        found = install.outdated(settings, arch=arch)
-        if not found and not json_out:
-            typer.echo("everything is up to date")
-            return
-        system = sorted({o.name for o in found if o.where == "system"})
-        store_only = sorted({o.name for o in found if o.where == "store"} - set(system))
-        done = install.InstallResult()  # --json: one document for both builds
-        for names, sysinst in ((store_only, False), (system, True)):
-            if names:
-                def build(n: list[str] = names, s: bool = sysinst) -> InstallResult:
-                    return install.build_aur(settings, n, system=s, noconfirm=noconfirm,
-                                             confirm=_confirm, show=_show, arch=arch)
-
-                with stdout_to_stderr(json_out):
-                    result = _build_errors(build)
-                if not json_out:
-                    _render_install(result, json_out)
-                for field in ("built", "repo_installed", "system_installed", "order",
-                              "repo_deps"):
-                    getattr(done, field).extend(getattr(result, field))
+        with stdout_to_stderr(json_out):
+            result = _build_errors(lambda: upgrade.update(
+                settings, arch, system=system, devel_check=devel, noconfirm=noconfirm,
+                confirm=_confirm, show=_show))
+        runtimes = _outdated_runtimes()
         if json_out:
-            _render_install(done, json_out)
+            print_json(J.package_update(J.Paths(str(settings.home)), result, runtimes))
+            return
+        _render_update(result, runtimes)

@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     from generations.gc import GcResult
     from omg import profiles as P
     from omg.arch.install import InstallResult
+    from omg.arch.upgrade import UpdateResult
     from omg.config_edit import ConfigEntry
     from omg.doctor import RepairResult
     from omg.imports import Imported
     from omg.install import InstalledVersion
     from omg.install import InstallResult as RuntimeInstall
+    from omg.install import Outdated as RuntimeOutdated
     from omg.store_cases import StoreInfo, VerifyResult
     from omg.venvs import VenvInfo
     from store.record import PathRecord
@@ -265,7 +267,24 @@ def package_install(p: Paths, r: InstallResult) -> Json:
                   for b in r.built],
         "order": list(r.order), "repo_deps": list(r.repo_deps),
         "repo_installed": list(r.repo_installed),
-        "system_installed": list(r.system_installed)})
+        "system_installed": list(r.system_installed),
+        "findings": [f.to_json() for f in r.findings]})
+
+
+def package_update(p: Paths, r: UpdateResult, runtimes: Iterable[RuntimeOutdated]) -> Json:
+    """`omg update`: the builds as one `pkg-install` document, and the rest."""
+    from omg.arch.install import InstallResult as Builds
+
+    merged = Builds()
+    for b in r.builds:
+        for key in ("built", "repo_installed", "system_installed", "order", "repo_deps",
+                    "findings"):
+            getattr(merged, key).extend(getattr(b, key))
+    return {**package_install(p, merged), "synced": r.synced,
+            "repo_upgraded": rows(r.repo_upgraded),
+            "outdated": [{"kind": "runtime", **x} for x in rows(runtimes)]
+            + [{"kind": "package", **x} for x in rows(r.outdated)],
+            "left": rows(r.left), "notes": list(r.notes)}
 
 
 def package_info(data: Mapping[str, object]) -> Json:

@@ -19,7 +19,7 @@ from omg.cli import json_out as J
 from omg.cli.output import backend, human_size, print_json
 
 if TYPE_CHECKING:
-    from omg.arch.install import Outdated as PackageOutdated
+    from omg.arch.upgrade import Outdated as PackageOutdated
     from omg.config import Settings
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -198,13 +198,13 @@ def register(app: typer.Typer) -> None:
 
 def _outdated_packages(settings: Settings) -> list[PackageOutdated]:
     """AUR packages with a newer version; nothing where this machine has no pacman."""
-    from omg.arch import install as arch_install
+    from omg.arch import upgrade as arch_upgrade
     from omg.arch.settings import from_settings
 
     arch = from_settings(settings)
     if not arch.pacman_conf.exists():
         return []
     try:
-        return arch_install.outdated(settings, arch=arch)
+        return arch_upgrade.outdated(settings, arch=arch)
     except ModuleNotFoundError:  # pyalpm is an optional extra
         return []
