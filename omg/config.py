@@ -100,6 +100,7 @@ class ArchConfig(TypedDict, total=False):
     build_dir: str
     aur_cache_ttl: float
     makepkg_args: list[str]
+    sandbox: bool
 
 
 class GcConfig(TypedDict, total=False):
@@ -186,6 +187,7 @@ LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
 URL = Kind("a URL (http://, https:// or file://)",
            lambda v: isinstance(v, str) and v.startswith(("http://", "https://", "file://"))
            and v.isprintable() and " " not in v)
+BOOL = Kind("true or false", lambda v: isinstance(v, bool))
 DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 #: omg.signatures.POLICIES (not imported: this module is on the fast path).
 POLICY = Kind("require, when-available or off",
@@ -215,7 +217,7 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                "shutdown_grace": SECONDS_OR_ZERO, "max_incoming_bytes": POSITIVE_INT},
     "arch": {"pacman_conf": PATH, "root": PATH, "dbpath": PATH, "aur_url": STRING,
              "build_user": STRING, "build_dir": PATH, "aur_cache_ttl": SECONDS_OR_ZERO,
-             "makepkg_args": STRINGS},
+             "makepkg_args": STRINGS, "sandbox": BOOL},
     "gc": {"keep_generations": COUNT, "keep_days": DAYS, "cache_max_age_days": DAYS,
            "cache_max_bytes": COUNT},
 }

@@ -3,7 +3,8 @@
 OMG_PACMAN_CONF / pacman_conf (default /etc/pacman.conf), OMG_PACMAN_ROOT / root,
 OMG_PACMAN_DBPATH / dbpath (default: from pacman.conf), OMG_AUR_URL / aur_url,
 OMG_BUILD_USER / build_user (default omg-build), OMG_BUILD_DIR / build_dir,
-aur_cache_ttl seconds (default 3600), makepkg_args (default ["--nodeps"]).
+aur_cache_ttl seconds (default 3600), makepkg_args (default ["--nodeps"]), sandbox
+(default true: makepkg runs in bubblewrap, omg/arch/build.py).
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ class ArchSettings:
     and importing dataclasses there costs milliseconds."""
 
     __slots__ = ("aur_ttl", "aur_url", "build_dir", "build_user", "dbpath", "home",
-                 "makepkg_args", "pacman_conf", "root")
+                 "makepkg_args", "pacman_conf", "root", "sandbox")
 
     def __init__(self, home: Path, pacman_conf: Path = Path("/etc/pacman.conf"),
                  root: str | None = None, dbpath: str | None = None,
                  aur_url: str = DEFAULT_AUR, build_user: str = "omg-build",
                  build_dir: Path = Path("/var/tmp/omg-build"), aur_ttl: float = 3600.0,
-                 makepkg_args: tuple[str, ...] = ("--nodeps",)) -> None:
+                 makepkg_args: tuple[str, ...] = ("--nodeps",), sandbox: bool = True) -> None:
         self.home, self.pacman_conf, self.root, self.dbpath = home, pacman_conf, root, dbpath
         self.aur_url, self.build_user, self.build_dir = aur_url, build_user, build_dir
-        self.aur_ttl, self.makepkg_args = aur_ttl, makepkg_args
+        self.aur_ttl, self.makepkg_args, self.sandbox = aur_ttl, makepkg_args, sandbox
 
     def with_overrides(self, *, config: str | None = None, root: str | None = None,
                        dbpath: str | None = None) -> ArchSettings:
@@ -64,4 +65,5 @@ def from_raw(home: Path, raw: Config,
         build_dir=Path(env.get("OMG_BUILD_DIR") or cfg.get("build_dir") or "/var/tmp/omg-build"),
         aur_ttl=values["aur_ttl"],
         makepkg_args=tuple(cfg.get("makepkg_args", ("--nodeps",))),
+        sandbox=bool(cfg.get("sandbox", True)),
     )
