@@ -12,8 +12,10 @@ import http.server
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,6 +126,7 @@ def test_opted_out_the_same_build_reaches_the_network(world: ArchWorld, tmp_path
 
 NORMAL_USER_BUILD = """
 import sys
+import time
 from pathlib import Path
 from omg.arch import build
 from omg.arch.settings import ArchSettings
@@ -187,3 +190,46 @@ def test_opted_out_it_builds_without_bwrap(world: ArchWorld, aenv: OmgEnv,
                     extra_env={"PATH": _path_without_bwrap(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert aenv.store().find("aur-tool")
+
+
+def _processes_with(token: str) -> list[int]:
+    """The processes named `token` (argv[0], set by the build with `exec -a`)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.split(b"\0")[0] == token.encode():
+            found.append(int(pid))
+    return found
+
+
+def test_killing_omg_ends_the_sandboxed_build(world: ArchWorld, tmp_path: Path,
+                                              token: str) -> None:
+    """omg is bwrap's parent (no runuser between them): --die-with-parent and the pid
+    namespace end every process of the build when omg is SIGKILLed."""
+    script = NORMAL_USER_BUILD.replace('build_dir=Path(sys.argv[1]) / "builds"',
+                                       f'build_dir=Path({str(world.base / "kill")!r}), '
+                                       f'build_user={BUILD_USER!r}')
+    text = pkgbuild("sbx-kill", f"(exec -a {token} sleep 300)")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path), text],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            if _processes_with(token):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the build never reached package()")
+    finally:
+        proc.kill()
+        proc.wait()
+    for _ in range(50):
+        if not _processes_with(token):
+            break
+        time.sleep(0.1)
+    left = _processes_with(token)
+    for pid in left:  # what a failing build left behind, so the suite does not keep it
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
