@@ -140,6 +140,12 @@ def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
     return args
 
 
+def as_user(user: pwd.struct_passwd | None) -> dict[str, Any]:
+    """`subprocess` arguments that run a child as `user` (None: as omg's own user)."""
+    return {} if user is None else {"user": user.pw_uid, "group": user.pw_gid,
+                                    "extra_groups": []}
+
+
 def _chown_tree(top: Path, user: pwd.struct_passwd) -> None:
     for dirpath, dirnames, filenames in walk_tree(top):
         for n in [*dirnames, *filenames, ""]:
@@ -151,10 +157,9 @@ def _run_logged(cmd: list[str], *, srcdir: Path, env: dict[str, str],
     """Run one makepkg step (as `user` when given) with its output to `out`."""
     # Dropping to the build user in the child itself, not through runuser: then omg is
     # bwrap's parent and --die-with-parent ends the build when omg is killed.
-    creds: dict[str, Any] = {} if user is None else {
-        "user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     proc = subprocess.Popen(cmd, cwd=srcdir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **creds)
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            **as_user(user))
     assert proc.stdout is not None
     for line in proc.stdout:  # all of it to the log; its steps on a terminal
         out.write(line)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omg.arch import aur, build, pacman, review
+from omg.arch import aur, build, pacman, pgp, review
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
@@ -139,6 +139,8 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
                 raise Interrupted("build declined: nothing was built")
             for base in bases:
                 review.mark_reviewed(arch.home, base, sources[base])
+        pgp.ensure_keys(arch, {b: sources[b] for b in bases}, noconfirm=noconfirm,
+                        confirm=confirm)
         files: list[Path] = []
         for base in bases:
             for pkg in build.makepkg(arch, sources[base], base):

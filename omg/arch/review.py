@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from omg.arch import pgp
 from store.fsutil import force_remove, walk_tree
 
 
@@ -58,6 +59,7 @@ def review_text(home: Path, pkgbase: str, srcdir: Path) -> str:
                                                   f"a/{n}", f"b/{n}"))
         if len(parts) == 1:
             parts.append("(no changes)\n")
+    parts.extend(f"{line}\n" for line in pgp.review_lines(pgp.srcinfo_of(srcdir)))
     return "".join(parts)
 
 
