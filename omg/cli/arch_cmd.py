@@ -213,6 +213,19 @@ def register(app: typer.Typer) -> None:
         """Repo names -> pacman -S; aur/NAME (or names only the AUR has) -> build."""
         install_packages_command(names, system=system, noconfirm=noconfirm, json_out=json_out)
 
+    @pkg_app.command("fetch")
+    def pkg_fetch(names: list[str], cfg: ConfigOpt = None, root: RootOpt = None,
+                  dbpath: DbpathOpt = None) -> None:
+        """Repo packages into the store (not the system), signatures checked per SigLevel."""
+        from omg.arch.fetch import fetch_packages
+        from omg.cli.output import backend
+
+        _settings, arch = _arch(cfg, root, dbpath)
+        with backend() as b:
+            for f in fetch_packages(b, arch, names):
+                typer.echo(f"{f.repo}/{f.name} {f.version} -> {f.store_path} "
+                           f"(signature: {f.signature})")
+
     @app.command("remove")
     def remove_cmd(names: list[str], noconfirm: NoconfirmOpt = False) -> None:
         """Remove system packages with pacman -R."""

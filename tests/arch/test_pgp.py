@@ -18,7 +18,6 @@ import tarfile
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ import pytest
 from omg.arch import pgp
 from tests.arch import httpserve
 from tests.arch.conftest import EPOCH, ArchWorld
+from tests.arch.pgpkeys import Signer, signer_fixture  # noqa: F401 (a fixture)
 from tests.conftest import OmgEnv
 
 pytestmark = pytest.mark.slow
@@ -55,39 +55,6 @@ def test_keyserver_urls() -> None:
 
 
 @dataclass
-class Signer:
-    fpr: str
-    key_file: Path
-    signature: bytes
-
-
-@pytest.fixture(scope="module")
-def signer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Signer]:
-    if shutil.which("gpg") is None:
-        pytest.skip("gpg is not installed")
-    base = tmp_path_factory.mktemp("signer")
-    home = base / "gnupg"
-    home.mkdir(mode=0o700)
-    env = {**os.environ, "GNUPGHOME": str(home)}
-    gpg = ["gpg", "--batch", "--no-tty", "--quiet"]
-    try:
-        subprocess.run([*gpg, "--passphrase", "", "--quick-gen-key", "Sandbox Test <t@omg.test>",
-                        "ed25519", "sign", "never"], env=env, check=True, capture_output=True)
-        listing = subprocess.run([*gpg, "--with-colons", "--list-keys"], env=env, check=True,
-                                 capture_output=True, text=True).stdout
-        fpr = next(line.split(":")[9] for line in listing.splitlines()
-                   if line.startswith("fpr:"))
-        key = subprocess.run([*gpg, "--armor", "--export", fpr], env=env, check=True,
-                             capture_output=True).stdout
-        sig = subprocess.run([*gpg, "--detach-sign", "--output", "-"], env=env, check=True,
-                             capture_output=True, input=SOURCE).stdout
-        (base / "key.asc").write_bytes(key)
-        yield Signer(fpr, base / "key.asc", sig)
-    finally:
-        subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True)
-
-
-@dataclass
 class Servers:
     url: str
     files: dict[str, bytes]
@@ -98,7 +65,7 @@ class Servers:
 @pytest.fixture
 def servers(signer: Signer) -> Iterator[Servers]:
     """One 127.0.0.1 server: the sources makepkg downloads and an HKP keyserver."""
-    state = Servers("", {"/src.txt": SOURCE, "/src.txt.sig": signer.signature},
+    state = Servers("", {"/src.txt": SOURCE, "/src.txt.sig": signer.sign(SOURCE)},
                     {signer.fpr: signer.key_file.read_bytes()})
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -244,7 +211,7 @@ def test_accepted_import_from_the_keyserver_then_the_signed_source_verifies(
 def test_a_bad_signature_fails_the_build(signed: OmgEnv, servers: Servers, signer: Signer
                                          ) -> None:
     """The control: what the imported key decides is makepkg's signature check."""
-    servers.files["/src.txt.sig"] = signer.signature[:-8] + bytes(8)
+    servers.files["/src.txt.sig"] = signer.sign(b"not the source\n")
     proc = signed.run("aur", "build", PKG, "--noconfirm", "--pgp-key", str(signer.key_file))
     assert proc.returncode == 8, proc.stderr
     assert "src.txt" in proc.stderr and "FAILED" in proc.stderr
