@@ -16,13 +16,14 @@ import subprocess
 import tarfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.arch import fakeaur
-from tests.arch.conftest import ArchWorld
+from tests.arch.conftest import EPOCH, ArchWorld
 
 PKG_DIRS = sorted(p.name for p in fakeaur.AUR_DIR.iterdir() if p.is_dir())
 
@@ -244,3 +245,75 @@ def test_upstream_git_is_cloneable_by_the_build_user(world: ArchWorld, tmp_path:
     rev = ["runuser", "-u", fakeaur.BUILD_USER, "--", "git", "rev-parse", "HEAD"]
     assert subprocess.run(rev, cwd=clone("two"), capture_output=True, text=True,
                           check=True).stdout.strip() == head
+
+
+@pytest.fixture(scope="module")
+def makepkg_env(arch_world: ArchWorld) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A place the build user owns, its keyring holding the session's signing key, and
+    aur-tool (built from the test AUR) on PATH: what an AUR helper would provide."""
+    user = pwd.getpwnam(fakeaur.BUILD_USER)
+    top = arch_world.base / "fixture-builds"
+    top.mkdir()
+    os.chown(top, user.pw_uid, user.pw_gid)
+    gnupg = top / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    os.chown(gnupg, user.pw_uid, user.pw_gid)
+    env = {"GNUPGHOME": str(gnupg), "PKGEXT": ".pkg.tar.zst", "SOURCE_DATE_EPOCH": EPOCH}
+    as_user = ["runuser", "-u", fakeaur.BUILD_USER, "--", "env", *(
+        f"{k}={v}" for k, v in env.items())]
+    subprocess.run([*as_user, "gpg", "--batch", "--quiet", "--import",
+                    str(arch_world.signer.public_key)], check=True, capture_output=True)
+    try:
+        (tool,) = makepkg(arch_world, top, "aur-tool", env)
+        root = top / "tool-root"
+        root.mkdir()
+        subprocess.run(["bsdtar", "-xf", str(tool), "-C", str(root)], check=True)
+        env["PATH"] = f"{root}/usr/bin:{os.environ['PATH']}"
+        yield top, env
+    finally:
+        subprocess.run([*as_user, "gpgconf", "--kill", "all"], check=False)
+
+
+def makepkg(world: ArchWorld, top: Path, pkgbase: str, env: dict[str, str]) -> list[Path]:
+    """makepkg (as the build user, no dependency checks) on the served snapshot."""
+    body = world.aur.snapshot(pkgbase)
+    assert body is not None
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        tar.extractall(top)  # our own snapshot (3.11.2 has no filter=)
+    work = top / pkgbase
+    user = pwd.getpwnam(fakeaur.BUILD_USER)
+    for p in [work, *work.rglob("*")]:
+        os.lchown(p, user.pw_uid, user.pw_gid)
+    proc = subprocess.run(["runuser", "-u", fakeaur.BUILD_USER, "--", "env",
+                           *(f"{k}={v}" for k, v in env.items()), "makepkg", "-f",
+                           "--nodeps", "--noprogressbar"], cwd=work, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return sorted(work.glob("*.pkg.tar.zst"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("pkgbase", "built"), [
+    ("fixtures-split", ["fixtures-split-core-1.2-1-any", "fixtures-split-extra-1.2-1-any"]),
+    ("fixtures-relations", ["fixtures-relations-1:2.0-3-any"]),
+    ("fixtures-sources", ["fixtures-sources-1.0-1-any"]),
+    ("fixtures-signed", ["fixtures-signed-1.0-1-any"]),
+    ("fixtures-upstream-git", ["fixtures-upstream-git-r{count}.{short}-1-any"]),
+    ("fixtures-uses-tool", ["fixtures-uses-tool-1.0-1-any"]),
+    ("fixtures-needs-virtual", ["fixtures-needs-virtual-1.0-1-any"]),
+])
+def test_the_fixture_packages_build(world: ArchWorld, makepkg_env: tuple[Path, dict[str, str]],
+                                    pkgbase: str, built: list[str]) -> None:
+    """Each fixture builds with plain makepkg from its snapshot: checksums, the signature
+    (validpgpkeys), the git clone and the makedepend's program all work."""
+    top, env = makepkg_env
+    head = ["-c", "safe.directory=*", "rev-list", "HEAD"]
+    revs = fakeaur.git(world.upstream, *head).decode().split()  # pkgver() follows upstream
+    pkgs = makepkg(world, top, pkgbase, env)
+    assert [p.name.removesuffix(".pkg.tar.zst") for p in pkgs] == [
+        b.format(count=len(revs), short=revs[0][:7]) for b in built]
+    if pkgbase == "fixtures-uses-tool":
+        listing = subprocess.run(["bsdtar", "-xOf", str(pkgs[0]),
+                                  "usr/share/fixtures-uses-tool/tool-version.txt"],
+                                 capture_output=True, text=True, check=True)
+        assert listing.stdout == "aur-tool 2.0\n"
