@@ -121,13 +121,15 @@ def gnupg_home(user: pwd.struct_passwd | None) -> str:
 
 def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
                  network: bool) -> list[str]:
-    """bwrap's command line: the system read-only, private /tmp, /var/tmp, /dev, /proc
-    and home (its keyring read-only), srcdir the one writable place; every namespace
+    """bwrap's command line: the system read-only, private /tmp, /dev, /proc and home
+    (its keyring read-only), srcdir the one writable place; every namespace
     new, the network's too unless `network`."""
     args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    # tmpfs over the places any user may write to or that hold the user's secrets
-    # (agent sockets under /run/user); mounted before srcdir, which may lie inside one.
-    for hidden in dict.fromkeys(("/tmp", "/var/tmp", "/run/user", home)):
+    # tmpfs over /tmp (private and writable: builds use it) and over what holds the
+    # user's secrets (home, agent sockets under /run/user); mounted before srcdir,
+    # which may lie inside one. /var/tmp stays, read-only: build_dir and the file://
+    # sources next to it live there.
+    for hidden in dict.fromkeys(("/tmp", "/run/user", home)):
         if hidden != "/" and os.path.isdir(hidden):
             args += ["--tmpfs", hidden]
     if os.path.isdir(gnupg):

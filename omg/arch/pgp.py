@@ -101,14 +101,14 @@ def fetch_key(keyserver: str, fpr: str) -> bytes:
     return resp.content
 
 
-def _from_files(arch: ArchSettings, fpr: str) -> tuple[bytes, Path] | None:
+def _from_files(arch: ArchSettings, fpr: str) -> tuple[bytes, str] | None:
     for path in arch.pgp_key_files:
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise UsageError(f"cannot read --pgp-key {path}: {exc.strerror}") from exc
         if fpr in fingerprints(arch, data):
-            return data, path
+            return data, str(path)
     return None
 
 
@@ -149,8 +149,8 @@ def ensure_keys(arch: ArchSettings, sources: Mapping[str, Path], *, noconfirm: b
                         f"PGP key {fpr} was not imported: makepkg cannot verify the "
                         f"sources of {base}",
                         hint="nothing was built; import it with --pgp-key FILE or accept")
-                found = fetch_key(arch.keyserver, fpr), Path(where)
+                found = fetch_key(arch.keyserver, fpr), where
             data, source = found
-            import_key(arch, fpr, data, str(source))
+            import_key(arch, fpr, data, source)
             imported.append(fpr)
     return imported

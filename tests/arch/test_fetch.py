@@ -3,7 +3,8 @@ per SigLevel against a private pacman keyring.
 
 The repository is made by repo-add from the session's real packages: repolib signed
 (a `.sig` next to it), python-repotool unsigned, python with a bad signature that only
-the db's PGPSIG carries. A throwaway key signs; `<GPGDir>/pubring.gpg` holds it.
+the db's PGPSIG carries. The session's throwaway key (world.signer) signs;
+`<GPGDir>/pubring.gpg` holds it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from omg.arch.fetch import package_siglevel
+from omg.signatures import dearmor
 from tests.arch.conftest import ArchWorld
-from tests.arch.pgpkeys import Signer, signer_fixture  # noqa: F401 (a fixture)
 from tests.conftest import OmgEnv
 
 
@@ -40,21 +41,23 @@ class SignedRepo:
 
 
 @pytest.fixture(scope="module")
-def signed_repo(arch_world: ArchWorld, signer: Signer) -> Iterator[SignedRepo]:
+def signed_repo(arch_world: ArchWorld) -> Iterator[SignedRepo]:
     base = arch_world.base / "signed"
     repo_dir = base / "repo"
     repo_dir.mkdir(parents=True)
     pkgs = {n: Path(shutil.copy(p, repo_dir)) for n, p in arch_world.repo_pkgs.items()}
-    (repo_dir / f"{pkgs['repolib'].name}.sig").write_bytes(
-        signer.sign(pkgs["repolib"].read_bytes()))
+    arch_world.signer.sign(pkgs["repolib"])
+    other = base / "some-other-file"
+    other.write_bytes(b"not the package")
+    arch_world.signer.sign(other)
     bad = repo_dir / f"{pkgs['python'].name}.sig"
-    bad.write_bytes(signer.sign(b"some other file"))
+    Path(f"{other}.sig").rename(bad)
     subprocess.run(["repo-add", "-q", str(repo_dir / "sigrepo.db.tar.gz"),
                     *map(str, pkgs.values())], check=True, capture_output=True)
     bad.unlink()  # python's (bad) signature is only in the db now
     gpgdir, dbpath = base / "gnupg", base / "db"
     gpgdir.mkdir()
-    (gpgdir / "pubring.gpg").write_bytes(signer.run("--export", signer.fpr))
+    (gpgdir / "pubring.gpg").write_bytes(dearmor(arch_world.signer.public_key.read_bytes()))
     (dbpath / "sync").mkdir(parents=True)
     (base / "root").mkdir()
     for repo in ("sigrepo", "optrepo"):
@@ -74,14 +77,15 @@ def fenv(signed_repo: SignedRepo, aenv: OmgEnv) -> OmgEnv:
     return aenv
 
 
-def test_a_signed_package_is_verified_and_kept(fenv: OmgEnv, signer: Signer) -> None:
+def test_a_signed_package_is_verified_and_kept(world: ArchWorld, fenv: OmgEnv) -> None:
+    fpr = world.signer.fingerprint
     proc = fenv.run("pkg", "fetch", "sigrepo/repolib")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sigrepo/repolib 1.0-1 -> ")
-    assert proc.stdout.rstrip().endswith(f"(signature: verified by {signer.fpr})")
+    assert proc.stdout.rstrip().endswith(f"(signature: verified by {fpr})")
     (rec,) = fenv.store().find("repolib")
     assert rec.origin is not None and rec.origin["repo"] == "sigrepo"
-    assert rec.origin["signature"] == f"verified by {signer.fpr}"
+    assert rec.origin["signature"] == f"verified by {fpr}"
     roots = Path(fenv.env["OMG_HOME"]) / "gcroots"
     assert [p.name for p in roots.glob("*/installs/*")] == ["repolib@1.0-1"]  # kept
 

@@ -1,38 +1,36 @@
 """validpgpkeys (omg/arch/pgp.py): shown in review, imported only when the user allows.
 
-Real gpg, a throwaway signing key, a local HKP keyserver and source server on
-127.0.0.1, a build user of its own (a fresh keyring each test), real makepkg in bwrap
-verifying the signed source.
+Real gpg; the test AUR's fixtures-signed, whose source the session's throwaway key
+signed (world.signer); a local HKP keyserver on 127.0.0.1; a build user of these
+tests' own whose keyring starts empty each test; real makepkg in bwrap verifying the
+signature with the key omg imported.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.server
-import io
 import os
 import pwd
 import shutil
 import subprocess
-import tarfile
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from omg.arch import pgp
-from tests.arch import httpserve
-from tests.arch.conftest import EPOCH, ArchWorld
-from tests.arch.pgpkeys import Signer, signer_fixture  # noqa: F401 (a fixture)
+from omg.arch import build, pgp
+from omg.arch.settings import ArchSettings
+from tests.arch import fakeaur, httpserve
+from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
 
 pytestmark = pytest.mark.slow
 
 PGP_USER = "omg-sbx-pgp"
-PKG = "sbx-signed"
-SOURCE = b"a signed source\n"
+PKG = "fixtures-signed"
 
 
 def test_review_lines_show_the_keys() -> None:
@@ -55,18 +53,16 @@ def test_keyserver_urls() -> None:
 
 
 @dataclass
-class Servers:
+class Keyserver:
     url: str
-    files: dict[str, bytes]
     keys: dict[str, bytes]
     requests: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
-def servers(signer: Signer) -> Iterator[Servers]:
-    """One 127.0.0.1 server: the sources makepkg downloads and an HKP keyserver."""
-    state = Servers("", {"/src.txt": SOURCE, "/src.txt.sig": signer.sign(SOURCE)},
-                    {signer.fpr: signer.key_file.read_bytes()})
+def keyserver(world: ArchWorld) -> Iterator[Keyserver]:
+    """An HKP keyserver on 127.0.0.1 that knows the session's signing key."""
+    state = Keyserver("", {world.signer.fingerprint: world.signer.public_key.read_bytes()})
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -76,49 +72,21 @@ def servers(signer: Signer) -> Iterator[Servers]:
             state.requests.append(self.path)
             url = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(url.query)
+            body = None
             if url.path == "/pks/lookup" and query.get("op") == ["get"]:
                 body = state.keys.get(query.get("search", [""])[0].removeprefix("0x").upper())
-                ctype = "application/pgp-keys"
-            else:
-                body, ctype = state.files.get(url.path), "application/octet-stream"
             if body is None:
                 self.send_error(404)
                 return
-            httpserve.reply(self, body, ctype)
+            httpserve.reply(self, body, "application/pgp-keys")
 
-    server, state.url = httpserve.start(Handler)
+    server, url = httpserve.start(Handler)
+    state.url = f"hkp://{url.split('//')[1]}"
     try:
         yield state
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _pkgbuild(url: str, fpr: str) -> str:
-    return (f"pkgname={PKG}\npkgver=1.0\npkgrel=1\npkgdesc='signed source'\narch=('any')\n"
-            f"license=('MIT')\nsource=(\"{url}/src.txt\" \"{url}/src.txt.sig\")\n"
-            f"sha256sums=('{hashlib.sha256(SOURCE).hexdigest()}' 'SKIP')\n"
-            f"validpgpkeys=('{fpr}')\n"
-            f"package() {{\n  install -Dm644 src.txt \"$pkgdir/usr/share/{PKG}/src.txt\"\n}}\n")
-
-
-def _srcinfo(url: str, fpr: str) -> str:
-    return (f"pkgbase = {PKG}\n\tpkgdesc = signed source\n\tpkgver = 1.0\n\tpkgrel = 1\n"
-            f"\tarch = any\n\tlicense = MIT\n\tsource = {url}/src.txt\n"
-            f"\tsource = {url}/src.txt.sig\n\tvalidpgpkeys = {fpr}\n"
-            f"\tsha256sums = {hashlib.sha256(SOURCE).hexdigest()}\n\tsha256sums = SKIP\n\n"
-            f"pkgname = {PKG}\n")
-
-
-def _snapshot(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"{PKG}/{name}")
-            info.size, info.mtime = len(data), int(EPOCH)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def _keyring_env(user: pwd.struct_passwd) -> dict[str, str]:
@@ -145,17 +113,10 @@ def pgp_user() -> Iterator[pwd.struct_passwd]:
 
 
 @pytest.fixture
-def signed(world: ArchWorld, servers: Servers, signer: Signer, pgp_user: pwd.struct_passwd,
-           aenv: OmgEnv) -> Iterator[OmgEnv]:
-    """The AUR serves sbx-signed; omg builds as the tests' own build user."""
-    world.aur.pkgs[PKG] = {"version": "1.0", "desc": "signed source"}
-    world.aur.snapshots[PKG] = _snapshot({"PKGBUILD": _pkgbuild(servers.url, signer.fpr),
-                                          ".SRCINFO": _srcinfo(servers.url, signer.fpr)})
+def signed(world: ArchWorld, pgp_user: pwd.struct_passwd, aenv: OmgEnv) -> OmgEnv:
+    """omg builds as the tests' own build user, whose keyring is empty."""
     aenv.env.update({"OMG_BUILD_USER": PGP_USER})
-    try:
-        yield aenv
-    finally:
-        del world.aur.pkgs[PKG], world.aur.snapshots[PKG]
+    return aenv
 
 
 def _in_keyring(user: pwd.struct_passwd, fpr: str) -> bool:
@@ -164,74 +125,104 @@ def _in_keyring(user: pwd.struct_passwd, fpr: str) -> bool:
                           capture_output=True, cwd="/").returncode == 0
 
 
-def _key_lookups(servers: Servers) -> list[str]:
-    return [r for r in servers.requests if r.startswith("/pks/")]
-
-
-def test_declined_import_fails_the_build_clearly(signed: OmgEnv, servers: Servers,
-                                                 signer: Signer,
+def test_declined_import_fails_the_build_clearly(world: ArchWorld, signed: OmgEnv,
+                                                 keyserver: Keyserver,
                                                  pgp_user: pwd.struct_passwd) -> None:
+    fpr = world.signer.fingerprint
     proc = signed.run("aur", "build", PKG, input="y\nn\n")
     assert proc.returncode == 8, proc.stderr
-    assert f"validpgpkeys):\n    {signer.fpr}\n" in proc.stdout  # shown in review
-    assert f"Import PGP key {signer.fpr} (validpgpkeys of {PKG}) from keyserver " \
+    assert f"validpgpkeys):\n    {fpr}\n" in proc.stdout  # shown in review
+    assert f"Import PGP key {fpr} (validpgpkeys of {PKG}) from keyserver " \
            f"hkps://keys.openpgp.org into {PGP_USER}'s keyring? [y/N] n" in proc.stderr
-    assert f"error: PGP key {signer.fpr} was not imported: makepkg cannot verify the " \
+    assert f"error: PGP key {fpr} was not imported: makepkg cannot verify the " \
            f"sources of {PKG}" in proc.stderr
-    assert _key_lookups(servers) == [] and servers.requests == []
-    assert not _in_keyring(pgp_user, signer.fpr)
+    assert keyserver.requests == [] and not _in_keyring(pgp_user, fpr)
     assert signed.store().names() == []
 
 
-def test_noconfirm_without_import_keys_refuses(signed: OmgEnv, servers: Servers,
-                                               signer: Signer,
+def test_noconfirm_without_import_keys_refuses(world: ArchWorld, signed: OmgEnv,
+                                               keyserver: Keyserver,
                                                pgp_user: pwd.struct_passwd) -> None:
+    fpr = world.signer.fingerprint
+    signed.run("config", "set", "arch.keyserver", keyserver.url, check=True)
     proc = signed.run("aur", "build", PKG, "--noconfirm")
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert lines[0] == f"error: PGP key {signer.fpr} (validpgpkeys of {PKG}) is not in " \
+    assert lines[0] == f"error: PGP key {fpr} (validpgpkeys of {PKG}) is not in " \
                        f"{PGP_USER}'s keyring"
     assert "--pgp-key FILE" in lines[1] and "import_keys = true" in lines[1]
-    assert servers.requests == [] and not _in_keyring(pgp_user, signer.fpr)
-
-
-def test_accepted_import_from_the_keyserver_then_the_signed_source_verifies(
-        signed: OmgEnv, servers: Servers, signer: Signer, pgp_user: pwd.struct_passwd) -> None:
-    signed.run("config", "set", "arch.keyserver", f"hkp://{servers.url.split('//')[1]}",
-               check=True)
-    proc = signed.run("aur", "build", PKG, input="y\ny\n")
-    assert proc.returncode == 0, proc.stderr
-    assert _key_lookups(servers) == [
-        f"/pks/lookup?op=get&options=mr&search=0x{signer.fpr}"]
-    assert _in_keyring(pgp_user, signer.fpr)
-    assert {"/src.txt", "/src.txt.sig"} <= set(servers.requests)
-    assert signed.store().find(PKG)
-
-
-def test_a_bad_signature_fails_the_build(signed: OmgEnv, servers: Servers, signer: Signer
-                                         ) -> None:
-    """The control: what the imported key decides is makepkg's signature check."""
-    servers.files["/src.txt.sig"] = signer.sign(b"not the source\n")
-    proc = signed.run("aur", "build", PKG, "--noconfirm", "--pgp-key", str(signer.key_file))
-    assert proc.returncode == 8, proc.stderr
-    assert "src.txt" in proc.stderr and "FAILED" in proc.stderr
+    assert keyserver.requests == [] and not _in_keyring(pgp_user, fpr)
     assert signed.store().names() == []
 
 
-def test_a_key_file_given_is_imported_without_asking(signed: OmgEnv, servers: Servers,
-                                                     signer: Signer,
-                                                     pgp_user: pwd.struct_passwd) -> None:
-    proc = signed.run("aur", "build", PKG, "--noconfirm", "--pgp-key", str(signer.key_file))
+def test_accepted_import_from_the_keyserver_then_the_signed_source_verifies(
+        world: ArchWorld, signed: OmgEnv, keyserver: Keyserver,
+        pgp_user: pwd.struct_passwd) -> None:
+    fpr = world.signer.fingerprint
+    signed.run("config", "set", "arch.keyserver", keyserver.url, check=True)
+    proc = signed.run("aur", "build", PKG, input="y\ny\n")
     assert proc.returncode == 0, proc.stderr
-    assert _key_lookups(servers) == [] and _in_keyring(pgp_user, signer.fpr)
+    assert keyserver.requests == [f"/pks/lookup?op=get&options=mr&search=0x{fpr}"]
+    assert _in_keyring(pgp_user, fpr)
     assert signed.store().find(PKG)
 
 
-def test_import_keys_lets_noconfirm_use_the_keyserver(signed: OmgEnv, servers: Servers,
-                                                      signer: Signer) -> None:
-    signed.run("config", "set", "arch.keyserver", f"hkp://{servers.url.split('//')[1]}",
-               check=True)
+def test_a_key_file_given_is_imported_without_asking(world: ArchWorld, signed: OmgEnv,
+                                                     keyserver: Keyserver,
+                                                     pgp_user: pwd.struct_passwd) -> None:
+    proc = signed.run("aur", "build", PKG, "--noconfirm", "--pgp-key",
+                      str(world.signer.public_key))
+    assert proc.returncode == 0, proc.stderr
+    assert keyserver.requests == [] and _in_keyring(pgp_user, world.signer.fingerprint)
+    assert signed.store().find(PKG)
+
+
+@pytest.fixture(scope="module")
+def other_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fakeaur.Signer]:
+    key = fakeaur.Signer(tmp_path_factory.mktemp("other-key") / "gnupg")
+    try:
+        yield key
+    finally:
+        key.close()
+
+
+def test_import_keys_lets_noconfirm_use_the_keyserver_but_only_for_that_key(
+        world: ArchWorld, signed: OmgEnv, keyserver: Keyserver, pgp_user: pwd.struct_passwd,
+        other_key: fakeaur.Signer) -> None:
+    fpr = world.signer.fingerprint
+    signed.run("config", "set", "arch.keyserver", keyserver.url, check=True)
     signed.run("config", "set", "arch.import_keys", "true", check=True)
+    # a keyserver answering with another key: refused, nothing imported
+    keyserver.keys[fpr] = other_key.public_key.read_bytes()
+    bad = signed.run("aur", "build", PKG, "--noconfirm")
+    assert bad.returncode == 5, bad.stderr
+    assert bad.stderr.startswith(f"error: keyserver {keyserver.url} holds no key {fpr}")
+    assert not _in_keyring(pgp_user, other_key.fingerprint)
+    keyserver.keys[fpr] = world.signer.public_key.read_bytes()
     proc = signed.run("aur", "build", PKG, "--noconfirm")
     assert proc.returncode == 0, proc.stderr
-    assert len(_key_lookups(servers)) == 1
+    assert len(keyserver.requests) == 2 and _in_keyring(pgp_user, fpr)
+
+
+def test_sandboxed_makepkg_verifies_with_the_build_user_s_keyring(
+        world: ArchWorld, pgp_user: pwd.struct_passwd, tmp_path: Path) -> None:
+    """The control: without the key makepkg (in bwrap, the keyring bound read-only)
+    refuses the source; with the key omg imports, the same build passes."""
+    arch = ArchSettings(home=tmp_path, build_dir=world.base / "builds" / tmp_path.name,
+                        build_user=PGP_USER)
+    snapshot = world.aur.snapshot(PKG)
+    assert snapshot is not None
+    (tmp_path / "snap.tar.gz").write_bytes(snapshot)
+
+    def build_once() -> list[str]:
+        with build.build_area(arch, "pgp") as work:
+            src = build.extract_snapshot(tmp_path / "snap.tar.gz", work, PKG)
+            return [p.name for p in build.makepkg(arch, src, PKG)]
+
+    with pytest.raises(build.MakepkgFailed) as err:
+        build_once()
+    assert any("unknown public key" in line for line in err.value.log_tail), \
+        err.value.log_tail
+    fpr = world.signer.fingerprint
+    pgp.import_key(arch, fpr, world.signer.public_key.read_bytes(), "the test key")
+    assert build_once() == [f"{PKG}-1.0-1-any.pkg.tar.zst"]
