@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING
 
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.settings import ArchSettings
-from store.errors import IntegrityError, NetworkError, NotFound, UsageError
+from store.errors import IntegrityError, NotFound, UsageError
 
 if TYPE_CHECKING:
     from omg.arch.alpm import Alpm, Package
     from omg.backend import Backend
 
 LEVELS = ("Never", "Optional", "Required")
-TIMEOUT = 60.0
+MIRROR_VAR = "Server in pacman.conf"
 
 
 @dataclass
@@ -56,8 +56,9 @@ def package_siglevel(options: str | None, repo: str | None) -> str:
     return level.lower()
 
 
-def _download(url: str, dest: Path) -> bool:
-    """Fetch url into dest; False when the server has no such file."""
+def _download(url: str, dest: Path, sha256: str = "") -> bool:
+    """Fetch url into dest (checked against `sha256` when given); False when the server
+    has no such file."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "file":
         src = Path(urllib.parse.unquote(parts.path))
@@ -67,19 +68,17 @@ def _download(url: str, dest: Path) -> bool:
         return True
     if parts.scheme not in ("http", "https"):
         raise UsageError(f"unsupported Server URL {url}", hint="file://, http:// or https://")
-    import httpx
+    from omg import net
 
+    opts = net.NetOptions()
     try:
-        with httpx.stream("GET", url, timeout=TIMEOUT, follow_redirects=True) as resp:
-            if resp.status_code == 404:
-                return False
-            if resp.status_code != 200:
-                raise NetworkError(f"{url}: HTTP {resp.status_code}")
-            with open(dest, "wb") as f:
-                for chunk in resp.iter_bytes():
-                    f.write(chunk)
-    except httpx.HTTPError as exc:
-        raise NetworkError(f"{url}: {exc}") from exc
+        if sha256:
+            job = net.DownloadJob(url, sha256, dest.name, mirror_var=MIRROR_VAR)
+            shutil.move(net.download(job, dest.parent / ".cache", opts=opts), dest)
+        else:
+            dest.write_bytes(net.fetch(url, mirror_var=MIRROR_VAR, opts=opts))
+    except NotFound:
+        return False
     return True
 
 
@@ -89,7 +88,7 @@ def _package_file(pkg: Package, servers: tuple[str, ...], work: Path
     dest = work / pkg.filename
     for server in servers:
         url = f"{server.rstrip('/')}/{pkg.filename}"
-        if not _download(url, dest):
+        if not _download(url, dest, pkg.sha256sum or ""):
             continue
         digest = hashlib.sha256(dest.read_bytes()).hexdigest()
         if pkg.sha256sum and digest != pkg.sha256sum:

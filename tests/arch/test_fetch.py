@@ -9,16 +9,19 @@ the db's PGPSIG carries. The session's throwaway key (world.signer) signs;
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from omg.arch.fetch import package_siglevel
 from omg.signatures import dearmor
+from tests.arch import httpserve
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
 
@@ -62,13 +65,28 @@ def signed_repo(arch_world: ArchWorld) -> Iterator[SignedRepo]:
     (base / "root").mkdir()
     for repo in ("sigrepo", "optrepo"):
         shutil.copy(repo_dir / "sigrepo.db.tar.gz", dbpath / "sync" / f"{repo}.db")
+    shutil.copy(repo_dir / "sigrepo.db.tar.gz", dbpath / "sync" / "httprepo.db")
+
+    class Files(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(repo_dir), **kwargs)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server, url = httpserve.start(Files)
     conf = base / "pacman.conf"
     conf.write_text(f"[options]\nRootDir = {base}/root\nDBPath = {dbpath}\nGPGDir = {gpgdir}\n"
                     f"Architecture = x86_64\nSigLevel = Required DatabaseOptional\n\n"
                     f"[sigrepo]\nServer = file://{repo_dir}\n\n"
-                    f"[optrepo]\nSigLevel = PackageOptional\nServer = file://{repo_dir}\n")
-    yield SignedRepo(conf)
-    shutil.rmtree(base, ignore_errors=True)
+                    f"[optrepo]\nSigLevel = PackageOptional\nServer = file://{repo_dir}\n\n"
+                    f"[httprepo]\nServer = {url}\n")
+    try:
+        yield SignedRepo(conf)
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
@@ -77,14 +95,16 @@ def fenv(signed_repo: SignedRepo, aenv: OmgEnv) -> OmgEnv:
     return aenv
 
 
-def test_a_signed_package_is_verified_and_kept(world: ArchWorld, fenv: OmgEnv) -> None:
+@pytest.mark.parametrize("repo", ["sigrepo", "httprepo"])
+def test_a_signed_package_is_verified_and_kept(world: ArchWorld, fenv: OmgEnv,
+                                               repo: str) -> None:
     fpr = world.signer.fingerprint
-    proc = fenv.run("pkg", "fetch", "sigrepo/repolib")
+    proc = fenv.run("pkg", "fetch", f"{repo}/repolib")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("sigrepo/repolib 1.0-1 -> ")
+    assert proc.stdout.startswith(f"{repo}/repolib 1.0-1 -> ")
     assert proc.stdout.rstrip().endswith(f"(signature: verified by {fpr})")
     (rec,) = fenv.store().find("repolib")
-    assert rec.origin is not None and rec.origin["repo"] == "sigrepo"
+    assert rec.origin is not None and rec.origin["repo"] == repo
     assert rec.origin["signature"] == f"verified by {fpr}"
     roots = Path(fenv.env["OMG_HOME"]) / "gcroots"
     assert [p.name for p in roots.glob("*/installs/*")] == ["repolib@1.0-1"]  # kept
@@ -104,7 +124,7 @@ def test_the_repository_s_siglevel_wins(fenv: OmgEnv) -> None:
     assert proc.stdout.rstrip().endswith("(signature: unsigned)")
 
 
-@pytest.mark.parametrize("repo", ["sigrepo", "optrepo"])
+@pytest.mark.parametrize("repo", ["sigrepo", "optrepo", "httprepo"])
 def test_a_bad_signature_is_refused_and_nothing_is_added(fenv: OmgEnv, repo: str) -> None:
     """Even under Optional; and a good package named with it is not added either."""
     proc = fenv.run("pkg", "fetch", f"{repo}/repolib", f"{repo}/python")
