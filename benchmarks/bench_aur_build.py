@@ -32,8 +32,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.arch import httpserve  # noqa: E402
-from tests.arch.conftest import BUILD_USER, Aur, serve_aur  # noqa: E402
+from tests.arch import fakeaur, httpserve  # noqa: E402
+from tests.arch.conftest import BUILD_USER  # noqa: E402
 
 PKG = "bench-tool"
 SOURCE = b"#!/bin/sh\necho bench-tool\n"
@@ -55,19 +55,6 @@ def serve_source() -> tuple[http.server.ThreadingHTTPServer, str]:
             httpserve.reply(self, SOURCE, "text/plain")
 
     return httpserve.start(H)
-
-
-def snapshot_of(text: str) -> bytes:
-    import io
-    import tarfile
-
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, body in {"PKGBUILD": text, ".SRCINFO": f"pkgbase = {PKG}\n"}.items():
-            info = tarfile.TarInfo(f"{PKG}/{name}")
-            info.size = len(body.encode())
-            tar.addfile(info, io.BytesIO(body.encode()))
-    return buf.getvalue()
 
 
 def run(cmd: list[str], **kw: Any) -> None:
@@ -92,11 +79,15 @@ def main() -> None:
         user = pwd.getpwnam(BUILD_USER)
     Path("/var/lib/pacman/local").mkdir(parents=True, exist_ok=True)
     source_server, source_url = serve_source()
-    aur = Aur("", {PKG: {"version": "1.0", "desc": "benchmark tool"}},
-              {PKG: snapshot_of(pkgbuild(source_url))})
-    aur_server, aur.url = serve_aur(aur)
     base = Path(tempfile.mkdtemp(prefix="omg-bench-aur-", dir="/var/tmp"))
     os.chmod(base, 0o755)
+    pkgdir = base / PKG
+    pkgdir.mkdir()
+    (pkgdir / "PKGBUILD").write_text(pkgbuild(source_url))
+    (pkgdir / ".SRCINFO").write_text(fakeaur.printsrcinfo(pkgdir))
+    aur = fakeaur.FakeAur(base / "aur")
+    aur.load(fakeaur.Render(), {pkgdir: {}})  # the test AUR's packages, and this one
+    aur_server, aur.url = fakeaur.serve(aur)
     try:
         root, dbpath = base / "root", base / "db"
         for d in (root, dbpath / "local", dbpath / "sync"):
