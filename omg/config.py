@@ -101,6 +101,9 @@ class ArchConfig(TypedDict, total=False):
     aur_cache_ttl: float
     makepkg_args: list[str]
     review_findings: str
+    sandbox: bool
+    keyserver: str
+    import_keys: bool
 
 
 class GcConfig(TypedDict, total=False):
@@ -187,6 +190,12 @@ LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
 URL = Kind("a URL (http://, https:// or file://)",
            lambda v: isinstance(v, str) and v.startswith(("http://", "https://", "file://"))
            and v.isprintable() and " " not in v)
+BOOL = Kind("true or false", lambda v: isinstance(v, bool))
+#: A PGP keyserver: HKP(S), as gpg names them, or plain HTTP(S).
+KEYSERVER = Kind("a keyserver URL (hkps://, hkp://, https:// or http://)",
+                 lambda v: isinstance(v, str) and v.startswith(("hkps://", "hkp://", "https://",
+                                                                 "http://"))
+                 and v.isprintable() and " " not in v)
 DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 #: omg.signatures.POLICIES (not imported: this module is on the fast path).
 POLICY = Kind("require, when-available or off",
@@ -218,7 +227,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                "shutdown_grace": SECONDS_OR_ZERO, "max_incoming_bytes": POSITIVE_INT},
     "arch": {"pacman_conf": PATH, "root": PATH, "dbpath": PATH, "aur_url": STRING,
              "build_user": STRING, "build_dir": PATH, "aur_cache_ttl": SECONDS_OR_ZERO,
-             "makepkg_args": STRINGS, "review_findings": FINDINGS},
+             "makepkg_args": STRINGS, "review_findings": FINDINGS, "sandbox": BOOL,
+             "keyserver": KEYSERVER, "import_keys": BOOL},
     "gc": {"keep_generations": COUNT, "keep_days": DAYS, "cache_max_age_days": DAYS,
            "cache_max_bytes": COUNT},
 }

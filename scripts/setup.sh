@@ -46,11 +46,13 @@ DEB_PKGS=(
     make libssl-dev libyaml-dev libffi-dev zlib1g-dev
     # gpgv checks upstream signatures (omg.signatures); gnupg makes the tests' keys
     gpgv gnupg
+    bubblewrap  # makepkg runs in bwrap (omg/arch/build.py, docs/arch.md "Sandboxed builds")
 )
 ARCH_PKGS=(
     python gcc git curl ca-certificates xz zstd libarchive pacman
     pkgconf gpgme fakeroot debugedit make zsh fish patchelf
     gnupg  # gpgv (upstream signatures) and gpg (the tests' keys)
+    bubblewrap  # makepkg runs in bwrap (omg/arch/build.py)
 )
 
 install_apt() {

@@ -87,6 +87,7 @@ def test_a_bad_variable_is_a_usage_error_naming_it(omg_env: OmgEnv, name: str, v
      "'--nodeps'"),
     ("[arch]\naur_cache_ttl = -1\n", "[arch] aur_cache_ttl", "a number of seconds >= 0", "-1"),
     ('[arch]\nreview_findings = "ask"\n', "[arch] review_findings", "warn or deny", "'ask'"),
+    ('[arch]\nsandbox = "no"\n', "[arch] sandbox", "true or false", "'no'"),
 ])
 def test_a_bad_config_value_is_a_usage_error_naming_the_key(
         omg_env: OmgEnv, text: str, key: str, what: str, got: str) -> None:
@@ -178,7 +179,8 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
               config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
-              config.POLICY: str, config.FINDINGS: str}
+              config.POLICY: str, config.FINDINGS: str, config.BOOL: bool,
+              config.KEYSERVER: str}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:

@@ -1,8 +1,14 @@
-"""makepkg as an unprivileged user in a clean build directory.
+"""makepkg as an unprivileged user, in a bubblewrap sandbox, in a clean build directory.
 
-Never as root: when omg runs as root, makepkg runs as the configured build user
-(`runuser -u USER`), in a fresh directory under `build_dir` owned by that user. The
-directory is removed afterwards whatever happens, so a failed build leaves nothing.
+Never as root: when omg runs as root, makepkg runs as the configured build user, in a
+fresh directory under `build_dir` owned by that user. The directory is removed
+afterwards whatever happens, so a failed build leaves nothing.
+
+The sandbox (docs/arch.md, "Sandboxed builds"): a PKGBUILD is code from the AUR, and
+makepkg runs it twice, in two bwrap sandboxes whose only writable bind is the
+package's own directory: `makepkg --verifysource` (download, checksums, signatures)
+with the network, then the build (`--holdver`: VCS sources are not fetched again)
+without it. Without bwrap omg refuses to build unless ``[arch] sandbox = false``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from omg.arch.settings import ArchSettings
 from store.errors import BuildFailed, IntegrityError, UsageError
@@ -47,6 +54,9 @@ def build_user(arch: ArchSettings) -> pwd.struct_passwd | None:
 
 @contextlib.contextmanager
 def build_area(arch: ArchSettings, pkgbase: str) -> Iterator[Path]:
+    """A fresh work directory; the tools a build needs are checked first, so a build
+    that cannot run fails before anything is downloaded or reviewed."""
+    _tools(arch)
     arch.build_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
     os.chmod(arch.build_dir, 0o755)  # the build user must traverse it
     work = Path(tempfile.mkdtemp(prefix=f"{pkgbase}-", dir=arch.build_dir))
@@ -87,38 +97,110 @@ def _show_step(pkgbase: str, line: bytes) -> None:
         sys.stderr.flush()
 
 
-def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
-    """Run makepkg in srcdir; return the built package files."""
-    user = build_user(arch)
+def _tools(arch: ArchSettings) -> str | None:
+    """bwrap's path (None when the user opted out of the sandbox)."""
     if shutil.which("makepkg") is None:
         raise UsageError("makepkg is not installed", hint="install pacman's makepkg")
+    if not arch.sandbox:
+        return None
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise UsageError("bubblewrap (bwrap) is not installed: AUR builds run in a sandbox",
+                         hint="install bubblewrap (apt-get install bubblewrap / pacman -S "
+                              "bubblewrap), or build unsandboxed with `omg config set "
+                              "arch.sandbox false` (docs/arch.md, \"Sandboxed builds\")")
+    return bwrap
+
+
+def gnupg_home(user: pwd.struct_passwd | None) -> str:
+    """The keyring makepkg verifies sources with: the build user's, as makepkg finds it."""
+    if user is None:
+        return os.environ.get("GNUPGHOME") or os.path.expanduser("~/.gnupg")
+    return os.path.join(user.pw_dir, ".gnupg")
+
+
+def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
+                 network: bool) -> list[str]:
+    """bwrap's command line: the system read-only, private /tmp, /dev, /proc and home
+    (its keyring read-only), srcdir the one writable place; every namespace
+    new, the network's too unless `network`."""
+    args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    # tmpfs over /tmp (private and writable: builds use it) and over what holds the
+    # user's secrets (home, agent sockets under /run/user); mounted before srcdir,
+    # which may lie inside one. /var/tmp stays, read-only: build_dir and the file://
+    # sources next to it live there.
+    for hidden in dict.fromkeys(("/tmp", "/run/user", home)):
+        if hidden != "/" and os.path.isdir(hidden):
+            args += ["--tmpfs", hidden]
+    if os.path.isdir(gnupg):
+        args += ["--ro-bind", gnupg, gnupg]
+    args += ["--bind", str(srcdir), str(srcdir), "--chdir", str(srcdir),
+             "--unshare-all", *(["--share-net"] if network else []),
+             # bwrap sets no_new_privs itself; --new-session stops TIOCSTI typing into
+             # the caller's terminal; omg's death ends the sandbox.
+             "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--"]
+    return args
+
+
+def as_user(user: pwd.struct_passwd | None) -> dict[str, Any]:
+    """`subprocess` arguments that run a child as `user` (None: as omg's own user)."""
+    return {} if user is None else {"user": user.pw_uid, "group": user.pw_gid,
+                                    "extra_groups": []}
+
+
+def _chown_tree(top: Path, user: pwd.struct_passwd) -> None:
+    for dirpath, dirnames, filenames in walk_tree(top):
+        for n in [*dirnames, *filenames, ""]:
+            os.lchown(os.path.join(dirpath, n) if n else dirpath, user.pw_uid, user.pw_gid)
+
+
+def _run_logged(cmd: list[str], *, srcdir: Path, env: dict[str, str],
+                user: pwd.struct_passwd | None, out: BinaryIO, pkgbase: str) -> int:
+    """Run one makepkg step (as `user` when given) with its output to `out`."""
+    # Dropping to the build user in the child itself, not through runuser: then omg is
+    # bwrap's parent and --die-with-parent ends the build when omg is killed.
+    proc = subprocess.Popen(cmd, cwd=srcdir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            **as_user(user))
+    assert proc.stdout is not None
+    for line in proc.stdout:  # all of it to the log; its steps on a terminal
+        out.write(line)
+        _show_step(pkgbase, line)
+    return proc.wait()
+
+
+def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
+    """Run makepkg in srcdir (sandboxed unless opted out); return the built package files."""
+    user = build_user(arch)
+    bwrap = _tools(arch)
     if user is not None:
-        for dirpath, dirnames, filenames in walk_tree(srcdir.parent):
-            for n in [*dirnames, *filenames, ""]:
-                os.lchown(os.path.join(dirpath, n) if n else dirpath, user.pw_uid, user.pw_gid)
+        _chown_tree(srcdir.parent, user)
+    home = user.pw_dir if user else os.environ.get("HOME", "/tmp")
+    gnupg = gnupg_home(user)
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "PKGEXT": ".pkg.tar.zst", "LANG": "C.UTF-8",
-           "HOME": user.pw_dir if user else os.environ.get("HOME", "/tmp"),
+           "PKGEXT": ".pkg.tar.zst", "LANG": "C.UTF-8", "HOME": home, "GNUPGHOME": gnupg,
            "BUILDDIR": str(srcdir / ".build"), "PKGDEST": str(srcdir / ".out"),
            "SRCDEST": str(srcdir / ".src")}
+    if user is not None:
+        env["USER"] = env["LOGNAME"] = user.pw_name
     if "SOURCE_DATE_EPOCH" in os.environ:
         env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
-    cmd = ["makepkg", "-f", "--noconfirm", "--noprogressbar", *arch.makepkg_args]
-    if user is not None:
-        cmd = ["runuser", "-u", user.pw_name, "--", "env", *[f"{k}={v}" for k, v in env.items()],
-               *cmd]
+    common = ["--noconfirm", "--noprogressbar", *arch.makepkg_args]
+    steps = [["makepkg", "-f", *common]] if bwrap is None else [
+        [*sandbox_args(bwrap, srcdir, home, gnupg, network=True),
+         "makepkg", "--verifysource", *common],
+        [*sandbox_args(bwrap, srcdir, home, gnupg, network=False),
+         "makepkg", "-f", "--holdver", *common]]
     log = srcdir.parent / f"{pkgbase}.makepkg.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=srcdir, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        assert proc.stdout is not None
-        for line in proc.stdout:  # all of it to the log; its steps on a terminal
-            out.write(line)
-            _show_step(pkgbase, line)
-        proc.wait()
-    if proc.returncode != 0:
+        for cmd in steps:
+            code = _run_logged(cmd, srcdir=srcdir, env=env, user=user, out=out,
+                               pkgbase=pkgbase)
+            if code != 0:
+                break
+    if code != 0:
         tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL:]
-        raise MakepkgFailed(f"makepkg failed for {pkgbase} (exit {proc.returncode})",
+        raise MakepkgFailed(f"makepkg failed for {pkgbase} (exit {code})",
                             log_tail=tail, hint="nothing was installed")
     pkgs = sorted((srcdir / ".out").glob("*.pkg.tar.*"))
     pkgs = [p for p in pkgs if not p.name.endswith(".sig")]

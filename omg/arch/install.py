@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omg.arch import aur, build, devel, pacman, review
+from omg.arch import aur, build, devel, pacman, pgp, review
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
@@ -137,6 +137,8 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
             installed=lambda d: getattr(checker.installed(d), "version", None))
         result.findings = review.approve(arch, {b: sources[b] for b in bases}, tree,
                                          noconfirm=noconfirm, confirm=confirm, show=show)
+        pgp.ensure_keys(arch, {b: sources[b] for b in bases}, noconfirm=noconfirm,
+                        confirm=confirm)
         files: list[Path] = []
         for base in bases:
             for pkg in build.makepkg(arch, sources[base], base):

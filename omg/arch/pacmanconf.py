@@ -1,7 +1,7 @@
 """pacman.conf parsing (pure): the options omg needs and the repositories in order.
 
 Only what search, info and delegation need: RootDir, DBPath, Architecture and
-each repository's name and servers (following `Include` files). Light to import
+each repository's name, servers and SigLevel (following `Include` files). Light to import
 (no pathlib: the `omg search` fast path parses pacman.conf on every call).
 """
 
@@ -14,10 +14,10 @@ from store.errors import NotFound, UsageError
 
 # Plain classes, not dataclasses: importing dataclasses costs the search fast path ~5 ms.
 class Repo:
-    __slots__ = ("name", "servers")
+    __slots__ = ("name", "servers", "siglevel")
 
-    def __init__(self, name: str, servers: tuple[str, ...] = ()) -> None:
-        self.name, self.servers = name, servers
+    def __init__(self, name: str, servers: tuple[str, ...] = (), siglevel: str = "") -> None:
+        self.name, self.servers, self.siglevel = name, servers, siglevel
 
 
 class PacmanConf:
@@ -54,6 +54,7 @@ def parse(path: str | os.PathLike[str] | None, text: str | None = None) -> Pacma
     section: str | None = None
     options: dict[str, str] = {}
     repos: dict[str, list[str]] = {}
+    siglevels: dict[str, str] = {}
 
     def feed(lines: list[str], depth: int) -> None:
         nonlocal section
@@ -75,6 +76,8 @@ def parse(path: str | os.PathLike[str] | None, text: str | None = None) -> Pacma
                 options[key] = value
             elif section is not None and key == "Server":
                 repos[section].append(value)
+            elif section is not None and key == "SigLevel":
+                siglevels[section] = value
 
     feed(lines, 0)
     arch = options.get("Architecture", "x86_64").split()[0]
@@ -87,7 +90,7 @@ def parse(path: str | os.PathLike[str] | None, text: str | None = None) -> Pacma
         root=options.get("RootDir", "/"),
         dbpath=options.get("DBPath", "/var/lib/pacman/"),
         arch=arch,
-        repos=tuple(Repo(n, tuple(s.replace("$repo", n).replace("$arch", arch) for s in v))
-                    for n, v in repos.items()),
+        repos=tuple(Repo(n, tuple(s.replace("$repo", n).replace("$arch", arch) for s in v),
+                         siglevels.get(n, "")) for n, v in repos.items()),
         options=options,
     )

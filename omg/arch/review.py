@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omg.arch import lint
+from omg.arch import lint, pgp
 from omg.arch.names import dep_name
 from store.errors import Interrupted, UnsafeInput
 from store.fsutil import force_remove, walk_tree
@@ -73,6 +73,7 @@ def review_text(home: Path, pkgbase: str, srcdir: Path) -> str:
                                                   f"a/{n}", f"b/{n}"))
         if len(parts) == 1:
             parts.append("(no changes)\n")
+    parts.extend(f"{line}\n" for line in pgp.review_lines(pgp.srcinfo_of(srcdir)))
     return "".join(parts)
 
 

@@ -32,6 +32,8 @@ RootOpt = Annotated[str | None, typer.Option("--root", help="Installation root."
 DbpathOpt = Annotated[str | None, typer.Option("--dbpath", help="pacman database path.")]
 NoconfirmOpt = Annotated[bool, typer.Option("--noconfirm", help="Do not ask; skip review.")]
 SystemOpt = Annotated[bool, typer.Option("--system", help="Also install with pacman -U.")]
+PgpKeyOpt = Annotated[list[Path] | None, typer.Option(
+    "--pgp-key", help="Import validpgpkeys the build user lacks from this key file.")]
 
 
 def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = None
@@ -232,10 +234,12 @@ def register(app: typer.Typer) -> None:
             src.rename(dest / base)
         typer.echo(dest / base)
 
-    def _aur_install(names: list[str], system: bool, noconfirm: bool, json_out: bool) -> None:
+    def _aur_install(names: list[str], system: bool, noconfirm: bool, json_out: bool,
+                     pgp_keys: list[Path] | None = None) -> None:
         from omg.arch import install
 
         settings, arch = _arch()
+        arch = arch.with_pgp_keys(pgp_keys or [])
         _refuse_shared(settings)
         with stdout_to_stderr(json_out):
             result = _build_errors(lambda: install.build_aur(
@@ -245,15 +249,16 @@ def register(app: typer.Typer) -> None:
 
     @aur_app.command("build")
     def aur_build(names: list[str], system: SystemOpt = False, noconfirm: NoconfirmOpt = False,
-                  json_out: JsonOpt = False) -> None:
+                  json_out: JsonOpt = False, pgp_key: PgpKeyOpt = None) -> None:
         """Resolve, review, build with makepkg and ingest into the store."""
-        _aur_install(names, system, noconfirm, json_out)
+        _aur_install(names, system, noconfirm, json_out, pgp_key)
 
     @aur_app.command("install")
     def aur_install(names: list[str], system: SystemOpt = False,
-                    noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
+                    noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False,
+                    pgp_key: PgpKeyOpt = None) -> None:
         """Same as `aur build` (then `omg use aur/PKG`, or --system for pacman -U)."""
-        _aur_install(names, system, noconfirm, json_out)
+        _aur_install(names, system, noconfirm, json_out, pgp_key)
 
     pkg_app = typer.Typer(help="Repository and AUR packages.", no_args_is_help=True)
     app.add_typer(pkg_app, name="pkg")
@@ -263,6 +268,19 @@ def register(app: typer.Typer) -> None:
                     noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
         """Repo names -> pacman -S; aur/NAME (or names only the AUR has) -> build."""
         install_packages_command(names, system=system, noconfirm=noconfirm, json_out=json_out)
+
+    @pkg_app.command("fetch")
+    def pkg_fetch(names: list[str], cfg: ConfigOpt = None, root: RootOpt = None,
+                  dbpath: DbpathOpt = None) -> None:
+        """Repo packages into the store (not the system), signatures checked per SigLevel."""
+        from omg.arch.fetch import fetch_packages
+        from omg.cli.output import backend
+
+        _settings, arch = _arch(cfg, root, dbpath)
+        with backend() as b:
+            for f in fetch_packages(b, arch, names):
+                typer.echo(f"{f.repo}/{f.name} {f.version} -> {f.store_path} "
+                           f"(signature: {f.signature})")
 
     @app.command("remove")
     def remove_cmd(
