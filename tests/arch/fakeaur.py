@@ -307,6 +307,25 @@ class FakeAur:
         git(self.gitdir, "update-ref", f"refs/heads/{base.name}", base.commit)
         index.unlink(missing_ok=True)
 
+    def publish(self, pkgbase: str, replacements: dict[str, str]) -> None:
+        """Push the committed directory of pkgbase again with each key of `replacements`
+        replaced in its files (a path only the test knows, e.g. its own git upstream),
+        its .SRCINFO regenerated, as a maintainer's new commit."""
+        base = self.bases[pkgbase]
+        with self.lock:
+            work = self.root / "work" / base.name
+            shutil.rmtree(work)
+            shutil.copytree(AUR_DIR / base.name, work)
+            for path in sorted(p for p in work.rglob("*") if p.is_file()):
+                text = path.read_text()
+                for old, value in replacements.items():
+                    text = text.replace(old, value)
+                path.write_text(text)
+            (work / ".SRCINFO").write_text(printsrcinfo(work))
+            base.srcinfo = parse_srcinfo((work / ".SRCINFO").read_text())
+            base.meta["LastModified"] += 1
+            self._commit(base, work, "Point the sources at this test's upstream")
+
     def base_of(self, pkgname: str) -> PkgBase:
         for base in self.bases.values():
             if pkgname in base.srcinfo.packages:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.arch.aurdirs import served
 from tests.arch.conftest import BUILD_USER, ArchWorld
 from tests.conftest import OmgEnv
 from tests.schema import check
@@ -26,8 +25,7 @@ def _config(aenv: OmgEnv, text: str) -> None:
 
 def test_review_names_the_findings_shows_the_tree_and_asks(world: ArchWorld,
                                                            aenv: OmgEnv) -> None:
-    with served(world, "upgrade-risky"):
-        proc = aenv.run("aur", "build", "upgrade-risky", input="n\n")
+    proc = aenv.run("aur", "build", "upgrade-risky", input="n\n")
     assert proc.returncode == 130, proc.stderr
     out = proc.stdout
     assert "\033[" not in out  # off a terminal: plain
@@ -46,8 +44,7 @@ def test_review_names_the_findings_shows_the_tree_and_asks(world: ArchWorld,
 
 def test_deny_refuses_before_any_build_and_says_why(world: ArchWorld, aenv: OmgEnv) -> None:
     _config(aenv, '[arch]\nreview_findings = "deny"\n')
-    with served(world, "upgrade-risky"):
-        proc = aenv.run("aur", "build", "upgrade-risky", "--noconfirm")
+    proc = aenv.run("aur", "build", "upgrade-risky", "--noconfirm")
     assert proc.returncode == 7, proc.stderr
     assert "warning: high   upgrade-risky/PKGBUILD:15 pipe-to-shell" in proc.stderr
     assert "error: 1 high-severity finding in review: upgrade-risky/PKGBUILD:15 " \
@@ -58,8 +55,7 @@ def test_deny_refuses_before_any_build_and_says_why(world: ArchWorld, aenv: OmgE
 @pytest.mark.slow
 def test_noconfirm_builds_but_never_silently_and_json_carries_the_findings(
         world: ArchWorld, aenv: OmgEnv) -> None:
-    with served(world, "upgrade-risky"):
-        proc = aenv.run("aur", "build", "upgrade-risky", "--noconfirm", "--json")
+    proc = aenv.run("aur", "build", "upgrade-risky", "--noconfirm", "--json")
     assert proc.returncode == 0, proc.stderr
     assert "warning: high   upgrade-risky/PKGBUILD:15 pipe-to-shell" in proc.stderr
     data = check("aur-build", proc.stdout)

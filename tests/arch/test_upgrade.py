@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.arch.aurdirs import served
 from tests.arch.conftest import BUILD_USER, ArchWorld, build_as_user, pkgbuild
 from tests.conftest import OmgEnv
 from tests.schema import check
@@ -170,33 +169,33 @@ def test_devel_rebuilds_on_a_new_commit_only(world: ArchWorld, aenv: OmgEnv,
     work = tmp_path / "work"
     _git("clone", "-q", str(bare), str(work), cwd=tmp_path, env=git_env)
     first = _commit(work, "one", git_env)
-    with served(world, "upgrade-devel-git", {"REPO": str(bare)}) as spec:
-        built = aenv.run("aur", "build", "upgrade-devel-git", "--noconfirm", "--json",
-                         extra_env=git_env)
-        assert built.returncode == 0, built.stderr
-        assert [b["version"] for b in check("aur-build", built.stdout)["built"]] == \
-            ["1.0.r1-1"]
-        db = json.loads((Path(aenv.env["OMG_HOME"]) / "arch" / "devel.json").read_text())
-        assert db == {"upgrade-devel-git": {f"file://{bare}#HEAD": first}}
-        # the AUR's pkgver says nothing about a devel package, newer or older
-        spec["version"] = "1.0.r9"
-        same = check("update", aenv.run("update", "--noconfirm", "--json", extra_env=git_env,
-                                        check=True).stdout)
-        assert same["built"] == [] and same["outdated"] == []
-        assert same["left"] == [{"name": "upgrade-devel-git", "current": "1.0.r1-1",
-                                 "where": "store",
-                                 "why": "devel package: --devel checks its sources"}]
-        # no new commit: --devel finds nothing (no loop)
-        still = check("update", aenv.run("update", "--devel", "--noconfirm", "--json",
-                                         extra_env=git_env, check=True).stdout)
-        assert still["built"] == [] and still["outdated"] == [] and still["left"] == []
-        second = _commit(work, "two", git_env)
-        moved = aenv.run("update", "--devel", "--noconfirm", "--json", extra_env=git_env)
-        assert moved.returncode == 0, moved.stderr
-        data = check("update", moved.stdout)
-        assert [(o["name"], o["current"], o["latest"]) for o in data["outdated"]] == [
-            ("upgrade-devel-git", "1.0.r1-1", f"git {second[:12]}")]
-        assert [b["version"] for b in data["built"]] == ["1.0.r2-1"]
-        again = check("update", aenv.run("update", "--devel", "--noconfirm", "--json",
-                                         extra_env=git_env, check=True).stdout)
-        assert again["built"] == [] and again["outdated"] == []
+    world.aur.publish("upgrade-devel-git", {"@REPO@": str(bare)})
+    built = aenv.run("aur", "build", "upgrade-devel-git", "--noconfirm", "--json",
+                     extra_env=git_env)
+    assert built.returncode == 0, built.stderr
+    assert [b["version"] for b in check("aur-build", built.stdout)["built"]] == \
+        ["1.0.r1-1"]
+    db = json.loads((Path(aenv.env["OMG_HOME"]) / "arch" / "devel.json").read_text())
+    assert db == {"upgrade-devel-git": {f"file://{bare}#HEAD": first}}
+    # the AUR's pkgver says nothing about a devel package, newer or older
+    world.aur.set_version("upgrade-devel-git", "1.0.r9")
+    same = check("update", aenv.run("update", "--noconfirm", "--json", extra_env=git_env,
+                                    check=True).stdout)
+    assert same["built"] == [] and same["outdated"] == []
+    assert same["left"] == [{"name": "upgrade-devel-git", "current": "1.0.r1-1",
+                             "where": "store",
+                             "why": "devel package: --devel checks its sources"}]
+    # no new commit: --devel finds nothing (no loop)
+    still = check("update", aenv.run("update", "--devel", "--noconfirm", "--json",
+                                     extra_env=git_env, check=True).stdout)
+    assert still["built"] == [] and still["outdated"] == [] and still["left"] == []
+    second = _commit(work, "two", git_env)
+    moved = aenv.run("update", "--devel", "--noconfirm", "--json", extra_env=git_env)
+    assert moved.returncode == 0, moved.stderr
+    data = check("update", moved.stdout)
+    assert [(o["name"], o["current"], o["latest"]) for o in data["outdated"]] == [
+        ("upgrade-devel-git", "1.0.r1-1", f"git {second[:12]}")]
+    assert [b["version"] for b in data["built"]] == ["1.0.r2-1"]
+    again = check("update", aenv.run("update", "--devel", "--noconfirm", "--json",
+                                     extra_env=git_env, check=True).stdout)
+    assert again["built"] == [] and again["outdated"] == []
