@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from omg.arch.settings import ArchSettings
@@ -87,8 +87,10 @@ def _show_step(pkgbase: str, line: bytes) -> None:
         sys.stderr.flush()
 
 
-def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
-    """Run makepkg in srcdir; return the built package files."""
+def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str,
+            extra_env: Mapping[str, str] | None = None) -> list[Path]:
+    """Run makepkg in srcdir; return the built package files. `extra_env`: added to
+    the build's environment; a search path in it (PATH...) comes before the default."""
     user = build_user(arch)
     if shutil.which("makepkg") is None:
         raise UsageError("makepkg is not installed", hint="install pacman's makepkg")
@@ -101,6 +103,8 @@ def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
            "HOME": user.pw_dir if user else os.environ.get("HOME", "/tmp"),
            "BUILDDIR": str(srcdir / ".build"), "PKGDEST": str(srcdir / ".out"),
            "SRCDEST": str(srcdir / ".src")}
+    for key, value in (extra_env or {}).items():
+        env[key] = f"{value}:{env[key]}" if env.get(key) else value
     if "SOURCE_DATE_EPOCH" in os.environ:
         env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
     cmd = ["makepkg", "-f", "--noconfirm", "--noprogressbar", *arch.makepkg_args]
