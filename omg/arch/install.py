@@ -16,17 +16,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omg.arch import aur, build, pacman, review
-from omg.arch.names import check_name, split_target, store_version
-from omg.arch.resolve import resolve
+from omg.arch.depenv import dep_env
+from omg.arch.names import check_name, dep_name, split_target, store_version
+from omg.arch.resolve import Plan, listed, resolve
 from omg.arch.settings import ArchSettings, from_settings
-from store.claims import BUILT, Claim
-from store.errors import Interrupted, NotFound, UsageError
+from store.errors import IntegrityError, Interrupted, NotFound, UsageError
 from store.local import LocalStore
 
 if TYPE_CHECKING:
     from omg.arch.alpm import Alpm
     from omg.arch.aur import AurInfo
+    from omg.backend import Backend
     from omg.config import Settings
+    from store.index import Index
+    from store.record import PathRecord
 
 
 @dataclass
@@ -45,14 +48,6 @@ class InstallResult:
     system_installed: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     repo_deps: list[str] = field(default_factory=list)
-
-
-def _pkgfile_name_version(path: Path) -> tuple[str, str]:
-    stem = path.name.split(".pkg.tar")[0]
-    parts = stem.rsplit("-", 3)
-    if len(parts) != 4:
-        raise UsageError(f"unexpected package file name {path.name}")
-    return parts[0], f"{parts[1]}-{parts[2]}"
 
 
 def _store(settings: Settings) -> LocalStore:
@@ -94,7 +89,11 @@ def install_packages(settings: Settings, names: list[str], *, system: bool = Fal
 def build_aur(settings: Settings, names: list[str], *, system: bool = False,
               noconfirm: bool = False, confirm: Callable[[str], bool] | None = None,
               show: Callable[[str], None] | None = None, arch: ArchSettings | None = None,
-              alpm: Alpm | None = None, rebuild_deps: bool = False) -> InstallResult:
+              alpm: Alpm | None = None, rebuild_deps: bool = False, rebuild: bool = False,
+              backend: Backend | None = None) -> InstallResult:
+    """Resolve, check the system side, download, review, build and ingest (the module
+    docstring). `rebuild`: build the targets even when unchanged; `rebuild_deps`: the
+    AUR dependencies too. Everything that can refuse does so before any download."""
     arch = arch or from_settings(settings)
     for n in names:
         check_name(n)
@@ -103,60 +102,255 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
 
         alpm = Alpm(arch)
     checker = alpm
-    store = _store(settings)
-    index = store.index
-    plan = resolve(names, repo_satisfier=lambda d: checker.satisfier(d) is not None,
-                   aur_info=lambda ns: aur.info(arch.aur_url, ns, index=index,
-                                                ttl=arch.aur_ttl))
+    own_backend = backend is None
+    if backend is None:
+        from omg.backends import for_settings
+
+        backend = for_settings(settings)
+    cache = _cache_index(backend)
+    try:
+        plan = resolve(names, repo_satisfier=lambda d: checker.satisfier(d) is not None,
+                       aur_info=lambda ns: aur.info(arch.aur_url, ns, index=cache,
+                                                    ttl=arch.aur_ttl),
+                       aur_provides=lambda n: provides(arch.aur_url, n),
+                       vercmp=checker.vercmp)
+        if show is not None and plan.notes:
+            show("\n".join(f":: {note}" for note in plan.notes))
+        _system_side(arch, checker, plan, system=system, noconfirm=noconfirm)
+        return _build_plan(settings, arch, backend, plan, set(names), system=system,
+                           noconfirm=noconfirm, confirm=confirm, show=show,
+                           rebuild=rebuild, rebuild_deps=rebuild_deps)
+    finally:
+        if own_backend:
+            backend.close()
+
+
+def _cache_index(backend: Backend) -> Index | None:
+    """The index the AUR answers are cached in: the one this process has open already
+    (LMDB allows one per process), the daemon backend's reader's in the shared mode."""
+    from omg.backends.local import LocalBackend
+
+    local = backend if isinstance(backend, LocalBackend) else getattr(backend, "_reads", None)
+    return local.index if isinstance(local, LocalBackend) else None
+
+
+def provides(base: str, name: str) -> list[str]:
+    """The AUR names whose provides match `name` (aurweb ``search/<name>?by=provides``)."""
+    from urllib.parse import quote
+
+    data = aur._get_json(f"{base}/rpc/v5/search/{quote(name, safe='')}", (("by", "provides"),))
+    return [str(r["Name"]) for r in aur._results(data)]
+
+
+def _system_side(arch: ArchSettings, alpm: Alpm, plan: Plan, *, system: bool,
+                 noconfirm: bool) -> None:
+    """Repository dependencies not installed: installed as dependencies with --system,
+    else named in one error (makepkg runs with --nodeps: it would not notice);
+    with --system, a conflict with an installed package is an error too."""
+    missing = [d for d in plan.repo_deps if alpm.installed(d) is None]
+    if missing and not system:
+        raise NotFound(f"repository dependencies not installed: {', '.join(missing)}",
+                       hint="rerun with --system to install them as dependencies, or "
+                            "install them: pacman -S --asdeps PACKAGE...")
+    if system:
+        targets = {str(i["Name"]) for i in plan.order}
+        for info in plan.order:
+            for dep in listed(info, "Conflicts"):
+                have = alpm.installed(dep)
+                if have is not None and have.name not in targets:
+                    raise UsageError(f"{info['Name']} conflicts with the installed "
+                                     f"package {have.name}",
+                                     hint=f"remove it first: omg remove {have.name}")
+    if missing:
+        names = list(dict.fromkeys(p.name for d in missing
+                                   if (p := alpm.satisfier(d)) is not None))
+        pacman.run(arch, ["-S", "--asdeps", "--needed", *(["--noconfirm"] if noconfirm else []),
+                          *names], what="-S --asdeps")
+
+
+def _reusable(settings: Settings, backend: Backend) -> dict[tuple[str, str], list[PathRecord]]:
+    """(name, version) -> this user's AUR builds (another user's package of the same
+    name is not a dependency this user reviewed)."""
+    from store.claims import resolvable
+
+    store_dir = str(settings.layout.store)
+    out: dict[tuple[str, str], list[PathRecord]] = {}
+    for rec in backend.store_records():
+        if (rec.origin or {}).get("kind") == "aur" and \
+                resolvable(store_dir, rec.path, settings.user):
+            out.setdefault((rec.name, rec.version), []).append(rec)
+    return out
+
+
+def _unchanged(records: list[PathRecord], base: str, deps: list[str]) -> PathRecord | None:
+    """A build of the same pkgbase against the same dependency store paths, newest first."""
+    for rec in sorted(records, key=lambda r: r.created, reverse=True):
+        origin = rec.origin or {}
+        recorded = origin.get("deps")
+        if origin.get("pkgbase") == base and isinstance(recorded, list) \
+                and sorted(map(str, recorded)) == sorted(deps):
+            return rec
+    return None
+
+
+def package_file(store_path: str) -> Path:
+    """Where the package file of an AUR build is kept for `--system` (this user's
+    cache): a reused dependency is installed from it, and rebuilt when it is gone."""
+    from omg.locate import user_cache
+
+    return Path(user_cache()) / "aur-packages" / f"{store_path}.pkg.tar.zst"
+
+
+def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, plan: Plan,
+                targets: set[str], *, system: bool, noconfirm: bool,
+                confirm: Callable[[str], bool] | None, show: Callable[[str], None] | None,
+                rebuild: bool, rebuild_deps: bool) -> InstallResult:
     result = InstallResult(order=[str(i["Name"]) for i in plan.order], repo_deps=plan.repo_deps)
     built: dict[str, str] = {}  # pkgname -> store path
-    targets = set(names)
+    have = _reusable(settings, backend)
     todo: list[AurInfo] = []
     for info in plan.order:
         name, version = str(info["Name"]), str(info["Version"])
-        # Only this user's own builds (or trusted ones) are reused: another user's
-        # package of the same name is not a dependency this user reviewed.
-        have = store.resolvable(name, store_version(version), user=settings.user)
-        if name not in targets and have and not rebuild_deps:
-            built[name] = have[0].path
-            result.built.append(Built(name, version, have[0].path, "", reused=True))
+        base = str(info.get("PackageBase") or name)
+        deps = [built.get(d, "?") for d in plan.aur_deps.get(name, [])]
+        force = rebuild if name in targets else rebuild_deps
+        rec = None if force else _unchanged(have.get((name, store_version(version)), []),
+                                            base, deps)
+        if rec is not None and system and not package_file(rec.path).is_file():
+            rec = None  # --system installs it from its package file: build it again
+        if rec is not None:
+            built[name] = rec.path
+            result.built.append(Built(name, version, rec.path, "", reused=True))
         else:
             todo.append(info)
     bases = list(dict.fromkeys(str(i.get("PackageBase") or i["Name"]) for i in todo))
+    if not bases:
+        _install_system(arch, plan, targets, built, result, system)
+        return result
     with build.build_area(arch, "omg") as work:
-        sources: dict[str, Path] = {}
+        sources = _fetch_and_review(arch, bases, work, noconfirm=noconfirm, confirm=confirm,
+                                    show=show)
         for base in bases:
-            check_name(base)
-            (work / ".dl").mkdir(exist_ok=True)
-            tarball = aur.download_snapshot(arch.aur_url, base, work / ".dl")
-            sources[base] = build.extract_snapshot(tarball, work, base)
-        if not noconfirm:
-            for base in bases:
-                if show is not None:
-                    show(review.review_text(arch.home, base, sources[base]))
-            question = f"Build {', '.join(bases)} as {arch.build_user}?"
-            if confirm is None or not confirm(question):
-                raise Interrupted("build declined: nothing was built")
-            for base in bases:
-                review.mark_reviewed(arch.home, base, sources[base])
-        files: list[Path] = []
-        for base in bases:
-            for pkg in build.makepkg(arch, sources[base], base):
-                pname, pver = _pkgfile_name_version(pkg)
-                refs = sorted({built[d] for d in plan.runtime_deps.get(pname, [])
-                               if d in built})
-                added = store.add(pkg, pname, store_version(pver), references=refs,
-                                  origin={"kind": "aur", "pkgbase": base, "pkgname": pname,
-                                          "version": pver, "aur": arch.aur_url},
-                                  claim=Claim(BUILT, settings.user,
-                                              {"pkgbase": base, "aur": arch.aur_url}))
+            members = [str(i["Name"]) for i in todo
+                       if str(i.get("PackageBase") or i["Name"]) == base]
+            deps = list(dict.fromkeys(built[d] for n in members
+                                      for d in plan.aur_deps.get(n, []) if d in built))
+            env = dep_env(str(settings.layout.store), deps)
+            pkgs = build.makepkg(arch, sources[base], base, extra_env=env)
+            for pkg, meta in _siblings_first(pkgs):
+                pname, pver = str(meta["pkgname"]), str(meta["pkgver"])
+                refs = sorted({built[n] for n in _dep_names(meta, plan) if n in built})
+                added = backend.store_add(
+                    pkg, pname, store_version(pver), references=refs,
+                    origin={"kind": "aur", "pkgbase": base, "pkgname": pname, "version": pver,
+                            "aur": arch.aur_url, "deps": deps},
+                    keep=pname in targets)
                 built[pname] = added.record.path
+                _keep_file(pkg, added.record.path)
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))
-                files.append(pkg)
-        if system and files:
-            pacman.run(arch, ["-U", "--noconfirm", *[str(f) for f in files]], what="-U")
-            result.system_installed = [f.name for f in files]
+        _install_system(arch, plan, targets, built, result, system)
     return result
+
+
+def _fetch_and_review(arch: ArchSettings, bases: list[str], work: Path, *, noconfirm: bool,
+                      confirm: Callable[[str], bool] | None,
+                      show: Callable[[str], None] | None) -> dict[str, Path]:
+    sources: dict[str, Path] = {}
+    for base in bases:
+        check_name(base)
+        (work / ".dl").mkdir(exist_ok=True)
+        tarball = aur.download_snapshot(arch.aur_url, base, work / ".dl")
+        sources[base] = build.extract_snapshot(tarball, work, base)
+    if not noconfirm:
+        home = _review_home(arch)
+        for base in bases:
+            if show is not None:
+                show(review.review_text(home, base, sources[base]))
+        question = f"Build {', '.join(bases)} as {arch.build_user}?"
+        if confirm is None or not confirm(question):
+            raise Interrupted("build declined: nothing was built")
+        for base in bases:
+            review.mark_reviewed(home, base, sources[base])
+    return sources
+
+
+def _review_home(arch: ArchSettings) -> Path:
+    """Where the last reviewed versions are kept: OMG_HOME, or in the shared mode
+    (OMG_HOME is omgd's) this user's data directory."""
+    import os
+
+    from omg.locate import user_data
+
+    return arch.home if os.access(arch.home, os.W_OK) else Path(user_data())
+
+
+def _pkginfo(pkg: Path) -> dict[str, str | list[str]]:
+    from store.archive import open_members
+    from store.pkginfo import parse_pkginfo
+
+    with open_members(pkg) as members:
+        for member in members:
+            if member.name.removeprefix("./") == ".PKGINFO" and member.stream is not None:
+                return parse_pkginfo(member.stream.read())
+    raise IntegrityError(f"{pkg.name}: an Arch package without .PKGINFO")
+
+
+def _siblings_first(pkgs: list[Path]) -> list[tuple[Path, dict[str, str | list[str]]]]:
+    """The packages of one pkgbase, each after the siblings it depends on, so its
+    references name them (a -cli depending on its -doc)."""
+    infos = {str(i["pkgname"]): (p, i) for p in pkgs for i in [_pkginfo(p)]}
+    order: list[str] = []
+
+    def visit(name: str, seen: frozenset[str]) -> None:
+        if name in order or name in seen:
+            return
+        for dep in infos[name][1].get("depend") or []:
+            if dep_name(str(dep)) in infos:
+                visit(dep_name(str(dep)), seen | {name})
+        order.append(name)
+
+    for name in sorted(infos):
+        visit(name, frozenset())
+    return [infos[n] for n in order]
+
+
+def _dep_names(info: dict[str, str | list[str]], plan: Plan) -> list[str]:
+    """The package's runtime dependencies as AUR names (a provided name -> its provider)."""
+    names = [dep_name(str(d)) for d in info.get("depend") or []]
+    return [plan.providers.get(n, n) for n in names]
+
+
+def _keep_file(pkg: Path, store_path: str) -> None:
+    import shutil
+
+    dest = package_file(store_path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(pkg, tmp)
+    tmp.rename(dest)
+
+
+def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], built: dict[str, str],
+                    result: InstallResult, system: bool) -> None:
+    """`pacman -U` the targets (explicit) and their AUR runtime dependencies, built or
+    reused (as dependencies): one transaction for both, then `-D --asdeps`."""
+    if not system:
+        return
+    deps: list[str] = []
+    stack = [t for t in targets if t in built]
+    while stack:
+        for dep in plan.runtime_deps.get(stack.pop(), []):
+            if dep in built and dep not in deps and dep not in targets:
+                deps.append(dep)
+                stack.append(dep)
+    names = [n for n in built if n in targets or n in deps]
+    files = [str(package_file(built[n])) for n in names]
+    if not files:
+        return
+    pacman.run(arch, ["-U", "--noconfirm", *files], what="-U")
+    if deps:
+        pacman.run(arch, ["-D", "--asdeps", *deps], what="-D --asdeps")
+    result.system_installed = [Path(f).name for f in files]
 
 
 def remove_packages(settings: Settings, names: list[str], *, noconfirm: bool = False,

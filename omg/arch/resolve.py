@@ -60,7 +60,7 @@ def satisfies(info: AurInfo, dep: str, vercmp: Vercmp) -> bool:
     without a pkgrel ignores the candidate's."""
     name, op, want = _split_dep(dep)
     offers = [(str(info["Name"]), str(info.get("Version") or ""))]
-    for entry in _listed(info, "Provides"):
+    for entry in listed(info, "Provides"):
         pname, _, pver = entry.partition("=")
         offers.append((pname.strip(), pver.strip()))
     for oname, over in offers:
@@ -93,7 +93,7 @@ def _votes(info: AurInfo) -> float:
         return 0.0
 
 
-def _listed(info: AurInfo, key: str) -> list[str]:
+def listed(info: AurInfo, key: str) -> list[str]:
     """One list of an AUR info answer (``Depends``...); NetworkError if it is not one."""
     found = info.get(key) or []
     if not isinstance(found, list):
@@ -102,7 +102,7 @@ def _listed(info: AurInfo, key: str) -> list[str]:
 
 
 def _deps(info: AurInfo) -> list[str]:
-    return [d for key in ("Depends", "MakeDepends", "CheckDepends") for d in _listed(info, key)]
+    return [d for key in ("Depends", "MakeDepends", "CheckDepends") for d in listed(info, key)]
 
 
 def resolve(targets: list[str], *, repo_satisfier: Callable[[str], bool],
@@ -199,11 +199,11 @@ def resolve(targets: list[str], *, repo_satisfier: Callable[[str], bool],
         visit(t, [])
     runtime = {n: [d for d in graph[n]
                    if d in {providers.get(dep_name(x), dep_name(x))
-                            for x in _listed(infos[n], "Depends")}]
+                            for x in listed(infos[n], "Depends")}]
                for n in order}
     for n in order:
         for key, verb in (("Conflicts", "conflicts with"), ("Replaces", "replaces")):
-            if _listed(infos[n], key):
-                notes.append(f"{n} {verb} {', '.join(_listed(infos[n], key))}")
+            if listed(infos[n], key):
+                notes.append(f"{n} {verb} {', '.join(listed(infos[n], key))}")
     return Plan([infos[n] for n in order], list(dict.fromkeys(repo_deps)),
                 {n: list(dict.fromkeys(graph[n])) for n in order}, runtime, providers, notes)

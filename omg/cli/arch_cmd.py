@@ -30,6 +30,8 @@ RootOpt = Annotated[str | None, typer.Option("--root", help="Installation root."
 DbpathOpt = Annotated[str | None, typer.Option("--dbpath", help="pacman database path.")]
 NoconfirmOpt = Annotated[bool, typer.Option("--noconfirm", help="Do not ask; skip review.")]
 SystemOpt = Annotated[bool, typer.Option("--system", help="Also install with pacman -U.")]
+RebuildOpt = Annotated[bool, typer.Option("--rebuild",
+                                          help="Build the targets even when unchanged.")]
 
 
 def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = None
@@ -176,28 +178,30 @@ def register(app: typer.Typer) -> None:
             src.rename(dest / base)
         typer.echo(dest / base)
 
-    def _aur_install(names: list[str], system: bool, noconfirm: bool, json_out: bool) -> None:
+    def _aur_install(names: list[str], system: bool, noconfirm: bool, json_out: bool,
+                     rebuild: bool = False) -> None:
         from omg.arch import install
 
         settings, arch = _arch()
-        _refuse_shared(settings)
         with stdout_to_stderr(json_out):
             result = _build_errors(lambda: install.build_aur(
                 settings, [n.removeprefix("aur/") for n in names], system=system,
-                noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
+                noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch,
+                rebuild=rebuild))
         _render_install(result, json_out)
 
     @aur_app.command("build")
     def aur_build(names: list[str], system: SystemOpt = False, noconfirm: NoconfirmOpt = False,
-                  json_out: JsonOpt = False) -> None:
+                  json_out: JsonOpt = False, rebuild: RebuildOpt = False) -> None:
         """Resolve, review, build with makepkg and ingest into the store."""
-        _aur_install(names, system, noconfirm, json_out)
+        _aur_install(names, system, noconfirm, json_out, rebuild)
 
     @aur_app.command("install")
     def aur_install(names: list[str], system: SystemOpt = False,
-                    noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False) -> None:
+                    noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False,
+                    rebuild: RebuildOpt = False) -> None:
         """Same as `aur build` (then `omg use aur/PKG`, or --system for pacman -U)."""
-        _aur_install(names, system, noconfirm, json_out)
+        _aur_install(names, system, noconfirm, json_out, rebuild)
 
     pkg_app = typer.Typer(help="Repository and AUR packages.", no_args_is_help=True)
     app.add_typer(pkg_app, name="pkg")

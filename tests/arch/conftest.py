@@ -45,15 +45,19 @@ def _skip_reason() -> str | None:
 
 def pkgbuild(name: str, version: str = "1.0", rel: str = "1", *, depends: list[str] = (),
              makedepends: list[str] = (), provides: list[str] = (), desc: str = "",
-             fail: bool = False) -> str:
+             fail: bool = False, build: str = "") -> str:
     arr = lambda xs: " ".join(f"'{x}'" for x in xs)  # noqa: E731
     body = "echo 'this build fails on purpose' >&2; exit 1" if fail else (
         f'mkdir -p "$pkgdir/usr/bin"; printf "#!/bin/sh\\necho {name} {version}\\n" '
         f'> "$pkgdir/usr/bin/{name}"; chmod 755 "$pkgdir/usr/bin/{name}"')
+    if build:  # what build() made ($srcdir/built) goes to /usr/share/<name>/built
+        body += (f'; mkdir -p "$pkgdir/usr/share/{name}"; '
+                 f'cp "$srcdir/built" "$pkgdir/usr/share/{name}/built"')
     return (f"pkgname={name}\npkgver={version}\npkgrel={rel}\npkgdesc='{desc or name}'\n"
             f"url='https://example.org'\narch=('any')\nlicense=('MIT')\ndepends=({arr(depends)})\n"
             f"makedepends=({arr(makedepends)})\nprovides=({arr(provides)})\n"
-            f"package() {{\n  {body}\n}}\n")
+            + (f"build() {{\n  {build} > \"$srcdir/built\"\n}}\n" if build else "")
+            + f"package() {{\n  {body}\n}}\n")
 
 
 def build_as_user(srcdir: Path) -> list[Path]:
@@ -85,6 +89,11 @@ AUR_PKGS: dict[str, dict[str, Any]] = {
     "cyc-two": dict(version="1.0", depends=["cyc-one"], desc="cycle"),
     "needs-ghost": dict(version="1.0", depends=["aur-tool", "ghost-dep"], desc="missing dep"),
     "broken-build": dict(version="1.0", fail=True, desc="fails to build"),
+    # deps: build() runs its AUR makedepend's program (from the store, on PATH)
+    "deps-app": dict(version="1.0", depends=["deps-rt"], makedepends=["deps-maker"],
+                     build="deps-maker", desc="built by running its AUR makedepend"),
+    "deps-maker": dict(version="1.0", desc="a build tool from the AUR"),
+    "deps-rt": dict(version="1.0", desc="a runtime dependency from the AUR"),
 }
 
 
@@ -104,7 +113,8 @@ class Aur:
 def snapshot(name: str, spec: dict[str, Any]) -> bytes:
     files = {"PKGBUILD": pkgbuild(name, spec["version"], depends=spec.get("depends", []),
                                   makedepends=spec.get("makedepends", []),
-                                  desc=spec["desc"], fail=spec.get("fail", False)),
+                                  desc=spec["desc"], fail=spec.get("fail", False),
+                                  build=spec.get("build", "")),
              ".SRCINFO": f"pkgbase = {name}\n", "notes.txt": "extra file to review\n"}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
