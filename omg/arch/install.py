@@ -193,12 +193,18 @@ def _unchanged(records: list[PathRecord], base: str, deps: list[str]) -> PathRec
     return None
 
 
-def package_file(store_path: str) -> Path:
-    """Where the package file of an AUR build is kept for `--system` (this user's
-    cache): a reused dependency is installed from it, and rebuilt when it is gone."""
+def package_file(store_path: str) -> Path | None:
+    """The package file of an AUR build, kept for `--system` in this user's cache
+    (``aur-packages/<store path>/<package file>``): a reused dependency is installed
+    from it, and built again when it is gone."""
+    found = sorted(_kept_dir(store_path).glob("*.pkg.tar.*"))
+    return found[0] if found else None
+
+
+def _kept_dir(store_path: str) -> Path:
     from omg.locate import user_cache
 
-    return Path(user_cache()) / "aur-packages" / f"{store_path}.pkg.tar.zst"
+    return Path(user_cache()) / "aur-packages" / store_path
 
 
 def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, plan: Plan,
@@ -216,7 +222,7 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, plan: 
         force = rebuild if name in targets else rebuild_deps
         rec = None if force else _unchanged(have.get((name, store_version(version)), []),
                                             base, deps)
-        if rec is not None and system and not package_file(rec.path).is_file():
+        if rec is not None and system and package_file(rec.path) is None:
             rec = None  # --system installs it from its package file: build it again
         if rec is not None:
             built[name] = rec.path
@@ -323,11 +329,11 @@ def _dep_names(info: dict[str, str | list[str]], plan: Plan) -> list[str]:
 def _keep_file(pkg: Path, store_path: str) -> None:
     import shutil
 
-    dest = package_file(store_path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
+    dest = _kept_dir(store_path)
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp = dest / f".{pkg.name}.tmp"  # renamed into place whole: never half a package
     shutil.copyfile(pkg, tmp)
-    tmp.rename(dest)
+    tmp.rename(dest / pkg.name)
 
 
 def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], built: dict[str, str],
@@ -344,7 +350,7 @@ def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], built: di
                 deps.append(dep)
                 stack.append(dep)
     names = [n for n in built if n in targets or n in deps]
-    files = [str(package_file(built[n])) for n in names]
+    files = [str(f) for n in names if (f := package_file(built[n])) is not None]
     if not files:
         return
     pacman.run(arch, ["-U", "--noconfirm", *files], what="-U")
