@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
+from tests.daemon.conftest import Daemon, daemon_env
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +113,77 @@ def test_repo_dependencies_are_named_up_front_or_installed_as_dependencies(
         subprocess.run(["pacman", "--config", str(world.conf), "-Rns", "--noconfirm",
                         "aur-app"], capture_output=True, check=False)
     assert reason(world, "repolib") is None
+
+
+SHARED_USERS = ("omg-deps-a", "omg-deps-b")
+
+
+@pytest.fixture
+def shared(world: ArchWorld) -> Iterator[tuple[Daemon, dict[str, dict[str, str]]]]:
+    """A root omgd on a root-owned OMG_HOME, and for each real unprivileged user an
+    environment of their own (home, caches, build directory)."""
+    if os.geteuid() != 0:
+        pytest.skip("the shared mode needs real users and a root omgd: run as root")
+    # libalpm writes the local database's version file on first use, as root only
+    subprocess.run(["pacman", "--config", str(world.conf), "-Q"], capture_output=True,
+                   check=False)
+    base = Path(tempfile.mkdtemp(prefix="omg-deps-shared-", dir="/var/tmp"))
+    os.chmod(base, 0o755)
+    env = daemon_env(base / "d")
+    os.chmod(base / "d", 0o755)
+    d = Daemon(env, base / "d" / "omgd.sock")
+    d.start()
+    os.chmod(env.home, 0o755)
+    envs: dict[str, dict[str, str]] = {}
+    try:
+        for name in SHARED_USERS:
+            if subprocess.run(["id", name], capture_output=True).returncode:
+                subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin",
+                                name], check=True)
+            pw = pwd.getpwnam(name)
+            mine = base / "users" / name
+            for sub in ("home", "cache", "data", "config", "build"):
+                (mine / sub).mkdir(parents=True)
+            for p in (mine, *mine.iterdir()):
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+            os.chmod(base / "users", 0o755)
+            envs[name] = {**world.env(base / "unused").env, **env.env,
+                          "HOME": str(mine / "home"), "XDG_CACHE_HOME": str(mine / "cache"),
+                          "XDG_DATA_HOME": str(mine / "data"),
+                          "XDG_CONFIG_HOME": str(mine / "config"),
+                          "OMG_BUILD_DIR": str(mine / "build")}
+        yield d, envs
+    finally:
+        d.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def as_user(name: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    pw = pwd.getpwnam(name)
+    return subprocess.run([sys.executable, "-m", "omg", *args], env=env, capture_output=True,
+                          text=True, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[],
+                          cwd="/", timeout=600)
+
+
+@pytest.mark.root
+def test_a_user_builds_through_omgd_and_another_does_not_reuse_it(
+        world: ArchWorld, shared: tuple[Daemon, dict[str, dict[str, str]]]) -> None:
+    """In the shared mode a real user builds as themselves and omgd ingests the
+    package (kept as that user's install); another user building something that
+    depends on it does not take that build as their reviewed dependency."""
+    d, envs = shared
+    a, b = SHARED_USERS
+    first = built(as_user(a, envs[a], "aur", "build", "deps-rt", "--noconfirm", "--json"))
+    rt = first["deps-rt"][0]
+    store = d.env.home / "store"
+    assert (store / rt).is_dir() and (store / rt).stat().st_uid == 0
+    from generations import installroots
+
+    assert [r.store_path for r in installroots.rooted(str(d.env.home), a)] == [rt]
+    assert built(as_user(a, envs[a], "aur", "build", "deps-rt", "--noconfirm",
+                         "--json")) == {"deps-rt": (rt, True)}
+    other = built(as_user(b, envs[b], "aur", "build", "deps-app", "--noconfirm", "--json"))
+    assert not any(reused for _, reused in other.values())
+    app = other["deps-app"][0]
+    assert (store / app / "usr" / "share" / "deps-app" / "built").read_text() == \
+        "deps-maker 1.0\n"
