@@ -10,7 +10,7 @@ from omg.arch.names import check_name, dep_name, split_target, store_version
 from omg.arch.resolve import DependencyCycle, resolve
 from store.errors import NotFound, UsageError
 
-AUR = {
+AUR: dict[str, dict[str, Any]] = {
     "app": {"Name": "app", "Depends": ["lib>=1", "repo-thing"], "MakeDepends": ["tool"]},
     "lib": {"Name": "lib", "Depends": ["virtual"]},
     "tool": {"Name": "tool"},
@@ -72,7 +72,7 @@ def test_names() -> None:
     assert store_version("1:2.0-1") == "1_2.0-1"
 
 
-PROVIDING = {
+PROVIDING: dict[str, dict[str, Any]] = {
     "app": {"Name": "app", "Depends": ["libfoo>=2", "tool"]},
     "tool": {"Name": "tool", "Depends": ["libfoo"], "Conflicts": ["tool-git"],
              "Replaces": ["oldtool"]},
