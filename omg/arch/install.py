@@ -134,12 +134,30 @@ def _cache_index(backend: Backend) -> Index | None:
     return local.index if isinstance(local, LocalBackend) else None
 
 
-def provides(base: str, name: str) -> list[str]:
-    """The AUR names whose provides match `name` (aurweb ``search/<name>?by=provides``)."""
+def _search(base: str, term: str, by: str) -> list[AurInfo]:
+    """aurweb's ``search/<term>?by=<field>`` (uncached: only when a lookup missed)."""
     from urllib.parse import quote
 
-    data = aur._get_json(f"{base}/rpc/v5/search/{quote(name, safe='')}", (("by", "provides"),))
-    return [str(r["Name"]) for r in aur._results(data)]
+    data = aur._get_json(f"{base}/rpc/v5/search/{quote(term, safe='')}", (("by", by),))
+    return aur._results(data)
+
+
+def provides(base: str, name: str) -> list[str]:
+    """The AUR names whose provides match `name`."""
+    return [str(r["Name"]) for r in _search(base, name, "provides")]
+
+
+def pkgbase_of(arch: ArchSettings, name: str) -> str:
+    """The pkgbase whose snapshot holds `name`: a pkgname's PackageBase, or `name`
+    itself when it is a pkgbase none of whose packages is named so (a split
+    package: `omg aur get` by pkgbase), found by a search on names."""
+    check_name(name)
+    got = aur.info(arch.aur_url, [name])
+    if name in got:
+        return str(got[name].get("PackageBase") or name)
+    if any(r.get("PackageBase") == name for r in _search(arch.aur_url, name, "name")):
+        return name
+    raise NotFound(f"package {name!r} not found in the AUR")
 
 
 def _system_side(arch: ArchSettings, alpm: Alpm, plan: Plan, *, system: bool,

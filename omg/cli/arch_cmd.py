@@ -158,17 +158,11 @@ def register(app: typer.Typer) -> None:
         import tempfile
 
         from omg.arch import aur, build
-        from omg.arch.names import check_name
+        from omg.arch.install import pkgbase_of
         from store.errors import UsageError
 
         _settings, arch = _arch()
-        check_name(name)
-        got = aur.info(arch.aur_url, [name])
-        if name not in got:
-            from store.errors import NotFound
-
-            raise NotFound(f"package {name!r} not found in the AUR")
-        base = str(got[name].get("PackageBase") or name)
+        base = pkgbase_of(arch, name)
         if (dest / base).exists():
             raise UsageError(f"{dest / base} already exists")
         dest.mkdir(parents=True, exist_ok=True)

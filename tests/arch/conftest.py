@@ -77,6 +77,28 @@ REPO_PKGS = {
     "python": dict(version="3.12.1", desc="the python language"),
 }
 
+SPLIT_PKGBUILD = """pkgbase=deps-split
+pkgname=(deps-split-cli deps-split-doc)
+pkgver=1.0
+pkgrel=1
+pkgdesc='split package'
+url='https://example.org'
+arch=('any')
+license=('MIT')
+
+package_deps-split-cli() {
+  depends=('deps-split-doc')
+  mkdir -p "$pkgdir/usr/bin"
+  printf '#!/bin/sh\\ncat /usr/share/doc/deps-split/README\\n' > "$pkgdir/usr/bin/deps-split-cli"
+  chmod 755 "$pkgdir/usr/bin/deps-split-cli"
+}
+
+package_deps-split-doc() {
+  mkdir -p "$pkgdir/usr/share/doc/deps-split"
+  echo 'the docs' > "$pkgdir/usr/share/doc/deps-split/README"
+}
+"""
+
 AUR_PKGS: dict[str, dict[str, Any]] = {
     "aur-app": dict(version="1.0", depends=["aur-lib", "repolib"], desc="app from the AUR",
                     votes=5, pop=0.5),
@@ -94,6 +116,11 @@ AUR_PKGS: dict[str, dict[str, Any]] = {
                      build="deps-maker", desc="built by running its AUR makedepend"),
     "deps-maker": dict(version="1.0", desc="a build tool from the AUR"),
     "deps-rt": dict(version="1.0", desc="a runtime dependency from the AUR"),
+    # a split package: pkgbase deps-split, its -cli depending on its -doc sibling
+    "deps-split-cli": dict(version="1.0", base="deps-split", depends=["deps-split-doc"],
+                           desc="split package, program", pkgbuild=SPLIT_PKGBUILD),
+    "deps-split-doc": dict(version="1.0", base="deps-split", desc="split package, docs",
+                           pkgbuild=SPLIT_PKGBUILD),
 }
 
 
@@ -110,8 +137,14 @@ class Aur:
         self.snapshots[name] = snapshot(name, self.pkgs[name])
 
 
+def snapshots(pkgs: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+    """pkgbase -> its snapshot (one for all the packages of a split pkgbase)."""
+    return {s.get("base", n): snapshot(s.get("base", n), s) for n, s in pkgs.items()}
+
+
 def snapshot(name: str, spec: dict[str, Any]) -> bytes:
-    files = {"PKGBUILD": pkgbuild(name, spec["version"], depends=spec.get("depends", []),
+    files = {"PKGBUILD": spec.get("pkgbuild") or pkgbuild(
+                                  name, spec["version"], depends=spec.get("depends", []),
                                   makedepends=spec.get("makedepends", []),
                                   desc=spec["desc"], fail=spec.get("fail", False),
                                   build=spec.get("build", "")),
@@ -127,7 +160,8 @@ def snapshot(name: str, spec: dict[str, Any]) -> bytes:
 
 
 def aur_record(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"Name": name, "PackageBase": name, "Version": f"{spec['version']}-1",
+    return {"Name": name, "PackageBase": spec.get("base", name),
+            "Version": f"{spec['version']}-1",
             "Description": spec["desc"], "NumVotes": spec.get("votes", 0),
             "Popularity": spec.get("pop", 0.0), "OutOfDate": None, "Maintainer": "tester",
             "URL": "https://example.org", "Depends": spec.get("depends", []),
@@ -231,7 +265,7 @@ def arch_world() -> Iterator[ArchWorld]:
         f"LogFile = {base}/pacman.log\nGPGDir = {base}/gnupg\nHookDir = {base}/hooks\n"
         f"Architecture = x86_64\nSigLevel = Never\n\n[testrepo]\nServer = file://{repo_dir}\n")
     pkgs = {n: dict(s) for n, s in AUR_PKGS.items()}
-    aur = Aur("", pkgs, {n: snapshot(n, s) for n, s in pkgs.items()})
+    aur = Aur("", pkgs, snapshots(pkgs))
     server, aur.url = serve_aur(aur)
     try:
         yield ArchWorld(base, conf, root, dbpath, repo_dir, repo_pkgs, aur)

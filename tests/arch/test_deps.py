@@ -187,3 +187,23 @@ def test_a_user_builds_through_omgd_and_another_does_not_reuse_it(
     app = other["deps-app"][0]
     assert (store / app / "usr" / "share" / "deps-app" / "built").read_text() == \
         "deps-maker 1.0\n"
+
+
+def test_split_packages_build_once_and_reference_their_siblings(world: ArchWorld,
+                                                               aenv: OmgEnv,
+                                                               tmp_path: Path) -> None:
+    """deps-split-cli depends on its sibling deps-split-doc: the pkgbase is built
+    once, the -doc ingested first and referenced by the -cli (so gc keeps it);
+    `omg aur get` takes the pkgbase, which no package is named."""
+    proc = aenv.run("aur", "build", "deps-split-cli", "--noconfirm", "--json")
+    got = built(proc)
+    assert set(got) == {"deps-split-cli", "deps-split-doc"}
+    assert sum("/cgit/aur.git/snapshot/" in r for r in world.aur.requests) == 1
+    store = aenv.store()
+    assert store.get(got["deps-split-cli"][0]).references == (got["deps-split-doc"][0],)
+    store.close()
+    fetched = aenv.run("aur", "get", "deps-split", "--dest", str(tmp_path / "get"))
+    assert fetched.returncode == 0, fetched.stderr
+    assert "pkgname=(deps-split-cli deps-split-doc)" in \
+        (tmp_path / "get" / "deps-split" / "PKGBUILD").read_text()
+    assert aenv.run("aur", "get", "deps-nothing").returncode == 3
