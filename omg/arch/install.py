@@ -117,7 +117,11 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
         if show is not None and plan.notes:
             show("\n".join(f":: {note}" for note in plan.notes))
         _system_side(arch, checker, plan, system=system, noconfirm=noconfirm)
-        return _build_plan(settings, arch, backend, plan, set(names), system=system,
+        # A dependency the user installed explicitly before stays explicit (as yay).
+        explicit = {str(i["Name"]) for i in plan.order
+                    if (p := checker.localdb.get_pkg(str(i["Name"]))) is not None
+                    and p.reason == 0}
+        return _build_plan(settings, arch, backend, plan, set(names), explicit, system=system,
                            noconfirm=noconfirm, confirm=confirm, show=show,
                            rebuild=rebuild, rebuild_deps=rebuild_deps)
     finally:
@@ -226,7 +230,7 @@ def _kept_dir(store_path: str) -> Path:
 
 
 def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, plan: Plan,
-                targets: set[str], *, system: bool, noconfirm: bool,
+                targets: set[str], explicit: set[str], *, system: bool, noconfirm: bool,
                 confirm: Callable[[str], bool] | None, show: Callable[[str], None] | None,
                 rebuild: bool, rebuild_deps: bool) -> InstallResult:
     result = InstallResult(order=[str(i["Name"]) for i in plan.order], repo_deps=plan.repo_deps)
@@ -249,7 +253,7 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, plan: 
             todo.append(info)
     bases = list(dict.fromkeys(str(i.get("PackageBase") or i["Name"]) for i in todo))
     if not bases:
-        _install_system(arch, plan, targets, built, result, system)
+        _install_system(arch, plan, targets, explicit, built, result, system)
         return result
     with build.build_area(arch, "omg") as work:
         sources = _fetch_and_review(arch, bases, work, noconfirm=noconfirm, confirm=confirm,
@@ -272,7 +276,7 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, plan: 
                 built[pname] = added.record.path
                 _keep_file(pkg, added.record.path)
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))
-        _install_system(arch, plan, targets, built, result, system)
+        _install_system(arch, plan, targets, explicit, built, result, system)
     return result
 
 
@@ -354,10 +358,11 @@ def _keep_file(pkg: Path, store_path: str) -> None:
     tmp.rename(dest / pkg.name)
 
 
-def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], built: dict[str, str],
-                    result: InstallResult, system: bool) -> None:
+def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], explicit: set[str],
+                    built: dict[str, str], result: InstallResult, system: bool) -> None:
     """`pacman -U` the targets (explicit) and their AUR runtime dependencies, built or
-    reused (as dependencies): one transaction for both, then `-D --asdeps`."""
+    reused (as dependencies): one transaction for both, then `-D --asdeps` of the
+    dependencies that were not installed explicitly before (those stay so)."""
     if not system:
         return
     deps: list[str] = []
@@ -372,8 +377,8 @@ def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], built: di
     if not files:
         return
     pacman.run(arch, ["-U", "--noconfirm", *files], what="-U")
-    if deps:
-        pacman.run(arch, ["-D", "--asdeps", *deps], what="-D --asdeps")
+    if asdeps := [d for d in deps if d not in explicit]:
+        pacman.run(arch, ["-D", "--asdeps", *asdeps], what="-D --asdeps")
     result.system_installed = [Path(f).name for f in files]
 
 

@@ -116,6 +116,7 @@ AUR_PKGS: dict[str, dict[str, Any]] = {
                      build="deps-maker", desc="built by running its AUR makedepend"),
     "deps-maker": dict(version="1.0", desc="a build tool from the AUR"),
     "deps-rt": dict(version="1.0", desc="a runtime dependency from the AUR"),
+    "deps-conflicting": dict(version="1.0", conflicts=["repolib"], desc="conflicts"),
     # a split package: pkgbase deps-split, its -cli depending on its -doc sibling
     "deps-split-cli": dict(version="1.0", base="deps-split", depends=["deps-split-doc"],
                            desc="split package, program", pkgbuild=SPLIT_PKGBUILD),
@@ -165,7 +166,8 @@ def aur_record(name: str, spec: dict[str, Any]) -> dict[str, Any]:
             "Description": spec["desc"], "NumVotes": spec.get("votes", 0),
             "Popularity": spec.get("pop", 0.0), "OutOfDate": None, "Maintainer": "tester",
             "URL": "https://example.org", "Depends": spec.get("depends", []),
-            "MakeDepends": spec.get("makedepends", [])}
+            "MakeDepends": spec.get("makedepends", []),
+            **({"Conflicts": spec["conflicts"]} if spec.get("conflicts") else {})}
 
 
 def serve_aur(aur: Aur) -> tuple[http.server.ThreadingHTTPServer, str]:

@@ -207,3 +207,17 @@ def test_split_packages_build_once_and_reference_their_siblings(world: ArchWorld
     assert "pkgname=(deps-split-cli deps-split-doc)" in \
         (tmp_path / "get" / "deps-split" / "PKGBUILD").read_text()
     assert aenv.run("aur", "get", "deps-nothing").returncode == 3
+
+
+def test_a_conflict_with_an_installed_package_stops_system_installs_up_front(
+        world: ArchWorld, aenv: OmgEnv) -> None:
+    aenv.run("pkg", "install", "testrepo/repolib", "--noconfirm", check=True)
+    try:
+        proc = aenv.run("aur", "build", "deps-conflicting", "--system", "--noconfirm")
+        assert proc.returncode == 2, proc.stderr
+        assert ":: deps-conflicting conflicts with repolib" in proc.stdout
+        assert proc.stderr.splitlines()[0] == (
+            "error: deps-conflicting conflicts with the installed package repolib")
+        assert not any("/cgit/" in r for r in world.aur.requests)
+    finally:
+        aenv.run("remove", "repolib", "--noconfirm", check=True)
