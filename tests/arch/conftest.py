@@ -117,6 +117,9 @@ AUR_PKGS: dict[str, dict[str, Any]] = {
     "deps-maker": dict(version="1.0", desc="a build tool from the AUR"),
     "deps-rt": dict(version="1.0", desc="a runtime dependency from the AUR"),
     "deps-conflicting": dict(version="1.0", conflicts=["repolib"], desc="conflicts"),
+    # deps-virt is no package's name: deps-virt-impl provides it
+    "deps-needs-virt": dict(version="1.0", depends=["deps-virt>=1"], desc="needs a provide"),
+    "deps-virt-impl": dict(version="1.0", provides=["deps-virt=1.5"], desc="provides it"),
     # a split package: pkgbase deps-split, its -cli depending on its -doc sibling
     "deps-split-cli": dict(version="1.0", base="deps-split", depends=["deps-split-doc"],
                            desc="split package, program", pkgbuild=SPLIT_PKGBUILD),
@@ -148,7 +151,8 @@ def snapshot(name: str, spec: dict[str, Any]) -> bytes:
                                   name, spec["version"], depends=spec.get("depends", []),
                                   makedepends=spec.get("makedepends", []),
                                   desc=spec["desc"], fail=spec.get("fail", False),
-                                  build=spec.get("build", "")),
+                                  build=spec.get("build", ""),
+                                  provides=spec.get("provides", [])),
              ".SRCINFO": f"pkgbase = {name}\n", "notes.txt": "extra file to review\n"}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -167,7 +171,8 @@ def aur_record(name: str, spec: dict[str, Any]) -> dict[str, Any]:
             "Popularity": spec.get("pop", 0.0), "OutOfDate": None, "Maintainer": "tester",
             "URL": "https://example.org", "Depends": spec.get("depends", []),
             "MakeDepends": spec.get("makedepends", []),
-            **({"Conflicts": spec["conflicts"]} if spec.get("conflicts") else {})}
+            **({"Conflicts": spec["conflicts"]} if spec.get("conflicts") else {}),
+            **({"Provides": spec["provides"]} if spec.get("provides") else {})}
 
 
 def serve_aur(aur: Aur) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -187,8 +192,10 @@ def serve_aur(aur: Aur) -> tuple[http.server.ThreadingHTTPServer, str]:
                                    "results": [], "error": "Too many requests"}).encode()
             elif url.path.startswith("/rpc/v5/search/"):
                 term = urllib.parse.unquote(url.path.rsplit("/", 1)[1]).lower()
+                by = urllib.parse.parse_qs(url.query).get("by", ["name-desc"])[0]
                 res = [aur_record(n, s) for n, s in aur.pkgs.items()
-                       if term in n or term in s["desc"]]
+                       if (any(p.split("=")[0] == term for p in s.get("provides", []))
+                           if by == "provides" else term in n or term in s["desc"])]
                 body = json.dumps({"version": 5, "type": "search", "resultcount": len(res),
                                    "results": res}).encode()
             elif url.path == "/rpc/v5/info":

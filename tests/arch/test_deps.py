@@ -221,3 +221,17 @@ def test_a_conflict_with_an_installed_package_stops_system_installs_up_front(
         assert not any("/cgit/" in r for r in world.aur.requests)
     finally:
         aenv.run("remove", "repolib", "--noconfirm", check=True)
+
+
+def test_a_dependency_only_provided_builds_its_provider(world: ArchWorld,
+                                                       aenv: OmgEnv) -> None:
+    """deps-virt>=1 is no package's name: the AUR is searched by provides, the plan
+    says which package provides it, and the reference leads to that package."""
+    proc = aenv.run("aur", "build", "deps-needs-virt", "--noconfirm", "--json")
+    got = built(proc)
+    assert list(got) == ["deps-virt-impl", "deps-needs-virt"]
+    assert "deps-virt>=1 is provided by deps-virt-impl" in proc.stderr  # --json: on stderr
+    assert any("by=provides" in r for r in world.aur.requests)
+    store = aenv.store()
+    assert store.get(got["deps-needs-virt"][0]).references == (got["deps-virt-impl"][0],)
+    store.close()
