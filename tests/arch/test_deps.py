@@ -235,3 +235,27 @@ def test_a_dependency_only_provided_builds_its_provider(world: ArchWorld,
     store = aenv.store()
     assert store.get(got["deps-needs-virt"][0]).references == (got["deps-virt-impl"][0],)
     store.close()
+
+
+def test_a_rebuild_against_a_newer_dependency_is_a_new_store_path(world: ArchWorld,
+                                                                   denv: OmgEnv) -> None:
+    """deps-app 1.0 built again after deps-rt moved to 1.1: its files are the same
+    (SOURCE_DATE_EPOCH), yet it is another store path, referencing the new deps-rt;
+    the first keeps its own reference."""
+    first = built(denv.run("aur", "build", "deps-app", "--noconfirm", "--json"))
+    world.aur.set_version("deps-rt", "1.1")
+    try:
+        second = built(denv.run("aur", "build", "deps-app", "--noconfirm", "--json",
+                                extra_env={"OMG_AUR_TTL": "0.001"}))
+    finally:
+        world.aur.set_version("deps-rt", "1.0")
+    assert second["deps-maker"] == (first["deps-maker"][0], True)
+    assert second["deps-rt"][0] != first["deps-rt"][0]
+    assert second["deps-app"] != (first["deps-app"][0], True)
+    store = denv.store()
+    old, new = store.get(first["deps-app"][0]), store.get(second["deps-app"][0])
+    assert old.path != new.path and old.name == new.name and old.version == new.version
+    assert old.references == (first["deps-rt"][0],)
+    assert new.references == (second["deps-rt"][0],)
+    assert store.verify() == []
+    store.close()
