@@ -10,6 +10,7 @@ its AUR dependencies' store paths as references, and with --system `pacman -U` t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,7 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
         if show is not None and plan.notes:
             show("\n".join(f":: {note}" for note in plan.notes))
         _system_side(arch, checker, plan, system=system, noconfirm=noconfirm)
+        _may_keep(backend)
         # A dependency the user installed explicitly before stays explicit (as yay).
         explicit = {str(i["Name"]) for i in plan.order
                     if (p := checker.localdb.get_pkg(str(i["Name"]))) is not None
@@ -127,6 +129,23 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
     finally:
         if own_backend:
             backend.close()
+
+
+def _may_keep(backend: Backend) -> None:
+    """In the shared mode, ask omgd before anything is downloaded whether it will keep
+    what is built for this user (a down daemon, or a uid without a user name, whose
+    additions have no install root, fail here rather than after the build)."""
+    call = getattr(backend, "call", None)  # only the daemon backend has requests
+    if call is None:
+        return
+    me = call("whoami")
+    user = me.get("user") if isinstance(me, dict) else None
+    if not isinstance(user, str) or not user or user.isdigit():
+        from store.errors import PermissionDenied
+
+        raise PermissionDenied(f"omgd knows no user name for uid {os.getuid()}: it keeps "
+                               "no builds for it, so nothing was downloaded or built",
+                               hint="build as a user with a login name")
 
 
 def _cache_index(backend: Backend) -> Index | None:
@@ -305,8 +324,6 @@ def _fetch_and_review(arch: ArchSettings, bases: list[str], work: Path, *, nocon
 def _review_home(arch: ArchSettings) -> Path:
     """Where the last reviewed versions are kept: OMG_HOME, or in the shared mode
     (OMG_HOME is omgd's) this user's data directory."""
-    import os
-
     from omg.locate import user_data
 
     return arch.home if os.access(arch.home, os.W_OK) else Path(user_data())

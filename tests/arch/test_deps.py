@@ -7,6 +7,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,13 @@ def test_a_user_builds_through_omgd_and_another_does_not_reuse_it(
     app = other["deps-app"][0]
     assert (store / app / "usr" / "share" / "deps-app" / "built").read_text() == \
         "deps-maker 1.0\n"
+    # omgd gone (its socket left behind): refused before any download or build
+    d.stop(signal.SIGKILL)
+    fetched = sum("/cgit/" in r for r in world.aur.requests)
+    down = as_user(a, envs[a], "aur", "build", "deps-maker", "--noconfirm")
+    assert down.returncode == 10, down.stderr
+    assert down.stderr.startswith("error: ") and "omgd" in down.stderr
+    assert sum("/cgit/" in r for r in world.aur.requests) == fetched
 
 
 def test_split_packages_build_once_and_reference_their_siblings(world: ArchWorld,
