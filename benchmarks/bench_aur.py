@@ -9,7 +9,8 @@ Run: ``python benchmarks/bench_aur.py [-n RUNS]``.
    store paths already built by this user): no makepkg run. Timed as whole processes
    beside the first build (real makepkg as the build user; needs root).
 
-A local AUR (RPC v5 and snapshots on 127.0.0.1, tests/arch/conftest.py) answers.
+The test AUR (tests/arch/fakeaur.py: RPC v5 and cgit snapshots on 127.0.0.1) answers.
+Needs root (the build user, and makepkg --printsrcinfo for the packages' .SRCINFO).
 """
 
 from __future__ import annotations
@@ -29,20 +30,27 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.arch.conftest import BUILD_USER, Aur, serve_aur, snapshots  # noqa: E402
+from tests.arch import fakeaur  # noqa: E402
+from tests.arch.conftest import BUILD_USER, pkgbuild  # noqa: E402
 
 GOAL_MS = 100.0
 TREE = 20
 
 
-def tree_pkgs() -> dict[str, dict[str, Any]]:
-    """bench-0 .. bench-19: each depends on the next two (a tree, shared nodes)."""
-    pkgs: dict[str, dict[str, Any]] = {}
+def tree_pkgs(base: Path) -> dict[Path, dict[str, Any]]:
+    """bench-0 .. bench-19, each depending on the next two (a binary tree), as package
+    directories (PKGBUILD, .SRCINFO from makepkg) with their aurweb rows."""
+    out: dict[Path, dict[str, Any]] = {}
     for i in range(TREE):
         deps = [f"bench-{j}" for j in (2 * i + 1, 2 * i + 2) if j < TREE]
-        pkgs[f"bench-{i}"] = dict(version="1.0", depends=deps[:1], makedepends=deps[1:],
-                                  desc=f"benchmark package {i}", votes=i)
-    return pkgs
+        pkgdir = base / "aur-src" / f"bench-{i}"
+        pkgdir.mkdir(parents=True)
+        (pkgdir / "PKGBUILD").write_text(pkgbuild(f"bench-{i}", depends=deps[:1],
+                                                  makedepends=deps[1:],
+                                                  desc=f"benchmark package {i}"))
+        (pkgdir / ".SRCINFO").write_text(fakeaur.printsrcinfo(pkgdir))
+        out[pkgdir] = {"NumVotes": i}
+    return out
 
 
 def write_conf(base: Path) -> Path:
@@ -56,7 +64,7 @@ def write_conf(base: Path) -> Path:
     return conf
 
 
-def bench_resolve(base: Path, aur: Aur, conf: Path, runs: int) -> None:
+def bench_resolve(base: Path, aur: fakeaur.FakeAur, conf: Path, runs: int) -> None:
     from omg.arch import aur as aurmod
     from omg.arch.alpm import Alpm
     from omg.arch.install import provides
@@ -98,15 +106,7 @@ def omg(env: dict[str, str], *args: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def bench_rebuild(base: Path, aur: Aur, conf: Path, runs: int) -> None:
-    if os.geteuid() != 0 or shutil.which("makepkg") is None:
-        print("skipped rebuild: needs root (the build user) and makepkg")
-        return
-    try:
-        pwd.getpwnam(BUILD_USER)
-    except KeyError:
-        subprocess.run(["useradd", "-r", "-m", "-s", "/usr/sbin/nologin", BUILD_USER],
-                       check=True)
+def bench_rebuild(base: Path, aur: fakeaur.FakeAur, conf: Path, runs: int) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMG_")}
     env.update({"OMG_HOME": str(base / "omg"), "XDG_CACHE_HOME": str(base / "cache-home"),
                 "OMG_PACMAN_CONF": str(conf), "OMG_AUR_URL": aur.url,
@@ -121,15 +121,27 @@ def bench_rebuild(base: Path, aur: Aur, conf: Path, runs: int) -> None:
           f"{first:.0f} ms; --rebuild {forced:.0f} ms")
 
 
+def ensure_build_user() -> None:
+    try:
+        pwd.getpwnam(BUILD_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-r", "-m", "-s", "/usr/sbin/nologin", BUILD_USER],
+                       check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--runs", type=int, default=20)
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="omg-bench-aur-", dir="/var/tmp"))
     os.chmod(base, 0o755)
-    pkgs = tree_pkgs()
-    aur = Aur("", pkgs, snapshots(pkgs))
-    server, aur.url = serve_aur(aur)
+    if shutil.which("makepkg") is None or os.geteuid() != 0:
+        raise SystemExit("needs root and makepkg (.SRCINFO is made by makepkg --printsrcinfo "
+                         "as the build user)")
+    ensure_build_user()
+    aur = fakeaur.FakeAur(base / "aur")
+    aur.load(fakeaur.Render(), tree_pkgs(base))
+    server, aur.url = fakeaur.serve(aur)
     try:
         conf = write_conf(base)
         bench_resolve(base, aur, conf, args.runs)

@@ -212,7 +212,7 @@ def test_split_packages_build_once_and_reference_their_siblings(world: ArchWorld
     store.close()
     fetched = aenv.run("aur", "get", "deps-split", "--dest", str(tmp_path / "get"))
     assert fetched.returncode == 0, fetched.stderr
-    assert "pkgname=(deps-split-cli deps-split-doc)" in \
+    assert "pkgname=('deps-split-cli' 'deps-split-doc')" in \
         (tmp_path / "get" / "deps-split" / "PKGBUILD").read_text()
     assert aenv.run("aur", "get", "deps-nothing").returncode == 3
 
