@@ -1,11 +1,16 @@
 """Use cases: install (repo via pacman -S, AUR built into the store), remove, outdated.
 
 `install_packages(settings, names, system=..., noconfirm=...)` is the entry point the
-`omg install aur/NAME` command delegates to. AUR flow: resolve (repo deps through
-pyalpm satisfiers, AUR deps through batched info, topological order), download the
-snapshots, show each for review (diff against the last reviewed version), ask,
-build each with makepkg as the build user, ingest every package into the store with
-its AUR dependencies' store paths as references, and with --system `pacman -U` them.
+`omg install aur/NAME` command delegates to. AUR flow (docs/arch.md, "Building from
+the AUR"): resolve (repo deps through pyalpm satisfiers, AUR deps through batched info,
+then by provides; topological order); refuse what cannot work before any download
+(repo deps not installed without --system, conflicts, an omgd that will not keep the
+build); reuse this user's unchanged builds; download the snapshots, show each for
+review (diff against the last reviewed version), ask; build each pkgbase with makepkg,
+its AUR dependencies taken from the store (omg.arch.depenv); ingest every package
+through the Backend (omgd in the shared mode) with its runtime AUR dependencies' store
+paths as references, the targets kept as install roots; with --system `pacman -U` the
+targets and their AUR dependencies (as dependencies).
 """
 
 from __future__ import annotations
@@ -117,8 +122,8 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
                        vercmp=checker.vercmp)
         if show is not None and plan.notes:
             show("\n".join(f":: {note}" for note in plan.notes))
+        _may_keep(backend)  # before pacman changes anything for a build omgd would refuse
         _system_side(arch, checker, plan, system=system, noconfirm=noconfirm)
-        _may_keep(backend)
         # A dependency the user installed explicitly before stays explicit (as yay).
         explicit = {str(i["Name"]) for i in plan.order
                     if (p := checker.localdb.get_pkg(str(i["Name"]))) is not None
