@@ -10,8 +10,9 @@ never influence a store path's name.
 from __future__ import annotations
 
 import base64
+import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -85,6 +86,40 @@ def tree_digest(tree: Tree) -> bytes:
 
 def _entry(kind: Kind, name: bytes, digest: bytes) -> bytes:
     return kind.value + struct.pack(">I", len(name)) + name + digest
+
+
+REFS_TAG = b"omg-refs-v1\x00"
+
+
+def path_digest(tree: Tree, tree_hash: bytes, references: Iterable[str] = ()) -> bytes:
+    """A store path's digest: its tree's, covering its references too, as Nix's names do.
+
+    A reference some symlink of the tree points into is named by that link already
+    (a profile env); the others are hashed in after the tree digest (sorted,
+    length-prefixed). So the same files built against another dependency are
+    another path with its own references, never the first ingest's, and a path
+    whose references are all linked (or that has none) keeps its tree digest.
+    """
+    refs = sorted(set(references) - _linked(tree, references))
+    if not refs:
+        return tree_hash
+    h = blake3(REFS_TAG)
+    h.update(tree_hash)
+    for ref in refs:
+        raw = ref.encode()
+        h.update(struct.pack(">I", len(raw)) + raw)
+    return h.digest()
+
+
+def _linked(tree: Tree, references: Iterable[str]) -> set[str]:
+    """The references that a symlink target of `tree` names as a path component."""
+    wanted = {os.fsencode(r) for r in references}
+    found: set[bytes] = set()
+    if wanted:
+        for _, node in walk(tree):
+            if isinstance(node, Leaf) and node.kind is Kind.SYMLINK:
+                found.update(wanted.intersection(node.target.split(b"/")))
+    return {os.fsdecode(r) for r in found}
 
 
 def digest_name(digest: bytes) -> str:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from store.archive import Format, detect_format, is_package_name, open_members
 from store.errors import IntegrityError, NotFound, UsageError
 from store.fsutil import atomic_write, force_remove, fsync_dir, syncfs
-from store.hashing import Kind, Tree, digest_name, tree_digest, walk
+from store.hashing import Kind, Tree, digest_name, path_digest, tree_digest, walk
 from store.index import Index
 from store.layout import COMPONENT_RE, Layout, store_hash_of, store_path_name
 from store.limits import DEFAULT_LIMITS, Limits
@@ -103,7 +103,7 @@ def ingest(
                          hint="add a directory outside OMG_HOME")
     package = fmt is not Format.DIRECTORY and is_package_name(source)
     strip = (fmt is not Format.DIRECTORY and not package) if strip_top is None else strip_top
-    memo = _archive_key(source, fmt, name, version, strip)
+    memo = _archive_key(source, fmt, name, version, strip, references)
     known = _known_archive(layout, index, memo)
     if known is not None:
         return AddResult(known, False, 0)
@@ -122,7 +122,9 @@ def ingest(
             if ".PKGINFO" not in unpacked.metadata:
                 raise IntegrityError(f"{source.name}: an Arch package without .PKGINFO")
             metadata["pkginfo"] = parse_pkginfo(unpacked.metadata[".PKGINFO"])
-        final_name = store_path_name(digest_name(tree_digest(unpacked.tree)), name, version)
+        final_name = store_path_name(
+            digest_name(path_digest(unpacked.tree, tree_digest(unpacked.tree), references)),
+            name, version)
         final = layout.store_path(final_name)
         if final.is_dir():
             _remember_archive(index, memo, final_name)
@@ -161,8 +163,8 @@ def _check_file_type(source: Path) -> None:
         raise UsageError(f"cannot add {source}: {kind}, not a regular file or a directory")
 
 
-def _archive_key(source: Path, fmt: Format, name: str, version: str, strip: bool
-                 ) -> bytes | None:
+def _archive_key(source: Path, fmt: Format, name: str, version: str, strip: bool,
+                 references: tuple[str, ...] = ()) -> bytes | None:
     """Identify an archive by its bytes, so re-adding it is a hash, not an unpack.
 
     Hashing the compressed file costs a few percent of unpacking it. Directories
@@ -172,7 +174,10 @@ def _archive_key(source: Path, fmt: Format, name: str, version: str, strip: bool
         return None
     from store.scan import file_digest
 
-    return f"{file_digest(str(source)).hex()}:{int(strip)}:{name}:{version}".encode()
+    key = f"{file_digest(str(source)).hex()}:{int(strip)}:{name}:{version}"
+    refs = sorted(set(references))
+    # The same archive with other references is another store path (path_digest).
+    return (f"{key}:{','.join(refs)}" if refs else key).encode()
 
 
 def _known_archive(layout: Layout, index: Index, key: bytes | None) -> PathRecord | None:

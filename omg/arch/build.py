@@ -20,10 +20,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from omg.arch.depenv import dep_env
 from omg.arch.settings import ArchSettings
 from store.errors import BuildFailed, IntegrityError, UsageError
 from store.fsutil import force_remove, walk_tree
@@ -119,8 +120,13 @@ def gnupg_home(user: pwd.struct_passwd | None) -> str:
     return os.path.join(user.pw_dir, ".gnupg")
 
 
+#: Where the store is seen inside the sandbox (bound by descriptor: the build user may
+#: not be able to reach where it really lives, e.g. under root's 0700 home).
+SANDBOX_STORE = "/tmp/omg-store"
+
+
 def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
-                 network: bool) -> list[str]:
+                 network: bool, store_fd: int | None = None) -> list[str]:
     """bwrap's command line: the system read-only, private /tmp, /dev, /proc and home
     (its keyring read-only), srcdir the one writable place; every namespace
     new, the network's too unless `network`."""
@@ -134,6 +140,8 @@ def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
             args += ["--tmpfs", hidden]
     if os.path.isdir(gnupg):
         args += ["--ro-bind", gnupg, gnupg]
+    if store_fd is not None:  # on the private /tmp; read-only: the store is immutable
+        args += ["--ro-bind-fd", str(store_fd), SANDBOX_STORE]
     args += ["--bind", str(srcdir), str(srcdir), "--chdir", str(srcdir),
              "--unshare-all", *(["--share-net"] if network else []),
              # bwrap sets no_new_privs itself; --new-session stops TIOCSTI typing into
@@ -155,13 +163,14 @@ def _chown_tree(top: Path, user: pwd.struct_passwd) -> None:
 
 
 def _run_logged(cmd: list[str], *, srcdir: Path, env: dict[str, str],
-                user: pwd.struct_passwd | None, out: BinaryIO, pkgbase: str) -> int:
+                user: pwd.struct_passwd | None, out: BinaryIO, pkgbase: str,
+                pass_fds: Sequence[int] = ()) -> int:
     """Run one makepkg step (as `user` when given) with its output to `out`."""
     # Dropping to the build user in the child itself, not through runuser: then omg is
     # bwrap's parent and --die-with-parent ends the build when omg is killed.
     proc = subprocess.Popen(cmd, cwd=srcdir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            **as_user(user))
+                            pass_fds=tuple(pass_fds), **as_user(user))
     assert proc.stdout is not None
     for line in proc.stdout:  # all of it to the log; its steps on a terminal
         out.write(line)
@@ -169,8 +178,11 @@ def _run_logged(cmd: list[str], *, srcdir: Path, env: dict[str, str],
     return proc.wait()
 
 
-def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
-    """Run makepkg in srcdir (sandboxed unless opted out); return the built package files."""
+def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str, *, store_dir: Path | None = None,
+            deps: Sequence[str] = ()) -> list[Path]:
+    """Run makepkg in srcdir (sandboxed unless opted out); return the built package files.
+    `deps`: store paths (names in `store_dir`) the build finds on its search paths
+    (omg.arch.depenv), in the sandbox through a read-only bind of the store."""
     user = build_user(arch)
     bwrap = _tools(arch)
     if user is not None:
@@ -183,21 +195,31 @@ def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str) -> list[Path]:
            "SRCDEST": str(srcdir / ".src")}
     if user is not None:
         env["USER"] = env["LOGNAME"] = user.pw_name
+    store_fd = os.open(store_dir, os.O_PATH | os.O_DIRECTORY) \
+        if deps and store_dir is not None and bwrap is not None else None
+    seen_store = SANDBOX_STORE if store_fd is not None else str(store_dir)
+    for key, value in dep_env(seen_store, deps).items():  # before the defaults
+        env[key] = f"{value}:{env[key]}" if env.get(key) else value
     if "SOURCE_DATE_EPOCH" in os.environ:
         env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
     common = ["--noconfirm", "--noprogressbar", *arch.makepkg_args]
     steps = [["makepkg", "-f", *common]] if bwrap is None else [
-        [*sandbox_args(bwrap, srcdir, home, gnupg, network=True),
+        [*sandbox_args(bwrap, srcdir, home, gnupg, network=True, store_fd=store_fd),
          "makepkg", "--verifysource", *common],
-        [*sandbox_args(bwrap, srcdir, home, gnupg, network=False),
+        [*sandbox_args(bwrap, srcdir, home, gnupg, network=False, store_fd=store_fd),
          "makepkg", "-f", "--holdver", *common]]
     log = srcdir.parent / f"{pkgbase}.makepkg.log"
-    with open(log, "wb") as out:
-        for cmd in steps:
-            code = _run_logged(cmd, srcdir=srcdir, env=env, user=user, out=out,
-                               pkgbase=pkgbase)
-            if code != 0:
-                break
+    try:
+        with open(log, "wb") as out:
+            for cmd in steps:
+                code = _run_logged(cmd, srcdir=srcdir, env=env, user=user, out=out,
+                                   pkgbase=pkgbase,
+                                   pass_fds=() if store_fd is None else (store_fd,))
+                if code != 0:
+                    break
+    finally:
+        if store_fd is not None:
+            os.close(store_fd)
     if code != 0:
         tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL:]
         raise MakepkgFailed(f"makepkg failed for {pkgbase} (exit {code})",

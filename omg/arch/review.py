@@ -178,10 +178,11 @@ def dependency_tree(plan: Plan, targets: list[str], *, reused: set[str],
     return "".join(lines)
 
 
-def approve(arch: ArchSettings, sources: Mapping[str, Path], tree: str, *,
+def approve(arch: ArchSettings, sources: Mapping[str, Path], tree: str, *, home: Path,
             noconfirm: bool, confirm: Callable[[str], bool] | None,
             show: Callable[[str], None] | None) -> list[lint.Finding]:
-    """Show, check and ask before any build; the findings, for the result."""
+    """Show, check and ask before any build; the findings, for the result. `home`:
+    where the last reviewed copies are (this user's, also in the shared mode)."""
     if not sources:
         return []
     found = [f for base, src in sources.items() for f in findings(base, src)]
@@ -189,7 +190,7 @@ def approve(arch: ArchSettings, sources: Mapping[str, Path], tree: str, *,
         for line in findings_text(found).splitlines():
             sys.stderr.write(f"warning: {line.strip()}\n")
     elif show is not None:  # one text: one pager on a terminal
-        show("".join(review_text(arch.home, base, src)
+        show("".join(review_text(home, base, src)
                      + findings_text([f for f in found if f.file.startswith(f"{base}/")])
                      for base, src in sources.items()) + tree)
     high = [f for f in found if f.severity == lint.HIGH]
@@ -202,7 +203,7 @@ def approve(arch: ArchSettings, sources: Mapping[str, Path], tree: str, *,
         if confirm is None or not confirm(question(list(sources), builder(arch), found)):
             raise Interrupted("build declined: nothing was built")
         for base, src in sources.items():
-            mark_reviewed(arch.home, base, src)
+            mark_reviewed(home, base, src)
     return found
 
 

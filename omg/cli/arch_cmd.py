@@ -34,6 +34,8 @@ NoconfirmOpt = Annotated[bool, typer.Option("--noconfirm", help="Do not ask; ski
 SystemOpt = Annotated[bool, typer.Option("--system", help="Also install with pacman -U.")]
 PgpKeyOpt = Annotated[list[Path] | None, typer.Option(
     "--pgp-key", help="Import validpgpkeys the build user lacks from this key file.")]
+RebuildOpt = Annotated[bool, typer.Option("--rebuild",
+                                          help="Build the targets even when unchanged.")]
 
 
 def _arch(cfg: str | None = None, root: str | None = None, dbpath: str | None = None
@@ -214,17 +216,11 @@ def register(app: typer.Typer) -> None:
         import tempfile
 
         from omg.arch import aur, build
-        from omg.arch.names import check_name
+        from omg.arch.install import pkgbase_of
         from store.errors import UsageError
 
         _settings, arch = _arch()
-        check_name(name)
-        got = aur.info(arch.aur_url, [name])
-        if name not in got:
-            from store.errors import NotFound
-
-            raise NotFound(f"package {name!r} not found in the AUR")
-        base = str(got[name].get("PackageBase") or name)
+        base = pkgbase_of(arch, name)
         if (dest / base).exists():
             raise UsageError(f"{dest / base} already exists")
         dest.mkdir(parents=True, exist_ok=True)
@@ -235,30 +231,31 @@ def register(app: typer.Typer) -> None:
         typer.echo(dest / base)
 
     def _aur_install(names: list[str], system: bool, noconfirm: bool, json_out: bool,
-                     pgp_keys: list[Path] | None = None) -> None:
+                     pgp_keys: list[Path] | None = None, rebuild: bool = False) -> None:
         from omg.arch import install
 
         settings, arch = _arch()
         arch = arch.with_pgp_keys(pgp_keys or [])
-        _refuse_shared(settings)
         with stdout_to_stderr(json_out):
             result = _build_errors(lambda: install.build_aur(
                 settings, [n.removeprefix("aur/") for n in names], system=system,
-                noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch))
+                noconfirm=noconfirm, confirm=_confirm, show=_show, arch=arch,
+                rebuild=rebuild))
         _render_install(result, json_out)
 
     @aur_app.command("build")
     def aur_build(names: list[str], system: SystemOpt = False, noconfirm: NoconfirmOpt = False,
-                  json_out: JsonOpt = False, pgp_key: PgpKeyOpt = None) -> None:
+                  json_out: JsonOpt = False, pgp_key: PgpKeyOpt = None,
+                  rebuild: RebuildOpt = False) -> None:
         """Resolve, review, build with makepkg and ingest into the store."""
-        _aur_install(names, system, noconfirm, json_out, pgp_key)
+        _aur_install(names, system, noconfirm, json_out, pgp_key, rebuild)
 
     @aur_app.command("install")
     def aur_install(names: list[str], system: SystemOpt = False,
                     noconfirm: NoconfirmOpt = False, json_out: JsonOpt = False,
-                    pgp_key: PgpKeyOpt = None) -> None:
+                    pgp_key: PgpKeyOpt = None, rebuild: RebuildOpt = False) -> None:
         """Same as `aur build` (then `omg use aur/PKG`, or --system for pacman -U)."""
-        _aur_install(names, system, noconfirm, json_out, pgp_key)
+        _aur_install(names, system, noconfirm, json_out, pgp_key, rebuild)
 
     pkg_app = typer.Typer(help="Repository and AUR packages.", no_args_is_help=True)
     app.add_typer(pkg_app, name="pkg")

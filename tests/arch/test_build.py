@@ -22,6 +22,14 @@ def leftovers(world: ArchWorld, aenv: OmgEnv) -> list[str]:
 
 
 def test_build_order_ingest_and_references(world: ArchWorld, aenv: OmgEnv) -> None:
+    aenv.run("pkg", "install", "testrepo/repolib", "--noconfirm", check=True)  # a repo dep
+    try:
+        _build_order_ingest_and_references(world, aenv)
+    finally:
+        aenv.run("remove", "repolib", "--noconfirm", check=True)
+
+
+def _build_order_ingest_and_references(world: ArchWorld, aenv: OmgEnv) -> None:
     proc = aenv.run("aur", "build", "aur-app", "--noconfirm", "--json", check=True)
     data = check("aur-build", proc.stdout)
     assert data["order"] == ["aur-tool", "aur-lib", "aur-app"]
@@ -36,10 +44,12 @@ def test_build_order_ingest_and_references(world: ArchWorld, aenv: OmgEnv) -> No
     exe = store.layout.store_path(paths["aur-app"]) / "usr" / "bin" / "aur-app"
     assert os.access(exe, os.X_OK)
     assert leftovers(world, aenv) == []
-    # building again reuses the dependencies already in the store
+    # building again reuses the dependencies already in the store, and the unchanged
+    # target too
     again = json.loads(aenv.run("aur", "build", "aur-app", "--noconfirm", "--json",
                                 check=True).stdout)
-    assert {b["name"] for b in again["built"] if b["reused"]} == {"aur-tool", "aur-lib"}
+    assert {b["name"] for b in again["built"] if b["reused"]} == {"aur-tool", "aur-lib",
+                                                                 "aur-app"}
 
 
 def test_review_then_diff_then_decline(world: ArchWorld, aenv: OmgEnv) -> None:

@@ -196,15 +196,6 @@ def test_store_add_goes_through_the_daemon(shared_cli: Shared) -> None:
 
 
 
-def test_aur_builds_are_refused_in_the_shared_mode(shared_cli: Shared) -> None:
-    s = shared_cli
-    before = sorted(os.listdir(s.home / "store"))
-    proc = s.omg(s.b, "aur", "build", "hello")
-    assert proc.returncode == 9
-    assert proc.stderr.startswith("error: building AUR packages into the shared store")
-    assert sorted(os.listdir(s.home / "store")) == before
-
-
 def test_remote_listing_and_outdated_come_from_the_daemons_mirror(shared_cli: Shared) -> None:
     s = shared_cli
     s.ok(s.a, "install", "node@20.10", "--json")

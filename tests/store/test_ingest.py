@@ -249,6 +249,25 @@ def test_references_are_recorded_and_closed_over(tmp_path: Path, store: LocalSto
     assert store.closure([top.record.path]) == {top.record.path, dep.record.path}
 
 
+def test_the_same_files_with_other_references_are_another_path(tmp_path: Path,
+                                                                store: LocalStore) -> None:
+    """A rebuild against a newer dependency (same files, other references) is a new
+    store path with its own references: the name covers them, as Nix's does."""
+    dep1 = store.add(write_tar(tmp_path / "d1.tar", [("d/x", "f", b"1", 0o644)]), "dep", "1")
+    dep2 = store.add(write_tar(tmp_path / "d2.tar", [("d/x", "f", b"2", 0o644)]), "dep", "2")
+    archive = write_tar(tmp_path / "t.tar", [("t/y", "f", b"t", 0o644)])
+    plain = store.add(archive, "top", "1")
+    first = store.add(archive, "top", "1", references=[dep1.record.path])
+    second = store.add(archive, "top", "1", references=[dep2.record.path])
+    again = store.add(archive, "top", "1", references=[dep2.record.path])
+    names = {plain.record.path, first.record.path, second.record.path}
+    assert len(names) == 3 and again.record.path == second.record.path
+    assert store.get(first.record.path).references == (dep1.record.path,)
+    assert store.get(second.record.path).references == (dep2.record.path,)
+    assert plain.record.references == ()
+    assert store.verify() == []
+
+
 def test_re_adding_a_known_archive_does_not_unpack(tmp_path: Path, store: LocalStore,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     import store.ingest as ingest_mod

@@ -41,7 +41,7 @@ def test_links_into_references_are_allowed(tmp_path: Path, store: LocalStore) ->
                              "whole": f"../{node}",
                              "lib": f"../{node}/lib",
                              "bin/via-lib": "../lib/x"})
-    expected = digest_name(tree_digest(scan(src)))
+    expected = digest_name(tree_digest(scan(src)))  # its links name its references
     result = store.add(src, "profile", "node-1", references=[node], links_into=[node])
     assert result.created
     name = result.record.path
