@@ -120,13 +120,8 @@ def gnupg_home(user: pwd.struct_passwd | None) -> str:
     return os.path.join(user.pw_dir, ".gnupg")
 
 
-#: Where the store is seen inside the sandbox (bound by descriptor: the build user may
-#: not be able to reach where it really lives, e.g. under root's 0700 home).
-SANDBOX_STORE = "/tmp/omg-store"
-
-
 def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
-                 network: bool, store_fd: int | None = None) -> list[str]:
+                 network: bool) -> list[str]:
     """bwrap's command line: the system read-only, private /tmp, /dev, /proc and home
     (its keyring read-only), srcdir the one writable place; every namespace
     new, the network's too unless `network`."""
@@ -140,8 +135,6 @@ def sandbox_args(bwrap: str, srcdir: Path, home: str, gnupg: str, *,
             args += ["--tmpfs", hidden]
     if os.path.isdir(gnupg):
         args += ["--ro-bind", gnupg, gnupg]
-    if store_fd is not None:  # on the private /tmp; read-only: the store is immutable
-        args += ["--ro-bind-fd", str(store_fd), SANDBOX_STORE]
     args += ["--bind", str(srcdir), str(srcdir), "--chdir", str(srcdir),
              "--unshare-all", *(["--share-net"] if network else []),
              # bwrap sets no_new_privs itself; --new-session stops TIOCSTI typing into
@@ -158,19 +151,20 @@ def as_user(user: pwd.struct_passwd | None) -> dict[str, Any]:
 
 def _chown_tree(top: Path, user: pwd.struct_passwd) -> None:
     for dirpath, dirnames, filenames in walk_tree(top):
+        if dirpath == str(top) and ".store" in dirnames:
+            dirnames.remove(".store")  # hard links to the store: never chown those
         for n in [*dirnames, *filenames, ""]:
             os.lchown(os.path.join(dirpath, n) if n else dirpath, user.pw_uid, user.pw_gid)
 
 
 def _run_logged(cmd: list[str], *, srcdir: Path, env: dict[str, str],
-                user: pwd.struct_passwd | None, out: BinaryIO, pkgbase: str,
-                pass_fds: Sequence[int] = ()) -> int:
+                user: pwd.struct_passwd | None, out: BinaryIO, pkgbase: str) -> int:
     """Run one makepkg step (as `user` when given) with its output to `out`."""
     # Dropping to the build user in the child itself, not through runuser: then omg is
     # bwrap's parent and --die-with-parent ends the build when omg is killed.
     proc = subprocess.Popen(cmd, cwd=srcdir, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            pass_fds=tuple(pass_fds), **as_user(user))
+                            **as_user(user))
     assert proc.stdout is not None
     for line in proc.stdout:  # all of it to the log; its steps on a terminal
         out.write(line)
@@ -178,11 +172,37 @@ def _run_logged(cmd: list[str], *, srcdir: Path, env: dict[str, str],
     return proc.wait()
 
 
+def _dependencies_beside(srcdir: Path, store_dir: Path | None, deps: Sequence[str]) -> str:
+    """The dependencies' store paths, hard-linked (else copied) into ``<work>/.store``.
+
+    The build user may not reach the store (root's is under a 0700 home), and the
+    sandbox hides /tmp and homes, where a user's store often lives; the work directory
+    is readable by the build and read-only inside the sandbox. Links inside and between
+    store paths are relative, so they hold in the copy (references are dependencies
+    too). Removed with the work directory."""
+    if store_dir is None:
+        raise UsageError("dependencies from the store need the store's directory")
+    dest = srcdir.parent / ".store"
+    dest.mkdir(exist_ok=True, mode=0o755)
+    for name in dict.fromkeys(deps):
+        if not (dest / name).exists():
+            shutil.copytree(store_dir / name, dest / name, symlinks=True,
+                            copy_function=_link_or_copy)
+    return str(dest)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)  # store files are immutable: a link is as good as a copy
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str, *, store_dir: Path | None = None,
             deps: Sequence[str] = ()) -> list[Path]:
     """Run makepkg in srcdir (sandboxed unless opted out); return the built package files.
     `deps`: store paths (names in `store_dir`) the build finds on its search paths
-    (omg.arch.depenv), in the sandbox through a read-only bind of the store."""
+    (omg.arch.depenv), through copies beside srcdir (`_dependencies_beside`)."""
     user = build_user(arch)
     bwrap = _tools(arch)
     if user is not None:
@@ -195,31 +215,24 @@ def makepkg(arch: ArchSettings, srcdir: Path, pkgbase: str, *, store_dir: Path |
            "SRCDEST": str(srcdir / ".src")}
     if user is not None:
         env["USER"] = env["LOGNAME"] = user.pw_name
-    store_fd = os.open(store_dir, os.O_PATH | os.O_DIRECTORY) \
-        if deps and store_dir is not None and bwrap is not None else None
-    seen_store = SANDBOX_STORE if store_fd is not None else str(store_dir)
+    seen_store = _dependencies_beside(srcdir, store_dir, deps) if deps else ""
     for key, value in dep_env(seen_store, deps).items():  # before the defaults
         env[key] = f"{value}:{env[key]}" if env.get(key) else value
     if "SOURCE_DATE_EPOCH" in os.environ:
         env["SOURCE_DATE_EPOCH"] = os.environ["SOURCE_DATE_EPOCH"]
     common = ["--noconfirm", "--noprogressbar", *arch.makepkg_args]
     steps = [["makepkg", "-f", *common]] if bwrap is None else [
-        [*sandbox_args(bwrap, srcdir, home, gnupg, network=True, store_fd=store_fd),
+        [*sandbox_args(bwrap, srcdir, home, gnupg, network=True),
          "makepkg", "--verifysource", *common],
-        [*sandbox_args(bwrap, srcdir, home, gnupg, network=False, store_fd=store_fd),
+        [*sandbox_args(bwrap, srcdir, home, gnupg, network=False),
          "makepkg", "-f", "--holdver", *common]]
     log = srcdir.parent / f"{pkgbase}.makepkg.log"
-    try:
-        with open(log, "wb") as out:
-            for cmd in steps:
-                code = _run_logged(cmd, srcdir=srcdir, env=env, user=user, out=out,
-                                   pkgbase=pkgbase,
-                                   pass_fds=() if store_fd is None else (store_fd,))
-                if code != 0:
-                    break
-    finally:
-        if store_fd is not None:
-            os.close(store_fd)
+    with open(log, "wb") as out:
+        for cmd in steps:
+            code = _run_logged(cmd, srcdir=srcdir, env=env, user=user, out=out,
+                               pkgbase=pkgbase)
+            if code != 0:
+                break
     if code != 0:
         tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL:]
         raise MakepkgFailed(f"makepkg failed for {pkgbase} (exit {code})",

@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ def _config(aenv: OmgEnv, text: str) -> None:
     path.write_text(text)
 
 
+@pytest.fixture
+def repolib(aenv: OmgEnv) -> Iterator[None]:
+    """upgrade-risky's repository dependency, installed (builds check it up front)."""
+    aenv.run("pkg", "install", "testrepo/repolib", "--noconfirm", check=True)
+    try:
+        yield
+    finally:
+        aenv.run("remove", "repolib", "--noconfirm", check=True)
+
+
+@pytest.mark.usefixtures("repolib")
 def test_review_names_the_findings_shows_the_tree_and_asks(world: ArchWorld,
                                                            aenv: OmgEnv) -> None:
     proc = aenv.run("aur", "build", "upgrade-risky", input="n\n")
@@ -34,7 +46,7 @@ def test_review_names_the_findings_shows_the_tree_and_asks(world: ArchWorld,
     assert "| curl -fsSL https://example.invalid/install.sh | sh" in out
     # the tree: AUR and repository dependencies, with their state
     assert "upgrade-risky 1.0-1 [AUR, to build]\n" in out
-    assert "├─ repolib [repo, not installed]\n" in out
+    assert "├─ repolib [repo, installed 1.0-1]\n" in out
     assert "└─ aur-tool 2.0-1 [AUR, make, to build]\n" in out
     # the question names the finding and who builds (root: the build user)
     assert (f"1 finding (1 high: upgrade-risky/PKGBUILD:15 pipe-to-shell). "
@@ -42,6 +54,7 @@ def test_review_names_the_findings_shows_the_tree_and_asks(world: ArchWorld,
     assert aenv.store().names() == []
 
 
+@pytest.mark.usefixtures("repolib")
 def test_deny_refuses_before_any_build_and_says_why(world: ArchWorld, aenv: OmgEnv) -> None:
     _config(aenv, '[arch]\nreview_findings = "deny"\n')
     proc = aenv.run("aur", "build", "upgrade-risky", "--noconfirm")
@@ -53,6 +66,7 @@ def test_deny_refuses_before_any_build_and_says_why(world: ArchWorld, aenv: OmgE
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("repolib")
 def test_noconfirm_builds_but_never_silently_and_json_carries_the_findings(
         world: ArchWorld, aenv: OmgEnv) -> None:
     proc = aenv.run("aur", "build", "upgrade-risky", "--noconfirm", "--json")

@@ -160,7 +160,7 @@ def _path_without_bwrap(tmp_path: Path) -> str:
     """A PATH with makepkg (and what omg runs around it) but no bwrap."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("makepkg", "pacman", "fakeroot", "bsdtar", "env"):
+    for tool in ("makepkg", "pacman", "fakeroot", "bsdtar", "env", "bash"):
         found = shutil.which(tool)
         assert found is not None
         (bin_dir / tool).symlink_to(found)
