@@ -75,6 +75,15 @@ class SignaturesConfig(TypedDict, total=False):
     policy: str
 
 
+class PolicyConfig(TypedDict, total=False):
+    vulnerable: str
+    eol: str
+    outdated: str
+    unsigned: str
+    min_severity: str
+    aur: str
+
+
 class DaemonConfig(TypedDict, total=False):
     socket: str
     gc_group: str
@@ -116,6 +125,7 @@ class Config(TypedDict, total=False):
     mirrors: MirrorsConfig
     keyrings: KeyringsConfig
     signatures: SignaturesConfig
+    policy: PolicyConfig
     daemon: DaemonConfig
     arch: ArchConfig
     gc: GcConfig
@@ -190,6 +200,12 @@ DAYS = Kind("a number of days >= 0", lambda v: _number(v) and v >= 0, float)
 #: omg.signatures.POLICIES (not imported: this module is on the fast path).
 POLICY = Kind("require, when-available or off",
               lambda v: v in ("require", "when-available", "off"))
+#: omg.audit.policy.ACTIONS, AUR_ACTIONS and omg.audit.finding.SEVERITIES (not
+#: imported: the engine loads dataclasses).
+ACTION = Kind("allow, warn or deny", lambda v: v in ("allow", "warn", "deny"))
+AUR_ACTION = Kind("review or deny", lambda v: v in ("review", "deny"))
+SEVERITY = Kind("unknown, low, medium, high or critical",
+                lambda v: v in ("unknown", "low", "medium", "high", "critical"))
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
@@ -207,6 +223,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
         "java", "endoflife")},
     "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},
     "signatures": {"policy": POLICY},
+    "policy": {"vulnerable": ACTION, "eol": ACTION, "outdated": ACTION, "unsigned": ACTION,
+               "min_severity": SEVERITY, "aur": AUR_ACTION},
     "daemon": {"socket": PATH, "gc_group": STRING, "trusted_users": STRINGS,
                "max_frame": POSITIVE_INT, "max_reply": POSITIVE_INT,
                "handshake_timeout": SECONDS, "frame_timeout": SECONDS,
