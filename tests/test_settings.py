@@ -177,7 +177,8 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
               config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
-              config.POLICY: str}
+              config.POLICY: str, config.ACTION: str, config.AUR_ACTION: str,
+              config.SEVERITY: str}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:
