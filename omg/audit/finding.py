@@ -8,19 +8,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from omg.audit.kinds import (
-    END_OF_LIFE,
-    KINDS,
-    OUTDATED,
-    SEVERITIES,
-    UNSIGNED,
-    VULNERABILITY,
-    rank,
-    severity_of,
-)
+#: Severities, weakest first. A feed's own word is mapped onto these by `severity_of`;
+#: one it does not say, or one we cannot read, is "unknown", ranked below "low" so that
+#: `--fail-on low` does not fire on it but `--fail-on unknown` does.
+SEVERITIES = ("unknown", "low", "medium", "high", "critical")
 
-__all__ = ["END_OF_LIFE", "KINDS", "OUTDATED", "SEVERITIES", "UNSIGNED", "VULNERABILITY",
-           "Finding", "rank", "severity_of"]
+#: What a finding is about.
+VULNERABILITY = "vulnerability"
+END_OF_LIFE = "eol"
+UNSIGNED = "unsigned"
+KINDS = (VULNERABILITY, END_OF_LIFE, UNSIGNED)
+
+_ALIASES = {"moderate": "medium", "important": "high", "severe": "high", "none": "low",
+            "informational": "low", "info": "low"}
+
+
+def severity_of(text: object) -> str:
+    """A feed's severity word (any case; CVSS-style aliases too) as one of `SEVERITIES`."""
+    if not isinstance(text, str):
+        return "unknown"
+    word = text.strip().lower()
+    word = _ALIASES.get(word, word)
+    return word if word in SEVERITIES else "unknown"
+
+
+def rank(severity: str) -> int:
+    """Order of a severity (higher is worse); an unknown word ranks as "unknown"."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
 
 
 @dataclass(frozen=True)
