@@ -175,15 +175,16 @@ def findings(cache_dir: str, installed: Iterable[tuple[str, str]], warnings: lis
 
 def _hits(tool: str, version: str, package: str, summary: Summary,
           warnings: list[str]) -> list[Finding]:
-    from omg.audit.versions import satisfies
+    from omg.audit.versions import go_semver, satisfies
 
     out = []
+    version_as = go_semver(version) if tool == "go" else version
     for adv in summary.advisories:
         if adv.package != package:
             continue
         try:
-            hit = satisfies(summary.scheme, adv.affected, version) and \
-                not satisfies(summary.scheme, adv.unaffected, version)
+            hit = satisfies(summary.scheme, adv.affected, version_as) and \
+                not satisfies(summary.scheme, adv.unaffected, version_as)
         except ValueError as exc:
             warnings.append(f"{summary.feed}: {tool} {version} against {adv.advisory}: "
                             f"cannot compare ({exc})")

@@ -14,6 +14,7 @@ releases are never prereleases).
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from omg.audit.versions import check
@@ -126,17 +127,21 @@ def osv_ranges(scheme: str, ranges: object, versions: object) -> tuple[str, list
         alts, fix = _osv_events(events)
         alternatives += alts
         fixed += fix
+    check(scheme, union(alternatives))
     for v in versions if isinstance(versions, list) else []:
-        if isinstance(v, str) and v:
-            alternatives.append(f"={_tag(v)}")
+        # Enumerated from git tags: a tag that is no version (``legacy-trunk``) is no
+        # release anyone installs.
+        with contextlib.suppress(ValueError):
+            check(scheme, f"={_tag(v)}")
+            alternatives.append(f"={v}")
     constraint = union(alternatives)
-    check(scheme, constraint)
     return constraint, [f for f in dict.fromkeys(fixed)]
 
 
-def _tag(version: str) -> str:
+def _tag(version: object) -> str:
     """A version named by a git tag (``v3.12.1``) or plainly; no spaces allowed."""
-    if not version.isprintable() or " " in version or "|" in version:
+    if not isinstance(version, str) or not version.isprintable() or \
+            not version.strip() or " " in version or "|" in version:
         raise ValueError(f"not a version: {version!r}")
     return version
 

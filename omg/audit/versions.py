@@ -282,3 +282,13 @@ def _rpmvercmp(a: str, b: str) -> int:
     if (one >= n1 and not _isalpha(b[two])) or (one < n1 and _isalpha(a[one])):
         return -1
     return 1
+
+
+def go_semver(version: str) -> str:
+    """A Go release as the Go vulnerability database writes it: ``1.21rc2`` ->
+    ``1.21.0-rc.2``, ``1.21`` -> ``1.21.0`` (semver order then holds)."""
+    for tag in ("rc", "beta"):
+        head, found, n = version.partition(tag)
+        if found and n.isdigit():
+            return f"{head}.0-{tag}.{n}" if head.count(".") == 1 else f"{head}-{tag}.{n}"
+    return version
