@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from omg.backend import Backend
     from omg.config import Settings
+    from store.index import Index
     from store.record import PathRecord
 
 #: `omg audit`'s exit status when something is at or above --fail-on (1: no error of
@@ -113,10 +114,12 @@ def unsigned(records: Sequence[PathRecord]) -> list[Finding]:
     return out
 
 
-def audit(backend: Backend, settings: Settings, *, offline: bool = False,
-          refresh: bool = False) -> AuditReport:
-    """Fetch what is stale, then judge everything installed."""
+def audit(backend: Backend, settings: Settings, *, index: Index | None = None,
+          offline: bool = False, refresh: bool = False) -> AuditReport:
+    """Fetch what is stale, then judge everything installed. `index`: the one the
+    backend has open (LMDB allows one per process), for the cached fetch."""
     from omg.audit import feeds
+    from omg.install import Session
 
     cache_dir = backend.home_dir + "/cache"
     records = backend.store_records()
@@ -126,7 +129,8 @@ def audit(backend: Backend, settings: Settings, *, offline: bool = False,
     wanted = {cache.feed_of(tool)[0] for tool, _ in checked} - {""}
     summaries: dict[str, cache.Summary | None] = {}
     states = []
-    session = _session(settings, offline, refresh) if wanted else None
+    session = Session(settings, offline=offline, refresh=refresh, index=index) \
+        if wanted else None
     try:
         for feed in feeds.FEEDS.values():
             if not wanted & set(feed.files):
@@ -146,12 +150,3 @@ def audit(backend: Backend, settings: Settings, *, offline: bool = False,
     found.sort(key=lambda f: (-rank(f.severity), f.tool, f.version, f.advisory))
     return AuditReport(found, checked, states, warnings, notes)
 
-
-def _session(settings: Settings, offline: bool, refresh: bool) -> _Session:
-    from omg.install import Session
-
-    return Session(settings, offline=offline, refresh=refresh)
-
-
-if TYPE_CHECKING:
-    from omg.install import Session as _Session

@@ -72,7 +72,7 @@ _gem_req = st.builds(lambda op, v: f"{op} {v}",
 @settings(max_examples=300)
 @given(_gem_req, _gem_version)
 def test_gem_requirements_agree_with_univers(req: str, version: str) -> None:
-    expected = RubygemsVersion(version) in GemVersionRange.from_native(req)
+    expected = RubygemsVersion(version) in GemVersionRange.from_native(req)  # type: ignore[no-untyped-call]
     assert satisfies("gem", gem_requirements([req]), version) == expected
 
 
