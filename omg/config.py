@@ -61,6 +61,11 @@ class MirrorsConfig(TypedDict, total=False):
     ruby_api: str
     java: str
     endoflife: str
+    node_vulns: str  # the vulnerability feeds (omg.audit.feeds)
+    go_vulns: str
+    python_vulns: str
+    ruby_vulns: str
+    arch_security: str
 
 
 class KeyringsConfig(TypedDict, total=False):
@@ -209,7 +214,7 @@ SEVERITY = Kind("unknown, low, medium, high or critical",
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
-#: for the support data, `omg.support`);
+#: for the support data, `omg.support`; the vulnerability feeds, `omg.audit.feeds`);
 #: tests/test_settings.py keeps these names in step with the code that reads them.
 SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "home": HOME_PATH,
@@ -220,7 +225,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                 "unreachable_ttl": SECONDS_OR_ZERO},
     "mirrors": {name: URL for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
-        "java", "endoflife")},
+        "java", "endoflife", "node_vulns", "go_vulns", "python_vulns", "ruby_vulns",
+        "arch_security")},
     "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},
     "signatures": {"policy": POLICY},
     "policy": {"vulnerable": ACTION, "eol": ACTION, "outdated": ACTION, "unsigned": ACTION,

@@ -166,9 +166,12 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
     mirrors = set(table("mirrors"))
     assert set(TOOLS) <= mirrors
     from omg import support
+    from omg.audit.feeds import FEEDS
 
-    assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS) | {"endoflife"}
+    assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS) | {"endoflife"} | set(FEEDS)
     assert support.MIRROR_VAR == "OMG_ENDOFLIFE_MIRROR"  # Settings.mirror("endoflife")
+    # Settings.mirror(key) reads OMG_<KEY>_MIRROR, which each feed names in its messages.
+    assert all(f.mirror_var == f"OMG_{k.upper()}_MIRROR" for k, f in FEEDS.items())
     assert set(table("keyrings")) <= set(TOOLS)
     assert set(table("store")) == {"max_unpacked_bytes", "max_files", "max_depth"}
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from generations.gc import GcResult
+    from omg.audit.run import AuditReport
     from omg.config import Settings
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
@@ -304,6 +305,12 @@ class LocalBackend:
         from omg import install
 
         return install.list_installed(self.settings, tool, store=self.store, user=self.user)
+
+    def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
+        from omg.audit import run
+
+        return run.audit(self, self.settings, index=self._index(), offline=offline,
+                         refresh=refresh)
 
     # The store ----------------------------------------------------------------------
 
