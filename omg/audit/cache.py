@@ -168,7 +168,7 @@ def findings(cache_dir: str, installed: Iterable[tuple[str, str]], warnings: lis
             if found is not None:
                 out += _hits(tool, version, package, found, warnings)
         if tool in support.PRODUCTS:
-            eol = _end_of_life(tool, version, support.load(cache_dir, tool), day)
+            eol = end_of_life(tool, version, support.load(cache_dir, tool), day)
             out += [eol] if eol is not None else []
     return out
 
@@ -230,8 +230,10 @@ def _shared_prefix(a: str, b: str) -> int:
     return n
 
 
-def _end_of_life(tool: str, version: str, lines: Sequence[support.Line], day: str
-                 ) -> Finding | None:
+def end_of_life(tool: str, version: str, lines: Sequence[support.Line], day: str
+                ) -> Finding | None:
+    """The END_OF_LIFE finding of `version` if its line in `lines` is end-of-life on
+    `day` (the policy engine also makes it from the support data an install read)."""
     line = support.line_of(version, lines)
     if line is None or not line.eol(day):
         return None

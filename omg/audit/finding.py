@@ -16,7 +16,9 @@ SEVERITIES = ("unknown", "low", "medium", "high", "critical")
 VULNERABILITY = "vulnerability"
 END_OF_LIFE = "eol"
 UNSIGNED = "unsigned"
-KINDS = (VULNERABILITY, END_OF_LIFE, UNSIGNED)
+#: A newer final release of the same line exists (what `[policy] outdated` judges).
+OUTDATED = "outdated"
+KINDS = (VULNERABILITY, END_OF_LIFE, UNSIGNED, OUTDATED)
 
 _ALIASES = {"moderate": "medium", "important": "high", "severe": "high", "none": "low",
             "informational": "low", "info": "low"}

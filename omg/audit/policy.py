@@ -14,38 +14,20 @@ a warning, not a denial. ``aur`` is "review" (today's reviewed builds) or "deny"
 
 from __future__ import annotations
 
-from omg.audit.kinds import END_OF_LIFE, OUTDATED, SEVERITIES, UNSIGNED, VULNERABILITY, rank
+from omg.audit.finding import (
+    END_OF_LIFE,
+    OUTDATED,
+    SEVERITIES,
+    UNSIGNED,
+    VULNERABILITY,
+    Finding,
+    rank,
+)
 from store.errors import PolicyDenied
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
-    from typing import Protocol
-
-    class FindingLike(Protocol):
-        """What the engine reads of a finding: `omg.audit.finding.Finding`, or the
-        light `omg.audit.checks.Noted` the hot path makes."""
-
-        @property
-        def tool(self) -> str: ...
-        @property
-        def version(self) -> str: ...
-        @property
-        def kind(self) -> str: ...
-        @property
-        def severity(self) -> str: ...
-        @property
-        def feed(self) -> str: ...
-        @property
-        def summary(self) -> str: ...
-        @property
-        def advisory(self) -> str: ...
-        @property
-        def ids(self) -> tuple[str, ...]: ...
-        @property
-        def fixed_in(self) -> tuple[str, ...]: ...
-        @property
-        def upgrade(self) -> str: ...
 
 ALLOW, WARN, DENY = "allow", "warn", "deny"
 ACTIONS = (ALLOW, WARN, DENY)
@@ -75,7 +57,7 @@ class Policy:
     def __repr__(self) -> str:
         return "Policy(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in _KEYS) + ")"
 
-    def action(self, finding: FindingLike) -> str:
+    def action(self, finding: Finding) -> str:
         """What this policy does about `finding` (an unknown kind: nothing)."""
         rule = RULE_OF.get(finding.kind)
         if rule is None:
@@ -101,7 +83,7 @@ class Denial:
 
     __slots__ = ("finding", "rule")
 
-    def __init__(self, rule: str, finding: FindingLike) -> None:
+    def __init__(self, rule: str, finding: Finding) -> None:
         self.rule, self.finding = rule, finding
 
     def message(self) -> str:
@@ -122,9 +104,11 @@ class Decision:
         return not self.denials
 
 
-def describe(f: FindingLike) -> str:
+def describe(f: Finding) -> str:
     """A finding in one line: the advisory (ids, the feed's own id, severity), what it
     says, and what fixes it."""
+    if f.kind == END_OF_LIFE and f.fixed_in:
+        return f"{f.summary}; consider {f.tool}@{f.fixed_in[0]}"
     if f.kind != VULNERABILITY:
         return f.summary
     names = ", ".join(dict.fromkeys((*f.ids, f.advisory) if f.advisory else f.ids))
@@ -133,11 +117,11 @@ def describe(f: FindingLike) -> str:
     return f"{head}: {f.summary}{tail}" if f.summary else head + tail
 
 
-def warning_line(f: FindingLike) -> str:
+def warning_line(f: Finding) -> str:
     return f"{f.tool} {f.version}: {describe(f)}"
 
 
-def decide(policy: Policy, findings: Iterable[FindingLike],
+def decide(policy: Policy, findings: Iterable[Finding],
            asked: Iterable[tuple[str, str]]) -> Decision:
     """What `policy` says about the findings for the (tool, version) pairs asked for;
     a finding about anything else is not this command's business."""
@@ -157,7 +141,7 @@ def decide(policy: Policy, findings: Iterable[FindingLike],
     return Decision(warnings, denials)
 
 
-def enforce(policy: Policy, findings: Iterable[FindingLike],
+def enforce(policy: Policy, findings: Iterable[Finding],
             asked: Iterable[tuple[str, str]]) -> list[str]:
     """The warnings to print, or `PolicyDenied` naming the first denial's rule and
     advisory (and how many more there are)."""
