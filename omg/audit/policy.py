@@ -143,7 +143,7 @@ def decide(policy: Policy, findings: Iterable[Finding],
 
 def enforce(policy: Policy, findings: Iterable[Finding],
             asked: Iterable[tuple[str, str]]) -> list[str]:
-    """The warnings to print, or `PolicyDenied` naming the first denial's rule and
+    """The warnings to print, or `PolicyDenied` naming the worst denial's rule and
     advisory (and how many more there are)."""
     decision = decide(policy, findings, asked)
     if decision.allowed:
@@ -152,7 +152,8 @@ def enforce(policy: Policy, findings: Iterable[Finding],
 
 
 def denied(denials: Sequence[Denial]) -> PolicyDenied:
-    first = denials[0]
+    """The error naming the worst of `denials` (the first of the most severe)."""
+    first = max(denials, key=lambda d: rank(d.finding.severity))
     more = len(denials) - 1
     extra = f" (and {more} more finding{'s' if more > 1 else ''} denied)" if more else ""
     f = first.finding
