@@ -128,13 +128,16 @@ def recorded_signature(store_dir: str, name: str) -> str:
             head = f.read(_HEAD).decode("utf-8", "replace")
     except OSError:
         return ""
-    at = head.find('"origin":')
-    if at < 0:
+    at = head.find('"origin"')
+    colon = head.find(":", at) if at >= 0 else -1
+    if colon < 0 or head[at + len('"origin"'):colon].strip():
         return ""
     from store.leanjson import scan
 
+    rest = head[colon + 1:]
+    start = len(head) - len(rest.lstrip())
     try:
-        origin, _ = scan(head, at + len('"origin":'))
+        origin, _ = scan(head, start)
     except ValueError:
         return ""
     checked = origin.get("signature") if isinstance(origin, dict) else None
