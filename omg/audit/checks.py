@@ -8,18 +8,20 @@
 - unsigned: what install recorded (the store path record's origin ``signature``,
   `omg.signatures` statuses) for a runtime whose upstream signs (`SIGNING`).
 
-This module is on the path of `omg use` and `omg sync`: it imports only `os` and the
-light `Finding` at the top, and reads small files.
+This module is on the path of `omg use` and `omg sync`: it imports only `os` at the
+top, reads small files, and loads the feeds' reader only when the feeds or the support
+data left a cache, and `Finding` only when there is one.
 """
 
 from __future__ import annotations
 
-from omg.audit.finding import END_OF_LIFE, OUTDATED, UNSIGNED, Finding
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
+    from omg.audit.finding import Finding
     from omg.support import Line
 
 #: The runtimes whose upstream signs what omg installs (each provider's `signs`; a test
@@ -40,15 +42,19 @@ def cached(cache_dir: str, store_dir: str, tools: Iterable[tuple[str, str, str]]
     `lines`: a tool's support data, when the command read it itself (an install);
     by default the summary `omg.support` keeps.
     """
-    from omg.audit.cache import cached_findings
-
     triples = list(tools)
     if versions is None:
         from omg.versioncache import remembered
 
         versions = remembered
-    out = cached_findings(cache_dir, [(t, v) for t, v, _ in triples])
+    out: list[Finding] = []
+    if any(os.path.isdir(f"{cache_dir}/{d}") for d in ("audit", "support")):
+        from omg.audit.cache import cached_findings
+
+        out = cached_findings(cache_dir, [(t, v) for t, v, _ in triples])
     if lines is not None:
+        from omg.audit.finding import END_OF_LIFE
+
         out = [f for f in out if f.kind != END_OF_LIFE]
         out += [f for t, v, _ in triples if (f := eol(t, v, lines(t))) is not None]
     for tool, version, name in triples:
@@ -101,6 +107,8 @@ def outdated(tool: str, version: str, upstream: Iterable[str]) -> list[Finding]:
     newer = newer_patch(tool, version, upstream)
     if not newer:
         return []
+    from omg.audit.finding import OUTDATED, Finding
+
     return [Finding(tool, version, OUTDATED, "unknown", "upstream index",
                     f"a newer release of its line exists: {newer}", fixed_in=(newer,),
                     upgrade=f"omg install {tool}@{newer}")]
@@ -111,6 +119,8 @@ def unsigned(tool: str, version: str, status: str) -> list[Finding]:
     verify the signature (`status`: the recorded `omg.signatures` status)."""
     if tool not in SIGNING or status not in NOT_VERIFIED:
         return []
+    from omg.audit.finding import UNSIGNED, Finding
+
     return [Finding(tool, version, UNSIGNED, "unknown", "signatures",
                     f"upstream signs it, but its signature was not verified ({status})",
                     upgrade=f"omg install {tool}@{version} again from a mirror that has "
