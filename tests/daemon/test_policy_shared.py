@@ -9,18 +9,13 @@ the user's file changes nothing either way. Skipped when not root.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import Daemon, daemon_env
-from tests.daemon.test_shared_cli import Shared
-from tests.daemon.test_users import GC_GROUP, User, users  # noqa: F401 (fixture)
-from tests.providers.conftest import FAST_NET
-from tests.providers.mirrors import MirrorServer, build_node, supported
+from tests.daemon.test_shared_cli import Shared, serve_shared
+from tests.daemon.test_users import User, users  # noqa: F401 (fixture)
+from tests.providers.mirrors import supported
 
 pytestmark = pytest.mark.root
 
@@ -30,24 +25,7 @@ USER_POLICY = '[policy]\neol = "allow"\noutdated = "deny"\nunsigned = "deny"\n'
 
 @pytest.fixture(scope="module")
 def shared(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
-    root = Path(tempfile.mkdtemp(prefix="omgd-policy-"))
-    os.chmod(root, 0o755)
-    (root / "mirror").mkdir()
-    with MirrorServer(root / "mirror") as mirror:
-        env = daemon_env(root / "d", f'[daemon]\ngc_group = "{GC_GROUP}"\n' + DAEMON_POLICY)
-        env.env.update({**FAST_NET, **build_node(root / "mirror", mirror.url)})
-        os.chmod(root / "d", 0o755)
-        daemon = Daemon(env, root / "d" / "omgd.sock")
-        daemon.start()
-        os.chmod(env.home, 0o755)
-        work = root / "work"
-        work.mkdir(mode=0o777)
-        os.chmod(work, 0o777)
-        try:
-            yield Shared(daemon, users[0], users[1], work)
-        finally:
-            assert daemon.stop() == 0
-            shutil.rmtree(root, ignore_errors=True)
+    yield from serve_shared(users, DAEMON_POLICY)
 
 
 def user_config(s: Shared, user: User, text: str) -> None:
