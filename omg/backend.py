@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from generations.gc import GcResult
+    from omg.audit.run import AuditReport
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.net import DownloadProgress
@@ -101,6 +102,10 @@ class Backend(Protocol):
                  offline: bool = False) -> list[Outdated]: ...
 
     def installed(self, tool: str | None = None) -> list[InstalledVersion]: ...
+
+    def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
+        """What is installed against the vulnerability feeds, end of life and the
+        signatures recorded at install (`omg.audit.run`)."""
 
     # The store ----------------------------------------------------------------------
 

@@ -61,6 +61,11 @@ class MirrorsConfig(TypedDict, total=False):
     ruby_api: str
     java: str
     endoflife: str
+    node_vulns: str  # the vulnerability feeds (omg.audit.feeds)
+    go_vulns: str
+    python_vulns: str
+    ruby_vulns: str
+    arch_security: str
 
 
 class KeyringsConfig(TypedDict, total=False):
@@ -73,6 +78,15 @@ class KeyringsConfig(TypedDict, total=False):
 
 class SignaturesConfig(TypedDict, total=False):
     policy: str
+
+
+class PolicyConfig(TypedDict, total=False):
+    vulnerable: str
+    eol: str
+    outdated: str
+    unsigned: str
+    min_severity: str
+    aur: str
 
 
 class DaemonConfig(TypedDict, total=False):
@@ -120,6 +134,7 @@ class Config(TypedDict, total=False):
     mirrors: MirrorsConfig
     keyrings: KeyringsConfig
     signatures: SignaturesConfig
+    policy: PolicyConfig
     daemon: DaemonConfig
     arch: ArchConfig
     gc: GcConfig
@@ -202,10 +217,16 @@ POLICY = Kind("require, when-available or off",
               lambda v: v in ("require", "when-available", "off"))
 #: omg.arch.review: what a high finding of the static check does.
 FINDINGS = Kind("warn or deny", lambda v: v in ("warn", "deny"))
+#: omg.audit.policy.ACTIONS, AUR_ACTIONS and omg.audit.finding.SEVERITIES (not
+#: imported: the engine loads dataclasses).
+ACTION = Kind("allow, warn or deny", lambda v: v in ("allow", "warn", "deny"))
+AUR_ACTION = Kind("review or deny", lambda v: v in ("review", "deny"))
+SEVERITY = Kind("unknown, low, medium, high or critical",
+                lambda v: v in ("unknown", "low", "medium", "high", "critical"))
 
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
-#: for the support data, `omg.support`);
+#: for the support data, `omg.support`; the vulnerability feeds, `omg.audit.feeds`);
 #: tests/test_settings.py keeps these names in step with the code that reads them.
 SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "home": HOME_PATH,
@@ -216,9 +237,12 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
                 "unreachable_ttl": SECONDS_OR_ZERO},
     "mirrors": {name: URL for name in (
         "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
-        "java", "endoflife")},
+        "java", "endoflife", "node_vulns", "go_vulns", "python_vulns", "ruby_vulns",
+        "arch_security")},
     "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},
     "signatures": {"policy": POLICY},
+    "policy": {"vulnerable": ACTION, "eol": ACTION, "outdated": ACTION, "unsigned": ACTION,
+               "min_severity": SEVERITY, "aur": AUR_ACTION},
     "daemon": {"socket": PATH, "gc_group": STRING, "trusted_users": STRINGS,
                "max_frame": POSITIVE_INT, "max_reply": POSITIVE_INT,
                "handshake_timeout": SECONDS, "frame_timeout": SECONDS,

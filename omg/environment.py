@@ -21,7 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from omg.profiles import Home, Resolver
+    from omg.profiles import Check, Home, Resolver
 
 
 class ExecEnv(Result):
@@ -35,8 +35,9 @@ SHAPES[ExecEnv] = {"tools": many(shaped(ResolvedTool))}
 
 
 def exec_env(home: Home, specs: Sequence[str], *, pid: int,
-             resolver: Resolver | None = None) -> ExecEnv:
-    """The env of `specs` alone (later wins), rooted while process `pid` lives."""
+             resolver: Resolver | None = None, check: Check | None = None) -> ExecEnv:
+    """The env of `specs` alone (later wins), rooted while process `pid` lives; `check`
+    judges the tools before the env is built (`[policy]`)."""
     from generations.env import ToolInput
     from generations.temproots import hold
     from omg.profiles import env_for, resolve
@@ -51,12 +52,13 @@ def exec_env(home: Home, specs: Sequence[str], *, pid: int,
         # Held from choosing the store paths until the root names them (gc's protocol).
         with home.gc_guard():
             resolved = resolve(home, parsed, resolver)
+            judged = check(resolved) if check is not None else []
             env, _ = env_for(home, [ToolInput(t.tool, t.version, t.store_path, t.env)
                                     for t in resolved])
             root = hold(str(home.layout.home), home.user, pid, [env])
     finally:
         home.catalogue.save()
-    return ExecEnv(env, resolved, root, [])
+    return ExecEnv(env, resolved, root, judged)
 
 
 def variables(store_dir: str, env: str, reached_as: str,

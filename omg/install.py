@@ -15,7 +15,7 @@ import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -251,18 +251,17 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     provider = _providers.get(ts.tool)
     # Read before the index, so that it is not among the documents a failed
     # verification makes `_replan` forget.
-    lines, day = _support_lines(session, provider.name), support.today()
+    # (It refreshes the summary `[policy] eol` reads: `_judge`.)
+    _support_lines(session, provider.name)
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
-        return _result(session, existing, created=False,
-                       warnings=support.warnings(provider.name, existing.version, lines, day))
+        return _result(session, existing, created=False)
     read_from, checked_from = len(session.ctx.trail), len(session.signatures.outcomes)
     release, releases = provider.lookup(session.ctx, ts.spec)
     from omg.versioncache import remember_versions
 
     remember_versions(provider.name, [(r.version, r.lts) for r in releases])
-    warnings = [*provider.warnings(release, releases),
-                *support.warnings(provider.name, release.version, lines, day)]
+    warnings = provider.warnings(release, releases)
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False, warnings=warnings)
@@ -450,7 +449,7 @@ def _install(session: Session, specs: Sequence[str | ToolSpec],
              progress: Progress | None) -> list[InstallResult]:
     from omg import net
 
-    plans = [_plan(session, _spec(s)) for s in specs]
+    plans = _judge(session, [_plan(session, _spec(s)) for s in specs])
     try:
         paths = _download(session, plans, progress)
     except net.ChecksumMismatch:
@@ -467,11 +466,56 @@ def _install(session: Session, specs: Sequence[str | ToolSpec],
         else:
             mine = [next(files) for _ in p.artifacts]
             _check_files(session, p, mine)
+            _judge_signatures(session, p)
             out.append(_ingest(session, p, mine, progress))
     if session.ctx.notices:
         out[0] = InstallResult(**{**out[0].__dict__,
                                   "warnings": (*out[0].warnings, *session.ctx.notices)})
     return out
+
+
+def _judge(session: Session, plans: list[_Plan | InstallResult]
+           ) -> list[_Plan | InstallResult]:
+    """`[policy]` on each planned version, before any download or root (this process's
+    settings decide: omgd's, through omgd); the plans with the policy's warnings added.
+
+    Cached data only: the support summary and upstream's versions were just refreshed
+    by `_plan`; a version not installed yet has the signature outcomes of its documents.
+    """
+    from omg.audit import checks
+    from omg.audit.policy import enforce, policy_of
+
+    policy = policy_of(session.settings.raw)
+    store_dir = str(session.settings.layout.store)
+    judged: list[_Plan | InstallResult] = []
+    for p in plans:
+        if isinstance(p, InstallResult):
+            found = checks.cached(str(session.cache), store_dir,
+                                  [(p.tool, p.version, p.record.path)],
+                                  lines=lambda t: _support_lines(session, t))
+            said = enforce(policy, found, [(p.tool, p.version)])
+            judged.append(replace(p, warnings=(*p.warnings, *said)) if said else p)
+            continue
+        tool, version = p.provider.name, p.release.version
+        found = [*checks.cached(str(session.cache), store_dir, [(tool, version, "")],
+                                lines=lambda t: _support_lines(session, t)),
+                 *checks.unsigned(tool, version, weakest(p.checked).status)]
+        p.warnings.extend(w for w in enforce(policy, found, [(tool, version)])
+                          if w not in p.warnings)
+        judged.append(p)
+    return judged
+
+
+def _judge_signatures(session: Session, plan: _Plan) -> None:
+    """`[policy] unsigned` again once the downloads' own signatures were checked (Go,
+    Adoptium sign each archive): before the store is touched."""
+    from omg.audit import checks
+    from omg.audit.policy import enforce, policy_of
+
+    tool, version = plan.provider.name, plan.release.version
+    found = checks.unsigned(tool, version, weakest(plan.checked).status)
+    plan.warnings.extend(w for w in enforce(policy_of(session.settings.raw), found,
+                                            [(tool, version)]) if w not in plan.warnings)
 
 
 def _download(session: Session, plans: Sequence[_Plan | InstallResult],

@@ -60,6 +60,9 @@ class ResolvedTool(Result):
 if TYPE_CHECKING:
     #: Called with a spec the store cannot satisfy; returns the installed tool or None.
     Resolver = Callable[[ToolSpec], ResolvedTool | None]
+    #: Called with the tools a command asks for, before anything is written: the
+    #: warnings to add, or `PolicyDenied` (`[policy]`, omg/audit/policy.py).
+    Check = Callable[[Sequence[ResolvedTool]], list[str]]
 
 
 class UseResult(Result):
@@ -397,8 +400,11 @@ def env_for(home: Home, tools: Sequence[ToolInput]) -> tuple[str, list[Conflict]
 def use(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
         profile: str = DEFAULT_PROFILE, project: Path | None = None,
         resolver: Resolver | None = None, command: str = "",
-        write_version_files: bool = True, now: float | None = None) -> UseResult:
-    """Add a generation holding the current tools plus `specs` (later wins) and switch."""
+        write_version_files: bool = True, now: float | None = None,
+        check: Check | None = None) -> UseResult:
+    """Add a generation holding the current tools plus `specs` (later wins) and switch.
+
+    `check` judges the resolved tools before anything is written (`[policy]`)."""
     home = _home(layout, user)
     parsed = [parse_tool_spec(s) for s in specs]
     if not parsed:
@@ -406,19 +412,21 @@ def use(layout: Layout | Home, specs: Sequence[str], *, user: str | None = None,
     ref = home.ref(profile, project)
     try:
         return _use(home, ref, specs, parsed, project, resolver, command,
-                    write_version_files, now)
+                    write_version_files, now, check)
     finally:
         home.catalogue.save()  # what this run learned about the store, for the next one
 
 
 def _use(home: Home, ref: ProfileRef, specs: Sequence[str], parsed: list[ToolSpec],
          project: Path | None, resolver: Resolver | None, command: str,
-         write_version_files: bool, now: float | None) -> UseResult:
+         write_version_files: bool, now: float | None, check: Check | None) -> UseResult:
     with ref.locked(), home.gc_guard():
         resolved = resolve(home, parsed, resolver)
+        judged = check(resolved) if check is not None else []  # before any env or link
         cur = gp.current_number(ref)
         cur_env = gp.env_of(ref, cur) if cur is not None else ""
         env, mine, warnings = _new_env(home, ref, cur, cur_env, resolved)
+        warnings = [*judged, *warnings]
         files: list[str] = []
         if project is not None:
             from shims.project import register_root
@@ -732,14 +740,14 @@ def gc(layout: Layout | Home, *, dry_run: bool = False, older_than: float | None
 
 
 def sync(layout: Layout | Home, project_dir: Path, *, user: str | None = None,
-         resolver: Resolver | None = None) -> UseResult:
+         resolver: Resolver | None = None, check: Check | None = None) -> UseResult:
     """Build the project profile from the project's version files."""
     from shims.project import project_pins
 
     home = _home(layout, user)
     root, pins = project_pins(project_dir, check=parse_tool_spec)
     return use(home, pins, project=root, resolver=resolver,
-               command="omg sync", write_version_files=False)
+               command="omg sync", write_version_files=False, check=check)
 
 
 def check(layout: Layout) -> list[gp.GenerationProblem]:

@@ -17,8 +17,8 @@ error, and a version with no line in it gets no warning (no guess).
 
 `omg use` and `omg sync` must not touch the network nor load the JSON parser, so every
 parse also writes a summary per runtime, ``<cache>/support/<tool>`` (a line per release
-line, tab-separated), and `cached_warnings` reads only that: this module imports only
-`os` and `time` at the top.
+line, tab-separated), and `load` reads only that (`[policy] eol`, omg/audit/): this
+module imports only `os` and `time` at the top.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
     from omg.providers.base import Context
 
@@ -202,15 +202,4 @@ def load(cache_dir: str | os.PathLike[str], tool: str) -> list[Line]:
         cols = row.split("\t")
         if len(cols) == 4 and cols[0]:
             out.append(Line(cols[0], cols[1], cols[2], flags.get(cols[3])))
-    return out
-
-
-def cached_warnings(cache_dir: str, tools: Iterable[tuple[str, str]]) -> list[str]:
-    """End-of-life warnings for (tool, version) pairs from the summaries alone: no
-    network, no JSON (the `use` and `sync` paths)."""
-    day = today()
-    out: list[str] = []
-    for tool, version in tools:
-        if tool in PRODUCTS:
-            out += warnings(tool, version, load(cache_dir, tool), day)
     return out

@@ -36,22 +36,29 @@ _scanner: Scanner | None = None
 def loads(raw: bytes | str) -> object:
     """`json.loads` without importing json (and re); ValueError on bad input. The caller
     checks the value's shape."""
-    global _scanner
     text = raw.decode() if isinstance(raw, bytes) else raw
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    value, end = scan(text, start)
+    if text[end:].strip(" \t\n\r"):
+        raise ValueError(f"extra data after JSON at {end}")
+    return value
+
+
+def scan(text: str, start: int) -> tuple[object, int]:
+    """The one JSON value that starts at `start` in `text`, and where it ends: a field
+    read out of a bigger document without parsing the rest (a store path record's
+    origin, before its long file list); ValueError on bad input."""
+    global _scanner
     if _scanner is None:
         try:
             from _json import make_scanner
         except ImportError:  # an interpreter without the C accelerator
             import json
 
-            return json.loads(text)
+            return json.JSONDecoder().raw_decode(text, start)
         # typeshed types the argument as the scanner itself; it is any JSONDecoder-alike.
         _scanner = make_scanner(_ScanContext())  # type: ignore[arg-type]
-    start = len(text) - len(text.lstrip(" \t\n\r"))
     try:
-        value, end = _scanner(text, start)
+        return _scanner(text, start)
     except StopIteration as exc:
         raise ValueError(f"invalid JSON at {exc.value}") from None
-    if text[end:].strip(" \t\n\r"):
-        raise ValueError(f"extra data after JSON at {end}")
-    return value

@@ -96,3 +96,16 @@ def test_variables_match_the_documented_tables() -> None:
             documented[key] = row.group(3)
     assert documented == config_edit.VARIABLES
     assert set(documented) <= set(config_edit.all_keys())
+
+
+def test_policy_keys_are_set_and_checked(omg_env: OmgEnv) -> None:
+    path = _file(omg_env)
+    omg_env.run("config", "set", "policy.vulnerable", "deny", check=True)
+    omg_env.run("config", "set", "policy.min_severity", "high", check=True)
+    assert path.read_text() == '[policy]\nvulnerable = "deny"\nmin_severity = "high"\n'
+    assert omg_env.run("config", "get", "policy.vulnerable", check=True).stdout == "deny\n"
+    for key, bad in (("policy.eol", "block"), ("policy.aur", "warn"),
+                     ("policy.min_severity", "moderate")):
+        proc = omg_env.run("config", "set", key, bad)
+        assert proc.returncode == 2 and proc.stderr.startswith(f"error: {key}: expected ")
+    assert path.read_text() == '[policy]\nvulnerable = "deny"\nmin_severity = "high"\n'

@@ -168,9 +168,12 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
     mirrors = set(table("mirrors"))
     assert set(TOOLS) <= mirrors
     from omg import support
+    from omg.audit.feeds import FEEDS
 
-    assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS) | {"endoflife"}
+    assert {m.removesuffix("_api") for m in mirrors} == set(TOOLS) | {"endoflife"} | set(FEEDS)
     assert support.MIRROR_VAR == "OMG_ENDOFLIFE_MIRROR"  # Settings.mirror("endoflife")
+    # Settings.mirror(key) reads OMG_<KEY>_MIRROR, which each feed names in its messages.
+    assert all(f.mirror_var == f"OMG_{k.upper()}_MIRROR" for k, f in FEEDS.items())
     assert set(table("keyrings")) <= set(TOOLS)
     assert set(table("store")) == {"max_unpacked_bytes", "max_files", "max_depth"}
 
@@ -180,7 +183,8 @@ KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
               config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
               config.POLICY: str, config.FINDINGS: str, config.BOOL: bool,
-              config.KEYSERVER: str}
+              config.KEYSERVER: str, config.ACTION: str, config.AUR_ACTION: str,
+              config.SEVERITY: str}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:

@@ -104,6 +104,9 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
     arch = arch or from_settings(settings)
     for n in names:
         check_name(n)
+    from omg.audit.policy import check_aur, policy_of
+
+    check_aur(policy_of(settings.raw), names)  # [policy] aur = "deny": before any download
     if alpm is None:
         from omg.arch.alpm import Alpm
 

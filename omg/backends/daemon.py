@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from generations.gc import GcResult
+    from omg.audit.run import AuditReport
     from omg.config import Settings
     from omg.daemon.client import Client
     from omg.environment import ExecEnv
@@ -224,6 +225,11 @@ class DaemonBackend:
 
     def installed(self, tool: str | None = None) -> list[InstalledVersion]:
         return self._reads.installed(tool)
+
+    def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
+        """Read from the files, fetched by this process: the feeds are public, and what
+        it cannot write in the shared home (the cache) is fetched again next time."""
+        return self._reads.audit(offline=offline, refresh=refresh)
 
     # The store ----------------------------------------------------------------------
 

@@ -18,11 +18,12 @@ from generations.links import DEFAULT_PROFILE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
     from typing import Any
 
     from generations.gc import GcResult
+    from omg.audit.run import AuditReport
     from omg.config import Settings
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
@@ -153,7 +154,7 @@ class LocalBackend:
         result = profiles.use(
             self.profiles, specs, profile=profile, project=project,
             resolver=_Lazy(lambda: self._resolver(offline, progress, installs)),
-            command=command, write_version_files=write_version_files)
+            command=command, write_version_files=write_version_files, check=self._check)
         return self._warned(result, installs)
 
     def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
@@ -161,21 +162,45 @@ class LocalBackend:
 
         installs: list[str] = []
         result = profiles.sync(self.profiles, project_dir,
-                               resolver=_Lazy(lambda: self._resolver(offline, None, installs)))
+                               resolver=_Lazy(lambda: self._resolver(offline, None, installs)),
+                               check=self._check)
         return self._warned(result, installs)
 
     def _warned(self, result: UseResult, installs: list[str]) -> UseResult:
-        """`result` with what its installs said and the end-of-life warnings for the
-        tools it used, from the cached support data only (`omg.support`: no network,
-        nothing heavy imported)."""
-        from omg import support
-
-        found = support.cached_warnings(self.home_dir + "/cache",
-                                        [(t.tool, t.version) for t in result.tools])
-        for w in [*installs, *found]:
+        """`result` with what its installs said (the policy's warnings for a tool it
+        installed are said once)."""
+        for w in installs:
             if w not in result.warnings:
                 result.warnings.append(w)
         return result
+
+    def _check(self, tools: Sequence[ResolvedTool]) -> list[str]:
+        """`[policy]` on the tools a use, sync or exec asks for, from cached data only
+        (`omg.audit.checks`: no network); `PolicyDenied` before anything is written.
+
+        This backend's settings decide: omgd's, for the requests omgd serves. The
+        engine and the config are loaded only when there is a finding to judge.
+        """
+        from omg.audit import checks
+
+        found = checks.cached(self.home_dir + "/cache", self.home_dir + "/store",
+                              [(t.tool, t.version, t.store_path) for t in tools])
+        if not found:
+            return []
+        from omg.audit.policy import enforce, policy_of
+
+        return enforce(policy_of(self._raw_config()), found,
+                       [(t.tool, t.version) for t in tools])
+
+    def _raw_config(self) -> Mapping[str, object]:
+        """The config's tables; without a config file (or a parsed variable) there is
+        nothing to load: every default applies."""
+        if callable(self._settings):
+            from omg.locate import needs_config
+
+            if not needs_config(os.environ):
+                return {}
+        return self.settings.raw
 
     def exec_env(self, specs: Sequence[str], *, pid: int, offline: bool = False,
                  progress: DownloadProgress | None = None) -> ExecEnv:
@@ -183,8 +208,9 @@ class LocalBackend:
 
         installs: list[str] = []
         result = exec_env(self.profiles, specs, pid=pid,
-                          resolver=_Lazy(lambda: self._resolver(offline, progress, installs)))
-        result.warnings.extend(installs)
+                          resolver=_Lazy(lambda: self._resolver(offline, progress, installs)),
+                          check=self._check)
+        result.warnings.extend(w for w in installs if w not in result.warnings)
         return result
 
     def uninstall(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
@@ -279,6 +305,12 @@ class LocalBackend:
         from omg import install
 
         return install.list_installed(self.settings, tool, store=self.store, user=self.user)
+
+    def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
+        from omg.audit import run
+
+        return run.audit(self, self.settings, index=self._index(), offline=offline,
+                         refresh=refresh)
 
     # The store ----------------------------------------------------------------------
 

@@ -196,6 +196,9 @@ class Provider:
     """Base class; subclasses fill the class attributes and the upstream methods."""
 
     name: str = ""
+    #: Upstream signs what omg installs (a checksum file, a manifest or each archive:
+    #: omg.signatures); an install that did not verify it is `[policy] unsigned`.
+    signs: bool = False
     default_mirror: str = ""
     bin_dirs: tuple[str, ...] = ("bin",)
     #: The environment the tool needs, recorded with its store path at install (so a later

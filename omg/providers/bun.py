@@ -15,6 +15,7 @@ from omg.spec import is_prerelease, version_key
 
 class BunProvider(Provider):
     name = "bun"
+    signs = True
     default_mirror = "https://github.com/oven-sh/bun/releases/download"
     default_api = "https://api.github.com/repos/oven-sh/bun"
     #: Frequent releases; one API request per 100 releases listed.

@@ -15,6 +15,7 @@ from store.errors import NotFound
 
 class GoProvider(Provider):
     name = "go"
+    signs = True
     default_mirror = "https://go.dev/dl"
     #: Point releases are security fixes: an hour.
     index_ttl = 3600.0

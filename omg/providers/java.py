@@ -34,6 +34,7 @@ MAX_PAGES = 50
 
 class JavaProvider(Provider):
     name = "java"
+    signs = True
     default_mirror = "https://api.adoptium.net"
     #: Temurin updates are quarterly; one listing is several API calls.
     index_ttl = 6 * 3600.0

@@ -28,6 +28,7 @@ from omg.spec import version_key
 
 class NodeProvider(Provider):
     name = "node"
+    signs = True
     default_mirror = "https://nodejs.org/dist"
     #: Security releases must show up soon (the security warning; end of life is
     #: `omg.support`'s).

@@ -111,6 +111,7 @@ class _Resolved:
 
 class RustProvider(Provider):
     name = "rust"
+    signs = True
     default_mirror = DIST_SERVER
     #: Stable changes every six weeks; the channel manifests are large.
     index_ttl = 6 * 3600.0

@@ -257,9 +257,16 @@ class Served:
     backend: Backend
 
 
+@pytest.fixture
+def extra_config() -> str:
+    """More of the config file (TOML) both backends read: the local one's, omgd's.
+    A test parametrizes it (tests/contract/test_policy.py: its `[policy]`)."""
+    return ""
+
+
 @pytest.fixture(params=BACKENDS)
 def served(request: pytest.FixtureRequest, tmp_path: Path, node_mirror: str,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+           monkeypatch: pytest.MonkeyPatch, extra_config: str) -> Iterator[Served]:
     kind: str = request.param
     root = tmp_path.resolve()
     for var in [v for v in os.environ if v.startswith("OMG_")]:
@@ -269,6 +276,9 @@ def served(request: pytest.FixtureRequest, tmp_path: Path, node_mirror: str,
         from omg.backends.local import LocalBackend
 
         env = make_env(root)
+        if extra_config:
+            (root / "config" / "omg").mkdir(parents=True)
+            (root / "config" / "omg" / "config.toml").write_text(extra_config)
         for k, v in _mirrors(node_mirror).items():
             monkeypatch.setenv(k, v)  # read from os.environ when a download is made
         yield from _serve(request, Kit(kind, root, env.home, user, node_mirror),
@@ -276,7 +286,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path, node_mirror: str,
         return
     from omg.backends.daemon import DaemonBackend
 
-    env = daemon_env(root, _daemon_config())
+    env = daemon_env(root, _daemon_config() + extra_config)
     client = dict(env.env)  # the client's settings: no mirror, only omgd downloads
     env.env.update(_mirrors(node_mirror))
     daemon = Daemon(env, root / "omgd.sock")

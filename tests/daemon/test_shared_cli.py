@@ -71,13 +71,19 @@ class Shared:
 
 @pytest.fixture(scope="module")
 def shared_cli(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
+    yield from serve_shared(users)
+
+
+def serve_shared(pair: tuple[User, User], extra_config: str = "") -> Iterator[Shared]:
+    """A root omgd on a fresh root-owned home with its own Node mirror; `extra_config`
+    is more of omgd's config file (TOML)."""
     root = Path(tempfile.mkdtemp(prefix="omgd-cli-"))
     os.chmod(root, 0o755)
     mirror_root = root / "mirror"
     mirror_root.mkdir()
     with MirrorServer(mirror_root) as mirror:
         mirror_env = {**FAST_NET, **build_node(mirror_root, mirror.url)}
-        env = daemon_env(root / "d", f'[daemon]\ngc_group = "{GC_GROUP}"\n')
+        env = daemon_env(root / "d", f'[daemon]\ngc_group = "{GC_GROUP}"\n' + extra_config)
         env.env.update(mirror_env)  # the daemon's mirror; the users' env has none
         os.chmod(root / "d", 0o755)
         daemon = Daemon(env, root / "d" / "omgd.sock")
@@ -87,7 +93,7 @@ def shared_cli(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
         work.mkdir(mode=0o777)
         os.chmod(work, 0o777)
         try:
-            yield Shared(daemon, users[0], users[1], work)
+            yield Shared(daemon, pair[0], pair[1], work)
         finally:
             assert daemon.stop() == 0
             shutil.rmtree(root, ignore_errors=True)

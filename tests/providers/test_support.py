@@ -81,7 +81,8 @@ def test_use_and_sync_warn_from_the_cache_never_the_network(
     omg_env.run("use", "node@22.2.0", extra_env=mirror_env, check=True)
     before = len(mirror.requests)
     proc = omg_env.run("use", "node@20.10.0", extra_env=mirror_env, check=True)
-    assert proc.stdout.count("warning:") == 1 and NODE20 in proc.stdout
+    # Once, from the policy's eol rule (outdated and unsigned have lines of their own).
+    assert proc.stdout.count("end-of-life") == 1 and NODE20 in proc.stdout
     project = omg_env.root / "project"
     project.mkdir()
     (project / ".node-version").write_text("20.10.0\n")
@@ -91,7 +92,7 @@ def test_use_and_sync_warn_from_the_cache_never_the_network(
 
     summary.unlink()  # never fetched: nothing to say, and still no request
     proc = omg_env.run("use", "node@20.10.0", extra_env=mirror_env, check=True)
-    assert "warning" not in proc.stdout and mirror.requests[before:] == []
+    assert "end-of-life" not in proc.stdout and mirror.requests[before:] == []
 
 
 def test_list_remote_and_outdated_json_carry_eol_lts_security(
