@@ -54,6 +54,7 @@ COMMANDS = {
     "config": "omg.cli.config_cmd",
     "import": "omg.cli.import_cmd",
     "venv": "omg.cli.venv_cmd",
+    "sbom": "omg.cli.sbom_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
