@@ -89,26 +89,26 @@ def check(identity: Identity, urls: Sequence[str], sha256: str,
             raw = fetch(url)
         except (NotFound, NetworkError):
             continue
-        outcomes = [verify(b, sha256, identity, url) for b in _bundles(raw, url)]
+        outcomes = [verify(b, sha256, identity, url) for b in _bundles(raw)]
+        if not outcomes:
+            # A mirror's error page served as 200, an answer listing nothing: no
+            # evidence either way.
+            return {"status": UNVERIFIABLE, "url": url, "reason": "not a Sigstore bundle"}
         return next((o for o in outcomes if o["status"] == VERIFIED), outcomes[0])
     return {"status": ABSENT}
 
 
-def _bundles(raw: bytes, url: str) -> list[dict[str, object]]:
+def _bundles(raw: bytes) -> list[dict[str, object]]:
     """The bundles in a document: one bundle, or GitHub's attestations API answer
-    (``{"attestations": [{"bundle": ...}, ...]}``)."""
+    (``{"attestations": [{"bundle": ...}, ...]}``); none in anything else."""
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadAttestation(f"{url}: not a Sigstore bundle: {exc}") from None
+    except (ValueError, UnicodeDecodeError):
+        return []
     if isinstance(doc, dict) and isinstance(doc.get("attestations"), list):
-        found = [a["bundle"] for a in doc["attestations"]
-                 if isinstance(a, dict) and isinstance(a.get("bundle"), dict)]
-        if found:
-            return found
-    if not isinstance(doc, dict) or "verificationMaterial" not in doc:
-        raise BadAttestation(f"{url}: not a Sigstore bundle")
-    return [doc]
+        return [a["bundle"] for a in doc["attestations"]
+                if isinstance(a, dict) and isinstance(a.get("bundle"), dict)]
+    return [doc] if isinstance(doc, dict) and "verificationMaterial" in doc else []
 
 
 def offline_obstacle(bundle: dict[str, object]) -> str:

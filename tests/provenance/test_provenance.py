@@ -124,8 +124,9 @@ def test_check_takes_the_first_bundle_found_and_reads_githubs_api_answers() -> N
     assert (got["status"], got["url"], asked) == ("verified", "b", ["a", "b"])
     assert provenance.check(RFC8785, ["a", "b"], WHEEL_SHA, fetch(
         {"a": NotFound("no"), "b": NetworkError("down")})) == {"status": "absent"}
-    with pytest.raises(BadAttestation, match="not a Sigstore bundle"):
-        provenance.check(RFC8785, ["a"], WHEEL_SHA, fetch({"a": b"<html>404</html>"}))
+    for junk in (b"<html>404</html>", b'{"attestations": []}'):
+        assert provenance.check(RFC8785, ["a"], WHEEL_SHA, fetch({"a": junk})) == {
+            "status": "unverifiable", "url": "a", "reason": "not a Sigstore bundle"}
 
 
 def test_findings_list_paths_whose_provenance_was_not_verified() -> None:
