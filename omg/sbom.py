@@ -67,6 +67,7 @@ class Component(Result):
     url: str  # where it was downloaded from, ""
     depends: tuple[str, ...]  # refs
     signature: str  # the recorded check of upstream's signature (omg.signatures), ""
+    provenance: str  # the recorded check of upstream's Sigstore bundle (omg.provenance), ""
 
 
 def source(store: LocalStore, info: CurrentInfo) -> SbomSource:
@@ -155,11 +156,11 @@ def _component(record: PathRecord, kind: str) -> Component:
     version = arch_version(record) if kind in (ARCH, AUR) else record.version
     url = str(origin.get("url") or "")
     sha256 = str(origin.get("sha256") or "")
-    sig = origin.get("signature")
-    signature = str(sig.get("status", "")) if isinstance(sig, dict) else ""
+    signature, provenance = (str(v.get("status", "")) if isinstance(v, dict) else ""
+                             for v in (origin.get("signature"), origin.get("provenance")))
     purl = "" if kind == PROFILE else purl_of(kind, record.name, version, record, url)
     return Component(record.path, kind, record.name, version, purl, store_blake3(record), sha256,
-                     url, tuple(record.references), signature)
+                     url, tuple(record.references), signature, provenance)
 
 
 # The formats ---------------------------------------------------------------------------
@@ -211,6 +212,8 @@ def cyclonedx(src: SbomSource, *, now: float | None = None) -> str:
                                                                        value=c.kind)]
         if c.signature:
             props.append(Property(name="omg:signature", value=c.signature))
+        if c.provenance:
+            props.append(Property(name="omg:provenance", value=c.provenance))
         refs = ([ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(c.url))]
                 if c.url else [])
         comp = CdxComponent(
@@ -267,6 +270,15 @@ def _rel(a: str, kind: str, b: str) -> dict[str, str]:
     return {"spdxElementId": a, "relationshipType": kind, "relatedSpdxElement": b}
 
 
+def _notes(c: Component) -> list[str]:
+    notes = [c.kind]
+    if c.signature:
+        notes.append(f"upstream signature: {c.signature}")
+    if c.provenance:
+        notes.append(f"provenance: {c.provenance}")
+    return notes
+
+
 def _spdx_package(c: Component) -> dict[str, object]:
     checksums = [{"algorithm": "BLAKE3", "checksumValue": c.blake3}]
     if c.sha256:
@@ -275,8 +287,7 @@ def _spdx_package(c: Component) -> dict[str, object]:
         "SPDXID": spdx_id(c.ref), "name": c.name, "versionInfo": c.version,
         "downloadLocation": c.url or "NOASSERTION", "filesAnalyzed": False,
         "checksums": checksums, "primaryPackagePurpose": _SPDX_PURPOSE[c.kind],
-        "comment": f"omg store path {c.ref} ({c.kind}"
-                   + (f"; upstream signature: {c.signature})" if c.signature else ")"),
+        "comment": f"omg store path {c.ref} ({'; '.join(_notes(c))})",
     }
     if c.purl:
         pkg["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER",

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from omg.cli.output import backend
-from omg.cli.profile_cmd import LocalOpt, ProfileOpt, _project
+from omg.cli.profile_cmd import ProfileOpt, _project
 from store.errors import NotFound, PermissionDenied, UsageError
 
 
@@ -21,7 +21,9 @@ def register(app: typer.Typer) -> None:
     @app.command("sbom")
     def sbom_cmd(
         profile: ProfileOpt = "default",
-        local: LocalOpt = False,
+        local: Annotated[bool, typer.Option(
+            "--local", "--project", "-l", help="The project profile of this directory "
+            "(the nearest version file's directory, or the current directory).")] = False,
         fmt: Annotated[str, typer.Option(
             "--format", "-f", help="cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON).")
         ] = "cyclonedx",

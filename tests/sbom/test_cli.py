@@ -36,6 +36,18 @@ def test_sbom_of_the_default_profile_to_stdout_and_spdx_to_a_file(omg_env: OmgEn
     assert oct(out.stat().st_mode & 0o777) == oct(0o644)
 
 
+def test_sbom_of_a_project_profile(omg_env: OmgEnv) -> None:
+    _tool(omg_env)
+    project = omg_env.root / "proj"
+    project.mkdir()
+    omg_env.run("use", "--local", "tool@1.0", check=True, cwd=project)
+    for flag in ("--local", "--project"):
+        doc = valid_cyclonedx(omg_env.run("sbom", flag, check=True, cwd=project).stdout)
+        assert doc["metadata"]["component"]["name"].startswith("omg profile ")
+        assert doc["metadata"]["component"]["name"] != "omg profile default"
+        assert [c["name"] for c in doc["components"]] == ["tool"]
+
+
 @pytest.mark.parametrize(("args", "code", "message"), [
     (["--format", "xml"], 2, "error: unknown SBOM format 'xml'"),
     (["--profile", "nosuch"], 3, "error: no profile 'nosuch'"),

@@ -20,7 +20,8 @@ H_ENV, H_NODE, H_ZLIB, H_YAY = (base64.b32encode(bytes([i]) * 20).decode().lower
 NODE = PathRecord(f"{H_NODE}-node-20.10.0", H_NODE, "node", "20.10.0", 10, 2, origin={
     "url": "https://nodejs.org/dist/v20.10.0/node-v20.10.0-linux-x64.tar.xz", "sha256": SHA,
     "signature": {"status": "verified", "url": "https://nodejs.org/dist/v20.10.0/"
-                  "SHASUMS256.txt.sig", "key": "C0FFEE"}})
+                  "SHASUMS256.txt.sig", "key": "C0FFEE"},
+    "provenance": {"status": "absent"}})
 ZLIB = PathRecord(f"{H_ZLIB}-zlib-1_1.3-2", H_ZLIB, "zlib", "1_1.3-2", 10, 2, metadata={
     "pkginfo": {"pkgname": "zlib", "pkgver": "1:1.3-2", "arch": "x86_64"}})
 YAY = PathRecord(f"{H_YAY}-yay-12.0-1", H_YAY, "yay", "12.0-1", 10, 2,
@@ -45,7 +46,7 @@ def test_components_name_runtimes_by_the_tool_with_both_hashes_and_purls() -> No
     assert node.blake3 == (b"\x02" * 20).hex()  # the store hash, in hex
     assert node.purl == ("pkg:generic/node@20.10.0?download_url=https://nodejs.org/dist/"
                          "v20.10.0/node-v20.10.0-linux-x64.tar.xz")
-    assert node.signature == "verified"
+    assert (node.signature, node.provenance) == ("verified", "absent")
     zlib = by_ref[ZLIB.path]
     # pacman's version (the epoch's `:`), not the store path's `_`.
     assert (zlib.kind, zlib.version, zlib.purl) == \
@@ -73,6 +74,7 @@ def test_cyclonedx_document_is_valid_and_carries_the_mapping() -> None:
     assert node["externalReferences"] == [{"type": "distribution", "url": NODE.origin[
         "url"]}]  # type: ignore[index]
     assert {"name": "omg:signature", "value": "verified"} in node["properties"]
+    assert {"name": "omg:provenance", "value": "absent"} in node["properties"]
     deps = {d["ref"]: set(d.get("dependsOn", [])) for d in doc["dependencies"]}
     assert deps == {ENV.path: {NODE.path, YAY.path}, NODE.path: set(),
                     YAY.path: {ZLIB.path}, ZLIB.path: set()}
@@ -89,6 +91,8 @@ def test_spdx_document_is_valid_and_carries_the_mapping() -> None:
                                   "checksumValue": (b"\x02" * 20).hex()}]
     assert node["downloadLocation"] == NODE.origin["url"]  # type: ignore[index]
     assert node["externalRefs"][0]["referenceLocator"].startswith("pkg:generic/node@20.10.0")
+    assert node["comment"] == (f"omg store path {NODE.path} (runtime; upstream signature: "
+                               "verified; provenance: absent)")
     assert pkgs[sbom.spdx_id(ZLIB.path)]["downloadLocation"] == "NOASSERTION"
     rels = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"])
             for r in doc["relationships"]}
