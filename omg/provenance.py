@@ -201,6 +201,20 @@ def _san(bundle: object) -> str:
     return str(found[0]) if found else ""
 
 
+# Reading what was recorded ----------------------------------------------------------
+
+
+def describe(prov: dict[object, object]) -> str:
+    """One line for a recorded outcome (`omg store info`)."""
+    status = prov.get("status")
+    if status == VERIFIED:
+        return (f"verified: Sigstore, signed by {prov.get('identity', '?')} "
+                f"(Rekor log index {prov.get('log_index', '?')})")
+    if status == UNVERIFIABLE:
+        return f"not verified: {prov.get('reason', '?')} ({prov.get('url', '?')})"
+    return "not verified: upstream attests, but no Sigstore bundle could be had"
+
+
 # Audit ---------------------------------------------------------------------------------
 
 

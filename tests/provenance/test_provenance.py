@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from omg.provenance import GITHUB_ACTIONS, BadAttestation, Identity
 from store.errors import NetworkError, NotFound
 from store.local import LocalStore
 from store.record import PathRecord
+from tests.conftest import OmgEnv
 from tests.providers.mirrors import MirrorServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -129,6 +131,15 @@ def test_check_takes_the_first_bundle_found_and_reads_githubs_api_answers() -> N
             "status": "unverifiable", "url": "a", "reason": "not a Sigstore bundle"}
 
 
+def test_describe_says_what_was_recorded() -> None:
+    assert provenance.describe({"status": "verified", "identity": "thomas@python.org",
+                                "log_index": 7}) == \
+        "verified: Sigstore, signed by thomas@python.org (Rekor log index 7)"
+    assert provenance.describe({"status": "unverifiable", "reason": "why", "url": "u"}) == \
+        "not verified: why (u)"
+    assert provenance.describe({"status": "absent"}).startswith("not verified: upstream")
+
+
 def test_findings_list_paths_whose_provenance_was_not_verified() -> None:
     def rec(version: str, prov: dict[str, object] | None) -> PathRecord:
         origin = {"url": "u", "sha256": WHEEL_SHA, **({"provenance": prov} if prov else {})}
@@ -144,9 +155,12 @@ def test_findings_list_paths_whose_provenance_was_not_verified() -> None:
 
 
 def test_install_records_provenance_and_refuses_a_bundle_of_another_artifact(
-        settings: Settings, mirror: MirrorServer) -> None:
+        settings: Settings, mirror: MirrorServer, omg_env: OmgEnv) -> None:
     [r] = install.install(settings, ["python@3.12.5"])
     assert (r.record.origin or {})["provenance"] == {"status": "absent"}
+    info = omg_env.run("store", "info", r.record.path, check=True,
+                       extra_env=dict(os.environ)).stdout
+    assert "provenance:  not verified: upstream attests, but no Sigstore bundle" in info
     # A mirror serving a real bundle, but of another artifact: nothing is installed.
     asset = mirror.root / "pbs" / "20240713" / \
         "cpython-3.12.4+20240713-x86_64-unknown-linux-gnu-install_only.tar.gz"
