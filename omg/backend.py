@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         UseResult,
         WhichInfo,
     )
+    from omg.sbom import SbomSource
     from omg.store_cases import StoreInfo, VerifyResult
     from omg.venvs import VenvInfo
     from store.ingest import AddResult
@@ -124,6 +125,11 @@ class Backend(Protocol):
 
     def resolve_name(self, text: str) -> str:
         """A store path name from a name, a full path or a unique hash prefix."""
+
+    def sbom_source(self, *, profile: str = ...,
+                    project: Path | None = None) -> SbomSource:
+        """What `omg sbom` describes: the current generation and its env's closure (a
+        read, from the world-readable files)."""
 
     # Venvs (omg/venvs.py) -------------------------------------------------------------
 

@@ -245,6 +245,8 @@ class _Plan:
     sources: tuple[str, ...]
     #: How upstream's signatures of those documents were checked (omg.signatures).
     checked: list[Outcome] = field(default_factory=list)
+    #: The first artifact's provenance, if its upstream attests (omg.provenance).
+    provenance: dict[str, object] | None = None
 
 
 def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
@@ -298,6 +300,8 @@ def _ingest(session: Session, plan: _Plan, files: Sequence[Path],
         origin["components"] = _artifact_rows(plan.artifacts)
     # What `omg store info` shows, and what lists unverified paths read.
     origin["signature"] = weakest(plan.checked).plain()
+    if plan.provenance is not None:
+        origin["provenance"] = plan.provenance
     claim = Claim(UPSTREAM, session.user, {
         "tool": p.name, "version": rel.version, "artifacts": _artifact_rows(plan.artifacts)})
     if len(plan.artifacts) == 1 and not plan.artifacts[0].subdir and not p.prepares:
@@ -558,6 +562,17 @@ def _check_files(session: Session, plan: _Plan, files: Sequence[Path]) -> None:
             path.unlink(missing_ok=True)
             raise
     plan.checked.extend(session.signatures.outcomes[checked_from:])
+    if p.provenance is not None:
+        from omg import provenance
+
+        art = plan.artifacts[0]
+        try:
+            plan.provenance = provenance.check(
+                p.provenance, art.attestations, art.sha256,
+                lambda url: session.ctx.fetch(url, p.mirror_var, p.index_ttl).body)
+        except provenance.BadAttestation:
+            files[0].unlink(missing_ok=True)
+            raise
 
 
 def _replan(session: Session, plans: Sequence[_Plan | InstallResult]

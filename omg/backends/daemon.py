@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         UseResult,
         WhichInfo,
     )
+    from omg.sbom import SbomSource
     from omg.store_cases import StoreInfo, VerifyResult
     from omg.venvs import VenvInfo
     from store.ingest import AddResult
@@ -279,6 +280,10 @@ class DaemonBackend:
 
     def resolve_name(self, text: str) -> str:
         return self._reads.resolve_name(text)
+
+    def sbom_source(self, *, profile: str = DEFAULT_PROFILE,
+                    project: Path | None = None) -> SbomSource:
+        return self._reads.sbom_source(profile=profile, project=project)
 
     # Venvs --------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         UseResult,
         WhichInfo,
     )
+    from omg.sbom import SbomSource
     from omg.spec import ToolSpec
     from omg.store_cases import StoreInfo, VerifyResult
     from omg.venvs import VenvInfo
@@ -343,6 +344,12 @@ class LocalBackend:
 
     def resolve_name(self, text: str) -> str:
         return self.store.resolve_name(text)
+
+    def sbom_source(self, *, profile: str = DEFAULT_PROFILE,
+                    project: Path | None = None) -> SbomSource:
+        from omg import sbom
+
+        return sbom.source(self.store, self.current(profile=profile, project=project))
 
     # Venvs --------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ COMMANDS = {
     "import": "omg.cli.import_cmd",
     "venv": "omg.cli.venv_cmd",
     "audit": "omg.cli.audit_cmd",
+    "sbom": "omg.cli.sbom_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.

@@ -79,6 +79,11 @@ def register(app: typer.Typer) -> None:
             from omg.signatures import describe
 
             typer.echo(f"{'signature:':12} {describe(checked)}")
+        attested = (record.origin or {}).get("provenance")
+        if isinstance(attested, dict):
+            from omg import provenance
+
+            typer.echo(f"{'provenance:':12} {provenance.describe(attested)}")
         for claim in found.claims or [{"scope": "none", "kind": "", "user": ""}]:
             who = "everyone" if claim["scope"] == "trusted" else claim.get("user") or "nobody"
             typer.echo(f"{'claim:':12} {claim.get('kind') or 'none'} by "

@@ -29,6 +29,7 @@ from omg.spec import matches, version_key
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError
 
 if TYPE_CHECKING:
+    from omg.provenance import Identity
     from omg.signatures import Checker, Signature
     from store.index import Index
 
@@ -87,6 +88,8 @@ class Artifact:
     #: A detached PGP signature of this file upstream publishes (Go, Adoptium), checked
     #: after the download (omg.signatures).
     signature: str = ""
+    #: Where a Sigstore bundle of this file may be, tried in order (omg.provenance).
+    attestations: tuple[str, ...] = ()
 
 
 #: How long a cached upstream document stays fresh when nobody says otherwise (seconds).
@@ -208,6 +211,9 @@ class Provider:
     env_vars: ClassVar[dict[str, str]] = {}
     #: Seconds a cached copy of this upstream's index (and checksum files) stays fresh.
     index_ttl: float = DEFAULT_INDEX_TTL
+    #: Who signs this upstream's Sigstore bundles (its artifacts' `attestations`);
+    #: None: it publishes none (omg.provenance).
+    provenance: Identity | None = None
 
     @property
     def mirror_var(self) -> str:

@@ -23,6 +23,7 @@ import subprocess
 from pathlib import Path
 from typing import ClassVar
 
+from omg.provenance import GITHUB_ACTIONS, Identity, github_attestations
 from omg.providers.base import PREFIX, Artifact, Context, Provider, Release, parse_shasums
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
@@ -51,6 +52,9 @@ class PythonProvider(Provider):
     #: Weekly-ish tags, five documents per listing, and GitHub's API allows 60 requests
     #: an hour without a token: keep them six hours.
     index_ttl = 6 * 3600.0
+    #: Each build is attested by the release workflow (since January 2025:
+    #: python-build-standalone#481), with the Sigstore public-good instance.
+    provenance = Identity(GITHUB_ACTIONS, repository="astral-sh/python-build-standalone")
     #: pip falls back to a user install when the store is read-only: give it the prefix.
     env_vars: ClassVar[dict[str, str]] = {"PYTHONUSERBASE": f"{PREFIX}/python"}
 
@@ -100,7 +104,12 @@ class PythonProvider(Provider):
         e = release.extra
         if not e:
             raise NotFound(f"python {release.version}: no build for {self._triple(ctx)}")
-        return [Artifact(str(e["url"]), str(e["sha256"]), str(e["filename"]))]
+        url, sha = str(e["url"]), str(e["sha256"])
+        # GitHub keeps the builds' attestations (actions/attest-build-provenance) behind
+        # its API; a mirror may carry a bundle beside the asset instead.
+        api = ctx.mirror_of(f"{self.name}_api", self.default_api)
+        return [Artifact(url, sha, str(e["filename"]), attestations=(
+            f"{url}.sigstore.json", github_attestations(api, sha)))]
 
     def prepare(self, root: Path) -> list[str]:
         stdlibs = sorted(p.parent for p in root.glob("lib/python3*/os.py"))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from omg.provenance import GITHUB_ACTIONS, Identity, github_attestations
 from omg.providers.base import MAJOR, MINOR, PREFIX, Artifact, Context, Provider, Release, bad_index
 from omg.providers.github import list_releases
 from omg.spec import is_prerelease, version_key
@@ -39,6 +40,9 @@ class RubyProvider(Provider):
     default_api = "https://api.github.com/repos/jdx/ruby"
     #: A few builds a month; two tags per build, so a listing is two or three API pages.
     index_ttl = 6 * 3600.0
+    #: The release workflow attests each tarball (actions/attest-build-provenance, in
+    #: GitHub's attestations API), besides the SLSA ``.intoto.jsonl`` read for checksums.
+    provenance = Identity(GITHUB_ACTIONS, repository="jdx/ruby")
     #: The store is read-only: `gem install` goes to a writable prefix, one per ruby ABI
     #: (x.y.0, as gem lays out its own user dir: ~/.local/share/gem/ruby/3.3.0).
     env_vars: ClassVar[dict[str, str]] = {"GEM_HOME": f"{PREFIX}/gem/{MAJOR}.{MINOR}.0"}
@@ -77,7 +81,9 @@ class RubyProvider(Provider):
         filename = str(e["filename"])
         sha = str(e["sha256"]) or self._from_provenance(ctx, base, str(e["provenance"]),
                                                         release.version, filename)
-        return [Artifact(f"{base}/{filename}", sha, filename)]
+        api = ctx.mirror_of(f"{self.name}_api", self.default_api)
+        return [Artifact(f"{base}/{filename}", sha, filename,
+                         attestations=(github_attestations(api, sha),))]
 
     def _from_provenance(self, ctx: Context, base: str, name: str, version: str,
                          filename: str) -> str:
