@@ -19,6 +19,7 @@ from omg.arch import aur, build, pacman, review
 from omg.arch.names import check_name, split_target, store_version
 from omg.arch.resolve import resolve
 from omg.arch.settings import ArchSettings, from_settings
+from omg.backends.local import add_kept
 from store.claims import BUILT, Claim
 from store.errors import Interrupted, NotFound, UsageError
 from store.local import LocalStore
@@ -145,11 +146,15 @@ def build_aur(settings: Settings, names: list[str], *, system: bool = False,
                 pname, pver = _pkgfile_name_version(pkg)
                 refs = sorted({built[d] for d in plan.runtime_deps.get(pname, [])
                                if d in built})
-                added = store.add(pkg, pname, store_version(pver), references=refs,
-                                  origin={"kind": "aur", "pkgbase": base, "pkgname": pname,
-                                          "version": pver, "aur": arch.aur_url},
-                                  claim=Claim(BUILT, settings.user,
-                                              {"pkgbase": base, "aur": arch.aur_url}))
+                # What was asked for stays installed (an install root) until `omg
+                # uninstall aur/NAME`; its dependencies live on as its references.
+                added = add_kept(store, str(settings.layout.home), settings.user,
+                                 pname in targets or base in targets, pkg, pname,
+                                 store_version(pver), references=refs,
+                                 origin={"kind": "aur", "pkgbase": base, "pkgname": pname,
+                                         "version": pver, "aur": arch.aur_url},
+                                 claim=Claim(BUILT, settings.user,
+                                             {"pkgbase": base, "aur": arch.aur_url}))
                 built[pname] = added.record.path
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))
                 files.append(pkg)

@@ -91,8 +91,8 @@ def register(app: typer.Typer) -> None:
             return
         from omg.providers import TOOLS, canonical
 
-        def is_runtime(spec: str) -> bool:
-            return "@" in spec or canonical(spec) in TOOLS
+        def is_runtime(spec: str) -> bool:  # `aur/foo@1.0-1` is a package
+            return "/" not in spec and ("@" in spec or canonical(spec) in TOOLS)
 
         packages = [s for s in specs if not is_runtime(s)]
         specs = [s for s in specs if is_runtime(s)]

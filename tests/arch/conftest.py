@@ -45,11 +45,12 @@ def _skip_reason() -> str | None:
 
 def pkgbuild(name: str, version: str = "1.0", rel: str = "1", *, depends: list[str] = (),
              makedepends: list[str] = (), provides: list[str] = (), desc: str = "",
-             fail: bool = False) -> str:
+             fail: bool = False, extra: str = "") -> str:
+    """`extra`: more shell lines for package() (files beyond the one usr/bin program)."""
     arr = lambda xs: " ".join(f"'{x}'" for x in xs)  # noqa: E731
     body = "echo 'this build fails on purpose' >&2; exit 1" if fail else (
         f'mkdir -p "$pkgdir/usr/bin"; printf "#!/bin/sh\\necho {name} {version}\\n" '
-        f'> "$pkgdir/usr/bin/{name}"; chmod 755 "$pkgdir/usr/bin/{name}"')
+        f'> "$pkgdir/usr/bin/{name}"; chmod 755 "$pkgdir/usr/bin/{name}"{extra}')
     return (f"pkgname={name}\npkgver={version}\npkgrel={rel}\npkgdesc='{desc or name}'\n"
             f"url='https://example.org'\narch=('any')\nlicense=('MIT')\ndepends=({arr(depends)})\n"
             f"makedepends=({arr(makedepends)})\nprovides=({arr(provides)})\n"
@@ -85,6 +86,19 @@ AUR_PKGS: dict[str, dict[str, Any]] = {
     "cyc-two": dict(version="1.0", depends=["cyc-one"], desc="cycle"),
     "needs-ghost": dict(version="1.0", depends=["aur-tool", "ghost-dep"], desc="missing dep"),
     "broken-build": dict(version="1.0", fail=True, desc="fails to build"),
+    # Through a profile (tests/arch/test_profiles.py): a program that runs its AUR
+    # dependency's program, with a man page and a bash completion.
+    "profiles-dep": dict(version="1.0", desc="a dependency with a program"),
+    "profiles-hello": dict(version="1.0", depends=["profiles-dep"], desc="hello in a profile",
+                           extra=(
+        '\n  install -d "$pkgdir/usr/share/man/man1" '
+        '"$pkgdir/usr/share/bash-completion/completions"'
+        '\n  printf ".TH PROFILES-HELLO 1\\n.SH NAME\\nprofiles-hello\\n" '
+        '> "$pkgdir/usr/share/man/man1/profiles-hello.1"'
+        '\n  printf "complete -W world profiles-hello\\n" '
+        '> "$pkgdir/usr/share/bash-completion/completions/profiles-hello"'
+        '\n  printf "#!/bin/sh\\nexec profiles-dep\\n" > "$pkgdir/usr/bin/profiles-hello-dep"'
+        '\n  chmod 755 "$pkgdir/usr/bin/profiles-hello-dep"')),
 }
 
 
@@ -104,7 +118,8 @@ class Aur:
 def snapshot(name: str, spec: dict[str, Any]) -> bytes:
     files = {"PKGBUILD": pkgbuild(name, spec["version"], depends=spec.get("depends", []),
                                   makedepends=spec.get("makedepends", []),
-                                  desc=spec["desc"], fail=spec.get("fail", False)),
+                                  desc=spec["desc"], fail=spec.get("fail", False),
+                                  extra=spec.get("extra", "")),
              ".SRCINFO": f"pkgbase = {name}\n", "notes.txt": "extra file to review\n"}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
