@@ -534,6 +534,8 @@ def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[Resolve
 
     written = []
     for spec, tool in zip(specs, tools, strict=True):
+        if spec.repo:  # a package (`aur/foo`): no version file of any tool names those
+            continue
         pin = version_pin(spec, tool.version)
         path = write_version_file(project, tool.tool, one_word(pin), is_range=is_range(pin))
         if path is not None:

@@ -177,7 +177,7 @@ def test_the_schema_knows_the_keys_the_code_reads() -> None:
 KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float,
               config.SECONDS_OR_ZERO: float, config.STRING: str, config.STRINGS: list[str],
               config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
-              config.POLICY: str}
+              config.POLICY: str, config.GROUPS: dict[str, list[str]]}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:
@@ -185,7 +185,7 @@ def test_the_config_types_say_what_the_schema_checks() -> None:
     assert set(sections) == set(config.SCHEMA)
     for key, kind in config.SCHEMA.items():
         if isinstance(kind, config.Kind):
-            assert sections[key] is KIND_TYPES[kind], key
+            assert sections[key] == KIND_TYPES[kind], key
             continue
         keys = typing.get_type_hints(sections[key])
         assert set(keys) == set(kind), key

@@ -65,8 +65,8 @@ def register(app: typer.Typer) -> None:
     @app.command("install")
     def install_cmd(
         specs: Annotated[list[str] | None, typer.Argument(
-            help="TOOL@VERSION, e.g. node@20 go@1.23; none: what the version files here "
-            "pin, then the project profile (as omg sync).")] = None,
+            help="TOOL@VERSION, e.g. node@20 go@1.23, aur/NAME, @GROUP; none: what the "
+            "version files here pin, then the project profile (as omg sync).")] = None,
         offline: OfflineOpt = False,
         refresh: Annotated[bool, typer.Option(
             "--refresh", help="Re-read upstream indexes even if cached.")] = False,
@@ -89,7 +89,10 @@ def register(app: typer.Typer) -> None:
 
             sync_project(Path.cwd(), offline=offline, json_out=json_out)
             return
+        from omg.groups import expand_configured
         from omg.providers import TOOLS, canonical
+
+        specs = expand_configured(specs)  # `@dev`: its runtimes and packages
 
         def is_runtime(spec: str) -> bool:  # `aur/foo@1.0-1` is a package
             return "/" not in spec and ("@" in spec or canonical(spec) in TOOLS)
