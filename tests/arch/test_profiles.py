@@ -21,9 +21,9 @@ pytestmark = pytest.mark.slow
 
 
 def _shell(profile: Path, script: str) -> subprocess.CompletedProcess[str]:
-    """`script` in a real bash whose PATH and MANPATH are the profile's (and the system's)."""
-    env = {"PATH": f"{profile}/bin:/usr/bin:/bin", "MANPATH": f"{profile}/share/man:",
-           "HOME": "/nonexistent", "LANG": "C"}
+    """`script` in a real bash whose PATH is the profile's (then the system's), as `omg
+    init` sets it: nothing else (man finds pages through PATH)."""
+    env = {"PATH": f"{profile}/bin:/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C"}
     return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
                           timeout=60)
 
