@@ -424,6 +424,12 @@ def package_deps(home: Home, store_path: str) -> tuple[tuple[str, str, str], ...
     return tuple(out.values())
 
 
+def tool_input(home: Home, tool: ResolvedTool) -> ToolInput:
+    """What the env planner needs of a resolved tool: a package's dependencies too."""
+    return ToolInput(tool.tool, tool.version, tool.store_path, tool.env,
+                     package_deps(home, tool.store_path))
+
+
 def _resolvable(home: Home, rows: list[Installed]) -> list[Installed]:
     """The store paths among `rows` this user may resolve by name (`store.claims`):
     one user's `omg store add node ...` is never another user's node."""
@@ -512,8 +518,7 @@ def _new_env(home: Home, ref: ProfileRef, cur: int | None, cur_env: str,
                         f"({cur_env}); its tools are not carried over (see omg doctor)")
     new_names = {t.tool for t in resolved}
     order = [t for t in _priority(manifest) if t.tool not in new_names]
-    order += [ToolInput(t.tool, t.version, t.store_path, t.env,
-                        package_deps(home, t.store_path)) for t in resolved]
+    order += [tool_input(home, t) for t in resolved]
     env, conflicts = env_for(home, order)
     mine = [c for c in conflicts if c.winner in new_names]
     if not warnings:  # the answer for the next `use` of these tools on this env
