@@ -37,6 +37,9 @@ def test_install_use_run_and_uninstall_an_aur_package(world: ArchWorld, aenv: Om
     # Kept by its install root, its dependency by being its reference.
     aenv.run("gc", check=True)
     assert all((store_dir / p).is_dir() for p in paths.values())
+    listed = check("list", aenv.run("list", "--json", check=True).stdout)
+    assert {(r["tool"], r["version"], r["kept"]) for r in listed} == {
+        ("aur/profiles-hello", "1.0-1", True), ("aur/profiles-dep", "1.0-1", False)}
 
     aenv.run("use", "aur/profiles-hello", check=True)
     cur = json.loads(aenv.run("current", "--json", check=True).stdout)
@@ -76,8 +79,12 @@ def test_install_use_run_and_uninstall_an_aur_package(world: ArchWorld, aenv: Om
 
 
 def test_use_names_the_origin(world: ArchWorld, aenv: OmgEnv) -> None:
-    """`aur/X` is only an AUR build; a repository prefix never picks one."""
-    aenv.run("install", "aur/profiles-dep", "--noconfirm", check=True)
+    """`aur/X` is only an AUR build; a repository prefix never picks one. (Installed
+    through a group of the config: `@NAME` reaches the Arch side as if typed.)"""
+    config = aenv.root / "config.toml"
+    config.write_text('[groups]\ntools = ["aur/profiles-dep"]\n')
+    aenv.env["OMG_CONFIG"] = str(config)
+    aenv.run("install", "@tools", "--noconfirm", check=True)
     wrong = aenv.run("use", "core/profiles-dep")
     assert wrong.returncode == 3, wrong.stderr
     assert wrong.stderr.startswith("error: no package profiles-dep from core in the store")
