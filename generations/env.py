@@ -111,8 +111,8 @@ class ToolInput(Result):
     """One resolved tool: its store path's name and what it exports.
 
     `deps`: (name, version, store path) of what the tool needs in the env beside it
-    (an Arch package's runtime dependencies, nearest last); linked like the tool's own
-    entries, under their own names, and kept by the env's references.
+    (an Arch package's runtime dependencies, each before what needs it); linked like
+    the tool's own entries, under their own names, and kept by the env's references.
     """
 
     tool: str

@@ -349,11 +349,11 @@ def _resolve_in_store(home: Home, spec: ToolSpec,
         if found is not None:
             return found
         if spec.repo:
+            have_text = f" (have: {', '.join(v for v, _, _ in have)})" if have else ""
             raise NotFound(f"no package {spec.tool} from {spec.repo} in the store matches "
-                           f"{spec.spec!r}"
-                           f"{' (have: ' + ', '.join(v for v, _, _ in have) + ')' if have else ''}",
-                           hint=f"omg install {spec.repo}/{spec.tool}" if spec.repo == AUR
-                           else f"omg install {spec.repo}/{spec.tool} --system")
+                           f"{spec.spec!r}{have_text}",
+                           hint=f"omg install aur/{spec.tool}" if spec.repo == AUR
+                           else "omg store ls lists what the store holds")
         if not have:
             from omg.providers import TOOLS, did_you_mean
 
