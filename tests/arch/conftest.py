@@ -1,31 +1,27 @@
 """Real components for the Arch tests: a build user, packages built by makepkg, a sync
-db made by repo-add, a private pacman root, and a local AUR (RPC v5 + snapshots).
+db made by repo-add, a private pacman root, and the test AUR (tests/arch/fakeaur.py:
+aurweb RPC v5 records and cgit snapshots of the package directories in data/aur).
 
 Everything is built once per session; each test gets its own OMG_HOME.
 """
 
 from __future__ import annotations
 
-import http.server
-import io
-import json
 import os
 import pwd
 import shutil
 import subprocess
-import tarfile
-import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.arch import httpserve
+from tests.arch import fakeaur
 from tests.conftest import OmgEnv, make_env
 
-BUILD_USER = "omg-build"
+BUILD_USER = fakeaur.BUILD_USER
 EPOCH = "1700000000"
 
 
@@ -45,12 +41,11 @@ def _skip_reason() -> str | None:
 
 def pkgbuild(name: str, version: str = "1.0", rel: str = "1", *, depends: list[str] = (),
              makedepends: list[str] = (), provides: list[str] = (), desc: str = "",
-             fail: bool = False, extra: str = "") -> str:
-    """`extra`: more shell lines for package() (files beyond the one usr/bin program)."""
+             fail: bool = False) -> str:
     arr = lambda xs: " ".join(f"'{x}'" for x in xs)  # noqa: E731
     body = "echo 'this build fails on purpose' >&2; exit 1" if fail else (
         f'mkdir -p "$pkgdir/usr/bin"; printf "#!/bin/sh\\necho {name} {version}\\n" '
-        f'> "$pkgdir/usr/bin/{name}"; chmod 755 "$pkgdir/usr/bin/{name}"{extra}')
+        f'> "$pkgdir/usr/bin/{name}"; chmod 755 "$pkgdir/usr/bin/{name}"')
     return (f"pkgname={name}\npkgver={version}\npkgrel={rel}\npkgdesc='{desc or name}'\n"
             f"url='https://example.org'\narch=('any')\nlicense=('MIT')\ndepends=({arr(depends)})\n"
             f"makedepends=({arr(makedepends)})\nprovides=({arr(provides)})\n"
@@ -74,109 +69,23 @@ REPO_PKGS = {
     "python": dict(version="3.12.1", desc="the python language"),
 }
 
-AUR_PKGS: dict[str, dict[str, Any]] = {
-    "aur-app": dict(version="1.0", depends=["aur-lib", "repolib"], desc="app from the AUR",
-                    votes=5, pop=0.5),
-    "aur-lib": dict(version="1.0", depends=["virtual-lib>=1.0"], makedepends=["aur-tool"],
-                    desc="lib from the AUR", votes=3, pop=0.2),
-    "aur-tool": dict(version="2.0", desc="build tool from the AUR", votes=1, pop=0.1),
-    "python-aurbig": dict(version="1.0", desc="popular python thing", votes=900, pop=9.0),
-    "python-aursmall": dict(version="1.0", desc="small python thing", votes=2, pop=0.01),
-    "cyc-one": dict(version="1.0", depends=["cyc-two"], desc="cycle"),
-    "cyc-two": dict(version="1.0", depends=["cyc-one"], desc="cycle"),
-    "needs-ghost": dict(version="1.0", depends=["aur-tool", "ghost-dep"], desc="missing dep"),
-    "broken-build": dict(version="1.0", fail=True, desc="fails to build"),
-    # Through a profile (tests/arch/test_profiles.py): a program that runs its AUR
-    # dependency's program, with a man page and a bash completion.
-    "profiles-dep": dict(version="1.0", desc="a dependency with a program"),
-    "profiles-hello": dict(version="1.0", depends=["profiles-dep"], desc="hello in a profile",
-                           extra=(
-        '\n  install -d "$pkgdir/usr/share/man/man1" '
-        '"$pkgdir/usr/share/bash-completion/completions"'
-        '\n  printf ".TH PROFILES-HELLO 1\\n.SH NAME\\nprofiles-hello\\n" '
-        '> "$pkgdir/usr/share/man/man1/profiles-hello.1"'
-        '\n  printf "complete -W world profiles-hello\\n" '
-        '> "$pkgdir/usr/share/bash-completion/completions/profiles-hello"'
-        '\n  printf "#!/bin/sh\\nexec profiles-dep\\n" > "$pkgdir/usr/bin/profiles-hello-dep"'
-        '\n  chmod 755 "$pkgdir/usr/bin/profiles-hello-dep"')),
-}
+#: AUR packages generated from `pkgbuild` at session start, for quick additions; the
+#: test AUR's own packages are the directories of tests/arch/data/aur (see fakeaur).
+#: Entry: name -> pkgbuild() arguments plus optional "votes" and "pop".
+AUR_PKGS: dict[str, dict[str, Any]] = {}
 
 
-@dataclass
-class Aur:
-    url: str
-    pkgs: dict[str, dict[str, Any]]
-    snapshots: dict[str, bytes]
-    requests: list[str] = field(default_factory=list)
-    mode: str = "ok"  # ok | notjson | error | down
-
-    def set_version(self, name: str, version: str) -> None:
-        self.pkgs[name]["version"] = version
-        self.snapshots[name] = snapshot(name, self.pkgs[name])
-
-
-def snapshot(name: str, spec: dict[str, Any]) -> bytes:
-    files = {"PKGBUILD": pkgbuild(name, spec["version"], depends=spec.get("depends", []),
-                                  makedepends=spec.get("makedepends", []),
-                                  desc=spec["desc"], fail=spec.get("fail", False),
-                                  extra=spec.get("extra", "")),
-             ".SRCINFO": f"pkgbase = {name}\n", "notes.txt": "extra file to review\n"}
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for fname, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"{name}/{fname}")
-            info.size, info.mtime = len(data), int(EPOCH)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def aur_record(name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"Name": name, "PackageBase": name, "Version": f"{spec['version']}-1",
-            "Description": spec["desc"], "NumVotes": spec.get("votes", 0),
-            "Popularity": spec.get("pop", 0.0), "OutOfDate": None, "Maintainer": "tester",
-            "URL": "https://example.org", "Depends": spec.get("depends", []),
-            "MakeDepends": spec.get("makedepends", [])}
-
-
-def serve_aur(aur: Aur) -> tuple[http.server.ThreadingHTTPServer, str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            aur.requests.append(self.path)
-            url = urllib.parse.urlsplit(self.path)
-            body: bytes
-            ctype = "application/json"
-            if aur.mode == "notjson" and url.path.startswith("/rpc"):
-                body, ctype = b"<html>maintenance</html>", "text/html"
-            elif aur.mode == "error" and url.path.startswith("/rpc"):
-                body = json.dumps({"version": 5, "type": "error", "resultcount": 0,
-                                   "results": [], "error": "Too many requests"}).encode()
-            elif url.path.startswith("/rpc/v5/search/"):
-                term = urllib.parse.unquote(url.path.rsplit("/", 1)[1]).lower()
-                res = [aur_record(n, s) for n, s in aur.pkgs.items()
-                       if term in n or term in s["desc"]]
-                body = json.dumps({"version": 5, "type": "search", "resultcount": len(res),
-                                   "results": res}).encode()
-            elif url.path == "/rpc/v5/info":
-                names = urllib.parse.parse_qs(url.query).get("arg[]", [])
-                res = [aur_record(n, aur.pkgs[n]) for n in names if n in aur.pkgs]
-                body = json.dumps({"version": 5, "type": "multiinfo", "resultcount": len(res),
-                                   "results": res}).encode()
-            elif url.path.startswith("/cgit/aur.git/snapshot/"):
-                base = url.path.rsplit("/", 1)[1].removesuffix(".tar.gz")
-                if base not in aur.snapshots:
-                    self.send_error(404)
-                    return
-                body, ctype = aur.snapshots[base], "application/gzip"
-            else:
-                self.send_error(404)
-                return
-            httpserve.reply(self, body, ctype)
-
-    return httpserve.start(Handler)
+def generated_aur(base: Path) -> dict[Path, dict[str, Any]]:
+    """AUR_PKGS as package directories (PKGBUILD + .SRCINFO) with their aurweb rows."""
+    out = {}
+    for name, spec in AUR_PKGS.items():
+        args = {k: v for k, v in spec.items() if k not in ("votes", "pop")}
+        pkgdir = base / "generated-aur" / name
+        pkgdir.mkdir(parents=True)
+        (pkgdir / "PKGBUILD").write_text(pkgbuild(name, **args))
+        (pkgdir / ".SRCINFO").write_text(fakeaur.printsrcinfo(pkgdir))
+        out[pkgdir] = {"NumVotes": spec.get("votes", 0), "Popularity": spec.get("pop", 0)}
+    return out
 
 
 @dataclass
@@ -187,7 +96,12 @@ class ArchWorld:
     dbpath: Path
     repo_dir: Path
     repo_pkgs: dict[str, Path]
-    aur: Aur
+    aur: fakeaur.FakeAur
+    #: The throwaway key that signed fixtures-signed's source (armored: signer.public_key).
+    signer: fakeaur.Signer
+    #: fixtures-upstream-git's upstream: a bare repository the build user can read
+    #: (file://); `fakeaur.upstream_commit(world.upstream, "msg")` moves it on.
+    upstream: Path
 
     def env(self, tmp: Path) -> OmgEnv:
         e = make_env(tmp / "omg-env")
@@ -235,23 +149,30 @@ def arch_world() -> Iterator[ArchWorld]:
         f"[options]\nRootDir = {root}\nDBPath = {dbpath}\nCacheDir = {base}/cache\n"
         f"LogFile = {base}/pacman.log\nGPGDir = {base}/gnupg\nHookDir = {base}/hooks\n"
         f"Architecture = x86_64\nSigLevel = Never\n\n[testrepo]\nServer = file://{repo_dir}\n")
-    pkgs = {n: dict(s) for n, s in AUR_PKGS.items()}
-    aur = Aur("", pkgs, {n: snapshot(n, s) for n, s in pkgs.items()})
-    server, aur.url = serve_aur(aur)
+    upstream = base / "upstream" / "fixtures-upstream.git"
+    fakeaur.make_upstream(upstream)
+    signer = fakeaur.Signer(base / "gnupg-signer")
     try:
-        yield ArchWorld(base, conf, root, dbpath, repo_dir, repo_pkgs, aur)
+        aur = fakeaur.FakeAur(base / "aur")
+        aur.load(fakeaur.Render(upstream.parent, signer.fingerprint, signer.sign),
+                 generated_aur(base))
+        server, aur.url = fakeaur.serve(aur)
+        try:
+            yield ArchWorld(base, conf, root, dbpath, repo_dir, repo_pkgs, aur, signer,
+                            upstream)
+        finally:
+            server.shutdown()
+            server.server_close()
     finally:
-        server.shutdown()
-        server.server_close()
+        signer.close()
         shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
 def world(arch_world: ArchWorld) -> Iterator[ArchWorld]:
-    arch_world.aur.mode = "ok"
-    arch_world.aur.requests.clear()
+    arch_world.aur.reset()
     yield arch_world
-    arch_world.aur.mode = "ok"
+    arch_world.aur.reset()
 
 
 @pytest.fixture

@@ -6,10 +6,13 @@ import http.server
 import threading
 
 
-def reply(handler: http.server.BaseHTTPRequestHandler, body: bytes, ctype: str) -> None:
-    """Answer 200 with `body`."""
-    handler.send_response(200)
+def reply(handler: http.server.BaseHTTPRequestHandler, body: bytes, ctype: str, *,
+          status: int = 200, headers: dict[str, str] | None = None) -> None:
+    """Answer `status` (200) with `body` and any extra headers."""
+    handler.send_response(status)
     handler.send_header("Content-Type", ctype)
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body)

@@ -78,7 +78,7 @@ def test_aur_unreachable_gives_repo_results_and_one_warning(world: ArchWorld,
 
 
 def test_aur_not_json_and_error(world: ArchWorld, aenv: OmgEnv) -> None:
-    for mode, why in (("notjson", "not JSON"), ("error", "Too many requests")):
+    for mode, why in (("notjson", "not JSON"), ("error", "Too many package results")):
         world.aur.mode = mode
         proc = aenv.run("search", "thing")
         assert proc.returncode == 1 and why in proc.stderr  # no repo hit, one warning

@@ -1,0 +1,3 @@
+#!/bin/sh
+. /etc/fixtures-sources.conf
+echo "fixtures-sources says $greeting"
