@@ -94,8 +94,8 @@ def register(app: typer.Typer) -> None:
 
         specs = expand_configured(specs)  # `@dev`: its runtimes and packages
 
-        def is_runtime(spec: str) -> bool:  # `aur/foo@1.0-1` is a package
-            return "/" not in spec and ("@" in spec or canonical(spec) in TOOLS)
+        def is_runtime(spec: str) -> bool:  # `aur/foo@1.0-1` a package, `node@lts/iron` not
+            return "/" not in spec.partition("@")[0] and ("@" in spec or canonical(spec) in TOOLS)
 
         packages = [s for s in specs if not is_runtime(s)]
         specs = [s for s in specs if is_runtime(s)]
