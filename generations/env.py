@@ -24,6 +24,14 @@ to where the store lives; the launcher resolves its own directory physically
 (``cd -P``) and execs the interpreter by its store path, so the program sees
 exactly what it sees when started from the store. Its text is relative too.
 
+An Arch package's store path keeps the package's own layout (``usr/bin``,
+``usr/share/man``, ...): the plan maps its ``usr/`` onto the env's top
+level (``bin/foo -> ../../<hash>-foo-1.0-1/usr/bin/foo``), so PATH, MANPATH and the
+completion directories find it as they find a runtime's. A package's runtime
+dependencies (`ToolInput.deps`, the store path's references) come into the env
+with it, just before it (it wins a conflict with them), as buildEnv does for
+propagated inputs: a program that runs its dependency's binary finds it on PATH.
+
 Environment variables (JAVA_HOME, writable install prefixes) come with each
 tool as recorded at install, with placeholders instead of paths (`STORE_PATH`,
 `PREFIX`). The plan turns a tool's own store path into the *profile's* stable
@@ -66,9 +74,11 @@ _NAME_CHARS = _NAME_START | frozenset("0123456789")
 FOREST_DIRS = ("bin", "sbin", "lib", "lib64", "libexec", "share", "include", "man", "etc")
 EXECUTABLE_DIRS = ("bin", "sbin")
 MAX_DEPTH = 6
+#: Where the forest of a store path laid out as a root file system starts (`forest_root`).
+PACKAGE_ROOT = "usr"
 
 if TYPE_CHECKING:
-    from typing import TypedDict, TypeGuard
+    from typing import NotRequired, TypedDict, TypeGuard
 
     #: (name, is_directory) pairs in `rel` of a store path, or None if it does not exist.
     Lister = Callable[[str, str], list[tuple[str, bool]] | None]
@@ -79,6 +89,7 @@ if TYPE_CHECKING:
         store_path: str
         executables: list[str]
         env: dict[str, str]
+        deps: NotRequired[list[list[str]]]  # [name, version, store path]; only if any
 
     class ManifestConflict(TypedDict):
         path: str
@@ -97,12 +108,18 @@ if TYPE_CHECKING:
 
 
 class ToolInput(Result):
-    """One resolved tool: its store path's name and what it exports."""
+    """One resolved tool: its store path's name and what it exports.
+
+    `deps`: (name, version, store path) of what the tool needs in the env beside it
+    (an Arch package's runtime dependencies, each before what needs it); linked like
+    the tool's own entries, under their own names, and kept by the env's references.
+    """
 
     tool: str
     version: str
     store_path: str
     env: tuple[tuple[str, str], ...] = ()
+    deps: tuple[tuple[str, str, str], ...] = ()
 
 
 class Export(Result):
@@ -139,7 +156,8 @@ class EnvPlan(Result):
 
     @property
     def references(self) -> list[str]:
-        return sorted({t.store_path for t in self.tools})
+        return sorted({t.store_path for t in self.tools}
+                      | {d[2] for t in self.tools for d in t.deps})
 
     @property
     def version_label(self) -> str:
@@ -155,11 +173,8 @@ class EnvPlan(Result):
             by_tool.setdefault(tool, []).append(exe)
         data: Manifest = {
             "format": MANIFEST_FORMAT,
-            "tools": [
-                {"tool": t.tool, "version": t.version, "store_path": t.store_path,
-                 "executables": sorted(by_tool.get(t.tool, [])), "env": dict(t.env)}
-                for t in sorted(self.tools, key=lambda t: t.tool)
-            ],
+            "tools": [_manifest_tool(t, by_tool)
+                      for t in sorted(self.tools, key=lambda t: t.tool)],
             "executables": dict(sorted(self.executables.items())),
             "conflicts": [{"path": c.path, "winner": c.winner, "loser": c.loser}
                           for c in self.conflicts],
@@ -175,6 +190,38 @@ class EnvPlan(Result):
         import json
 
         return (json.dumps(self.manifest(), sort_keys=True, indent=1) + "\n").encode()
+
+
+def _manifest_tool(t: ToolInput, by_tool: dict[str, list[str]]) -> ManifestTool:
+    entry: ManifestTool = {"tool": t.tool, "version": t.version, "store_path": t.store_path,
+                           "executables": sorted(by_tool.get(t.tool, [])), "env": dict(t.env)}
+    if t.deps:  # only when set: envs without them keep their bytes (hence their paths)
+        entry["deps"] = [list(d) for d in t.deps]
+    return entry
+
+
+def forest_root(store_path: str, lister: Lister) -> str:
+    """Where a store path's forest starts: ``usr/`` for one laid out as a root file
+    system (an Arch package: ``usr/`` and perhaps ``etc/``, ``opt/``, but no ``bin/``,
+    ``lib/`` or ``share/`` directory of its own at its top), else its top."""
+    top = dict(lister(store_path, "") or ())
+    if not top.get(PACKAGE_ROOT) or any(top.get(d) for d in FOREST_DIRS if d != "etc"):
+        return ""
+    return PACKAGE_ROOT + "/"
+
+
+def _with_deps(ordered: Sequence[ToolInput]) -> list[ToolInput]:
+    """`ordered` with each tool's deps as entries just before it; a store path
+    already in the list (a tool itself, or another tool's dep) is not added twice."""
+    seen = {t.store_path for t in ordered}
+    out: list[ToolInput] = []
+    for t in ordered:
+        for name, version, path in t.deps:
+            if path not in seen:
+                seen.add(path)
+                out.append(ToolInput(name, version, path))
+        out.append(t)
+    return out
 
 
 def _target(rel: str, store_path: str, source_rel: str) -> str:
@@ -195,6 +242,8 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister,
         latest.pop(t.tool, None)
         latest[t.tool] = t
     ordered = list(latest.values())
+    entries = _with_deps(ordered)
+    roots = {t.store_path: forest_root(t.store_path, lister) for t in entries}
     conflicts: list[Conflict] = []
     # node: rel path -> (tool, is_dir) for what currently owns it.
     owner: dict[str, tuple[ToolInput, bool]] = {}
@@ -209,9 +258,10 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister,
         if is_dir and prev_dir and depth < MAX_DEPTH:
             if rel not in merged:
                 merged.add(rel)
-                for name, sub_dir in lister(prev_tool.store_path, rel) or []:
+                for name, sub_dir in lister(prev_tool.store_path,
+                                            roots[prev_tool.store_path] + rel) or []:
                     place(prev_tool, f"{rel}/{name}", sub_dir, depth + 1)
-            for name, sub_dir in lister(tool.store_path, rel) or []:
+            for name, sub_dir in lister(tool.store_path, roots[tool.store_path] + rel) or []:
                 place(tool, f"{rel}/{name}", sub_dir, depth + 1)
             return
         if rel in merged:  # a later file replaces a merged directory: drop its children
@@ -224,14 +274,14 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister,
 
     # (tool, rel) -> its export there: what the link (or launcher) of rel points at.
     special: dict[tuple[str, str], Export] = {}
-    for tool in ordered:
+    for tool in entries:
         for top in FOREST_DIRS:
-            entries = lister(tool.store_path, top)
-            if entries is None:
+            listed = lister(tool.store_path, roots[tool.store_path] + top)
+            if listed is None:
                 continue
             merged.add(top)  # top-level directories are always real, so links stay per-entry
             owner.setdefault(top, (tool, True))
-            for name, is_dir in entries:
+            for name, is_dir in listed:
                 place(tool, f"{top}/{name}", is_dir, 1)
         for export in exports(tool) if exports is not None else ():
             rel = f"bin/{export.name}"
@@ -248,7 +298,8 @@ def plan_env(tools: Sequence[ToolInput], lister: Lister,
         if rel in merged:
             continue
         found = special.get((tool.tool, rel))
-        target = _target(rel, tool.store_path, found.target if found else rel)
+        target = _target(rel, tool.store_path,
+                         found.target if found else roots[tool.store_path] + rel)
         if found is not None and found.launcher:
             launchers[rel] = target
         else:
@@ -357,13 +408,19 @@ def _texts(value: object) -> bool:
         isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
+def _deps_ok(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(d, list) and len(d) == 3 and all(isinstance(x, str) for x in d)
+        for d in value)
+
+
 def _manifest_ok(data: dict[str, object]) -> TypeGuard[Manifest]:
     """Of the shape `EnvPlan.manifest` writes (the readers index it without checks)."""
     tools, conflicts = data.get("tools", []), data.get("conflicts", [])
     return (isinstance(tools, list) and all(
                 isinstance(t, dict) and all(isinstance(t.get(k), str)
                                             for k in ("tool", "version", "store_path"))
-                and _texts(t.get("env", {})) for t in tools)
+                and _texts(t.get("env", {})) and _deps_ok(t.get("deps", [])) for t in tools)
             and isinstance(conflicts, list) and all(
                 isinstance(c, dict) and all(isinstance(c.get(k), str)
                                             for k in ("path", "winner", "loser"))

@@ -217,6 +217,8 @@ def _store_tools(where: Where) -> dict[str, list[str]]:
 
 
 def _specs(where: Where, current: str) -> list[tuple[str, str]]:
+    if current.startswith(("@", "group:")):
+        return _groups(current)
     if "@" not in current:
         return [(f"{t}@", d) for t, d in TOOLS.items()]
     tool = current.split("@", 1)[0]
@@ -230,6 +232,20 @@ def _specs(where: Where, current: str) -> list[tuple[str, str]]:
     out += [(f"{tool}@{v}", note or "remote") for v, note in remembered(tool)
             if v not in seen]
     return out
+
+
+def _groups(current: str) -> list[tuple[str, str]]:
+    """The config's groups (`omg.groups`), with their members as the description; the
+    config file is read only for a word that names a group."""
+    from omg import config
+    from store.errors import OmgError
+
+    try:
+        groups = config.load(warn=lambda _message: None).raw.get("groups", {})
+    except (OmgError, OSError, ValueError):
+        return []
+    prefix = "group:" if current.startswith("group:") else "@"
+    return [(prefix + name, " ".join(members)[:60]) for name, members in sorted(groups.items())]
 
 
 def _profiles(where: Where) -> list[tuple[str, str]]:

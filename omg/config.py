@@ -129,6 +129,7 @@ class GcConfig(TypedDict, total=False):
 
 class Config(TypedDict, total=False):
     home: str
+    groups: dict[str, list[str]]
     store: StoreConfig
     network: NetworkConfig
     mirrors: MirrorsConfig
@@ -175,6 +176,8 @@ class Kind(NamedTuple):
     ok: Callable[[object], bool]  # judges a value from a config file (TOML types)
     #: A variable's text -> a value for `ok` (or ValueError).
     parse: Callable[[str], int | float | str] = str
+    #: For a table whose keys are the user's names (``[groups]``): what each key holds.
+    item: "Kind | None" = None
 
 
 def _integer(v: object) -> TypeGuard[int]:
@@ -224,12 +227,29 @@ AUR_ACTION = Kind("review or deny", lambda v: v in ("review", "deny"))
 SEVERITY = Kind("unknown, low, medium, high or critical",
                 lambda v: v in ("unknown", "low", "medium", "high", "critical"))
 
+_GROUP_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def valid_group_name(name: str) -> bool:
+    """A `[groups]` name (`omg.groups`): one word, as ``@NAME`` names it on a command line."""
+    return 0 < len(name) <= 64 and name[0] != "-" and set(name) <= _GROUP_NAME
+
+
+#: One group of `[groups]` (`omg.groups`).
+GROUP = Kind("a list of specs (TOOL@VERSION, aur/NAME, @GROUP)", STRINGS.ok)
+GROUPS = Kind("a table of groups: NAME = [specs], names of a-z A-Z 0-9 _ -",
+              lambda v: isinstance(v, dict) and all(
+                  isinstance(k, str) and valid_group_name(k) and GROUP.ok(x)
+                  for k, x in v.items()),
+              item=GROUP)
+
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
 #: for the support data, `omg.support`; the vulnerability feeds, `omg.audit.feeds`);
 #: tests/test_settings.py keeps these names in step with the code that reads them.
 SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "home": HOME_PATH,
+    "groups": GROUPS,
     "store": {"max_unpacked_bytes": POSITIVE_INT, "max_files": POSITIVE_INT,
               "max_depth": POSITIVE_INT},
     "network": {"retries": COUNT, "backoff": SECONDS_OR_ZERO, "timeout": SECONDS,

@@ -68,6 +68,9 @@ def kind_of(key: str) -> config.Kind:
             return sub
     elif not section and isinstance(found, config.Kind):
         return found
+    elif section and isinstance(found, config.Kind) and found.item is not None \
+            and found.ok({name: []}):  # a name of the user's own (``groups.dev``)
+        return found.item
     raise UsageError(f"unknown setting {key!r}",
                      hint="omg config list shows every setting (docs/config.md)")
 

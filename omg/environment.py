@@ -38,9 +38,8 @@ def exec_env(home: Home, specs: Sequence[str], *, pid: int,
              resolver: Resolver | None = None, check: Check | None = None) -> ExecEnv:
     """The env of `specs` alone (later wins), rooted while process `pid` lives; `check`
     judges the tools before the env is built (`[policy]`)."""
-    from generations.env import ToolInput
     from generations.temproots import hold
-    from omg.profiles import env_for, resolve
+    from omg.profiles import env_for, resolve, tool_input
     from omg.spec import parse_tool_spec
     from store.errors import UsageError
 
@@ -53,8 +52,7 @@ def exec_env(home: Home, specs: Sequence[str], *, pid: int,
         with home.gc_guard():
             resolved = resolve(home, parsed, resolver)
             judged = check(resolved) if check is not None else []
-            env, _ = env_for(home, [ToolInput(t.tool, t.version, t.store_path, t.env)
-                                    for t in resolved])
+            env, _ = env_for(home, [tool_input(home, t) for t in resolved])
             root = hold(str(home.layout.home), home.user, pid, [env])
     finally:
         home.catalogue.save()

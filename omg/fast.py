@@ -64,6 +64,8 @@ def _parse(args: list[str]) -> tuple[str, list[str], dict[str, str]] | None:
         i += 1
     if (cmd == "use") != bool(positional):
         return None
+    if any(a.startswith(("@", "group:")) for a in positional):
+        return None  # a group (omg.groups): the typer CLI expands it from the config
     to = opts.get("--to")
     if to is not None and not (to.isdecimal() and to.isascii()):
         return None

@@ -31,7 +31,7 @@ from omg.providers.base import (
     Release,
 )
 from omg.signatures import BadSignature, Checker, Outcome, Signature, policy_of, weakest
-from omg.spec import ToolSpec, parse_tool_spec, version_key
+from omg.spec import AUR, ToolSpec, parse_tool_spec, version_key
 from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
 from store.fsutil import force_remove
@@ -631,7 +631,9 @@ def list_installed(settings: Settings, tool: str | None = None, *,
                    store: LocalStore | None = None,
                    user: str | None = None) -> list[InstalledVersion]:
     """The runtimes `user` (default: settings.user) may use: another user's additions
-    are not theirs (`store.claims`). `store`: one this process has open already."""
+    are not theirs (`store.claims`). `store`: one this process has open already.
+    Without `tool`, also the AUR packages built into the store, as ``aur/NAME`` (what
+    `omg use` takes)."""
     from generations import installroots
     from store.claims import resolvable
     from store.local import LocalStore
@@ -644,10 +646,11 @@ def list_installed(settings: Settings, tool: str | None = None, *,
     kept = {r.store_path for r in installroots.rooted(str(settings.layout.home), who)}
     try:
         names = {_providers.canonical(tool)} if tool else set(_providers.TOOLS)
-        out = [InstalledVersion(r.name, r.version, store.layout.store_path(r.path), r.size,
-                                r.path in kept)
+        out = [InstalledVersion(r.name if r.name in names else f"{AUR}/{r.name}", r.version,
+                                store.layout.store_path(r.path), r.size, r.path in kept)
                for r in store.records()
-               if r.name in names and resolvable(store_dir, r.path, who)]
+               if (r.name in names or (not tool and (r.origin or {}).get("kind") == AUR))
+               and resolvable(store_dir, r.path, who)]
     finally:
         if own:
             store.close()
@@ -714,6 +717,8 @@ def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = F
     """
     pairs = list(installed()) if installed else [(v.tool, v.version)
                                                  for v in list_installed(settings)]
+    # `aur/NAME` rows (`list_installed`) are the Arch side's (`omg.arch.install.outdated`).
+    pairs = [p for p in pairs if "/" not in p[0]]
     if tools:
         wanted = {_providers.canonical(t) for t in tools}
         pairs = [p for p in pairs if p[0] in wanted]

@@ -30,7 +30,7 @@ import time
 from generations import profile as gp
 from generations.env import MANIFEST_NAME, Conflict, ToolInput, parse_manifest
 from generations.profile import DEFAULT_PROFILE, ProfileRef
-from omg.spec import ToolSpec, parse_tool_spec, version_pin
+from omg.spec import AUR, ToolSpec, parse_tool_spec, version_pin
 from store.errors import NotFound, UsageError
 from store.locks import FileLock, gc_lock
 from store.results import SHAPES, Result, many, pairs, shaped
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from store.index import Index
     from store.layout import Layout
     from store.local import LocalStore
+    from store.record import PathRecord
 
 
 class ResolvedTool(Result):
@@ -294,7 +295,8 @@ def _resolved_of(manifest: Manifest) -> list[ResolvedTool]:
 def _priority(manifest: Manifest) -> list[ToolInput]:
     """Tools of a manifest in an order that reproduces its conflict winners."""
     tools = {t["tool"]: ToolInput(t["tool"], t["version"], t["store_path"],
-                                  tuple(sorted(t.get("env", {}).items())))
+                                  tuple(sorted(t.get("env", {}).items())),
+                                  tuple((d[0], d[1], d[2]) for d in t.get("deps", [])))
              for t in manifest.get("tools", [])}
     winners = [c["winner"] for c in manifest.get("conflicts", [])]
     order = sorted(tools, key=lambda name: (name in winners, winners.count(name), name))
@@ -325,7 +327,8 @@ def resolve(home: Home, specs: Sequence[ToolSpec],
     installed: dict[str, list[Installed]] | None = None
     out = []
     for spec in specs:
-        known = home.catalogue.resolved(spec.tool, spec.spec)
+        # `aur/foo`: the catalogue knows names, not origins; the records say.
+        known = None if spec.repo else home.catalogue.resolved(spec.tool, spec.spec)
         if known is not None:
             out.append(ResolvedTool(*known))
             continue
@@ -341,11 +344,19 @@ def _resolve_in_store(home: Home, spec: ToolSpec,
     from omg.spec import select, version_key
 
     have = _resolvable(home, installed.get(spec.tool, []))
+    if spec.repo:
+        have = [row for row in have if _origin_matches(home, row[1], spec.repo)]
     version = select(spec.spec, [v for v, _, _ in have], spec.tool)
     if version is None:
-        found = resolver(spec) if resolver is not None else None
+        found = resolver(spec) if resolver is not None and not spec.repo else None
         if found is not None:
             return found
+        if spec.repo:
+            have_text = f" (have: {', '.join(v for v, _, _ in have)})" if have else ""
+            raise NotFound(f"no package {spec.tool} from {spec.repo} in the store matches "
+                           f"{spec.spec!r}{have_text}",
+                           hint=f"omg install aur/{spec.tool}" if spec.repo == AUR
+                           else "omg store ls lists what the store holds")
         if not have:
             from omg.providers import TOOLS, did_you_mean
 
@@ -365,10 +376,61 @@ def _resolve_in_store(home: Home, spec: ToolSpec,
     # added last wins (`installed_tools` lists them oldest first), as the catalogue's
     # answer for an exact version does (generations/catalogue.py).
     name, env = next((n, e) for v, n, e in reversed(have) if v == version)
-    if version != spec.spec:  # an exact version the catalogue resolves by itself
+    if version != spec.spec and not spec.repo:  # the catalogue resolves exact versions
         home.catalogue.remember_spec(spec.tool, spec.spec, [n for _, n, _ in have], name)
     pairs = tuple(sorted((str(k), str(v)) for k, v in env.items()))
     return ResolvedTool(spec.tool, version, name, pairs)
+
+
+def _record(home: Home, name: str) -> PathRecord:
+    from store.ingest import existing_record
+
+    return existing_record(home.layout, home.index, name)
+
+
+def _origin_matches(home: Home, name: str, repo: str) -> bool:
+    """Did store path `name` come from `repo`: ``aur`` for an AUR build, any other name
+    for an ingested repository package (the origin names its repository when known)."""
+    origin = _record(home, name).origin or {}
+    kind = origin.get("kind")
+    if repo == AUR:
+        return kind == AUR
+    return (kind not in (None, AUR) and origin.get("repo", repo) == repo
+            and _is_package(home, name))
+
+
+def _is_package(home: Home, name: str) -> bool:
+    """Laid out as an Arch package (`generations.env.forest_root`)."""
+    from generations.env import forest_root
+
+    return forest_root(name, _lister(home.store)) != ""
+
+
+def package_deps(home: Home, store_path: str) -> tuple[tuple[str, str, str], ...]:
+    """(name, version, store path) of what an Arch package's store path references,
+    all the way down, dependencies before what needs them; () for anything else
+    (a runtime's references are its own business, not the profile's)."""
+    if not _is_package(home, store_path):
+        return ()
+    out: dict[str, tuple[str, str, str]] = {}
+    seen = {store_path}
+
+    def visit(name: str) -> None:
+        for ref in _record(home, name).references:
+            if ref not in seen:
+                seen.add(ref)
+                visit(ref)
+                rec = _record(home, ref)
+                out[ref] = (rec.name, rec.version, ref)
+
+    visit(store_path)
+    return tuple(out.values())
+
+
+def tool_input(home: Home, tool: ResolvedTool) -> ToolInput:
+    """What the env planner needs of a resolved tool: a package's dependencies too."""
+    return ToolInput(tool.tool, tool.version, tool.store_path, tool.env,
+                     package_deps(home, tool.store_path))
 
 
 def _resolvable(home: Home, rows: list[Installed]) -> list[Installed]:
@@ -464,7 +526,7 @@ def _new_env(home: Home, ref: ProfileRef, cur: int | None, cur_env: str,
                         f"({cur_env}); its tools are not carried over (see omg doctor)")
     new_names = {t.tool for t in resolved}
     order = [t for t in _priority(manifest) if t.tool not in new_names]
-    order += [ToolInput(t.tool, t.version, t.store_path, t.env) for t in resolved]
+    order += [tool_input(home, t) for t in resolved]
     env, conflicts = env_for(home, order)
     mine = [c for c in conflicts if c.winner in new_names]
     if not warnings:  # the answer for the next `use` of these tools on this env
@@ -485,6 +547,8 @@ def write_pins(project: Path, specs: Sequence[ToolSpec], tools: Sequence[Resolve
 
     written = []
     for spec, tool in zip(specs, tools, strict=True):
+        if spec.repo:  # a package (`aur/foo`): no version file of any tool names those
+            continue
         pin = version_pin(spec, tool.version)
         path = write_version_file(project, tool.tool, one_word(pin), is_range=is_range(pin))
         if path is not None:
@@ -708,10 +772,14 @@ def which(layout: Layout | Home, executable: str, *, user: str | None = None,
     if tool is None:
         raise NotFound(f"{executable!r} is not in profile {info.profile} (generation "
                        f"{info.generation})")
-    entry = next(t for t in info.tools if t.tool == tool)
+    # A package's dependency (generations/env.py `ToolInput.deps`) owns its programs.
+    version, store_path = (
+        [(t.version, t.store_path) for t in info.tools if t.tool == tool]
+        + [(d[1], d[2]) for t in manifest.get("tools", []) for d in t.get("deps", [])
+           if d[0] == tool])[0]
     # A launcher (generations/env.py) is a script in the env: name what it starts.
     target = manifest.get("launchers", {}).get(f"bin/{executable}", executable)
-    return WhichInfo(executable, tool, entry.version, entry.store_path,
+    return WhichInfo(executable, tool, version, store_path,
                      os.path.realpath(f"{info.bin}/{target}"))
 
 

@@ -15,6 +15,10 @@ the providers. A spec is one of
 - a word a provider understands (``lts``, ``lts/iron``, ``stable``, ``nightly``);
   anywhere else it is an exact version, so such specs resolve only through a provider.
 
+An Arch package may be named by where it came from: ``aur/foo[@SPEC]`` (built from
+the AUR) or ``<repo>/foo`` (a repository package ingested into the store); the
+prefix is `ToolSpec.repo`, and resolution keeps only store paths of that origin.
+
 Cheap to import on purpose (only `store.results`; no `re`, no `typing`): the hot path
 of `omg use` parses its arguments here. Regular expressions are compiled on first use
 by the ordering functions, and univers is imported only for a range.
@@ -52,12 +56,20 @@ _PRE_RANK = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3, "
 _POST_LABELS = frozenset({"post", "p", "patch", "r", "rev", "pl"})
 
 
+#: `ToolSpec.repo` of a package built from the AUR.
+AUR = "aur"
+#: A repository name before ``/`` (pacman.conf section names): at most 64 of these.
+_REPO_CHARS = _ALNUM | frozenset("_-")
+
+
 class ToolSpec(Result):
     tool: str
     spec: str = LATEST
+    #: "" for a tool; ``aur`` or a repository name for an Arch package named so.
+    repo: str = ""
 
     def __str__(self) -> str:
-        return f"{self.tool}@{self.spec}"
+        return f"{self.repo}/{self.tool}@{self.spec}" if self.repo else f"{self.tool}@{self.spec}"
 
 
 def version_pin(spec: ToolSpec, version: str) -> str:
@@ -90,21 +102,28 @@ def is_range(spec: str) -> bool:
 
 
 def parse_tool_spec(text: str) -> ToolSpec:
-    """``node@20.10`` -> ToolSpec("node", "20.10"); ``node`` -> ToolSpec("node", "latest")."""
+    """``node@20.10`` -> ToolSpec("node", "20.10"); ``node`` -> ToolSpec("node", "latest");
+    ``aur/foo@1.2-1`` -> ToolSpec("foo", "1.2-1", "aur")."""
     tool, sep, spec = text.partition("@")
     if not sep:
         spec = LATEST
+    repo, slash, name = tool.rpartition("/")
+    if slash:
+        if not (0 < len(repo) <= 64 and set(repo) <= _REPO_CHARS):
+            raise UsageError(f"malformed package spec {text!r}: expected aur/NAME or "
+                             "REPO/NAME, e.g. aur/yay@12.3.5-1")
+        tool = name
     if not (0 < len(tool) <= 64 and tool[0] in _ALNUM and set(tool) <= _TOOL_CHARS):
         raise UsageError(f"malformed tool spec {text!r}: expected TOOL@VERSION, e.g. node@20")
     spec = spec.strip()
     if _plain_ok(spec) or _lts_ok(spec):
-        return ToolSpec(tool, spec)
+        return ToolSpec(tool, spec, repo)
     parts = _comparators(spec) if set(spec) <= _RANGE_CHARS else None
     if spec and len(spec) <= MAX_RANGE and is_range(spec) and parts:
         spec = " ".join(parts) if "," not in spec and "||" not in spec else " ".join(
             spec.split())
         _range(spec, tool)  # a malformed range is a usage error now, not "no match" later
-        return ToolSpec(tool, spec)
+        return ToolSpec(tool, spec, repo)
     raise UsageError(f"malformed version in {text!r}: expected a version, a prefix "
                      "such as 20 or 20.10, a range such as ^20, or 'latest'")
 

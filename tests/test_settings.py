@@ -184,7 +184,7 @@ KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float
               config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
               config.POLICY: str, config.FINDINGS: str, config.BOOL: bool,
               config.KEYSERVER: str, config.ACTION: str, config.AUR_ACTION: str,
-              config.SEVERITY: str}
+              config.SEVERITY: str, config.GROUPS: dict[str, list[str]]}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:
@@ -192,7 +192,7 @@ def test_the_config_types_say_what_the_schema_checks() -> None:
     assert set(sections) == set(config.SCHEMA)
     for key, kind in config.SCHEMA.items():
         if isinstance(kind, config.Kind):
-            assert sections[key] is KIND_TYPES[kind], key
+            assert sections[key] == KIND_TYPES[kind], key
             continue
         keys = typing.get_type_hints(sections[key])
         assert set(keys) == set(kind), key

@@ -38,19 +38,43 @@ class MakepkgFailed(BuildFailed):
         self.log_tail = log_tail
 
 
+#: Home of the build user omg creates (`build_user`): makepkg and gpg write below it.
+BUILD_HOME = "/var/lib/omg-build"
+
+
 def build_user(arch: ArchSettings) -> pwd.struct_passwd | None:
-    """None when omg is not root (makepkg runs as the caller)."""
+    """None when omg is not root (makepkg runs as the caller); as root, the configured
+    build user, created (a system user, no login shell) the first time it is missing."""
     if os.geteuid() != 0:
         return None
     try:
         user = pwd.getpwnam(arch.build_user)
-    except KeyError as exc:
-        raise UsageError(f"build user {arch.build_user!r} does not exist",
-                         hint=f"useradd -r -m {arch.build_user} (or set [arch] build_user)") \
-            from exc
+    except KeyError:
+        user = _create_build_user(arch.build_user)
     if user.pw_uid == 0:
         raise UsageError(f"build user {arch.build_user!r} is root: makepkg never runs as root")
     return user
+
+
+_USER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _create_build_user(name: str) -> pwd.struct_passwd:
+    if not (0 < len(name) <= 32 and name[0] not in "-0123456789" and set(name) <= _USER_CHARS):
+        raise UsageError(f"invalid build user name {name!r}: use a-z 0-9 _ - "
+                         "(see [arch] build_user)")
+    # Arch's nologin is /usr/bin's; Debian (the test machines) has only /usr/sbin's.
+    shell = next((p for p in ("/usr/bin/nologin", "/usr/sbin/nologin") if os.path.exists(p)),
+                 "/usr/bin/nologin")
+    proc = subprocess.run(["useradd", "--system", "--create-home", "--home-dir", BUILD_HOME,
+                           "--shell", shell, name],
+                          capture_output=True, text=True, check=False)
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise UsageError(f"build user {name!r} does not exist and useradd failed: "
+                         f"{proc.stderr.strip() or proc.returncode}",
+                         hint=f"useradd -r -m {name} (or set [arch] build_user)") from None
 
 
 @contextlib.contextmanager

@@ -308,7 +308,7 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
                     pkg, pname, store_version(pver), references=refs,
                     origin={"kind": "aur", "pkgbase": base, "pkgname": pname, "version": pver,
                             "aur": arch.aur_url, "deps": deps},
-                    keep=pname in targets)
+                    keep=pname in targets or base in targets)
                 built[pname] = added.record.path
                 _keep_file(pkg, added.record.path)
                 result.built.append(Built(pname, pver, added.record.path, pkg.name))

@@ -39,7 +39,13 @@ def register(app: typer.Typer) -> None:
         from omg.config_edit import entries, kind_of
 
         kind_of(key)
-        entry = next(e for e in entries() if e.key == key)
+        section, _, name = key.rpartition(".")
+        found = {e.key: e for e in entries()}
+        entry = found.get(key)
+        if entry is None:  # a name of the user's own in a table: groups.dev
+            table = found[section].value
+            entry = found[section]._replace(
+                key=key, value=table.get(name) if isinstance(table, dict) else None)
         if entry.value is None:
             raise NotFound(f"{key} is not set: its default applies",
                            hint="docs/config.md gives each default")

@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
     @app.command("use")
     def use(
         specs: Annotated[list[str] | None, typer.Argument(
-            help="TOOL@VERSION, e.g. node@20; none: what the version files here pin.")] = None,
+            help="TOOL@VERSION, e.g. node@20, aur/NAME, @GROUP; none: what the version "
+            "files here pin.")] = None,
         profile: ProfileOpt = "default",
         local: LocalOpt = False,
         offline: Annotated[bool, typer.Option(
@@ -65,10 +66,10 @@ def register(app: typer.Typer) -> None:
         Versions the store lacks are installed from their upstream (or mirror) first.
         """
         from omg.cli.runtime_cmd import progress_bar
+        from omg.groups import expand_configured
 
         named = bool(specs)  # only a tool named here is written to a version file
-        if not specs:
-            specs = _pinned_here()
+        specs = expand_configured(specs) if specs else _pinned_here()
         with backend() as b, progress_bar() as progress:
             result = b.use(specs, profile=profile, project=_project(local), offline=offline,
                            progress=progress, write_version_files=named)
@@ -79,15 +80,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("uninstall")
     def uninstall(
-        specs: Annotated[list[str], typer.Argument(help="TOOL or TOOL@VERSION.")],
+        specs: Annotated[list[str], typer.Argument(
+            help="TOOL or TOOL@VERSION, aur/NAME, @GROUP.")],
         profile: ProfileOpt = "default",
         local: LocalOpt = False,
         json_out: JsonOpt = False,
     ) -> None:
         """Stop keeping installed versions and drop the tools from the profile (a new
         generation); `omg gc` then frees what nothing else holds."""
+        from omg.groups import expand_configured
+
         with backend() as b:
-            result = b.uninstall(specs, profile=profile, project=_project(local))
+            result = b.uninstall(expand_configured(specs), profile=profile,
+                                 project=_project(local))
             paths = J.Paths(b.home_dir)
         print_result(result, json_out, text.uninstall_lines, lambda r: J.uninstall(paths, r))
 

@@ -65,8 +65,8 @@ def register(app: typer.Typer) -> None:
     @app.command("install")
     def install_cmd(
         specs: Annotated[list[str] | None, typer.Argument(
-            help="TOOL@VERSION, e.g. node@20 go@1.23; none: what the version files here "
-            "pin, then the project profile (as omg sync).")] = None,
+            help="TOOL@VERSION, e.g. node@20 go@1.23, aur/NAME, @GROUP; none: what the "
+            "version files here pin, then the project profile (as omg sync).")] = None,
         offline: OfflineOpt = False,
         refresh: Annotated[bool, typer.Option(
             "--refresh", help="Re-read upstream indexes even if cached.")] = False,
@@ -89,10 +89,13 @@ def register(app: typer.Typer) -> None:
 
             sync_project(Path.cwd(), offline=offline, json_out=json_out)
             return
+        from omg.groups import expand_configured
         from omg.providers import TOOLS, canonical
 
-        def is_runtime(spec: str) -> bool:
-            return "@" in spec or canonical(spec) in TOOLS
+        specs = expand_configured(specs)  # `@dev`: its runtimes and packages
+
+        def is_runtime(spec: str) -> bool:  # `aur/foo@1.0-1` a package, `node@lts/iron` not
+            return "/" not in spec.partition("@")[0] and ("@" in spec or canonical(spec) in TOOLS)
 
         packages = [s for s in specs if not is_runtime(s)]
         specs = [s for s in specs if is_runtime(s)]

@@ -17,8 +17,16 @@ def test_parse() -> None:
     assert str(parse_tool_spec("go@1.22")) == "go@1.22"
 
 
+def test_parse_packages_by_origin() -> None:
+    assert parse_tool_spec("aur/yay") == ToolSpec("yay", "latest", "aur")
+    assert parse_tool_spec("aur/yay@12.3.5-1") == ToolSpec("yay", "12.3.5-1", "aur")
+    assert parse_tool_spec("extra/ripgrep@14") == ToolSpec("ripgrep", "14", "extra")
+    assert str(parse_tool_spec("aur/yay@12")) == "aur/yay@12"
+
+
 @pytest.mark.parametrize("bad", ["", "@20", "node@", "no de@1", "node@2 0", "../x@1",
-                                 "node@../1", "node@1/2", "node@-1", "a/b@1"])
+                                 "node@../1", "node@1/2", "node@-1", "a/b/c@1",
+                                 "/b@1", "a b/c@1", "aur/"])
 def test_parse_rejects(bad: str) -> None:
     with pytest.raises(UsageError):
         parse_tool_spec(bad)

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo profiles-dep 1.0

@@ -1,0 +1,1 @@
+complete -W world profiles-hello

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo profiles-hello 1.0
