@@ -133,10 +133,10 @@ def register(app: typer.Typer) -> None:
     def info_cmd(name: str, json_out: JsonOpt = False, cfg: ConfigOpt = None,
                  root: RootOpt = None, dbpath: DbpathOpt = None) -> None:
         """Show a repo or AUR package: version, description, dependencies, votes."""
-        from omg.arch import install
+        from omg.arch.info import info
 
         settings, arch = _arch(cfg, root, dbpath)
-        data = install.info(settings, name, arch=arch)
+        data = info(settings, name, arch=arch)
         if json_out:
             print_json(J.package_info(data))
             return
