@@ -144,6 +144,7 @@ def arch_world() -> Iterator[ArchWorld]:
     (dbpath / "local").mkdir()
     root.mkdir()
     shutil.copy(repo_dir / "testrepo.db.tar.gz", dbpath / "sync" / "testrepo.db")
+    shutil.copy(repo_dir / "testrepo.files.tar.gz", dbpath / "sync" / "testrepo.files")
     conf = base / "pacman.conf"
     conf.write_text(
         f"[options]\nRootDir = {root}\nDBPath = {dbpath}\nCacheDir = {base}/cache\n"
