@@ -25,7 +25,7 @@ import pytest
 from omg.arch import daemonsearch, fastconfig, searchindex
 from omg.daemon.wire import search_source
 from store.index import Index
-from tests.arch.conftest import AUR_PKGS, Aur, serve_aur, snapshot
+from tests.arch import fakeaur
 from tests.daemon.conftest import Daemon, daemon_env
 
 SEARCH_USER = "omgd-ts"
@@ -66,7 +66,7 @@ class World:
     env: dict[str, str]
     db: Path
     pkgs: dict[str, Path]
-    aur: Aur
+    aur: fakeaur.FakeAur
 
 
 @pytest.fixture
@@ -86,9 +86,9 @@ def world() -> Iterator[World]:
     repo_add(db, list(pkgs.values()))
     conf = base / "pacman.conf"
     conf.write_text(f"[options]\nDBPath = {dbpath}\n\n[testrepo]\nServer = file://{base}\n")
-    aur_pkgs = {n: dict(s) for n, s in AUR_PKGS.items()}
-    aur = Aur("", aur_pkgs, {n: snapshot(n, s) for n, s in aur_pkgs.items()})
-    server, aur.url = serve_aur(aur)
+    aur = fakeaur.FakeAur(base / "aur")
+    aur.load(fakeaur.Render())  # no session key nor upstream: search needs neither
+    server, aur.url = fakeaur.serve(aur)
     env = daemon_env(tmp_path / "d")
     env.env.update({"OMG_PACMAN_CONF": str(conf), "OMG_AUR_URL": aur.url})
     d = Daemon(env, tmp_path / "d" / "omgd.sock")
