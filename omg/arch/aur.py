@@ -303,24 +303,17 @@ def info(base: str, names: list[str], *, index: Index | None = None, ttl: float 
 
 
 def download_snapshot(base: str, pkgbase: str, dest: Path) -> Path:
-    """Fetch `<pkgbase>.tar.gz` into dest (a directory); returns the file."""
-    import httpx
-
+    """Fetch `<pkgbase>.tar.gz` into dest (a directory); returns the file. (A snapshot is
+    a few KiB: read whole, with the retries of `_get`.)"""
     from omg.arch.names import check_name
 
     check_name(pkgbase)
     url = f"{base}/cgit/aur.git/snapshot/{pkgbase}.tar.gz"
+    resp = _get(url)
+    if resp.status_code == 404:
+        raise NotFound(f"no AUR snapshot for {pkgbase}")
+    if resp.status_code != 200:
+        raise NetworkError(f"AUR answered HTTP {resp.status_code} for {url}")
     out = dest / f"{pkgbase}.tar.gz"
-    _not_down(url)
-    try:
-        with httpx.stream("GET", url, timeout=TIMEOUT, follow_redirects=True) as resp:
-            if resp.status_code == 404:
-                raise NotFound(f"no AUR snapshot for {pkgbase}")
-            if resp.status_code != 200:
-                raise NetworkError(f"AUR answered HTTP {resp.status_code} for {url}")
-            with open(out, "wb") as f:
-                for chunk in resp.iter_bytes():
-                    f.write(chunk)
-    except httpx.HTTPError as exc:
-        raise _unreachable(url, exc) from exc
+    out.write_bytes(resp.content)
     return out

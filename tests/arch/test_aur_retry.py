@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import time
 from email.utils import formatdate
+from pathlib import Path
+
+import pytest
 
 from omg.arch import aur
+from store.errors import NotFound
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
 from tests.schema import check
@@ -64,3 +68,13 @@ def test_retry_after_forms() -> None:
     later = aur._retry_after(formatdate(time.time() + 20, usegmt=True), 0)
     assert 15 < later <= 20
     assert aur._retry_after(formatdate(time.time() - 20, usegmt=True), 0) == 0.0
+
+
+def test_snapshot_download_is_retried_too(world: ArchWorld, tmp_path: Path) -> None:
+    world.aur.fail_next(1, "ratelimit", retry_after=1)
+    got = aur.download_snapshot(world.aur.url, "aur-tool", tmp_path)
+    assert got.read_bytes() == world.aur.snapshot("aur-tool")
+    snaps = [r for r in world.aur.requests if r.startswith("/cgit/")]
+    assert snaps == ["/cgit/aur.git/snapshot/aur-tool.tar.gz"] * 2
+    with pytest.raises(NotFound, match="no AUR snapshot for no-such-base"):
+        aur.download_snapshot(world.aur.url, "no-such-base", tmp_path)
