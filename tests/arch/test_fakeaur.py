@@ -182,10 +182,11 @@ def test_rate_limit_then_recovery_and_errors(world: ArchWorld) -> None:
 
 def test_set_version_pushes_a_commit(world: ArchWorld) -> None:
     before = world.aur.bases["aur-tool"].commit
+    modified = info(world, "aur-tool")["aur-tool"]["LastModified"]
     world.aur.set_version("aur-tool", "2.5")
     try:
         rec = info(world, "aur-tool")["aur-tool"]
-        assert rec["Version"] == "2.5-1" and rec["LastModified"] == 1700000001
+        assert rec["Version"] == "2.5-1" and rec["LastModified"] == modified + 1
         _, _, body = get(world, "/cgit/aur.git/snapshot/aur-tool.tar.gz")
         with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
             srcinfo = tar.extractfile("aur-tool/.SRCINFO").read()  # type: ignore[union-attr]
