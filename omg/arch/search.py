@@ -249,15 +249,19 @@ def _scan_one(repo: RepoIndex, t: str, local: dict[str, str], in_store: set[str]
 
 def _scan(repo: RepoIndex, terms: list[Term], local: dict[str, str],
           in_store: set[str]) -> Buckets:
-    """Any terms: pre-filter lines on the first plain one, then `_rank` each candidate."""
+    """Any terms: pre-filter lines on the first plain one (or what a pattern's every
+    match contains), then `_rank` each candidate."""
     plain = [t for t in terms if isinstance(t, str)]
     first = plain[0] if plain else ""
     if (len(terms) == 1 and plain and repo.exact and first and "\t" not in first
             and "\n" not in first):
         return _scan_one(repo, first, local, in_store)
+    if not plain:
+        first = max((_literal(t.pattern).lower() for t in terms if not isinstance(t, str)),
+                    key=len, default="")
     buckets: Buckets = ([], [], [], [])
     rname = repo.repo
-    lines = repo.lines_with(first) if plain else [ln for ln in repo.text.split("\n") if ln]
+    lines = repo.lines_with(first) if first else [ln for ln in repo.text.split("\n") if ln]
     for line in lines:
         name, version, rest = line.split("\t", 2)
         desc, *provides = rest.split("\t")
