@@ -8,6 +8,8 @@ import os
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omg.arch import search, searchindex
 from omg.arch.pacmanconf import parse
@@ -96,3 +98,29 @@ def test_an_index_of_the_old_format_is_rebuilt(world: ArchWorld, tmp_path: os.Pa
         (rows,) = searchindex.load(index, conf, None)
         assert rows.rebuilt and "\tvirtual-lib" in rows.text
         assert searchindex.raw_get(index, searchindex.TABLE, [b"stamp:testrepo"]) == [want]
+
+
+PIECES = ["^", "$", ".", "a", "b", "y", "p", "py", "[ab]", "o?", "(ab|y)", "-", "\\.", "+"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines=st.lists(st.tuples(st.text("abpyo-.", min_size=1, max_size=6),
+                                st.text("abpyo-. ", max_size=8),
+                                st.lists(st.text("abpyo-.", min_size=1, max_size=4),
+                                         max_size=2)), max_size=10),
+       pattern=st.lists(st.sampled_from(PIECES), min_size=1, max_size=5))
+def test_patterns_prefiltered_as_ranked_one_by_one(
+        lines: list[tuple[str, str, list[str]]], pattern: list[str]) -> None:
+    """The plain-part pre-filter never drops a line the pattern matches."""
+    try:
+        prepared = search.prepare(["".join(pattern)])
+    except UsageError:
+        return
+    pkgs = sorted(lines)
+    index = searchindex.build("core", "\n".join("\t".join([n, "1", d, *ps])
+                                                 for n, d, ps in pkgs))
+    got = [(row[1], row[9]) for row in search.rank_rows([index], [], prepared, {}, set())]
+    want = sorted(((n, r) for n, d, ps in pkgs
+                   if (r := search._rank(n, d, prepared, ps)) is not None),
+                  key=lambda h: h[1])
+    assert got == want
