@@ -151,8 +151,7 @@ def _literal(pattern: str) -> str:
             i += 2
             continue
         if c == "[":
-            end = pattern.find("]", i + 2)
-            c, i = "", len(pattern) if end == -1 else end
+            c, i = "", _class_end(pattern, i)
         elif c in "?*{":
             cur = cur[:-1]  # the character before is optional
             if c == "{":
@@ -172,6 +171,19 @@ def _literal(pattern: str) -> str:
         i += 1
     pieces.append(cur)
     return max(pieces, key=len)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index of the `]` closing the bracket expression at `start` (a `]` first, or
+    after `^`, is a member; so is an escaped one)."""
+    i = start + 1
+    if pattern[i:i + 1] == "^":
+        i += 1
+    if pattern[i:i + 1] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
 
 
 def _rank_re(pattern: Pattern[str], name: str, desc: str, provides: Sequence[str],

@@ -151,9 +151,9 @@ def arch_world() -> Iterator[ArchWorld]:
         f"LogFile = {base}/pacman.log\nGPGDir = {base}/gnupg\nHookDir = {base}/hooks\n"
         f"Architecture = x86_64\nSigLevel = Never\n\n[testrepo]\nServer = file://{repo_dir}\n")
     upstream = base / "upstream" / "fixtures-upstream.git"
-    fakeaur.make_upstream(upstream)
     signer = fakeaur.Signer(base / "gnupg-signer")
     try:
+        fakeaur.make_upstream(upstream)
         aur = fakeaur.FakeAur(base / "aur")
         aur.load(fakeaur.Render(upstream.parent, signer.fingerprint, signer.sign),
                  generated_aur(base))

@@ -630,13 +630,17 @@ class Signer:
 
     def __post_init__(self) -> None:
         self.home.mkdir(mode=0o700, parents=True)
-        self._gpg("--quick-generate-key", "omg test signer <signer@example.org>",
-                  "ed25519", "sign", "never")
-        out = self._gpg("--list-keys", "--with-colons").decode()
-        self.fingerprint = next(line.split(":")[9] for line in out.splitlines()
-                                if line.startswith("fpr:"))
-        self.public_key = self.home.parent / "signer.asc"
-        self.public_key.write_bytes(self._gpg("--armor", "--export", self.fingerprint))
+        try:
+            self._gpg("--quick-generate-key", "omg test signer <signer@example.org>",
+                      "ed25519", "sign", "never")
+            out = self._gpg("--list-keys", "--with-colons").decode()
+            self.fingerprint = next(line.split(":")[9] for line in out.splitlines()
+                                    if line.startswith("fpr:"))
+            self.public_key = self.home.parent / "signer.asc"
+            self.public_key.write_bytes(self._gpg("--armor", "--export", self.fingerprint))
+        except BaseException:
+            self.close()  # gpg started an agent for this home
+            raise
 
     def _gpg(self, *args: str) -> bytes:
         return subprocess.run(["gpg", "--batch", "--quiet", "--pinentry-mode", "loopback",

@@ -70,6 +70,7 @@ def test_invalid_regex_is_a_usage_error(world: ArchWorld, aenv: OmgEnv) -> None:
     ("^python3-dj", "python3-dj"), ("foo.*barbaz", "barbaz"), ("colou?r-x", "colo"),
     ("lib[0-9]+-tools", "-tools"), (r"c\+\+-lib", "c++-lib"), ("(ab|cd)efg", "efg"),
     ("ab|cd", ""), (r"\w+thing", "thing"), ("x{2,3}yz", "yz"), ("^.$", ""),
+    ("[^]a]bc", "bc"), (r"[a\]x]yz", "yz"), ("[]x]-abc", "-abc"),
 ])
 def test_the_plain_part_of_a_pattern(pattern: str, literal: str) -> None:
     assert search.aur_term(search.prepare([pattern])) == literal
@@ -100,7 +101,8 @@ def test_an_index_of_the_old_format_is_rebuilt(world: ArchWorld, tmp_path: os.Pa
         assert searchindex.raw_get(index, searchindex.TABLE, [b"stamp:testrepo"]) == [want]
 
 
-PIECES = ["^", "$", ".", "a", "b", "y", "p", "py", "[ab]", "o?", "(ab|y)", "-", "\\.", "+"]
+PIECES = ["^", "$", ".", "a", "b", "y", "p", "py", "[ab]", "o?", "(ab|y)", "-", "\\.", "+",
+          "[^]a]", "]", "{1,2}", "*"]
 
 
 @settings(max_examples=200, deadline=None)
