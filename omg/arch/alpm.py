@@ -11,7 +11,7 @@ from typing import Any
 
 from omg.arch import pacmanconf
 from omg.arch.settings import ArchSettings
-from store.errors import IntegrityError, NotFound, UsageError
+from store.errors import IntegrityError, UsageError
 
 #: pyalpm's Package and DB: pyalpm has no type stubs, so to the type checker they are Any.
 Package = Any
@@ -32,8 +32,8 @@ class Alpm:
     def __init__(self, arch: ArchSettings) -> None:
         self.pyalpm = _pyalpm()
         self.conf = pacmanconf.parse(arch.pacman_conf)
-        root = arch.root or self.conf.root
-        dbpath = arch.dbpath or self.conf.dbpath
+        self.root = root = arch.root or self.conf.root
+        self.dbpath = dbpath = arch.dbpath or self.conf.dbpath
         try:
             self.handle = self.pyalpm.Handle(root, dbpath)
             self.syncdbs = []
@@ -78,21 +78,6 @@ class Alpm:
 
     def vercmp(self, a: str, b: str) -> int:
         return int(self.pyalpm.vercmp(a, b))
-
-    def info(self, name: str) -> dict[str, object]:
-        pkg = self.find_repo(name)
-        if pkg is None:
-            raise NotFound(f"package {name!r} not found in the sync databases")
-        local = self.localdb.get_pkg(name)
-        return {
-            "repo": pkg.db.name, "name": pkg.name, "version": pkg.version,
-            "description": pkg.desc, "url": pkg.url, "depends": list(pkg.depends),
-            "optdepends": list(pkg.optdepends), "makedepends": list(pkg.makedepends),
-            "provides": list(pkg.provides), "conflicts": list(pkg.conflicts),
-            "licenses": list(pkg.licenses), "packager": pkg.packager,
-            "size": pkg.size, "installed_size": pkg.isize,
-            "installed": local.version if local is not None else None,
-        }
 
 
 def vercmp(a: str, b: str) -> int:

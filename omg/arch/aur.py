@@ -8,6 +8,9 @@ table ``aur``, ``info:<name>`` -> msgpack {"t": time, "r": answer}; table
 line per result (`AurRow`, tab-separated, backslash-escaped), so that the warm
 `omg search` reads it without msgpack (see searchindex.raw_get).
 `info` is always batched: one request for up to CHUNK names, never one per package.
+An answer of HTTP 429 (aurweb's rate limit) or 503 is asked again, up to RETRIES
+times, after the Retry-After it gives (else 1, 2, 4 s); a wait longer than MAX_WAIT
+fails at once instead: sleeping that long would only block the command.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import TypeGuard
+
+    import httpx
 
     from store.index import Index
 
@@ -36,6 +41,10 @@ SEARCH_TABLE = "aursearch"
 MAX_KEY = 500
 CHUNK = 150
 TIMEOUT = 10.0
+#: Answers that mean "not now": retried (see the module docstring).
+RETRY_STATUS = (429, 503)
+RETRIES = 3
+MAX_WAIT = 30.0
 
 
 class CacheMiss(Exception):
@@ -101,17 +110,55 @@ def _unreachable(url: str, exc: Exception) -> NetworkError:
     return NetworkError(f"AUR unreachable: {exc or type(exc).__name__}")
 
 
-def _get_json(url: str, params: tuple[tuple[str, str], ...] = ()) -> dict[str, object]:
+def _retry_after(value: str | None, attempt: int) -> float:
+    """Seconds to wait before asking again: the Retry-After header (seconds or an HTTP
+    date), else exponential (1, 2, 4...)."""
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            pass
+    return float(2 ** attempt)
+
+
+def _busy_error(status: int, url: str, detail: str) -> NetworkError:
+    from omg import unreachable
+
+    what = "rate limit reached" if status == 429 else "unavailable"
+    return NetworkError(f"AUR {what} (HTTP {status} from {unreachable.host_of(url)}){detail}")
+
+
+def _get(url: str, params: tuple[tuple[str, str], ...] = ()) -> httpx.Response:
+    """GET with the retries of RETRY_STATUS answers; the last answer otherwise."""
     import httpx
 
     from omg import unreachable
 
     _not_down(url)
-    try:
-        resp = httpx.get(url, params=params, timeout=TIMEOUT, follow_redirects=True)
-    except httpx.HTTPError as exc:
-        raise _unreachable(url, exc) from exc
-    unreachable.forget(url)
+    for attempt in range(RETRIES + 1):
+        try:
+            resp = httpx.get(url, params=params, timeout=TIMEOUT, follow_redirects=True)
+        except httpx.HTTPError as exc:
+            raise _unreachable(url, exc) from exc
+        unreachable.forget(url)
+        if resp.status_code not in RETRY_STATUS:
+            return resp
+        wait = _retry_after(resp.headers.get("Retry-After"), attempt)
+        if wait > MAX_WAIT:
+            raise _busy_error(resp.status_code, url, f": asked to wait {wait:.0f} s")
+        if attempt == RETRIES:
+            break
+        time.sleep(wait)
+    raise _busy_error(resp.status_code, url, f" after {RETRIES + 1} attempts")
+
+
+def _get_json(url: str, params: tuple[tuple[str, str], ...] = ()) -> dict[str, object]:
+    resp = _get(url, params)
     if resp.status_code != 200:
         raise NetworkError(f"AUR answered HTTP {resp.status_code} for {resp.url}")
     try:
@@ -256,24 +303,17 @@ def info(base: str, names: list[str], *, index: Index | None = None, ttl: float 
 
 
 def download_snapshot(base: str, pkgbase: str, dest: Path) -> Path:
-    """Fetch `<pkgbase>.tar.gz` into dest (a directory); returns the file."""
-    import httpx
-
+    """Fetch `<pkgbase>.tar.gz` into dest (a directory); returns the file. (A snapshot is
+    a few KiB: read whole, with the retries of `_get`.)"""
     from omg.arch.names import check_name
 
     check_name(pkgbase)
     url = f"{base}/cgit/aur.git/snapshot/{pkgbase}.tar.gz"
+    resp = _get(url)
+    if resp.status_code == 404:
+        raise NotFound(f"no AUR snapshot for {pkgbase}")
+    if resp.status_code != 200:
+        raise NetworkError(f"AUR answered HTTP {resp.status_code} for {url}")
     out = dest / f"{pkgbase}.tar.gz"
-    _not_down(url)
-    try:
-        with httpx.stream("GET", url, timeout=TIMEOUT, follow_redirects=True) as resp:
-            if resp.status_code == 404:
-                raise NotFound(f"no AUR snapshot for {pkgbase}")
-            if resp.status_code != 200:
-                raise NetworkError(f"AUR answered HTTP {resp.status_code} for {url}")
-            with open(out, "wb") as f:
-                for chunk in resp.iter_bytes():
-                    f.write(chunk)
-    except httpx.HTTPError as exc:
-        raise _unreachable(url, exc) from exc
+    out.write_bytes(resp.content)
     return out

@@ -448,31 +448,3 @@ def outdated(settings: Settings, arch: ArchSettings | None = None) -> list[Outda
         if info is not None and vercmp(str(info["Version"]), version) > 0:
             out.append(Outdated(name, version, str(info["Version"]), where))
     return out
-
-
-def info(settings: Settings, name: str, arch: ArchSettings | None = None
-         ) -> dict[str, object]:
-    arch = arch or from_settings(settings)
-    repo, name = split_target(name)
-    if repo != "aur":
-        from omg.arch.alpm import Alpm
-
-        try:
-            return Alpm(arch).info(name)
-        except NotFound:
-            if repo is not None:
-                raise
-    store = _store(settings)
-    got = aur.info(arch.aur_url, [name], index=store.index, ttl=arch.aur_ttl)
-    if name not in got:
-        raise NotFound(f"package {name!r} not found in the repositories or the AUR")
-    i = got[name]
-    return {
-        "repo": "aur", "name": i["Name"], "version": i.get("Version"),
-        "description": i.get("Description"), "url": i.get("URL"),
-        "depends": i.get("Depends") or [], "makedepends": i.get("MakeDepends") or [],
-        "optdepends": i.get("OptDepends") or [], "provides": i.get("Provides") or [],
-        "votes": i.get("NumVotes"), "popularity": i.get("Popularity"),
-        "out_of_date": i.get("OutOfDate"), "maintainer": i.get("Maintainer"),
-        "package_base": i.get("PackageBase"),
-    }

@@ -90,36 +90,40 @@ class MemorySearch:
             aur.put_search(self.index, term, rows)
         return rows, []
 
-    def _inputs(self, terms: list[str], repos_only: bool) -> Inputs:
+    def _inputs(self, terms: list[search.Term], repos_only: bool) -> Inputs:
         conf = pacmanconf.parse(self.arch.pacman_conf)
         repos = self.repos(conf)
         local = searchindex.local_installed(conf, self.arch.dbpath)
         in_store = searchindex.store_names(self.store_dir)
         aur_rows: list[aur.AurRow] = []
         warnings: list[str] = []
-        if not repos_only and terms:
-            aur_rows, warnings = self._aur(max(terms, key=len))
+        asked = search.aur_term(terms)
+        if not repos_only and terms and not asked:
+            warnings = [search.NO_AUR_TERM]
+        elif not repos_only and asked:
+            aur_rows, warnings = self._aur(asked)
         return repos, aur_rows, local, in_store, warnings
 
     def query(self, terms: list[str], *, repos_only: bool = False) -> search.SearchResult:
         """What search.search(..., aur_mode="fetch") answers, from memory."""
-        terms = [t.lower() for t in terms if t]
-        repos, aur_rows, local, in_store, warnings = self._inputs(terms, repos_only)
-        return search.SearchResult(search.rank_rows(repos, aur_rows, terms, local, in_store),
-                                   warnings)
+        prepared = search.prepare(terms)
+        repos, aur_rows, local, in_store, warnings = self._inputs(prepared, repos_only)
+        return search.SearchResult(search.rank_rows(repos, aur_rows, prepared, local,
+                                                    in_store), warnings)
 
     def answer(self, terms: list[str], *, repos_only: bool = False,
                hits: bool = False) -> SearchAnswer:
         """{text, hits, count, warnings}: `query` rendered (or as `--json` hits), cached."""
-        terms = [t.lower() for t in terms if t]
-        inputs = self._inputs(terms, repos_only)
+        prepared = search.prepare(terms)
+        inputs = self._inputs(prepared, repos_only)
         repos, aur_rows, local, in_store, warnings = inputs
-        key = (tuple(terms), repos_only, hits)
+        key = (tuple(t if isinstance(t, str) else t.pattern for t in prepared), repos_only,
+               hits)
         kept = self._answers.get(key)
         if kept is not None and not warnings and _same(kept[0], inputs):
             return kept[1]
-        result = search.SearchResult(search.rank_rows(repos, aur_rows, terms, local, in_store),
-                                     warnings)
+        result = search.SearchResult(search.rank_rows(repos, aur_rows, prepared, local,
+                                                      in_store), warnings)
         text = None if hits else search.render(result)
         out: SearchAnswer = {
             "text": text, "hits": [h.to_json() for h in result.hits] if hits else None,

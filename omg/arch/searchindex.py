@@ -6,8 +6,9 @@ Table ``search``, for each repository R, plain UTF-8 values (not msgpack: the wa
 - ``stamp:R``: ``FORMAT NUL path NUL mtime_ns NUL size`` of the db file the rows
   come from. pacman replaces the file on every -Sy, so a changed file always has a
   new stat; comparing one short row is the whole staleness check.
-- ``text:R``: ``name TAB version TAB desc`` lines, sorted by name: the order search
-  shows a repo's results in, so a query never sorts them.
+- ``text:R``: ``name TAB version TAB desc [TAB provided-name]...`` lines, sorted by
+  name: the order search shows a repo's results in, so a query never sorts them.
+  The provided names are without their versions (pacman -Ss matches those too).
 - ``lower:R``: the same lines lower-cased, of the same length, so a match found by
   `str.find` there is at the same offset in ``text:R`` and its rank can be read from
   its position (`search`). Empty when lower-casing changes a line's length (U+0130
@@ -31,13 +32,13 @@ if TYPE_CHECKING:
     from omg.arch.pacmanconf import PacmanConf
     from store.index import Index
 
-FORMAT = 3
+FORMAT = 4
 TABLE = "search"
 
 
 class RepoIndex:
-    """One repo's rows: `text` lines ``name\\tversion\\tdesc``, `lower` the same lower-cased
-    (or "" when that changes lengths: `exact` is then False)."""
+    """One repo's rows: `text` lines ``name\\tversion\\tdesc[\\tprovides...]``, `lower` the
+    same lower-cased (or "" when that changes lengths: `exact` is then False)."""
 
     __slots__ = ("exact", "lower", "rebuilt", "repo", "text")
 
@@ -47,7 +48,8 @@ class RepoIndex:
 
     @property
     def pkgs(self) -> list[list[str]]:
-        return [r.split("\t", 2) for r in self.text.split("\n") if r]
+        """[name, version, desc] of each line."""
+        return [r.split("\t", 3)[:3] for r in self.text.split("\n") if r]
 
     def lines_with(self, needle: str) -> list[str]:
         """The lines whose lower-cased text contains `needle`, in order."""
@@ -96,15 +98,24 @@ def _clean(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
 
 
+def _provided_name(provide: str) -> str:
+    """``libfoo.so=1-64`` -> ``libfoo.so``: what pacman -Ss matches of a provision."""
+    for i, c in enumerate(provide):
+        if c in "<>=":
+            return provide[:i]
+    return provide
+
+
 def parse_db(repo: str, path: str) -> RepoIndex:
     """Read the sync db file itself (the cold path): lines sorted by name."""
     from omg.arch import syncdb
 
     rows = []
     for fields in syncdb.read_db(path):
-        name, version, desc, _provides = syncdb.compact(fields)
+        name, version, desc, provides = syncdb.compact(fields)
         name = _clean(name)
-        rows.append((name, f"{name}\t{_clean(version)}\t{_clean(desc)}"))
+        provided = "".join(f"\t{_clean(_provided_name(p))}" for p in provides)
+        rows.append((name, f"{name}\t{_clean(version)}\t{_clean(desc)}{provided}"))
     rows.sort(key=lambda r: r[0])  # stable: equal names keep the db's order
     return build(repo, "\n".join(r[1] for r in rows))
 

@@ -72,6 +72,21 @@ def _ustar_descs(tar: bytes) -> list[str] | None:
     return out if pos >= n else None
 
 
+def _members(raw: bytes, suffix: str) -> list[str]:
+    """The text of the members named ``*/<suffix>`` of a tar stream."""
+    import io
+    import tarfile  # here, not at the top: the warm search path never reads a db
+
+    texts = []
+    with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+        for member in tar:
+            if member.isfile() and member.name.endswith(f"/{suffix}"):
+                f = tar.extractfile(member)
+                if f is not None:
+                    texts.append(f.read().decode("utf-8", "replace"))
+    return texts
+
+
 def read_db(path: str | os.PathLike[str]) -> list[dict[str, list[str]]]:
     """Every package's desc fields; raises IntegrityError for a corrupt file."""
     try:
@@ -79,16 +94,7 @@ def read_db(path: str | os.PathLike[str]) -> list[dict[str, list[str]]]:
             raw = _decompress(db_file.read())
         texts = _ustar_descs(raw)
         if texts is None:
-            import io
-            import tarfile  # here, not at the top: the warm search path never reads a db
-
-            texts = []
-            with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
-                for member in tar:
-                    if member.isfile() and member.name.endswith("/desc"):
-                        f = tar.extractfile(member)
-                        if f is not None:
-                            texts.append(f.read().decode("utf-8", "replace"))
+            texts = _members(raw, "desc")
         out = [parse_desc(t) for t in texts]
     except FileNotFoundError:
         raise
@@ -99,6 +105,30 @@ def read_db(path: str | os.PathLike[str]) -> list[dict[str, list[str]]]:
         if not fields.get("NAME") or not fields.get("VERSION"):
             raise IntegrityError(f"corrupt sync database {path}: a desc without NAME/VERSION")
     return out
+
+
+def read_files(path: str | os.PathLike[str], pkgdir: str) -> list[str]:
+    """The %FILES% of `pkgdir` (``name-version``) in a .files database (as repo-add
+    writes it: ``name-version/files`` members), in its order; [] when it is not there."""
+    try:
+        with open(path, "rb") as db_file:
+            raw = _decompress(db_file.read())
+        import io
+        import tarfile
+
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:") as tar:
+            try:
+                member = tar.getmember(f"{pkgdir}/files")
+            except KeyError:
+                return []
+            f = tar.extractfile(member)
+            text = f.read().decode("utf-8", "replace") if f is not None else ""
+    except FileNotFoundError:
+        raise
+    except Exception as exc:
+        raise IntegrityError(f"corrupt files database {path}: {exc}",
+                             hint="refresh it with `pacman -Fy`") from exc
+    return parse_desc(text).get("FILES", [])
 
 
 def compact(fields: dict[str, list[str]]) -> tuple[str, str, str, list[str]]:

@@ -191,21 +191,19 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info_cmd(name: str, json_out: JsonOpt = False, cfg: ConfigOpt = None,
-                 root: RootOpt = None, dbpath: DbpathOpt = None) -> None:
-        """Show a repo or AUR package: version, description, dependencies, votes."""
-        from omg.arch import install
+                 root: RootOpt = None, dbpath: DbpathOpt = None,
+                 files: Annotated[bool, typer.Option(
+                     "--files", help="List its files (as pacman -Ql / -Fl).")] = False,
+                 ) -> None:
+        """Show a repo or AUR package as pacman -Si does (the AUR's votes, dates too)."""
+        from omg.arch import info
 
         settings, arch = _arch(cfg, root, dbpath)
-        data = install.info(settings, name, arch=arch)
+        data = info.info(settings, name, arch=arch, files=files)
         if json_out:
             print_json(J.package_info(data))
             return
-        for key, value in data.items():
-            if value is None or value == []:
-                continue
-            if isinstance(value, list):
-                value = "  ".join(str(v) for v in value)
-            typer.echo(f"{key.replace('_', ' ').capitalize() + ':':16} {value}")
+        sys.stdout.write(info.render_files(data) if files else info.render(data))
 
     aur_app = typer.Typer(help="Fetch, review and build AUR packages.", no_args_is_help=True)
     app.add_typer(aur_app, name="aur")

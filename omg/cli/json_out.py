@@ -288,8 +288,11 @@ def package_update(p: Paths, r: UpdateResult, runtimes: Iterable[RuntimeOutdated
 
 
 def package_info(data: Mapping[str, object]) -> Json:
+    from omg.arch.info import DATES
+
     out = dict(data)
-    if "out_of_date" in out:  # the AUR's flag date, seconds since the epoch
-        flagged = out["out_of_date"]
-        out["out_of_date"] = iso_time(flagged) if isinstance(flagged, int | float) else None
+    for key in DATES:  # seconds since the epoch (the AUR's, libalpm's)
+        if key in out:
+            when = out[key]
+            out[key] = iso_time(when) if isinstance(when, int | float) else None
     return versioned(out)

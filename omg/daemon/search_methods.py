@@ -46,6 +46,13 @@ def _search(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     terms = params["terms"]
     if not 1 <= len(terms) <= MAX_TERMS or any(len(t) > MAX_TERM or "\0" in t for t in terms):
         raise UsageError(f"search: 1 to {MAX_TERMS} terms of at most {MAX_TERM} characters")
+    from omg.arch.search import REGEX_CHARS
+
+    # Python's re can backtrack for minutes on a crafted pattern ("(.*)*x"), and anyone
+    # may ask: the daemon runs no patterns. The client then searches locally, in its
+    # own process, as it does whenever the daemon does not answer.
+    if any(not REGEX_CHARS.isdisjoint(t) for t in terms):
+        raise UsageError("search: omgd does not run patterns; the client searches them")
     found = searcher(ctx)
     answer = found.answer(terms, repos_only=bool(params.get("repos_only")),
                           hits=bool(params.get("hits")))

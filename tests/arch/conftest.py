@@ -144,15 +144,16 @@ def arch_world() -> Iterator[ArchWorld]:
     (dbpath / "local").mkdir()
     root.mkdir()
     shutil.copy(repo_dir / "testrepo.db.tar.gz", dbpath / "sync" / "testrepo.db")
+    shutil.copy(repo_dir / "testrepo.files.tar.gz", dbpath / "sync" / "testrepo.files")
     conf = base / "pacman.conf"
     conf.write_text(
         f"[options]\nRootDir = {root}\nDBPath = {dbpath}\nCacheDir = {base}/cache\n"
         f"LogFile = {base}/pacman.log\nGPGDir = {base}/gnupg\nHookDir = {base}/hooks\n"
         f"Architecture = x86_64\nSigLevel = Never\n\n[testrepo]\nServer = file://{repo_dir}\n")
     upstream = base / "upstream" / "fixtures-upstream.git"
-    fakeaur.make_upstream(upstream)
     signer = fakeaur.Signer(base / "gnupg-signer")
     try:
+        fakeaur.make_upstream(upstream)
         aur = fakeaur.FakeAur(base / "aur")
         aur.load(fakeaur.Render(upstream.parent, signer.fingerprint, signer.sign),
                  generated_aur(base))

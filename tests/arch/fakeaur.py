@@ -447,6 +447,8 @@ class FakeAur:
 
 # --- aurweb's RPC dispatch ------------------------------------------------------------
 
+#: The modes that answer "not now" (429, 503), to snapshots too.
+BUSY_MODES = ("ratelimit", "unavailable")
 RPC_BYS = {"name-desc", "name", "maintainer", "depends", "makedepends", "optdepends",
            "checkdepends", "provides", "conflicts", "replaces", "groups", "submitter",
            "keywords", "comaintainers"}
@@ -545,6 +547,8 @@ def serve(aur: FakeAur) -> tuple[http.server.ThreadingHTTPServer, str]:
                 self._rpc(*rpc)
             elif url.path.startswith("/cgit/aur.git/snapshot/") and url.path.endswith(
                     ".tar.gz"):
+                if aur.mode in BUSY_MODES and self._busy(aur._failure_now()):
+                    return  # cgit sits behind the same rate limit
                 base = url.path.rsplit("/", 1)[1].removesuffix(".tar.gz")
                 body = aur.snapshot(base)
                 if body is None:
@@ -561,19 +565,23 @@ def serve(aur: FakeAur) -> tuple[http.server.ThreadingHTTPServer, str]:
             httpserve.reply(self, body, "text/html; charset=utf-8", status=status,
                             headers=headers)
 
+        def _busy(self, mode: str, version: int | None = 5) -> bool:
+            """Answer 429 or 503 when `mode` says so."""
+            retry = {"Retry-After": str(aur.retry_after)}
+            if mode == "unavailable":
+                self._html(503, "503 Service Temporarily Unavailable", retry)
+            elif mode == "ratelimit":
+                body = json.dumps(rpc_error(version, "Rate limit reached")).encode()
+                httpserve.reply(self, body, "application/json", status=429, headers=retry)
+            return mode in BUSY_MODES
+
         def _rpc(self, version: int | None, rtype: str | None, by: str,
                  args: list[str]) -> None:
             mode = aur._failure_now()
-            retry = {"Retry-After": str(aur.retry_after)}
+            if self._busy(mode, version):
+                return
             if mode == "notjson":
                 self._html(200, "maintenance")
-                return
-            if mode == "unavailable":
-                self._html(503, "503 Service Temporarily Unavailable", retry)
-                return
-            if mode == "ratelimit":
-                body = json.dumps(rpc_error(version, "Rate limit reached")).encode()
-                httpserve.reply(self, body, "application/json", status=429, headers=retry)
                 return
             data = (rpc_error(version, aur.error_message) if mode == "error"
                     else rpc_answer(aur, version, rtype, by, args))
@@ -641,13 +649,17 @@ class Signer:
 
     def __post_init__(self) -> None:
         self.home.mkdir(mode=0o700, parents=True)
-        self._gpg("--quick-generate-key", "omg test signer <signer@example.org>",
-                  "ed25519", "sign", "never")
-        out = self._gpg("--list-keys", "--with-colons").decode()
-        self.fingerprint = next(line.split(":")[9] for line in out.splitlines()
-                                if line.startswith("fpr:"))
-        self.public_key = self.home.parent / "signer.asc"
-        self.public_key.write_bytes(self._gpg("--armor", "--export", self.fingerprint))
+        try:
+            self._gpg("--quick-generate-key", "omg test signer <signer@example.org>",
+                      "ed25519", "sign", "never")
+            out = self._gpg("--list-keys", "--with-colons").decode()
+            self.fingerprint = next(line.split(":")[9] for line in out.splitlines()
+                                    if line.startswith("fpr:"))
+            self.public_key = self.home.parent / "signer.asc"
+            self.public_key.write_bytes(self._gpg("--armor", "--export", self.fingerprint))
+        except BaseException:
+            self.close()  # gpg started an agent for this home
+            raise
 
     def _gpg(self, *args: str) -> bytes:
         return subprocess.run(["gpg", "--batch", "--quiet", "--pinentry-mode", "loopback",

@@ -33,15 +33,18 @@ AUR_ROWS = st.lists(st.tuples(words, st.just("1.0-1"), descs, st.integers(0, 5),
                               st.sampled_from([0.0, 0.5, 1.5]), st.booleans()), max_size=6)
 
 
-def reference(repos: list[tuple[str, list[tuple[str, str, str]]]],
+Pkg = tuple[str, str, str, list[str]]  # name, version, description, provides
+
+
+def reference(repos: list[tuple[str, list[Pkg]]],
               aur_rows: list[aur.AurRow], terms: list[str]) -> list[tuple[Any, ...]]:
     """The rule as first written: rank each line in db order, then one sort."""
     terms = [t.lower() for t in terms if t]
     hits: list[tuple[Any, ...]] = []
     order = {name: i for i, (name, _) in enumerate(repos)}
     for repo, pkgs in repos:
-        for name, version, desc in pkgs:
-            r = search._rank(name, desc, terms)
+        for name, version, desc, provides in pkgs:
+            r = search._rank(name, desc, terms, provides)
             if r is not None:
                 hits.append((repo, name, version, desc, None, False, None, None, False, r))
     seen = {h[1] for h in hits}
@@ -60,17 +63,21 @@ def clean(s: str) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(repos=st.lists(st.tuples(st.sampled_from(["core", "extra", "aur"]),
-                                st.lists(st.tuples(words, words, descs), max_size=8)),
+                                st.lists(st.tuples(words, words, descs,
+                                                   st.lists(words, max_size=2)),
+                                         max_size=8)),
                       min_size=1, max_size=3, unique_by=lambda r: r[0]),
        aur_rows=AUR_ROWS,
        terms=st.lists(st.text(ALPHABET + "\t", max_size=4), min_size=1, max_size=3))
-def test_ranking_matches_the_rule(repos: list[tuple[str, list[tuple[str, str, str]]]],
+def test_ranking_matches_the_rule(repos: list[tuple[str, list[Pkg]]],
                                   aur_rows: list[aur.AurRow], terms: list[str]) -> None:
-    cleaned = [(r, [(clean(n), clean(v), clean(d)) for n, v, d in pkgs]) for r, pkgs in repos]
+    cleaned = [(r, [(clean(n), clean(v), clean(d), [clean(p) for p in ps])
+                    for n, v, d, ps in pkgs]) for r, pkgs in repos]
     indexes = []
     for repo, pkgs in cleaned:
         pkgs_sorted = sorted(pkgs, key=lambda p: p[0])  # as parse_db stores them
-        indexes.append(searchindex.build(repo, "\n".join("\t".join(p) for p in pkgs_sorted)))
+        indexes.append(searchindex.build(repo, "\n".join(
+            "\t".join([n, v, d, *ps]) for n, v, d, ps in pkgs_sorted)))
     lowered = [t.lower() for t in terms if t]
     got = search.rank_rows(indexes, aur_rows, lowered, {}, set())
     assert got == reference(cleaned, aur_rows, terms)
@@ -133,10 +140,12 @@ def cli_reference(env: dict[str, str], *args: str) -> subprocess.CompletedProces
 def test_fast_path_answers_as_the_cli(world: ArchWorld, aenv: OmgEnv) -> None:
     aenv.run("search", "python", check=True)  # index and AUR cache filled
     aenv.run("search", "thing", check=True)
+    aenv.run("search", "^python-", check=True)
     code = ("import sys; from omg.arch import fastsearch; rc = fastsearch.run(sys.argv[1:]); "
             "print('RC', rc, file=sys.stderr); sys.exit(rc)")
     for args in (["python"], ["PYTHON", "--repo"], ["python", "--json"], ["thing"],
-                 ["python", "tool"], ["repolib", "--json", "--repo"], ["nomatch", "--repo"]):
+                 ["python", "tool"], ["repolib", "--json", "--repo"], ["nomatch", "--repo"],
+                 ["virtual-lib", "--repo"], ["^python-"], ["^PYTHON-.*TOOL$", "--repo"]):
         fast = subprocess.run([sys.executable, "-c", code, "search", *args], env=aenv.env,
                               capture_output=True, text=True)
         assert "RC None" not in fast.stderr, args  # answered, not handed over

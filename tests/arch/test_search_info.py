@@ -95,7 +95,8 @@ def test_info_repo_and_aur(world: ArchWorld, aenv: OmgEnv) -> None:
     aur = check("info", aenv.run("info", "aur-app", "--json", check=True).stdout)
     assert aur["repo"] == "aur" and aur["out_of_date"] is None
     text = aenv.run("info", "aur-app", check=True).stdout
-    assert "aur-lib" in text and "Votes:" in text and "Maintainer:" in text
+    assert "Depends On      : aur-lib  repolib\n" in text
+    assert "Votes           : 5\n" in text and "Maintainer      : tester\n" in text
     missing = aenv.run("info", "no-such-pkg")
     assert missing.returncode == 3 and missing.stderr.startswith("error: ")
 

@@ -163,6 +163,12 @@ def test_bad_requests_and_other_settings(world: World) -> None:
         daemonsearch.call(str(world.daemon.socket), {"terms": []})
     mine = fastconfig.from_config(world.daemon.env.settings(), world.env)
     assert daemonsearch.ask(str(world.daemon.socket), mine, ["python"]) is not None
+    # patterns: the client's own process runs them (a crafted one may backtrack long)
+    with pytest.raises(Exception, match="patterns"):
+        daemonsearch.call(str(world.daemon.socket), {"terms": ["(.*)*x"]})
+    assert daemonsearch.ask(str(world.daemon.socket), mine, ["^python-"]) is None
+    local = local_search(world.env, "^python-", "--repo")
+    assert local.stdout.startswith("testrepo/python-repotool ")
     mine.aur_url = "http://127.0.0.1:9"  # another AUR than the daemon's: search locally
     assert daemonsearch.ask(str(world.daemon.socket), mine, ["python"]) is None
     assert daemonsearch.ask(str(world.daemon.socket) + ".none", mine, ["python"]) is None
