@@ -717,7 +717,7 @@ def outdated(settings: Settings, *, tools: Sequence[str] = (), offline: bool = F
     """
     pairs = list(installed()) if installed else [(v.tool, v.version)
                                                  for v in list_installed(settings)]
-    # `aur/NAME` rows (`list_installed`) are the Arch side's (`omg.arch.install.outdated`).
+    # `aur/NAME` rows (`list_installed`) are the Arch side's (`omg.arch.upgrade.outdated`).
     pairs = [p for p in pairs if "/" not in p[0]]
     if tools:
         wanted = {_providers.canonical(t) for t in tools}

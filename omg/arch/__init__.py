@@ -18,7 +18,7 @@ Modules (each imported lazily; nothing heavy happens at import time):
 - `review`: the gate before a build (files or their diff, findings, dependency tree);
   `lint`: the static check of PKGBUILDs and install scripts (pure).
 - `build`: makepkg as an unprivileged build user; `install`: the use cases
-  (`install_packages`, `build_aur`, `remove_packages`); `upgrade`: `omg update` and
+  (`install_packages`, `build_aur`); `upgrade`: `omg update` and
   `outdated`; `devel`: devel packages by their git sources; `remove`: `omg remove`.
 """
 

@@ -26,7 +26,6 @@ from omg.arch.names import check_name, dep_name, split_target, store_version
 from omg.arch.resolve import Plan, listed, resolve
 from omg.arch.settings import ArchSettings, from_settings
 from store.errors import IntegrityError, NotFound, UsageError
-from store.local import LocalStore
 
 if TYPE_CHECKING:
     from omg.arch.alpm import Alpm
@@ -55,10 +54,6 @@ class InstallResult:
     order: list[str] = field(default_factory=list)
     repo_deps: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # the static check's, reviewed
-
-
-def _store(settings: Settings) -> LocalStore:
-    return LocalStore(settings.layout, limits=settings.limits)
 
 
 def install_packages(settings: Settings, names: list[str], *, system: bool = False,
@@ -405,46 +400,3 @@ def _install_system(arch: ArchSettings, plan: Plan, targets: set[str], explicit:
         pacman.run(arch, ["-D", "--asdeps", *asdeps], what="-D --asdeps")
     result.system_installed = [Path(f).name for f in files]
 
-
-def remove_packages(settings: Settings, names: list[str], *, noconfirm: bool = False,
-                    arch: ArchSettings | None = None) -> None:
-    arch = arch or from_settings(settings)
-    for n in names:
-        check_name(n)
-    pacman.run(arch, ["-R", *(["--noconfirm"] if noconfirm else []), *names], what="-R")
-
-
-@dataclass
-class Outdated:
-    name: str
-    current: str
-    latest: str
-    where: str  # "store" or "system"
-
-
-def outdated(settings: Settings, arch: ArchSettings | None = None) -> list[Outdated]:
-    """AUR packages (store paths of AUR origin, foreign local packages) the AUR has newer."""
-    arch = arch or from_settings(settings)
-    from omg.arch.alpm import Alpm, vercmp
-
-    alpm = Alpm(arch)
-    current: dict[tuple[str, str], str] = {}
-    store = _store(settings)
-    for rec in store.records():
-        origin = rec.origin or {}
-        if origin.get("kind") == "aur":
-            key = (rec.name, "store")
-            v = str(origin.get("version", rec.version))
-            if key not in current or vercmp(v, current[key]) > 0:
-                current[key] = v
-    for pkg in alpm.foreign():
-        current[(pkg.name, "system")] = pkg.version
-    if not current:
-        return []
-    infos = aur.info(arch.aur_url, sorted({n for n, _ in current}), index=store.index, ttl=0)
-    out = []
-    for (name, where), version in sorted(current.items()):
-        info = infos.get(name)
-        if info is not None and vercmp(str(info["Version"]), version) > 0:
-            out.append(Outdated(name, version, str(info["Version"]), where))
-    return out
