@@ -17,6 +17,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any, BinaryIO
 
 from omg.arch.depenv import dep_env
 from omg.arch.settings import ArchSettings
-from store.errors import BuildFailed, IntegrityError, UsageError
+from store.errors import BuildFailed, IntegrityError, PermissionDenied, UnsafeInput, UsageError
 from store.fsutil import force_remove, walk_tree
 
 LOG_TAIL = 15
@@ -77,14 +78,41 @@ def _create_build_user(name: str) -> pwd.struct_passwd:
                          hint=f"useradd -r -m {name} (or set [arch] build_user)") from None
 
 
+def _work_root(build_dir: Path) -> Path:
+    """Where this caller's work directories go. Root: `build_dir` itself, 0755 (the build
+    user traverses it). A user: a 0700 directory of their own in it, `build_dir` made
+    like /tmp (world-writable, sticky) by whoever creates it first, so that several
+    users share the default one; a `build_dir` they cannot write is a clear error."""
+    if os.geteuid() == 0:
+        build_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
+        if build_dir.stat().st_uid == 0:
+            os.chmod(build_dir, 0o755)
+        return build_dir
+    mine = build_dir / f"user-{os.getuid()}"
+    try:
+        try:
+            build_dir.mkdir(parents=True, mode=0o1777)
+            os.chmod(build_dir, 0o1777)  # mkdir's mode went through the umask
+        except FileExistsError:
+            pass
+        mine.mkdir(mode=0o700, exist_ok=True)
+    except PermissionError as exc:
+        raise PermissionDenied(f"cannot make a build directory in {build_dir}: {exc.strerror}",
+                               hint="set [arch] build_dir (or OMG_BUILD_DIR) to a "
+                                    "directory you can write") from exc
+    st = os.lstat(mine)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+        raise UnsafeInput(f"{mine} is not a directory of yours",
+                          hint="another user made it: remove it, or set [arch] build_dir")
+    return mine
+
+
 @contextlib.contextmanager
 def build_area(arch: ArchSettings, pkgbase: str) -> Iterator[Path]:
     """A fresh work directory; the tools a build needs are checked first, so a build
     that cannot run fails before anything is downloaded or reviewed."""
     _tools(arch)
-    arch.build_dir.mkdir(parents=True, exist_ok=True, mode=0o755)
-    os.chmod(arch.build_dir, 0o755)  # the build user must traverse it
-    work = Path(tempfile.mkdtemp(prefix=f"{pkgbase}-", dir=arch.build_dir))
+    work = Path(tempfile.mkdtemp(prefix=f"{pkgbase}-", dir=_work_root(arch.build_dir)))
     try:
         yield work
     finally:
