@@ -10,6 +10,7 @@ the db's PGPSIG carries. The session's throwaway key (world.signer) signs;
 from __future__ import annotations
 
 import http.server
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -108,6 +109,13 @@ def test_a_signed_package_is_verified_and_kept(world: ArchWorld, fenv: OmgEnv,
     assert rec.origin["signature"] == f"verified by {fpr}"
     roots = Path(fenv.env["OMG_HOME"]) / "gcroots"
     assert [p.name for p in roots.glob("*/installs/*")] == ["repolib@1.0-1"]  # kept
+    # and usable through a profile, as an AUR build is: its usr/bin on the profile's PATH
+    fenv.run("use", f"{repo}/repolib", check=True)
+    assert rec.path in fenv.run("which", "repolib", check=True).stdout
+    current = json.loads(fenv.run("current", "--json", check=True).stdout)
+    ran = subprocess.run(["bash", "-c", "repolib"], capture_output=True, text=True,
+                         env={"PATH": f"{current['bin']}:/usr/bin:/bin"})
+    assert (ran.returncode, ran.stdout) == (0, "repolib 1.0\n"), ran.stderr
 
 
 def test_unsigned_under_required_is_refused(fenv: OmgEnv) -> None:
