@@ -152,9 +152,11 @@ def update(settings: Settings, arch: ArchSettings | None = None, *, system: bool
     on_system = sorted({o.name for o in result.outdated if o.where == "system"})
     store_only = sorted({o.name for o in result.outdated if o.where == "store"}
                         - set(on_system))
+    # rebuild=True: these are known to be outdated, and a devel package's new commit
+    # leaves its AUR version (hence the unchanged-build check) as it was.
     for names, sysinst in ((store_only, False), (on_system, True)):
         if names:
             result.builds.append(install.build_aur(
                 settings, names, system=sysinst, noconfirm=noconfirm, confirm=confirm,
-                show=show, arch=arch))
+                show=show, arch=arch, rebuild=True))
     return result
