@@ -124,7 +124,7 @@ def _update(env: OmgEnv, key: str, *, refresh: bool = False, offline: bool = Fal
     warnings: list[str] = []
     notes: list[str] = []
     try:
-        got = feeds.update(session.ctx, FEEDS[key], str(env.layout.cache), refresh=refresh,
+        got = feeds.update(lambda: session.ctx, FEEDS[key], str(env.layout.cache), refresh=refresh,
                            offline=offline, warnings=warnings, notes=notes)
     finally:
         session.close()

@@ -72,9 +72,11 @@ def for_file(name: str) -> Feed | None:
     return next((f for f in FEEDS.values() if name in f.files), None)
 
 
-def update(ctx: Context, feed: Feed, cache_dir: str, *, refresh: bool, offline: bool,
-           warnings: list[str], notes: list[str]) -> dict[str, Summary | None]:
-    """`feed`'s summaries, fetched again when stale (see the module docstring)."""
+def update(context: Callable[[], Context], feed: Feed, cache_dir: str, *, refresh: bool,
+           offline: bool, warnings: list[str], notes: list[str]
+           ) -> dict[str, Summary | None]:
+    """`feed`'s summaries, fetched again when stale (see the module docstring).
+    `context` is asked only then: a warm audit opens no index and imports no network."""
     from store.errors import IntegrityError, OmgError
 
     old = {name: cache.load(cache_dir, name) for name in feed.files}
@@ -84,6 +86,7 @@ def update(ctx: Context, feed: Feed, cache_dir: str, *, refresh: bool, offline: 
         if offline and not all(old.values()):
             notes.append(f"{feed.label}: nothing cached yet (run `omg audit` online once)")
         return old
+    ctx = context()
     base = ctx.mirror_of(feed.key, feed.default)
     seen = len(ctx.stale)
     try:
