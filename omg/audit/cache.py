@@ -153,9 +153,11 @@ def cached_findings(cache_dir: str, installed: Iterable[tuple[str, str]]) -> lis
 
 
 def findings(cache_dir: str, installed: Iterable[tuple[str, str]], warnings: list[str],
-             summaries: dict[str, Summary | None] | None = None) -> list[Finding]:
+             summaries: dict[str, Summary | None] | None = None, *,
+             support_dir: str | None = None) -> list[Finding]:
     """`cached_findings`, telling `warnings` what it could not judge; `summaries`
-    (file -> summary) lets a caller that already loaded them pass them in."""
+    (file -> summary) lets a caller that already loaded them pass them in;
+    `support_dir`: where `omg.support`'s summaries are, when not in `cache_dir`."""
     loaded: dict[str, Summary | None] = {} if summaries is None else summaries
     lines: dict[str, list[support.Line]] = {}
     # Per file, its rows by package: a system has a thousand packages, the Arch file
@@ -178,7 +180,7 @@ def findings(cache_dir: str, installed: Iterable[tuple[str, str]], warnings: lis
                              warnings)
         if tool in support.PRODUCTS:
             if tool not in lines:
-                lines[tool] = support.load(cache_dir, tool)
+                lines[tool] = support.load(support_dir or cache_dir, tool)
             eol = _end_of_life(tool, version, lines[tool], day)
             out += [eol] if eol is not None else []
     return out

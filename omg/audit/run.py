@@ -117,12 +117,15 @@ def unsigned(records: Sequence[PathRecord]) -> list[Finding]:
 
 
 def audit(backend: Backend, settings: Settings, *, index: Index | None = None,
-          offline: bool = False, refresh: bool = False) -> AuditReport:
+          feeds_dir: str | None = None, offline: bool = False,
+          refresh: bool = False) -> AuditReport:
     """Fetch what is stale, then judge everything installed. `index`: the one the
-    backend has open (LMDB allows one per process), for the cached fetch."""
+    backend has open (LMDB allows one per process), for the cached fetch; `feeds_dir`:
+    where the feeds' summaries live when not in the home's cache (the shared mode,
+    where this user cannot write it). End of life is read from the home's cache."""
     from omg.audit import feeds
 
-    cache_dir = backend.home_dir + "/cache"
+    cache_dir = feeds_dir or backend.home_dir + "/cache"
     records = backend.store_records()
     checked = installed_things(backend, records)
     warnings: list[str] = []
@@ -152,7 +155,8 @@ def audit(backend: Backend, settings: Settings, *, index: Index | None = None,
         for session in sessions:
             notes += [n for n in session.ctx.notices if n not in notes]
             session.close()
-    found = cache.findings(cache_dir, checked, warnings, summaries)
+    found = cache.findings(cache_dir, checked, warnings, summaries,
+                           support_dir=backend.home_dir + "/cache")
     found += unsigned(records)
     found.sort(key=lambda f: (-rank(f.severity), f.tool, f.version, f.advisory))
     return AuditReport(found, checked, states, warnings, notes)
