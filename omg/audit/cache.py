@@ -153,10 +153,16 @@ def cached_findings(cache_dir: str, installed: Iterable[tuple[str, str]]) -> lis
 
 
 def findings(cache_dir: str, installed: Iterable[tuple[str, str]], warnings: list[str],
-             summaries: dict[str, Summary | None] | None = None) -> list[Finding]:
+             summaries: dict[str, Summary | None] | None = None, *,
+             support_dir: str | None = None) -> list[Finding]:
     """`cached_findings`, telling `warnings` what it could not judge; `summaries`
-    (file -> summary) lets a caller that already loaded them pass them in."""
+    (file -> summary) lets a caller that already loaded them pass them in;
+    `support_dir`: where `omg.support`'s summaries are, when not in `cache_dir`."""
     loaded: dict[str, Summary | None] = {} if summaries is None else summaries
+    lines: dict[str, list[support.Line]] = {}
+    # Per file, its rows by package: a system has a thousand packages, the Arch file
+    # thousands of rows.
+    by_package: dict[str, dict[str, list[Advisory]]] = {}
     out: list[Finding] = []
     day = support.today()
     for tool, version in installed:
@@ -166,22 +172,27 @@ def findings(cache_dir: str, installed: Iterable[tuple[str, str]], warnings: lis
                 loaded[name] = load(cache_dir, name)
             found = loaded[name]
             if found is not None:
-                out += _hits(tool, version, package, found, warnings)
+                if name not in by_package:
+                    by_package[name] = {}
+                    for adv in found.advisories:
+                        by_package[name].setdefault(adv.package, []).append(adv)
+                out += _hits(tool, version, by_package[name].get(package, []), found,
+                             warnings)
         if tool in support.PRODUCTS:
-            eol = end_of_life(tool, version, support.load(cache_dir, tool), day)
+            if tool not in lines:
+                lines[tool] = support.load(support_dir or cache_dir, tool)
+            eol = end_of_life(tool, version, lines[tool], day)
             out += [eol] if eol is not None else []
     return out
 
 
-def _hits(tool: str, version: str, package: str, summary: Summary,
+def _hits(tool: str, version: str, advisories: Sequence[Advisory], summary: Summary,
           warnings: list[str]) -> list[Finding]:
     from omg.audit.versions import go_semver, satisfies
 
     out = []
     version_as = go_semver(version) if tool == "go" else version
-    for adv in summary.advisories:
-        if adv.package != package:
-            continue
+    for adv in advisories:
         try:
             hit = satisfies(summary.scheme, adv.affected, version_as) and \
                 not satisfies(summary.scheme, adv.unaffected, version_as)

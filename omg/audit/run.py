@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from omg.backend import Backend
     from omg.config import Settings
+    from omg.install import Session
+    from omg.providers.base import Context
     from store.index import Index
     from store.record import PathRecord
 
@@ -115,13 +117,15 @@ def unsigned(records: Sequence[PathRecord]) -> list[Finding]:
 
 
 def audit(backend: Backend, settings: Settings, *, index: Index | None = None,
-          offline: bool = False, refresh: bool = False) -> AuditReport:
+          feeds_dir: str | None = None, offline: bool = False,
+          refresh: bool = False) -> AuditReport:
     """Fetch what is stale, then judge everything installed. `index`: the one the
-    backend has open (LMDB allows one per process), for the cached fetch."""
+    backend has open (LMDB allows one per process), for the cached fetch; `feeds_dir`:
+    where the feeds' summaries live when not in the home's cache (the shared mode,
+    where this user cannot write it). End of life is read from the home's cache."""
     from omg.audit import feeds
-    from omg.install import Session
 
-    cache_dir = backend.home_dir + "/cache"
+    cache_dir = feeds_dir or backend.home_dir + "/cache"
     records = backend.store_records()
     checked = installed_things(backend, records)
     warnings: list[str] = []
@@ -129,23 +133,30 @@ def audit(backend: Backend, settings: Settings, *, index: Index | None = None,
     wanted = {cache.feed_of(tool)[0] for tool, _ in checked} - {""}
     summaries: dict[str, cache.Summary | None] = {}
     states = []
-    session = Session(settings, offline=offline, refresh=refresh, index=index) \
-        if wanted else None
+    sessions: list[Session] = []
+
+    def context() -> Context:
+        if not sessions:
+            from omg.install import Session
+
+            sessions.append(Session(settings, offline=offline, refresh=refresh, index=index))
+        return sessions[0].ctx
+
     try:
         for feed in feeds.FEEDS.values():
             if not wanted & set(feed.files):
                 continue
-            assert session is not None
-            got = feeds.update(session.ctx, feed, cache_dir, refresh=refresh,
+            got = feeds.update(context, feed, cache_dir, refresh=refresh,
                                offline=offline, warnings=warnings, notes=notes)
             summaries.update(got)
             ages = [s.fetched for s in got.values() if s is not None]
             states.append(FeedState(feed.key, feed.label, min(ages) if ages else None))
     finally:
-        if session is not None:
+        for session in sessions:
             notes += [n for n in session.ctx.notices if n not in notes]
             session.close()
-    found = cache.findings(cache_dir, checked, warnings, summaries)
+    found = cache.findings(cache_dir, checked, warnings, summaries,
+                           support_dir=backend.home_dir + "/cache")
     found += unsigned(records)
     found.sort(key=lambda f: (-rank(f.severity), f.tool, f.version, f.advisory))
     return AuditReport(found, checked, states, warnings, notes)

@@ -17,6 +17,11 @@ tests check against it). An unparsable version raises ValueError: callers warn.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 SCHEMES = ("semver", "python", "gem", "vercmp")
 OPS = (">=", "<=", "!=", ">", "<", "=")
 
@@ -27,43 +32,76 @@ def compare(scheme: str, a: str, b: str) -> int:
         return vercmp(a, b)
     if scheme == "gem":
         return gem_cmp(a, b)
-    key = semver_key if scheme == "semver" else python_key
-    ka, kb = key(a), key(b)
+    ka, kb = _key(scheme, a), _key(scheme, b)
     return (ka > kb) - (ka < kb)
+
+
+#: Parsed versions and constraints: an audit compares the same few hundred strings
+#: thousands of times (every installed version against every advisory of its tool).
+_KEYS: dict[tuple[str, str], tuple[object, ...]] = {}
+_GEMS: dict[str, list[int | str]] = {}
+_CONSTRAINTS: dict[str, list[list[tuple[str, str]]]] = {}
+
+
+def _key(scheme: str, version: str) -> tuple[object, ...]:
+    found = _KEYS.get((scheme, version))
+    if found is None:
+        found = _KEYS[(scheme, version)] = \
+            semver_key(version) if scheme == "semver" else python_key(version)
+    return found
+
+
+def _parsed(constraint: str) -> list[list[tuple[str, str]]]:
+    found = _CONSTRAINTS.get(constraint)
+    if found is None:
+        found = _CONSTRAINTS[constraint] = [
+            [(op, t[len(op):]) for t in alt.split() for op in (_op(t),)]
+            for alt in constraint.split("||") if alt.split()]
+    return found
 
 
 def satisfies(scheme: str, constraint: str, version: str) -> bool:
     """Whether `version` is in `constraint` (see the module docstring)."""
-    for alternative in constraint.split("||"):
-        terms = alternative.split()
-        if terms and all(_term(scheme, t, version) for t in terms):
-            return True
-    return False
+    if scheme in ("semver", "python"):  # keys: each bound parsed once, tuples compared
+        key = _key(scheme, version)
+        return any(all(_TEST[op](key, bound) for op, bound in terms)
+                   for terms in _keyed(scheme, constraint))
+    return any(all(op == "*" or _TEST[op](compare(scheme, version, bound), 0)
+                   for op, bound in terms)
+               for terms in _parsed(constraint))
+
+
+_TEST: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b, "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+    "*": lambda a, b: True}
+_KEYED: dict[tuple[str, str], list[list[tuple[str, tuple[object, ...]]]]] = {}
+
+
+def _keyed(scheme: str, constraint: str) -> list[list[tuple[str, tuple[object, ...]]]]:
+    found = _KEYED.get((scheme, constraint))
+    if found is None:
+        found = _KEYED[(scheme, constraint)] = [
+            [(op, () if op == "*" else _key(scheme, bound)) for op, bound in terms]
+            for terms in _parsed(constraint)]
+    return found
 
 
 def check(scheme: str, constraint: str) -> None:
     """ValueError unless every version `constraint` names parses in `scheme`."""
-    for alternative in constraint.split("||"):
-        for term in alternative.split():
-            if term != "*":
-                op = _op(term)
-                compare(scheme, term[len(op):], term[len(op):])
+    for terms in _parsed(constraint):
+        for op, bound in terms:
+            if op != "*":
+                compare(scheme, bound, bound)
 
 
 def _op(term: str) -> str:
+    if term == "*":
+        return "*"
     for op in OPS:
         if term.startswith(op):
             return op
     raise ValueError(f"not a comparison: {term!r}")
-
-
-def _term(scheme: str, term: str, version: str) -> bool:
-    if term == "*":
-        return True
-    op = _op(term)
-    c = compare(scheme, version, term[len(op):])
-    return {">=": c >= 0, "<=": c <= 0, ">": c > 0, "<": c < 0, "=": c == 0,
-            "!=": c != 0}[op]
 
 
 # semver ------------------------------------------------------------------------------------
@@ -175,6 +213,13 @@ def gem_segments(version: str) -> list[int | str]:
     return _strip_zeros(segs[:cut]) + _strip_zeros(segs[cut:])
 
 
+def _gem(version: str) -> list[int | str]:
+    found = _GEMS.get(version)
+    if found is None:
+        found = _GEMS[version] = gem_segments(version)
+    return found
+
+
 def _strip_zeros(segs: list[int | str]) -> list[int | str]:
     while segs and segs[-1] == 0:
         segs = segs[:-1]
@@ -182,7 +227,7 @@ def _strip_zeros(segs: list[int | str]) -> list[int | str]:
 
 
 def gem_cmp(a: str, b: str) -> int:
-    sa, sb = gem_segments(a), gem_segments(b)
+    sa, sb = _gem(a), _gem(b)
     for i in range(max(len(sa), len(sb))):
         x = sa[i] if i < len(sa) else 0
         y = sb[i] if i < len(sb) else 0

@@ -228,9 +228,13 @@ class DaemonBackend:
         return self._reads.installed(tool)
 
     def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
-        """Read from the files, fetched by this process: the feeds are public, and what
-        it cannot write in the shared home (the cache) is fetched again next time."""
-        return self._reads.audit(offline=offline, refresh=refresh)
+        """Read from the files; the feeds are public, fetched by this process into the
+        user's own cache (the shared home's is omgd's, read-only here)."""
+        from omg import locate
+        from omg.audit import run
+
+        return run.audit(self._reads, self._reads.settings, index=self._reads.index,
+                         feeds_dir=locate.user_cache(), offline=offline, refresh=refresh)
 
     # The store ----------------------------------------------------------------------
 

@@ -81,3 +81,26 @@ def test_a_bad_fail_on_is_a_usage_error(omg_env: OmgEnv) -> None:
     proc = omg_env.run("audit", "--fail-on", "severe-ish")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --fail-on severe-ish: not a severity")
+
+
+def test_the_shared_mode_reads_the_files_and_keeps_feeds_in_the_users_cache(
+        omg_env: OmgEnv, served: M.Mirror, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from omg.backends.daemon import DaemonBackend
+
+    _add(omg_env, "node", "10.8.0")
+    support.save(omg_env.layout.cache, "node", [support.Line("10", "", "2021-04-30", None)])
+    for k, v in served.env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    # No omgd behind the socket: an audit only reads.
+    backend = DaemonBackend(str(tmp_path / "no.sock"), str(omg_env.home), process_user(),
+                            omg_env.settings())
+    try:
+        report = backend.audit()
+    finally:
+        backend.close()
+    kinds = {(f.kind, f.advisory) for f in report.findings}
+    assert ("vulnerability", "security-wg:54") in kinds and ("eol", "eol:node@10") in kinds
+    assert (tmp_path / "user-cache/omg/audit/node").is_file()
+    assert not (omg_env.layout.cache / "audit").exists()

@@ -81,7 +81,7 @@ def test_arch_tracker_groups(tmp_path: Path) -> None:
 def test_ruby_advisory_db_entries(tmp_path: Path) -> None:
     root = M.build(tmp_path / "m")
     warnings: list[str] = []
-    rows = ruby.parse_archive("u", (root / "rubysec.tar.gz").read_bytes(), warnings)
+    rows = ruby.parse("u", (root / "rubysec.tar.gz").read_bytes(), warnings)
     assert warnings == [] and {r.advisory for r in rows} == {
         "CVE-2021-31810", "CVE-2022-28738", "CVE-2026-46727"}
     assert {r.advisory: r.severity for r in rows}["CVE-2026-46727"] == "high"  # cvss_v3 8.1
@@ -95,7 +95,7 @@ def test_ruby_advisory_db_entries(tmp_path: Path) -> None:
 def test_psf_entries_with_commits_only_are_one_warning_not_a_guess(tmp_path: Path) -> None:
     root = M.build(tmp_path / "m")
     warnings: list[str] = []
-    rows = python.parse_archive("u", (root / "psf.tar.gz").read_bytes(), warnings)
+    rows = python.parse("u", (root / "psf.tar.gz").read_bytes(), warnings)
     assert rows == []
     assert len(warnings) == 1 and "3 advisories give commits only" in warnings[0]
 
@@ -124,7 +124,7 @@ def _update(env: OmgEnv, key: str, *, refresh: bool = False, offline: bool = Fal
     warnings: list[str] = []
     notes: list[str] = []
     try:
-        got = feeds.update(session.ctx, FEEDS[key], str(env.layout.cache), refresh=refresh,
+        got = feeds.update(lambda: session.ctx, FEEDS[key], str(env.layout.cache), refresh=refresh,
                            offline=offline, warnings=warnings, notes=notes)
     finally:
         session.close()

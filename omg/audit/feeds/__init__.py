@@ -27,34 +27,44 @@ if TYPE_CHECKING:
     from omg.providers.base import Context
 
     Fetch = Callable[[Context, str, list[str]], dict[str, list[Advisory]]]
+    Parse = Callable[[str, bytes, list[str]], list[Advisory]]
 
 
 class Feed:
     """One upstream: its `[mirrors]` key, default base URL, version scheme, the summary
     files it writes and how long they stay fresh."""
 
-    __slots__ = ("default", "files", "key", "label", "module", "scheme", "ttl")
+    __slots__ = ("default", "files", "key", "label", "module", "path", "scheme", "ttl")
 
     def __init__(self, key: str, label: str, default: str, scheme: str,
-                 files: tuple[str, ...], module: str, ttl: float = 86400.0) -> None:
+                 files: tuple[str, ...], module: str, path: str = "",
+                 ttl: float = 86400.0) -> None:
         self.key, self.label, self.default, self.scheme = key, label, default, scheme
-        self.files, self.module, self.ttl = files, module, ttl
+        self.files, self.module, self.path, self.ttl = files, module, path, ttl
 
     @property
     def mirror_var(self) -> str:
         return f"OMG_{self.key.upper()}_MIRROR"
 
-    def fetcher(self) -> Fetch:
+    def fetch(self, ctx: Context, base: str, warnings: list[str]) -> dict[str, list[Advisory]]:
+        """The module's own `fetch` (several documents), else its one document
+        (``<base>/<path>``, or `base` itself for an archive) given to its `parse`."""
         import importlib
 
-        fetch: Fetch = importlib.import_module(f"omg.audit.feeds.{self.module}").fetch
-        return fetch
+        module = importlib.import_module(f"omg.audit.feeds.{self.module}")
+        if hasattr(module, "fetch"):
+            fetch: Fetch = module.fetch
+            return fetch(ctx, base, warnings)
+        url = f"{base}/{self.path}" if self.path else base
+        parse: Parse = module.parse
+        return {self.files[0]: parse(url, ctx.fetch(url, self.mirror_var, self.ttl).body,
+                                     warnings)}
 
 
 #: Every feed, by its `[mirrors]` key.
 FEEDS = {f.key: f for f in (
     Feed("node_vulns", "Node.js security-wg", "https://raw.githubusercontent.com/nodejs/"
-         "security-wg/main", "semver", ("node",), "node"),
+         "security-wg/main", "semver", ("node",), "node", "vuln/core/index.json"),
     Feed("go_vulns", "Go vulnerability database", "https://vuln.go.dev", "semver", ("go",),
          "go"),
     Feed("python_vulns", "PSF advisory database",
@@ -64,7 +74,7 @@ FEEDS = {f.key: f for f in (
          "https://codeload.github.com/rubysec/ruby-advisory-db/tar.gz/refs/heads/master",
          "gem", ("ruby",), "ruby"),
     Feed("arch_security", "Arch security tracker", "https://security.archlinux.org",
-         "vercmp", ("arch",), "arch"),
+         "vercmp", ("arch",), "arch", "all.json"),
 )}
 
 
@@ -72,9 +82,11 @@ def for_file(name: str) -> Feed | None:
     return next((f for f in FEEDS.values() if name in f.files), None)
 
 
-def update(ctx: Context, feed: Feed, cache_dir: str, *, refresh: bool, offline: bool,
-           warnings: list[str], notes: list[str]) -> dict[str, Summary | None]:
-    """`feed`'s summaries, fetched again when stale (see the module docstring)."""
+def update(context: Callable[[], Context], feed: Feed, cache_dir: str, *, refresh: bool,
+           offline: bool, warnings: list[str], notes: list[str]
+           ) -> dict[str, Summary | None]:
+    """`feed`'s summaries, fetched again when stale (see the module docstring).
+    `context` is asked only then: a warm audit opens no index and imports no network."""
     from store.errors import IntegrityError, OmgError
 
     old = {name: cache.load(cache_dir, name) for name in feed.files}
@@ -84,10 +96,11 @@ def update(ctx: Context, feed: Feed, cache_dir: str, *, refresh: bool, offline: 
         if offline and not all(old.values()):
             notes.append(f"{feed.label}: nothing cached yet (run `omg audit` online once)")
         return old
+    ctx = context()
     base = ctx.mirror_of(feed.key, feed.default)
     seen = len(ctx.stale)
     try:
-        rows = feed.fetcher()(ctx, base, warnings)
+        rows = feed.fetch(ctx, base, warnings)
     except IntegrityError as exc:
         for url in ctx.trail:
             if url.startswith(base):

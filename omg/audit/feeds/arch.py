@@ -14,20 +14,6 @@ from omg.audit.cache import Advisory
 from omg.audit.feeds import strings, text
 from omg.audit.finding import severity_of
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from omg.providers.base import Context
-
-PATH = "all.json"
-
-
-def fetch(ctx: Context, base: str, warnings: list[str]) -> dict[str, list[Advisory]]:
-    from omg.audit.feeds import FEEDS
-
-    feed = FEEDS["arch_security"]
-    url = f"{base}/{PATH}"
-    return {"arch": parse(url, ctx.fetch(url, feed.mirror_var, feed.ttl).body, warnings)}
-
 
 def parse(url: str, body: bytes, warnings: list[str]) -> list[Advisory]:
     from omg.providers.base import bad_index, parse_json

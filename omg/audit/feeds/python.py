@@ -16,23 +16,11 @@ from __future__ import annotations
 from omg.audit.cache import Advisory
 from omg.audit.feeds import strings, tar_members, text
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from omg.providers.base import Context
-
 DIRECTORY = "advisories/python"
 LABEL = "PSF advisory database"
 
 
-def fetch(ctx: Context, base: str, warnings: list[str]) -> dict[str, list[Advisory]]:
-    from omg.audit.feeds import FEEDS
-
-    feed = FEEDS["python_vulns"]
-    body = ctx.fetch(base, feed.mirror_var, feed.ttl).body
-    return {"python": parse_archive(base, body, warnings)}
-
-
-def parse_archive(url: str, body: bytes, warnings: list[str]) -> list[Advisory]:
+def parse(url: str, body: bytes, warnings: list[str]) -> list[Advisory]:
     out: list[Advisory] = []
     commits_only = 0
     for name, data in tar_members(url, body, DIRECTORY, ".json", warnings, LABEL):

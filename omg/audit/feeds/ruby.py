@@ -17,23 +17,11 @@ from __future__ import annotations
 from omg.audit.cache import Advisory
 from omg.audit.feeds import tar_members, text
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from omg.providers.base import Context
-
 DIRECTORY = "rubies/ruby"
 LABEL = "ruby-advisory-db"
 
 
-def fetch(ctx: Context, base: str, warnings: list[str]) -> dict[str, list[Advisory]]:
-    from omg.audit.feeds import FEEDS
-
-    feed = FEEDS["ruby_vulns"]
-    body = ctx.fetch(base, feed.mirror_var, feed.ttl).body
-    return {"ruby": parse_archive(base, body, warnings)}
-
-
-def parse_archive(url: str, body: bytes, warnings: list[str]) -> list[Advisory]:
+def parse(url: str, body: bytes, warnings: list[str]) -> list[Advisory]:
     out: list[Advisory] = []
     for name, data in tar_members(url, body, DIRECTORY, ".yml", warnings, LABEL):
         try:
