@@ -4,7 +4,8 @@ peak memory with every feed fetched and parsed.
     .venv/bin/python benchmarks/bench_audit.py [--runs N]
 
 The feeds are served on 127.0.0.1 in their mirror layouts. Where the upstream
-repositories are mirrored on this machine (/work/.mirror, or --mirrors), they are the
+repositories are mirrored locally (--mirrors DIR or OMG_BENCH_FEED_MIRRORS: a directory
+of `<owner>+<name>/repo` git mirrors), they are the
 real, whole feeds: security-wg's index.json, every Go vulndb entry for stdlib and
 toolchain (with the modules index they list), the PSF database and ruby-advisory-db as
 `git archive` tarballs of the whole repositories (ruby-advisory-db's gems included, as
@@ -21,6 +22,7 @@ for scale (on a loaded machine every line moves together).
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import statistics
 import subprocess
@@ -127,7 +129,8 @@ def _rss_run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    parser.add_argument("--mirrors", type=Path,
+                        default=Path(os.environ.get("OMG_BENCH_FEED_MIRRORS") or "/nonexistent"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="omg-bench-audit-") as tmp_name:
         tmp = Path(tmp_name)
