@@ -22,8 +22,8 @@ for scale (on a loaded machine every line moves together).
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import statistics
 import subprocess
 import sys
