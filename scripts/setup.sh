@@ -47,12 +47,14 @@ DEB_PKGS=(
     # gpgv checks upstream signatures (omg.signatures); gnupg makes the tests' keys
     gpgv gnupg
     bubblewrap  # makepkg runs in bwrap (omg/arch/build.py, docs/arch.md "Sandboxed builds")
+    nginx  # a static HTTP binary cache in the tests (tests/cache)
 )
 ARCH_PKGS=(
     python gcc git curl ca-certificates xz zstd libarchive pacman
     pkgconf gpgme fakeroot debugedit make zsh fish patchelf
     gnupg  # gpgv (upstream signatures) and gpg (the tests' keys)
     bubblewrap  # makepkg runs in bwrap (omg/arch/build.py)
+    nginx  # a static HTTP binary cache in the tests (tests/cache)
 )
 
 install_apt() {
