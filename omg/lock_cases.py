@@ -1,0 +1,463 @@
+"""Lock files' use cases: `omg lock`, install from a lock, `omg sync --frozen`, `omg status`,
+`omg fingerprint` (the format is `omg.lockfile`'s; docs/lock-files.md).
+
+`resolve` is the one part that reads upstream indexes: it runs where they are cached,
+inside a `LocalBackend` (omgd's too: `Backend.lock`), and asks each provider for the
+artifacts of one release on every platform, through a `Context` for that `Platform`.
+Everything else works over any `Backend` from the client's side: the project's files
+(version files, `omg.lock`) are the user's, read and written by the user's process,
+never by omgd.
+
+Installing from a lock checks before anything is downloaded that what would be
+installed (the store's trusted path, else upstream's artifacts now) has exactly the
+locked sha256s, so a changed lock or a rebuilt upstream artifact installs nothing
+(IntegrityError naming the tool); after the install, that the store path names are the
+locked ones where the lock has them. Then the project profile is built from the exact
+versions, as `omg sync` would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omg import lockfile as L
+from store.errors import IntegrityError, NotFound, UsageError
+from store.results import SHAPES, Result, many, shaped
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from omg.backend import Backend
+    from omg.config import Settings
+    from omg.install import Session
+    from omg.net import DownloadProgress
+    from omg.profiles import UseResult
+    from omg.providers.base import Context, Provider, Release
+    from shims.versionfiles import VersionRequest
+    from store.index import Index
+    from store.record import PathRecord
+
+#: The platforms a lock covers, besides this machine's: upstream's index decides which
+#: of them a version has (a platform it lacks is left out of the lock).
+PLATFORMS = ("linux-x64-gnu", "linux-arm64-gnu")
+_ARCHES = frozenset({"x64", "arm64"})
+_LIBCS = frozenset({"gnu", "musl"})
+
+
+class LockResult(Result):
+    path: str
+    lock: L.Lock
+    changed: bool
+    warnings: list[str]
+
+
+class Drift(Result):
+    """One difference: `tool` is `kind` (missing, different, extra) in `where` (the lock,
+    against the version files; the profile, against the lock or the version files)."""
+
+    tool: str
+    kind: str
+    where: str
+    files: str  # the version files' spec, ""
+    lock: str  # the locked version, ""
+    profile: str  # the project profile's version, ""
+
+
+class StatusResult(Result):
+    project: str
+    lock: str  # the lock file's path, "" when there is none
+    profile: str
+    drift: list[Drift]
+
+
+class FingerprintResult(Result):
+    lock: str
+    platform: str
+    fingerprint: str
+    rows: list[str]
+
+
+SHAPES[LockResult] = {"lock": shaped(L.Lock)}
+SHAPES[StatusResult] = {"drift": many(shaped(Drift))}
+
+
+# Platforms ------------------------------------------------------------------------------
+
+
+def current_platform() -> str:
+    from omg.providers.base import Platform
+
+    p = Platform.detect()
+    return L.platform_key(p.os, p.arch, p.libc)
+
+
+def check_platform(text: str) -> str:
+    """`text` if it names a platform omg installs for (``linux-x64-gnu``); else UsageError."""
+    parts = text.split("-")
+    if len(parts) != 3 or parts[0] != "linux" or parts[1] not in _ARCHES \
+            or parts[2] not in _LIBCS:
+        raise UsageError(f"unknown platform {text!r}",
+                         hint="linux-x64-gnu, linux-arm64-gnu, linux-x64-musl or "
+                              "linux-arm64-musl")
+    return text
+
+
+def lock_platforms() -> list[str]:
+    return sorted({*PLATFORMS, current_platform()})
+
+
+# Resolution (where the indexes are cached: Backend.lock) --------------------------------
+
+
+def resolve(settings: Settings, specs: Sequence[str], *, platforms: Sequence[str] = (),
+            offline: bool = False, refresh: bool = False, index: Index | None = None,
+            for_user: str | None = None) -> list[L.Tool]:
+    """Each TOOL@SPEC's exact version (this platform's index decides) and its artifacts on
+    each of `platforms` (default: `lock_platforms`) that offers it; the store path name
+    on this platform when the store holds a trusted path with those artifacts. An exact
+    version installed here, asked for this platform alone, needs no index."""
+    from omg import install
+    from omg import providers as _providers
+    from omg.spec import parse_tool_spec
+
+    wanted = [check_platform(p) for p in platforms] or lock_platforms()
+    here = current_platform()
+    parsed = [parse_tool_spec(s) for s in specs]  # bad input fails before any fetch
+    session = install.Session(settings, offline=offline, refresh=refresh, index=index,
+                              for_user=for_user)
+    try:
+        out = []
+        for ts in parsed:
+            if ts.repo:
+                raise UsageError(f"{ts}: a lock pins runtimes; AUR packages come from "
+                                 "the project profile")
+            provider = _providers.get(ts.tool)
+            if wanted == [here] and provider.is_exact(ts.spec):
+                found = _from_store(session, provider.name, provider.normalize(ts.spec))
+                if found is not None:
+                    out.append(L.Tool(provider.name, ts.spec, "", found.version,
+                                      [_target_of(here, found)]))
+                    continue
+            release, _ = provider.lookup(session.ctx, ts.spec)
+            targets = []
+            for key in wanted:
+                arts = _artifacts_on(provider, session.ctx, key, release.version)
+                if arts is None:
+                    continue
+                name = _store_name(session, provider.name, release.version, arts) \
+                    if key == here else ""
+                targets.append(L.Target(key, arts, name))
+            out.append(L.Tool(provider.name, ts.spec, "", release.version, targets))
+        return out
+    finally:
+        session.close()
+
+
+def _from_store(session: Session, tool: str, version: str) -> PathRecord | None:
+    found = session.store.resolvable(tool, version, user=None)
+    return found[0] if found else None
+
+
+def _target_of(platform: str, record: PathRecord) -> L.Target:
+    return L.Target(platform, recorded_artifacts(record), record.path)
+
+
+def recorded_artifacts(record: PathRecord) -> list[L.Artifact]:
+    """What a runtime's record says was downloaded (omg.install writes it)."""
+    origin = record.origin or {}
+    rows = origin.get("components")
+    if isinstance(rows, list) and rows:
+        return [L.Artifact(str(r.get("url", "")), str(r.get("sha256", "")),
+                           str(r.get("component", ""))) for r in rows if isinstance(r, dict)]
+    return [L.Artifact(str(origin.get("url", "")), str(origin.get("sha256", "")))]
+
+
+def _artifacts_on(provider: Provider, ctx: Context, key: str,
+                  version: str) -> list[L.Artifact] | None:
+    """`version`'s artifacts for platform `key`, None when its index lacks them."""
+    from omg.providers.base import Platform
+
+    os_, arch, libc = key.split("-")
+    pctx = replace(ctx, platform=Platform(os_, arch, libc))
+    release: Release | None = next((r for r in provider.releases(pctx)
+                                    if r.version == version), None)
+    if release is None:
+        return None
+    try:
+        found = provider.artifacts(pctx, release)
+    except NotFound:
+        return None
+    return [L.Artifact(a.url, a.sha256, a.component) for a in found]
+
+
+def _store_name(session: Session, tool: str, version: str,
+                arts: Sequence[L.Artifact]) -> str:
+    shas = [a.sha256 for a in arts]
+    for record in session.store.resolvable(tool, version, user=None):
+        if [a.sha256 for a in recorded_artifacts(record)] == shas:
+            return record.path
+    return ""
+
+
+# omg lock ---------------------------------------------------------------------------------
+
+
+def project_requests(start: Path) -> tuple[Path, list[VersionRequest]]:
+    """The project at or above `start` and what its version files pin."""
+    from shims.project import find_project
+    from shims.versionfiles import read_directory
+
+    root = find_project(start)
+    if root is None:
+        raise NotFound(f"no version file in {start} or above",
+                       hint="omg use --local TOOL@VERSION")
+    requests = sorted(read_directory(root).values(), key=lambda r: r.tool)
+    if not requests:
+        raise NotFound(f"the version files in {root} pin no tool")
+    return root, requests
+
+
+def lock_path(root: Path) -> Path:
+    return root / L.FILENAME
+
+
+def read_lock(path: Path) -> L.Lock:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"no lock file: {path}", hint="omg lock") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    return L.loads(text, str(path))
+
+
+def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: bool = False,
+         refresh: bool = False, check: bool = False) -> LockResult:
+    """Write `omg.lock` beside the version files (installs nothing); `check`: only say
+    whether it would change. Store path names the old lock knew for other platforms are
+    kept while their artifacts are unchanged (another machine installed them)."""
+    from pathlib import Path as _Path
+
+    from shims.project import project_pins
+
+    root, requests = project_requests(start)
+    project_pins(root, check=_spec_check)  # a malformed spec names its file
+    tools = b.lock([str(r) for r in requests], platforms=platforms, offline=offline,
+                   refresh=refresh)
+    files = {r.tool: r.source.name for r in requests}
+    path = lock_path(root)
+    old = read_lock(path) if path.is_file() else None
+    fresh = L.Lock([_keep_names(t._replace(file=files.get(t.tool, t.file)), old)
+                    for t in tools], _packages(b, root))
+    text = L.dumps(fresh)
+    before = path.read_text(encoding="utf-8") if old is not None else None
+    changed = text != before
+    warnings = [f"{t.tool} {t.version}: no artifacts for {p}" for t in fresh.tools
+                for p in ([current_platform()] if not platforms else [])
+                if t.target(p) is None]
+    if changed and not check:
+        from store.fsutil import atomic_write
+
+        atomic_write(_Path(path), text.encode(), 0o644)
+    return LockResult(str(path), L.normalized(fresh), changed, warnings)
+
+
+def _spec_check(text: str) -> object:
+    from omg.spec import parse_tool_spec
+
+    return parse_tool_spec(text)
+
+
+def _keep_names(tool: L.Tool, old: L.Lock | None) -> L.Tool:
+    before = old.tool(tool.tool) if old is not None else None
+    if before is None or before.version != tool.version:
+        return tool
+    targets = []
+    for t in tool.targets:
+        prev = before.target(t.platform)
+        if not t.store_path and prev is not None and prev.artifacts == t.artifacts:
+            t = t._replace(store_path=prev.store_path)
+        targets.append(t)
+    return tool._replace(targets=targets)
+
+
+def _packages(b: Backend, root: Path) -> list[L.Package]:
+    """The AUR packages of the project profile (version files cannot name them)."""
+    from omg.spec import AUR
+
+    try:
+        info = b.current(project=root)
+    except NotFound:
+        return []
+    out = []
+    for t in info.tools:
+        record = b.store_info(t.store_path).record
+        origin = record.origin or {}
+        if origin.get("kind") == AUR:
+            out.append(L.Package(record.name, str(origin.get("version", record.version)),
+                                 record.path, str(origin.get("commit", ""))))
+    return out
+
+
+# Installing a lock ------------------------------------------------------------------------
+
+
+def satisfied(tool: L.Tool, spec: str) -> bool:
+    """Does the locked version satisfy `spec` (offline: the lock's own spec, else the
+    provider's matching of the exact version)?"""
+    from omg import providers as _providers
+    from omg.providers.base import Release
+
+    if spec == tool.spec:
+        return True
+    provider = _providers.get(tool.tool)
+    return provider.select(provider.normalize(spec), [Release(tool.version)]) is not None
+
+
+def stale(lock: L.Lock, requests: Sequence[VersionRequest]) -> list[str]:
+    """Why the lock no longer fits the version files (one line each), or nothing."""
+    out = []
+    for r in requests:
+        locked = lock.tool(r.tool)
+        if locked is None:
+            out.append(f"{r.source.name} pins {r.tool}@{r.spec}, which the lock lacks")
+        elif not satisfied(locked, r.spec):
+            out.append(f"the lock's {r.tool} {locked.version} does not satisfy "
+                       f"{r.source.name}'s {r.spec}")
+    pinned = {r.tool for r in requests}
+    out += [f"the lock has {t.tool}, which no version file pins" for t in lock.tools
+            if t.tool not in pinned]
+    return out
+
+
+def install_lock(b: Backend, root: Path, lock: L.Lock, *, offline: bool = False,
+                 progress: DownloadProgress | None = None,
+                 command: str = "omg install") -> UseResult:
+    """Install exactly `lock` for this platform and make it the project profile."""
+    here = current_platform()
+    wanted = {}
+    for t in lock.tools:
+        target = t.target(here)
+        if target is None:
+            raise NotFound(f"{t.tool} {t.version}: the lock has no artifacts for {here}",
+                           hint="run `omg lock` on this platform")
+        wanted[t.tool] = (t, target)
+    specs = [f"{t.tool}@{t.version}" for t in lock.tools]
+    # Before any download: what would be installed is what the lock says.
+    for now in b.lock(specs, platforms=[here], offline=offline):
+        t, target = wanted[now.tool]
+        got = now.target(here)
+        _same_artifacts(t, target, got.artifacts if got is not None else [])
+    for r in b.install(specs, offline=offline, progress=progress):
+        t, target = wanted[r.tool]
+        _same_artifacts(t, target, recorded_artifacts(r.record))
+        if target.store_path and r.record.path != target.store_path:
+            raise IntegrityError(f"{t.tool} {t.version}: the store path is "
+                                 f"{r.record.path}, the lock says {target.store_path}",
+                                 hint="the same artifacts gave another tree; "
+                                      "`omg lock` records this one")
+    result = b.use(specs, project=root, offline=offline, progress=progress, command=command,
+                   write_version_files=False)
+    # `omg install` installs the lock even when the version files moved on: it says so.
+    said = [f"{L.FILENAME}: {p}; run `omg lock`" for p in stale(lock, project_requests(root)[1])]
+    return result._replace(warnings=[*result.warnings, *said]) if said else result
+
+
+def _same_artifacts(t: L.Tool, target: L.Target, got: Sequence[L.Artifact]) -> None:
+    want = [a.sha256 for a in target.artifacts]
+    have = [a.sha256 for a in got]
+    if want != have:
+        raise IntegrityError(f"{t.tool} {t.version}: upstream's sha256 {', '.join(have)} "
+                             f"is not the locked {', '.join(want)}",
+                             hint="nothing was installed; if upstream changed on purpose, "
+                                  "run `omg lock` and review the diff")
+
+
+def sync_frozen(b: Backend, start: Path, *, offline: bool = False,
+                progress: DownloadProgress | None = None) -> UseResult:
+    """`omg sync --frozen`: exactly the lock, refused (nothing changed) when it does not
+    fit the version files any more (checked offline) or when there is none."""
+    root, requests = project_requests(start)
+    path = lock_path(root)
+    if not path.is_file():
+        raise NotFound(f"--frozen: no lock file in {root}", hint="omg lock")
+    lock_ = read_lock(path)
+    problems = stale(lock_, requests)
+    if problems:
+        raise UsageError(f"--frozen: {path}: {problems[0]}",
+                         hint="run `omg lock` to update the lock, then review its diff")
+    return install_lock(b, root, lock_, offline=offline, progress=progress,
+                        command="omg sync --frozen")
+
+
+# omg status, omg fingerprint --------------------------------------------------------------
+
+
+def status(b: Backend, start: Path) -> StatusResult:
+    """Drift between the lock, the version files and the project profile."""
+    root, requests = project_requests(start)
+    path = lock_path(root)
+    lock_ = read_lock(path) if path.is_file() else None
+    try:
+        info = b.current(project=root)
+        profile = {t.tool: t.version for t in info.tools}
+        name = info.profile
+    except NotFound:
+        profile, name = {}, ""
+    files = {r.tool: r.spec for r in requests}
+    drift = []
+    if lock_ is not None:
+        locked = {t.tool: t for t in lock_.tools}
+        for tool, spec in files.items():
+            if tool not in locked:
+                drift.append(Drift(tool, "missing", "lock", spec, "", profile.get(tool, "")))
+            elif not satisfied(locked[tool], spec):
+                drift.append(Drift(tool, "different", "lock", spec, locked[tool].version,
+                                   profile.get(tool, "")))
+        drift += [Drift(tool, "extra", "lock", "", t.version, profile.get(tool, ""))
+                  for tool, t in locked.items() if tool not in files]
+        wanted = {tool: t.version for tool, t in locked.items()}
+    else:
+        wanted = files
+    for tool, want in wanted.items():
+        have = profile.get(tool)
+        fits = have is not None and (have == want if lock_ is not None
+                                     else _fits(tool, want, have))
+        if have is None:
+            drift.append(Drift(tool, "missing", "profile", files.get(tool, ""),
+                               want if lock_ is not None else "", ""))
+        elif not fits:
+            drift.append(Drift(tool, "different", "profile", files.get(tool, ""),
+                               want if lock_ is not None else "", have))
+    pkgs = {p.name for p in lock_.packages} if lock_ is not None else set()
+    drift += [Drift(tool, "extra", "profile", "", "", version)
+              for tool, version in profile.items()
+              if tool not in wanted and tool not in pkgs]
+    drift.sort(key=lambda d: (d.tool, d.where, d.kind))
+    return StatusResult(str(root), str(path) if lock_ is not None else "", name, drift)
+
+
+def _fits(tool: str, spec: str, version: str) -> bool:
+    return satisfied(L.Tool(tool, "", "", version, []), spec)
+
+
+def fingerprint(start: Path, platform: str = "") -> FingerprintResult:
+    root, _ = project_requests(start)
+    path = lock_path(root)
+    key = check_platform(platform) if platform else current_platform()
+    lock_ = read_lock(path)
+    return FingerprintResult(str(path), key, L.fingerprint(lock_, key),
+                             L.fingerprint_rows(lock_, key))
+
+
+def lock_here(start: Path) -> tuple[Path, L.Lock] | None:
+    """The project's root and lock, when it has one (`omg install` with no arguments)."""
+    from shims.project import find_project
+
+    root = find_project(start)
+    if root is None:
+        return None
+    path = lock_path(root)
+    return (root, read_lock(path)) if path.is_file() else None
