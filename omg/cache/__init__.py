@@ -1,0 +1,1 @@
+"""Binary caches (docs/binary-cache.md): storage backends, signed manifests, push and pull."""
