@@ -18,6 +18,8 @@ versions, as `omg sync` would.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -461,3 +463,151 @@ def lock_here(start: Path) -> tuple[Path, L.Lock] | None:
         return None
     path = lock_path(root)
     return (root, read_lock(path)) if path.is_file() else None
+
+
+# Team sync: omg lock push / pull ---------------------------------------------------------
+
+#: What a lock's signature covers: this tag, the lock's bytes, a NUL, the fingerprints'.
+SIGNED_TAG = b"omg-lock-v1\0"
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+class LockTransfer(Result):
+    url: str  # the cache, credentials removed
+    name: str
+    path: str  # the project's omg.lock
+    fingerprints: str  # the `fingerprint` object's text: "<platform> <hex>" per line
+    signed_by: str  # the key that signed (push) or that verified (pull), ""
+    warnings: list[str]
+
+
+def lock_keys(name: str) -> tuple[str, str, str]:
+    """The cache keys of lock `name`: the lock, its fingerprints, its signature."""
+    if not name or len(name) > 128 or name in (".", "..") or not set(name) <= _NAME_CHARS:
+        raise UsageError(f"invalid lock name {name!r}: use letters, digits and . _ -")
+    base = f"locks/{name}"
+    return f"{base}/{L.FILENAME}", f"{base}/fingerprint", f"{base}/{L.FILENAME}.sig"
+
+
+def fingerprints_text(lock: L.Lock) -> str:
+    """One ``<platform> <fingerprint>`` line per platform the lock covers (sorted)."""
+    platforms = sorted({t.platform for tool in lock.tools for t in tool.targets})
+    return "".join(f"{p} {L.fingerprint(lock, p)}\n" for p in platforms)
+
+
+def _signed_bytes(lock_bytes: bytes, fingerprints: bytes) -> bytes:
+    return SIGNED_TAG + lock_bytes + b"\0" + fingerprints
+
+
+def push(url: str, start: Path, *, name: str = "", secret_file: Path | None = None,
+         timeout: float = 10.0) -> LockTransfer:
+    """Put the project's lock and fingerprints at ``locks/<name>/`` on cache `url`
+    (default name: the project directory's), signed with `secret_file`'s key if given.
+    The signature goes last: a reader sees it only once what it covers is there."""
+    from omg.cache import keys
+    from omg.cache.storage import open_storage
+
+    root, _ = project_requests(start)
+    path = lock_path(root)
+    data = _read_bytes(path)
+    lock_ = L.loads(data.decode("utf-8"), str(path))
+    finger = fingerprints_text(lock_).encode()
+    lock_key, finger_key, sig_key = lock_keys(name or root.name)
+    secret = keys.load_secret(secret_file) if secret_file is not None else None
+    storage = open_storage(url, timeout=timeout)
+    try:
+        if not storage.writable:
+            raise UsageError(f"{storage.url}: read-only cache", hint="push to file:// or s3://")
+        # An old signature never covers the new lock: gone before the lock changes.
+        storage.delete(sig_key)
+        storage.put(lock_key, data)
+        storage.put(finger_key, finger)
+        if secret is not None:
+            storage.put(sig_key, f"{secret.name}:{secret.sign(_signed_bytes(data, finger))}\n"
+                        .encode())
+        warnings = [] if secret is not None else [
+            "unsigned: a pull that trusts keys will refuse it (--secret-file signs)"]
+        return LockTransfer(storage.url, name or root.name, str(path), finger.decode(),
+                            secret.name if secret is not None else "", warnings)
+    finally:
+        storage.close()
+
+
+def pull(url: str, start: Path, *, name: str = "", trusted: Sequence[str] = (),
+         timeout: float = 10.0) -> LockTransfer:
+    """Fetch lock `name` (default: this project directory's name) from cache `url` into
+    the project's omg.lock. With `trusted` keys its signature must verify by one of
+    them; without, it is taken unverified (a warning says so). Its fingerprints must be
+    the lock's own. Nothing is written when a check fails."""
+    from omg.cache import keys
+    from omg.cache.storage import open_storage
+    from shims.project import find_project
+
+    root = find_project(start) or Path(os.path.abspath(start))
+    lock_key, finger_key, sig_key = lock_keys(name or root.name)
+    publics = keys.parse_publics(trusted)
+    storage = open_storage(url, timeout=timeout)
+    try:
+        data = storage.get(lock_key)
+        if data is None:
+            raise NotFound(f"{storage.url}: no lock {lock_key}",
+                           hint="omg lock push URL --name NAME puts one there")
+        finger = storage.get(finger_key) or b""
+        sig = storage.get(sig_key)
+        where = f"{storage.url}/{lock_key}"
+    finally:
+        storage.close()
+    signer, warnings = _check_signature(where, data, finger, sig, publics)
+    try:
+        lock_ = L.loads(data.decode("utf-8"), where)
+    except UnicodeDecodeError:
+        raise IntegrityError(f"{where}: not UTF-8 text") from None
+    if finger.decode("utf-8", "replace") != fingerprints_text(lock_):
+        raise IntegrityError(f"{where}: its fingerprint file does not match the lock",
+                             hint="push it again: `omg lock push`")
+    from store.fsutil import atomic_write
+
+    path = lock_path(root)
+    atomic_write(path, data, 0o644)
+    return LockTransfer(redact_url(url), name or root.name, str(path), finger.decode(),
+                        signer, warnings)
+
+
+def _check_signature(where: str, data: bytes, finger: bytes, sig: bytes | None,
+                     publics: Sequence[object]) -> tuple[str, list[str]]:
+    from omg.cache import keys
+
+    if not publics:
+        return "", [f"{where}: not verified (no [cache] trusted_keys)"]
+    text = (sig or b"").decode("ascii", "replace").strip()
+    key_name, _, b64 = text.partition(":")
+    found = keys.verify(_signed_bytes(data, finger), [(key_name, b64)] if sig else [],
+                        [k for k in publics if isinstance(k, keys.PublicKey)])
+    if found is None:
+        why = "it is unsigned" if sig is None else f"no trusted key signed it ({key_name})"
+        raise IntegrityError(f"{where}: refused: {why}",
+                             hint="push it with --secret-file of a key in trusted_keys")
+    return found.name, []
+
+
+def redact_url(url: str) -> str:
+    from omg.cache.storage import redact
+
+    return redact(url)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no lock file: {path}", hint="omg lock") from None
+
+
+def trusted_keys(raw: Mapping[str, object]) -> list[str]:
+    """``OMG_TRUSTED_KEYS`` (space-separated), else ``[cache] trusted_keys``."""
+    env = os.environ.get("OMG_TRUSTED_KEYS")
+    if env is not None:
+        return env.split()
+    cache = raw.get("cache")
+    found = cache.get("trusted_keys") if isinstance(cache, Mapping) else None
+    return [str(k) for k in found] if isinstance(found, list) else []

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 DirArg = Annotated[Path | None, typer.Argument(
     help="Project directory (default: here; the nearest version file's directory).")]
+DirOpt = Annotated[Path | None, typer.Option(
+    "--directory", "-C", help="Project directory (default: here).")]
+NameOpt = Annotated[str, typer.Option(
+    "--name", help="The lock's name on the cache (default: the project directory's).")]
 SCHEMA = 1
 
 
@@ -33,8 +37,7 @@ def register(app: typer.Typer) -> None:
     @lock_app.callback(invoke_without_command=True)
     def lock_cmd(
         ctx: typer.Context,
-        directory: Annotated[Path | None, typer.Option(
-            "--directory", "-C", help="Project directory (default: here).")] = None,
+        directory: DirOpt = None,
         platform: Annotated[list[str] | None, typer.Option(
             "--platform", help="Only these platforms (linux-x64-gnu, linux-arm64-gnu, "
             "...); default: linux x64 and arm64 and this machine's.")] = None,
@@ -64,6 +67,42 @@ def register(app: typer.Typer) -> None:
             typer.echo(_lock_line(result, check))
         if check and result.changed:
             raise typer.Exit(1)
+
+    @lock_app.command("push")
+    def push_cmd(
+        url: Annotated[str, typer.Argument(help="The cache: file:///DIR, s3://BUCKET/...")],
+        name: NameOpt = "",
+        secret_file: Annotated[Path | None, typer.Option(
+            "--secret-file", help="Sign with this key (omg cache keygen).")] = None,
+        directory: DirOpt = None,
+    ) -> None:
+        """Put this project's omg.lock and fingerprints at locks/NAME/ on a cache."""
+        from omg import lock_cases
+
+        done = lock_cases.push(url, directory or Path.cwd(), name=name,
+                               secret_file=secret_file)
+        for w in done.warnings:
+            typer.echo(f"warning: {w}", err=True)
+        signed = f", signed by {done.signed_by}" if done.signed_by else ""
+        typer.echo(f"pushed {done.path} to {done.url} as {done.name}{signed}")
+
+    @lock_app.command("pull")
+    def pull_cmd(
+        url: Annotated[str, typer.Argument(help="The cache: file:///DIR, https://..., "
+                                                "s3://BUCKET/...")],
+        name: NameOpt = "",
+        directory: DirOpt = None,
+    ) -> None:
+        """Fetch locks/NAME/omg.lock from a cache into this project (checked against
+        [cache] trusted_keys when there are any)."""
+        from omg import config, lock_cases
+
+        trusted = lock_cases.trusted_keys(config.load().raw)
+        done = lock_cases.pull(url, directory or Path.cwd(), name=name, trusted=trusted)
+        for w in done.warnings:
+            typer.echo(f"warning: {w}", err=True)
+        signed = f", signed by {done.signed_by}" if done.signed_by else ""
+        typer.echo(f"pulled {done.name} from {done.url} into {done.path}{signed}")
 
     app.add_typer(lock_app, name="lock")
 
