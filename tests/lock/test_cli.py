@@ -10,12 +10,13 @@ from pathlib import Path
 from omg import lockfile
 from tests.conftest import OmgEnv, make_env
 from tests.lock.conftest import project
+from tests.schema import check
 
 
 def test_lock_covers_both_platforms_and_is_rewritten_byte_identical(lock_env: OmgEnv) -> None:
     proj = project(lock_env.root, {".node-version": "20\n"})
     done = lock_env.run("lock", "--json", cwd=proj, check=True)
-    out = json.loads(done.stdout)
+    out = check("lock", done.stdout)
     assert out["changed"] is True
     text = (proj / "omg.lock").read_bytes()
     data = tomllib.loads(text.decode())
@@ -65,7 +66,7 @@ def test_install_uses_the_lock_and_gives_the_locked_store_path_elsewhere(
     assert mine == theirs and len(mine.strip()) == 64
     arm64 = other.run("fingerprint", "--platform", "linux-arm64-gnu", "--json", cwd=proj,
                       check=True)
-    assert json.loads(arm64.stdout)["fingerprint"] != mine.strip()
+    assert check("fingerprint", arm64.stdout)["fingerprint"] != mine.strip()
     # On an arm64 machine, that platform's fingerprint is the default one.
     assert other.run("fingerprint", cwd=proj, check=True,
                      extra_env={"OMG_ARCH": "aarch64"}).stdout.strip() == \
@@ -125,7 +126,7 @@ def test_status_reports_drift_between_lock_files_and_profile(lock_env: OmgEnv) -
     proj = project(lock_env.root, {".node-version": "20\n"})
     nothing = lock_env.run("status", "--json", cwd=proj)
     assert nothing.returncode == 1
-    out = json.loads(nothing.stdout)
+    out = check("status", nothing.stdout)
     assert out["lock"] is None and [(d["tool"], d["kind"], d["where"]) for d in
                                     out["drift"]] == [("node", "missing", "profile")]
     lock_env.run("lock", cwd=proj, check=True)
@@ -135,7 +136,7 @@ def test_status_reports_drift_between_lock_files_and_profile(lock_env: OmgEnv) -
     drift = lock_env.run("status", "--json", cwd=proj)
     assert drift.returncode == 1
     assert [(d["tool"], d["kind"], d["where"], d["files"], d["lock"], d["profile"])
-            for d in json.loads(drift.stdout)["drift"]] == [
+            for d in check("status", drift.stdout)["drift"]] == [
         ("node", "different", "lock", "18", "20.12.0", "20.12.0")]
     # A tool the lock has that the version files no longer pin is extra in the lock.
     (proj / ".node-version").unlink()
