@@ -41,7 +41,10 @@ def test_lock_refuses_bad_input(backend: Backend, kit: Kit) -> None:
                                    (["aur/foo"], [X64], "UsageError"),
                                    (["nosuch@1"], [X64], "NotFound"),
                                    (["node@19.1.0"], [X64], "NotFound")):
-        failure = kit.fails(lambda s=specs, p=platforms: backend.lock(s, platforms=p))
+        def call(s: list[str] = specs, p: list[str] = platforms) -> object:
+            return backend.lock(s, platforms=p)
+
+        failure = kit.fails(call)
         assert failure.kind == kind, (specs, platforms, failure)
     assert backend.store_records() == []
 

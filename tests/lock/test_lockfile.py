@@ -12,7 +12,7 @@ from omg import lockfile as L
 from store.errors import FormatTooNew, UsageError
 
 # Text a lock may hold: any Unicode but surrogates (which no file's UTF-8 decodes to).
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 NAMES = st.one_of(st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True), TEXT.filter(bool))
 SHA = st.from_regex(r"[0-9a-f]{64}", fullmatch=True)
 ARTIFACT = st.builds(L.Artifact, TEXT, SHA, TEXT)
