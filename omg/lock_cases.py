@@ -360,11 +360,29 @@ def install_lock(b: Backend, root: Path, lock: L.Lock, *, offline: bool = False,
                                  f"{r.record.path}, the lock says {target.store_path}",
                                  hint="the same artifacts gave another tree; "
                                       "`omg lock` records this one")
-    result = b.use(specs, project=root, offline=offline, progress=progress, command=command,
-                   write_version_files=False)
+    packages, missing = _locked_packages(b, lock)
+    result = b.use([*specs, *packages], project=root, offline=offline, progress=progress,
+                   command=command, write_version_files=False)
     # `omg install` installs the lock even when the version files moved on: it says so.
     said = [f"{L.FILENAME}: {p}; run `omg lock`" for p in stale(lock, project_requests(root)[1])]
+    said += missing
     return result._replace(warnings=[*result.warnings, *said]) if said else result
+
+
+def _locked_packages(b: Backend, lock: L.Lock) -> tuple[list[str], list[str]]:
+    """The specs of the locked AUR packages this store holds (their exact store path's
+    version), and a warning for each it lacks: AUR packages are built, not downloaded,
+    and a lock records what was built without rebuilding it."""
+    specs, missing = [], []
+    for p in lock.packages:
+        try:
+            record = b.store_info(p.store_path).record
+        except NotFound:
+            missing.append(f"{L.FILENAME}: AUR package {p.name} {p.version} ({p.store_path}) "
+                           f"is not in this store; build it: omg install aur/{p.name}")
+            continue
+        specs.append(f"aur/{record.name}@{record.version}")
+    return specs, missing
 
 
 def _same_artifacts(t: L.Tool, target: L.Target, got: Sequence[L.Artifact]) -> None:

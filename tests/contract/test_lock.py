@@ -63,3 +63,26 @@ def test_install_lock_installs_exactly_the_lock(backend: Backend, kit: Kit) -> N
     assert [(t.tool, t.version) for t in used.tools] == [("node", "20.11.1")]
     status = lock_cases.status(backend, proj)
     assert status.drift == []  # no lock file written: the files against the profile
+
+
+def test_a_lock_names_the_aur_packages_of_the_project_profile(backend: Backend,
+                                                              kit: Kit) -> None:
+    proj = kit.project("app", {".node-version": "20.11\n"})
+    yay = backend.store_add(kit.tree("yay", "12.0-1", ("yay",)), "yay", "12.0-1",
+                            origin={"kind": "aur", "pkgbase": "yay", "version": "12.0-1"}).record
+    backend.use(["yay@12.0-1"], project=proj, write_version_files=False)
+    result = lock_cases.lock(backend, proj, platforms=[X64])
+    assert result.changed and result.path == str(proj / "omg.lock")
+    assert result.lock.packages == [L.Package("yay", "12.0-1", yay.path)]
+    assert L.loads((proj / "omg.lock").read_text()) == result.lock
+    # The profile holds yay, as the lock says: no drift but node, not installed yet.
+    assert [(d.tool, d.kind, d.where) for d in lock_cases.status(backend, proj).drift] == [
+        ("node", "missing", "profile")]
+    used = lock_cases.install_lock(backend, proj, result.lock)
+    assert {(t.tool, t.version) for t in used.tools} == {("node", "20.11.1"),
+                                                         ("yay", "12.0-1")}
+    assert not any("AUR package" in w for w in used.warnings)
+    assert lock_cases.status(backend, proj).drift == []
+    gone = result.lock._replace(packages=[L.Package("nosuch", "1-1", "x" * 32 + "-nosuch-1-1")])
+    warned = lock_cases.install_lock(backend, proj, gone)
+    assert any(w.startswith("omg.lock: AUR package nosuch 1-1") for w in warned.warnings)
