@@ -269,12 +269,20 @@ def test_default_roots_are_profile_tools_and_install_roots_not_envs(
     from generations import installroots
 
     node = add_node(store, omg_env.root)
-    kept = store.add(fake_tool(omg_env.root, "go", "1.2"), "go", "1.2").record.path
+    go = store.add(fake_tool(omg_env.root, "go", "1.2"), "go", "1.2").record.path
+    kept = store.add(fake_tool(omg_env.root, "bun", "1.1"), "bun", "1.1").record.path
+    store.add(fake_tool(omg_env.root, "ruby", "3.3"), "ruby", "3.3")  # nobody's
     omg_env.run("use", "node@1.0.0", check=True)
+    project = omg_env.root / "project"
+    project.mkdir()
+    omg_env.run("use", "--local", "go@1.2", cwd=project, check=True)
     user = omg_env.settings().user
-    installroots.add(str(omg_env.home), user, "go", "1.2", kept)
-    installroots.add(str(omg_env.home), "someone-else", "node", "1.0.0", node)
-    assert default_roots(store.layout, user) == sorted([node, kept])
+    installroots.add(str(omg_env.home), user, "bun", "1.1", kept)
+    installroots.add(str(omg_env.home), "someone-else", "ruby", "3.3", node)
+    roots = default_roots(store.layout, user)
+    assert roots == sorted([node, go, kept])
+    envs = [r.path for r in store.records() if (r.origin or {}).get("kind") == "profile-env"]
+    assert len(envs) == 2 and not set(envs) & set(roots)
 
 
 # Through the command line -----------------------------------------------------------
@@ -319,6 +327,61 @@ def test_push_command_with_no_arguments_pushes_the_profile_and_says_up_to_date_a
     assert again.stdout == f"{url}: up to date (1 store path already there)\n"
     quiet = omg_env.run("-q", "cache", "push", url, "--secret-file", str(path), check=True)
     assert quiet.stderr == ""
+
+
+def test_two_pushes_of_the_same_path_at_once(omg_env: OmgEnv, store: LocalStore,
+                                             cache_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    name = add_node(store, omg_env.root, extra={f"lib/f{i}": f"file {i}\n" * i
+                                                for i in range(1, 60)})
+    path, _ = secret_file(omg_env)
+    args = [sys.executable, "-m", "omg", "cache", "push", cache_dir.as_uri(), name,
+            "--secret-file", str(path), "--jobs", "2", "--json"]
+    procs = [subprocess.Popen(args, env=omg_env.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    docs = [json.loads(out) for out, _ in outs]
+    assert all(d["pushed"] + d["present"] for d in docs)
+    m = M.decode((cache_dir / f"paths/{name}.json").read_bytes(), "k", expect_name=name)
+    assert M.verify(m, [keys.load_secret(path).public()]) is not None
+    for o in M.objects(m):
+        raw = (cache_dir / M.object_key(o.digest)).read_bytes()
+        assert blake3(zstandard.ZstdDecompressor().decompress(raw)).hexdigest() == o.digest
+    assert sorted(p.name for p in (cache_dir / "objects").iterdir()) == sorted(
+        f"{o.digest}.zst" for o in M.objects(m))  # no temporary left behind
+
+
+def test_a_push_killed_with_sigkill_leaves_no_manifest(omg_env: OmgEnv, store: LocalStore,
+                                                       cache_dir: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    name = add_node(store, omg_env.root, extra={f"lib/f{i}": f"file {i}\n" * i
+                                                for i in range(1, 400)})
+    path, _ = secret_file(omg_env)
+    args = [sys.executable, "-m", "omg", "cache", "push", cache_dir.as_uri(), name,
+            "--secret-file", str(path), "--jobs", "1"]
+    proc = subprocess.Popen(args, env=omg_env.env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (cache_dir / "objects").is_dir() or not any((cache_dir / "objects").iterdir()):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (cache_dir / "paths").exists() and not (cache_dir / "index").exists()
+    omg_env.run("cache", "push", cache_dir.as_uri(), name, "--secret-file", str(path),
+                check=True)
+    m = M.decode((cache_dir / f"paths/{name}.json").read_bytes(), "k", expect_name=name)
+    assert all((cache_dir / M.object_key(o.digest)).is_file() for o in M.objects(m))
 
 
 def test_push_command_bad_input_is_one_line(omg_env: OmgEnv, cache_dir: Path) -> None:
