@@ -7,9 +7,14 @@ SeaweedFS (tests/cache/servers.py) when the servers are there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,11 +66,8 @@ class Recorder:
 
 @pytest.fixture
 def store(omg_env: OmgEnv) -> Iterator[LocalStore]:
-    s = omg_env.store()
-    try:
+    with contextlib.closing(omg_env.store()) as s:
         yield s
-    finally:
-        s.close()
 
 
 @pytest.fixture
@@ -329,16 +331,19 @@ def test_push_command_with_no_arguments_pushes_the_profile_and_says_up_to_date_a
     assert quiet.stderr == ""
 
 
+def many_files_pushed(env: OmgEnv, store: LocalStore, cache_dir: Path, files: int,
+                      *options: str) -> tuple[str, Path, list[str]]:
+    """A node path with many files, a key, and the `omg cache push` command line for it."""
+    name = add_node(store, env.root, extra={f"lib/f{i}": f"file {i}\n" * i
+                                            for i in range(1, files)})
+    path, _ = secret_file(env)
+    return name, path, [sys.executable, "-m", "omg", "cache", "push", cache_dir.as_uri(), name,
+                        "--secret-file", str(path), *options]
+
+
 def test_two_pushes_of_the_same_path_at_once(omg_env: OmgEnv, store: LocalStore,
                                              cache_dir: Path) -> None:
-    import subprocess
-    import sys
-
-    name = add_node(store, omg_env.root, extra={f"lib/f{i}": f"file {i}\n" * i
-                                                for i in range(1, 60)})
-    path, _ = secret_file(omg_env)
-    args = [sys.executable, "-m", "omg", "cache", "push", cache_dir.as_uri(), name,
-            "--secret-file", str(path), "--jobs", "2", "--json"]
+    name, path, args = many_files_pushed(omg_env, store, cache_dir, 60, "--jobs", "2", "--json")
     procs = [subprocess.Popen(args, env=omg_env.env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
@@ -356,16 +361,7 @@ def test_two_pushes_of_the_same_path_at_once(omg_env: OmgEnv, store: LocalStore,
 
 def test_a_push_killed_with_sigkill_leaves_no_manifest(omg_env: OmgEnv, store: LocalStore,
                                                        cache_dir: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    name = add_node(store, omg_env.root, extra={f"lib/f{i}": f"file {i}\n" * i
-                                                for i in range(1, 400)})
-    path, _ = secret_file(omg_env)
-    args = [sys.executable, "-m", "omg", "cache", "push", cache_dir.as_uri(), name,
-            "--secret-file", str(path), "--jobs", "1"]
+    name, path, args = many_files_pushed(omg_env, store, cache_dir, 400, "--jobs", "1")
     proc = subprocess.Popen(args, env=omg_env.env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
