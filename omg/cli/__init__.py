@@ -59,6 +59,7 @@ COMMANDS = {
     "lock": "omg.cli.lock_cmd",
     "status": "omg.cli.lock_cmd",
     "fingerprint": "omg.cli.lock_cmd",
+    "cache": "omg.cli.cache_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
