@@ -521,7 +521,7 @@ def push(url: str, start: Path, *, name: str = "", secret_file: Path | None = No
          timeout: float = 10.0) -> LockTransfer:
     """Put the project's lock and fingerprints at ``locks/<name>/`` on cache `url`
     (default name: the project directory's), signed with `secret_file`'s key if given.
-    The signature goes last: a reader sees it only once what it covers is there."""
+    The signature goes last, over the bytes just written."""
     from omg.cache import keys
     from omg.cache.storage import open_storage
 
@@ -536,13 +536,15 @@ def push(url: str, start: Path, *, name: str = "", secret_file: Path | None = No
     try:
         if not storage.writable:
             raise UsageError(f"{storage.url}: read-only cache", hint="push to file:// or s3://")
-        # An old signature never covers the new lock: gone before the lock changes.
-        storage.delete(sig_key)
+        # Each put is atomic, but the three are not: a reader between them sees the old
+        # signature beside new bytes, which it cannot verify (refused, never misread).
         storage.put(lock_key, data)
         storage.put(finger_key, finger)
         if secret is not None:
             storage.put(sig_key, f"{secret.name}:{secret.sign(_signed_bytes(data, finger))}\n"
                         .encode())
+        else:
+            storage.delete(sig_key)
         warnings = [] if secret is not None else [
             "unsigned: a pull that trusts keys will refuse it (--secret-file signs)"]
         return LockTransfer(storage.url, name or root.name, str(path), finger.decode(),
