@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from omg.install import Session
     from omg.net import DownloadProgress
     from omg.profiles import UseResult
-    from omg.providers.base import Context, Provider, Release
+    from omg.providers.base import Context, Provider
     from shims.versionfiles import VersionRequest
     from store.index import Index
     from store.record import PathRecord
@@ -178,16 +178,19 @@ def recorded_artifacts(record: PathRecord) -> list[L.Artifact]:
 
 def _artifacts_on(provider: Provider, ctx: Context, key: str,
                   version: str) -> list[L.Artifact] | None:
-    """`version`'s artifacts for platform `key`, None when its index lacks them."""
+    """`version`'s artifacts for platform `key`, None when its index lacks them.
+
+    Through `lookup` of the exact version, as an install resolves it: some providers
+    resolve a version that no listing holds (Rust's ``1.78.0+minimal``, per channel
+    manifest and per platform's target)."""
     from omg.providers.base import Platform
 
     os_, arch, libc = key.split("-")
     pctx = replace(ctx, platform=Platform(os_, arch, libc))
-    release: Release | None = next((r for r in provider.releases(pctx)
-                                    if r.version == version), None)
-    if release is None:
-        return None
     try:
+        release, _ = provider.lookup(pctx, version)
+        if release.version != version:  # the index has a neighbour, not this version
+            return None
         found = provider.artifacts(pctx, release)
     except NotFound:
         return None
