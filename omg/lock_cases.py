@@ -253,11 +253,11 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
                    refresh=refresh)
     files = {r.tool: r.source.name for r in requests}
     path = lock_path(root)
-    old = read_lock(path) if path.is_file() else None
+    old = _old_lock(path)
     fresh = L.Lock([_keep_names(t._replace(file=files.get(t.tool, t.file)), old)
                     for t in tools], _packages(b, root))
     text = L.dumps(fresh)
-    before = path.read_text(encoding="utf-8") if old is not None else None
+    before = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
     changed = text != before
     warnings = [f"{t.tool} {t.version}: no artifacts for {p}" for t in fresh.tools
                 for p in ([current_platform()] if not platforms else [])
@@ -267,6 +267,17 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
 
         atomic_write(_Path(path), text.encode(), 0o644)
     return LockResult(str(path), L.normalized(fresh), changed, warnings)
+
+
+def _old_lock(path: Path) -> L.Lock | None:
+    """The lock being replaced, for the store path names it knows; a malformed one is
+    simply replaced (a newer format is not: `FormatTooNew`, never downgraded)."""
+    if not path.is_file():
+        return None
+    try:
+        return read_lock(path)
+    except UsageError:
+        return None
 
 
 def _spec_check(text: str) -> object:

@@ -171,3 +171,9 @@ def test_a_malformed_or_newer_lock_is_refused(lock_env: OmgEnv) -> None:
     assert done.returncode == 2 and done.stderr.startswith(
         f"error: {proj}/omg.lock: not a valid lock file: tools.node:"), done.stderr
     assert _store_paths(lock_env) == []
+    # `omg lock` replaces a malformed lock (as its hint says), never a newer format.
+    lock_env.run("lock", cwd=proj, check=True)
+    assert lockfile.loads((proj / "omg.lock").read_text()).tool("node") is not None
+    (proj / "omg.lock").write_text("format = 2\n")
+    newer = lock_env.run("lock", cwd=proj)
+    assert newer.returncode == 5 and (proj / "omg.lock").read_text() == "format = 2\n"
