@@ -86,3 +86,18 @@ def test_a_lock_names_the_aur_packages_of_the_project_profile(backend: Backend,
     gone = result.lock._replace(packages=[L.Package("nosuch", "1-1", "x" * 32 + "-nosuch-1-1")])
     warned = lock_cases.install_lock(backend, proj, gone)
     assert any(w.startswith("omg.lock: AUR package nosuch 1-1") for w in warned.warnings)
+
+
+def test_status_names_a_tool_the_profile_has_and_the_lock_lacks(backend: Backend,
+                                                                 kit: Kit) -> None:
+    proj = kit.project("app", {".node-version": "20.11\n"})
+    tools = backend.lock(["node@20.11"], platforms=[X64])
+    lock_cases.install_lock(backend, proj, L.Lock([t._replace(file=".node-version")
+                                                   for t in tools]))
+    (proj / "omg.lock").write_text(L.dumps(L.Lock([t._replace(file=".node-version")
+                                                   for t in tools])))
+    assert lock_cases.status(backend, proj).drift == []
+    backend.store_add(kit.tree("app", "1.0", ("app",)), "app", "1.0")
+    backend.use(["app@1.0"], project=proj, write_version_files=False)
+    assert lock_cases.status(backend, proj).drift == [
+        lock_cases.Drift("app", "extra", "profile", "", "", "1.0")]
