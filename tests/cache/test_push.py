@@ -331,6 +331,27 @@ def test_push_command_with_no_arguments_pushes_the_profile_and_says_up_to_date_a
     assert quiet.stderr == ""
 
 
+def test_push_command_takes_tool_specs_aur_names_and_store_paths(
+        omg_env: OmgEnv, store: LocalStore, cache_dir: Path) -> None:
+    old, new = add_node(store, omg_env.root, "1.0.0"), add_node(store, omg_env.root, "1.2.0")
+    aur = store.add(fake_tool(omg_env.root, "foo", "1.2-1"), "foo", "1.2-1",
+                    origin={"kind": "aur", "pkgbase": "foo", "pkgname": "foo",
+                            "version": "1.2-1"}).record.path
+    plain = store.add(fake_tool(omg_env.root, "tree", "1"), "tree", "1").record.path
+    path, _ = secret_file(omg_env)
+    url = cache_dir.as_uri()
+    doc = check("cache-push", omg_env.run(
+        "cache", "push", url, "node@1", "aur/foo", str(store.layout.store_path(plain)),
+        "--secret-file", str(path), "--json", check=True).stdout)
+    assert [p["name"] for p in doc["pushed"]] == [new, aur, plain]
+    assert old not in {p["name"] for p in doc["pushed"]}
+    assert json.loads((cache_dir / "index/arch/foo/1.2-1.json").read_bytes()) == [aur]
+    m = M.decode((cache_dir / f"paths/{aur}.json").read_bytes(), "k")
+    assert m.what == {"kind": "arch", "package": "foo", "version": "1.2-1", "arch": "",
+                      "repo": "aur"}
+    assert sorted(p.name for p in (cache_dir / "index").iterdir()) == ["arch", "runtime"]
+
+
 def many_files_pushed(env: OmgEnv, store: LocalStore, cache_dir: Path, files: int,
                       *options: str) -> tuple[str, Path, list[str]]:
     """A node path with many files, a key, and the `omg cache push` command line for it."""
