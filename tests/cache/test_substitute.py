@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from omg.cache import keys, storage
+from omg.cache import keys, storage, substitute
 from omg.cache import manifest as mf
-from omg.cache import substitute
 from store.claims import CACHE
 from store.errors import IntegrityError
 from store.layout import Layout
