@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
+from store.fsutil import unlink_quietly, write_all
 
 #: Key names: what a signature says signed it (no colon, no space: the text form splits).
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -29,7 +30,7 @@ SIGNATURE_SIZE = 64
 
 
 @dataclass(frozen=True)
-class PublicKey:
+class _Key:
     name: str
     raw: bytes
 
@@ -37,19 +38,15 @@ class PublicKey:
     def text(self) -> str:
         return f"{self.name}:{base64.b64encode(self.raw).decode('ascii')}"
 
+
+@dataclass(frozen=True)
+class PublicKey(_Key):
     def __str__(self) -> str:
         return self.text
 
 
-@dataclass(frozen=True)
-class SecretKey:
-    name: str
-    raw: bytes
-
-    @property
-    def text(self) -> str:
-        return f"{self.name}:{base64.b64encode(self.raw).decode('ascii')}"
-
+@dataclass(frozen=True, repr=False)
+class SecretKey(_Key):
     def __repr__(self) -> str:  # never the secret in a traceback or a log
         return f"SecretKey({self.name!r})"
 
@@ -149,11 +146,15 @@ def write_secret(path: Path, key: SecretKey) -> None:
     except OSError as exc:
         raise UsageError(f"cannot write secret key file {path}: {exc.strerror}") from exc
     try:
-        os.fchmod(fd, 0o600)  # whatever the umask said
-        os.write(fd, (key.text + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask said
+            write_all(fd, (key.text + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:  # a full disk: no half-written key left to be mistaken for one
+        unlink_quietly(str(path))
+        raise UsageError(f"cannot write secret key file {path}: {exc.strerror}") from exc
 
 
 def verify(data: bytes, signatures: Iterable[tuple[str, str]],

@@ -16,6 +16,7 @@ puller never walks a tree that could escape its staging directory.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -206,7 +207,8 @@ def _utf8(text: str, name: str, what: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise UsageError(f"cannot push {name}: {what} {text!r} is not UTF-8",
+        shown = repr(os.fsencode(text))[1:]  # the bytes that are not UTF-8 as \\xNN
+        raise UsageError(f"cannot push {name}: {what} {shown} is not UTF-8",
                          hint="the cache format is JSON text: rename the file, or keep this "
                               "path out of the push") from None
     return text
@@ -384,6 +386,22 @@ def _entry(e: object) -> Entry:
     raise _Bad(f"tree entry {rel!r:.80} is malformed")
 
 
-def needed_objects(manifests: Iterable[Manifest]) -> dict[str, int]:
-    """Digest -> size of every file content a set of manifests needs."""
-    return {o.digest: o.size for m in manifests for o in objects(m)}
+# Index files -----------------------------------------------------------------------
+
+def encode_index(names: Iterable[str]) -> bytes:
+    """An index file: the JSON list of store path names, sorted and unique."""
+    return canonical(sorted(set(names)))
+
+
+def decode_index(raw: bytes, key: str) -> list[str]:
+    """The store path names of index file `key`; IntegrityError naming it if malformed.
+
+    An index only points at manifests (the truth): a pull still checks each one.
+    """
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        if not isinstance(data, list):
+            raise _Bad(f"a {type(data).__name__}, not a list")
+        return [_store_name(n, "entry") for n in data]
+    except (UnicodeDecodeError, ValueError, RecursionError, _Bad) as exc:
+        raise IntegrityError(f"cache index {key}: corrupt: {_short(exc)}") from None

@@ -56,6 +56,7 @@ COMMANDS = {
     "venv": "omg.cli.venv_cmd",
     "audit": "omg.cli.audit_cmd",
     "sbom": "omg.cli.sbom_cmd",
+    "cache": "omg.cli.cache_cmd",
 }
 
 #: Every command group, in the order `omg --help` lists them.
