@@ -38,7 +38,7 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from blake3 import blake3
 
@@ -48,6 +48,7 @@ from store.archive import Content, Member, MemberKind
 from store.claims import CACHE, Claim
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError, UsageError
 from store.layout import store_hash_of
+from store.results import SHAPES, Result
 
 if TYPE_CHECKING:
     from omg.cache.keys import PublicKey
@@ -81,17 +82,103 @@ def check_urls(urls: Sequence[str]) -> None:
                                   "http(s):// and s3:// URLs")
 
 
-@dataclass(frozen=True)
-class Pulled:
+class Pulled(NamedTuple):
     """One store path a cache gave: its record, the cache, the key that signed it."""
 
     record: PathRecord
     cache: str
     key: str
-    #: Objects downloaded, and their compressed bytes; the rest came from the pool.
+    #: Objects downloaded (for its whole closure), and their compressed bytes; the
+    #: rest came from the store's pool.
     fetched: int = 0
     fetched_bytes: int = 0
     created: bool = True
+
+
+class PullResult(Result):
+    """`omg cache pull`: what each item gave."""
+
+    url: str
+    #: Store path names added (each item's; their references come first, uncounted).
+    pulled: list[str]
+    #: Those the store had already.
+    present: list[str]
+    objects: int  # objects downloaded
+    object_bytes: int  # their compressed bytes
+
+
+SHAPES[PullResult] = {"pulled": list, "present": list}
+
+
+def pull_items(settings: Settings, store: LocalStore, url: str, items: Sequence[str], *,
+               user: str, platform: str) -> PullResult:
+    """`omg cache pull URL ITEM...`: each ITEM (a store path name, or TOOL@VERSION for
+    `platform`) from the cache at `url`, checked with this process's trusted keys.
+    Unlike substitution, a refusal is an error (nothing is added for that item)."""
+    from omg.cache import keys
+
+    trusted = keys.parse_publics(configured(settings)[1])
+    if not trusted:
+        raise UsageError("no trusted key: a pull accepts only manifests signed by one",
+                         hint="set OMG_TRUSTED_KEYS or [cache] trusted_keys to the "
+                              "cache's public key (NAME:BASE64)")
+    targets = [_item(i, platform) for i in items]
+    storage = open_storage(url, timeout=_timeout(settings))
+    result = PullResult(storage.url, [], [], 0, 0)
+    try:
+        check_marker(storage)
+        for item, (index_key, what) in zip(items, targets, strict=True):
+            got = _pull_item(store, storage, item, index_key, what, trusted, user)
+            which = result.pulled if got.created else result.present
+            which.append(got.record.path)
+            result = result._replace(objects=result.objects + got.fetched,
+                                     object_bytes=result.object_bytes + got.fetched_bytes)
+    finally:
+        storage.close()
+    return result
+
+
+def _item(item: str, platform: str) -> tuple[str | None, dict[str, str] | None]:
+    """(index key, what) of TOOL@VERSION; (None, None) for a store path name."""
+    if store_hash_of(item) == item[:32] and len(item) > 33:
+        return None, None
+    tool, sep, version = item.partition("@")
+    if not (sep and tool and version):
+        raise UsageError(f"{item!r}: not a store path name nor TOOL@VERSION")
+    from omg import providers
+
+    what = mf.runtime_what(providers.canonical(tool), version.removeprefix("v"), platform)
+    return mf.index_keys(what)[0], what
+
+
+def _pull_item(store: LocalStore, storage: CacheStorage, item: str, index_key: str | None,
+               what: dict[str, str] | None, trusted: Sequence[PublicKey], user: str
+               ) -> Pulled:
+    if index_key is None:
+        names = [item]
+    else:
+        raw = storage.get(index_key)
+        names = [] if raw is None else mf.decode_index(raw, index_key)
+    for name in names:
+        got = pull(store, storage, name, trusted, user, what=what)
+        if got is not None:
+            return got
+    raise NotFound(f"{storage.url}: no {item} in this cache")
+
+
+def lines(r: PullResult) -> list[str]:
+    """`omg cache pull`'s summary."""
+    from omg.units import human_size
+
+    return [*(f"pulled {n}" for n in r.pulled), *(f"already in the store: {n}"
+                                                  for n in r.present),
+            f"{r.url}: {len(r.pulled)} pulled, {len(r.present)} already there; "
+            f"{r.objects} object{'' if r.objects == 1 else 's'} downloaded "
+            f"({human_size(r.object_bytes)})"]
+
+
+def _timeout(settings: Settings) -> float:
+    return float(settings.raw.get("cache", {}).get("timeout", DEFAULT_TIMEOUT))
 
 
 @dataclass
@@ -123,8 +210,7 @@ class Substituter:
             warn("substituters are set but no trusted key: no cache is asked "
                  "(set OMG_TRUSTED_KEYS or [cache] trusted_keys)")
             return None
-        timeout = settings.raw.get("cache", {}).get("timeout", DEFAULT_TIMEOUT)
-        return cls(store, urls, trusted, user, warn, float(timeout))
+        return cls(store, urls, trusted, user, warn, _timeout(settings))
 
     def close(self) -> None:
         for storage in self._open.values():
@@ -177,16 +263,7 @@ class Substituter:
 
     def _index(self, storage: CacheStorage, key: str) -> list[str]:
         raw = storage.get(key)
-        if raw is None:
-            return []
-        try:
-            names = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise IntegrityError(f"index {key}: corrupt") from None
-        if not isinstance(names, list) or not all(
-                isinstance(n, str) and store_hash_of(n) == n[:32] for n in names):
-            raise IntegrityError(f"index {key}: not a list of store path names")
-        return names
+        return [] if raw is None else mf.decode_index(raw, key)
 
 
 def _why(exc: OmgError, url: str) -> str:
@@ -229,11 +306,11 @@ def pull(store: LocalStore, storage: CacheStorage, name: str, trusted: Sequence[
     if what is not None and any(top.what.get(k) != v for k, v in what.items()):
         raise IntegrityError(f"{mf.manifest_key(name)} is a {dict(top.what)}, not the "
                              f"{dict(what)} its index names")
-    done: Pulled | None = None
+    fetched = fetched_bytes = 0
     for m, signer in closure:
         done = _ingest(store, storage, m, signer, user)
-    assert done is not None
-    return done
+        fetched, fetched_bytes = fetched + done.fetched, fetched_bytes + done.fetched_bytes
+    return done._replace(fetched=fetched, fetched_bytes=fetched_bytes)
 
 
 def _manifests(storage: CacheStorage, name: str, trusted: Sequence[PublicKey],

@@ -6,35 +6,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import zstandard
-
 from omg.cache import keys, storage
 from omg.cache import manifest as mf
+from omg.cache.push import push
 from store.layout import Layout
 from store.local import LocalStore
-from store.record import decode_record
 
 
-def push_path(layout: Layout, url: str, name: str, key: keys.SecretKey, *,
-              what: dict[str, str] | None = None) -> mf.Manifest:
-    """Push store path `name` (references first) to the cache at `url`, signed by `key`."""
-    record, entries = decode_record(layout.record_path(name).read_bytes(), name)
-    for ref in record.references:
-        push_path(layout, url, ref, key)
-    root = layout.store_path(name)
-    targets = {rel: os.readlink(root / rel) for rel, kind, _, _ in entries if kind == "l"}
-    m = mf.sign(mf.build(record, entries, targets, what=what or {
-        "kind": "path", "name": record.name, "version": record.version}), key)
+def push_path(layout: Layout, url: str, name: str, key: keys.SecretKey) -> mf.Manifest:
+    """Push store path `name` (references first) to the cache at `url`, signed by `key`
+    (`omg cache push`'s function); its manifest as the cache has it."""
     st = storage.open_storage(url)
-    st.put(mf.MARKER_KEY, mf.canonical(mf.MARKER))
-    for rel, kind, digest, _ in entries:
-        if kind in "fx":
-            st.put(mf.object_key(digest),
-                   zstandard.ZstdCompressor().compress((root / rel).read_bytes()))
-    st.put(mf.manifest_key(name), mf.encode(m))
-    for index_key in mf.index_keys(m.what):
-        st.put(index_key, mf.canonical([name]))
-    return m
+    push(layout, st, [name], key, platform="linux-x64-gnu")
+    return mf.decode(st.get(mf.manifest_key(name)) or b"", name)
 
 
 def picture(layout: Layout) -> tuple[list[str], list[str], list[str], list[str]]:

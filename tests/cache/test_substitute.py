@@ -34,6 +34,10 @@ def tree(root: Path, extra: str = "") -> Path:
     return root
 
 
+#: What a provider's download records (so a push says "runtime": manifest.what_of).
+UPSTREAM_ORIGIN: dict[str, object] = {"url": "https://x/node.tar.xz", "sha256": "ab" * 32}
+
+
 @pytest.fixture
 def secret() -> keys.SecretKey:
     return keys.generate("team")
@@ -169,23 +173,22 @@ def closed_port() -> int:
 def test_an_unreachable_or_refusing_cache_is_one_warning_then_the_next(
         tmp_path: Path, secret: keys.SecretKey) -> None:
     a, b = stores(tmp_path)
-    name = a.add(tree(tmp_path / "src"), "tool", "1.0").record.path
+    name = a.add(tree(tmp_path / "src"), "node", "1.0", origin=UPSTREAM_ORIGIN).record.path
     good = f"file://{tmp_path}/cache"
-    m = push_path(a.layout, good, name, secret,
-                  what=mf.runtime_what("tool", "1.0", "linux-x64-gnu"))
+    m = push_path(a.layout, good, name, secret)
     assert m.what["kind"] == "runtime"
     down = f"http://127.0.0.1:{closed_port()}/cache"
     empty = f"file://{tmp_path}/nothing"
     warned: list[str] = []
     subst = substitute.Substituter(b, [down, empty, good], [secret.public()], "alice",
                                    warned.append, timeout=2)
-    got = subst.runtime("tool", "1.0", "linux-x64-gnu")
+    got = subst.runtime("node", "1.0", "linux-x64-gnu")
     assert got is not None and got.record.path == name and got.cache == good
     assert len(warned) == 2, warned
     assert warned[0].startswith(f"{down}: ") and warned[0].endswith("falling back to upstream")
     assert warned[1].startswith(f"{empty}: ")
     # The unreachable cache is not asked again in the same command; a miss says nothing.
-    assert subst.runtime("tool", "9.9", "linux-x64-gnu") is None
+    assert subst.runtime("node", "9.9", "linux-x64-gnu") is None
     assert len(warned) == 2
     subst.close()
 
@@ -193,17 +196,16 @@ def test_an_unreachable_or_refusing_cache_is_one_warning_then_the_next(
 def test_a_manifest_that_is_not_what_its_index_says_is_refused(
         tmp_path: Path, secret: keys.SecretKey) -> None:
     a, b = stores(tmp_path)
-    name = a.add(tree(tmp_path / "src"), "tool", "1.0").record.path
+    name = a.add(tree(tmp_path / "src"), "node", "1.0", origin=UPSTREAM_ORIGIN).record.path
     url = f"file://{tmp_path}/cache"
-    push_path(a.layout, url, name, secret,
-              what=mf.runtime_what("tool", "1.0", "linux-x64-gnu"))
+    push_path(a.layout, url, name, secret)
     # An index entry for another version pointing at this (validly signed) path.
-    storage.open_storage(url).put("index/runtime/tool/2.0/linux-x64-gnu.json",
+    storage.open_storage(url).put("index/runtime/node/2.0/linux-x64-gnu.json",
                                   mf.canonical([name]))
     warned: list[str] = []
     subst = substitute.Substituter(b, [url], [secret.public()], "alice", warned.append)
     before = picture(b.layout)
-    assert subst.runtime("tool", "2.0", "linux-x64-gnu") is None
+    assert subst.runtime("node", "2.0", "linux-x64-gnu") is None
     assert picture(b.layout) == before
     assert len(warned) == 1 and "not the" in warned[0]
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from omg.cache import keys
-from omg.cache import manifest as mf
 from tests.cache.subst_support import picture, push_path
 from tests.conftest import OmgEnv, make_env
 from tests.providers.conftest import FAST_NET
@@ -39,8 +38,7 @@ def seeded(tmp_path: Path, up: dict[str, str], *versions: str
     names = {}
     for v in versions:
         names[v] = installed(first, f"node@{v}", up)
-        push_path(first.layout, cache, names[v], secret,
-                  what=mf.runtime_what("node", v, "linux-x64-gnu"))
+        push_path(first.layout, cache, names[v], secret)
     return cache, secret, names
 
 
@@ -150,3 +148,39 @@ def test_use_between_installed_versions_imports_no_cache_module(
                            "node@22.2.0"], env={**env.env, **extra}, capture_output=True,
                           text=True, check=True)
     assert "omg.cache" not in proc.stderr
+
+
+def test_cache_pull_by_name_and_by_tool_at_version(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _, up = mirror
+    cache, secret, names = seeded(tmp_path, up, "22.2.0", "20.12.0")
+    second = make_env(tmp_path / "second")
+    env = {"OMG_TRUSTED_KEYS": secret.public().text}
+    proc = second.run("cache", "pull", cache, names["22.2.0"], "node@20.12.0",
+                      extra_env=env, check=True)
+    assert proc.stdout.splitlines()[:2] == [f"pulled {names['22.2.0']}",
+                                            f"pulled {names['20.12.0']}"]
+    again = second.run("cache", "pull", cache, "node@22.2.0", extra_env=env, check=True)
+    assert again.stdout.splitlines()[0] == f"already in the store: {names['22.2.0']}"
+    assert second.run("store", "verify").returncode == 0
+
+
+def test_cache_pull_refusals_are_one_error_line_and_change_nothing(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _, up = mirror
+    cache, _, names = seeded(tmp_path, up, "22.2.0")
+    second = make_env(tmp_path / "second")
+    before = picture(second.layout)
+    stranger = {"OMG_TRUSTED_KEYS": keys.generate("team").public().text}
+    cases = [
+        ({}, [cache, names["22.2.0"]], 2, "error: no trusted key"),
+        (stranger, [cache, names["22.2.0"]], 5, "not signed by a trusted key"),
+        (stranger, [cache, "node@9.9.9"], 3, "no node@9.9.9 in this cache"),
+        (stranger, [cache, "nonsense"], 2, "not a store path name nor TOOL@VERSION"),
+        (stranger, [f"file://{tmp_path}/nothing", "node@22.2.0"], 3, "error: "),
+    ]
+    for env, args, code, said in cases:
+        proc = second.run("cache", "pull", *args, extra_env=env)
+        assert proc.returncode == code, (args, proc.stderr)
+        assert proc.stderr.startswith("error: ") and said in proc.stderr.splitlines()[0]
+        assert picture(second.layout) == before

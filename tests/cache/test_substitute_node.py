@@ -53,8 +53,7 @@ def test_use_an_exact_version_from_the_cache_with_upstream_down(
     secret = keys.generate("team")
     cache = f"file://{tmp_path}/cache"
     for v in PAIR:
-        push_path(first.layout, cache, installed[v],
-                  secret, what=mf.runtime_what("node", v, "linux-x64-gnu"))
+        push_path(first.layout, cache, installed[v], secret)
 
     second = make_env(tmp_path / "second")
     closed = f"http://127.0.0.1:{closed_port()}"
@@ -92,8 +91,7 @@ def test_an_untrusted_cache_falls_back_to_upstream_with_one_warning(
     [r] = json.loads(first.run("install", f"node@{PAIR[0]}", "--json", extra_env=up,
                                check=True).stdout)
     cache = f"file://{tmp_path}/cache"
-    push_path(first.layout, cache, r["store_path"]["name"], keys.generate("team"),
-              what=mf.runtime_what("node", PAIR[0], "linux-x64-gnu"))
+    push_path(first.layout, cache, r["store_path"]["name"], keys.generate("team"))
     second = make_env(tmp_path / "second")
     other = keys.generate("team").public().text
     env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": other}

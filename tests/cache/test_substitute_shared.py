@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from omg.cache import keys
-from omg.cache import manifest as mf
 from tests.cache.subst_support import push_path
 from tests.conftest import make_env
 from tests.daemon.conftest import Daemon, daemon_env
@@ -56,8 +55,7 @@ def shared(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
             [r] = json.loads(seed.run("install", f"node@{v}", "--json", extra_env=up,
                                       check=True).stdout)
             names[v] = r["store_path"]["name"]
-            push_path(seed.layout, cache, names[v], key,
-                      what=mf.runtime_what("node", v, "linux-x64-gnu"))
+            push_path(seed.layout, cache, names[v], key)
         for d in (root / "cache", *(root / "cache").rglob("*")):
             os.chmod(d, 0o755 if d.is_dir() else 0o644)
         env = daemon_env(root / "d", f'[daemon]\ngc_group = "{GC_GROUP}"\n'
@@ -112,3 +110,21 @@ def test_a_users_trusted_key_and_substituters_change_nothing(shared: Shared) -> 
                in w for w in r["warnings"]), r["warnings"]
     assert claims(s, s.names["20.12.0"]) == ["upstream"]
     assert any(p.endswith("node-v20.12.0-linux-x64.tar.xz") for p, _ in s.server.requests)
+
+
+def test_cache_pull_through_omgd_uses_its_keys_and_its_substituters_only(
+        shared: Shared) -> None:
+    s = shared
+    world = s.world
+    got = world.ok(world.a, lambda b: b.cache_pull(s.cache, ["node@22.2.0"]))
+    assert (got["pulled"] + got["present"]) == [s.names["22.2.0"]]
+    # Another URL (even one holding the same cache) is not omgd's to fetch from.
+    other = s.cache + "/"
+    assert world.run(world.a, lambda b: b.cache_pull(other, ["node@22.2.0"]))[0] == 9
+    # Signed by a key only the user trusts: refused by omgd (integrity, exit 5).
+    world.env = {**world.env, "OMG_TRUSTED_KEYS": s.users_key.public().text}
+    try:
+        code, _ = world.run(world.b, lambda b: b.cache_pull(s.cache, [s.names["20.12.0"]]))
+    finally:
+        world.env.pop("OMG_TRUSTED_KEYS")
+    assert code == 5
