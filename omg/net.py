@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from store.errors import IntegrityError, NetworkError, NotFound
+from store.errors import IntegrityError, NetworkError, NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     import httpx
@@ -86,8 +86,11 @@ def _client(opts: NetOptions) -> httpx.Client:
                         headers={"User-Agent": "omg/0.1"})
 
 
-def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], T]) -> T:
+def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], T],
+              *, hint: str = "") -> T:
     """Run `attempt_fn`, retrying transient failures with exponential backoff.
+
+    The errors' hint is `hint`, or by default "set `mirror_var`".
 
     A host that did not answer is remembered for a while (`omg.unreachable`): the
     next command fails at once rather than after its timeouts and retries again. A
@@ -97,11 +100,12 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
 
     from omg import unreachable
 
+    hint = hint or _hint(mirror_var)
     ago = unreachable.seen(url)
     if ago is not None:
         raise NetworkError(f"{url}: {unreachable.host_of(url)} did not answer {ago:.0f} s "
                            "ago; not trying again yet",
-                           hint=f"{_hint(mirror_var)}; {unreachable.VARIABLE}=0 retries at once")
+                           hint=f"{hint}; {unreachable.VARIABLE}=0 retries at once")
     last: str = ""
     down = False
     for attempt in range(opts.retries + 1):
@@ -111,7 +115,7 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             result = attempt_fn()
         except _Status as exc:
             if exc.status == 404:
-                raise NotFound(f"{url}: HTTP 404 not found", hint=_hint(mirror_var)) from None
+                raise NotFound(f"{url}: HTTP 404 not found", hint=hint) from None
             last = f"HTTP {exc.status}"
             if exc.status not in _TRANSIENT_STATUS:
                 break
@@ -138,7 +142,7 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
         raise NetworkError(f"{url}: through the proxy {proxy}: {last}",
                            hint="check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY; "
                                 "NO_PROXY lists the hosts that bypass it)")
-    raise NetworkError(f"{url}: {last}", hint=_hint(mirror_var))
+    raise NetworkError(f"{url}: {last}", hint=hint)
 
 
 def _is_dns_failure(exc: BaseException) -> bool:
@@ -224,6 +228,31 @@ def fetch_document(url: str, *, mirror_var: str, opts: NetOptions, etag: str = "
                             h.get("link", ""))
 
         result: Document | None = _retrying(url, mirror_var, opts, attempt)
+        return result
+
+
+def fetch_key(url: str, *, opts: NetOptions, hint: str, head: bool = False
+              ) -> bytes | None:
+    """GET `url` (HEAD with `head`: b"" when present), None on 404 or 410.
+
+    For a keyed store (a binary cache over HTTP), where a missing key is an answer,
+    not a failure; 401 and 403 are `PermissionDenied`, not worth a retry.
+    """
+    with _client(opts) as client:
+        def attempt() -> bytes | None:
+            start = time.monotonic()
+            resp = client.request("HEAD" if head else "GET", url)
+            _said(f"{resp.request.method} {url}: HTTP {resp.status_code}", start)
+            if resp.status_code in (404, 410):
+                return None
+            if resp.status_code in (401, 403):
+                raise PermissionDenied(f"{url}: HTTP {resp.status_code} {resp.reason_phrase}",
+                                       hint=hint)
+            if resp.status_code != 200:
+                raise _Status(resp.status_code)
+            return b"" if head else resp.content
+
+        result: bytes | None = _retrying(url, "", opts, attempt, hint=hint)
         return result
 
 
