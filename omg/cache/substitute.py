@@ -269,8 +269,10 @@ class Substituter:
 def _why(exc: OmgError, url: str) -> str:
     """The error's message without a leading cache URL (the warning starts with it)."""
     text = exc.message
-    for prefix in (f"{url}: ", f"{redact(url)}: "):
-        text = text.removeprefix(prefix)
+    for prefix in (url.rstrip("/"), redact(url).rstrip("/")):
+        if text.startswith(prefix):
+            # "URL: why" -> "why"; "URL/KEY: why" -> "KEY: why"
+            return text[len(prefix):].lstrip("/:").lstrip()
     return text
 
 

@@ -42,7 +42,7 @@ def node_via_profile(env: OmgEnv, extra: dict[str, str]) -> str:
 
 
 def test_use_an_exact_version_from_the_cache_with_upstream_down(
-        tmp_path: Path, patch_mirror: str) -> None:
+        tmp_path: Path, patch_mirror: str, s3_cache: str) -> None:
     first = make_env(tmp_path / "first")
     up = {"OMG_NODE_MIRROR": patch_mirror}
     installed = {}
@@ -50,10 +50,14 @@ def test_use_an_exact_version_from_the_cache_with_upstream_down(
         [r] = json.loads(first.run("install", f"node@{v}", "--json", extra_env=up,
                                    check=True).stdout)
         installed[v] = r["store_path"]["name"]
-    secret = keys.generate("team")
-    cache = f"file://{tmp_path}/cache"
-    for v in PAIR:
-        push_path(first.layout, cache, installed[v], secret)
+    secret_file = tmp_path / "team.secret"
+    public = first.run("cache", "keygen", "team", "--secret-file", str(secret_file),
+                       check=True).stdout.strip()
+    cache = s3_cache
+    first.run("cache", "push", cache, *(f"node@{v}" for v in PAIR), "--secret-file",
+              str(secret_file), check=True)
+    secret = keys.load_secret(secret_file)
+    assert secret.public().text == public
 
     second = make_env(tmp_path / "second")
     closed = f"http://127.0.0.1:{closed_port()}"
@@ -77,7 +81,11 @@ def test_use_an_exact_version_from_the_cache_with_upstream_down(
     assert got is not None and got.record.path == installed[PAIR[1]]
     m = mf.decode(storage.open_storage(cache).get(mf.manifest_key(got.record.path)) or b"",
                   "m")
-    assert 0 < len(counting.objects()) < len(mf.objects(m)) // 2
+    m0 = mf.decode(storage.open_storage(cache).get(mf.manifest_key(installed[PAIR[0]]))
+                   or b"", "m0")
+    changed = {o.digest for o in mf.objects(m)} - {o.digest for o in mf.objects(m0)}
+    assert sorted(counting.objects()) == sorted(mf.object_key(d) for d in changed)
+    assert 0 < len(changed) < len(mf.objects(m)) // 2
     proc = second.run("install", f"node@{PAIR[1]}", "--json", extra_env=env, check=True)
     [r] = json.loads(proc.stdout)
     assert r["store_path"]["name"] == installed[PAIR[1]] and not r["created"]
@@ -85,13 +93,14 @@ def test_use_an_exact_version_from_the_cache_with_upstream_down(
 
 
 def test_an_untrusted_cache_falls_back_to_upstream_with_one_warning(
-        tmp_path: Path, patch_mirror: str) -> None:
+        tmp_path: Path, patch_mirror: str, http_cache: tuple[Path, str]) -> None:
     first = make_env(tmp_path / "first")
     up = {"OMG_NODE_MIRROR": patch_mirror}
     [r] = json.loads(first.run("install", f"node@{PAIR[0]}", "--json", extra_env=up,
                                check=True).stdout)
-    cache = f"file://{tmp_path}/cache"
-    push_path(first.layout, cache, r["store_path"]["name"], keys.generate("team"))
+    directory, cache = http_cache
+    push_path(first.layout, directory.as_uri(), r["store_path"]["name"],
+              keys.generate("team"))
     second = make_env(tmp_path / "second")
     other = keys.generate("team").public().text
     env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": other}
