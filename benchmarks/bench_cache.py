@@ -105,8 +105,10 @@ def main() -> int:
             before = len(nginx.requests())
             t_delta, _ = run(["install", f"node@{NEW}"], delta_env)
             requests = nginx.requests()[before:]
-            sent = sum(r[1] for r in requests if r[0] == 200)
-            objects = sum(1 for r in requests if r[0] == 200 and r[3].startswith("/objects/"))
+            sent = sum(r.sent for r in requests if r.status == 200)
+            objects = sum(1 for r in requests
+                          if r.status == 200 and r.path.startswith("/objects/"))
+            biggest = max(r.sent for r in requests)
             full = tarballs[NEW].stat().st_size
 
         mb = 1e6
@@ -121,7 +123,8 @@ def main() -> int:
               f"{t_upstream * 1000:.0f} ms; ratio {t_pull / t_upstream:.2f}x (goal <= 1.0x); "
               f"same store path: {'yes' if same else 'NO'}")
         print(f"delta pull node@{NEW} after {OLD} (nginx): {sent / mb:.2f} MB sent in "
-              f"{len(requests)} requests ({objects} objects), {t_delta * 1000:.0f} ms; "
+              f"{len(requests)} requests ({objects} objects, the largest {biggest / mb:.1f} MB), "
+              f"{t_delta * 1000:.0f} ms; "
               f"upstream tarball {full / mb:.1f} MB; {100 * sent / full:.1f}% of it")
     finally:
         for server in servers:

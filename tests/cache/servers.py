@@ -37,6 +37,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -209,6 +210,16 @@ def s3_cache_auth(s3_cache: str, seaweedfs: SeaweedFS) -> S3Auth:
     return S3Auth(s3_cache, seaweedfs)
 
 
+class Request(NamedTuple):
+    """One line of nginx's access log."""
+
+    status: int
+    sent: int  # body bytes
+    connection: int  # nginx's serial number of the TCP connection
+    method: str
+    path: str
+
+
 @dataclass
 class Nginx:
     """A running nginx serving `root` read-only (GET and HEAD) on `port`."""
@@ -222,14 +233,13 @@ class Nginx:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def requests(self) -> list[tuple[int, int, str, str]]:
-        """(status, body bytes sent, method, path) of each request so far, when started
-        with `access_log`."""
+    def requests(self) -> list[Request]:
+        """Each request so far, when started with `access_log`."""
         log = self.prefix / "access.log"
         out = []
         for line in log.read_text().splitlines() if log.exists() else []:
-            status, sent, method, path = line.split(" ", 3)
-            out.append((int(status), int(sent), method, path))
+            status, sent, connection, method, path = line.split(" ", 4)
+            out.append(Request(int(status), int(sent), int(connection), method, path))
         return out
 
     def stop(self) -> None:
@@ -239,7 +249,7 @@ class Nginx:
 def _nginx_conf(prefix: Path, root: Path, port: int, access_log: bool) -> str:
     temp = "\n".join(f"  {kind}_temp_path {prefix}/tmp/{kind};"
                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    log = (f"log_format sent '$status $body_bytes_sent $request_method $uri';\n"
+    log = (f"log_format sent '$status $body_bytes_sent $connection $request_method $uri';\n"
            f"  access_log {prefix}/access.log sent;" if access_log else "access_log off;")
     # As root, workers would run as nobody, who cannot enter pytest's 0700 tmp dirs.
     user = "user root;\n" if os.geteuid() == 0 else ""
