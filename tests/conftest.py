@@ -19,6 +19,13 @@ from omg import config
 from omg.config import Settings
 from store.layout import Layout
 from store.local import LocalStore
+from tests.cache.servers import (  # noqa: F401 (fixtures for every test dir; lazy)
+    http_cache,
+    nginx,
+    s3_cache,
+    s3_cache_auth,
+    seaweedfs,
+)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Reads of a root that does not exist raise `NotFound` (a mistyped cache URL must
 not look like an empty cache); the first put creates the root and its parents, so
-a push to a new directory just works. A delete never creates anything.
+a push to a new directory just works. A delete of an absent key is fine, in a
+missing root `NotFound` (as in a missing S3 bucket).
 
 A put writes a unique temporary name in the key's own directory (``.``-leading, so
 never a valid key), fsyncs it, renames it over the key and fsyncs the directory:
@@ -82,7 +83,7 @@ class FileStorage:
         try:
             os.unlink(self._path(key))
         except (FileNotFoundError, NotADirectoryError):
-            pass
+            self._check_root()
         except PermissionError as exc:
             raise self._denied("delete", key) from exc
 
