@@ -422,19 +422,28 @@ def test_push_command_bad_input_is_one_line(omg_env: OmgEnv, cache_dir: Path) ->
     assert not cache_dir.exists()
 
 
-def test_push_to_s3(store: LocalStore, omg_env: OmgEnv, request: pytest.FixtureRequest) -> None:
+def test_push_to_s3_then_again_up_to_date(store: LocalStore, omg_env: OmgEnv,
+                                          s3_cache: str) -> None:
+    lib = store.add(fake_tool(omg_env.root, "zlib", "1.3"), "zlib", "1.3").record.path
+    name = add_node(store, omg_env.root, references=(lib,))
+    storage = Recorder(open_storage(s3_cache))
     try:
-        url = request.getfixturevalue("s3_cache")
-    except pytest.FixtureLookupError:
-        pytest.skip("no s3_cache fixture (tests/cache/servers.py) in this checkout")
-    name = add_node(store, omg_env.root)
-    storage = Recorder(open_storage(url))
-    try:
-        assert do_push(store, storage, name).pushed == [name]
-        assert storage.puts[-2] == f"paths/{name}.json"
-        again = Recorder(open_storage(url))
-        assert do_push(store, again, name).present == [name] and again.puts == []
-        raw = storage.get(f"paths/{name}.json")
-        assert raw is not None and M.verify(M.decode(raw, "k"), [KEY.public()]) is not None
+        assert do_push(store, storage, name).pushed == [lib, name]
+        assert storage.puts[-2:] == [f"paths/{name}.json",
+                                     f"index/runtime/node/1.0.0/{PLATFORM}.json"]
+        assert storage.puts.index(f"paths/{lib}.json") < storage.puts.index(
+            f"paths/{name}.json")
+        for key in storage.puts:
+            if key.startswith("objects/"):
+                content = zstandard.ZstdDecompressor().decompress(storage.get(key) or b"")
+                assert key == f"objects/{blake3(content).hexdigest()}.zst"
+        manifest = storage.get(f"paths/{name}.json")
+        assert manifest is not None and M.verify(M.decode(manifest, "k"), [KEY.public()]) is not None
     finally:
         storage.close()
+    again = Recorder(open_storage(s3_cache))
+    try:
+        result = do_push(store, again, name)
+        assert result.present == [lib, name] and again.puts == []
+    finally:
+        again.close()
