@@ -438,7 +438,8 @@ def test_push_to_s3_then_again_up_to_date(store: LocalStore, omg_env: OmgEnv,
                 content = zstandard.ZstdDecompressor().decompress(storage.get(key) or b"")
                 assert key == f"objects/{blake3(content).hexdigest()}.zst"
         manifest = storage.get(f"paths/{name}.json")
-        assert manifest is not None and M.verify(M.decode(manifest, "k"), [KEY.public()]) is not None
+        assert manifest is not None
+        assert M.verify(M.decode(manifest, "k"), [KEY.public()]) is not None
     finally:
         storage.close()
     again = Recorder(open_storage(s3_cache))
