@@ -102,11 +102,9 @@ def _installed(backend: Backend, item: str) -> str:
     tool, _, spec = item.partition("@")
     if tool.startswith("aur/"):
         rows = [v for v in backend.installed() if v.tool == tool]
-    else:
-        from omg.providers import TOOLS, canonical
+    else:  # any name `omg use` would take: a provider's tool or one added to the store
+        from omg.providers import canonical
 
-        if canonical(tool) not in TOOLS:
-            raise UsageError(f"cannot push {item!r}: {tool!r} is no tool omg knows")
         tool = canonical(tool)
         rows = backend.installed(tool)
     versions = [v.version for v in rows]
