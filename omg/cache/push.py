@@ -84,8 +84,10 @@ def resolve_items(backend: Backend, items: Sequence[str]) -> list[str]:
     """Store path names for `TOOL@VERSION`, `aur/NAME[@VERSION]` (installed, resolvable
     for this user: the newest match) or a store path name, path or unique prefix."""
     out: list[str] = []
+    from store.layout import store_hash_of
+
     for item in items:
-        if "@" in item or item.startswith("aur/"):
+        if ("@" in item or item.startswith("aur/")) and not store_hash_of(item):
             out.append(_installed(backend, item))
         else:
             try:

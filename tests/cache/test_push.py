@@ -337,7 +337,7 @@ def test_push_command_takes_tool_specs_aur_names_and_store_paths(
     aur = store.add(fake_tool(omg_env.root, "foo", "1.2-1"), "foo", "1.2-1",
                     origin={"kind": "aur", "pkgbase": "foo", "pkgname": "foo",
                             "version": "1.2-1"}).record.path
-    plain = store.add(fake_tool(omg_env.root, "tree", "1"), "tree", "1").record.path
+    plain = store.add(fake_tool(omg_env.root, "tree", "1@b"), "tree", "1@b").record.path
     path, _ = secret_file(omg_env)
     url = cache_dir.as_uri()
     doc = check("cache-push", omg_env.run(
