@@ -296,6 +296,14 @@ def secret_file(env: OmgEnv, name: str = "test-cache-1") -> tuple[Path, str]:
     return path, proc.stdout
 
 
+@pytest.mark.parametrize("command", ["keygen", "push"])
+def test_help_renders(omg_env: OmgEnv, command: str) -> None:
+    """Help text is rich markup: a `[/PREFIX]` in it once made `--help` an internal error."""
+    proc = omg_env.run("cache", command, "--help")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "--secret-file" in proc.stdout
+
+
 def test_keygen_prints_only_the_public_key_and_writes_0600(omg_env: OmgEnv) -> None:
     path, out = secret_file(omg_env)
     public = keys.parse_public(out)
