@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.audit.run import AuditReport
+    from omg.cache.substitute import PullResult
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.lockfile import Tool as LockedTool
@@ -113,6 +114,11 @@ class Backend(Protocol):
     def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
         """What is installed against the vulnerability feeds, end of life and the
         signatures recorded at install (`omg.audit.run`)."""
+
+    def cache_pull(self, url: str, items: Sequence[str]) -> PullResult:
+        """`omg cache pull`: store path names or TOOL@VERSION from the binary cache at
+        `url`, accepted only if signed by a trusted key (omgd's own, through omgd, which
+        pulls only from its own substituters)."""
 
     # The store ----------------------------------------------------------------------
 

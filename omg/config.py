@@ -127,6 +127,12 @@ class GcConfig(TypedDict, total=False):
     cache_max_bytes: int
 
 
+class CacheConfig(TypedDict, total=False):
+    substituters: list[str]
+    trusted_keys: list[str]
+    timeout: float
+
+
 class Config(TypedDict, total=False):
     home: str
     groups: dict[str, list[str]]
@@ -139,6 +145,7 @@ class Config(TypedDict, total=False):
     daemon: DaemonConfig
     arch: ArchConfig
     gc: GcConfig
+    cache: CacheConfig
 
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -227,6 +234,20 @@ AUR_ACTION = Kind("review or deny", lambda v: v in ("review", "deny"))
 SEVERITY = Kind("unknown, low, medium, high or critical",
                 lambda v: v in ("unknown", "low", "medium", "high", "critical"))
 
+
+
+def cache_url(v: object) -> bool:
+    """A binary cache's URL (omg/cache/storage.py opens it): one line, no spaces."""
+    return isinstance(v, str) and v.startswith(("file://", "http://", "https://", "s3://")) \
+        and v.isprintable() and " " not in v
+
+
+CACHE_URLS = Kind("a list of cache URLs (file://, http://, https://, s3://)",
+                  lambda v: isinstance(v, list) and all(cache_url(u) for u in v))
+#: `NAME:BASE64` public keys, as `omg cache keygen` prints them (checked when used).
+KEYS = Kind("a list of public keys NAME:BASE64",
+            lambda v: isinstance(v, list) and all(isinstance(k, str) and ":" in k for k in v))
+
 _GROUP_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
@@ -275,6 +296,7 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
              "keyserver": KEYSERVER, "import_keys": BOOL},
     "gc": {"keep_generations": COUNT, "keep_days": DAYS, "cache_max_age_days": DAYS,
            "cache_max_bytes": COUNT},
+    "cache": {"substituters": CACHE_URLS, "trusted_keys": KEYS, "timeout": SECONDS},
 }
 
 #: The variables that are not plain strings (empty means unset). Kept equal to

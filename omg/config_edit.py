@@ -40,6 +40,8 @@ VARIABLES = {
     "arch.aur_cache_ttl": "OMG_AUR_TTL",
     "arch.build_user": "OMG_BUILD_USER",
     "arch.build_dir": "OMG_BUILD_DIR",
+    "cache.substituters": "OMG_SUBSTITUTERS",
+    "cache.trusted_keys": "OMG_TRUSTED_KEYS",
 }
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     # omg.net is imported where a fetch or a download happens: `omg list --remote`
     # answered from the cached index never needs it.
+    from omg.cache.substitute import Substituter
     from omg.net import DownloadProgress as Progress
     from omg.net import NetOptions
     from omg.profiles import Resolver
@@ -172,6 +173,18 @@ class Session:
 
         return net.NetOptions.from_config(self.settings.raw, offline=self.offline)
 
+    @functools.cached_property
+    def substituter(self) -> Substituter | None:
+        """This process's binary caches (omgd's own in the shared mode), asked before
+        upstream; None when none is configured (no cache module is imported then) or
+        offline (a cache is network too: docs/binary-cache.md)."""
+        if not _substituters_set(self.settings) or self.opts.offline:
+            return None
+        from omg.cache.substitute import Substituter
+
+        return Substituter.for_settings(self.settings, self.store, user=self.user,
+                                        warn=self.ctx.notices.append)
+
     def _keyring(self, tool: str) -> Path | None:
         """The user's keyring for `tool`'s signatures, instead of the keys omg ships."""
         configured = self.settings.raw.get("keyrings", {}).get(tool)
@@ -188,8 +201,18 @@ class Session:
         return self.settings.layout.cache
 
     def close(self) -> None:
+        if "substituter" in self.__dict__ and self.substituter is not None:
+            self.substituter.close()
         if self._owns_index and self.index is not None:
             self.index.close()
+
+
+def _substituters_set(settings: Settings) -> bool:
+    """Any binary cache configured (`omg.cache.substitute.configured`, without importing it)."""
+    found = os.environ.get("OMG_SUBSTITUTERS")
+    if found is not None:
+        return bool(found.split())
+    return bool(settings.raw.get("cache", {}).get("substituters"))
 
 
 def index_ttl_override(settings: Settings) -> float | None:
@@ -258,6 +281,11 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
         return _result(session, existing, created=False)
+    if provider.is_exact(ts.spec):
+        # An exact version a cache has needs no upstream index at all.
+        hit = _substitute(session, provider, provider.normalize(ts.spec))
+        if hit is not None:
+            return hit
     read_from, checked_from = len(session.ctx.trail), len(session.signatures.outcomes)
     release, releases = provider.lookup(session.ctx, ts.spec)
     from omg.versioncache import remember_versions
@@ -267,10 +295,31 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False, warnings=warnings)
+    if not provider.is_exact(ts.spec):
+        hit = _substitute(session, provider, release.version, warnings)
+        if hit is not None:
+            return hit
     artifacts = provider.artifacts(session.ctx, release)
     return _Plan(provider, release, artifacts, warnings, ts,
                  tuple(dict.fromkeys(session.ctx.trail[read_from:])),
                  session.signatures.outcomes[checked_from:])
+
+
+def _substitute(session: Session, provider: Provider, version: str,
+                warnings: Sequence[str] = ()) -> InstallResult | None:
+    """`version` of `provider`'s tool from the first binary cache that has it for this
+    platform, signed by a trusted key (omg/cache/substitute.py); None: ask upstream."""
+    subst = session.substituter
+    if subst is None:
+        return None
+    p = session.ctx.platform
+    pulled = subst.runtime(provider.name, version, f"{p.os}-{p.arch}-{p.libc}")
+    if pulled is None:
+        return None
+    from omg.verbosity import say
+
+    say(f"substituted {pulled.record.path} from {pulled.cache} (signed by {pulled.key})")
+    return _result(session, pulled.record, created=pulled.created, warnings=warnings)
 
 
 def _support_lines(session: Session, tool: str) -> list[support.Line]:

@@ -26,12 +26,12 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store.archive import Format, detect_format, is_package_name, open_members
+from store.archive import Format, Member, detect_format, is_package_name, open_members
 from store.errors import IntegrityError, NotFound, UsageError
 from store.fsutil import atomic_write, force_remove, fsync_dir, syncfs
 from store.hashing import Kind, Tree, digest_name, path_digest, tree_digest, walk
@@ -80,22 +80,17 @@ def ingest(
     strip_top: bool | None = None,
     progress: Progress | None = None,
     links_into: tuple[str, ...] = (),
+    expect_name: str | None = None,
 ) -> AddResult:
     """Add `source` (an archive or a directory) as ``<hash>-<name>-<version>``.
 
     `links_into` names referenced store paths that symlinks in `source` may
     point into (relative links such as ``../../<ref>/bin/node``); by default
-    every link leaving the tree is refused.
+    every link leaving the tree is refused. `expect_name`: the store path name
+    the content must hash to (a substitution); anything else is an
+    IntegrityError with nothing published.
     """
-    validate_component("name", name)
-    validate_component("version", version)
-    for ref in references:
-        if not layout.store_path(ref).is_dir():
-            raise NotFound(f"reference {ref} is not in the store")
-    for ref in links_into:
-        if ref not in references or store_hash_of(ref) != ref[:32] or "/" in ref:
-            raise UsageError(f"links into {ref!r}: only store paths among the references "
-                             "may be linked into")
+    _check_arguments(layout, name, version, references, links_into)
     _check_file_type(source)
     fmt = detect_format(source)
     if fmt is Format.DIRECTORY and _contains(source, layout.store):
@@ -105,26 +100,89 @@ def ingest(
     strip = (fmt is not Format.DIRECTORY and not package) if strip_top is None else strip_top
     memo = _archive_key(source, fmt, name, version, strip, references)
     known = _known_archive(layout, index, memo)
-    if known is not None:
+    if known is not None and expect_name in (None, known.path):
         return AddResult(known, False, 0)
+    return _ingest(layout, index, lambda: open_members(source, fmt), source.name, name,
+                   version, package=package, strip=strip, references=references,
+                   origin=origin, limits=limits, progress=progress, links_into=links_into,
+                   expect_name=expect_name, memo=memo)
+
+
+def ingest_members(
+    layout: Layout,
+    index: Index,
+    members: Iterable[Member],
+    label: str,
+    name: str,
+    version: str,
+    *,
+    expect_name: str,
+    references: tuple[str, ...] = (),
+    origin: dict[str, object] | None = None,
+    metadata: dict[str, object] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Progress | None = None,
+) -> AddResult:
+    """Add a tree given as a stream of members (a binary cache's manifest replayed,
+    omg/cache/substitute.py) as `expect_name`, which its content must hash to.
+
+    The same staging, checks, dedup and publish as `ingest`; symlinks may point
+    into the references (the tree was a store path's, links and all).
+    """
+    _check_arguments(layout, name, version, references, ())
+
+    @contextlib.contextmanager
+    def opened() -> Iterator[Iterable[Member]]:
+        yield members
+
+    return _ingest(layout, index, opened, label, name, version, package=False, strip=False,
+                   references=references, origin=origin, limits=limits, progress=progress,
+                   links_into=references, expect_name=expect_name, memo=None,
+                   metadata=metadata)
+
+
+def _check_arguments(layout: Layout, name: str, version: str, references: tuple[str, ...],
+                     links_into: tuple[str, ...]) -> None:
+    validate_component("name", name)
+    validate_component("version", version)
+    for ref in references:
+        if not layout.store_path(ref).is_dir():
+            raise NotFound(f"reference {ref} is not in the store")
+    for ref in links_into:
+        if ref not in references or store_hash_of(ref) != ref[:32] or "/" in ref:
+            raise UsageError(f"links into {ref!r}: only store paths among the references "
+                             "may be linked into")
+
+
+def _ingest(layout: Layout, index: Index,
+            open_stream: Callable[[], contextlib.AbstractContextManager[Iterable[Member]]],
+            label: str, name: str, version: str, *, package: bool, strip: bool,
+            references: tuple[str, ...], origin: dict[str, object] | None, limits: Limits,
+            progress: Progress | None, links_into: tuple[str, ...],
+            expect_name: str | None, memo: bytes | None,
+            metadata: dict[str, object] | None = None) -> AddResult:
     for directory in (layout.staging, layout.links):
         directory.mkdir(parents=True, exist_ok=True)
     warnings: list[str] = []
     clean_debris(layout, report=warnings.append)
     with staging_area(layout) as (work_id, work):
-        with open_members(source, fmt) as members:
-            unpacked = unpack(members, work / "tree", label=source.name, limits=limits,
+        with open_stream() as members:
+            unpacked = unpack(members, work / "tree", label=label, limits=limits,
                               package=package, strip_top=strip, progress=progress,
                               links_into=links_into, pool=layout.links)
         warnings += unpacked.warnings
-        metadata: dict[str, object] = {}
+        metadata = dict(metadata or {})
         if package:
             if ".PKGINFO" not in unpacked.metadata:
-                raise IntegrityError(f"{source.name}: an Arch package without .PKGINFO")
+                raise IntegrityError(f"{label}: an Arch package without .PKGINFO")
             metadata["pkginfo"] = parse_pkginfo(unpacked.metadata[".PKGINFO"])
         final_name = store_path_name(
             digest_name(path_digest(unpacked.tree, tree_digest(unpacked.tree), references)),
             name, version)
+        if expect_name is not None and final_name != expect_name:
+            # Before anything is published: the staging area goes with this error.
+            raise IntegrityError(f"{label}: the content hashes to {final_name}, "
+                                 f"not {expect_name}")
         final = layout.store_path(final_name)
         if final.is_dir():
             _remember_archive(index, memo, final_name)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Mapping
     from pathlib import Path
 
+    from store.archive import Member
     from store.hashing import Tree
     from store.ingest import AddResult
     from store.record import PathRecord, TreeEntry
@@ -99,7 +100,8 @@ class LocalStore:
             origin: dict[str, object] | None = None, strip_top: bool | None = None,
             progress: Progress | None = None,
             links_into: Collection[str] = (),
-            claim: _claims.Claim | None = None) -> AddResult:
+            claim: _claims.Claim | None = None,
+            expect_name: str | None = None) -> AddResult:
         """Add an archive or a directory; see `store.ingest.ingest`.
 
         `links_into`: store paths (each also in `references`) whose trees the
@@ -109,18 +111,39 @@ class LocalStore:
         root's acting for itself (root is every store's trusted user). The claim is
         recorded whether or not the content was new: the same bytes are one store
         path, and each party that brings them adds its own claim.
+        `expect_name`: the name the content must hash to, else an IntegrityError
+        and nothing published.
         """
         from store import ingest
 
+        return self._claimed(source.name, claim, lambda: ingest.ingest(
+            self.layout, self.index, source, name, version, references=tuple(references),
+            origin=origin, limits=self.limits, strip_top=strip_top, progress=progress,
+            links_into=tuple(links_into), expect_name=expect_name))
+
+    def add_members(self, members: Iterable[Member], label: str, name: str, version: str,
+                    *, expect_name: str, claim: _claims.Claim,
+                    references: Iterable[str] = (), origin: dict[str, object] | None = None,
+                    metadata: dict[str, object] | None = None,
+                    progress: Progress | None = None) -> AddResult:
+        """Add a tree given as members (`store.ingest.ingest_members`) as
+        `expect_name`, which it must hash to; `claim` as for `add`."""
+        from store import ingest
+
+        return self._claimed(label, claim, lambda: ingest.ingest_members(
+            self.layout, self.index, members, label, name, version, expect_name=expect_name,
+            references=tuple(references), origin=origin, metadata=metadata,
+            limits=self.limits, progress=progress))
+
+    def _claimed(self, label: str, claim: _claims.Claim | None,
+                 run: Callable[[], AddResult]) -> AddResult:
+        """`run` an ingest under the shared gc lock, then record `claim` on its path."""
         if claim is None:
             claim = _claims.Claim(_claims.ADDED, self.user,
                                   trusted=self._user is None and os.geteuid() == 0)
         with self.gc_guard():
             try:
-                result = ingest.ingest(self.layout, self.index, source, name, version,
-                                       references=tuple(references), origin=origin,
-                                       limits=self.limits, strip_top=strip_top,
-                                       progress=progress, links_into=tuple(links_into))
+                result = run()
                 if claim.kind != _claims.UNCLAIMED:
                     import time
 
@@ -129,7 +152,7 @@ class LocalStore:
             except OSError as exc:  # a full disk, a read-only store: a message, not a traceback
                 where = f" ({exc.filename})" if exc.filename else ""
                 cls = PermissionDenied if isinstance(exc, PermissionError) else OmgError
-                raise cls(f"cannot add {source.name}: {exc.strerror or exc}{where}") from exc
+                raise cls(f"cannot add {label}: {exc.strerror or exc}{where}") from exc
 
     # Queries -----------------------------------------------------------------
 

@@ -184,7 +184,8 @@ KIND_TYPES = {config.POSITIVE_INT: int, config.COUNT: int, config.SECONDS: float
               config.PATH: str, config.HOME_PATH: str, config.DAYS: float, config.URL: str,
               config.POLICY: str, config.FINDINGS: str, config.BOOL: bool,
               config.KEYSERVER: str, config.ACTION: str, config.AUR_ACTION: str,
-              config.SEVERITY: str, config.GROUPS: dict[str, list[str]]}
+              config.SEVERITY: str, config.GROUPS: dict[str, list[str]],
+              config.CACHE_URLS: list[str], config.KEYS: list[str]}
 
 
 def test_the_config_types_say_what_the_schema_checks() -> None:

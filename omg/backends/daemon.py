@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.audit.run import AuditReport
+    from omg.cache.substitute import PullResult
     from omg.config import Settings
     from omg.daemon.client import Client
     from omg.environment import ExecEnv
@@ -246,6 +247,13 @@ class DaemonBackend:
 
         return run.audit(self._reads, self._reads.settings, index=self._reads.index,
                          feeds_dir=locate.user_cache(), offline=offline, refresh=refresh)
+
+    def cache_pull(self, url: str, items: Sequence[str]) -> PullResult:
+        """omgd pulls, from one of its own substituters, with its own trusted keys."""
+        from omg.cache.substitute import PullResult
+
+        return self._rebuild(PullResult, self.call("cache.pull", {"url": url,
+                                                                  "items": list(items)}))
 
     # The store ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.audit.run import AuditReport
+    from omg.cache.substitute import PullResult
     from omg.config import Settings
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
@@ -320,6 +321,18 @@ class LocalBackend:
 
         return run.audit(self, self.settings, index=self._index(), offline=offline,
                          refresh=refresh)
+
+    def cache_pull(self, url: str, items: Sequence[str]) -> PullResult:
+        from omg.cache import substitute
+        from omg.providers.base import Platform
+
+        p = Platform.detect()
+        with self.store.gc_guard():  # nothing collects a pulled reference before its user
+            result = substitute.pull_items(self.settings, self.store, url, items,
+                                           user=self.user,
+                                           platform=f"{p.os}-{p.arch}-{p.libc}")
+        self._store_changed()
+        return result
 
     # The store ----------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
-"""`omg cache keygen|push`: signing keys and pushing store paths to a binary cache.
+"""`omg cache keygen|push|pull`: signing keys, pushing store paths to a binary cache,
+pulling them from one.
 
 docs/binary-cache.md describes the format, the keys and the order of the writes. A
 push reads the store only, so it runs in this process in both modes (omgd plays no
-part): the secret key never leaves the client.
+part): the secret key never leaves the client. A pull writes the store, so it goes
+through the Backend (omgd in the shared mode, with omgd's own keys).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ SecretOpt = Annotated[str, typer.Option(
 
 
 def register(app: typer.Typer) -> None:
-    cache_app = typer.Typer(help="Binary caches: signing keys, push (docs/binary-cache.md).",
+    cache_app = typer.Typer(help="Binary caches: signing keys, push, pull "
+                                 "(docs/binary-cache.md).",
                             no_args_is_help=True)
     app.add_typer(cache_app, name="cache")
 
@@ -43,14 +46,14 @@ def register(app: typer.Typer) -> None:
     @cache_app.command("push")
     def push(
         url: Annotated[str, typer.Argument(
-            help="The cache: file:///DIR or s3://BUCKET[/PREFIX]?endpoint=URL&region=R.")],
+            help="The cache: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=R.")],
         secret_file: SecretOpt,
         items: Annotated[list[str] | None, typer.Argument(
             help="TOOL@VERSION, aur/NAME or a store path (name, path or unique prefix); "
                  "none: everything your profiles and installed roots reach.")] = None,
         jobs: Annotated[int | None, typer.Option(
             "--jobs", "-j", min=1, max=64,
-            help="Parallel uploads (default: [network] jobs, 4).")] = None,
+            help="Parallel uploads (default: the network jobs setting, 4).")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Push store paths and their references to a cache, signed; idempotent."""
@@ -81,6 +84,24 @@ def register(app: typer.Typer) -> None:
         for w in result.warnings:
             typer.echo(f"warning: {w}", err=True)
         print_result(result, json_out, P.lines, lambda r: _json(b.home_dir, r))
+
+    @cache_app.command("pull")
+    def pull(
+        url: Annotated[str, typer.Argument(
+            help="The cache: file:///DIR, https://HOST/BASE or s3://BUCKET/PREFIX?...")],
+        items: Annotated[list[str], typer.Argument(
+            help="Store path names or TOOL@VERSION (this platform).")],
+    ) -> None:
+        """Pull store paths (and their references) from a cache into the store, accepted
+        only if signed by a trusted key ([cache] trusted_keys; omgd's own in the shared
+        mode, from one of its substituters). For testing and pre-seeding: install, use
+        and sync ask the substituters by themselves."""
+        from omg.cache import substitute
+
+        with backend() as b:
+            result = b.cache_pull(url, items)
+        for line in substitute.lines(result):
+            typer.echo(line)
 
 
 def _json(home_dir: str, r: PushResult) -> dict[str, object]:

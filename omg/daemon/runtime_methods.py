@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from omg.daemon.base import Context, Method, Params, backend, check_specs
 from omg.daemon.peer import Peer
-from store.errors import UsageError
+from store.errors import PermissionDenied, UsageError
 from store.results import to_plain
 
 #: Most TOOL@VERSION one runtime.outdated may ask about (a store rarely holds 100).
@@ -78,6 +78,23 @@ def _runtime_outdated(ctx: Context, peer: Peer, params: Params,
     return to_plain(rows)
 
 
+def _cache_pull(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
+    """`omg cache pull` for a client: only from one of omgd's own substituters and with
+    omgd's own trusted keys, so a client can neither add a trusted key nor make omgd
+    fetch from a place of its choosing (docs/binary-cache.md, "Substitution and trust")."""
+    from omg.cache.substitute import configured
+
+    url = params["url"]
+    if url not in configured(ctx.settings)[0]:
+        raise PermissionDenied(f"{url}: not one of omgd's substituters",
+                               hint="omgd pulls only from the caches its own [cache] "
+                                    "substituters name; ask its administrator")
+    items = check_specs("cache.pull", params["items"])
+    with ctx.write_lock:
+        result = backend(ctx, peer.user).cache_pull(url, items)
+    return to_plain(result)
+
+
 METHODS = (
     Method("runtime.install", _runtime_install, {
         "specs": ("list[str]", True), "offline": ("bool?", False), "refresh": ("bool?", False)}),
@@ -88,4 +105,5 @@ METHODS = (
         "offline": ("bool?", False), "refresh": ("bool?", False)}),
     Method("runtime.outdated", _runtime_outdated, {
         "installed": ("list[str]", True), "offline": ("bool?", False)}),
+    Method("cache.pull", _cache_pull, {"url": ("str", True), "items": ("list[str]", True)}),
 )

@@ -1,0 +1,186 @@
+"""`omg use`, `omg install` and `omg sync` asking the substituters before upstream (a small
+generated Node in the nodejs.org/dist layout: tests/providers/mirrors.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from omg.cache import keys
+from tests.cache.subst_support import picture, push_path
+from tests.conftest import OmgEnv, make_env
+from tests.providers.conftest import FAST_NET
+from tests.providers.mirrors import MirrorServer, build_node
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Iterator[tuple[MirrorServer, dict[str, str]]]:
+    with MirrorServer(tmp_path / "mirror") as server:
+        yield server, {**FAST_NET, **build_node(tmp_path / "mirror", server.url)}
+
+
+def installed(env: OmgEnv, spec: str, extra: dict[str, str]) -> str:
+    [r] = json.loads(env.run("install", spec, "--json", extra_env=extra, check=True).stdout)
+    return str(r["store_path"]["name"])
+
+
+def seeded(tmp_path: Path, up: dict[str, str], *versions: str
+           ) -> tuple[str, keys.SecretKey, dict[str, str]]:
+    """A cache holding node `versions`, pushed from another OMG_HOME."""
+    first = make_env(tmp_path / "first")
+    secret = keys.generate("team")
+    cache = f"file://{tmp_path}/cache"
+    names = {}
+    for v in versions:
+        names[v] = installed(first, f"node@{v}", up)
+        push_path(first.layout, cache, names[v], secret)
+    return cache, secret, names
+
+
+def upstream_requests(server: MirrorServer) -> list[str]:
+    return [p for p, _ in server.requests if p.startswith("/dist")]
+
+
+def test_use_of_an_exact_version_asks_the_cache_and_no_upstream_index(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    server, up = mirror
+    cache, secret, names = seeded(tmp_path, up, "22.2.0")
+    server.requests.clear()
+    second = make_env(tmp_path / "second")
+    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
+    proc = second.run("use", "node@22.2.0", extra_env=env, check=True)
+    assert "warning" not in proc.stderr, proc.stderr
+    assert upstream_requests(server) == []
+    cur = json.loads(second.run("current", "--json", extra_env=env, check=True).stdout)
+    out = subprocess.run([str(Path(cur["bin"]) / "node")], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "v22.2.0"
+    assert (second.layout.store / names["22.2.0"]).is_dir()
+    info = json.loads(second.run("store", "info", names["22.2.0"], "--json",
+                                 check=True).stdout)
+    assert [c["kind"] for c in info["claims"]] == ["cache"]
+    assert info["origin"]["url"].endswith("node-v22.2.0-linux-x64.tar.xz")
+    assert second.run("store", "verify").returncode == 0
+
+
+def test_a_range_reads_upstreams_index_then_asks_the_cache_for_the_version(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    server, up = mirror
+    cache, secret, names = seeded(tmp_path, up, "20.12.0")
+    server.requests.clear()
+    second = make_env(tmp_path / "second")
+    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
+    assert installed(second, "node@20", env) == names["20.12.0"]
+    asked = upstream_requests(server)
+    assert "/dist/index.json" in asked and not any(p.endswith(".tar.xz") for p in asked)
+
+
+def test_sync_substitutes_the_version_files_tools(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    server, up = mirror
+    cache, secret, names = seeded(tmp_path, up, "22.2.0")
+    server.requests.clear()
+    second = make_env(tmp_path / "second")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".node-version").write_text("22.2.0\n")
+    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
+    second.run("sync", extra_env=env, cwd=project, check=True)
+    assert upstream_requests(server) == []
+    assert (second.layout.store / names["22.2.0"]).is_dir()
+
+
+def test_without_a_trusted_key_the_cache_is_refused_and_upstream_installs(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _server, up = mirror
+    cache, _, names = seeded(tmp_path, up, "22.2.0")
+    second = make_env(tmp_path / "second")
+    stranger = keys.generate("team").public().text
+    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": stranger}
+    proc = second.run("install", "node@22.2.0", extra_env=env, check=True)
+    name = names["22.2.0"]
+    assert [ln for ln in proc.stderr.splitlines() if "falling back" in ln] == [
+        f"warning: {cache}: paths/{name}.json: not signed by a trusted key (signed by "
+        "team); falling back to upstream"]
+    info = json.loads(second.run("store", "info", name, "--json", check=True).stdout)
+    assert [c["kind"] for c in info["claims"]] == ["upstream"]
+
+
+def test_offline_asks_no_cache(tmp_path: Path,
+                               mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _server, up = mirror
+    cache, secret, _ = seeded(tmp_path, up, "22.2.0")
+    second = make_env(tmp_path / "second")
+    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
+    before = picture(second.layout)
+    proc = second.run("install", "node@22.2.0", "--offline", extra_env=env)
+    assert proc.returncode != 0
+    assert picture(second.layout) == before
+
+
+def test_a_bad_substituter_setting_is_a_usage_error(tmp_path: Path,
+                                                    omg_env: OmgEnv) -> None:
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "c.toml").write_text("[cache]\nsubstituters = ['ftp://x']\n")
+    proc = omg_env.run("install", "node@22.2.0", extra_env={
+        "OMG_CONFIG": str(tmp_path / "cfg" / "c.toml")})
+    assert proc.returncode == 2
+    assert "[cache] substituters: expected a list of cache URLs" in proc.stderr
+    proc = omg_env.run("install", "node@22.2.0", extra_env={"OMG_SUBSTITUTERS": "ftp://x",
+                                                            "OMG_TRUSTED_KEYS": "k:AAAA"})
+    assert proc.returncode == 2 and "substituter 'ftp://x': not a cache URL" in proc.stderr
+
+
+def test_use_between_installed_versions_imports_no_cache_module(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _server, up = mirror
+    env = make_env(tmp_path / "one")
+    extra = {**up, "OMG_SUBSTITUTERS": f"file://{tmp_path}/cache",
+             "OMG_TRUSTED_KEYS": keys.generate("k").public().text}
+    env.run("use", "node@22.2.0", extra_env=up, check=True)
+    env.run("use", "node@20.12.0", extra_env=up, check=True)
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "omg", "use",
+                           "node@22.2.0"], env={**env.env, **extra}, capture_output=True,
+                          text=True, check=True)
+    assert "omg.cache" not in proc.stderr
+
+
+def test_cache_pull_by_name_and_by_tool_at_version(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _, up = mirror
+    cache, secret, names = seeded(tmp_path, up, "22.2.0", "20.12.0")
+    second = make_env(tmp_path / "second")
+    env = {"OMG_TRUSTED_KEYS": secret.public().text}
+    proc = second.run("cache", "pull", cache, names["22.2.0"], "node@20.12.0",
+                      extra_env=env, check=True)
+    assert proc.stdout.splitlines()[:2] == [f"pulled {names['22.2.0']}",
+                                            f"pulled {names['20.12.0']}"]
+    again = second.run("cache", "pull", cache, "node@22.2.0", extra_env=env, check=True)
+    assert again.stdout.splitlines()[0] == f"already in the store: {names['22.2.0']}"
+    assert second.run("store", "verify").returncode == 0
+
+
+def test_cache_pull_refusals_are_one_error_line_and_change_nothing(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _, up = mirror
+    cache, _, names = seeded(tmp_path, up, "22.2.0")
+    second = make_env(tmp_path / "second")
+    before = picture(second.layout)
+    stranger = {"OMG_TRUSTED_KEYS": keys.generate("team").public().text}
+    cases = [
+        ({}, [cache, names["22.2.0"]], 2, "error: no trusted key"),
+        (stranger, [cache, names["22.2.0"]], 5, "not signed by a trusted key"),
+        (stranger, [cache, "node@9.9.9"], 3, "no node@9.9.9 in this cache"),
+        (stranger, [cache, "nonsense"], 2, "not a store path name nor TOOL@VERSION"),
+        (stranger, [f"file://{tmp_path}/nothing", "node@22.2.0"], 3, "error: "),
+    ]
+    for env, args, code, said in cases:
+        proc = second.run("cache", "pull", *args, extra_env=env)
+        assert proc.returncode == code, (args, proc.stderr)
+        assert proc.stderr.startswith("error: ") and said in proc.stderr.splitlines()[0]
+        assert picture(second.layout) == before
