@@ -110,6 +110,53 @@ class PullResult(Result):
 SHAPES[PullResult] = {"pulled": list, "present": list}
 
 
+class Substituted(Result):
+    """What the configured substituters gave for each item asked (`substitute_items`)."""
+
+    #: item -> store path name, for the items a cache had (the others: ask upstream).
+    found: dict[str, str]
+    #: item -> the cache it came from.
+    caches: dict[str, str]
+    warnings: list[str]
+
+
+SHAPES[Substituted] = {"warnings": list}
+
+
+def substitute_items(settings: Settings, store: LocalStore, items: Sequence[str], *,
+                     user: str) -> Substituted:
+    """Ask this process's substituters (omgd's own, through omgd) for each item, in
+    order: ``aur/NAME@VERSION`` (an Arch package, ``epoch:pkgver-pkgrel``) or
+    ``TOOL@VERSION`` (this platform). A miss or a refusal leaves the item out (with
+    a warning for a refusal): the caller builds or downloads it as before."""
+    out = Substituted({}, {}, [])
+    subst = Substituter.for_settings(settings, store, user=user, warn=out.warnings.append)
+    if subst is None:
+        return out
+    try:
+        for item in items:
+            got = _substitute_one(subst, item)
+            if got is not None:
+                out.found[item], out.caches[item] = got.record.path, got.cache
+    finally:
+        subst.close()
+    return out
+
+
+def _substitute_one(subst: Substituter, item: str) -> Pulled | None:
+    spec, sep, version = item.rpartition("@")
+    if not (sep and spec and version):
+        raise UsageError(f"{item!r}: not aur/NAME@VERSION nor TOOL@VERSION")
+    if spec.startswith("aur/"):
+        return subst.arch(spec.removeprefix("aur/"), version)
+    from omg import providers
+    from omg.providers.base import Platform
+
+    p = Platform.detect()
+    return subst.runtime(providers.canonical(spec), version.removeprefix("v"),
+                         f"{p.os}-{p.arch}-{p.libc}")
+
+
 def pull_items(settings: Settings, store: LocalStore, url: str, items: Sequence[str], *,
                user: str, platform: str) -> PullResult:
     """`omg cache pull URL ITEM...`: each ITEM (a store path name, or TOOL@VERSION for
