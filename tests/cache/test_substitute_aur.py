@@ -44,7 +44,8 @@ def test_an_aur_package_built_once_is_substituted_elsewhere(
     store = second.store()
     assert [c["kind"] for c in store.claims(name)] == ["cache"]
     record = store.get(name)
-    assert record.metadata["pkginfo"]["pkgname"] == "python-aursmall"
+    pkginfo = record.metadata["pkginfo"]
+    assert isinstance(pkginfo, dict) and pkginfo["pkgname"] == "python-aursmall"
     assert record.origin == first.store().get(name).origin
     assert second.run("store", "verify").returncode == 0
     listed = second.run("list", extra_env=env, check=True).stdout
