@@ -239,7 +239,7 @@ class DaemonBackend:
 
     def cache_pull(self, url: str, items: Sequence[str]) -> PullResult:
         """omgd pulls, from one of its own substituters, with its own trusted keys."""
-        from omg.cache.substitute import PullResult, Substituted
+        from omg.cache.substitute import PullResult
 
         return self._rebuild(PullResult, self.call("cache.pull", {"url": url,
                                                                   "items": list(items)}))
