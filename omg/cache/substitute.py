@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 5.0
 _JOBS = 8
 _CHUNK = 1 << 20
+#: ``<OMG_HOME>/tmp/pull-<pid>-<random>``: one pull's downloaded objects, compressed.
+_PULL = "pull-"
 
 
 def configured(settings: Settings, environ: Mapping[str, str] = os.environ
@@ -407,6 +409,11 @@ def _name_version(m: mf.Manifest) -> tuple[str, str]:
 
 def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: PublicKey,
             user: str) -> Pulled:
+    claim = Claim(CACHE, user, {"cache": storage.url, "key": signer.name,
+                                "what": dict(m.what)})
+    known = _claim_existing(store, m.name, claim)
+    if known is not None:
+        return Pulled(known, storage.url, signer.name, created=False)
     pool = store.layout.links
     local = {o.digest for o in mf.objects(m)
              if (pool / o.digest).exists() or (pool / f"{o.digest}x").exists()}
@@ -414,12 +421,11 @@ def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: Pu
     name, version = _name_version(m)
     tmp = store.layout.home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    work = tmp / f"pull-{os.getpid()}-{secrets.token_hex(4)}"
+    clean_dead_pulls(tmp)
+    work = tmp / f"{_PULL}{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
     try:
         fetched_bytes = _download(storage, missing, work)
-        claim = Claim(CACHE, user, {"cache": storage.url, "key": signer.name,
-                                    "what": dict(m.what)})
         result = store.add_members(
             _members(m, pool, work, storage.url), f"{storage.url} {m.name}", name, version,
             expect_name=m.name, claim=claim, references=m.references,
@@ -430,6 +436,45 @@ def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: Pu
         force_remove(work)
     return Pulled(result.record, storage.url, signer.name, len(missing), fetched_bytes,
                   result.created)
+
+
+def _claim_existing(store: LocalStore, name: str, claim: Claim) -> PathRecord | None:
+    """A path the store has already (its content hashes to its name: invariant 1) needs
+    no tree replayed, only the cache's claim; None when it is not there."""
+    import time
+
+    from store import claims
+
+    with store.gc_guard():
+        if not store.layout.store_path(name).is_dir():
+            return None
+        record = store.get(name)
+        claims.record(store.layout, name, claim, now=time.time())
+    return record
+
+
+def clean_dead_pulls(tmp: Path) -> None:
+    """Remove the download directories of pulls whose process is gone (SIGKILL, a
+    crash): what they held was never in the store, so nothing else needs them."""
+    from store.fsutil import force_remove
+
+    for entry in os.listdir(tmp):
+        if not entry.startswith(_PULL):
+            continue
+        pid = entry.removeprefix(_PULL).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                force_remove(tmp / entry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _download(storage: CacheStorage, objects: Sequence[mf.ObjectRef], work: Path) -> int:
