@@ -17,6 +17,7 @@ from tests.cache.subst_support import picture, push_path
 from tests.conftest import OmgEnv, make_env
 from tests.providers.conftest import FAST_NET
 from tests.providers.mirrors import MirrorServer, build_node
+from tests.schema import check
 
 
 @pytest.fixture
@@ -166,6 +167,11 @@ def test_cache_pull_by_name_and_by_tool_at_version(
                                             f"pulled {names['20.12.0']}"]
     again = second.run("cache", "pull", cache, "node@22.2.0", extra_env=env, check=True)
     assert again.stdout.splitlines()[0] == f"already in the store: {names['22.2.0']}"
+    data = check("cache-pull", second.run("cache", "pull", cache, "node@20.12.0", "--json",
+                                          extra_env=env, check=True).stdout)
+    assert (data["pulled"], data["objects"]) == ([], 0)
+    assert data["present"] == [{"name": names["20.12.0"],
+                                "path": str(second.layout.store / names["20.12.0"])}]
     assert second.run("store", "verify").returncode == 0
 
 
