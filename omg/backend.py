@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.audit.run import AuditReport
-    from omg.cache.substitute import PullResult
+    from omg.cache.substitute import PullResult, Substituted
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
     from omg.lockfile import Tool as LockedTool
@@ -119,6 +119,10 @@ class Backend(Protocol):
         """`omg cache pull`: store path names or TOOL@VERSION from the binary cache at
         `url`, accepted only if signed by a trusted key (omgd's own, through omgd, which
         pulls only from its own substituters)."""
+
+    def cache_substitute(self, items: Sequence[str]) -> Substituted:
+        """Ask the configured substituters (omgd's own, through omgd) for
+        ``aur/NAME@VERSION`` or ``TOOL@VERSION`` items (`omg.cache.substitute`)."""
 
     # The store ----------------------------------------------------------------------
 

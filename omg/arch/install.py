@@ -44,6 +44,8 @@ class Built:
     store_path: str
     package_file: str
     reused: bool = False
+    #: The binary cache it was substituted from (built by nobody here), or "".
+    substituted: str = ""
 
 
 @dataclass
@@ -274,6 +276,10 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
         if rec is not None:
             built[name] = rec.path
             result.built.append(Built(name, version, rec.path, "", reused=True))
+        elif not (force or system) and (hit := _substitute(backend, name, version, show)):
+            built[name] = hit[0]
+            result.built.append(Built(name, version, hit[0], "", reused=True,
+                                      substituted=hit[1]))
         else:
             todo.append(info)
     bases = list(dict.fromkeys(str(i.get("PackageBase") or i["Name"]) for i in todo))
@@ -310,6 +316,21 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
             devel.remember(home, base, sources[base])
         _install_system(arch, plan, targets, explicit, built, result, system)
     return result
+
+
+def _substitute(backend: Backend, name: str, version: str,
+                show: Callable[[str], None] | None) -> tuple[str, str] | None:
+    """(store path, cache URL) of `name` `version` from a binary cache (omgd's own
+    substituters in the shared mode), so it is not built here; None: build it.
+
+    Not with --system: pacman -U needs the package file, which a cache does not hold.
+    """
+    got = backend.cache_substitute([f"aur/{name}@{version}"])
+    if show is not None:
+        for w in got.warnings:
+            show(f"warning: {w}")
+    item = f"aur/{name}@{version}"
+    return (got.found[item], got.caches[item]) if item in got.found else None
 
 
 def _fetch(arch: ArchSettings, bases: list[str], work: Path) -> dict[str, Path]:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.audit.run import AuditReport
-    from omg.cache.substitute import PullResult
+    from omg.cache.substitute import PullResult, Substituted
     from omg.config import Settings
     from omg.daemon.client import Client
     from omg.environment import ExecEnv
@@ -254,6 +254,13 @@ class DaemonBackend:
 
         return self._rebuild(PullResult, self.call("cache.pull", {"url": url,
                                                                   "items": list(items)}))
+
+    def cache_substitute(self, items: Sequence[str]) -> Substituted:
+        """omgd asks its own substituters, with its own trusted keys."""
+        from omg.cache.substitute import Substituted
+
+        return self._rebuild(Substituted, self.call("cache.substitute",
+                                                    {"items": list(items)}))
 
     # The store ----------------------------------------------------------------------
 

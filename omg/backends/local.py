@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from generations.gc import GcResult
     from omg.audit.run import AuditReport
-    from omg.cache.substitute import PullResult
+    from omg.cache.substitute import PullResult, Substituted
     from omg.config import Settings
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
@@ -331,6 +331,15 @@ class LocalBackend:
             result = substitute.pull_items(self.settings, self.store, url, items,
                                            user=self.user,
                                            platform=f"{p.os}-{p.arch}-{p.libc}")
+        self._store_changed()
+        return result
+
+    def cache_substitute(self, items: Sequence[str]) -> Substituted:
+        from omg.cache import substitute
+
+        with self.store.gc_guard():
+            result = substitute.substitute_items(self.settings, self.store, items,
+                                                 user=self.user)
         self._store_changed()
         return result
 

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 5.0
 _JOBS = 8
 _CHUNK = 1 << 20
+#: ``<OMG_HOME>/tmp/pull-<pid>-<random>``: one pull's downloaded objects, compressed.
+_PULL = "pull-"
 
 
 def configured(settings: Settings, environ: Mapping[str, str] = os.environ
@@ -108,6 +110,53 @@ class PullResult(Result):
 
 
 SHAPES[PullResult] = {"pulled": list, "present": list}
+
+
+class Substituted(Result):
+    """What the configured substituters gave for each item asked (`substitute_items`)."""
+
+    #: item -> store path name, for the items a cache had (the others: ask upstream).
+    found: dict[str, str]
+    #: item -> the cache it came from.
+    caches: dict[str, str]
+    warnings: list[str]
+
+
+SHAPES[Substituted] = {"warnings": list}
+
+
+def substitute_items(settings: Settings, store: LocalStore, items: Sequence[str], *,
+                     user: str) -> Substituted:
+    """Ask this process's substituters (omgd's own, through omgd) for each item, in
+    order: ``aur/NAME@VERSION`` (an Arch package, ``epoch:pkgver-pkgrel``) or
+    ``TOOL@VERSION`` (this platform). A miss or a refusal leaves the item out (with
+    a warning for a refusal): the caller builds or downloads it as before."""
+    out = Substituted({}, {}, [])
+    subst = Substituter.for_settings(settings, store, user=user, warn=out.warnings.append)
+    if subst is None:
+        return out
+    try:
+        for item in items:
+            got = _substitute_one(subst, item)
+            if got is not None:
+                out.found[item], out.caches[item] = got.record.path, got.cache
+    finally:
+        subst.close()
+    return out
+
+
+def _substitute_one(subst: Substituter, item: str) -> Pulled | None:
+    spec, sep, version = item.rpartition("@")
+    if not (sep and spec and version):
+        raise UsageError(f"{item!r}: not aur/NAME@VERSION nor TOOL@VERSION")
+    if spec.startswith("aur/"):
+        return subst.arch(spec.removeprefix("aur/"), version)
+    from omg import providers
+    from omg.providers.base import Platform
+
+    p = Platform.detect()
+    return subst.runtime(providers.canonical(spec), version.removeprefix("v"),
+                         f"{p.os}-{p.arch}-{p.libc}")
 
 
 def pull_items(settings: Settings, store: LocalStore, url: str, items: Sequence[str], *,
@@ -360,6 +409,11 @@ def _name_version(m: mf.Manifest) -> tuple[str, str]:
 
 def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: PublicKey,
             user: str) -> Pulled:
+    claim = Claim(CACHE, user, {"cache": storage.url, "key": signer.name,
+                                "what": dict(m.what)})
+    known = _claim_existing(store, m.name, claim)
+    if known is not None:
+        return Pulled(known, storage.url, signer.name, created=False)
     pool = store.layout.links
     local = {o.digest for o in mf.objects(m)
              if (pool / o.digest).exists() or (pool / f"{o.digest}x").exists()}
@@ -367,12 +421,11 @@ def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: Pu
     name, version = _name_version(m)
     tmp = store.layout.home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    work = tmp / f"pull-{os.getpid()}-{secrets.token_hex(4)}"
+    clean_dead_pulls(tmp)
+    work = tmp / f"{_PULL}{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
     try:
         fetched_bytes = _download(storage, missing, work)
-        claim = Claim(CACHE, user, {"cache": storage.url, "key": signer.name,
-                                    "what": dict(m.what)})
         result = store.add_members(
             _members(m, pool, work, storage.url), f"{storage.url} {m.name}", name, version,
             expect_name=m.name, claim=claim, references=m.references,
@@ -383,6 +436,45 @@ def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: Pu
         force_remove(work)
     return Pulled(result.record, storage.url, signer.name, len(missing), fetched_bytes,
                   result.created)
+
+
+def _claim_existing(store: LocalStore, name: str, claim: Claim) -> PathRecord | None:
+    """A path the store has already (its content hashes to its name: invariant 1) needs
+    no tree replayed, only the cache's claim; None when it is not there."""
+    import time
+
+    from store import claims
+
+    with store.gc_guard():
+        if not store.layout.store_path(name).is_dir():
+            return None
+        record = store.get(name)
+        claims.record(store.layout, name, claim, now=time.time())
+    return record
+
+
+def clean_dead_pulls(tmp: Path) -> None:
+    """Remove the download directories of pulls whose process is gone (SIGKILL, a
+    crash): what they held was never in the store, so nothing else needs them."""
+    from store.fsutil import force_remove
+
+    for entry in os.listdir(tmp):
+        if not entry.startswith(_PULL):
+            continue
+        pid = entry.removeprefix(_PULL).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                force_remove(tmp / entry)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _download(storage: CacheStorage, objects: Sequence[mf.ObjectRef], work: Path) -> int:

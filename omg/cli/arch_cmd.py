@@ -110,7 +110,8 @@ def _render_install(result: InstallResult, json_out: bool) -> None:
         print_json(J.package_install(J.Paths(str(config.load().home)), result))
         return
     for b in result.built:
-        note = " (already in the store)" if b.reused else ""
+        note = f" (from {b.substituted})" if b.substituted else \
+            " (already in the store)" if b.reused else ""
         typer.echo(f"{b.name} {b.version} -> {b.store_path}{note}")
     for f in result.system_installed:
         typer.echo(f"installed on the system: {f}")

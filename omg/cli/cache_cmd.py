@@ -18,6 +18,7 @@ from omg.cli.output import backend, print_result
 
 if TYPE_CHECKING:
     from omg.cache.push import PushResult
+    from omg.cache.substitute import PullResult
 
 SecretOpt = Annotated[str, typer.Option(
     "--secret-file", help="The secret key file (NAME:BASE64, mode 0600).")]
@@ -91,6 +92,7 @@ def register(app: typer.Typer) -> None:
             help="The cache: file:///DIR, https://HOST/BASE or s3://BUCKET/PREFIX?...")],
         items: Annotated[list[str], typer.Argument(
             help="Store path names or TOOL@VERSION (this platform).")],
+        json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Pull store paths (and their references) from a cache into the store, accepted
         only if signed by a trusted key ([cache] trusted_keys; omgd's own in the shared
@@ -100,8 +102,7 @@ def register(app: typer.Typer) -> None:
 
         with backend() as b:
             result = b.cache_pull(url, items)
-        for line in substitute.lines(result):
-            typer.echo(line)
+        print_result(result, json_out, substitute.lines, lambda r: _pull_json(b.home_dir, r))
 
 
 def _json(home_dir: str, r: PushResult) -> dict[str, object]:
@@ -113,3 +114,13 @@ def _json(home_dir: str, r: PushResult) -> dict[str, object]:
         "present": paths.store_paths(r.present), "objects": r.objects,
         "object_bytes": r.object_bytes, "content_bytes": r.content_bytes,
         "index_entries": r.index_entries, "warnings": r.warnings})
+
+
+def _pull_json(home_dir: str, r: PullResult) -> dict[str, object]:
+    from omg.cli import json_out as J
+
+    paths = J.Paths(home_dir)
+    return J.versioned({
+        "url": r.url, "pulled": paths.store_paths(r.pulled),
+        "present": paths.store_paths(r.present), "objects": r.objects,
+        "object_bytes": r.object_bytes})

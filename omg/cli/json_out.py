@@ -263,7 +263,8 @@ def repaired(r: RepairResult) -> Json:
 def package_install(p: Paths, r: InstallResult) -> Json:
     return versioned({
         "built": [{"name": b.name, "version": b.version, "store_path": p.store_path(b.store_path),
-                   "package_file": _none_if_empty(b.package_file), "reused": b.reused}
+                   "package_file": _none_if_empty(b.package_file), "reused": b.reused,
+                   "substituted": _none_if_empty(b.substituted)}
                   for b in r.built],
         "order": list(r.order), "repo_deps": list(r.repo_deps),
         "repo_installed": list(r.repo_installed),

@@ -216,6 +216,7 @@ AUDITED: dict[str, Callable[[Plain], object]] = {
     "runtime.install": lambda r: {"store_paths": [x["record"]["path"] for x in r],
                                   "created": sum(bool(x["created"]) for x in r)},
     "cache.pull": _pick("url", "pulled", "present"),
+    "cache.substitute": _pick("found", "caches"),
     "profile.use": _pick("profile", "generation", "env", "unchanged"),
     "profile.exec": _pick("env", "root"),
     "profile.uninstall": _pick("profile", "generation", "removed", "unrooted"),

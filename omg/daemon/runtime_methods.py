@@ -95,6 +95,15 @@ def _cache_pull(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obj
     return to_plain(result)
 
 
+def _cache_substitute(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
+    """Items asked of omgd's own substituters (an AUR build about to start): the client
+    names what, never where from nor whose key to trust."""
+    items = check_specs("cache.substitute", params["items"])
+    with ctx.write_lock:
+        result = backend(ctx, peer.user).cache_substitute(items)
+    return to_plain(result)
+
+
 METHODS = (
     Method("runtime.install", _runtime_install, {
         "specs": ("list[str]", True), "offline": ("bool?", False), "refresh": ("bool?", False)}),
@@ -106,4 +115,5 @@ METHODS = (
     Method("runtime.outdated", _runtime_outdated, {
         "installed": ("list[str]", True), "offline": ("bool?", False)}),
     Method("cache.pull", _cache_pull, {"url": ("str", True), "items": ("list[str]", True)}),
+    Method("cache.substitute", _cache_substitute, {"items": ("list[str]", True)}),
 )

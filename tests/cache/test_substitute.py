@@ -225,3 +225,17 @@ def test_references_are_pulled_first(tmp_path: Path, secret: keys.SecretKey) -> 
     assert got.record.references == (dep,)
     assert [c["kind"] for c in b.claims(dep)] == [CACHE]
     verify_clean(b)
+
+
+def test_a_path_the_store_has_gets_the_caches_claim_and_nothing_is_fetched(
+        tmp_path: Path, secret: keys.SecretKey) -> None:
+    a, b = stores(tmp_path)
+    name = a.add(tree(tmp_path / "src"), "tool", "1.0").record.path
+    url = f"file://{tmp_path}/cache"
+    push_path(a.layout, url, name, secret)
+    assert b.add(tmp_path / "src", "tool", "1.0").record.path == name
+    counting = Counting(storage.open_storage(url))
+    got = substitute.pull(b, counting, name, [secret.public()], "alice")
+    assert got is not None and not got.created and got.fetched == 0
+    assert counting.objects() == [] and not (b.layout.home / "tmp").exists()
+    assert CACHE in [c["kind"] for c in b.claims(name)]

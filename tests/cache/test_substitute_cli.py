@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tests.cache.subst_support import picture, push_path
 from tests.conftest import OmgEnv, make_env
 from tests.providers.conftest import FAST_NET
 from tests.providers.mirrors import MirrorServer, build_node
+from tests.schema import check
 
 
 @pytest.fixture
@@ -29,9 +31,19 @@ def installed(env: OmgEnv, spec: str, extra: dict[str, str]) -> str:
     return str(r["store_path"]["name"])
 
 
-def seeded(tmp_path: Path, up: dict[str, str], *versions: str
-           ) -> tuple[str, keys.SecretKey, dict[str, str]]:
-    """A cache holding node `versions`, pushed from another OMG_HOME."""
+@dataclass
+class Seeded:
+    """A cache holding node versions pushed from another OMG_HOME, and an empty home
+    (`second`) whose `env` asks that cache, trusting its key, then `up`stream."""
+
+    cache: str
+    secret: keys.SecretKey
+    names: dict[str, str]
+    second: OmgEnv
+    env: dict[str, str]
+
+
+def seeded(tmp_path: Path, up: dict[str, str], *versions: str) -> Seeded:
     first = make_env(tmp_path / "first")
     secret = keys.generate("team")
     cache = f"file://{tmp_path}/cache"
@@ -39,7 +51,8 @@ def seeded(tmp_path: Path, up: dict[str, str], *versions: str
     for v in versions:
         names[v] = installed(first, f"node@{v}", up)
         push_path(first.layout, cache, names[v], secret)
-    return cache, secret, names
+    return Seeded(cache, secret, names, make_env(tmp_path / "second"),
+                  {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text})
 
 
 def upstream_requests(server: MirrorServer) -> list[str]:
@@ -49,10 +62,9 @@ def upstream_requests(server: MirrorServer) -> list[str]:
 def test_use_of_an_exact_version_asks_the_cache_and_no_upstream_index(
         tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     server, up = mirror
-    cache, secret, names = seeded(tmp_path, up, "22.2.0")
+    s = seeded(tmp_path, up, "22.2.0")
     server.requests.clear()
-    second = make_env(tmp_path / "second")
-    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
+    second, env, names = s.second, s.env, s.names
     proc = second.run("use", "node@22.2.0", extra_env=env, check=True)
     assert "warning" not in proc.stderr, proc.stderr
     assert upstream_requests(server) == []
@@ -71,11 +83,9 @@ def test_use_of_an_exact_version_asks_the_cache_and_no_upstream_index(
 def test_a_range_reads_upstreams_index_then_asks_the_cache_for_the_version(
         tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     server, up = mirror
-    cache, secret, names = seeded(tmp_path, up, "20.12.0")
+    s = seeded(tmp_path, up, "20.12.0")
     server.requests.clear()
-    second = make_env(tmp_path / "second")
-    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
-    assert installed(second, "node@20", env) == names["20.12.0"]
+    assert installed(s.second, "node@20", s.env) == s.names["20.12.0"]
     asked = upstream_requests(server)
     assert "/dist/index.json" in asked and not any(p.endswith(".tar.xz") for p in asked)
 
@@ -83,25 +93,22 @@ def test_a_range_reads_upstreams_index_then_asks_the_cache_for_the_version(
 def test_sync_substitutes_the_version_files_tools(
         tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     server, up = mirror
-    cache, secret, names = seeded(tmp_path, up, "22.2.0")
+    s = seeded(tmp_path, up, "22.2.0")
     server.requests.clear()
-    second = make_env(tmp_path / "second")
     project = tmp_path / "project"
     project.mkdir()
     (project / ".node-version").write_text("22.2.0\n")
-    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
-    second.run("sync", extra_env=env, cwd=project, check=True)
+    s.second.run("sync", extra_env=s.env, cwd=project, check=True)
     assert upstream_requests(server) == []
-    assert (second.layout.store / names["22.2.0"]).is_dir()
+    assert (s.second.layout.store / s.names["22.2.0"]).is_dir()
 
 
 def test_without_a_trusted_key_the_cache_is_refused_and_upstream_installs(
         tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     _server, up = mirror
-    cache, _, names = seeded(tmp_path, up, "22.2.0")
-    second = make_env(tmp_path / "second")
-    stranger = keys.generate("team").public().text
-    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": stranger}
+    s = seeded(tmp_path, up, "22.2.0")
+    cache, names, second = s.cache, s.names, s.second
+    env = {**s.env, "OMG_TRUSTED_KEYS": keys.generate("team").public().text}
     proc = second.run("install", "node@22.2.0", extra_env=env, check=True)
     name = names["22.2.0"]
     assert [ln for ln in proc.stderr.splitlines() if "falling back" in ln] == [
@@ -114,13 +121,11 @@ def test_without_a_trusted_key_the_cache_is_refused_and_upstream_installs(
 def test_offline_asks_no_cache(tmp_path: Path,
                                mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     _server, up = mirror
-    cache, secret, _ = seeded(tmp_path, up, "22.2.0")
-    second = make_env(tmp_path / "second")
-    env = {**up, "OMG_SUBSTITUTERS": cache, "OMG_TRUSTED_KEYS": secret.public().text}
-    before = picture(second.layout)
-    proc = second.run("install", "node@22.2.0", "--offline", extra_env=env)
+    s = seeded(tmp_path, up, "22.2.0")
+    before = picture(s.second.layout)
+    proc = s.second.run("install", "node@22.2.0", "--offline", extra_env=s.env)
     assert proc.returncode != 0
-    assert picture(second.layout) == before
+    assert picture(s.second.layout) == before
 
 
 def test_a_bad_substituter_setting_is_a_usage_error(tmp_path: Path,
@@ -153,23 +158,28 @@ def test_use_between_installed_versions_imports_no_cache_module(
 def test_cache_pull_by_name_and_by_tool_at_version(
         tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     _, up = mirror
-    cache, secret, names = seeded(tmp_path, up, "22.2.0", "20.12.0")
-    second = make_env(tmp_path / "second")
-    env = {"OMG_TRUSTED_KEYS": secret.public().text}
+    s = seeded(tmp_path, up, "22.2.0", "20.12.0")
+    cache, names, second = s.cache, s.names, s.second
+    env = {"OMG_TRUSTED_KEYS": s.secret.public().text}
     proc = second.run("cache", "pull", cache, names["22.2.0"], "node@20.12.0",
                       extra_env=env, check=True)
     assert proc.stdout.splitlines()[:2] == [f"pulled {names['22.2.0']}",
                                             f"pulled {names['20.12.0']}"]
     again = second.run("cache", "pull", cache, "node@22.2.0", extra_env=env, check=True)
     assert again.stdout.splitlines()[0] == f"already in the store: {names['22.2.0']}"
+    data = check("cache-pull", second.run("cache", "pull", cache, "node@20.12.0", "--json",
+                                          extra_env=env, check=True).stdout)
+    assert (data["pulled"], data["objects"]) == ([], 0)
+    assert data["present"] == [{"name": names["20.12.0"],
+                                "path": str(second.layout.store / names["20.12.0"])}]
     assert second.run("store", "verify").returncode == 0
 
 
 def test_cache_pull_refusals_are_one_error_line_and_change_nothing(
         tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
     _, up = mirror
-    cache, _, names = seeded(tmp_path, up, "22.2.0")
-    second = make_env(tmp_path / "second")
+    s = seeded(tmp_path, up, "22.2.0")
+    cache, names, second = s.cache, s.names, s.second
     before = picture(second.layout)
     stranger = {"OMG_TRUSTED_KEYS": keys.generate("team").public().text}
     cases = [
