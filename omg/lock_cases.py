@@ -247,10 +247,18 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
 
     from shims.project import project_pins
 
-    root, requests = project_requests(start)
-    project_pins(root, check=_spec_check)  # a malformed spec names its file
+    try:
+        root, requests = project_requests(start)
+    except NotFound:
+        # No version file can name an AUR package: a project profile holding only
+        # packages (`omg use --local aur/X`) is locked from the profile alone.
+        root, requests = start, []
+        if not _packages(b, start):
+            raise
+    else:
+        project_pins(root, check=_spec_check)  # a malformed spec names its file
     tools = b.lock([str(r) for r in requests], platforms=platforms, offline=offline,
-                   refresh=refresh)
+                   refresh=refresh) if requests else []
     files = {r.tool: r.source.name for r in requests}
     path = lock_path(root)
     old = _old_lock(path)
