@@ -110,13 +110,7 @@ def parse_publics(texts: Iterable[str]) -> list[PublicKey]:
 
 def load_secret(path: Path) -> SecretKey:
     """The secret key in file `path`; a file others may read is refused, as ssh does."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise NotFound(f"no secret key file {path}",
-                       hint="omg cache keygen NAME --secret-file FILE makes one") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read secret key file {path}: {exc.strerror}") from exc
+    fd = _open(path, os.O_RDONLY, "read")
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -135,16 +129,25 @@ def load_secret(path: Path) -> SecretKey:
     return SecretKey(*_split(text, f"secret key file {path}"))
 
 
-def write_secret(path: Path, key: SecretKey) -> None:
-    """Write `key` to a new file `path`, mode 0600; an existing file is never replaced."""
+def _open(path: Path, flags: int, verb: str) -> int:
+    """A descriptor on secret key file `path` (never through a symlink), or one line."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     0o600)
-    except FileExistsError:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileNotFoundError as exc:
+        if flags & os.O_CREAT:  # its directory is missing
+            raise UsageError(f"cannot write secret key file {path}: {exc.strerror}") from exc
+        raise NotFound(f"no secret key file {path}",
+                       hint="omg cache keygen NAME --secret-file FILE makes one") from None
+    except FileExistsError:  # O_EXCL: a key is never overwritten
         raise UsageError(f"secret key file {path} exists: not overwritten",
                          hint="choose another file, or remove it first") from None
     except OSError as exc:
-        raise UsageError(f"cannot write secret key file {path}: {exc.strerror}") from exc
+        raise UsageError(f"cannot {verb} secret key file {path}: {exc.strerror}") from exc
+
+
+def write_secret(path: Path, key: SecretKey) -> None:
+    """Write `key` to a new file `path`, mode 0600; an existing file is never replaced."""
+    fd = _open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, "write")
     try:
         try:
             os.fchmod(fd, 0o600)  # whatever the umask said

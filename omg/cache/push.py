@@ -84,8 +84,10 @@ def resolve_items(backend: Backend, items: Sequence[str]) -> list[str]:
     """Store path names for `TOOL@VERSION`, `aur/NAME[@VERSION]` (installed, resolvable
     for this user: the newest match) or a store path name, path or unique prefix."""
     out: list[str] = []
+    from store.layout import store_hash_of
+
     for item in items:
-        if "@" in item or item.startswith("aur/"):
+        if ("@" in item or item.startswith("aur/")) and not store_hash_of(item):
             out.append(_installed(backend, item))
         else:
             try:
@@ -102,11 +104,9 @@ def _installed(backend: Backend, item: str) -> str:
     tool, _, spec = item.partition("@")
     if tool.startswith("aur/"):
         rows = [v for v in backend.installed() if v.tool == tool]
-    else:
-        from omg.providers import TOOLS, canonical
+    else:  # any name `omg use` would take: a provider's tool or one added to the store
+        from omg.providers import canonical
 
-        if canonical(tool) not in TOOLS:
-            raise UsageError(f"cannot push {item!r}: {tool!r} is no tool omg knows")
         tool = canonical(tool)
         rows = backend.installed(tool)
     versions = [v.version for v in rows]
@@ -166,27 +166,28 @@ def push(layout: Layout, storage: CacheStorage, names: Sequence[str], key: Secre
         raise UsageError(f"{storage.url}: cannot push to a read-only cache",
                          hint="push to the file:// or s3:// location this server serves")
     _ensure_marker(storage)
-    result = PushResult(storage.url, [], [], 0, 0, 0, 0, [])
+    pushed: list[str] = []
+    present: list[str] = []
+    warnings: list[str] = []
+    sent = [0, 0, 0]  # objects, compressed bytes, content bytes
+    indexed = 0
     for record, entries in closure_order(layout, names):
         what = M.what_of(record, platform=platform, tools=TOOLS)
         m = M.build(record, entries, _targets(layout, record.path, entries), what=what)
-        signed = M.sign(m, key)
         existing = _existing(storage, record.path)
         if existing is not None and M.verify(existing, [key.public()]) is not None:
-            result.present.append(record.path)
+            present.append(record.path)
         else:
             up = _upload_objects(layout, storage, m, jobs=jobs, progress=progress)
-            result = result._replace(objects=result.objects + up[0],
-                                     object_bytes=result.object_bytes + up[1],
-                                     content_bytes=result.content_bytes + up[2])
+            sent = [a + b for a, b in zip(sent, up, strict=True)]
             if existing is not None and M.signed_bytes(existing) == M.signed_bytes(m):
-                signed = M.sign(existing, key)  # the same manifest: keep the others' signatures
-            storage.put(M.manifest_key(record.path), M.encode(signed))
-            result.pushed.append(record.path)
+                m = existing  # the same manifest signed by others: keep their signatures
+            storage.put(M.manifest_key(record.path), M.encode(M.sign(m, key)))
+            pushed.append(record.path)
         for index_key in M.index_keys(what):
-            added = _add_to_index(storage, index_key, record.path, result.warnings)
-            result = result._replace(index_entries=result.index_entries + added)
-    return result
+            indexed += _add_to_index(storage, index_key, record.path, warnings)
+    return PushResult(storage.url, pushed, present, sent[0], sent[1], sent[2], indexed,
+                      warnings)
 
 
 def _ensure_marker(storage: CacheStorage) -> None:

@@ -47,14 +47,14 @@ def register(app: typer.Typer) -> None:
     @cache_app.command("push")
     def push(
         url: Annotated[str, typer.Argument(
-            help="The cache: file:///DIR or s3://BUCKET[/PREFIX]?endpoint=URL&region=R.")],
+            help="The cache: file:///DIR or s3://BUCKET/PREFIX?endpoint=URL&region=R.")],
         secret_file: SecretOpt,
         items: Annotated[list[str] | None, typer.Argument(
             help="TOOL@VERSION, aur/NAME or a store path (name, path or unique prefix); "
                  "none: everything your profiles and installed roots reach.")] = None,
         jobs: Annotated[int | None, typer.Option(
             "--jobs", "-j", min=1, max=64,
-            help="Parallel uploads (default: [network] jobs, 4).")] = None,
+            help="Parallel uploads (default: the network jobs setting, 4).")] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Push store paths and their references to a cache, signed; idempotent."""
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
     @cache_app.command("pull")
     def pull(
         url: Annotated[str, typer.Argument(
-            help="The cache: file:///DIR, https://HOST/BASE or s3://BUCKET[/PREFIX]?...")],
+            help="The cache: file:///DIR, https://HOST/BASE or s3://BUCKET/PREFIX?...")],
         items: Annotated[list[str], typer.Argument(
             help="Store path names or TOOL@VERSION (this platform).")],
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -37,6 +37,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -133,6 +134,7 @@ def weed_binary() -> str:
 
 
 def start_seaweedfs(root: Path, *, attempts: int = 3) -> SeaweedFS:
+    root.mkdir(parents=True, exist_ok=True)
     (root / "s3.json").write_text(json.dumps(_S3_IDENTITIES))
     for attempt in range(attempts):
         ports = free_ports(8)
@@ -208,6 +210,16 @@ def s3_cache_auth(s3_cache: str, seaweedfs: SeaweedFS) -> S3Auth:
     return S3Auth(s3_cache, seaweedfs)
 
 
+class Request(NamedTuple):
+    """One line of nginx's access log."""
+
+    status: int
+    sent: int  # body bytes
+    connection: int  # nginx's serial number of the TCP connection
+    method: str
+    path: str
+
+
 @dataclass
 class Nginx:
     """A running nginx serving `root` read-only (GET and HEAD) on `port`."""
@@ -215,18 +227,30 @@ class Nginx:
     root: Path
     proc: subprocess.Popen[bytes]
     port: int
+    prefix: Path
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def requests(self) -> list[Request]:
+        """Each request so far, when started with `access_log`."""
+        log = self.prefix / "access.log"
+        out = []
+        for line in log.read_text().splitlines() if log.exists() else []:
+            status, sent, connection, method, path = line.split(" ", 4)
+            out.append(Request(int(status), int(sent), int(connection), method, path))
+        return out
+
     def stop(self) -> None:
         _stop(self.proc)
 
 
-def _nginx_conf(prefix: Path, root: Path, port: int) -> str:
+def _nginx_conf(prefix: Path, root: Path, port: int, access_log: bool) -> str:
     temp = "\n".join(f"  {kind}_temp_path {prefix}/tmp/{kind};"
                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    log = (f"log_format sent '$status $body_bytes_sent $connection $request_method $uri';\n"
+           f"  access_log {prefix}/access.log sent;" if access_log else "access_log off;")
     # As root, workers would run as nobody, who cannot enter pytest's 0700 tmp dirs.
     user = "user root;\n" if os.geteuid() == 0 else ""
     return f"""{user}daemon off;
@@ -235,7 +259,7 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
 events {{ worker_connections 128; }}
 http {{
-  access_log off;
+  {log}
 {temp}
   default_type application/octet-stream;
   server {{
@@ -248,7 +272,9 @@ http {{
 """
 
 
-def start_nginx(prefix: Path, root: Path, *, attempts: int = 3) -> Nginx:
+def start_nginx(prefix: Path, root: Path, *, access_log: bool = False,
+                attempts: int = 3) -> Nginx:
+    """nginx serving `root`; with `access_log`, `Nginx.requests` lists what it sent."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.path.exists(binary):
         pytest.skip("nginx is not installed (apt nginx)")
@@ -258,13 +284,13 @@ def start_nginx(prefix: Path, root: Path, *, attempts: int = 3) -> Nginx:
     for attempt in range(attempts):
         port = free_ports(1)[0]
         conf = prefix / "nginx.conf"
-        conf.write_text(_nginx_conf(prefix, root, port))
+        conf.write_text(_nginx_conf(prefix, root, port, access_log))
         log = open(prefix / f"nginx-{attempt}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(prefix)],
                                 stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
-        server = Nginx(root, proc, port)
+        server = Nginx(root, proc, port, prefix)
         deadline = time.monotonic() + 15
         while proc.poll() is None and time.monotonic() < deadline:
             if _http("GET", f"{server.base}/nginx-ready", timeout=1) == 200:

@@ -75,6 +75,8 @@ def test_malformed_secret_file_is_one_usage_error(tmp_path: Path, content: bytes
 def test_missing_secret_file_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="no secret key file"):
         keys.load_secret(tmp_path / "nothing")
+    with pytest.raises(UsageError, match=r"cannot write secret key file .*: No such file"):
+        keys.write_secret(tmp_path / "no-dir" / "k", keys.generate("k"))
 
 
 @pytest.mark.parametrize("name", ["", "a:b", "a b", "-a", "x" * 129])

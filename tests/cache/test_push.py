@@ -296,6 +296,14 @@ def secret_file(env: OmgEnv, name: str = "test-cache-1") -> tuple[Path, str]:
     return path, proc.stdout
 
 
+@pytest.mark.parametrize("command", ["keygen", "push"])
+def test_help_renders(omg_env: OmgEnv, command: str) -> None:
+    """Help text is rich markup: a `[/PREFIX]` in it once made `--help` an internal error."""
+    proc = omg_env.run("cache", command, "--help")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "--secret-file" in proc.stdout
+
+
 def test_keygen_prints_only_the_public_key_and_writes_0600(omg_env: OmgEnv) -> None:
     path, out = secret_file(omg_env)
     public = keys.parse_public(out)
@@ -329,6 +337,27 @@ def test_push_command_with_no_arguments_pushes_the_profile_and_says_up_to_date_a
     assert again.stdout == f"{url}: up to date (1 store path already there)\n"
     quiet = omg_env.run("-q", "cache", "push", url, "--secret-file", str(path), check=True)
     assert quiet.stderr == ""
+
+
+def test_push_command_takes_tool_specs_aur_names_and_store_paths(
+        omg_env: OmgEnv, store: LocalStore, cache_dir: Path) -> None:
+    old, new = add_node(store, omg_env.root, "1.0.0"), add_node(store, omg_env.root, "1.2.0")
+    aur = store.add(fake_tool(omg_env.root, "foo", "1.2-1"), "foo", "1.2-1",
+                    origin={"kind": "aur", "pkgbase": "foo", "pkgname": "foo",
+                            "version": "1.2-1"}).record.path
+    plain = store.add(fake_tool(omg_env.root, "tree", "1@b"), "tree", "1@b").record.path
+    path, _ = secret_file(omg_env)
+    url = cache_dir.as_uri()
+    doc = check("cache-push", omg_env.run(
+        "cache", "push", url, "node@1", "aur/foo", str(store.layout.store_path(plain)),
+        "--secret-file", str(path), "--json", check=True).stdout)
+    assert [p["name"] for p in doc["pushed"]] == [new, aur, plain]
+    assert old not in {p["name"] for p in doc["pushed"]}
+    assert json.loads((cache_dir / "index/arch/foo/1.2-1.json").read_bytes()) == [aur]
+    m = M.decode((cache_dir / f"paths/{aur}.json").read_bytes(), "k")
+    assert m.what == {"kind": "arch", "package": "foo", "version": "1.2-1", "arch": "",
+                      "repo": "aur"}
+    assert sorted(p.name for p in (cache_dir / "index").iterdir()) == ["arch", "runtime"]
 
 
 def many_files_pushed(env: OmgEnv, store: LocalStore, cache_dir: Path, files: int,
@@ -401,19 +430,29 @@ def test_push_command_bad_input_is_one_line(omg_env: OmgEnv, cache_dir: Path) ->
     assert not cache_dir.exists()
 
 
-def test_push_to_s3(store: LocalStore, omg_env: OmgEnv, request: pytest.FixtureRequest) -> None:
+def test_push_to_s3_then_again_up_to_date(store: LocalStore, omg_env: OmgEnv,
+                                          s3_cache: str) -> None:
+    lib = store.add(fake_tool(omg_env.root, "zlib", "1.3"), "zlib", "1.3").record.path
+    name = add_node(store, omg_env.root, references=(lib,))
+    storage = Recorder(open_storage(s3_cache))
     try:
-        url = request.getfixturevalue("s3_cache")
-    except pytest.FixtureLookupError:
-        pytest.skip("no s3_cache fixture (tests/cache/servers.py) in this checkout")
-    name = add_node(store, omg_env.root)
-    storage = Recorder(open_storage(url))
-    try:
-        assert do_push(store, storage, name).pushed == [name]
-        assert storage.puts[-2] == f"paths/{name}.json"
-        again = Recorder(open_storage(url))
-        assert do_push(store, again, name).present == [name] and again.puts == []
-        raw = storage.get(f"paths/{name}.json")
-        assert raw is not None and M.verify(M.decode(raw, "k"), [KEY.public()]) is not None
+        assert do_push(store, storage, name).pushed == [lib, name]
+        assert storage.puts[-2:] == [f"paths/{name}.json",
+                                     f"index/runtime/node/1.0.0/{PLATFORM}.json"]
+        assert storage.puts.index(f"paths/{lib}.json") < storage.puts.index(
+            f"paths/{name}.json")
+        for key in storage.puts:
+            if key.startswith("objects/"):
+                content = zstandard.ZstdDecompressor().decompress(storage.get(key) or b"")
+                assert key == f"objects/{blake3(content).hexdigest()}.zst"
+        manifest = storage.get(f"paths/{name}.json")
+        assert manifest is not None
+        assert M.verify(M.decode(manifest, "k"), [KEY.public()]) is not None
     finally:
         storage.close()
+    again = Recorder(open_storage(s3_cache))
+    try:
+        result = do_push(store, again, name)
+        assert result.present == [lib, name] and again.puts == []
+    finally:
+        again.close()

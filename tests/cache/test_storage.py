@@ -271,3 +271,25 @@ def test_a_failed_put_leaves_no_temporary(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         storage.put("objects/ab.zst", b"x")
     assert os.listdir(tmp_path / "objects") == ["ab.zst"]
+
+
+def test_an_http_cache_keeps_its_connections_alive(tmp_path: Path) -> None:
+    """A pull asks for thousands of objects: one TCP connection (and TLS setup) each
+    made it take minutes."""
+    from tests.cache.servers import start_nginx
+
+    server = start_nginx(tmp_path / "prefix", tmp_path / "www", access_log=True)
+    try:
+        for i in range(40):
+            (tmp_path / "www" / f"o{i}").write_bytes(b"x" * i)
+        storage = open_storage(server.base)
+        try:
+            assert [storage.get(f"o{i}") for i in range(40)] == [b"x" * i for i in range(40)]
+            assert all(storage.exists(f"o{i}") for i in range(40))
+        finally:
+            storage.close()
+        requests = [r for r in server.requests() if r.path.startswith("/o")]
+        assert len(requests) == 80
+        assert len({r.connection for r in requests}) == 1
+    finally:
+        server.stop()
