@@ -121,6 +121,21 @@ class SeaweedFS:
         self.create_bucket(name)
         return name
 
+    def listing(self, bucket: str, folder: str) -> list[str]:
+        """The names in `folder` of `bucket` (through the filer: S3 listing is not in
+        the storage interface); [] when there is no such folder."""
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.filer_port}/buckets/{bucket}/{folder}/?limit=100000",
+            headers={"Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                entries = json.load(resp).get("Entries") or []
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return []
+            raise
+        return sorted(e["FullPath"].rsplit("/", 1)[1] for e in entries)
+
     def stop(self) -> None:
         # weed still runs 20 s after SIGTERM or SIGINT; its data is a test's to lose.
         _stop(self.proc, signal.SIGKILL)
