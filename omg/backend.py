@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from omg.cache.substitute import PullResult, Substituted
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
+    from omg.lockfile import Tool as LockedTool
     from omg.net import DownloadProgress
     from omg.profiles import (
         CurrentInfo,
@@ -104,6 +105,11 @@ class Backend(Protocol):
                  offline: bool = False) -> list[Outdated]: ...
 
     def installed(self, tool: str | None = None) -> list[InstalledVersion]: ...
+
+    def lock(self, specs: Sequence[str], *, platforms: Sequence[str] = (),
+             offline: bool = False, refresh: bool = False) -> list[LockedTool]:
+        """Each TOOL@SPEC's exact version and its artifacts on each platform upstream's
+        index offers it for (`omg.lock_cases.resolve`); installs nothing."""
 
     def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
         """What is installed against the vulnerability feeds, end of life and the

@@ -32,6 +32,7 @@ from store.results import Result
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from omg.lockfile import Lock
     from omg.profiles import CurrentInfo, ResolvedTool
     from store.local import LocalStore
     from store.record import PathRecord
@@ -111,17 +112,17 @@ def arch_version(record: PathRecord) -> str:
     return str(origin.get("version") or record.version)
 
 
-def purl_of(kind: str, name: str, version: str, record: PathRecord, url: str) -> str:
+def purl_of(kind: str, name: str, version: str, record: PathRecord | None, url: str) -> str:
     """`pkg:alpm/arch/NAME@VERSION?arch=ARCH` for Arch packages (the purl spec's alpm
     type; AUR builds add ``repository_url``), `pkg:generic/NAME@VERSION` otherwise (no
     purl type describes a runtime's upstream build), with ``download_url``."""
     enc = _purl_part
     if kind in (ARCH, AUR):
         quals: list[tuple[str, str]] = []
-        pkginfo = record.metadata.get("pkginfo")
+        pkginfo = record.metadata.get("pkginfo") if record is not None else None
         if isinstance(pkginfo, dict) and isinstance(pkginfo.get("arch"), str):
             quals.append(("arch", str(pkginfo["arch"])))
-        aur = (record.origin or {}).get("aur")
+        aur = (record.origin or {}).get("aur") if record is not None else None
         if kind == AUR and isinstance(aur, str):
             quals.append(("repository_url", aur))
         return f"pkg:alpm/arch/{enc(name.lower())}@{enc(version)}{_qualifiers(quals)}"
@@ -166,12 +167,64 @@ def _component(record: PathRecord, kind: str) -> Component:
 # The formats ---------------------------------------------------------------------------
 
 
-def render(src: SbomSource, fmt: str, *, now: float | None = None) -> str:
+class Document(Result):
+    """What both formats render: a title, and the components, the subject first."""
+
+    title: str  # SPDX's document name
+    key: str  # a stable part of SPDX's documentNamespace (the subject's)
+    components: list[Component]
+
+
+def document(src: SbomSource) -> Document:
+    return Document(f"omg profile {src.profile} generation {src.generation}",
+                    f"{quote(src.profile, safe='')}-{src.env[:32]}", components(src))
+
+
+def lock_document(lock: Lock, path: str, platform: str) -> Document:
+    """A lock file's pins on `platform` (`omg sbom --lock FILE`): one component per
+    locked tool with that platform's first artifact (URL, sha256) and its store path
+    name when the lock has one (then its BLAKE3 too), one per AUR package; the subject
+    is the lock, named by its path, versioned by its fingerprint."""
+    from omg.lockfile import fingerprint
+
+    comps = []
+    for t in lock.tools:
+        target = t.target(platform)
+        art = target.artifacts[0] if target is not None else None
+        name = target.store_path if target is not None else ""
+        url = art.url if art is not None else ""
+        comps.append(Component(name or f"{t.tool}-{t.version}", RUNTIME, t.tool, t.version,
+                               purl_of(RUNTIME, t.tool, t.version, None, url),
+                               _name_blake3(name), art.sha256 if art is not None else "",
+                               url, (), "", ""))
+    comps += [Component(p.store_path, AUR, p.name, p.version,
+                        purl_of(AUR, p.name, p.version, None, ""),
+                        _name_blake3(p.store_path), "", "", (), "", "")
+              for p in lock.packages]
+    print_ = fingerprint(lock, platform)
+    root = Component(f"omg-lock-{print_[:32]}", PROFILE, f"omg lock {path}", print_, "", "",
+                     "", "", tuple(c.ref for c in comps), "", "")
+    return Document(f"omg lock {path} {platform}", f"lock-{print_[:32]}",
+                    [root, *sorted(comps, key=lambda c: c.ref)])
+
+
+def _name_blake3(name: str) -> str:
+    """The store hash of a store path name (its first 32 characters), in hex; ""."""
+    if len(name) < 33 or name[32] != "-":
+        return ""
+    try:
+        return base64.b32decode(name[:32].upper()).hex()
+    except ValueError:
+        return ""
+
+
+def render(src: SbomSource | Document, fmt: str, *, now: float | None = None) -> str:
     """The SBOM of `src` as JSON text in `fmt` (one of FORMATS)."""
+    doc = src if isinstance(src, Document) else document(src)
     if fmt == "cyclonedx":
-        return cyclonedx(src, now=now)
+        return cyclonedx(doc, now=now)
     if fmt == "spdx":
-        return spdx(src, now=now)
+        return spdx(doc, now=now)
     raise UsageError(f"unknown SBOM format {fmt!r}", hint=f"one of: {', '.join(FORMATS)}")
 
 
@@ -184,7 +237,7 @@ def _omg_version() -> str:
         return "unknown"
 
 
-def cyclonedx(src: SbomSource, *, now: float | None = None) -> str:
+def cyclonedx(doc: Document, *, now: float | None = None) -> str:
     """CycloneDX 1.6 JSON through cyclonedx-python-lib."""
     from datetime import UTC, datetime
 
@@ -204,8 +257,8 @@ def cyclonedx(src: SbomSource, *, now: float | None = None) -> str:
     bom.metadata.tools.components.add(CdxComponent(
         type=ComponentType.APPLICATION, name="omg", version=_omg_version()))
     made: dict[str, CdxComponent] = {}
-    for c in components(src):
-        hashes = [HashType(alg=Alg.BLAKE3, content=c.blake3)]
+    for c in doc.components:
+        hashes = [HashType(alg=Alg.BLAKE3, content=c.blake3)] if c.blake3 else []
         if c.sha256:
             hashes.insert(0, HashType(alg=Alg.SHA_256, content=c.sha256))
         props = [Property(name="omg:store-path", value=c.ref), Property(name="omg:kind",
@@ -225,7 +278,7 @@ def cyclonedx(src: SbomSource, *, now: float | None = None) -> str:
             bom.metadata.component = comp
         else:
             bom.components.add(comp)
-    for c in components(src):
+    for c in doc.components:
         bom.register_dependency(made[c.ref], [made[d] for d in c.depends if d in made])
     return JsonV1Dot6(bom).output_as_string(indent=2)
 
@@ -241,11 +294,11 @@ def spdx_id(ref: str) -> str:
                                 for ch in ref)
 
 
-def spdx(src: SbomSource, *, now: float | None = None) -> str:
+def spdx(doc_: Document, *, now: float | None = None) -> str:
     """SPDX 2.3 JSON by the mapping in docs/security.md ("SBOM")."""
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None
                                                                else now))
-    comps = components(src)
+    comps = doc_.components
     packages = [_spdx_package(c) for c in comps]
     root = next(c for c in comps if c.kind == PROFILE)
     rels = [_rel("SPDXRef-DOCUMENT", "DESCRIBES", spdx_id(root.ref))]
@@ -254,11 +307,10 @@ def spdx(src: SbomSource, *, now: float | None = None) -> str:
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
         "SPDXID": "SPDXRef-DOCUMENT",
-        "name": f"omg profile {src.profile} generation {src.generation}",
-        # Unique per document, as the spec asks: the env names the content, the uuid
+        "name": doc_.title,
+        # Unique per document, as the spec asks: the key names the content, the uuid
         # this writing of it.
-        "documentNamespace": f"https://spdx.org/spdxdocs/omg-{quote(src.profile, safe='')}-"
-                             f"{src.env[:32]}-{uuid.uuid4()}",
+        "documentNamespace": f"https://spdx.org/spdxdocs/omg-{doc_.key}-{uuid.uuid4()}",
         "creationInfo": {"created": created, "creators": [f"Tool: omg-{_omg_version()}"]},
         "packages": packages,
         "relationships": rels,
@@ -280,15 +332,17 @@ def _notes(c: Component) -> list[str]:
 
 
 def _spdx_package(c: Component) -> dict[str, object]:
-    checksums = [{"algorithm": "BLAKE3", "checksumValue": c.blake3}]
+    checksums = [{"algorithm": "BLAKE3", "checksumValue": c.blake3}] if c.blake3 else []
     if c.sha256:
         checksums.insert(0, {"algorithm": "SHA256", "checksumValue": c.sha256})
     pkg: dict[str, object] = {
         "SPDXID": spdx_id(c.ref), "name": c.name, "versionInfo": c.version,
         "downloadLocation": c.url or "NOASSERTION", "filesAnalyzed": False,
-        "checksums": checksums, "primaryPackagePurpose": _SPDX_PURPOSE[c.kind],
+        "primaryPackagePurpose": _SPDX_PURPOSE[c.kind],
         "comment": f"omg store path {c.ref} ({'; '.join(_notes(c))})",
     }
+    if checksums:
+        pkg["checksums"] = checksums
     if c.purl:
         pkg["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER",
                                 "referenceType": "purl", "referenceLocator": c.purl}]

@@ -302,6 +302,23 @@ def info(base: str, names: list[str], *, index: Index | None = None, ttl: float 
     return found
 
 
+def snapshot_commit(tarball: Path) -> str:
+    """The AUR git commit a snapshot was made from, or "" when it does not say.
+
+    cgit serves ``git archive`` of the branch, which writes the commit id into the
+    tar's pax global header (``comment``); tarfile parses it on opening.
+    """
+    import re
+    import tarfile
+
+    try:
+        with tarfile.open(tarball, "r:*") as tf:
+            comment = tf.pax_headers.get("comment", "")
+    except (tarfile.TarError, OSError, EOFError):
+        return ""  # the unpacker, next, names what is wrong with it
+    return comment if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", comment) else ""
+
+
 def download_snapshot(base: str, pkgbase: str, dest: Path) -> Path:
     """Fetch `<pkgbase>.tar.gz` into dest (a directory); returns the file. (A snapshot is
     a few KiB: read whole, with the retries of `_get`.)"""

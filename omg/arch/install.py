@@ -287,7 +287,7 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
         _install_system(arch, plan, targets, explicit, built, result, system)
         return result
     with build.build_area(arch, "omg") as work:
-        sources = _fetch(arch, bases, work)
+        sources, commits = _fetch(arch, bases, work)
         tree = review.dependency_tree(
             plan, sorted(targets), reused={b.name for b in result.built if b.reused},
             installed=lambda d: getattr(alpm.installed(d), "version", None))
@@ -308,7 +308,7 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
                 added = backend.store_add(
                     pkg, pname, store_version(pver), references=refs,
                     origin={"kind": "aur", "pkgbase": base, "pkgname": pname, "version": pver,
-                            "aur": arch.aur_url, "deps": deps},
+                            "aur": arch.aur_url, "deps": deps, "commit": commits[base]},
                     keep=pname in targets or base in targets)
                 built[pname] = added.record.path
                 _keep_file(pkg, added.record.path)
@@ -333,15 +333,19 @@ def _substitute(backend: Backend, name: str, version: str,
     return (got.found[item], got.caches[item]) if item in got.found else None
 
 
-def _fetch(arch: ArchSettings, bases: list[str], work: Path) -> dict[str, Path]:
-    """Each pkgbase's snapshot, downloaded and unpacked (untrusted: the store's checks)."""
+def _fetch(arch: ArchSettings, bases: list[str], work: Path
+           ) -> tuple[dict[str, Path], dict[str, str]]:
+    """Each pkgbase's snapshot, downloaded and unpacked (untrusted: the store's checks),
+    and the AUR commit it was made from (recorded, so `omg lock` can pin it)."""
     sources: dict[str, Path] = {}
+    commits: dict[str, str] = {}
     (work / ".dl").mkdir(exist_ok=True)
     for base in bases:
         check_name(base)
         tarball = aur.download_snapshot(arch.aur_url, base, work / ".dl")
+        commits[base] = aur.snapshot_commit(tarball)
         sources[base] = build.extract_snapshot(tarball, work, base)
-    return sources
+    return sources, commits
 
 
 def _own_home(arch: ArchSettings) -> Path:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from omg.daemon.client import Client
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
+    from omg.lockfile import Tool as LockedTool
     from omg.net import DownloadProgress
     from omg.profiles import (
         CurrentInfo,
@@ -227,6 +228,16 @@ class DaemonBackend:
 
     def installed(self, tool: str | None = None) -> list[InstalledVersion]:
         return self._reads.installed(tool)
+
+    def lock(self, specs: Sequence[str], *, platforms: Sequence[str] = (),
+             offline: bool = False, refresh: bool = False) -> list[LockedTool]:
+        """omgd reads its cached indexes and its store; the lock file is written here."""
+        from omg.lockfile import Tool
+
+        params = {"specs": list(specs), "platforms": list(platforms) or None,
+                  "offline": offline or None, "refresh": refresh or None}
+        return self._rebuild_all(Tool, self.call(
+            "runtime.lock", {k: v for k, v in params.items() if v is not None}))
 
     def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
         """Read from the files; the feeds are public, fetched by this process into the

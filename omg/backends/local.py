@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from omg.config import Settings
     from omg.environment import ExecEnv
     from omg.install import InstalledVersion, InstallResult, Outdated, RemoteVersion
+    from omg.lockfile import Tool as LockedTool
     from omg.net import DownloadProgress
     from omg.profiles import (
         CurrentInfo,
@@ -307,6 +308,13 @@ class LocalBackend:
         from omg import install
 
         return install.list_installed(self.settings, tool, store=self.store, user=self.user)
+
+    def lock(self, specs: Sequence[str], *, platforms: Sequence[str] = (),
+             offline: bool = False, refresh: bool = False) -> list[LockedTool]:
+        from omg import lock_cases
+
+        return lock_cases.resolve(self.settings, specs, platforms=platforms, offline=offline,
+                                  refresh=refresh, index=self._index(), for_user=self.user)
 
     def audit(self, *, offline: bool = False, refresh: bool = False) -> AuditReport:
         from omg.audit import run

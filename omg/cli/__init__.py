@@ -56,6 +56,9 @@ COMMANDS = {
     "venv": "omg.cli.venv_cmd",
     "audit": "omg.cli.audit_cmd",
     "sbom": "omg.cli.sbom_cmd",
+    "lock": "omg.cli.lock_cmd",
+    "status": "omg.cli.lock_cmd",
+    "fingerprint": "omg.cli.lock_cmd",
     "cache": "omg.cli.cache_cmd",
 }
 

@@ -251,28 +251,43 @@ def register(app: typer.Typer) -> None:
                  "--if-installed", help="Switch only if every pinned version is installed; "
                  "else print the command that installs them (the shell hook's check).")
              ] = False,
+             frozen: Annotated[bool, typer.Option(
+                 "--frozen", help="Exactly what omg.lock pins; fail, changing nothing, "
+                 "when there is no lock or it does not satisfy the version files.")
+             ] = False,
              json_out: JsonOpt = False) -> None:
         """Build this project's profile from its version files, installing what is missing."""
         sync_project(directory or Path.cwd(), offline=offline, json_out=json_out,
-                     if_installed=if_installed)
+                     if_installed=if_installed, frozen=frozen)
 
 
 def sync_project(directory: Path, *, offline: bool = False, json_out: bool = False,
-                 if_installed: bool = False) -> None:
+                 if_installed: bool = False, frozen: bool = False,
+                 locked: bool = False) -> None:
     """`omg sync` and `omg install` without arguments: the project profile of the
     version files at or above `directory`; then the stamp the shell hook compares
-    the version files with (shims/project.py)."""
+    the version files with (shims/project.py). `frozen`: exactly the project's lock,
+    which must fit the version files; `locked` (`omg install`): the lock when there
+    is one (omg/lock_cases.py)."""
     from omg.spec import parse_tool_spec
 
     root, pins = proj.project_pins(directory, check=parse_tool_spec)
     if if_installed:
         _sync_if_installed(root, pins)
         return
+    from omg import lock_cases
     from omg.cli.runtime_cmd import progress_bar
 
+    found = lock_cases.lock_here(root) if locked and not frozen else None
     with backend() as b, progress_bar() as progress:
-        result = b.use(pins, project=root, offline=offline, progress=progress,
-                       command="omg sync", write_version_files=False)
+        if frozen:
+            result = lock_cases.sync_frozen(b, root, offline=offline, progress=progress)
+        elif found is not None:
+            result = lock_cases.install_lock(b, root, found[1], offline=offline,
+                                             progress=progress)
+        else:
+            result = b.use(pins, project=root, offline=offline, progress=progress,
+                           command="omg sync", write_version_files=False)
         paths = J.Paths(b.home_dir)
     proj.write_stamp(proj.data_home(), root)
     print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))

@@ -78,8 +78,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add runtimes (TOOL@VERSION) or Arch packages (NAME, aur/NAME) to the store.
 
-        Without arguments: every tool the version files here name, and this project's
-        profile (as `omg sync`). Runtimes named are downloaded, verified and ingested
+        Without arguments: exactly what omg.lock pins when the project has one, else
+        every tool the version files here name; and this project's profile (as
+        `omg sync`). Runtimes named are downloaded, verified and ingested
         with no profile change;
         package names go to the Arch side (pacman -S for repo packages, makepkg
         for the AUR), as `omg pkg install` does.
@@ -87,7 +88,7 @@ def register(app: typer.Typer) -> None:
         if not specs:
             from omg.cli.profile_cmd import sync_project
 
-            sync_project(Path.cwd(), offline=offline, json_out=json_out)
+            sync_project(Path.cwd(), offline=offline, json_out=json_out, locked=True)
             return
         from omg.groups import expand_configured
         from omg.providers import TOOLS, canonical

@@ -17,6 +17,8 @@ from store.results import to_plain
 
 #: Most TOOL@VERSION one runtime.outdated may ask about (a store rarely holds 100).
 MAX_INSTALLED = 1024
+#: Most platforms one runtime.lock may ask for (there are four).
+MAX_PLATFORMS = 8
 
 
 def _runtime_install(ctx: Context, peer: Peer, params: Params,
@@ -38,6 +40,23 @@ def _runtime_releases(ctx: Context, peer: Peer, params: Params,
                                                  offline=bool(params.get("offline")),
                                                  refresh=bool(params.get("refresh")))
     return to_plain(found)
+
+
+def _runtime_lock(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
+    """Exact versions and every platform's artifacts for the client's `omg.lock`."""
+    from omg.lock_cases import check_platform
+
+    specs = check_specs("runtime.lock", params["specs"])
+    platforms = params.get("platforms") or []
+    if len(platforms) > MAX_PLATFORMS:
+        raise UsageError(f"runtime.lock takes at most {MAX_PLATFORMS} platforms")
+    for p in platforms:
+        check_platform(p)
+    with ctx.write_lock:  # the upstream indexes are cached in LMDB
+        tools = backend(ctx, peer.user).lock(specs, platforms=platforms,
+                                             offline=bool(params.get("offline")),
+                                             refresh=bool(params.get("refresh")))
+    return to_plain(tools)
 
 
 def _runtime_outdated(ctx: Context, peer: Peer, params: Params,
@@ -90,6 +109,9 @@ METHODS = (
         "specs": ("list[str]", True), "offline": ("bool?", False), "refresh": ("bool?", False)}),
     Method("runtime.releases", _runtime_releases, {
         "tool": ("str", True), "offline": ("bool?", False), "refresh": ("bool?", False)}),
+    Method("runtime.lock", _runtime_lock, {
+        "specs": ("list[str]", True), "platforms": ("list[str]?", False),
+        "offline": ("bool?", False), "refresh": ("bool?", False)}),
     Method("runtime.outdated", _runtime_outdated, {
         "installed": ("list[str]", True), "offline": ("bool?", False)}),
     Method("cache.pull", _cache_pull, {"url": ("str", True), "items": ("list[str]", True)}),

@@ -94,3 +94,24 @@ def test_use_names_the_origin(world: ArchWorld, aenv: OmgEnv) -> None:
     aenv.run("use", "aur/profiles-dep@1.0-1", check=True)
     which = json.loads(aenv.run("which", "profiles-dep", "--json", check=True).stdout)
     assert which["version"] == "1.0-1"
+
+
+def test_a_build_records_its_aur_commit_and_the_lock_pins_it(world: ArchWorld,
+                                                              aenv: OmgEnv) -> None:
+    """The snapshot's commit (cgit writes it into the tar's pax header) is recorded at the
+    build, so `omg lock` pins exactly the recipe that was built (issue 15 item 6)."""
+    head = subprocess.run(["git", f"--git-dir={world.aur.gitdir}", "rev-parse",
+                           "refs/heads/profiles-dep"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    built = json.loads(aenv.run("install", "aur/profiles-dep", "--noconfirm", "--json",
+                                check=True).stdout)["built"]
+    name = built[0]["store_path"]["name"]
+    info = json.loads(aenv.run("store", "info", name, "--json", check=True).stdout)
+    assert info["origin"]["commit"] == head
+    project = aenv.root / "proj"
+    project.mkdir()
+    aenv.run("use", "--local", "aur/profiles-dep", cwd=project, check=True)
+    aenv.run("lock", cwd=project, check=True)
+    lock = (project / "omg.lock").read_text()
+    assert f'commit = "{head}"' in lock, lock
+    assert f'store_path = "{name}"' in lock, lock
