@@ -272,7 +272,21 @@ class _Plan:
     provenance: dict[str, object] | None = None
 
 
-def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
+@dataclass
+class _FromCache:
+    """A version to ask the binary caches for, once `[policy]` has judged it (`_judge`):
+    nothing is pulled for a version the policy denies."""
+
+    provider: Provider
+    version: str
+    spec: ToolSpec
+    warnings: list[str]
+
+
+_Planned = _Plan | _FromCache | InstallResult
+
+
+def _plan(session: Session, ts: ToolSpec, *, ask_caches: bool = True) -> _Planned:
     provider = _providers.get(ts.tool)
     # Read before the index, so that it is not among the documents a failed
     # verification makes `_replan` forget.
@@ -281,11 +295,10 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     existing = _local_resolve(session, provider, ts.spec)
     if existing is not None:
         return _result(session, existing, created=False)
-    if provider.is_exact(ts.spec):
+    asking = ask_caches and session.substituter is not None
+    if asking and provider.is_exact(ts.spec):
         # An exact version a cache has needs no upstream index at all.
-        hit = _substitute(session, provider, provider.normalize(ts.spec))
-        if hit is not None:
-            return hit
+        return _FromCache(provider, provider.normalize(ts.spec), ts, [])
     read_from, checked_from = len(session.ctx.trail), len(session.signatures.outcomes)
     release, releases = provider.lookup(session.ctx, ts.spec)
     from omg.versioncache import remember_versions
@@ -295,31 +308,36 @@ def _plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
     existing = _installed(session.store, provider.name, release.version)
     if existing is not None:
         return _result(session, existing, created=False, warnings=warnings)
-    if not provider.is_exact(ts.spec):
-        hit = _substitute(session, provider, release.version, warnings)
-        if hit is not None:
-            return hit
+    if asking:
+        return _FromCache(provider, release.version, ts, warnings)
     artifacts = provider.artifacts(session.ctx, release)
     return _Plan(provider, release, artifacts, warnings, ts,
                  tuple(dict.fromkeys(session.ctx.trail[read_from:])),
                  session.signatures.outcomes[checked_from:])
 
 
-def _substitute(session: Session, provider: Provider, version: str,
-                warnings: Sequence[str] = ()) -> InstallResult | None:
-    """`version` of `provider`'s tool from the first binary cache that has it for this
-    platform, signed by a trusted key (omg/cache/substitute.py); None: ask upstream."""
+def _upstream_plan(session: Session, ts: ToolSpec) -> _Plan | InstallResult:
+    """`_plan` without asking the caches (asked already, or a replan after a mismatch)."""
+    planned = _plan(session, ts, ask_caches=False)
+    assert not isinstance(planned, _FromCache)
+    return planned
+
+
+def _substitute(session: Session, want: _FromCache) -> _Plan | InstallResult:
+    """`want` from the first binary cache that has it for this platform, signed by a
+    trusted key (omg/cache/substitute.py); else upstream's plan, judged in its turn."""
     subst = session.substituter
-    if subst is None:
-        return None
+    assert subst is not None  # a _FromCache is made only when there is one
     p = session.ctx.platform
-    pulled = subst.runtime(provider.name, version, f"{p.os}-{p.arch}-{p.libc}")
+    pulled = subst.runtime(want.provider.name, want.version, f"{p.os}-{p.arch}-{p.libc}")
     if pulled is None:
-        return None
+        judged = _judge(session, [_upstream_plan(session, want.spec)])[0]
+        assert not isinstance(judged, _FromCache)
+        return judged
     from omg.verbosity import say
 
     say(f"substituted {pulled.record.path} from {pulled.cache} (signed by {pulled.key})")
-    return _result(session, pulled.record, created=pulled.created, warnings=warnings)
+    return _result(session, pulled.record, created=pulled.created, warnings=want.warnings)
 
 
 def _support_lines(session: Session, tool: str) -> list[support.Line]:
@@ -502,7 +520,8 @@ def _install(session: Session, specs: Sequence[str | ToolSpec],
              progress: Progress | None) -> list[InstallResult]:
     from omg import net
 
-    plans = _judge(session, [_plan(session, _spec(s)) for s in specs])
+    plans = [_substitute(session, p) if isinstance(p, _FromCache) else p
+             for p in _judge(session, [_plan(session, _spec(s)) for s in specs])]
     try:
         paths = _download(session, plans, progress)
     except net.ChecksumMismatch:
@@ -527,8 +546,7 @@ def _install(session: Session, specs: Sequence[str | ToolSpec],
     return out
 
 
-def _judge(session: Session, plans: list[_Plan | InstallResult]
-           ) -> list[_Plan | InstallResult]:
+def _judge(session: Session, plans: list[_Planned]) -> list[_Planned]:
     """`[policy]` on each planned version, before any download or root (this process's
     settings decide: omgd's, through omgd); the plans with the policy's warnings added.
 
@@ -540,7 +558,7 @@ def _judge(session: Session, plans: list[_Plan | InstallResult]
 
     policy = policy_of(session.settings.raw)
     store_dir = str(session.settings.layout.store)
-    judged: list[_Plan | InstallResult] = []
+    judged: list[_Planned] = []
     for p in plans:
         if isinstance(p, InstallResult):
             found = checks.cached(str(session.cache), store_dir,
@@ -549,10 +567,13 @@ def _judge(session: Session, plans: list[_Plan | InstallResult]
             said = enforce(policy, found, [(p.tool, p.version)])
             judged.append(replace(p, warnings=(*p.warnings, *said)) if said else p)
             continue
-        tool, version = p.provider.name, p.release.version
+        if isinstance(p, _FromCache):  # its signature outcome is the manifest's origin
+            tool, version, unsigned = p.provider.name, p.version, []
+        else:
+            tool, version = p.provider.name, p.release.version
+            unsigned = checks.unsigned(tool, version, weakest(p.checked).status)
         found = [*checks.cached(str(session.cache), store_dir, [(tool, version, "")],
-                                lines=lambda t: _support_lines(session, t)),
-                 *checks.unsigned(tool, version, weakest(p.checked).status)]
+                                lines=lambda t: _support_lines(session, t)), *unsigned]
         p.warnings.extend(w for w in enforce(policy, found, [(tool, version)])
                           if w not in p.warnings)
         judged.append(p)
@@ -634,7 +655,7 @@ def _replan(session: Session, plans: Sequence[_Plan | InstallResult]
         return None
     for url in dict.fromkeys(u for p in todo for u in p.sources):
         session.ctx.forget(url)
-    return [_plan(session, p.spec) if isinstance(p, _Plan) else p for p in plans]
+    return [_upstream_plan(session, p.spec) if isinstance(p, _Plan) else p for p in plans]
 
 
 def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: bool = False,

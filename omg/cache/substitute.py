@@ -19,11 +19,13 @@ again in the same command. A plain miss says nothing.
 How the tree reaches the store: as a stream of `store.archive.Member`s replayed from
 the manifest (`LocalStore.add_members`), not a staging copy. A file the pool has is
 read from ``.links/<hex>[x]`` and becomes a hard link there again (unpack hashes it
-first and links it: no write); a downloaded object is kept compressed in a private
-temporary directory and decompressed straight into the store's staging area, hashed
-once by the verifying reader and once by unpack. So each new byte is written once,
-the store's own checks (names, links, limits) judge the tree as they judge any
-archive, and its dedup applies unchanged.
+first and links it: no write); a downloaded object is kept compressed (in memory, or
+a large one in a private temporary directory) and decompressed straight into the
+store's staging area, hashed once by the verifying reader and once by unpack. The
+downloads run in a thread pool, in the tree's order, while the tree is ingested: a
+file waits only for its own object. So each new byte is written once, the store's own
+checks (names, links, limits) judge the tree as they judge any archive, and its dedup
+applies unchanged. (A staging directory instead would write every byte twice.)
 
 `--offline` asks no cache at all (a cache is network, even a ``file://`` one on a
 mount): offline means the store alone.
@@ -57,8 +59,12 @@ if TYPE_CHECKING:
     from store.record import PathRecord
 
 DEFAULT_TIMEOUT = 5.0
-_JOBS = 8
+_JOBS = 32
 _CHUNK = 1 << 20
+#: A downloaded object up to this (compressed) size is kept in memory until the pull
+#: ends (most of a runtime's files: no file made, read and removed each), a larger
+#: one in a file under the pull's directory.
+_IN_MEMORY = 4 << 20
 #: ``<OMG_HOME>/tmp/pull-<pid>-<random>``: one pull's downloaded objects, compressed.
 _PULL = "pull-"
 
@@ -415,24 +421,27 @@ def _ingest(store: LocalStore, storage: CacheStorage, m: mf.Manifest, signer: Pu
     if known is not None:
         return Pulled(known, storage.url, signer.name, created=False)
     pool = store.layout.links
-    local = {o.digest for o in mf.objects(m)
-             if (pool / o.digest).exists() or (pool / f"{o.digest}x").exists()}
-    missing = [o for o in mf.objects(m) if o.digest not in local]
+    # In the order the tree needs them, so the ingest starts while the rest download.
+    missing = list(dict.fromkeys(
+        digest for _, kind, digest, _ in m.tree if kind in "fx"
+        and not (pool / digest).exists() and not (pool / f"{digest}x").exists()))
     name, version = _name_version(m)
     tmp = store.layout.home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     clean_dead_pulls(tmp)
     work = tmp / f"{_PULL}{os.getpid()}-{secrets.token_hex(4)}"
     work.mkdir(mode=0o700)
+    downloads = _Downloads(storage, missing, work)
     try:
-        fetched_bytes = _download(storage, missing, work)
         result = store.add_members(
-            _members(m, pool, work, storage.url), f"{storage.url} {m.name}", name, version,
-            expect_name=m.name, claim=claim, references=m.references,
+            _members(m, pool, downloads, storage.url), f"{storage.url} {m.name}", name,
+            version, expect_name=m.name, claim=claim, references=m.references,
             origin=dict(m.origin) or None, metadata=dict(m.metadata))
+        fetched_bytes = downloads.total()
     finally:
         from store.fsutil import force_remove
 
+        downloads.close()  # no thread writes into `work` any more
         force_remove(work)
     return Pulled(result.record, storage.url, signer.name, len(missing), fetched_bytes,
                   result.created)
@@ -477,25 +486,51 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _download(storage: CacheStorage, objects: Sequence[mf.ObjectRef], work: Path) -> int:
-    """Each object's compressed bytes into `work/<hex>.zst`, in parallel; their total."""
-    if not objects:
-        return 0
-    from concurrent.futures import ThreadPoolExecutor
+class _Downloads:
+    """The objects one pull fetches, each into `work/<hex>.zst`, in a thread pool that
+    runs while the tree is ingested: a member waits only for its own object."""
 
-    def one(o: mf.ObjectRef) -> int:
-        key = mf.object_key(o.digest)
-        data = storage.get(key)
+    def __init__(self, storage: CacheStorage, digests: Sequence[str], work: Path) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self._storage, self.work = storage, work
+        self._small: dict[str, bytes] = {}
+        self._pool = ThreadPoolExecutor(max(1, min(_JOBS, len(digests))),
+                                        thread_name_prefix="omg-pull")
+        self._futures: dict[str, Future[int]] = {
+            d: self._pool.submit(self._one, d) for d in digests}
+
+    def _one(self, digest: str) -> int:
+        key = mf.object_key(digest)
+        data = self._storage.get(key)
         if data is None:
             raise IntegrityError(f"{key}: missing (a push not finished, or a pruned cache)")
-        (work / f"{o.digest}.zst").write_bytes(data)
+        if len(data) <= _IN_MEMORY:
+            self._small[digest] = data  # most of a runtime: no file made, read, removed
+        else:
+            (self.work / f"{digest}.zst").write_bytes(data)
         return len(data)
 
-    with ThreadPoolExecutor(min(_JOBS, len(objects))) as pool:
-        return sum(pool.map(one, objects))
+    def wait(self, digest: str) -> bytes | Path | None:
+        """The downloaded object of `digest` once it is there (its failure raised): its
+        bytes, or the file holding a large one; None when the pull does not download
+        it (the pool has it)."""
+        future = self._futures.get(digest)
+        if future is None:
+            return None
+        future.result()
+        return self._small.get(digest) or self.work / f"{digest}.zst"
+
+    def total(self) -> int:
+        """The compressed bytes downloaded (every download done)."""
+        return sum(f.result() for f in self._futures.values())
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _members(m: mf.Manifest, pool: Path, work: Path, url: str) -> Iterator[Member]:
+def _members(m: mf.Manifest, pool: Path, downloads: _Downloads, url: str
+             ) -> Iterator[Member]:
     """`m`'s tree as archive members, each file's stream opened only while it is read."""
     for rel, kind, value, size in m.tree:
         if kind == "d":
@@ -504,17 +539,19 @@ def _members(m: mf.Manifest, pool: Path, work: Path, url: str) -> Iterator[Membe
             yield Member(rel, MemberKind.SYMLINK, 0o777, target=value)
         else:
             mode = 0o755 if kind == "x" else 0o644
-            with _open_content(pool, work, value, size, url) as stream:
+            with _open_content(pool, downloads, value, size, url) as stream:
                 yield Member(rel, MemberKind.FILE, mode, size, stream=stream)
 
 
 class _Verified:
     """A decompressing reader that checks the content's BLAKE3 and size at its end."""
 
-    def __init__(self, path: Path, digest: str, size: int, url: str) -> None:
+    def __init__(self, source: bytes | Path, digest: str, size: int, url: str) -> None:
+        import io
+
         import zstandard
 
-        self._file = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._file = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
         self._reader = zstandard.ZstdDecompressor().stream_reader(self._file)
         self._hash = blake3()
         self._digest, self._size, self._seen = digest, size, 0
@@ -551,12 +588,12 @@ class _Verified:
 
 
 @contextlib.contextmanager
-def _open_content(pool: Path, work: Path, digest: str, size: int, url: str
+def _open_content(pool: Path, downloads: _Downloads, digest: str, size: int, url: str
                   ) -> Iterator[Content]:
     """The content of one file: a downloaded object (verified as it is read), or the
     pool's copy (the store hashes it again, and the tree must give the name asked)."""
-    compressed = work / f"{digest}.zst"
-    if compressed.exists():
+    compressed = downloads.wait(digest)
+    if compressed is not None:
         verified = _Verified(compressed, digest, size, url)
         try:
             yield verified

@@ -16,7 +16,7 @@ from omg.cache import keys
 from tests.cache.subst_support import picture, push_path
 from tests.conftest import OmgEnv, make_env
 from tests.providers.conftest import FAST_NET
-from tests.providers.mirrors import MirrorServer, build_node
+from tests.providers.mirrors import MirrorServer, build_node, supported
 from tests.schema import check
 
 
@@ -194,3 +194,17 @@ def test_cache_pull_refusals_are_one_error_line_and_change_nothing(
         assert proc.returncode == code, (args, proc.stderr)
         assert proc.stderr.startswith("error: ") and said in proc.stderr.splitlines()[0]
         assert picture(second.layout) == before
+
+
+def test_a_version_the_policy_denies_is_not_pulled(
+        tmp_path: Path, mirror: tuple[MirrorServer, dict[str, str]]) -> None:
+    _, up = mirror
+    assert not supported("node", "18.19.0")  # Hydrogen's end of life has passed
+    s = seeded(tmp_path, up, "18.19.0")
+    config = tmp_path / "policy.toml"
+    config.write_text('[policy]\neol = "deny"\n')
+    before = picture(s.second.layout)
+    for spec in ("node@18.19.0", "node@18"):
+        proc = s.second.run("install", spec, extra_env={**s.env, "OMG_CONFIG": str(config)})
+        assert proc.returncode == 11, proc.stderr
+        assert picture(s.second.layout) == before
