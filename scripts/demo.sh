@@ -7,7 +7,10 @@
 #   3. download both tarballs from the mirror and check them against SHASUMS256.txt,
 #   4. `omg store add` both, `omg store ls`, `omg store verify`,
 #   5. switch versions: `omg use node@20`, `node --version` through the profile,
-#      `omg use node@22`, `omg rollback`, `omg gc` (when `omg use` exists).
+#      `omg use node@22`, `omg rollback`, `omg gc`,
+#   6. a signed binary cache: `omg cache keygen`, `omg cache push` to a file:// cache,
+#      then a second OMG_HOME (another machine) with the mirror stopped takes Node from
+#      the cache: the same store path, and it runs.
 #
 # Environment: DEMO_OMG_HOME       the omg home to use (default: a throwaway directory
 #                                  under $TMPDIR, removed at exit). An OMG_HOME already
@@ -131,6 +134,24 @@ run "$OMG" uninstall "node@$V2"
 run "$OMG" gc
 run "$OMG" store ls
 expect_node "$V1"
+run "$OMG" store verify
+
+# A second machine: its own OMG_HOME, the upstream mirror gone, only the signed cache.
+step "omg cache keygen, omg cache push file://.../cache (what the profiles and installs reach)"
+CACHE="file://$WORK/cache"
+echo "\$ $OMG cache keygen demo-1 --secret-file $WORK/demo-1.secret"
+PUBLIC="$("$OMG" cache keygen demo-1 --secret-file "$WORK/demo-1.secret")"
+echo "$PUBLIC"
+run "$OMG" cache push "$CACHE" --secret-file "$WORK/demo-1.secret"
+NODE_PATH_NAME="$(cd "$OMG_HOME/store" && ls -d -- *-node-"$V1" | grep -v -- -profile-)"
+step "stopping the mirror; a fresh OMG_HOME trusting demo-1 runs omg use node@$V1 from the cache"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+export OMG_HOME="$WORK/second-home" OMG_SUBSTITUTERS="$CACHE" OMG_TRUSTED_KEYS="$PUBLIC"
+echo "OMG_HOME=$OMG_HOME OMG_SUBSTITUTERS=$CACHE OMG_TRUSTED_KEYS=$PUBLIC"
+run "$OMG" -v use "node@$V1"  # -v: says where the store path came from
+expect_node "$V1"
+[ -d "$OMG_HOME/store/$NODE_PATH_NAME" ] || { echo "demo: $NODE_PATH_NAME did not come from the cache" >&2; exit 1; }
+echo "the same store path as on the first machine: $NODE_PATH_NAME"
 run "$OMG" store verify
 
 step "done"
