@@ -139,8 +139,11 @@ def resolve(settings: Settings, specs: Sequence[str], *, platforms: Sequence[str
             if wanted == [here] and provider.is_exact(ts.spec):
                 found = _from_store(session, provider.name, provider.normalize(ts.spec))
                 if found is not None:
+                    mirror = provider.mirror(session.ctx)
+                    arts = [a._replace(url=upstream_url(provider, mirror, a.url))
+                            for a in recorded_artifacts(found)]
                     out.append(L.Tool(provider.name, ts.spec, "", found.version,
-                                      [_target_of(here, found)]))
+                                      [L.Target(here, arts, found.path)]))
                     continue
             release, _ = provider.lookup(session.ctx, ts.spec)
             targets = []
@@ -160,10 +163,6 @@ def resolve(settings: Settings, specs: Sequence[str], *, platforms: Sequence[str
 def _from_store(session: Session, tool: str, version: str) -> PathRecord | None:
     found = session.store.resolvable(tool, version, user=None)
     return found[0] if found else None
-
-
-def _target_of(platform: str, record: PathRecord) -> L.Target:
-    return L.Target(platform, recorded_artifacts(record), record.path)
 
 
 def recorded_artifacts(record: PathRecord) -> list[L.Artifact]:
@@ -194,7 +193,19 @@ def _artifacts_on(provider: Provider, ctx: Context, key: str,
         found = provider.artifacts(pctx, release)
     except NotFound:
         return None
-    return [L.Artifact(a.url, a.sha256, a.component) for a in found]
+    mirror = provider.mirror(ctx)
+    return [L.Artifact(upstream_url(provider, mirror, a.url), a.sha256, a.component)
+            for a in found]
+
+
+def upstream_url(provider: Provider, mirror: str, url: str) -> str:
+    """`url` under upstream's own base instead of the mirror it was read from, so that
+    machines with other mirror settings write the same lock (an install checks the
+    sha256s, and downloads from the mirror its own settings name)."""
+    base, default = mirror.rstrip("/"), provider.default_mirror.rstrip("/")
+    if default and base != default and url.startswith(base + "/"):
+        return default + url[len(base):]
+    return url
 
 
 def _store_name(session: Session, tool: str, version: str,

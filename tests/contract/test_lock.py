@@ -23,7 +23,7 @@ def _sha(kit: Kit, version: str) -> str:
 
 def test_lock_resolves_every_platform_the_index_offers(backend: Backend, kit: Kit) -> None:
     [tool] = backend.lock(["node@20"], platforms=[X64, "linux-arm64-gnu"])
-    url = f"{kit.node_mirror}/v20.12.0/node-v20.12.0-linux-x64.tar.xz"
+    url = "https://nodejs.org/dist/v20.12.0/node-v20.12.0-linux-x64.tar.xz"  # not the mirror's
     assert tool == L.Tool("node", "20", "", "20.12.0",
                           [L.Target(X64, [L.Artifact(url, _sha(kit, "20.12.0"))], "")])
     assert backend.store_records() == []  # a lock installs nothing
