@@ -140,10 +140,10 @@ def resolve(settings: Settings, specs: Sequence[str], *, platforms: Sequence[str
                 found = _from_store(session, provider.name, provider.normalize(ts.spec))
                 if found is not None:
                     mirror = provider.mirror(session.ctx)
-                    arts = [a._replace(url=upstream_url(provider, mirror, a.url))
-                            for a in recorded_artifacts(found)]
+                    had = [a._replace(url=upstream_url(provider, mirror, a.url))
+                           for a in recorded_artifacts(found)]
                     out.append(L.Tool(provider.name, ts.spec, "", found.version,
-                                      [L.Target(here, arts, found.path)]))
+                                      [L.Target(here, had, found.path)]))
                     continue
             release, _ = provider.lookup(session.ctx, ts.spec)
             targets = []
