@@ -281,6 +281,13 @@ def served(request: pytest.FixtureRequest, tmp_path: Path, node_mirror: str,
             (root / "config" / "omg" / "config.toml").write_text(extra_config)
         for k, v in _mirrors(node_mirror).items():
             monkeypatch.setenv(k, v)  # read from os.environ when a download is made
+        # What this process remembers (versions seen, unreachable hosts) is the test's
+        # own, as omgd's is: not the user's ~/.cache, which earlier tests filled. (The
+        # real binaries' download cache stays where it is.)
+        from tests.support import realbin
+
+        monkeypatch.setenv("OMG_REALBIN_CACHE", str(realbin.cache_dir()))
+        monkeypatch.setenv("XDG_CACHE_HOME", env.env["XDG_CACHE_HOME"])
         yield from _serve(request, Kit(kind, root, env.home, user, node_mirror),
                           LocalBackend(str(env.home), user, config.load(env.env)))
         return
