@@ -240,11 +240,13 @@ def lock_path(root: Path) -> Path:
 
 
 def read_lock(path: Path) -> L.Lock:
+    return _lock_of(_read_bytes(path), path)
+
+
+def _lock_of(data: bytes, path: Path) -> L.Lock:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"no lock file: {path}", hint="omg lock") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
     return L.loads(text, str(path))
 
@@ -561,7 +563,7 @@ def push(url: str, start: Path, *, name: str = "", secret_file: Path | None = No
     root, _ = project_requests(start)
     path = lock_path(root)
     data = _read_bytes(path)
-    lock_ = L.loads(data.decode("utf-8"), str(path))
+    lock_ = _lock_of(data, path)  # the bytes signed are the bytes checked
     finger = fingerprints_text(lock_).encode()
     lock_key, finger_key, sig_key = lock_keys(name or root.name)
     secret = keys.load_secret(secret_file) if secret_file is not None else None
@@ -654,6 +656,8 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise NotFound(f"no lock file: {path}", hint="omg lock") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
 
 
 def trusted_keys(raw: Mapping[str, object]) -> list[str]:

@@ -103,3 +103,12 @@ def test_pull_of_a_missing_lock_and_bad_names(lock_env: OmgEnv, locked: Path,
     assert bad.returncode == 2 and "invalid lock name '../x'" in bad.stderr
     with pytest.raises(Exception, match="invalid lock name"):
         lock_cases.lock_keys("")
+
+
+def test_push_of_a_lock_that_is_not_utf8_is_a_usage_error(lock_env: OmgEnv, locked: Path,
+                                                          tmp_path: Path) -> None:
+    (locked / "omg.lock").write_bytes(b"format = 1\n\xff\n")
+    done = lock_env.run("lock", "push", f"file://{tmp_path / 'cache'}", cwd=locked)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: cannot read {locked / 'omg.lock'}: 'utf-8'")
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("omg.lock"))
