@@ -256,8 +256,6 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
     """Write `omg.lock` beside the version files (installs nothing); `check`: only say
     whether it would change. Store path names the old lock knew for other platforms are
     kept while their artifacts are unchanged (another machine installed them)."""
-    from pathlib import Path as _Path
-
     from shims.project import project_pins
 
     try:
@@ -286,7 +284,7 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
     if changed and not check:
         from store.fsutil import atomic_write
 
-        atomic_write(_Path(path), text.encode(), 0o644)
+        atomic_write(path, text.encode(), 0o644)
     return LockResult(str(path), L.normalized(fresh), changed, warnings)
 
 
@@ -478,12 +476,10 @@ def status(b: Backend, start: Path) -> StatusResult:
         wanted = files
     for tool, want in wanted.items():
         have = profile.get(tool)
-        fits = have is not None and (have == want if lock_ is not None
-                                     else _fits(tool, want, have))
         if have is None:
             drift.append(Drift(tool, "missing", "profile", files.get(tool, ""),
                                want if lock_ is not None else "", ""))
-        elif not fits:
+        elif not (have == want if lock_ is not None else _fits(tool, want, have)):
             drift.append(Drift(tool, "different", "profile", files.get(tool, ""),
                                want if lock_ is not None else "", have))
     pkgs = {p.name for p in lock_.packages} if lock_ is not None else set()
@@ -595,7 +591,7 @@ def pull(url: str, start: Path, *, name: str = "", trusted: Sequence[str] = (),
     them; without, it is taken unverified (a warning says so). Its fingerprints must be
     the lock's own. Nothing is written when a check fails."""
     from omg.cache import keys
-    from omg.cache.storage import open_storage
+    from omg.cache.storage import open_storage, redact
     from shims.project import find_project
 
     root = find_project(start) or Path(os.path.abspath(start))
@@ -624,7 +620,7 @@ def pull(url: str, start: Path, *, name: str = "", trusted: Sequence[str] = (),
 
     path = lock_path(root)
     atomic_write(path, data, 0o644)
-    return LockTransfer(redact_url(url), name or root.name, str(path), finger.decode(),
+    return LockTransfer(redact(url), name or root.name, str(path), finger.decode(),
                         signer, warnings)
 
 
@@ -643,12 +639,6 @@ def _check_signature(where: str, data: bytes, finger: bytes, sig: bytes | None,
         raise IntegrityError(f"{where}: refused: {why}",
                              hint="push it with --secret-file of a key in trusted_keys")
     return found.name, []
-
-
-def redact_url(url: str) -> str:
-    from omg.cache.storage import redact
-
-    return redact(url)
 
 
 def _read_bytes(path: Path) -> bytes:
