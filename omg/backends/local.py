@@ -324,13 +324,11 @@ class LocalBackend:
 
     def cache_pull(self, url: str, items: Sequence[str]) -> PullResult:
         from omg.cache import substitute
-        from omg.providers.base import Platform
+        from omg.lock_cases import current_platform
 
-        p = Platform.detect()
         with self.store.gc_guard():  # nothing collects a pulled reference before its user
             result = substitute.pull_items(self.settings, self.store, url, items,
-                                           user=self.user,
-                                           platform=f"{p.os}-{p.arch}-{p.libc}")
+                                           user=self.user, platform=current_platform())
         self._store_changed()
         return result
 
