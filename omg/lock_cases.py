@@ -256,6 +256,7 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
     """Write `omg.lock` beside the version files (installs nothing); `check`: only say
     whether it would change. Store path names the old lock knew for other platforms are
     kept while their artifacts are unchanged (another machine installed them)."""
+    from omg.spec import parse_tool_spec
     from shims.project import project_pins
 
     try:
@@ -264,17 +265,19 @@ def lock(b: Backend, start: Path, *, platforms: Sequence[str] = (), offline: boo
         # No version file can name an AUR package: a project profile holding only
         # packages (`omg use --local aur/X`) is locked from the profile alone.
         root, requests = start, []
-        if not _packages(b, start):
+        packages = _packages(b, start)
+        if not packages:
             raise
     else:
-        project_pins(root, check=_spec_check)  # a malformed spec names its file
+        project_pins(root, check=parse_tool_spec)  # a malformed spec names its file
+        packages = _packages(b, root)
     tools = b.lock([str(r) for r in requests], platforms=platforms, offline=offline,
                    refresh=refresh) if requests else []
     files = {r.tool: r.source.name for r in requests}
     path = lock_path(root)
     old = _old_lock(path)
     fresh = L.Lock([_keep_names(t._replace(file=files.get(t.tool, t.file)), old)
-                    for t in tools], _packages(b, root))
+                    for t in tools], packages)
     text = L.dumps(fresh)
     before = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
     changed = text != before
@@ -297,12 +300,6 @@ def _old_lock(path: Path) -> L.Lock | None:
         return read_lock(path)
     except UsageError:
         return None
-
-
-def _spec_check(text: str) -> object:
-    from omg.spec import parse_tool_spec
-
-    return parse_tool_spec(text)
 
 
 def _keep_names(tool: L.Tool, old: L.Lock | None) -> L.Tool:
