@@ -120,16 +120,11 @@ def _installed(backend: Backend, item: str) -> str:
 
 def read_record(layout: Layout, name: str) -> tuple[PathRecord, list[TreeEntry]]:
     """A store path's record file (the truth, world-readable; no index needed)."""
-    from store.record import decode_record
+    from store.local import read_record_file
 
     if not layout.store_path(name).is_dir():
         raise NotFound(f"no store path {name}")
-    try:
-        raw = layout.record_path(name).read_bytes()
-    except OSError as exc:
-        raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
-                             hint="run `omg doctor --repair`") from exc
-    return decode_record(raw, name)
+    return read_record_file(layout, name)
 
 
 def closure_order(layout: Layout, names: Iterable[str]
