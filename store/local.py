@@ -33,6 +33,19 @@ if TYPE_CHECKING:
     from store.unpack import Progress
 
 
+
+def read_record_file(layout: Layout, name: str) -> tuple[PathRecord, list[TreeEntry]]:
+    """The record file of `name`, decoded (the truth, no index needed); IntegrityError
+    if it cannot be read."""
+    from store.record import decode_record
+
+    try:
+        raw = layout.record_path(name).read_bytes()
+    except OSError as exc:
+        raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
+                             hint=REPAIR_HINT) from exc
+    return decode_record(raw, name)
+
 class Problem(NamedTuple):
     """One finding of `verify`: which store path, which file, what is wrong."""
 
@@ -234,15 +247,7 @@ class LocalStore:
             return self.entries(name)
 
     def _record_file(self, name: str) -> tuple[PathRecord, list[TreeEntry]]:
-        """The record file of `name`, decoded; IntegrityError if it cannot be read."""
-        from store.record import decode_record
-
-        try:
-            raw = self.layout.record_path(name).read_bytes()
-        except OSError as exc:
-            raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
-                                 hint=REPAIR_HINT) from exc
-        return decode_record(raw, name)
+        return read_record_file(self.layout, name)
 
     def closure(self, names: Iterable[str]) -> set[str]:
         todo, seen = list(names), set()

@@ -174,11 +174,8 @@ def verify(data: bytes, signatures: Iterable[tuple[str, str]],
     for key in trusted:
         by_name.setdefault(key.name, []).append(key)
     for name, sig_b64 in signatures:
-        try:
-            sig = base64.b64decode(sig_b64, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        if len(sig) != SIGNATURE_SIZE:
+        sig = _signature_bytes(sig_b64)
+        if sig is None:
             continue
         for key in by_name.get(name, ()):
             try:
@@ -191,9 +188,14 @@ def verify(data: bytes, signatures: Iterable[tuple[str, str]],
 
 def check_signature_text(sig: str, label: str) -> None:
     """IntegrityError unless `sig` is the base64 of 64 bytes (a manifest's field check)."""
-    try:
-        ok = len(base64.b64decode(sig, validate=True)) == SIGNATURE_SIZE
-    except (binascii.Error, ValueError):
-        ok = False
-    if not ok:
+    if _signature_bytes(sig) is None:
         raise IntegrityError(f"{label}: malformed signature")
+
+
+def _signature_bytes(sig: str) -> bytes | None:
+    """The 64 bytes `sig` is the base64 of, or None."""
+    try:
+        raw = base64.b64decode(sig, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == SIGNATURE_SIZE else None

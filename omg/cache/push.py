@@ -120,16 +120,11 @@ def _installed(backend: Backend, item: str) -> str:
 
 def read_record(layout: Layout, name: str) -> tuple[PathRecord, list[TreeEntry]]:
     """A store path's record file (the truth, world-readable; no index needed)."""
-    from store.record import decode_record
+    from store.local import read_record_file
 
     if not layout.store_path(name).is_dir():
         raise NotFound(f"no store path {name}")
-    try:
-        raw = layout.record_path(name).read_bytes()
-    except OSError as exc:
-        raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
-                             hint="run `omg doctor --repair`") from exc
-    return decode_record(raw, name)
+    return read_record_file(layout, name)
 
 
 def closure_order(layout: Layout, names: Iterable[str]
@@ -166,6 +161,7 @@ def push(layout: Layout, storage: CacheStorage, names: Sequence[str], key: Secre
         raise UsageError(f"{storage.url}: cannot push to a read-only cache",
                          hint="push to the file:// or s3:// location this server serves")
     _ensure_marker(storage)
+    mine = [key.public()]
     pushed: list[str] = []
     present: list[str] = []
     warnings: list[str] = []
@@ -173,11 +169,11 @@ def push(layout: Layout, storage: CacheStorage, names: Sequence[str], key: Secre
     indexed = 0
     for record, entries in closure_order(layout, names):
         what = M.what_of(record, platform=platform, tools=TOOLS)
-        m = M.build(record, entries, _targets(layout, record.path, entries), what=what)
         existing = _existing(storage, record.path)
-        if existing is not None and M.verify(existing, [key.public()]) is not None:
+        if existing is not None and M.verify(existing, mine) is not None:
             present.append(record.path)
         else:
+            m = M.build(record, entries, _targets(layout, record.path, entries), what=what)
             up = _upload_objects(layout, storage, m, jobs=jobs, progress=progress)
             sent = [a + b for a, b in zip(sent, up, strict=True)]
             if existing is not None and M.signed_bytes(existing) == M.signed_bytes(m):

@@ -63,6 +63,7 @@ def register(app: typer.Typer) -> None:
         from omg.cache import push as P
         from omg.cache.storage import open_storage
         from omg.cli.runtime_cmd import progress_bar
+        from omg.lockfile import platform_key
         from omg.net import NetOptions
         from omg.providers.base import Platform
         from store.layout import Layout
@@ -79,7 +80,7 @@ def register(app: typer.Typer) -> None:
         try:
             with progress_bar() as progress:
                 result = P.push(layout, storage, names, key, jobs=jobs, progress=progress,
-                                platform=f"{p.os}-{p.arch}-{p.libc}")
+                                platform=platform_key(p.os, p.arch, p.libc))
         finally:
             storage.close()
         for w in result.warnings:

@@ -83,6 +83,14 @@ def _http(method: str, url: str, data: bytes | None = None, timeout: float = 5) 
         return 0
 
 
+def _spawn(args: list[str], log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start a server in its own process group (`_stop` signals the group), its output
+    into `log`."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
 def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     """Signal the server's process group, SIGKILL after 10 s, and reap it."""
     if proc.poll() is None:
@@ -159,10 +167,7 @@ def start_seaweedfs(root: Path, *, attempts: int = 3) -> SeaweedFS:
                 "-s3.autoCreateBucket=false", "-s3.port.iceberg=0", "-s3.port.lance=0"]
         for i, name in enumerate(("s3", "master", "volume", "filer")):
             args += [f"-{name}.port={ports[2 * i]}", f"-{name}.port.grpc={ports[2 * i + 1]}"]
-        log = open(root / f"weed-{attempt}.log", "wb")  # noqa: SIM115 (the server's lifetime)
-        proc = subprocess.Popen(args, cwd=root, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        log.close()
+        proc = _spawn(args, root / f"weed-{attempt}.log", cwd=root)
         server = SeaweedFS(root, proc, ports[0], ports[6])
         if _wait_for_s3(server):
             return server
@@ -300,11 +305,8 @@ def start_nginx(prefix: Path, root: Path, *, access_log: bool = False,
         port = free_ports(1)[0]
         conf = prefix / "nginx.conf"
         conf.write_text(_nginx_conf(prefix, root, port, access_log))
-        log = open(prefix / f"nginx-{attempt}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(prefix)],
-                                stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        log.close()
+        proc = _spawn([binary, "-c", str(conf), "-p", str(prefix)],
+                      prefix / f"nginx-{attempt}.log")
         server = Nginx(root, proc, port, prefix)
         deadline = time.monotonic() + 15
         while proc.poll() is None and time.monotonic() < deadline:
