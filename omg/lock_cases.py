@@ -368,6 +368,8 @@ def install_lock(b: Backend, root: Path, lock: L.Lock, *, offline: bool = False,
                  progress: DownloadProgress | None = None,
                  command: str = "omg install") -> UseResult:
     """Install exactly `lock` for this platform and make it the project profile."""
+    from omg import providers as _providers
+
     here = current_platform()
     wanted = {}
     for t in lock.tools:
@@ -375,7 +377,9 @@ def install_lock(b: Backend, root: Path, lock: L.Lock, *, offline: bool = False,
         if target is None:
             raise NotFound(f"{t.tool} {t.version}: the lock has no artifacts for {here}",
                            hint="run `omg lock` on this platform")
-        wanted[t.tool] = (t, target)
+        # Keyed as results name it: a hand-edited lock may say `nodejs` for node, and an
+        # unknown tool is the provider registry's one-line error.
+        wanted[_providers.get(t.tool).name] = (t, target)
     specs = [f"{t.tool}@{t.version}" for t in lock.tools]
     # Before any download: what would be installed is what the lock says.
     for now in b.lock(specs, platforms=[here], offline=offline):
@@ -418,6 +422,10 @@ def _locked_packages(b: Backend, lock: L.Lock) -> tuple[list[str], list[str]]:
 def _same_artifacts(t: L.Tool, target: L.Target, got: Sequence[L.Artifact]) -> None:
     want = [a.sha256 for a in target.artifacts]
     have = [a.sha256 for a in got]
+    if not have:
+        raise IntegrityError(f"{t.tool} {t.version}: upstream offers no artifact for "
+                             f"{current_platform()} now; the lock has "
+                             f"{', '.join(want)}", hint="nothing was installed")
     if want != have:
         raise IntegrityError(f"{t.tool} {t.version}: upstream's sha256 {', '.join(have)} "
                              f"is not the locked {', '.join(want)}",

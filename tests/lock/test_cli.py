@@ -101,6 +101,21 @@ def test_a_changed_sha256_in_the_lock_installs_nothing(lock_env: OmgEnv) -> None
             (lock_env.home / "profiles").rglob("*-link"))
 
 
+def test_a_hand_edited_tool_name_is_the_registrys_not_a_crash(lock_env: OmgEnv) -> None:
+    """`nodejs` (an alias) installs node; an unknown tool is one line, exit 3."""
+    proj = project(lock_env.root, {".node-version": "20.11\n"})
+    lock_env.run("lock", cwd=proj, check=True)
+    text = (proj / "omg.lock").read_text()
+    (proj / "omg.lock").write_text(text.replace("[tools.node", "[tools.nodejs"))
+    done = lock_env.run("install", cwd=proj)
+    assert done.returncode == 0, done.stderr
+    assert [p[33:] for p in _store_paths(lock_env)] == ["node-20.11.1"]
+    (proj / "omg.lock").write_text(text.replace("[tools.node", "[tools.nosuch"))
+    unknown = lock_env.run("install", cwd=proj)
+    assert unknown.returncode == 3, unknown.stderr
+    assert unknown.stderr.startswith("error: unknown tool 'nosuch'"), unknown.stderr
+
+
 def test_sync_frozen_refuses_a_lock_the_version_files_left(lock_env: OmgEnv) -> None:
     proj = project(lock_env.root, {".node-version": "20\n"})
     missing = lock_env.run("sync", "--frozen", cwd=proj)
