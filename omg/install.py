@@ -328,8 +328,7 @@ def _substitute(session: Session, want: _FromCache) -> _Plan | InstallResult:
     trusted key (omg/cache/substitute.py); else upstream's plan, judged in its turn."""
     subst = session.substituter
     assert subst is not None  # a _FromCache is made only when there is one
-    p = session.ctx.platform
-    pulled = subst.runtime(want.provider.name, want.version, f"{p.os}-{p.arch}-{p.libc}")
+    pulled = subst.runtime(want.provider.name, want.version, session.ctx.platform.key)
     if pulled is None:
         judged = _judge(session, [_upstream_plan(session, want.spec)])[0]
         assert not isinstance(judged, _FromCache)

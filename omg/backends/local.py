@@ -326,11 +326,9 @@ class LocalBackend:
         from omg.cache import substitute
         from omg.providers.base import Platform
 
-        p = Platform.detect()
         with self.store.gc_guard():  # nothing collects a pulled reference before its user
             result = substitute.pull_items(self.settings, self.store, url, items,
-                                           user=self.user,
-                                           platform=f"{p.os}-{p.arch}-{p.libc}")
+                                           user=self.user, platform=Platform.detect().key)
         self._store_changed()
         return result
 

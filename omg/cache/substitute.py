@@ -160,9 +160,8 @@ def _substitute_one(subst: Substituter, item: str) -> Pulled | None:
     from omg import providers
     from omg.providers.base import Platform
 
-    p = Platform.detect()
     return subst.runtime(providers.canonical(spec), version.removeprefix("v"),
-                         f"{p.os}-{p.arch}-{p.libc}")
+                         Platform.detect().key)
 
 
 def pull_items(settings: Settings, store: LocalStore, url: str, items: Sequence[str], *,
