@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from omg import providers as _providers
 from omg import support
-from omg.config import Settings
+from omg.config import Settings, substituters
 from omg.providers.base import (
     Artifact,
     CachedFetcher,
@@ -178,7 +178,7 @@ class Session:
         """This process's binary caches (omgd's own in the shared mode), asked before
         upstream; None when none is configured (no cache module is imported then) or
         offline (a cache is network too: docs/binary-cache.md)."""
-        if not _substituters_set(self.settings) or self.opts.offline:
+        if not substituters(self.settings)[0] or self.opts.offline:
             return None
         from omg.cache.substitute import Substituter
 
@@ -205,14 +205,6 @@ class Session:
             self.substituter.close()
         if self._owns_index and self.index is not None:
             self.index.close()
-
-
-def _substituters_set(settings: Settings) -> bool:
-    """Any binary cache configured (`omg.cache.substitute.configured`, without importing it)."""
-    found = os.environ.get("OMG_SUBSTITUTERS")
-    if found is not None:
-        return bool(found.split())
-    return bool(settings.raw.get("cache", {}).get("substituters"))
 
 
 def index_ttl_override(settings: Settings) -> float | None:
