@@ -242,6 +242,18 @@ def cache_url(v: object) -> bool:
         and v.isprintable() and " " not in v
 
 
+def substituters(settings: Settings, environ: Mapping[str, str] = os.environ
+                 ) -> tuple[list[str], list[str]]:
+    """(substituter URLs, trusted key texts) of this process: ``OMG_SUBSTITUTERS`` and
+    ``OMG_TRUSTED_KEYS`` (space-separated) over ``[cache]``. Here, not in omg.cache:
+    an install asks it first, and imports the cache code only when one is set."""
+    cfg = settings.raw.get("cache", {})
+    urls = environ.get("OMG_SUBSTITUTERS")
+    keys = environ.get("OMG_TRUSTED_KEYS")
+    return (urls.split() if urls is not None else list(cfg.get("substituters", [])),
+            keys.split() if keys is not None else list(cfg.get("trusted_keys", [])))
+
+
 CACHE_URLS = Kind("a list of cache URLs (file://, http://, https://, s3://)",
                   lambda v: isinstance(v, list) and all(cache_url(u) for u in v))
 #: `NAME:BASE64` public keys, as `omg cache keygen` prints them (checked when used).

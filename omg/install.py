@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from omg import providers as _providers
 from omg import support
-from omg.config import Settings
+from omg.config import Settings, substituters
 from omg.providers.base import (
     Artifact,
     CachedFetcher,
@@ -178,7 +178,7 @@ class Session:
         """This process's binary caches (omgd's own in the shared mode), asked before
         upstream; None when none is configured (no cache module is imported then) or
         offline (a cache is network too: docs/binary-cache.md)."""
-        if not _substituters_set(self.settings) or self.opts.offline:
+        if not substituters(self.settings)[0] or self.opts.offline:
             return None
         from omg.cache.substitute import Substituter
 
@@ -205,14 +205,6 @@ class Session:
             self.substituter.close()
         if self._owns_index and self.index is not None:
             self.index.close()
-
-
-def _substituters_set(settings: Settings) -> bool:
-    """Any binary cache configured (`omg.cache.substitute.configured`, without importing it)."""
-    found = os.environ.get("OMG_SUBSTITUTERS")
-    if found is not None:
-        return bool(found.split())
-    return bool(settings.raw.get("cache", {}).get("substituters"))
 
 
 def index_ttl_override(settings: Settings) -> float | None:
@@ -328,8 +320,7 @@ def _substitute(session: Session, want: _FromCache) -> _Plan | InstallResult:
     trusted key (omg/cache/substitute.py); else upstream's plan, judged in its turn."""
     subst = session.substituter
     assert subst is not None  # a _FromCache is made only when there is one
-    p = session.ctx.platform
-    pulled = subst.runtime(want.provider.name, want.version, f"{p.os}-{p.arch}-{p.libc}")
+    pulled = subst.runtime(want.provider.name, want.version, session.ctx.platform.key)
     if pulled is None:
         judged = _judge(session, [_upstream_plan(session, want.spec)])[0]
         assert not isinstance(judged, _FromCache)

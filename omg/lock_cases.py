@@ -91,8 +91,7 @@ SHAPES[StatusResult] = {"drift": many(shaped(Drift))}
 def current_platform() -> str:
     from omg.providers.base import Platform
 
-    p = Platform.detect()
-    return L.platform_key(p.os, p.arch, p.libc)
+    return Platform.detect().key
 
 
 def check_platform(text: str) -> str:

@@ -75,11 +75,6 @@ SHAPES[Tool] = {"targets": many(shaped(Target))}
 SHAPES[Lock] = {"tools": many(shaped(Tool)), "packages": many(shaped(Package))}
 
 
-def platform_key(os_: str, arch: str, libc: str) -> str:
-    """`linux-x64-gnu`: the cache index's spelling of a `Platform`."""
-    return f"{os_}-{arch}-{libc}"
-
-
 def normalized(lock: Lock) -> Lock:
     """The lock in its one written order (tools, platforms and packages sorted)."""
     tools = [t._replace(targets=sorted(t.targets, key=lambda x: x.platform))

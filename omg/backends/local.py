@@ -324,11 +324,11 @@ class LocalBackend:
 
     def cache_pull(self, url: str, items: Sequence[str]) -> PullResult:
         from omg.cache import substitute
-        from omg.lock_cases import current_platform
+        from omg.providers.base import Platform
 
         with self.store.gc_guard():  # nothing collects a pulled reference before its user
             result = substitute.pull_items(self.settings, self.store, url, items,
-                                           user=self.user, platform=current_platform())
+                                           user=self.user, platform=Platform.detect().key)
         self._store_changed()
         return result
 

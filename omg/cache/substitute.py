@@ -46,6 +46,7 @@ from blake3 import blake3
 
 from omg.cache import manifest as mf
 from omg.cache.storage import CacheStorage, open_storage, redact
+from omg.config import cache_url, substituters
 from store.archive import Content, Member, MemberKind
 from store.claims import CACHE, Claim
 from store.errors import IntegrityError, NetworkError, NotFound, OmgError, UsageError
@@ -69,20 +70,7 @@ _IN_MEMORY = 4 << 20
 _PULL = "pull-"
 
 
-def configured(settings: Settings, environ: Mapping[str, str] = os.environ
-               ) -> tuple[list[str], list[str]]:
-    """(substituter URLs, trusted key texts) of this process: ``OMG_SUBSTITUTERS`` and
-    ``OMG_TRUSTED_KEYS`` (space-separated) over ``[cache]``. Cheap: no import."""
-    cfg = settings.raw.get("cache", {})
-    urls = environ.get("OMG_SUBSTITUTERS")
-    keys = environ.get("OMG_TRUSTED_KEYS")
-    return (urls.split() if urls is not None else list(cfg.get("substituters", [])),
-            keys.split() if keys is not None else list(cfg.get("trusted_keys", [])))
-
-
 def check_urls(urls: Sequence[str]) -> None:
-    from omg.config import cache_url
-
     for url in urls:
         if not cache_url(url):
             raise UsageError(f"substituter {url!r}: not a cache URL",
@@ -160,9 +148,8 @@ def _substitute_one(subst: Substituter, item: str) -> Pulled | None:
     from omg import providers
     from omg.providers.base import Platform
 
-    p = Platform.detect()
     return subst.runtime(providers.canonical(spec), version.removeprefix("v"),
-                         f"{p.os}-{p.arch}-{p.libc}")
+                         Platform.detect().key)
 
 
 def pull_items(settings: Settings, store: LocalStore, url: str, items: Sequence[str], *,
@@ -172,7 +159,7 @@ def pull_items(settings: Settings, store: LocalStore, url: str, items: Sequence[
     Unlike substitution, a refusal is an error (nothing is added for that item)."""
     from omg.cache import keys
 
-    trusted = keys.parse_publics(configured(settings)[1])
+    trusted = keys.parse_publics(substituters(settings)[1])
     if not trusted:
         raise UsageError("no trusted key: a pull accepts only manifests signed by one",
                          hint="set OMG_TRUSTED_KEYS or [cache] trusted_keys to the "
@@ -254,7 +241,7 @@ class Substituter:
                      warn: Callable[[str], None]) -> Substituter | None:
         """The configured substituters, or None when there are none (or no key to
         trust: then no entry could be accepted, so none is asked)."""
-        urls, key_texts = configured(settings)
+        urls, key_texts = substituters(settings)
         if not urls:
             return None
         check_urls(urls)

@@ -63,7 +63,6 @@ def register(app: typer.Typer) -> None:
         from omg.cache import push as P
         from omg.cache.storage import open_storage
         from omg.cli.runtime_cmd import progress_bar
-        from omg.lockfile import platform_key
         from omg.net import NetOptions
         from omg.providers.base import Platform
         from store.layout import Layout
@@ -71,7 +70,6 @@ def register(app: typer.Typer) -> None:
         key = keys.load_secret(Path(secret_file))
         settings = config.load()
         jobs = jobs or NetOptions.from_config(settings.raw).jobs
-        p = Platform.detect()
         with backend() as b:
             layout = Layout(Path(b.home_dir))
             names = P.resolve_items(b, items) if items else P.default_roots(layout,
@@ -80,7 +78,7 @@ def register(app: typer.Typer) -> None:
         try:
             with progress_bar() as progress:
                 result = P.push(layout, storage, names, key, jobs=jobs, progress=progress,
-                                platform=platform_key(p.os, p.arch, p.libc))
+                                platform=Platform.detect().key)
         finally:
             storage.close()
         for w in result.warnings:

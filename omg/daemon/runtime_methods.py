@@ -82,10 +82,10 @@ def _cache_pull(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obj
     """`omg cache pull` for a client: only from one of omgd's own substituters and with
     omgd's own trusted keys, so a client can neither add a trusted key nor make omgd
     fetch from a place of its choosing (docs/binary-cache.md, "Substitution and trust")."""
-    from omg.cache.substitute import configured
+    from omg.config import substituters
 
     url = params["url"]
-    if url not in configured(ctx.settings)[0]:
+    if url not in substituters(ctx.settings)[0]:
         raise PermissionDenied(f"{url}: not one of omgd's substituters",
                                hint="omgd pulls only from the caches its own [cache] "
                                     "substituters name; ask its administrator")

@@ -55,6 +55,11 @@ class Platform:
             "musl" if any(p.name.startswith("ld-musl-") for p in _lib_dir()) else "gnu")
         return cls("linux", arch, libc)
 
+    @property
+    def key(self) -> str:
+        """`linux-x64-gnu`: how a binary cache's index and a lock file name it."""
+        return f"{self.os}-{self.arch}-{self.libc}"
+
 
 def _lib_dir() -> list[Path]:
     try:

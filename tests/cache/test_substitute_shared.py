@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +18,8 @@ import pytest
 from omg.cache import keys
 from tests.cache.subst_support import push_path
 from tests.conftest import make_env
-from tests.daemon.conftest import Daemon, daemon_env
-from tests.daemon.test_profile_users import World
+from tests.daemon.conftest import daemon_env
+from tests.daemon.test_profile_users import World, world_over
 from tests.daemon.test_users import GC_GROUP, User, users  # noqa: F401 (fixtures)
 from tests.providers.conftest import FAST_NET
 from tests.providers.mirrors import MirrorServer, build_node
@@ -42,7 +41,6 @@ class Shared:
 def shared(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
     """A cache with node 22.2.0 signed by omgd's trusted key and 20.12.0 signed by a key
     only a user trusts; a root omgd over a fresh shared home, with a local Node mirror."""
-    a, b = users
     root = Path(tempfile.mkdtemp(prefix="omgd-subst-"))
     os.chmod(root, 0o755)
     with MirrorServer(root / "mirror") as server:
@@ -62,19 +60,8 @@ def shared(users: tuple[User, User]) -> Iterator[Shared]:  # noqa: F811
                                      f"[cache]\nsubstituters = ['{cache}']\n"
                                      f"trusted_keys = ['{daemons_key.public().text}']\n")
         env.env.update(up)
-        os.chmod(root / "d", 0o755)
-        daemon = Daemon(env, root / "d" / "omgd.sock")
-        daemon.start()
-        try:
-            os.chmod(env.home, 0o755)
-            work = root / "work"
-            (work / "out").mkdir(parents=True)
-            os.chmod(work, 0o755)
-            os.chmod(work / "out", 0o777)
-            yield Shared(World(daemon, a, b, work), server, cache, names, daemons_key,
-                         users_key)
-        finally:
-            assert daemon.stop(signal.SIGTERM) == 0, "\n".join(daemon.log_lines())
+        with world_over(env, root, users) as w:
+            yield Shared(w, server, cache, names, daemons_key, users_key)
     shutil.rmtree(root, ignore_errors=True)
 
 

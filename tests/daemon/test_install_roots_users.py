@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import Daemon, daemon_env
-from tests.daemon.test_profile_users import World
+from tests.daemon.conftest import daemon_env
+from tests.daemon.test_profile_users import World, world_over
 from tests.daemon.test_users import GC_GROUP, User, users  # noqa: F401 (fixtures)
 from tests.providers.conftest import FAST_NET
 from tests.providers.mirrors import MirrorServer, build_node
@@ -30,7 +29,6 @@ pytestmark = pytest.mark.root
 @pytest.fixture(scope="module")
 def world(users: tuple[User, User]) -> Iterator[World]:  # noqa: F811
     """A root omgd on a fresh shared home that downloads from a local Node mirror."""
-    a, b = users
     root = Path(tempfile.mkdtemp(prefix="omgd-installs-"))
     os.chmod(root, 0o755)
     with MirrorServer(root / "mirror") as server:
@@ -38,18 +36,8 @@ def world(users: tuple[User, User]) -> Iterator[World]:  # noqa: F811
         env = daemon_env(root / "d", f'[daemon]\ngc_group = "{GC_GROUP}"\n')
         env.env.update({**FAST_NET, "OMG_NODE_MIRROR": node, "OMG_ENDOFLIFE_MIRROR":
                         node.removesuffix("/dist") + "/endoflife/api/v1"})
-        os.chmod(root / "d", 0o755)
-        daemon = Daemon(env, root / "d" / "omgd.sock")
-        daemon.start()
-        try:
-            os.chmod(env.home, 0o755)
-            work = root / "work"
-            (work / "out").mkdir(parents=True)
-            os.chmod(work, 0o755)
-            os.chmod(work / "out", 0o777)
-            yield World(daemon, a, b, work)
-        finally:
-            assert daemon.stop(signal.SIGTERM) == 0, "\n".join(daemon.log_lines())
+        with world_over(env, root, users) as w:
+            yield w
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -10,10 +10,12 @@ and users come from test_users.py; skipped with the reason when not root.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 import pytest
 
 from store.results import to_plain
+from tests.conftest import OmgEnv
 from tests.daemon.conftest import Daemon, remote
 from tests.daemon.test_users import User, as_user, shared, users  # noqa: F401 (fixtures)
 
@@ -81,6 +84,24 @@ class World:
         return {e: os.readlink(base / e) if os.path.islink(base / e)
                 else (base / e).read_text() if e.endswith(".json") else ""
                 for e in sorted(os.listdir(base)) if not e.endswith(".lock")}
+
+
+@contextlib.contextmanager
+def world_over(env: OmgEnv, root: Path, users: tuple[User, User]) -> Iterator[World]:  # noqa: F811
+    """A root omgd started on `env` (configured under ``root/d``), its home readable by
+    the users, a world-writable ``root/work/out`` for results; it must stop cleanly."""
+    os.chmod(root / "d", 0o755)
+    daemon = Daemon(env, root / "d" / "omgd.sock")
+    daemon.start()
+    try:
+        os.chmod(env.home, 0o755)
+        work = root / "work"
+        (work / "out").mkdir(parents=True)
+        os.chmod(work, 0o755)
+        os.chmod(work / "out", 0o777)
+        yield World(daemon, *users, work)
+    finally:
+        assert daemon.stop(signal.SIGTERM) == 0, "\n".join(daemon.log_lines())
 
 
 @pytest.fixture(scope="module")
