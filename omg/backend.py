@@ -120,9 +120,10 @@ class Backend(Protocol):
         `url`, accepted only if signed by a trusted key (omgd's own, through omgd, which
         pulls only from its own substituters)."""
 
-    def cache_substitute(self, items: Sequence[str]) -> Substituted:
+    def cache_substitute(self, items: Sequence[str], *, keep: bool = False) -> Substituted:
         """Ask the configured substituters (omgd's own, through omgd) for
-        ``aur/NAME@VERSION`` or ``TOOL@VERSION`` items (`omg.cache.substitute`)."""
+        ``aur/NAME@VERSION`` or ``TOOL@VERSION`` items (`omg.cache.substitute`); `keep`:
+        root each one found as installed, as `store_add(keep=True)` does for a build."""
 
     # The store ----------------------------------------------------------------------
 

@@ -276,7 +276,9 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
         if rec is not None:
             built[name] = rec.path
             result.built.append(Built(name, version, rec.path, "", reused=True))
-        elif not (force or system) and (hit := _substitute(backend, name, version, show)):
+        elif not (force or system) and (hit := _substitute(
+                backend, name, version, show,
+                keep=name in targets or base in targets)):
             built[name] = hit[0]
             result.built.append(Built(name, version, hit[0], "", reused=True,
                                       substituted=hit[1]))
@@ -319,13 +321,13 @@ def _build_plan(settings: Settings, arch: ArchSettings, backend: Backend, alpm: 
 
 
 def _substitute(backend: Backend, name: str, version: str,
-                show: Callable[[str], None] | None) -> tuple[str, str] | None:
+                show: Callable[[str], None] | None, *, keep: bool) -> tuple[str, str] | None:
     """(store path, cache URL) of `name` `version` from a binary cache (omgd's own
     substituters in the shared mode), so it is not built here; None: build it.
 
     Not with --system: pacman -U needs the package file, which a cache does not hold.
     """
-    got = backend.cache_substitute([f"aur/{name}@{version}"])
+    got = backend.cache_substitute([f"aur/{name}@{version}"], keep=keep)
     if show is not None:
         for w in got.warnings:
             show(f"warning: {w}")

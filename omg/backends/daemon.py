@@ -255,12 +255,14 @@ class DaemonBackend:
         return self._rebuild(PullResult, self.call("cache.pull", {"url": url,
                                                                   "items": list(items)}))
 
-    def cache_substitute(self, items: Sequence[str]) -> Substituted:
+    def cache_substitute(self, items: Sequence[str], *, keep: bool = False) -> Substituted:
         """omgd asks its own substituters, with its own trusted keys."""
         from omg.cache.substitute import Substituted
 
-        return self._rebuild(Substituted, self.call("cache.substitute",
-                                                    {"items": list(items)}))
+        params: dict[str, object] = {"items": list(items)}
+        if keep:
+            params["keep"] = True
+        return self._rebuild(Substituted, self.call("cache.substitute", params))
 
     # The store ----------------------------------------------------------------------
 

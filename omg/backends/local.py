@@ -332,12 +332,19 @@ class LocalBackend:
         self._store_changed()
         return result
 
-    def cache_substitute(self, items: Sequence[str]) -> Substituted:
+    def cache_substitute(self, items: Sequence[str], *, keep: bool = False) -> Substituted:
         from omg.cache import substitute
 
         with self.store.gc_guard():
             result = substitute.substitute_items(self.settings, self.store, items,
                                                  user=self.user)
+            if keep:  # rooted before the guard goes, as add_kept does
+                from generations import installroots
+
+                for path in result.found.values():
+                    record = self.store.get(path)
+                    installroots.add(self.home_dir, self.user, record.name, record.version,
+                                     path)
         self._store_changed()
         return result
 

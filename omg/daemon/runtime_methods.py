@@ -100,7 +100,8 @@ def _cache_substitute(ctx: Context, peer: Peer, params: Params, fds: list[int]) 
     names what, never where from nor whose key to trust."""
     items = check_specs("cache.substitute", params["items"])
     with ctx.write_lock:
-        result = backend(ctx, peer.user).cache_substitute(items)
+        result = backend(ctx, peer.user).cache_substitute(items,
+                                                          keep=params.get("keep") is True)
     return to_plain(result)
 
 
@@ -115,5 +116,6 @@ METHODS = (
     Method("runtime.outdated", _runtime_outdated, {
         "installed": ("list[str]", True), "offline": ("bool?", False)}),
     Method("cache.pull", _cache_pull, {"url": ("str", True), "items": ("list[str]", True)}),
-    Method("cache.substitute", _cache_substitute, {"items": ("list[str]", True)}),
+    Method("cache.substitute", _cache_substitute, {"items": ("list[str]", True),
+                                                   "keep": ("bool?", False)}),
 )

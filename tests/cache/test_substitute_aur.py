@@ -50,3 +50,8 @@ def test_an_aur_package_built_once_is_substituted_elsewhere(
     assert second.run("store", "verify").returncode == 0
     listed = second.run("list", extra_env=env, check=True).stdout
     assert "aur/python-aursmall" in listed
+    # Kept as a build is (an install root until `omg uninstall`): gc leaves it.
+    second.run("gc", check=True)
+    assert (second.home / "store" / name).is_dir()
+    kept = json.loads(second.run("list", "--json", extra_env=env, check=True).stdout)
+    assert [(r["tool"], r["kept"]) for r in kept] == [("aur/python-aursmall", True)]
