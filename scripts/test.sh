@@ -37,9 +37,18 @@ tmp_free_mb=$(df -Pm "${TMPDIR:-/tmp}" | awk 'NR==2 {print $4}')
 printf '\n==> %s MB free in %s\n' "$tmp_free_mb" "${TMPDIR:-/tmp}"
 [ "$tmp_free_mb" -lt 4096 ] && printf 'test.sh: warning: the full suite needs about 4 GB in %s\n' "${TMPDIR:-/tmp}" >&2
 
-printf '\n==> pytest %s\n' "$*"
+# Tests run in parallel workers (pytest-xdist), a whole file per worker: the contract
+# suite compares both backends' runs inside one process, and a file's module fixtures
+# are built once. OMG_TEST_JOBS=1 (or -n/-p no:xdist among the arguments) runs serially.
+parallel=(-n "${OMG_TEST_JOBS:-auto}" --dist loadfile)
+for arg in "$@"; do
+    case $arg in -n|-n*|--numprocesses*|--dist*|no:xdist) parallel=() ;; esac
+done
+[ "${OMG_TEST_JOBS:-auto}" = 1 ] && parallel=()
+
+printf '\n==> pytest %s\n' "${parallel[*]} $*"
 t0=$SECONDS
-python -m pytest "$@"
+python -m pytest "${parallel[@]}" "$@"
 rc=$?
 if [ $rc -eq 5 ]; then
     printf -- '--- pytest: no tests ran (exit 5): that counts as a failure\n'

@@ -20,6 +20,7 @@ import pytest
 
 from tests.arch import fakeaur
 from tests.conftest import OmgEnv, make_env
+from tests.support import sysusers
 
 BUILD_USER = fakeaur.BUILD_USER
 EPOCH = "1700000000"
@@ -117,11 +118,7 @@ def arch_world() -> Iterator[ArchWorld]:
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    try:
-        pwd.getpwnam(BUILD_USER)
-    except KeyError:
-        subprocess.run(["useradd", "-r", "-m", "-s", "/usr/sbin/nologin", BUILD_USER],
-                       check=True)
+    sysusers.ensure_user(BUILD_USER, home=True)
     Path("/var/lib/pacman/local").mkdir(parents=True, exist_ok=True)
     base = Path(f"/var/tmp/omg-arch-tests-{os.getpid()}")
     shutil.rmtree(base, ignore_errors=True)

@@ -19,6 +19,7 @@ import pytest
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
 from tests.daemon.conftest import Daemon, daemon_env
+from tests.support import sysusers
 
 pytestmark = pytest.mark.slow
 
@@ -138,10 +139,7 @@ def shared(world: ArchWorld) -> Iterator[tuple[Daemon, dict[str, dict[str, str]]
     envs: dict[str, dict[str, str]] = {}
     try:
         for name in SHARED_USERS:
-            if subprocess.run(["id", name], capture_output=True).returncode:
-                subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin",
-                                name], check=True)
-            pw = pwd.getpwnam(name)
+            pw = sysusers.ensure_user(name)
             mine = base / "users" / name
             for sub in ("home", "cache", "data", "config", "build"):
                 (mine / sub).mkdir(parents=True)

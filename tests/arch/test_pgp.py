@@ -26,6 +26,7 @@ from omg.arch.settings import ArchSettings
 from tests.arch import fakeaur, httpserve
 from tests.arch.conftest import ArchWorld
 from tests.conftest import OmgEnv
+from tests.support import sysusers
 
 pytestmark = pytest.mark.slow
 
@@ -99,10 +100,7 @@ def pgp_user() -> Iterator[pwd.struct_passwd]:
     """A build user of these tests' own, its keyring empty; its gpg-agents killed after."""
     if os.geteuid() != 0:
         pytest.skip("needs root to create a build user")
-    if subprocess.run(["id", PGP_USER], capture_output=True).returncode:
-        subprocess.run(["useradd", "-r", "-m", "-s", "/usr/sbin/nologin", PGP_USER],
-                       check=True)
-    user = pwd.getpwnam(PGP_USER)
+    user = sysusers.ensure_user(PGP_USER, home=True)
     shutil.rmtree(os.path.join(user.pw_dir, ".gnupg"), ignore_errors=True)
     try:
         yield user

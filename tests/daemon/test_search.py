@@ -27,6 +27,7 @@ from omg.daemon.wire import search_source
 from store.index import Index
 from tests.arch import fakeaur
 from tests.daemon.conftest import Daemon, daemon_env
+from tests.support import sysusers
 
 SEARCH_USER = "omgd-ts"
 PKGS = {"python": ("3.12.1-1", "the python language"),
@@ -178,10 +179,7 @@ def test_bad_requests_and_other_settings(world: World) -> None:
 def search_user() -> pwd.struct_passwd:
     if os.geteuid() != 0:
         pytest.skip("the shared mode needs a user who cannot write OMG_HOME: run as root")
-    if subprocess.run(["id", SEARCH_USER], capture_output=True).returncode:
-        subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin", SEARCH_USER],
-                       check=True)
-    return pwd.getpwnam(SEARCH_USER)
+    return sysusers.ensure_user(SEARCH_USER)
 
 
 def as_user(user: pwd.struct_passwd, env: dict[str, str],

@@ -10,10 +10,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pwd
 import shutil
 import stat
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import Daemon, daemon_env, make_archive
+from tests.support import sysusers
 
 pytestmark = pytest.mark.root
 
@@ -36,18 +35,10 @@ class User:
 
 
 def _ensure_users() -> tuple[User, User]:
-    if subprocess.run(["getent", "group", GC_GROUP], capture_output=True).returncode:
-        subprocess.run(["groupadd", "--system", GC_GROUP], check=True)
-    for name in (USER_A, USER_B):
-        if subprocess.run(["id", name], capture_output=True).returncode:
-            subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin", name],
-                           check=True)
-    subprocess.run(["usermod", "-aG", GC_GROUP, USER_A], check=True)
-    out = []
-    for name in (USER_A, USER_B):
-        pw = pwd.getpwnam(name)
-        out.append(User(name, pw.pw_uid, pw.pw_gid))
-    return out[0], out[1]
+    sysusers.ensure_group(GC_GROUP)
+    a = sysusers.ensure_user(USER_A, groups=(GC_GROUP,))
+    b = sysusers.ensure_user(USER_B)
+    return User(a.pw_name, a.pw_uid, a.pw_gid), User(b.pw_name, b.pw_uid, b.pw_gid)
 
 
 @pytest.fixture(scope="module")

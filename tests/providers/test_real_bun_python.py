@@ -22,7 +22,7 @@ import pytest
 
 from store.fsutil import force_remove
 from tests.conftest import OmgEnv, make_env
-from tests.support import realbin
+from tests.support import realbin, sysusers
 
 pytestmark = pytest.mark.slow
 
@@ -121,10 +121,7 @@ def test_real_python_through_the_profile_as_root(python_home: tuple[OmgEnv, Path
 def test_real_python_through_the_profile_as_a_user(python_home: tuple[OmgEnv, Path]) -> None:
     if os.geteuid() != 0 or not shutil.which("useradd"):
         pytest.skip("a real user needs root and useradd")
-    if subprocess.run(["id", USER], capture_output=True).returncode:
-        subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin", USER],
-                       check=True)
-    pw = pwd.getpwnam(USER)
+    pw = sysusers.ensure_user(USER)
     omg_env, prefix = python_home
     work = Path(tempfile.mkdtemp(prefix="omg-py-user-"))
     try:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import functools
 import hashlib
 import http.server
@@ -143,6 +144,17 @@ def _atomic_output(path: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def build_lock(final: Path) -> Iterator[None]:
+    """Held while the cached tree `final` is built: parallel test workers (pytest-xdist)
+    on a cold cache wait for one build instead of each replacing the tree the other is
+    reading. Callers check for `final` again once they hold it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.parent / f".{final.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -607,13 +619,20 @@ def rust_wheels() -> list[Path]:
 
 def rust_prefix() -> Path:
     """The toolchain prefix unpacked from the wheels (cached): `<cache>/rust-<ver>-prefix`."""
+    final = cache_dir() / f"rust-{RUST_VERSION}-prefix"
+    if (final / "lib" / "rustlib" / "components").is_file():
+        return final
+    with build_lock(final):
+        if (final / "lib" / "rustlib" / "components").is_file():
+            return final
+        return _build_rust_prefix(final)
+
+
+def _build_rust_prefix(final: Path) -> Path:
     import zipfile
 
     import zstandard
 
-    final = cache_dir() / f"rust-{RUST_VERSION}-prefix"
-    if (final / "lib" / "rustlib" / "components").is_file():
-        return final
     wheels = rust_wheels()
     work = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".rust-prefix-"))
     try:
@@ -710,12 +729,19 @@ def build_rust_dist_mirror() -> Path:
     for this release; what the wheels lack (rust-docs, rust-src, other targets) is
     ``available = false`` there, as a manifest says of a build that is missing.
     Built once (minutes: about 700 MB to compress) and cached; returns the directory."""
-    from tests.providers.mirrors import rust_manifest
-
     root = cache_dir() / "mirror" / "rust" / f"fmt{MIRROR_FORMAT}" / RUST_VERSION
     if (root / "dist" / "channel-rust-stable.toml").is_file():
         return root
     prefix = rust_prefix()
+    with build_lock(root):
+        if (root / "dist" / "channel-rust-stable.toml").is_file():
+            return root
+        return _build_rust_mirror(root, prefix)
+
+
+def _build_rust_mirror(root: Path, prefix: Path) -> Path:
+    from tests.providers.mirrors import rust_manifest
+
     work = Path(tempfile.mkdtemp(dir=root.parent if root.parent.exists() else cache_dir(),
                                  prefix=".rust-mirror-"))
     try:
@@ -870,23 +896,29 @@ def relocatable_python() -> PythonBuild:
     base = cache_dir() / "mirror" / "python" / f"fmt{MIRROR_FORMAT}" / f"{short}-{key}"
     meta_path = base / "release.json"
     if not meta_path.is_file():
-        base.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
-            version = _python_tree(src, short, Path(tmp) / "python")
-            tag = PBS_TAGS.get(version, PBS_DEFAULT_TAG)
-            fname = f"cpython-{version}+{tag}-{PBS_TRIPLE}-install_only.tar.gz"
-            with _atomic_output(base / fname) as raw:
-                import gzip
-
-                with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz, \
-                        tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tf:
-                    tf.add(Path(tmp) / "python", "python")
-        meta = {"version": version, "tag": tag, "filename": fname,
-                "sha256": _sha256(base / fname)}
-        _atomic_write_bytes(meta_path, json.dumps(meta, indent=1).encode())
+        with build_lock(base):
+            if not meta_path.is_file():
+                _build_python_release(src, short, base, meta_path)
     build = PythonBuild(json.loads(meta_path.read_bytes()))
     build.tarball = base / build["filename"]
     return build
+
+
+def _build_python_release(src: Path, short: str, base: Path, meta_path: Path) -> None:
+    import gzip
+
+    base.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=base, prefix=".build-") as tmp:
+        version = _python_tree(src, short, Path(tmp) / "python")
+        tag = PBS_TAGS.get(version, PBS_DEFAULT_TAG)
+        fname = f"cpython-{version}+{tag}-{PBS_TRIPLE}-install_only.tar.gz"
+        with _atomic_output(base / fname) as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz, \
+                tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+            tf.add(Path(tmp) / "python", "python")
+    meta = {"version": version, "tag": tag, "filename": fname,
+            "sha256": _sha256(base / fname)}
+    _atomic_write_bytes(meta_path, json.dumps(meta, indent=1).encode())
 
 
 def build_python_mirror(dest: Path) -> dict[str, str]:

@@ -24,7 +24,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from tests.support.realbin import _atomic_output, cache_dir
+from tests.support.realbin import _atomic_output, build_lock, cache_dir
 
 RUBY_VERSION = "3.1.2"
 #: The Debian source package whose orig tarball is upstream's ruby-3.1.2.tar.xz.
@@ -88,6 +88,13 @@ def ruby_tree() -> Path:
     final = cache_dir() / "ruby-build" / f"fmt{FORMAT}" / f"ruby-{RUBY_VERSION}"
     if (final / "bin" / "ruby").is_file():
         return final
+    with build_lock(final):  # minutes of both cores: one worker builds, others wait
+        if (final / "bin" / "ruby").is_file():
+            return final
+        return _build(final)
+
+
+def _build(final: Path) -> Path:
     orig = source_tarball()
     work = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".ruby-build-"))
     try:
@@ -101,7 +108,6 @@ def ruby_tree() -> Path:
         _run(["make", "install", f"DESTDIR={work / 'dest'}"], src, log)
         tree = work / "dest" / f"ruby-{RUBY_VERSION}"
         _strip(tree)
-        final.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tree, final)
     finally:
