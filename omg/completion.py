@@ -339,8 +339,15 @@ def fuzzy(candidates: list[tuple[str, str]], typed: str) -> list[tuple[str, str]
 def complete(table: Command, words: list[str]) -> list[tuple[str, str]] | None:
     """The candidates for the last of `words` (the words after ``omg``)."""
     current = words[-1] if words else ""
-    _, cmd, kind, _ = context(table, words[:-1])
+    command, cmd, kind, _ = context(table, words[:-1])
     prev = _option(cmd, words[-2]) if len(words) > 1 else None
+    if current.startswith("--") and "=" in current and kind != "file":  # --profile=VALUE
+        name, _, typed = current.partition("=")
+        opt = _option(cmd, name)
+        if opt is None or not opt[2]:
+            return []
+        found = values(_kind(command, str(opt[3])), typed, words)
+        return None if found is None else [(f"{name}={v}", d) for v, d in fuzzy(found, typed)]
     if current.startswith("-") and not (prev is not None and prev[2]) and kind != "file":
         opts = [(o, str(opt[1])) for opt in cmd["options"]  # type: ignore[attr-defined]
                 for o in opt[0] if o.startswith("--") or len(opt[0]) == 1]
