@@ -262,9 +262,14 @@ omg() {{
     return
   fi
   command omg "$@"
-  local __omg_r=$? __omg_was=$__omg_proj
-  case "${{1-}}" in
+  local __omg_r=$? __omg_was=$__omg_proj __omg_c=
+  # The command is the first word that is not a flag (`omg -q use ...`).
+  for __omg_c in "$@"; do [[ "$__omg_c" == -* ]] || break; done
+  case "$__omg_c" in
     {"|".join(SWITCHES)})
+      # The shell remembers where it found each command (`node` in /usr/bin before
+      # the profile had one): forget, so the switched tools are found.
+      hash -r
       # A switch may move the per-ABI prefixes: reload the env files if the hook
       # did not (it does when the project changed).
       __omg_pwd=; __omg_enter
@@ -273,7 +278,7 @@ omg() {{
          && [[ " $* " == *" --local "* || " $* " == *" -l "* ]]; then
         {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
       fi
-      __omg_watch
+      [[ -z "$__omg_stamp" ]] || __omg_watch  # (no project: no version file to check)
       __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
       [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
     venv)
@@ -470,7 +475,12 @@ function omg --wraps omg
     end
     command omg $argv
     set -l r $status
-    if contains -- "$argv[1]" {" ".join(SWITCHES)}
+    # The command is the first word that is not a flag (`omg -q use ...`).
+    set -l c ''
+    for c in $argv
+        string match -q -- '-*' $c; or break
+    end
+    if contains -- "$c" {" ".join(SWITCHES)}
         set -l was $__omg_proj
         __omg_hook
         # use --local wrote the version files and the profile to match: no check due.

@@ -478,6 +478,23 @@ def test_use_local_in_the_shell_needs_no_check(env: OmgEnv, shell: str) -> None:
     assert "now node" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_switch_typed_outside_a_project(env: OmgEnv, shell: str) -> None:
+    """`omg use` typed outside any project checks no version file (bash and zsh ran
+    `omg sync` there: a second process and `error: no version file`), a switch behind
+    `-q` reloads the shell's tools as one without it does, and a command the shell
+    found elsewhere before (hashed: /usr/bin/node here) is looked up again."""
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", "node -e 0", "omg use node@22", "node",
+                              'echo "tools=$OMG_TOOLS"', "omg -q use node@20", "node",
+                              'echo "tools=$OMG_TOOLS"', "true"], extra=with_omg(env),
+                 tty=shell == "fish")
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node node", "tools="))]
+    assert out == ["node node 22.0.0", "tools=node@22.0.0", "node node 20.1.0",
+                   "tools=node@20.1.0"], proc.stdout + proc.stderr
+    assert "error" not in proc.stderr, proc.stderr
+
+
 PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
 
 
