@@ -432,6 +432,7 @@ __omg_watch() {{
     0|3) ;;
     *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
   esac
+  hash -r  # a tool the profile gained may have been found elsewhere before
   __omg_readstamp
   __omg_envload "${{__omg_proj%/bin}}"
   return 0

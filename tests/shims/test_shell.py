@@ -495,6 +495,21 @@ def test_switch_typed_outside_a_project(env: OmgEnv, shell: str) -> None:
     assert "error" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_version_file_added_beats_a_hashed_command(env: OmgEnv, shell: str) -> None:
+    """A version file added in a project brings a tool the shell had found elsewhere
+    (hashed /usr/bin/node): the next prompt's switch makes the shell look it up again."""
+    proj = env.root / "app"
+    proj.mkdir()
+    env.run("use", "--local", "python@3.12.1", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", f"cd {proj}", "node -e 0",
+                              f"echo 20.1.0 > {proj / '.node-version'}", "node"],
+                 extra=with_omg(env))
+    assert f"omg: {proj}: now node 20.1.0" in proc.stderr, proc.stderr
+    assert proc.stdout.splitlines()[-1:] == ["node node 20.1.0"], proc.stdout + proc.stderr
+
+
 PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
 
 
