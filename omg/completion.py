@@ -42,7 +42,8 @@ KINDS = {"specs": "spec", "tools": "tool", "tool": "tool", "profile": "profile",
          "name": "package", "terms": "package", "path": "store_path", "paths": "store_path",
          "source": "file", "dest": "file", "directory": "file", "cfg": "file",
          "root": "file", "dbpath": "file", "socket": "file", "reference": "store_path"}
-KIND_OVERRIDES = {("store add", "name"): "tool", ("store add", "version"): "none"}
+KIND_OVERRIDES = {("store add", "name"): "tool", ("store add", "version"): "none",
+                  ("install", "specs"): "spec_or_package"}
 #: Commands whose words before ``--`` are specs and after it a command line.
 EXEC_COMMANDS = ("exec", "x")
 
@@ -311,6 +312,9 @@ def values(kind: str, current: str, words: list[str]) -> list[tuple[str, str]] |
         return list(TOOLS.items())
     sources: dict[str, Callable[[Where], list[tuple[str, str]]]] = {
         "spec": lambda w: _specs(w, current), "profile": _profiles,
+        # `omg install NAME` takes a repository package too (after the tools)
+        "spec_or_package": lambda w: _specs(w, current) + (
+            [] if "@" in current else _packages(current)),
         "generation": _generations, "executable": _executables,
         "store_path": _store_paths, "package": lambda w: _packages(current)}
     source = sources.get(kind)
