@@ -100,6 +100,9 @@ class Prefixes:
 #: GEM_HOME per ruby x.y.0: docs/runtimes.md); their `bin` dirs go on PATH, right after
 #: the global profile's, each time the env files are loaded.
 MOVING = ("NPM_CONFIG_PREFIX", "GEM_HOME")
+#: What the hook watches in a project: its version files and its lock (omg.lockfile's
+#: FILENAME), which a `git pull` moves on as well.
+WATCHED = (*MARKERS, "omg.lock")
 #: Commands after which the shell reloads the env files (a switch may move a prefix).
 SWITCHES = ("use", "rollback", "uninstall", "sync", "install")
 #: A prefix variable is omg's only if all these were unset (or omg's own) when the init
@@ -406,7 +409,7 @@ __omg_enter() {{
       # the version files in it (edited in place).
       __omg_stamp="$__omg_stamps/${{d//\\//%}}"
       __omg_vf=("$d")
-      for f in {" ".join(MARKERS)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
+      for f in {" ".join(WATCHED)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
       __omg_readstamp
     fi
     __omg_envload "${{p%/bin}}"
@@ -666,7 +669,7 @@ function __omg_hook --on-variable PWD
             set -g __omg_projdir $d
             set -g __omg_stamp "$__omg_stamps/"(string replace -a / % -- $d)
             set -g __omg_vf $d
-            for f in {markers}
+            for f in {" ".join(WATCHED)}
                 test -e "$d/$f"; and set -ga __omg_vf "$d/$f"
             end
             __omg_readstamp

@@ -510,6 +510,61 @@ def test_version_file_added_beats_a_hashed_command(env: OmgEnv, shell: str) -> N
     assert proc.stdout.splitlines()[-1:] == ["node node 20.1.0"], proc.stdout + proc.stderr
 
 
+LOCK = """format = 1
+
+[tools.node]
+spec = "{spec}"
+file = ".node-version"
+version = "{version}"
+
+[tools.node.platforms.linux-x64-gnu]
+artifacts = [{{ url = "https://nodejs.org/dist/v{version}/node.tar.xz", sha256 = "{sha}" }}]
+"""
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_prompt_shows_drift_from_the_lock(env: OmgEnv, shell: str) -> None:
+    """A `git pull` that moves omg.lock on (`.node-version` still says 20) is drift at
+    the next prompt: OMG_DRIFT names the locked version, one line says `omg install`."""
+    proj = env.root / "app"
+    proj.mkdir()
+    (proj / ".node-version").write_text("20\n")
+    lock = proj / "omg.lock"
+    lock.write_text(LOCK.format(spec="20", version="20.1.0", sha="0" * 64))
+    env.run("sync", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    pulled = env.root / "pulled.lock"
+    pulled.write_text(LOCK.format(spec="20", version="20.5.0", sha="1" * 64))
+    proc = typed(env, shell, [f"source {rc}", f"cd {proj}", 'echo "drift=$OMG_DRIFT"',
+                              f"cp {pulled} {lock}", "node", 'echo "drift=$OMG_DRIFT"',
+                              "true"], extra=with_omg(env), tty=shell == "fish")
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node node", "drift="))]
+    assert out == ["drift=", "node node 20.1.0", "drift=node@20.5.0"], proc.stdout + proc.stderr
+    said = proc.stdout if shell == "fish" else proc.stderr  # (a terminal: one stream)
+    assert said.count(f"omg: {proj}: omg.lock wants node@20.5.0 (not installed); "
+                      "run: omg install") == 1, said
+
+
+def test_check_names_a_lock_the_version_files_left(env: OmgEnv) -> None:
+    """The lock's version is installed, but the version files now give another: the
+    switch is made, and the stamp (OMG_DRIFT) and one line name what the lock wants."""
+    from omg import lockfile
+    from shims import init
+
+    assert lockfile.FILENAME in init.WATCHED
+    proj = env.root / "app"
+    proj.mkdir()
+    (proj / ".node-version").write_text("22\n")
+    (proj / "omg.lock").write_text(LOCK.format(spec="20", version="20.1.0", sha="0" * 64))
+    proc = env.run("sync", "--if-installed", str(proj), check=True)
+    assert f"omg: {proj}: omg.lock wants node@20.1.0; run: omg install" in proc.stderr
+    stamp = Path(env.env["XDG_DATA_HOME"]) / "omg" / "stamps" / str(proj).replace("/", "%")
+    assert stamp.read_text() == "node@20.1.0\n"
+    (proj / "omg.lock").write_text(LOCK.format(spec="22", version="22.0.0", sha="0" * 64))
+    env.run("sync", "--if-installed", str(proj), check=True)
+    assert stamp.read_text() == ""
+
+
 PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
 
 
