@@ -69,8 +69,20 @@ _omg_complete() {
 }
 # compinit (oh-my-zsh, prezto and most rc files run it) defines compdef; without it
 # zsh has no completion system to register with, and starting one here would cost
-# every shell tens of milliseconds.
-(( $+functions[compdef] )) && compdef _omg_complete omg
+# every shell tens of milliseconds. An rc file may run it after these lines: then
+# the first prompt registers (once; one test, then the function is gone).
+if (( $+functions[compdef] )); then
+  compdef _omg_complete omg
+else
+  __omg_compdef() {
+    precmd_functions=(${precmd_functions:#__omg_compdef})
+    unfunction __omg_compdef
+    (( $+functions[compdef] )) && compdef _omg_complete omg
+    return 0
+  }
+  typeset -ga precmd_functions
+  precmd_functions+=(__omg_compdef)
+fi
 """
 
 _FISH = r"""

@@ -190,3 +190,23 @@ def test_bash_completes_versions_typed_at_a_real_prompt(env: OmgEnv, tmp_path: P
     lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.startswith("[")]
     assert lines == ["[omg use node@22.0.0", "[omg use node@", "[omg use --profile=work",
                      "[omg rollback --to 1"], proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@pytest.mark.parametrize("compinit_first", [True, False])
+def test_zsh_completes_at_a_real_prompt(env: OmgEnv, tmp_path: Path,
+                                        compinit_first: bool) -> None:
+    """In zsh's line editor, compinit run before omg's lines or after them (an rc file
+    that calls it last, a plugin manager that defers it): TAB completes either way."""
+    from tests.shims.test_shell import on_tty
+
+    compinit = f"autoload -Uz compinit && compinit -u -d {tmp_path}/zcompdump\n"
+    lines = completion_script("zsh")
+    (tmp_path / ".zshrc").write_text(
+        (compinit + lines if compinit_first else lines + compinit) + "PS1='$ '\nbindkey -e\n")
+    environ = {**_shell_env(env), "TERM": "dumb", "HOME": str(tmp_path),
+               "ZDOTDIR": str(tmp_path)}
+    typed = ["omg use node@22\t\x01echo Z", "omg rollback --to \t\x01echo Z"]
+    proc = on_tty(["zsh", "-i"], typed, environ, tmp_path)
+    got = [ln.strip() for ln in proc.stdout.splitlines() if ln.startswith("Zomg")]
+    assert got == ["Zomg use node@22.0.0", "Zomg rollback --to 1"], proc.stdout
