@@ -42,7 +42,8 @@ KINDS = {"specs": "spec", "tools": "tool", "tool": "tool", "profile": "profile",
          "name": "package", "terms": "package", "path": "store_path", "paths": "store_path",
          "source": "file", "dest": "file", "directory": "file", "cfg": "file",
          "root": "file", "dbpath": "file", "socket": "file", "reference": "store_path"}
-KIND_OVERRIDES = {("store add", "name"): "tool", ("store add", "version"): "none"}
+KIND_OVERRIDES = {("store add", "name"): "tool", ("store add", "version"): "none",
+                  ("install", "specs"): "spec_or_package"}
 #: Commands whose words before ``--`` are specs and after it a command line.
 EXEC_COMMANDS = ("exec", "x")
 
@@ -311,6 +312,9 @@ def values(kind: str, current: str, words: list[str]) -> list[tuple[str, str]] |
         return list(TOOLS.items())
     sources: dict[str, Callable[[Where], list[tuple[str, str]]]] = {
         "spec": lambda w: _specs(w, current), "profile": _profiles,
+        # `omg install NAME` takes a repository package too (after the tools)
+        "spec_or_package": lambda w: _specs(w, current) + (
+            [] if "@" in current else _packages(current)),
         "generation": _generations, "executable": _executables,
         "store_path": _store_paths, "package": lambda w: _packages(current)}
     source = sources.get(kind)
@@ -339,8 +343,15 @@ def fuzzy(candidates: list[tuple[str, str]], typed: str) -> list[tuple[str, str]
 def complete(table: Command, words: list[str]) -> list[tuple[str, str]] | None:
     """The candidates for the last of `words` (the words after ``omg``)."""
     current = words[-1] if words else ""
-    _, cmd, kind, _ = context(table, words[:-1])
+    command, cmd, kind, _ = context(table, words[:-1])
     prev = _option(cmd, words[-2]) if len(words) > 1 else None
+    if current.startswith("--") and "=" in current and kind != "file":  # --profile=VALUE
+        name, _, typed = current.partition("=")
+        opt = _option(cmd, name)
+        if opt is None or not opt[2]:
+            return []
+        found = values(_kind(command, str(opt[3])), typed, words)
+        return None if found is None else [(f"{name}={v}", d) for v, d in fuzzy(found, typed)]
     if current.startswith("-") and not (prev is not None and prev[2]) and kind != "file":
         opts = [(o, str(opt[1])) for opt in cmd["options"]  # type: ignore[attr-defined]
                 for o in opt[0] if o.startswith("--") or len(opt[0]) == 1]

@@ -86,6 +86,10 @@ def _client(opts: NetOptions) -> httpx.Client:
                         headers={"User-Agent": "omg/0.1"})
 
 
+_PROXY_HINT = ("check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY; NO_PROXY lists the "
+               "hosts that bypass it)")
+
+
 def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[[], T],
               *, hint: str = "") -> T:
     """Run `attempt_fn`, retrying transient failures with exponential backoff.
@@ -102,10 +106,12 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
 
     hint = hint or _hint(mirror_var)
     ago = unreachable.seen(url)
+    proxy = unreachable.proxy_for(url)
+    down_hint = _PROXY_HINT if proxy else hint  # a failed connection is the proxy's
     if ago is not None:
-        raise NetworkError(f"{url}: {unreachable.host_of(url)} did not answer {ago:.0f} s "
+        raise NetworkError(f"{url}: {unreachable.down_name(url)} did not answer {ago:.0f} s "
                            "ago; not trying again yet",
-                           hint=f"{hint}; {unreachable.VARIABLE}=0 retries at once")
+                           hint=f"{down_hint}; {unreachable.VARIABLE}=0 retries at once")
     last: str = ""
     down = False
     for attempt in range(opts.retries + 1):
@@ -137,11 +143,9 @@ def _retrying(url: str, mirror_var: str, opts: NetOptions, attempt_fn: Callable[
             return result
     if down:
         unreachable.remember(url)
-    proxy = _proxy_for(url)
     if down and proxy:
-        raise NetworkError(f"{url}: through the proxy {proxy}: {last}",
-                           hint="check the proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY; "
-                                "NO_PROXY lists the hosts that bypass it)")
+        raise NetworkError(f"{url}: through the proxy {unreachable.shown_proxy(proxy)}: "
+                           f"{last}", hint=down_hint)
     raise NetworkError(f"{url}: {last}", hint=hint)
 
 
@@ -163,18 +167,6 @@ def _connect_failure(url: str, exc: BaseException) -> str:
     if _is_dns_failure(exc):
         return f"cannot resolve the host name ({_why(exc)})"
     return f"cannot connect ({_why(exc)})"
-
-
-def _proxy_for(url: str) -> str:
-    """The proxy the environment sets for `url` (httpx honours the same variables)."""
-    import urllib.request
-
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].rpartition("@")[2]
-    if urllib.request.proxy_bypass(host.split(":")[0]):
-        return ""
-    proxies = urllib.request.getproxies_environment()
-    return proxies.get(scheme.lower()) or proxies.get("all") or ""
 
 
 class _Status(Exception):

@@ -13,16 +13,27 @@ FILES = 4
 
 _BASH = r"""
 _omg_complete() {
-  local cur=${COMP_WORDS[COMP_CWORD]} out rc line
-  out=$(@OMG@ __complete bash "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null); rc=$?
+  # readline splits words at COMP_WORDBREAKS ('@', '=', ':'), so COMP_WORDS holds
+  # `node @ 22`: split the line up to the cursor at blanks as omg does, and hand
+  # back only the part readline replaces: what follows the last break character,
+  # with the character itself when it is '@' or '$' (bash's rl_special_prefixes).
+  local line=${COMP_LINE:0:COMP_POINT} out rc cand cur keep
+  local -a words
+  read -ra words <<< "$line"
+  [[ ${#words[@]} -le 1 || $line == *[[:blank:]] ]] && words+=("")
+  cur=${words[${#words[@]}-1]}
+  keep=${cur%"${cur##*["$COMP_WORDBREAKS"]}"}
+  [[ $keep == *[@\$] ]] && keep=${keep%?}
+  out=$(@OMG@ __complete bash "${words[@]:1}" 2>/dev/null); rc=$?
   COMPREPLY=()
   if [[ $rc -eq @FILES@ ]]; then
     compopt -o default 2>/dev/null
     return 0
   fi
   [[ $rc -eq 0 && -n $out ]] || return 0
-  while IFS= read -r line; do
-    COMPREPLY+=("${line%%$'\t'*}")
+  while IFS= read -r cand; do
+    cand=${cand%%$'\t'*}
+    [[ $cand == "$keep"* ]] && COMPREPLY+=("${cand#"$keep"}")
   done <<< "$out"
   if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *@ ]]; then
     compopt -o nospace 2>/dev/null
@@ -58,8 +69,20 @@ _omg_complete() {
 }
 # compinit (oh-my-zsh, prezto and most rc files run it) defines compdef; without it
 # zsh has no completion system to register with, and starting one here would cost
-# every shell tens of milliseconds.
-(( $+functions[compdef] )) && compdef _omg_complete omg
+# every shell tens of milliseconds. An rc file may run it after these lines: then
+# the first prompt registers (once; one test, then the function is gone).
+if (( $+functions[compdef] )); then
+  compdef _omg_complete omg
+else
+  __omg_compdef() {
+    precmd_functions=(${precmd_functions:#__omg_compdef})
+    unfunction __omg_compdef
+    (( $+functions[compdef] )) && compdef _omg_complete omg
+    return 0
+  }
+  typeset -ga precmd_functions
+  precmd_functions+=(__omg_compdef)
+fi
 """
 
 _FISH = r"""

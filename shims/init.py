@@ -100,6 +100,9 @@ class Prefixes:
 #: GEM_HOME per ruby x.y.0: docs/runtimes.md); their `bin` dirs go on PATH, right after
 #: the global profile's, each time the env files are loaded.
 MOVING = ("NPM_CONFIG_PREFIX", "GEM_HOME")
+#: What the hook watches in a project: its version files and its lock (omg.lockfile's
+#: FILENAME), which a `git pull` moves on as well.
+WATCHED = (*MARKERS, "omg.lock")
 #: Commands after which the shell reloads the env files (a switch may move a prefix).
 SWITCHES = ("use", "rollback", "uninstall", "sync", "install")
 #: A prefix variable is omg's only if all these were unset (or omg's own) when the init
@@ -262,9 +265,14 @@ omg() {{
     return
   fi
   command omg "$@"
-  local __omg_r=$? __omg_was=$__omg_proj
-  case "${{1-}}" in
+  local __omg_r=$? __omg_was=$__omg_proj __omg_c=
+  # The command is the first word that is not a flag (`omg -q use ...`).
+  for __omg_c in "$@"; do [[ "$__omg_c" == -* ]] || break; done
+  case "$__omg_c" in
     {"|".join(SWITCHES)})
+      # The shell remembers where it found each command (`node` in /usr/bin before
+      # the profile had one): forget, so the switched tools are found.
+      hash -r
       # A switch may move the per-ABI prefixes: reload the env files if the hook
       # did not (it does when the project changed).
       __omg_pwd=; __omg_enter
@@ -273,7 +281,7 @@ omg() {{
          && [[ " $* " == *" --local "* || " $* " == *" -l "* ]]; then
         {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
       fi
-      __omg_watch
+      [[ -z "$__omg_stamp" ]] || __omg_watch  # (no project: no version file to check)
       __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
       [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
     venv)
@@ -401,7 +409,7 @@ __omg_enter() {{
       # the version files in it (edited in place).
       __omg_stamp="$__omg_stamps/${{d//\\//%}}"
       __omg_vf=("$d")
-      for f in {" ".join(MARKERS)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
+      for f in {" ".join(WATCHED)}; do [[ -e "$d/$f" ]] && __omg_vf+=("$d/$f"); done
       __omg_readstamp
     fi
     __omg_envload "${{p%/bin}}"
@@ -427,6 +435,7 @@ __omg_watch() {{
     0|3) ;;
     *) __omg_stamp=; return 0 ;;  # omg failed: stop asking until the next project
   esac
+  hash -r  # a tool the profile gained may have been found elsewhere before
   __omg_readstamp
   __omg_envload "${{__omg_proj%/bin}}"
   return 0
@@ -470,7 +479,12 @@ function omg --wraps omg
     end
     command omg $argv
     set -l r $status
-    if contains -- "$argv[1]" {" ".join(SWITCHES)}
+    # The command is the first word that is not a flag (`omg -q use ...`).
+    set -l c ''
+    for c in $argv
+        string match -q -- '-*' $c; or break
+    end
+    if contains -- "$c" {" ".join(SWITCHES)}
         set -l was $__omg_proj
         __omg_hook
         # use --local wrote the version files and the profile to match: no check due.
@@ -655,7 +669,7 @@ function __omg_hook --on-variable PWD
             set -g __omg_projdir $d
             set -g __omg_stamp "$__omg_stamps/"(string replace -a / % -- $d)
             set -g __omg_vf $d
-            for f in {markers}
+            for f in {" ".join(WATCHED)}
                 test -e "$d/$f"; and set -ga __omg_vf "$d/$f"
             end
             __omg_readstamp

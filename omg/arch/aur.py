@@ -95,7 +95,7 @@ def _not_down(url: str) -> None:
 
     ago = unreachable.seen(url)
     if ago is not None:
-        raise NetworkError(f"AUR unreachable: {unreachable.host_of(url)} did not answer "
+        raise NetworkError(f"AUR unreachable: {unreachable.down_name(url)} did not answer "
                            f"{ago:.0f} s ago")
 
 

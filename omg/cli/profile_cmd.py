@@ -297,6 +297,7 @@ def _sync_if_installed(root: Path, pins: list[str]) -> None:
     """The hook's check after a version file changed: switch (one line on stderr) when
     the store has every pinned version, else one line naming the command that installs
     them, exit status 3; silent when the profile already matches."""
+    from omg.lockfile import FILENAME as LOCK_FILE
     from omg.spec import parse_tool_spec, select
 
     with backend() as b:
@@ -305,13 +306,39 @@ def _sync_if_installed(root: Path, pins: list[str]) -> None:
             spec = parse_tool_spec(pin)
             if select(spec.spec, [v.version for v in b.installed(spec.tool)], spec.tool) is None:
                 missing.append(pin)
-        if missing:
-            proj.write_stamp(proj.data_home(), root, missing)
-            typer.echo(f"omg: {root} wants {' '.join(missing)} (not installed); "
-                       "run: omg install", err=True)
+        locked = _locked_versions(root)
+        unlocked = [f"{t}@{v}" for t, v in locked.items()
+                    if v not in [r.version for r in b.installed(t)]]
+        if missing or unlocked:
+            proj.write_stamp(proj.data_home(), root, [*missing, *unlocked])
+            if missing:
+                typer.echo(f"omg: {root} wants {' '.join(missing)} (not installed); "
+                           "run: omg install", err=True)
+            if unlocked:
+                typer.echo(f"omg: {root}: {LOCK_FILE} wants {' '.join(unlocked)} (not "
+                           "installed); run: omg install", err=True)
             raise typer.Exit(3)
         result = b.sync(root, offline=True)
-    proj.write_stamp(proj.data_home(), root)
+    # What the version files gave where the lock says otherwise: `omg install` fixes it.
+    differ = [f"{t.tool}@{locked[t.tool]}" for t in result.tools
+              if locked.get(t.tool, t.version) != t.version]
+    proj.write_stamp(proj.data_home(), root, differ)
     if not result.unchanged:
         used = ", ".join(f"{t.tool} {t.version}" for t in result.tools)
         typer.echo(f"omg: {root}: now {used} (its version files changed)", err=True)
+    if differ:
+        typer.echo(f"omg: {root}: {LOCK_FILE} wants {' '.join(differ)}; run: omg install",
+                   err=True)
+
+
+def _locked_versions(root: Path) -> dict[str, str]:
+    """The project lock's exact version of each tool (by the name omg gives the
+    tool), or nothing without a lock: drift from it shows in the prompt too."""
+    from omg import lock_cases
+    from omg.spec import parse_tool_spec
+
+    path = lock_cases.lock_path(root)
+    if not path.is_file():
+        return {}
+    return {parse_tool_spec(t.tool).tool: t.version
+            for t in lock_cases.read_lock(path).tools}

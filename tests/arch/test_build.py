@@ -129,9 +129,10 @@ def test_system_install_outdated_update_remove(world: ArchWorld, aenv: OmgEnv) -
 
 
 def test_pkg_install_repo_package_via_pacman(world: ArchWorld, aenv: OmgEnv) -> None:
-    proc = aenv.run("pkg", "install", "testrepo/repolib", "--noconfirm")
+    proc = aenv.run("pkg", "install", "testrepo/repolib", "--noconfirm", "--json")
     assert proc.returncode == 0, proc.stderr
     try:
+        check("pkg-install", proc.stdout)
         assert any(d.startswith("repolib-1.0-1") for d in os.listdir(world.dbpath / "local"))
         out = aenv.run("search", "repolib", "--repo", check=True).stdout
         assert "[installed]" in out

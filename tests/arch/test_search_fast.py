@@ -190,3 +190,17 @@ def test_search_with_the_aur_down_answers_from_the_repositories(world: ArchWorld
                           capture_output=True, text=True)
     assert "RC 0" in fast.stderr  # answered on the fast path, not handed to the CLI
     assert "did not answer" in fast.stderr and fast.stdout == first.stdout
+
+
+def test_completion_names_repository_packages(world: ArchWorld, aenv: OmgEnv) -> None:
+    aenv.run("search", "python", check=True)  # the search index is made
+    asked = len(world.aur.requests)
+    for words in (["search", "python-r"], ["info", "python-r"], ["remove", "pyth"],
+                  ["install", "python-r"]):
+        out = aenv.run("__complete", "bash", *words, check=True)
+        assert "python-repotool" in [ln.split("\t")[0] for ln in out.stdout.splitlines()]
+    assert aenv.run("__complete", "bash", "search", "p", check=True).stdout == ""
+    tools = aenv.run("__complete", "bash", "install", "pyth", check=True).stdout.splitlines()
+    assert tools[0] == "python@\tCPython"  # the tool first, then the packages
+    assert "python-repotool" in [ln.split("\t")[0] for ln in tools[1:]]
+    assert len(world.aur.requests) == asked  # a TAB never asks the AUR

@@ -113,8 +113,9 @@ def test_a_name_that_does_not_resolve_is_not_retried(cache: Path) -> None:
 
 
 def test_a_dead_proxy_is_named(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    port = socket.socket()
+    port, port2 = socket.socket(), socket.socket()
     port.bind(("127.0.0.1", 0))
+    port2.bind(("127.0.0.1", 0))
     dead = f"http://127.0.0.1:{port.getsockname()[1]}"  # bound, not listening: refused
     try:
         monkeypatch.setenv("HTTP_PROXY", dead)
@@ -123,9 +124,23 @@ def test_a_dead_proxy_is_named(cache: Path, monkeypatch: pytest.MonkeyPatch) -> 
             net.fetch("http://mirror.test/dist/index.json", mirror_var="OMG_NODE_MIRROR",
                       opts=opts)
         assert "HTTPS_PROXY" in (e.value.hint or "")
+        # The proxy is what did not answer: the next command names it, not the mirror...
+        with pytest.raises(NetworkError, match=f"the proxy {dead} did not answer") as again:
+            net.fetch("http://other.test/x", mirror_var="OMG_NODE_MIRROR", opts=opts)
+        assert "HTTPS_PROXY" in (again.value.hint or "")
+        assert unreachable.seen("http://mirror.test/") is not None
+        # ...and without it (another proxy, or none) the mirror is tried at once.
+        monkeypatch.setenv("HTTP_PROXY", f"http://user:secret@127.0.0.1:{port2.getsockname()[1]}")
+        assert unreachable.seen("http://mirror.test/") is None
+        with pytest.raises(NetworkError, match="through the proxy http://127") as other:
+            net.fetch("http://mirror.test/dist/index.json", mirror_var="OMG_NODE_MIRROR",
+                      opts=opts)
+        assert "secret" not in other.value.message  # a proxy's password is not shown
+        monkeypatch.setenv("HTTP_PROXY", dead)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         with pytest.raises(NetworkError) as direct:
             net.fetch(f"{dead}/x", mirror_var="OMG_NODE_MIRROR", opts=opts)
         assert "proxy" not in direct.value.message
     finally:
         port.close()
+        port2.close()

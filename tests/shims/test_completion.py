@@ -81,6 +81,10 @@ def test_values_come_from_the_store_and_the_profiles(env: OmgEnv) -> None:
     assert values(ask(env, "use", "node@")) == ["node@22.0.0", "node@20.1.0"]
     assert values(ask(env, "install", "node@2")) == ["node@22.0.0", "node@20.1.0"]
     assert values(ask(env, "use", "-p", "")) == ["default", "work"]
+    # --opt=VALUE in one word: the candidates keep the option's part
+    assert values(ask(env, "use", "--profile=w")) == ["--profile=work"]
+    assert values(ask(env, "use", "--local=")) == []
+    assert ask(env, "x", "node@20", "--", "ls", "--color=").returncode == completion.FILES
     out = ask(env, "rollback", "-p", "work", "--to", "")
     assert values(out) == ["2", "1"]
     assert out.stdout.splitlines()[0].startswith("2\tcurrent: ")
@@ -114,14 +118,14 @@ def _shell_env(env: OmgEnv) -> dict[str, str]:
 
 def test_bash_completes_through_the_script(env: OmgEnv) -> None:
     script = completion_script("bash") + """
-COMP_WORDS=(omg use node@); COMP_CWORD=2; _omg_complete; printf '%s\\n' "${COMPREPLY[@]}"
-COMP_WORDS=(omg us); COMP_CWORD=1; _omg_complete; printf '%s\\n' "${COMPREPLY[@]}"
-COMP_WORDS=(omg use no); COMP_CWORD=2; _omg_complete; printf '%s\\n' "${COMPREPLY[@]}"
+t() { COMP_LINE=$1; COMP_POINT=${#1}; _omg_complete; printf '%s\\n' "${COMPREPLY[@]}"; }
+t 'omg use node@'; t 'omg us'; t 'omg use no'
 complete -p omg
 """
     proc = subprocess.run(["bash", "-c", script], env=_shell_env(env), capture_output=True,
                           text=True)
-    assert proc.stdout.splitlines() == ["node@22.0.0", "node@20.1.0", "use", "node@",
+    # (readline replaces from the '@' on: bash's special prefix)
+    assert proc.stdout.splitlines() == ["@22.0.0", "@20.1.0", "use", "node@",
                                         "complete -F _omg_complete omg"], proc.stderr
 
 
@@ -168,3 +172,41 @@ def test_init_includes_completion(env: OmgEnv) -> None:
     for garbage in ("[1, 2]", "{not json", '{"commands": 3}'):
         table.write_text(garbage)  # a damaged cache is made again, never a traceback
         assert values(ask(env, "roll")) == ["rollback"]
+
+
+def test_bash_completes_versions_typed_at_a_real_prompt(env: OmgEnv, tmp_path: Path) -> None:
+    # readline splits `node@22` at '@' (COMP_WORDBREAKS): COMP_WORDS is (omg use node @ 22)
+    # and it replaces only the text after the '@'. Typed on a terminal, TAB completes the
+    # word; Ctrl-A then `echo ` prints the line the completion made.
+    from tests.shims.test_shell import on_tty
+
+    rc = tmp_path / "bashrc"
+    rc.write_text(completion_script("bash") + "PS1='$ '\n")
+    environ = {**_shell_env(env), "TERM": "dumb", "HOME": str(tmp_path),
+               "INPUTRC": "/dev/null"}
+    typed = ["omg use node@22\t\x01echo [", "omg use nod\t\x01echo [",
+             "omg use --profile=w\t\x01echo [", "omg rollback --to \t\x01echo ["]
+    proc = on_tty(["bash", "--rcfile", str(rc), "-i"], typed, environ, tmp_path)
+    lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.startswith("[")]
+    assert lines == ["[omg use node@22.0.0", "[omg use node@", "[omg use --profile=work",
+                     "[omg rollback --to 1"], proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@pytest.mark.parametrize("compinit_first", [True, False])
+def test_zsh_completes_at_a_real_prompt(env: OmgEnv, tmp_path: Path,
+                                        compinit_first: bool) -> None:
+    """In zsh's line editor, compinit run before omg's lines or after them (an rc file
+    that calls it last, a plugin manager that defers it): TAB completes either way."""
+    from tests.shims.test_shell import on_tty
+
+    compinit = f"autoload -Uz compinit && compinit -u -d {tmp_path}/zcompdump\n"
+    lines = completion_script("zsh")
+    (tmp_path / ".zshrc").write_text(
+        (compinit + lines if compinit_first else lines + compinit) + "PS1='$ '\nbindkey -e\n")
+    environ = {**_shell_env(env), "TERM": "dumb", "HOME": str(tmp_path),
+               "ZDOTDIR": str(tmp_path)}
+    typed = ["omg use node@22\t\x01echo Z", "omg rollback --to \t\x01echo Z"]
+    proc = on_tty(["zsh", "-i"], typed, environ, tmp_path)
+    got = [ln.strip() for ln in proc.stdout.splitlines() if ln.startswith("Zomg")]
+    assert got == ["Zomg use node@22.0.0", "Zomg rollback --to 1"], proc.stdout

@@ -478,6 +478,93 @@ def test_use_local_in_the_shell_needs_no_check(env: OmgEnv, shell: str) -> None:
     assert "now node" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_switch_typed_outside_a_project(env: OmgEnv, shell: str) -> None:
+    """`omg use` typed outside any project checks no version file (bash and zsh ran
+    `omg sync` there: a second process and `error: no version file`), a switch behind
+    `-q` reloads the shell's tools as one without it does, and a command the shell
+    found elsewhere before (hashed: /usr/bin/node here) is looked up again."""
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", "node -e 0", "omg use node@22", "node",
+                              'echo "tools=$OMG_TOOLS"', "omg -q use node@20", "node",
+                              'echo "tools=$OMG_TOOLS"', "true"], extra=with_omg(env),
+                 tty=shell == "fish")
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node node", "tools="))]
+    assert out == ["node node 22.0.0", "tools=node@22.0.0", "node node 20.1.0",
+                   "tools=node@20.1.0"], proc.stdout + proc.stderr
+    assert "error" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_version_file_added_beats_a_hashed_command(env: OmgEnv, shell: str) -> None:
+    """A version file added in a project brings a tool the shell had found elsewhere
+    (hashed /usr/bin/node): the next prompt's switch makes the shell look it up again."""
+    proj = env.root / "app"
+    proj.mkdir()
+    env.run("use", "--local", "python@3.12.1", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", f"cd {proj}", "node -e 0",
+                              f"echo 20.1.0 > {proj / '.node-version'}", "node"],
+                 extra=with_omg(env))
+    assert f"omg: {proj}: now node 20.1.0" in proc.stderr, proc.stderr
+    assert proc.stdout.splitlines()[-1:] == ["node node 20.1.0"], proc.stdout + proc.stderr
+
+
+LOCK = """format = 1
+
+[tools.node]
+spec = "{spec}"
+file = ".node-version"
+version = "{version}"
+
+[tools.node.platforms.linux-x64-gnu]
+artifacts = [{{ url = "https://nodejs.org/dist/v{version}/node.tar.xz", sha256 = "{sha}" }}]
+"""
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_prompt_shows_drift_from_the_lock(env: OmgEnv, shell: str) -> None:
+    """A `git pull` that moves omg.lock on (`.node-version` still says 20) is drift at
+    the next prompt: OMG_DRIFT names the locked version, one line says `omg install`."""
+    proj = env.root / "app"
+    proj.mkdir()
+    (proj / ".node-version").write_text("20\n")
+    lock = proj / "omg.lock"
+    lock.write_text(LOCK.format(spec="20", version="20.1.0", sha="0" * 64))
+    env.run("sync", cwd=proj, check=True)
+    rc = rc_for(env, shell)
+    pulled = env.root / "pulled.lock"
+    pulled.write_text(LOCK.format(spec="20", version="20.5.0", sha="1" * 64))
+    proc = typed(env, shell, [f"source {rc}", f"cd {proj}", 'echo "drift=$OMG_DRIFT"',
+                              f"cp {pulled} {lock}", "node", 'echo "drift=$OMG_DRIFT"',
+                              "true"], extra=with_omg(env), tty=shell == "fish")
+    out = [ln for ln in proc.stdout.splitlines() if ln.startswith(("node node", "drift="))]
+    assert out == ["drift=", "node node 20.1.0", "drift=node@20.5.0"], proc.stdout + proc.stderr
+    said = proc.stdout if shell == "fish" else proc.stderr  # (a terminal: one stream)
+    assert said.count(f"omg: {proj}: omg.lock wants node@20.5.0 (not installed); "
+                      "run: omg install") == 1, said
+
+
+def test_check_names_a_lock_the_version_files_left(env: OmgEnv) -> None:
+    """The lock's version is installed, but the version files now give another: the
+    switch is made, and the stamp (OMG_DRIFT) and one line name what the lock wants."""
+    from omg import lockfile
+    from shims import init
+
+    assert lockfile.FILENAME in init.WATCHED
+    proj = env.root / "app"
+    proj.mkdir()
+    (proj / ".node-version").write_text("22\n")
+    (proj / "omg.lock").write_text(LOCK.format(spec="20", version="20.1.0", sha="0" * 64))
+    proc = env.run("sync", "--if-installed", str(proj), check=True)
+    assert f"omg: {proj}: omg.lock wants node@20.1.0; run: omg install" in proc.stderr
+    stamp = Path(env.env["XDG_DATA_HOME"]) / "omg" / "stamps" / str(proj).replace("/", "%")
+    assert stamp.read_text() == "node@20.1.0\n"
+    (proj / "omg.lock").write_text(LOCK.format(spec="22", version="22.0.0", sha="0" * 64))
+    env.run("sync", "--if-installed", str(proj), check=True)
+    assert stamp.read_text() == ""
+
+
 PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
 
 
