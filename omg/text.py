@@ -58,10 +58,12 @@ def gc_lines(result: GcResult, store_dir: str) -> list[str]:
     lines = [f"{verb} generation {n} of {who}" for who, n in result.deleted_generations]
     lines += [f"{verb} {store_dir}/{name}" for name in result.dead]
     would = "would be " if result.dry_run else ""
-    lines.append(f"{len(result.dead)} store paths {would}deleted, "
+    paths = "store path" if len(result.dead) == 1 else "store paths"
+    lines.append(f"{len(result.dead)} {paths} {would}deleted, "
                  f"{human_size(result.freed_bytes)} {would}freed; {result.live} kept")
     if result.cache_files:
-        lines.append(f"download cache: {result.cache_files} files {would}removed, "
+        files = "file" if result.cache_files == 1 else "files"
+        lines.append(f"download cache: {result.cache_files} {files} {would}removed, "
                      f"{human_size(result.cache_bytes)} {would}freed")
     return lines
 

@@ -266,7 +266,7 @@ omg() {{
   fi
   command omg "$@"
   local __omg_r=$? __omg_was=$__omg_proj __omg_c=
-  # The command is the first word that is not a flag (`omg -q use ...`).
+  # The command is the first word that is not a flag (as in: omg -q use ...).
   for __omg_c in "$@"; do [[ "$__omg_c" == -* ]] || break; done
   case "$__omg_c" in
     {"|".join(SWITCHES)})
@@ -479,7 +479,7 @@ function omg --wraps omg
     end
     command omg $argv
     set -l r $status
-    # The command is the first word that is not a flag (`omg -q use ...`).
+    # The command is the first word that is not a flag (as in: omg -q use ...).
     set -l c ''
     for c in $argv
         string match -q -- '-*' $c; or break

@@ -172,7 +172,7 @@ def test_doctor_names_the_damage_and_repair_repairs_it(omg_env: OmgEnv, damage: 
         [(r["store_path"], r["name"], r["version"]) for r in store_before]
     dry = omg_env.run("gc", "--dry-run", check=True).stdout
     assert f"would delete {omg_env.layout.store_path(paths['junk'])}" in dry
-    assert "1 store paths would be deleted" in dry
+    assert "1 store path would be deleted" in dry
     gens = json.loads(omg_env.run("generations", "list", "--json", check=True).stdout)
     assert [g["number"] for g in gens] == [1, 2]
     omg_env.run("use", "node@1.0.0", check=True)
@@ -232,4 +232,4 @@ def test_gc_refuses_when_a_live_path_has_no_readable_record(omg_env: OmgEnv) -> 
     junk_record.chmod(0o644)
     junk_record.write_bytes(b"{")
     shutil.rmtree(omg_env.layout.db)
-    assert "1 store paths deleted" in omg_env.run("gc", check=True).stdout
+    assert "1 store path deleted" in omg_env.run("gc", check=True).stdout

@@ -132,5 +132,5 @@ def test_gc_prunes_the_download_cache(omg_env: OmgEnv) -> None:
     assert "download cache: 2 files removed, 3.0 KiB freed" in out
     assert not old.exists() and not stuck.exists() and fresh.exists()
     omg_env.run("config", "set", "gc.cache_max_bytes", "1000", check=True)
-    assert "download cache: 1 files removed" in omg_env.run("gc", check=True).stdout
+    assert "download cache: 1 file removed" in omg_env.run("gc", check=True).stdout
     assert not fresh.exists()
