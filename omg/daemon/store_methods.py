@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from omg.backends.local import add_kept
 from omg.daemon.base import Context, Method, Params, backend, check_name
-from omg.daemon.incoming import copy_in
+from omg.daemon.incoming import copy_in, discard
 from omg.daemon.peer import Peer, is_trusted, may_gc, may_write_profiles_of
 from store.claims import ADDED, Claim
 from store.errors import PermissionDenied, UsageError
@@ -87,7 +87,7 @@ def _store_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obje
                                   references=params.get("references") or (), origin=origin,
                                   strip_top=params.get("strip_top"), claim=claim)
         finally:
-            copy.unlink(missing_ok=True)  # before the quota is given back
+            discard(copy)  # before the quota is given back
     return to_plain(result)
 
 
