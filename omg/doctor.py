@@ -115,25 +115,17 @@ def _no_daemon(layout: Layout) -> Iterator[None]:
     """Hold omgd's own lock (`omg.daemon.server.pid_lock`) for the repair.
 
     A running omgd keeps db/ open: after the repair moved it aside, the daemon
-    would go on writing its rows there, and no start may begin meanwhile. A home
-    no omgd ever served has no lock file, and gets none.
+    would go on writing its rows there, and no start may begin meanwhile.
     """
-    import fcntl
+    from store.locks import FileLock
 
     path = layout.locks / "omgd.lock"
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        yield
-        return
-    try:
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            held.enter_context(FileLock(path, timeout=0))
+        except Busy:
+            pid = path.read_text(errors="replace").strip() or "?"
             raise Busy(f"omgd (pid {pid}) serves this store and keeps its index open",
                        hint="stop it (`systemctl stop omgd`), then run `omg doctor "
                             "--repair` again") from None
         yield
-    finally:
-        os.close(fd)
