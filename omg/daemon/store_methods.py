@@ -70,12 +70,13 @@ def _tool_env(origin: dict[str, object], name: str, version: str) -> None:
     the first record of a path stands: a user who adds upstream's own tarball before
     anyone installs it would otherwise set, say, NODE_OPTIONS for every user whose
     `omg install` later verifies the same bytes (and gains them the trusted claim).
-    An import's env is exactly this one, so imports lose nothing.
+    An import's env is exactly this one, so imports lose nothing; an Arch package
+    (its origin has a ``kind``) never had one.
     """
     from omg import providers
 
     env = (providers.get(name).recorded_env(version)
-           if providers.canonical(name) == name and name in providers.TOOLS else {})
+           if name in providers.TOOLS and "kind" not in origin else {})
     if env:
         origin["env"] = env
     else:
