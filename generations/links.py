@@ -48,7 +48,12 @@ def valid_profile_name(name: str) -> bool:
     """Letters, digits, ``_ . -``, at most 100, not hidden, and no name that collides
     with the profile directory's own files (`RESERVED_NAMES`, `RESERVED_SUFFIXES`)."""
     return (0 < len(name) <= 100 and set(name) <= _PROFILE_CHARS and name[0] != "."
-            and name not in RESERVED_NAMES and not name.endswith(RESERVED_SUFFIXES))
+            and not reserved_profile_name(name))
+
+
+def reserved_profile_name(name: str) -> bool:
+    """A name the profile directory's own files use (`RESERVED_NAMES`, `RESERVED_SUFFIXES`)."""
+    return name in RESERVED_NAMES or name.endswith(RESERVED_SUFFIXES)
 
 
 def valid_user_name(user: str) -> bool:

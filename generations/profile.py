@@ -57,9 +57,16 @@ DEFAULT_PROFILE = links.DEFAULT_PROFILE
 
 
 def validate_profile_name(name: str) -> None:
-    if not links.valid_profile_name(name):
-        raise UsageError(f"invalid profile name {name!r}: use letters, digits, _ . - "
-                         f"and no slash")
+    if links.valid_profile_name(name):
+        return
+    if name.startswith("."):
+        why = "it starts with '.'"
+    elif links.reserved_profile_name(name):
+        why = ("the profile directory's own files use it (projects, and names ending in "
+               + ", ".join(links.RESERVED_SUFFIXES) + ")")
+    else:
+        why = "use at most 100 letters, digits, _ . - and no slash"
+    raise UsageError(f"invalid profile name {name!r}: {why}")
 
 
 class ProfileRef(Result):

@@ -17,11 +17,14 @@ match its hash is not repairable: `diagnose` names it, reinstalling fixes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from generations import profile as gp
+from store.errors import Busy
 from store.index import Index, rebuild
 from store.layout import Layout
 from store.lmdbcheck import check_pages
@@ -96,7 +99,7 @@ def repair(layout: Layout) -> RepairResult:
     """Rebuild records and the index from the files; see the module docstring."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     store = LocalStore(layout, index=None)  # never opens db/: it may be what is broken
-    with store.gc_guard(exclusive=True):
+    with _no_daemon(layout), store.gc_guard(exclusive=True):
         repaired = store.repair_records(stamp)
         notes = repaired.notes + gp.quarantine_records(layout)
 
@@ -105,3 +108,24 @@ def repair(layout: Layout) -> RepairResult:
 
         (paths, gens), old = rebuild(layout.db, fill, stamp)
     return RepairResult(paths, gens, notes, old)
+
+
+@contextlib.contextmanager
+def _no_daemon(layout: Layout) -> Iterator[None]:
+    """Hold omgd's own lock (`omg.daemon.server.pid_lock`) for the repair.
+
+    A running omgd keeps db/ open: after the repair moved it aside, the daemon
+    would go on writing its rows there, and no start may begin meanwhile.
+    """
+    from store.locks import FileLock
+
+    path = layout.locks / "omgd.lock"
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(FileLock(path, timeout=0))
+        except Busy:
+            pid = path.read_text(errors="replace").strip() or "?"
+            raise Busy(f"omgd (pid {pid}) serves this store and keeps its index open",
+                       hint="stop it (`systemctl stop omgd`), then run `omg doctor "
+                            "--repair` again") from None
+        yield

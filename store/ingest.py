@@ -91,7 +91,7 @@ def ingest(
     IntegrityError with nothing published.
     """
     _check_arguments(layout, name, version, references, links_into)
-    _check_file_type(source)
+    check_file_type(source)
     fmt = detect_format(source)
     if fmt is Format.DIRECTORY and _contains(source, layout.store):
         raise UsageError(f"cannot add {source}: it holds the store itself ({layout.store})",
@@ -209,13 +209,15 @@ _FILE_TYPES = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
                stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
-def _check_file_type(source: Path) -> None:
+def check_file_type(source: Path, mode: int | None = None) -> None:
     """Refuse FIFOs and devices before anything opens them: opening a FIFO
-    blocks, and /dev/zero reads as an endless empty tar."""
-    try:
-        mode = os.stat(source).st_mode
-    except OSError:
-        return  # detect_format reports it (not found, unreadable)
+    blocks, and /dev/zero reads as an endless empty tar. `mode`: the fstat of a
+    descriptor opened with O_NONBLOCK (omgd's client, which sends it)."""
+    if mode is None:
+        try:
+            mode = os.stat(source).st_mode
+        except OSError:
+            return  # detect_format reports it (not found, unreadable)
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         kind = _FILE_TYPES.get(stat.S_IFMT(mode), "a special file")
         raise UsageError(f"cannot add {source}: {kind}, not a regular file or a directory")

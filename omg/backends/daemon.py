@@ -273,7 +273,7 @@ class DaemonBackend:
         directory is packed first, since the daemon takes regular files only."""
         import tempfile
 
-        from store.ingest import AddResult
+        from store.ingest import AddResult, check_file_type
 
         params: dict[str, object] = {"name": name, "version": version,
                                      "references": [self.resolve_name(r) for r in references],
@@ -290,8 +290,12 @@ class DaemonBackend:
                 archive = _pack_directory(source, Path(tmp) / "tree.tar")
                 params["filename"] = "tree.tar"
                 params["strip_top"] = False
-            fd = os.open(archive, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: open(2) of a FIFO would wait for a writer, maybe forever;
+            # it and devices are refused as the single-user mode refuses them.
+            # (Reads of a regular file ignore the flag, the daemon's included.)
+            fd = os.open(archive, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
             try:
+                check_file_type(source, os.fstat(fd).st_mode)
                 out = self.call("store.add", params, fd=fd)
             finally:
                 os.close(fd)

@@ -110,17 +110,32 @@ def copy_in(fd: int, dest_dir: Path, filename: str, *, max_bytes: int,
 
 def _copy(fd: int, dest_dir: Path, filename: str, size: int,
           reservation: Reservation) -> Path:
+    """``dest_dir/<random>/<filename>``: a directory of its own, so the copy keeps the
+    name the user gave (the ingest's errors name it) and two uploads never meet."""
     dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    dest = dest_dir / f"{secrets.token_hex(8)}-{filename}"
-    out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    private = dest_dir / secrets.token_hex(8)
+    private.mkdir(mode=0o700)
+    dest = private / filename
+    try:
+        out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except BaseException:
+        private.rmdir()
+        raise
     try:
         _copy_data(fd, out, size, reservation)
     except BaseException:
         os.close(out)
-        dest.unlink(missing_ok=True)
+        discard(dest)
         raise
     os.close(out)
     return dest
+
+
+def discard(copy: Path) -> None:
+    """Remove a copy `copy_in` made, and its directory."""
+    copy.unlink(missing_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        copy.parent.rmdir()
 
 
 def _count(ranges: Iterator[tuple[int, int]], reservation: Reservation) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from omg.backends.local import add_kept
 from omg.daemon.base import Context, Method, Params, backend, check_name
-from omg.daemon.incoming import copy_in
+from omg.daemon.incoming import copy_in, discard
 from omg.daemon.peer import Peer, is_trusted, may_gc, may_write_profiles_of
 from store.claims import ADDED, Claim
 from store.errors import PermissionDenied, UsageError
@@ -63,11 +63,33 @@ def _check_origin(origin: dict[str, object]) -> dict[str, object]:
     return origin
 
 
+def _tool_env(origin: dict[str, object], name: str, version: str) -> None:
+    """An untrusted peer's `origin` gets the env omgd's own install would record.
+
+    The record's ``origin["env"]`` goes into every profile that uses the path, and
+    the first record of a path stands: a user who adds upstream's own tarball before
+    anyone installs it would otherwise set, say, NODE_OPTIONS for every user whose
+    `omg install` later verifies the same bytes (and gains them the trusted claim).
+    An import's env is exactly this one, so imports lose nothing; an Arch package
+    (its origin has a ``kind``) never had one.
+    """
+    from omg import providers
+
+    env = (providers.get(name).recorded_env(version)
+           if name in providers.TOOLS and "kind" not in origin else {})
+    if env:
+        origin["env"] = env
+    else:
+        origin.pop("env", None)
+
+
 def _store_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
     validate_component("name", params["name"])
     validate_component("version", params["version"])
     filename = _safe_filename(params.get("filename"))
     origin = _check_origin(dict(params.get("origin") or {}))
+    if not is_trusted(peer, ctx.trusted_users):
+        _tool_env(origin, params["name"], params["version"])
     origin["added_by"] = peer.user
     keep = bool(params.get("keep"))
     if keep and not may_write_profiles_of(peer, peer.user):
@@ -87,7 +109,7 @@ def _store_add(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> obje
                                   references=params.get("references") or (), origin=origin,
                                   strip_top=params.get("strip_top"), claim=claim)
         finally:
-            copy.unlink(missing_ok=True)  # before the quota is given back
+            discard(copy)  # before the quota is given back
     return to_plain(result)
 
 

@@ -7,8 +7,10 @@ copy and the quota can be looked at while the request is in flight.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,7 +47,7 @@ def wait_for_copy(d: Daemon, size: int, timeout: float = 60) -> os.stat_result:
     """The stat of the copy in daemon/incoming once it has reached `size` bytes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for entry in incoming(d).glob("*"):
+        for entry in incoming(d).glob("*/*"):
             with_size = entry.stat()
             if with_size.st_size == size:
                 return with_size
@@ -208,3 +210,42 @@ def test_zeros_in_a_local_store_are_one_error_line(daemon: Daemon, tmp_path: Pat
     assert lines[0] == "error: zeros.tar.gz: not a supported archive"
     assert [line for line in lines[1:] if not line.startswith("hint: ")] == []
     assert LocalStore(daemon.env.layout).names() == []
+
+
+@pytest.mark.parametrize("what", ["fifo", "/dev/zero"])
+def test_the_client_refuses_a_special_file_as_the_local_store_does(
+        what: str, daemon: Daemon, tmp_path: Path) -> None:
+    """`omg store add FIFO` in the shared mode hung: the client's open(2) of a FIFO
+    waits for a writer. It is refused before the daemon sees it, with the single-user
+    mode's error (exit 2), as /dev/zero is."""
+    source = Path(what)
+    if what == "fifo":
+        source = tmp_path / "fifo"
+        os.mkfifo(source)
+    b = remote(daemon.socket, daemon.env.home)
+    try:
+        t, out = in_background(lambda: b.store_add(source, "z", "1"))
+        t.join(20)
+        if t.is_alive() and what == "fifo":  # the old client: let its open(2) return
+            os.close(os.open(source, os.O_WRONLY))
+            t.join(20)
+    finally:
+        b.close()
+    assert len(out) == 1 and isinstance(out[0], UsageError), out
+    kind = "a FIFO" if what == "fifo" else "a character device"
+    assert out[0].message == f"cannot add {source}: {kind}, not a regular file or a directory"
+    assert list(incoming(daemon).iterdir()) == []
+
+
+def test_an_ingest_error_names_the_users_file_not_the_daemons_copy(
+        daemon: Daemon, tmp_path: Path) -> None:
+    """A refused member through omgd was reported as `error: 7f10557b87035aec-deep.tar.gz:
+    ...`: the name of omgd's private copy, which the user never typed."""
+    archive = make_archive(tmp_path / "dotdot.tar", {"x": b"x"})
+    with tarfile.open(archive, "a") as tar:
+        member = tarfile.TarInfo("../evil")
+        tar.addfile(member, io.BytesIO(b""))
+    with pytest.raises(UnsafeInput) as err:
+        add(daemon, archive, "z")
+    assert err.value.message.startswith("dotdot.tar: "), err.value.message
+    assert list(incoming(daemon).iterdir()) == []

@@ -594,3 +594,21 @@ def test_connections_past_descriptor_1023_are_served(tmp_path: Path) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
         if d.proc is not None:
             assert d.stop() == 0
+
+
+def test_repair_waits_for_the_daemon_to_stop(daemon: Daemon, tmp_path: Path) -> None:
+    """Root's `omg doctor --repair` moved db/ aside under a running omgd, which went on
+    writing its index rows into the moved-aside copy (its LMDB stays open): every
+    addition after the repair was missing from the index everyone reads."""
+    archive = make_archive(tmp_path / "a.tar.gz", {"bin/a": b"a"})
+    daemon.env.run("store", "add", str(archive), "--name", "a", "--version", "1", check=True)
+    home = daemon.env.home
+    proc = daemon.env.run("doctor", "--repair")
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stderr.startswith("error: omgd (pid "), proc.stderr
+    assert "stop" in proc.stderr
+    assert not [e for e in os.listdir(home) if e.startswith("db.old")]
+    assert daemon.stop() == 0
+    proc = daemon.env.run("doctor", "--repair", check=True)
+    assert proc.stdout.startswith("index rebuilt: 1 store paths")
+    daemon.start()  # a repair holds the daemon's lock only while it runs

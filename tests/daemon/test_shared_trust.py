@@ -159,3 +159,42 @@ def test_a_user_cannot_hold_the_stores_locks(shared_cli: Shared) -> None:  # noq
     # Why: every lock file is under locks/, which only omgd (root) can enter.
     assert (s.home / "locks").stat().st_mode & 0o777 == 0o700
     assert not [e for e in os.listdir(s.home / "profiles" / s.a.name) if e.endswith(".lock")]
+
+
+def test_a_users_origin_env_never_reaches_another_user(shared_cli: Shared) -> None:  # noqa: F811
+    """A published upstream's own tarball first, by the protocol, with an `origin` whose
+    `env` sets NODE_OPTIONS: B's later `omg install` verified the same bytes, added the
+    trusted claim and kept A's record, so B's profile exported A's NODE_OPTIONS and B's
+    node ran A's script."""
+    from omg.daemon.client import Client
+    from tests.daemon.test_users import as_user
+
+    s = shared_cli
+    version = "20.11.1"
+    tarball = (s.work.parent / "mirror" / "dist" / f"v{version}"
+               / f"node-v{version}-linux-x64.tar.xz")
+    out = s.work / "out-origin"
+
+    def publish() -> int:
+        with Client(s.daemon.socket) as c:
+            fd = os.open(tarball, os.O_RDONLY)
+            try:
+                got = c.call("store.add", {
+                    "name": "node", "version": version, "filename": tarball.name,
+                    "origin": {"env": {"NODE_OPTIONS": "--require /tmp/EVIL.js"}}}, fd=fd)
+            finally:
+                os.close(fd)
+        out.write_text(got["record"]["path"])
+        return 0
+
+    assert as_user(s.a, publish) == 0
+    planted = out.read_text()
+    used = s.ok(s.b, "use", f"node@{version}", "--json")
+    assert used["tools"][0]["store_path"]["name"] == planted  # the same bytes: one path
+    env_sh = s.home / "store" / used["env"]["name"] / "env.sh"
+    assert "EVIL" not in env_sh.read_text()
+    info = s.ok(s.b, "store", "info", planted, "--json")
+    assert "EVIL" not in str(info)
+    # A's own `use` of it now gets upstream's record too: the env is the tool's.
+    mine = s.ok(s.a, "use", f"node@{version}", "--json")
+    assert "EVIL" not in (s.home / "store" / mine["env"]["name"] / "env.sh").read_text()

@@ -33,6 +33,10 @@ def test_names_that_are_the_profile_directorys_own_files_are_refused(
         proc = env.run(*args)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert proc.stderr.startswith(f"error: invalid profile name {name!r}")
+        # Why it was refused: `projects` has only letters, so "use letters" misled.
+        reason = ("it starts with '.'" if name.startswith(".")
+                  else "the profile directory's own files use it")
+        assert reason in proc.stderr, proc.stderr
     assert snapshot(env.home / "profiles", env.home / "store") == before
     assert env.run("rollback", check=True).stdout.startswith(
         "default: switched from generation 2 to 1")
