@@ -327,6 +327,33 @@ def test_java_signature_link(settings: Settings, mirror: MirrorServer, trust: Si
     _refused(settings, "java@21.0.2", "bad signature")
 
 
+def test_java_answer_without_a_signature_link_is_not_unsigned(
+        settings: Settings, mirror: MirrorServer, trust: Signer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adoptium signs every archive (`signature_link` = the archive's URL + ``.sig``). An
+    API answer (a mirror, a proxy) that leaves the field out must not turn a signed
+    upstream into "upstream-unsigned", which `require` accepted: the signature is looked
+    for where Adoptium publishes it, so its absence is a missing signature."""
+    import json
+
+    ga = mirror.root / "adoptium" / "v3" / "assets" / "feature_releases" / "21" / "ga"
+    builds = json.loads(ga.read_text())
+    for build in builds:
+        for binary in build["binaries"]:
+            del binary["package"]["signature_link"]
+    ga.write_text(json.dumps(builds))
+    monkeypatch.setenv("OMG_SIGNATURES", "require")
+    _refused(settings, "java@21.0.3", "no signature on this mirror")
+    monkeypatch.delenv("OMG_SIGNATURES")
+    fname = "OpenJDK21U-jdk_x64_linux_hotspot_21.0.3_9.tar.gz"
+    archive = mirror.root / "jdk-dl" / fname
+    trust.detach(archive, archive.with_name(fname + ".sig"))
+    [r] = install.install(settings, ["java@21.0.3"])
+    assert _signature(r.record.origin) == {
+        "status": "verified", "url": f"{mirror.url}/jdk-dl/{fname}.sig",
+        "key": trust.fingerprint}
+
+
 def test_java_without_a_key_is_unverified(settings: Settings, mirror: MirrorServer,
                                           trust: Signer,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
