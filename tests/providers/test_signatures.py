@@ -186,6 +186,8 @@ def test_missing_signature_warns_once_and_installs(settings: Settings, mirror: M
     [r] = install.install(settings, [spec])
     warned = [w for w in r.warnings if "no signature on this mirror" in w]
     assert r.created and len(warned) == 1, r.warnings
+    # One warning in all: `[policy] unsigned` (default "warn") does not say it again.
+    assert [w for w in r.warnings if "signature" in w] == warned
     assert where in warned[0] and warned[0].endswith(": not verified (sha256 only)")
     assert _signature(r.record.origin)["status"] == "missing"
 
