@@ -30,7 +30,15 @@ from omg.providers.base import (
     Provider,
     Release,
 )
-from omg.signatures import BadSignature, Checker, Outcome, Signature, policy_of, weakest
+from omg.signatures import (
+    UNVERIFIED,
+    BadSignature,
+    Checker,
+    Outcome,
+    Signature,
+    policy_of,
+    weakest,
+)
 from omg.spec import AUR, ToolSpec, parse_tool_spec, version_key
 from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
@@ -675,13 +683,14 @@ def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: 
 
 def make_resolver(settings: Settings, *, offline: bool = False,
                   progress: Progress | None = None, index: Index | None = None,
-                  for_user: str | None = None, warnings: list[str] | None = None
-                  ) -> Resolver:
+                  for_user: str | None = None, warnings: list[str] | None = None,
+                  made: set[str] | None = None) -> Resolver:
     """An `omg.profiles.Resolver`: installs a spec the store cannot satisfy.
 
     Wiring `omg use`: ``profiles.use(home, specs, resolver=make_resolver(settings,
     index=home.index))``. The installs' warnings (end of life, security releases,
-    notes) are appended to `warnings`, for the caller to show with the use's result.
+    notes) are appended to `warnings`, for the caller to show with the use's result;
+    the store paths it installed with a warning about their signature go to `made`.
     """
     from omg.profiles import ResolvedTool
 
@@ -693,6 +702,8 @@ def make_resolver(settings: Settings, *, offline: bool = False,
         if warnings is not None:
             warnings.extend(done.warnings)
         rec = done.record
+        if made is not None and any(w.endswith(UNVERIFIED) for w in done.warnings):
+            made.add(rec.path)  # its signature check warned: the policy need not
         # The same answer the store gives once the path is installed (the record's
         # env, set at ingest): a fresh install and a later `use` of the same tools
         # must build the same env store path.

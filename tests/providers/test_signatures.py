@@ -192,6 +192,21 @@ def test_missing_signature_warns_once_and_installs(settings: Settings, mirror: M
     assert _signature(r.record.origin)["status"] == "missing"
 
 
+def test_use_that_installs_warns_once_of_a_missing_signature(
+        mirror_env: dict[str, str], trust: Signer, omg_env: OmgEnv) -> None:
+    """`omg use` that installs: the install's warning, and not `[policy] unsigned` again
+    for the store path it just made (it still says it on a later use of that path)."""
+    env = {**mirror_env, "OMG_BUN_KEYRING": str(trust.ring)}
+    proc = omg_env.run("use", "bun@1.0.36", extra_env=env, check=True)
+    said = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "signature" in ln]
+    assert len(said) == 1 and "no signature on this mirror" in said[0], said
+    omg_env.run("use", "bun@1.1.8", extra_env=env, check=True)
+    again = omg_env.run("use", "bun@1.0.36", extra_env=env, check=True)
+    assert [ln for ln in (again.stdout + again.stderr).splitlines() if "signature" in ln
+            ] == ["warning: bun 1.0.36: upstream signs it, but its signature was not "
+                  "verified (missing)"]
+
+
 def test_require_refuses_a_missing_signature(settings: Settings, mirror: MirrorServer,
                                              trust: Signer,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
