@@ -30,7 +30,15 @@ from omg.providers.base import (
     Provider,
     Release,
 )
-from omg.signatures import BadSignature, Checker, Outcome, Signature, policy_of, weakest
+from omg.signatures import (
+    UNVERIFIED,
+    BadSignature,
+    Checker,
+    Outcome,
+    Signature,
+    policy_of,
+    weakest,
+)
 from omg.spec import AUR, ToolSpec, parse_tool_spec, version_key
 from store.claims import UPSTREAM, Claim
 from store.errors import IntegrityError, NotFound, UnsafeInput, UsageError
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
 
     # omg.net is imported where a fetch or a download happens: `omg list --remote`
     # answered from the cached index never needs it.
+    from omg.audit.finding import Finding
+    from omg.audit.policy import Policy
     from omg.cache.substitute import Substituter
     from omg.net import DownloadProgress as Progress
     from omg.net import NetOptions
@@ -562,7 +572,7 @@ def _judge(session: Session, plans: list[_Planned]) -> list[_Planned]:
             tool, version, unsigned = p.provider.name, p.version, []
         else:
             tool, version = p.provider.name, p.release.version
-            unsigned = checks.unsigned(tool, version, weakest(p.checked).status)
+            unsigned = _unsigned(policy, tool, version, weakest(p.checked).status)
         found = [*checks.cached(str(session.cache), store_dir, [(tool, version, "")],
                                 lines=lambda t: _support_lines(session, t)), *unsigned]
         p.warnings.extend(w for w in enforce(policy, found, [(tool, version)])
@@ -574,13 +584,27 @@ def _judge(session: Session, plans: list[_Planned]) -> list[_Planned]:
 def _judge_signatures(session: Session, plan: _Plan) -> None:
     """`[policy] unsigned` again once the downloads' own signatures were checked (Go,
     Adoptium sign each archive): before the store is touched."""
-    from omg.audit import checks
     from omg.audit.policy import enforce, policy_of
 
+    policy = policy_of(session.settings.raw)
     tool, version = plan.provider.name, plan.release.version
-    found = checks.unsigned(tool, version, weakest(plan.checked).status)
-    plan.warnings.extend(w for w in enforce(policy_of(session.settings.raw), found,
-                                            [(tool, version)]) if w not in plan.warnings)
+    found = _unsigned(policy, tool, version, weakest(plan.checked).status)
+    plan.warnings.extend(w for w in enforce(policy, found, [(tool, version)])
+                         if w not in plan.warnings)
+
+
+def _unsigned(policy: Policy, tool: str, version: str, status: str) -> list[Finding]:
+    """`[policy] unsigned` findings for a version being installed now. Its "warn" would
+    repeat the warning omg.signatures just gave for this install (a missing signature,
+    an unknown key, no gpgv: one warning, as the issue asks), so only `off`, which the
+    checker does not warn about, and `deny`, which refuses, are kept."""
+    from omg.audit import checks
+    from omg.audit.policy import WARN
+    from omg.signatures import OFF
+
+    if policy.unsigned == WARN and status != OFF:
+        return []
+    return checks.unsigned(tool, version, status)
 
 
 def _download(session: Session, plans: Sequence[_Plan | InstallResult],
@@ -659,13 +683,14 @@ def ensure_installed(settings: Settings, tool_spec: str | ToolSpec, *, offline: 
 
 def make_resolver(settings: Settings, *, offline: bool = False,
                   progress: Progress | None = None, index: Index | None = None,
-                  for_user: str | None = None, warnings: list[str] | None = None
-                  ) -> Resolver:
+                  for_user: str | None = None, warnings: list[str] | None = None,
+                  made: set[str] | None = None) -> Resolver:
     """An `omg.profiles.Resolver`: installs a spec the store cannot satisfy.
 
     Wiring `omg use`: ``profiles.use(home, specs, resolver=make_resolver(settings,
     index=home.index))``. The installs' warnings (end of life, security releases,
-    notes) are appended to `warnings`, for the caller to show with the use's result.
+    notes) are appended to `warnings`, for the caller to show with the use's result;
+    the store paths it installed with a warning about their signature go to `made`.
     """
     from omg.profiles import ResolvedTool
 
@@ -677,6 +702,8 @@ def make_resolver(settings: Settings, *, offline: bool = False,
         if warnings is not None:
             warnings.extend(done.warnings)
         rec = done.record
+        if made is not None and any(w.endswith(UNVERIFIED) for w in done.warnings):
+            made.add(rec.path)  # its signature check warned: the policy need not
         # The same answer the store gives once the path is installed (the record's
         # env, set at ingest): a fresh install and a later `use` of the same tools
         # must build the same env store path.

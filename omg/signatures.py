@@ -46,6 +46,9 @@ NO_GPGV = "no-gpgv"
 OFF = "off"
 _RANK = (OFF, NO_GPGV, UNKNOWN_KEY, MISSING, UNSIGNED, VERIFIED)
 
+#: How each warning about a signature that was not checked ends (one per install).
+UNVERIFIED = ": not verified (sha256 only)"
+
 KEYS_DIR = Path(__file__).resolve().parent / "keys"
 _INSTALL_GPGV = "install gpgv (apt install gpgv; pacman -S gnupg)"
 
@@ -240,7 +243,7 @@ class Checker:
                                            "(signatures = require refuses what it cannot "
                                            "verify)")
         self.outcomes.append(outcome)
-        message = f"{why}: not verified (sha256 only)"
+        message = f"{why}{UNVERIFIED}"
         if message not in self.notices:
             self.notices.append(message)
 

@@ -423,6 +423,8 @@ __omg_enter() {{
 }}
 __omg_watch() {{
   local f
+  # No project, nothing to check (the omg function calls this after every switch).
+  [[ -n "$__omg_stamp" ]] || return 0
   # (zsh's -nt is false when the stamp is missing: no loop then, ask omg.)
   if [[ -e "$__omg_stamp" ]]; then
     for f in "${{__omg_vf[@]}}"; do [[ "$f" -nt "$__omg_stamp" ]] && break; f=; done

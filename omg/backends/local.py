@@ -138,13 +138,24 @@ class LocalBackend:
     # Profiles -----------------------------------------------------------------------
 
     def _resolver(self, offline: bool, progress: DownloadProgress | None,
-                  warnings: list[str]) -> Resolver:
+                  warnings: list[str], made: set[str]) -> Resolver:
         from omg import install
 
         resolver: Resolver = install.make_resolver(
             self.settings, offline=offline, progress=progress, index=self._index(),
-            for_user=self.user, warnings=warnings)
+            for_user=self.user, warnings=warnings, made=made)
         return resolver
+
+    def _wiring(self, offline: bool, progress: DownloadProgress | None
+                ) -> tuple[list[str], _Lazy, Callable[[Sequence[ResolvedTool]], list[str]]]:
+        """What a use, sync or exec passes down: the installs' warnings (filled as they
+        happen), the lazy resolver, and the policy check, which leaves `[policy]
+        unsigned` out for a store path this very command installed with a signature
+        warning (`deny` refused it before the download: one line, not two)."""
+        installs: list[str] = []
+        made: set[str] = set()
+        resolver = _Lazy(lambda: self._resolver(offline, progress, installs, made))
+        return installs, resolver, lambda tools: self._check(tools, made)
 
     def use(self, specs: Sequence[str], *, profile: str = DEFAULT_PROFILE,
             project: Path | None = None, offline: bool = False, command: str = "",
@@ -152,21 +163,18 @@ class LocalBackend:
             write_version_files: bool = True) -> UseResult:
         from omg import profiles
 
-        installs: list[str] = []
         # The resolver is built only if the store cannot answer (it loads settings).
+        installs, resolver, check = self._wiring(offline, progress)
         result = profiles.use(
-            self.profiles, specs, profile=profile, project=project,
-            resolver=_Lazy(lambda: self._resolver(offline, progress, installs)),
-            command=command, write_version_files=write_version_files, check=self._check)
+            self.profiles, specs, profile=profile, project=project, resolver=resolver,
+            command=command, write_version_files=write_version_files, check=check)
         return self._warned(result, installs)
 
     def sync(self, project_dir: Path, *, offline: bool = False) -> UseResult:
         from omg import profiles
 
-        installs: list[str] = []
-        result = profiles.sync(self.profiles, project_dir,
-                               resolver=_Lazy(lambda: self._resolver(offline, None, installs)),
-                               check=self._check)
+        installs, resolver, check = self._wiring(offline, None)
+        result = profiles.sync(self.profiles, project_dir, resolver=resolver, check=check)
         return self._warned(result, installs)
 
     def _warned(self, result: UseResult, installs: list[str]) -> UseResult:
@@ -177,7 +185,7 @@ class LocalBackend:
                 result.warnings.append(w)
         return result
 
-    def _check(self, tools: Sequence[ResolvedTool]) -> list[str]:
+    def _check(self, tools: Sequence[ResolvedTool], made: set[str]) -> list[str]:
         """`[policy]` on the tools a use, sync or exec asks for, from cached data only
         (`omg.audit.checks`: no network); `PolicyDenied` before anything is written.
 
@@ -187,7 +195,8 @@ class LocalBackend:
         from omg.audit import checks
 
         found = checks.cached(self.home_dir + "/cache", self.home_dir + "/store",
-                              [(t.tool, t.version, t.store_path) for t in tools])
+                              [(t.tool, t.version, "" if t.store_path in made
+                                else t.store_path) for t in tools])
         if not found:
             return []
         from omg.audit.policy import enforce, policy_of
@@ -209,10 +218,8 @@ class LocalBackend:
                  progress: DownloadProgress | None = None) -> ExecEnv:
         from omg.environment import exec_env
 
-        installs: list[str] = []
-        result = exec_env(self.profiles, specs, pid=pid,
-                          resolver=_Lazy(lambda: self._resolver(offline, progress, installs)),
-                          check=self._check)
+        installs, resolver, check = self._wiring(offline, progress)
+        result = exec_env(self.profiles, specs, pid=pid, resolver=resolver, check=check)
         result.warnings.extend(w for w in installs if w not in result.warnings)
         return result
 

@@ -5,7 +5,8 @@
 sha256 each, 20 a page (every page is read, each cached on its own). A spec's
 first number is the feature version (``21``, ``21.0.1``); versions are stored
 as Adoptium's semver (``21.0.1+12``). A build's ``signature_link`` (a detached
-signature of the archive) is checked after the download (omg.signatures).
+signature of the archive, ``<link>.sig`` when the answer leaves it out) is checked
+after the download (omg.signatures).
 """
 
 from __future__ import annotations
@@ -94,12 +95,15 @@ class JavaProvider(Provider):
                 b = check_keys(url, binary, "package")
                 pkg = check_keys(url, b["package"], "link", "checksum", "name")
                 if b.get("image_type", "jdk") == "jdk":
+                    # Adoptium signs every archive, beside it: an answer without the
+                    # field must not make it "upstream-unsigned", which require accepts.
                     sig = pkg.get("signature_link")
+                    if not isinstance(sig, str) or not sig:
+                        sig = f"{pkg['link']}.sig"
                     out.append(Release(str(semver),
                                        str(item.get("timestamp", ""))[:10],
                                        extra={"url": pkg["link"], "sha256": pkg["checksum"],
-                                              "filename": pkg["name"],
-                                              "signature": sig if isinstance(sig, str) else ""}))
+                                              "filename": pkg["name"], "signature": sig}))
                     break
         return out
 

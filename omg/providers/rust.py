@@ -239,11 +239,16 @@ class RustProvider(Provider):
             table = pkgs.get(pkg, {}).get("target", {}).get(target)
             shown = typed.get(pkg, pkg) if target in (host, "*") else f"{pkg}-{target}"
             if not isinstance(table, dict) or not table.get("available", True):
+                # "*": a target-independent component (rust-src), in no target's table.
+                where = "in this toolchain" if target == "*" else f"for {target}"
                 if named:
-                    raise NotFound(f"rust {version}: {shown} is not available for {target}",
-                                   hint="nightlies often lack a component; try another date")
+                    raise NotFound(f"rust {version}: {shown} is not available {where}",
+                                   hint="nightlies often lack a component; try another date"
+                                   if "nightly" in version else
+                                   "this release's manifest has no build of it; "
+                                   f"`omg install rust@{version}` without it")
                 warnings.append(f"rust {version}: the {req.profile} profile's {shown} is "
-                                f"not available for {target}; installed without it")
+                                f"not available {where}; installed without it")
                 continue
             artifacts.append(self._artifact(ctx, m["_url"], table, shown))
         return _Resolved(artifacts, warnings, label)

@@ -109,10 +109,13 @@ def test_dated_nightly_skips_what_it_lacks(settings: Settings, mirror: MirrorSer
 
 
 def test_a_named_component_it_lacks_is_an_error(settings: Settings) -> None:
-    with pytest.raises(NotFound, match="clippy is not available"):
+    with pytest.raises(NotFound, match="clippy is not available") as nightly:
         install.install(settings, ["rust@nightly-2024-05-03+clippy"])
-    with pytest.raises(NotFound, match="rust-docs-json is not available"):
+    assert nightly.value.hint and "try another date" in nightly.value.hint
+    # A release is not a nightly: no advice to try another date of it.
+    with pytest.raises(NotFound, match="rust-docs-json is not available") as release:
         install.install(settings, ["rust@1.78.0+rust-docs-json"])
+    assert release.value.hint and "date" not in release.value.hint
     with pytest.raises(NotFound, match="neither a component nor a target"):
         install.install(settings, ["rust@1.78.0+riscv64gc-unknown-none-elf"])
     with pytest.raises(NotFound, match="'nosuchthing' is neither"):

@@ -186,8 +186,25 @@ def test_missing_signature_warns_once_and_installs(settings: Settings, mirror: M
     [r] = install.install(settings, [spec])
     warned = [w for w in r.warnings if "no signature on this mirror" in w]
     assert r.created and len(warned) == 1, r.warnings
+    # One warning in all: `[policy] unsigned` (default "warn") does not say it again.
+    assert [w for w in r.warnings if "signature" in w] == warned
     assert where in warned[0] and warned[0].endswith(": not verified (sha256 only)")
     assert _signature(r.record.origin)["status"] == "missing"
+
+
+def test_use_that_installs_warns_once_of_a_missing_signature(
+        mirror_env: dict[str, str], trust: Signer, omg_env: OmgEnv) -> None:
+    """`omg use` that installs: the install's warning, and not `[policy] unsigned` again
+    for the store path it just made (it still says it on a later use of that path)."""
+    env = {**mirror_env, "OMG_BUN_KEYRING": str(trust.ring)}
+    proc = omg_env.run("use", "bun@1.0.36", extra_env=env, check=True)
+    said = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "signature" in ln]
+    assert len(said) == 1 and "no signature on this mirror" in said[0], said
+    omg_env.run("use", "bun@1.1.8", extra_env=env, check=True)
+    again = omg_env.run("use", "bun@1.0.36", extra_env=env, check=True)
+    assert [ln for ln in (again.stdout + again.stderr).splitlines() if "signature" in ln
+            ] == ["warning: bun 1.0.36: upstream signs it, but its signature was not "
+                  "verified (missing)"]
 
 
 def test_require_refuses_a_missing_signature(settings: Settings, mirror: MirrorServer,
@@ -325,6 +342,33 @@ def test_java_signature_link(settings: Settings, mirror: MirrorServer, trust: Si
     (mirror.root / "jdk-dl" / (fname + ".sig")).write_bytes(
         (archive.with_name(archive.name + ".sig")).read_bytes())
     _refused(settings, "java@21.0.2", "bad signature")
+
+
+def test_java_answer_without_a_signature_link_is_not_unsigned(
+        settings: Settings, mirror: MirrorServer, trust: Signer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adoptium signs every archive (`signature_link` = the archive's URL + ``.sig``). An
+    API answer (a mirror, a proxy) that leaves the field out must not turn a signed
+    upstream into "upstream-unsigned", which `require` accepted: the signature is looked
+    for where Adoptium publishes it, so its absence is a missing signature."""
+    import json
+
+    ga = mirror.root / "adoptium" / "v3" / "assets" / "feature_releases" / "21" / "ga"
+    builds = json.loads(ga.read_text())
+    for build in builds:
+        for binary in build["binaries"]:
+            del binary["package"]["signature_link"]
+    ga.write_text(json.dumps(builds))
+    monkeypatch.setenv("OMG_SIGNATURES", "require")
+    _refused(settings, "java@21.0.3", "no signature on this mirror")
+    monkeypatch.delenv("OMG_SIGNATURES")
+    fname = "OpenJDK21U-jdk_x64_linux_hotspot_21.0.3_9.tar.gz"
+    archive = mirror.root / "jdk-dl" / fname
+    trust.detach(archive, archive.with_name(fname + ".sig"))
+    [r] = install.install(settings, ["java@21.0.3"])
+    assert _signature(r.record.origin) == {
+        "status": "verified", "url": f"{mirror.url}/jdk-dl/{fname}.sig",
+        "key": trust.fingerprint}
 
 
 def test_java_without_a_key_is_unverified(settings: Settings, mirror: MirrorServer,

@@ -565,6 +565,20 @@ def test_check_names_a_lock_the_version_files_left(env: OmgEnv) -> None:
     assert stamp.read_text() == ""
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_global_use_in_the_shell_outside_a_project_asks_nothing(env: OmgEnv,
+                                                                shell: str) -> None:
+    """`omg use node@22` typed outside any project switches the default profile and
+    says nothing more: the shell function once ran `omg sync --if-installed ''` there
+    (no project to check), which printed "error: no version file" after every use."""
+    env.run("use", "node@20", check=True)
+    rc = rc_for(env, shell)
+    proc = typed(env, shell, [f"source {rc}", "omg use node@22", "node"], cwd=env.root,
+                 extra=with_omg(env), tty=shell == "fish")
+    assert "node node 22.0.0" in proc.stdout, proc.stdout
+    assert "error" not in proc.stderr and "no version file" not in proc.stderr, proc.stderr
+
+
 PROMPT_DIR = Path(__file__).resolve().parents[2] / "shims" / "prompt"
 
 
