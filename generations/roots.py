@@ -1,9 +1,10 @@
 """Writing one root link, atomically: the one way every kind of root is placed.
 
-Install roots (generations/installroots.py), venvs' roots (generations/venvroots.py)
-and omgd's ``roots.add`` all replace ``<directory>/<name>`` with a symlink the same
-way: a temporary link renamed over it, so gc never sees a root half-written or
-briefly missing; and read them back the same way (`links_in`).
+Install roots (generations/installroots.py), venvs' roots (generations/venvroots.py),
+projects' roots (shims/project.py) and omgd's ``roots.add`` all replace
+``<directory>/<name>`` with a symlink the same way: a temporary link renamed over it,
+so gc never sees a root half-written or briefly missing; and read them back the same
+way (`links_in`).
 """
 
 from __future__ import annotations
