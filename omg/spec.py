@@ -128,6 +128,17 @@ def parse_tool_spec(text: str) -> ToolSpec:
                      "such as 20 or 20.10, a range such as ^20, or 'latest'")
 
 
+def parse_exact(text: str) -> ToolSpec:
+    """``TOOL@VERSION`` or ``aur/NAME@VERSION`` naming one version (a binary cache's
+    entry, an installed version): parsed as every spec is, then no range and no
+    missing version, which could only be "not found" later."""
+    parsed = parse_tool_spec(text)
+    if "@" not in text or is_range(parsed.spec):
+        raise UsageError(f"{text!r}: expected one version, TOOL@VERSION or aur/NAME@VERSION "
+                         "(no range)")
+    return parsed
+
+
 _OPERATORS = ("===", "~>", ">=", "<=", "==", "!=", "~=", "^", "~", ">", "<", "=")
 
 
