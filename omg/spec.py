@@ -129,13 +129,13 @@ def parse_tool_spec(text: str) -> ToolSpec:
 
 
 def parse_exact(text: str) -> ToolSpec:
-    """``TOOL@VERSION`` or ``aur/NAME@VERSION`` naming one version (a binary cache's
-    entry, an installed version): parsed as every spec is, then no range and no
-    missing version, which could only be "not found" later."""
+    """``TOOL@VERSION`` naming one version of a runtime (a binary cache's entry, an
+    installed version): parsed as every spec is, then no range and no missing version,
+    which could only be "not found" later. (An Arch package's ``epoch:pkgver-pkgrel``
+    is pacman's word, not a spec: `omg.arch.names` checks those.)"""
     parsed = parse_tool_spec(text)
     if "@" not in text or is_range(parsed.spec):
-        raise UsageError(f"{text!r}: expected one version, TOOL@VERSION or aur/NAME@VERSION "
-                         "(no range)")
+        raise UsageError(f"{text!r}: expected TOOL@VERSION naming one version (no range)")
     return parsed
 
 

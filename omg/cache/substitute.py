@@ -140,11 +140,16 @@ def substitute_items(settings: Settings, store: LocalStore, items: Sequence[str]
 
 
 def _substitute_one(subst: Substituter, item: str) -> Pulled | None:
-    from omg.spec import AUR, parse_exact
+    if item.startswith("aur/"):  # Arch's own words: a name may hold '@', a version ':'
+        name, sep, version = item.removeprefix("aur/").rpartition("@")
+        if not (sep and version):
+            raise UsageError(f"{item!r}: not aur/NAME@VERSION nor TOOL@VERSION")
+        from omg.arch.names import check_name
+
+        return subst.arch(check_name(name), version)
+    from omg.spec import parse_exact
 
     spec = parse_exact(item)
-    if spec.repo == AUR:
-        return subst.arch(spec.tool, spec.spec)
     if spec.repo:
         raise UsageError(f"{item!r}: a cache holds aur/NAME@VERSION or TOOL@VERSION")
     from omg import providers
