@@ -66,9 +66,12 @@ def _runtime_outdated(ctx: Context, peer: Peer, params: Params,
 
     if len(params["installed"]) > MAX_INSTALLED:
         raise UsageError(f"runtime.outdated takes at most {MAX_INSTALLED} TOOL@VERSION")
-    from omg.spec import parse_exact
-
-    pairs = [(s.tool, s.spec) for s in map(parse_exact, params["installed"])]
+    pairs = []
+    for text in params["installed"]:
+        tool, sep, version = text.partition("@")
+        if not (sep and tool and version):
+            raise UsageError(f"runtime.outdated: {text!r} is not TOOL@VERSION")
+        pairs.append((tool, version))
     with ctx.write_lock:
         rows = install.outdated(ctx.settings, offline=bool(params.get("offline")),
                                 installed=lambda: pairs, index=ctx.store.index)
