@@ -26,9 +26,13 @@ def use_lines(r: UseResult) -> list[str]:
     lines = [f"{r.profile}: {used} already current (generation {r.generation})" if r.unchanged
              else f"{r.profile}: generation {r.generation}: {used}"]
     lines += [f"note: {c.path} now comes from {c.winner} (was {c.loser})" for c in r.conflicts]
-    lines += [f"wrote {f}" for f in r.version_files]
-    lines += [f"warning: {w}" for w in r.warnings]
-    return lines
+    return [*lines, *(f"wrote {f}" for f in r.version_files)]
+
+
+def warning_lines(warnings: list[str]) -> list[str]:
+    """Warnings, which every door prints on stderr (docs/errors.md): stdout carries the
+    answer alone, and `--quiet` drops them (`omg.verbosity.CHATTER`)."""
+    return [f"warning: {w}" for w in warnings]
 
 
 def uninstall_lines(r: UninstallResult) -> list[str]:
