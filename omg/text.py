@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from generations.gc import GcResult
+    from generations.roots import GcRoot
     from omg.profiles import CurrentInfo, SwitchResult, UninstallResult, UseResult
     from omg.venvs import VenvInfo
 
@@ -68,6 +69,11 @@ def gc_lines(result: GcResult, store_dir: str) -> list[str]:
         lines.append(f"download cache: {result.cache_files} files {would}removed, "
                      f"{human_size(result.cache_bytes)} {would}freed")
     return lines
+
+
+def roots_lines(roots: list[GcRoot]) -> list[str]:
+    """``NAME -> STORE PATH`` (or the link's target when it holds no store path itself)."""
+    return [f"{r.name} -> {r.store_path or r.target}" for r in roots]
 
 
 def venv_lines(v: VenvInfo, verb: str = "") -> list[str]:
