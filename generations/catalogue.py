@@ -22,9 +22,12 @@ the same tools plans nothing:
   env plan is a pure function of that key; a hit stands while the env exists.
 
 Both maps are answers of code as much as of data, so they are kept per code stamp
-(size and mtime of the planner and resolver sources, `code_stamp`): an upgrade or an
-edit of that code starts afresh, and two installations of omg sharing one OMG_HOME
-(each with its own stamp) keep their own answers instead of dropping each other's.
+(size and mtime of the env planner's sources and of those the caller names, such as
+its spec resolver, `code_stamp`): an upgrade or an edit of that code starts afresh,
+and two installations of omg sharing one OMG_HOME (each with its own stamp) keep
+their own answers instead of dropping each other's. A caller naming no sources reads
+what the store holds and keeps no answers. This layer never names the code above it:
+the caller passes its source paths.
 
 Import cost: this is on the path of `omg use` timed against ``python -c pass``, so
 it imports only `os` at the top, works on path strings, and reads JSON with
@@ -71,20 +74,19 @@ def store_names(store_dir: str) -> list[str]:
         return []
 
 
-#: The code whose answers ``specs`` and ``uses`` cache, relative to the source root:
-#: the env planner and builder and, one layer up, spec resolution (stat-ed, never
-#: imported).
-STAMPED_SOURCES = ("generations/env.py", "generations/envstore.py", "omg/spec.py",
-                   "omg/profiles.py", "omg/exports.py")
+#: This layer's code whose answers ``specs`` and ``uses`` cache (the env planner and
+#: builder), beside this file; the caller names its own (`Catalogue`'s `sources`).
+STAMPED_SOURCES = ("env.py", "envstore.py")
 
 
-def code_stamp() -> str:
-    """Size and mtime of `STAMPED_SOURCES` ("" if one cannot be stat-ed: no caching)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def code_stamp(sources: Sequence[str]) -> str:
+    """Size and mtime of `STAMPED_SOURCES` and of the caller's `sources` (absolute
+    paths, stat-ed, never imported); "" if one cannot be stat-ed: no caching."""
+    here = os.path.dirname(os.path.abspath(__file__))
     parts = []
-    for rel in STAMPED_SOURCES:
+    for path in [here + "/" + name for name in STAMPED_SOURCES] + list(sources):
         try:
-            st = os.stat(os.path.join(root, rel))
+            st = os.stat(path)
         except OSError:
             return ""
         parts.append(f"{st.st_size}.{st.st_mtime_ns}")
@@ -143,11 +145,14 @@ class Catalogue:
     """The catalogue of one OMG_HOME, as `user` asks it; read once, saved once.
 
     `index` returns the process's open `Index` (LMDB wants one per process); it is
-    called only when a store path must be learned.
+    called only when a store path must be learned. `sources` are the absolute paths
+    of the caller's code the ``specs`` and ``uses`` answers depend on (its resolver
+    and planner); without them the catalogue keeps no answers.
     """
 
     def __init__(self, home: str, user: str,
-                 index: Callable[[], Index | None] | None = None) -> None:
+                 index: Callable[[], Index | None] | None = None,
+                 sources: Sequence[str] = ()) -> None:
         self.home = home
         self.store = home + "/store"
         self.user = user
@@ -159,7 +164,7 @@ class Catalogue:
             k: v for k, v in _dict(data, "paths").items() if _path_entry_ok(v)}
         self._envs: dict[str, str] = {
             k: v for k, v in _dict(data, "envs").items() if isinstance(v, str)}
-        self._stamp = code_stamp()
+        self._stamp = code_stamp(sources) if sources else ""
         self._answers = _answers(data, self._stamp)
         mine = self._answers.get(self._stamp, {})
         self._specs: dict[str, object] = mine.get("specs", {})

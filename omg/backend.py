@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from generations.gc import GcResult
+    from generations.roots import GcRoot
+    from omg.arch.search import SearchResult
+    from omg.arch.settings import ArchSettings
     from omg.audit.run import AuditReport
     from omg.cache.substitute import PullResult, Substituted
     from omg.environment import ExecEnv
@@ -142,6 +145,17 @@ class Backend(Protocol):
 
     def resolve_name(self, text: str) -> str:
         """A store path name from a name, a full path or a unique hash prefix."""
+
+    def roots(self) -> list[GcRoot]:
+        """This user's gc roots (``gcroots/<user>/``: named, install, project and venv
+        roots) and the store path each holds directly (`omg store roots`)."""
+
+    # Arch packages ------------------------------------------------------------------
+
+    def search(self, terms: Sequence[str], *, repos_only: bool = False,
+               arch: ArchSettings | None = None) -> SearchResult:
+        """Repo and AUR packages matching every term, ranked (`omg.arch.search`).
+        `arch`: pacman settings other than the config's (``--config``, ``--root``)."""
 
     def sbom_source(self, *, profile: str = ...,
                     project: Path | None = None) -> SbomSource:

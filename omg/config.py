@@ -211,9 +211,10 @@ PATH = Kind("an absolute path", _absolute)
 HOME_PATH = Kind("an absolute path (~ allowed)",
                  lambda v: isinstance(v, str) and _absolute(os.path.expanduser(v)))
 LIBC = Kind("gnu or musl", lambda v: v in ("gnu", "musl"))
-#: A mirror's base URL: what httpx can fetch, one line (a config file is input too).
-URL = Kind("a URL (http://, https:// or file://)",
-           lambda v: isinstance(v, str) and v.startswith(("http://", "https://", "file://"))
+#: A mirror's base URL: what httpx can fetch (omg.net reads no file://), one line (a
+#: config file is input too).
+URL = Kind("a URL (http:// or https://)",
+           lambda v: isinstance(v, str) and v.startswith(("http://", "https://"))
            and v.isprintable() and " " not in v)
 BOOL = Kind("true or false", lambda v: isinstance(v, bool))
 #: A PGP keyserver: HKP(S), as gpg names them, or plain HTTP(S).
@@ -276,6 +277,13 @@ GROUPS = Kind("a table of groups: NAME = [specs], names of a-z A-Z 0-9 _ -",
                   for k, x in v.items()),
               item=GROUP)
 
+#: The keys of ``[mirrors]`` and ``[keyrings]`` (and their ``OMG_<KEY>_MIRROR`` and
+#: ``OMG_<KEY>_KEYRING`` variables).
+MIRRORS = ("node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby",
+           "ruby_api", "java", "endoflife", "node_vulns", "go_vulns", "python_vulns",
+           "ruby_vulns", "arch_security")
+KEYRINGS = ("node", "bun", "go", "rust", "java")
+
 #: Every config file key: top-level scalars, and tables of keys. Providers read
 #: `[mirrors]` by tool (and ``<tool>_api`` for the GitHub release APIs; ``endoflife``
 #: for the support data, `omg.support`; the vulnerability feeds, `omg.audit.feeds`);
@@ -288,11 +296,8 @@ SCHEMA: Mapping[str, Kind | Mapping[str, Kind]] = {
     "network": {"retries": COUNT, "backoff": SECONDS_OR_ZERO, "timeout": SECONDS,
                 "jobs": POSITIVE_INT, "index_ttl": SECONDS_OR_ZERO,
                 "unreachable_ttl": SECONDS_OR_ZERO},
-    "mirrors": {name: URL for name in (
-        "node", "bun", "bun_api", "python", "python_api", "go", "rust", "ruby", "ruby_api",
-        "java", "endoflife", "node_vulns", "go_vulns", "python_vulns", "ruby_vulns",
-        "arch_security")},
-    "keyrings": {name: HOME_PATH for name in ("node", "bun", "go", "rust", "java")},
+    "mirrors": {name: URL for name in MIRRORS},
+    "keyrings": {name: HOME_PATH for name in KEYRINGS},
     "signatures": {"policy": POLICY},
     "policy": {"vulnerable": ACTION, "eol": ACTION, "outdated": ACTION, "unsigned": ACTION,
                "min_severity": SEVERITY, "aur": AUR_ACTION},
@@ -328,6 +333,17 @@ ENV_SCHEMA: Mapping[str, Kind] = {
     "OMG_SIGNATURES": POLICY,
 }
 
+#: The variables that are plain text standing for a checked key ("a variable holds the
+#: same types as text", docs/config.md): a bad one is the usage error the key would be,
+#: not a failed download or a socket in the current directory later. `OMG_HOME` may be
+#: relative (docs/config.md, "The home"). Kept equal to `omg.config_edit.variable_of`.
+STRING_VARIABLES: Mapping[str, Kind] = {
+    "OMG_SOCKET": PATH, "OMG_PACMAN_CONF": PATH, "OMG_PACMAN_ROOT": PATH,
+    "OMG_PACMAN_DBPATH": PATH, "OMG_BUILD_DIR": PATH,
+    **{f"OMG_{name.upper()}_MIRROR": URL for name in MIRRORS},
+    **{f"OMG_{name.upper()}_KEYRING": HOME_PATH for name in KEYRINGS},
+}
+
 
 def _bad(where: str, kind: Kind, value: object, hint: str) -> UsageError:
     return UsageError(f"{where}: expected {kind.what}, got {value!r}", hint=hint)
@@ -358,7 +374,8 @@ def check_file(data: Mapping[str, object], path: str) -> list[str]:
 
 
 def check_environment(env: Mapping[str, str]) -> dict[str, int | float | str]:
-    """The set variables of `ENV_SCHEMA`, parsed; a UsageError names a bad one."""
+    """The set variables of `ENV_SCHEMA`, parsed, and those of `STRING_VARIABLES`
+    checked; a UsageError names a bad one."""
     parsed: dict[str, int | float | str] = {}
     for name, kind in ENV_SCHEMA.items():
         text = env.get(name)
@@ -372,6 +389,10 @@ def check_environment(env: Mapping[str, str]) -> dict[str, int | float | str]:
         if not good:
             raise _bad(name, kind, text, f"unset {name} or set it to {kind.what}")
         parsed[name] = value
+    for name, kind in STRING_VARIABLES.items():
+        text = env.get(name)
+        if text and not kind.ok(text):
+            raise _bad(name, kind, text, f"unset {name} or set it to {kind.what}")
     return parsed
 
 

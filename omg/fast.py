@@ -138,10 +138,12 @@ def _answer(backend: Backend, cmd: str, positional: list[str],
     if cmd == "use":
         progress = _Progress()
         try:
-            return text.use_lines(backend.use(positional, profile=profile, project=project,
-                                              progress=progress))
+            used = backend.use(positional, profile=profile, project=project,
+                               progress=progress)
         finally:
             progress.close()
+        sys.stderr.write("".join(line + "\n" for line in text.warning_lines(used.warnings)))
+        return text.use_lines(used)
     if cmd == "rollback":
         to = opts.get("--to")
         return text.switch_lines(backend.rollback(profile=profile, project=project,

@@ -163,9 +163,10 @@ def run(backend: Backend, source: str, only: Sequence[str] = (), *,
         dry_run: bool = False, environ: Mapping[str, str] | None = None) -> list[Imported]:
     """Add what `source` installed (those `only` names, if given) to the store."""
     from omg import providers
+    from omg.spec import parse_tool_spec
 
     for text in only:  # a typo is an error before anything is read
-        providers.get(text.split("@")[0])
+        providers.get(parse_tool_spec(text).tool)
     from store.errors import OmgError
 
     out = []

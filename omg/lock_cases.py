@@ -19,7 +19,6 @@ versions, as `omg sync` would.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -654,11 +653,3 @@ def _read_bytes(path: Path) -> bytes:
         raise UsageError(f"cannot read {path}: {exc}") from exc
 
 
-def trusted_keys(raw: Mapping[str, object]) -> list[str]:
-    """``OMG_TRUSTED_KEYS`` (space-separated), else ``[cache] trusted_keys``."""
-    env = os.environ.get("OMG_TRUSTED_KEYS")
-    if env is not None:
-        return env.split()
-    cache = raw.get("cache")
-    found = cache.get("trusted_keys") if isinstance(cache, Mapping) else None
-    return [str(k) for k in found] if isinstance(found, list) else []

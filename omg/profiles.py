@@ -51,6 +51,18 @@ if TYPE_CHECKING:
     from store.record import PathRecord
 
 
+#: The code, beside this file, whose answers the catalogue keeps for `use` (spec
+#: resolution, this planner, the exports table), on top of generations' env planner:
+#: an edit of one starts its answers afresh (`generations.catalogue.code_stamp`).
+CATALOGUE_SOURCES = ("spec.py", "profiles.py", "exports.py")
+
+
+def catalogue_sources() -> list[str]:
+    """`CATALOGUE_SOURCES` as absolute paths (stat-ed by the catalogue, not imported)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [here + "/" + name for name in CATALOGUE_SOURCES]
+
+
 class ResolvedTool(Result):
     tool: str
     version: str
@@ -185,7 +197,8 @@ class Home:
         if self._catalogue is None:
             from generations.catalogue import Catalogue
 
-            self._catalogue = Catalogue(self.dir, self.user, lambda: self.index)
+            self._catalogue = Catalogue(self.dir, self.user, lambda: self.index,
+                                        catalogue_sources())
         return self._catalogue
 
     @property

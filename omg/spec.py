@@ -128,6 +128,17 @@ def parse_tool_spec(text: str) -> ToolSpec:
                      "such as 20 or 20.10, a range such as ^20, or 'latest'")
 
 
+def parse_exact(text: str) -> ToolSpec:
+    """``TOOL@VERSION`` naming one version of a runtime (a binary cache's entry, an
+    installed version): parsed as every spec is, then no range and no missing version,
+    which could only be "not found" later. (An Arch package's ``epoch:pkgver-pkgrel``
+    is pacman's word, not a spec: `omg.arch.names` checks those.)"""
+    parsed = parse_tool_spec(text)
+    if "@" not in text or is_range(parsed.spec):
+        raise UsageError(f"{text!r}: expected TOOL@VERSION naming one version (no range)")
+    return parsed
+
+
 _OPERATORS = ("===", "~>", ">=", "<=", "==", "!=", "~=", "^", "~", ">", "<", "=")
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from generations.gc import GcResult
+    from generations.roots import GcRoot
     from omg.profiles import CurrentInfo, SwitchResult, UninstallResult, UseResult
     from omg.venvs import VenvInfo
 
@@ -26,9 +27,13 @@ def use_lines(r: UseResult) -> list[str]:
     lines = [f"{r.profile}: {used} already current (generation {r.generation})" if r.unchanged
              else f"{r.profile}: generation {r.generation}: {used}"]
     lines += [f"note: {c.path} now comes from {c.winner} (was {c.loser})" for c in r.conflicts]
-    lines += [f"wrote {f}" for f in r.version_files]
-    lines += [f"warning: {w}" for w in r.warnings]
-    return lines
+    return [*lines, *(f"wrote {f}" for f in r.version_files)]
+
+
+def warning_lines(warnings: list[str]) -> list[str]:
+    """Warnings, which every door prints on stderr (docs/errors.md): stdout carries the
+    answer alone, and `--quiet` drops them (`omg.verbosity.CHATTER`)."""
+    return [f"warning: {w}" for w in warnings]
 
 
 def uninstall_lines(r: UninstallResult) -> list[str]:
@@ -66,6 +71,11 @@ def gc_lines(result: GcResult, store_dir: str) -> list[str]:
         lines.append(f"download cache: {result.cache_files} {files} {would}removed, "
                      f"{human_size(result.cache_bytes)} {would}freed")
     return lines
+
+
+def roots_lines(roots: list[GcRoot]) -> list[str]:
+    """``NAME -> STORE PATH`` (or the link's target when it holds no store path itself)."""
+    return [f"{r.name} -> {r.store_path or r.target}" for r in roots]
 
 
 def venv_lines(v: VenvInfo, verb: str = "") -> list[str]:

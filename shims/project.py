@@ -83,16 +83,10 @@ def project_ref(layout: Layout, user: str, project_dir: Path) -> ProfileRef:
 
 def register_root(layout: Layout, user: str, ref: ProfileRef) -> Path:
     """``gcroots/<user>/projects/<name>`` -> the project profile link (idempotent)."""
-    real_dir(str(layout.home), f"gcroots/{user}/{PROJECTS_DIR}")  # never through a symlink
-    root = layout.gcroots / user / PROJECTS_DIR / ref.name
-    if os.path.islink(root) and os.readlink(root) == ref.link:
-        return root
-    tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    os.symlink(ref.link, tmp)
-    os.replace(tmp, root)
-    return root
+    from generations.roots import place_link
+
+    directory = real_dir(str(layout.home), f"gcroots/{user}/{PROJECTS_DIR}")  # no symlink
+    return Path(place_link(directory, ref.name, ref.link))
 
 
 def find_project(start: Path) -> Path | None:

@@ -253,7 +253,7 @@ def test_version(omg_env: OmgEnv) -> None:
     assert "--version" in omg_env.run("--help").stdout
 
 
-@pytest.mark.parametrize("args", [(), ("store",), ("aur",), ("daemon",)])
+@pytest.mark.parametrize("args", [(), ("store",), ("aur",), ("daemon",), ("cache",)])
 def test_a_group_without_its_command_prints_help_and_exits_2(omg_env: OmgEnv,
                                                              args: tuple[str, ...]) -> None:
     """Like click's missing command (and `omg daemon`), without an empty `error:` line."""
@@ -280,5 +280,6 @@ def test_a_closed_stdout_ends_quietly(omg_env: OmgEnv, tmp_path: Path) -> None:
     src.mkdir()
     (src / "f").write_text("x")
     omg_env.run("store", "add", "-n", "t", "-v", "1", str(src), check=True)
-    for args in (("current",), ("store", "ls"), ("store", "ls", "--json"), ("--version",)):
+    for args in (("current",), ("store", "ls"), ("store", "ls", "--json"), ("--version",),
+                 ("--help",), ("store", "--help"), ("store",)):
         assert closed_pipe_run(omg_env.env, *args) == (BROKEN_PIPE, ""), args

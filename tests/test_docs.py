@@ -4,6 +4,7 @@ docs/errors.md to store/errors.py, and every test docs/invariants.md cites exist
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 from pathlib import Path
@@ -26,6 +27,39 @@ def test_the_exit_code_table_is_the_error_classes() -> None:
                  if inspect.isclass(cls) and issubclass(cls, store.errors.OmgError)
                  and "exit_code" in vars(cls)}
     assert own_codes <= {int(c) for c in rows}, "a class with its own code is not in the table"
+
+
+def _error_classes() -> list[type[store.errors.OmgError]]:
+    """Every `OmgError` subclass the code defines (found by name, then imported)."""
+    found = []
+    for package in ("store", "generations", "shims", "omg"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            text = path.read_text()
+            if "Error" not in text and "Failed" not in text:
+                continue
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            for node in ast.parse(text).body:
+                if isinstance(node, ast.ClassDef) and node.bases:
+                    cls = getattr(importlib.import_module(module), node.name)
+                    if isinstance(cls, type) and issubclass(cls, store.errors.OmgError):
+                        found.append(cls)
+    return found
+
+
+def test_every_error_class_is_in_the_row_of_its_exit_code() -> None:
+    """Each class is a row of its own (`store/errors.py`) or named as `module.Class` in
+    its code's row, so a class added later cannot miss the table."""
+    rows = re.findall(r"^\|\s*(\d+)\s*\|(.*)$", (ROOT / "docs" / "errors.md").read_text(),
+                      re.M)
+    classes = _error_classes()
+    assert len(classes) > 12
+    for cls in classes:
+        own = f"`{cls.__name__}`" + ("" if cls.__module__ == "store.errors"
+                                     else f" (`{cls.__module__}`")
+        named = f"`{cls.__module__}.{cls.__name__}`"
+        assert any(int(code) == cls.exit_code and (named in text or text.strip().startswith(
+            own)) for code, text in rows), (
+            f"docs/errors.md has no row of exit code {cls.exit_code} naming {named}")
 
 
 def test_every_test_the_invariants_cite_exists() -> None:

@@ -59,6 +59,13 @@ def test_profile_and_store_outputs_match_their_schemas(omg_env: OmgEnv) -> None:
     store = f"{omg_env.home}/store"
     assert all(r["store_path"]["path"] == f"{store}/{r['store_path']['name']}"
                for r in imported)
+    # What import brought in is kept as installed: `omg store roots` lists those roots.
+    roots = check("store-roots", run("store", "roots", "--json", check=True).stdout)
+    assert sorted(r["store_path"]["name"] for r in roots) == sorted(
+        r["store_path"]["name"] for r in imported)
+    assert all(r["name"].startswith("installs/node@") for r in roots)
+    assert run("store", "roots", check=True).stdout.splitlines() == [
+        f"{r['name']} -> {r['store_path']['name']}" for r in roots]
     src = fake_tool(omg_env.root, "mytool", "1.0")
     added = check("store-add", run("store", "add", str(src), "--name", "mytool",
                                    "--version", "1.0", "--json", check=True).stdout)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from omg.arch.fastconfig import SearchSettings
     from omg.arch.search import SearchAnswer
+    from omg.arch.settings import ArchSettings
 
 #: A cold daemon may rebuild an index or ask the AUR (10 s) before it answers.
 TIMEOUT = 30.0
@@ -29,7 +30,7 @@ def call(socket_path: str, params: dict[str, object], timeout: float = TIMEOUT) 
     return client.call(socket_path, "search", params, timeout)
 
 
-def ask(socket_path: str, settings: SearchSettings, terms: list[str], *,
+def ask(socket_path: str, settings: ArchSettings | SearchSettings, terms: list[str], *,
         repos_only: bool = False, hits: bool = False) -> SearchAnswer | None:
     """The daemon's answer ({text or hits, count, warnings}) or None: search locally."""
     try:

@@ -80,9 +80,26 @@ class SearchResult:
     def __init__(self, rows: list[Row], warnings: list[str] | None = None) -> None:
         self.rows, self.warnings = rows, warnings or []
 
+    def __eq__(self, other: object) -> bool:
+        """Equal results say the same, from whichever backend (tests/contract/)."""
+        if not isinstance(other, SearchResult):
+            return NotImplemented
+        return (self.rows, self.warnings) == (other.rows, other.warnings)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable lists: no hash
+
+    def __repr__(self) -> str:
+        return f"SearchResult({self.rows!r}, {self.warnings!r})"
+
     @property
     def hits(self) -> list[Hit]:
         return [Hit(*row) for row in self.rows]
+
+
+def result_of(hits: list[dict[str, object]], warnings: list[str]) -> SearchResult:
+    """The `SearchResult` whose ``--json`` hits (`Hit.to_json`) these are: omgd's answer."""
+    rows = [tuple(h[f] for f in _FIELDS) for h in hits]
+    return SearchResult(rows, list(warnings))  # type: ignore[arg-type]
 
 
 #: Characters that make a term a regular expression (POSIX ERE's specials).

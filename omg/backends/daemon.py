@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     from generations.gc import GcResult
+    from generations.roots import GcRoot
+    from omg.arch.search import SearchResult
+    from omg.arch.settings import ArchSettings
     from omg.audit.run import AuditReport
     from omg.cache.substitute import PullResult, Substituted
     from omg.config import Settings
@@ -306,6 +309,27 @@ class DaemonBackend:
 
     def store_info(self, name: str) -> StoreInfo:
         return self._reads.store_info(name)
+
+    def roots(self) -> list[GcRoot]:
+        from generations.roots import GcRoot
+
+        return self._rebuild_all(GcRoot, self.call("roots.list"))
+
+    def search(self, terms: Sequence[str], *, repos_only: bool = False,
+               arch: ArchSettings | None = None) -> SearchResult:
+        """omgd answers from the index it keeps in memory (``search``); when it cannot
+        (down, other pacman settings than these, a regex term) the search runs here,
+        as `omg search`'s fast door does (`omg.arch.daemonsearch`)."""
+        from omg.arch import daemonsearch
+        from omg.arch.search import result_of
+        from omg.arch.settings import from_settings
+
+        arch = arch or from_settings(self._reads.settings)
+        answer = daemonsearch.ask(self.socket, arch, list(terms), repos_only=repos_only,
+                                  hits=True)
+        if answer is None or answer["hits"] is None:
+            return self._reads.search(terms, repos_only=repos_only, arch=arch)
+        return result_of(answer["hits"], answer["warnings"])
 
     def store_verify(self, names: Sequence[str] | None = None) -> VerifyResult:
         """omgd re-hashes (it may read every path; a user may not repair any)."""

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from generations.gc import GcResult
+    from generations.roots import GcRoot
+    from omg.arch.search import SearchResult
+    from omg.arch.settings import ArchSettings
     from omg.audit.run import AuditReport
     from omg.cache.substitute import PullResult, Substituted
     from omg.config import Settings
@@ -383,6 +386,21 @@ class LocalBackend:
         from omg import store_cases
 
         return store_cases.verify(self.store, names)
+
+    def roots(self) -> list[GcRoot]:
+        from generations.roots import user_roots
+
+        return user_roots(self.home_dir, self.user)
+
+    def search(self, terms: Sequence[str], *, repos_only: bool = False,
+               arch: ArchSettings | None = None) -> SearchResult:
+        """The search `omg search`'s fast door runs too (`omg.arch.fastsearch`, with
+        the AUR from its cache only), here on this backend's index."""
+        from omg.arch import search
+        from omg.arch.settings import from_settings
+
+        return search.search(arch or from_settings(self.settings), self._index(),
+                             self.home_dir + "/store", list(terms), repos_only=repos_only)
 
     def resolve_name(self, text: str) -> str:
         return self.store.resolve_name(text)

@@ -99,19 +99,18 @@ def resolve_items(backend: Backend, items: Sequence[str]) -> list[str]:
 
 
 def _installed(backend: Backend, item: str) -> str:
-    from omg.spec import select, version_key
+    from omg.spec import LATEST, parse_tool_spec, select
 
-    tool, _, spec = item.partition("@")
-    if tool.startswith("aur/"):
+    if item.startswith("aur/"):  # Arch's own words: a name may hold '@'
+        tool, _, spec = item.rpartition("@") if "@" in item else (item, "", LATEST)
         rows = [v for v in backend.installed() if v.tool == tool]
     else:  # any name `omg use` would take: a provider's tool or one added to the store
         from omg.providers import canonical
 
-        tool = canonical(tool)
+        parsed = parse_tool_spec(item)
+        tool, spec = canonical(parsed.tool), parsed.spec
         rows = backend.installed(tool)
-    versions = [v.version for v in rows]
-    chosen = select(spec, versions, tool) if spec else max(versions, key=version_key,
-                                                           default=None)
+    chosen = select(spec, [v.version for v in rows], tool)
     if chosen is None:
         raise NotFound(f"cannot push {item}: not installed",
                        hint=f"omg list {tool} shows what is; omg install {item}")

@@ -140,15 +140,22 @@ def substitute_items(settings: Settings, store: LocalStore, items: Sequence[str]
 
 
 def _substitute_one(subst: Substituter, item: str) -> Pulled | None:
-    spec, sep, version = item.rpartition("@")
-    if not (sep and spec and version):
-        raise UsageError(f"{item!r}: not aur/NAME@VERSION nor TOOL@VERSION")
-    if spec.startswith("aur/"):
-        return subst.arch(spec.removeprefix("aur/"), version)
+    if item.startswith("aur/"):  # Arch's own words: a name may hold '@', a version ':'
+        name, sep, version = item.removeprefix("aur/").rpartition("@")
+        if not (sep and version):
+            raise UsageError(f"{item!r}: not aur/NAME@VERSION nor TOOL@VERSION")
+        from omg.arch.names import check_name
+
+        return subst.arch(check_name(name), version)
+    from omg.spec import parse_exact
+
+    spec = parse_exact(item)
+    if spec.repo:
+        raise UsageError(f"{item!r}: a cache holds aur/NAME@VERSION or TOOL@VERSION")
     from omg import providers
     from omg.providers.base import Platform
 
-    return subst.runtime(providers.canonical(spec), version.removeprefix("v"),
+    return subst.runtime(providers.canonical(spec.tool), spec.spec.removeprefix("v"),
                          Platform.detect().key)
 
 
@@ -184,12 +191,18 @@ def _item(item: str, platform: str) -> tuple[str | None, dict[str, str] | None]:
     """(index key, what) of TOOL@VERSION; (None, None) for a store path name."""
     if store_hash_of(item) == item[:32] and len(item) > 33:
         return None, None
-    tool, sep, version = item.partition("@")
-    if not (sep and tool and version):
+    if "@" not in item:
         raise UsageError(f"{item!r}: not a store path name nor TOOL@VERSION")
+    from omg.spec import parse_exact
+
+    spec = parse_exact(item)
+    if spec.repo:
+        raise UsageError(f"{item!r}: pull a package by its store path name",
+                         hint="omg cache pull URL NAME, or TOOL@VERSION for a runtime")
     from omg import providers
 
-    what = mf.runtime_what(providers.canonical(tool), version.removeprefix("v"), platform)
+    what = mf.runtime_what(providers.canonical(spec.tool), spec.spec.removeprefix("v"),
+                           platform)
     return mf.index_keys(what)[0], what
 
 

@@ -181,6 +181,8 @@ def run(args: list[str]) -> int:
         with command.make_context("omg", args) as ctx:
             command.invoke(ctx)
     except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # rich's help: SystemExit(1)
+            return report_error(exc.__context__, debug=debug)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException as exc:
         return report_error(exc, debug=debug)

@@ -174,13 +174,12 @@ def register(app: typer.Typer) -> None:
         """Search the sync databases and the AUR."""
         from omg.arch import search
         from omg.arch.fastsearch import needs_terms
-        from store.local import LocalStore
+        from omg.cli.output import backend
 
         terms = needs_terms(terms)
-        settings, arch = _arch(cfg, root, dbpath)
-        store = LocalStore(settings.layout)
-        result = search.search(arch, store.index, settings.layout.store, terms,
-                               repos_only=repo)
+        _settings, arch = _arch(cfg, root, dbpath)
+        with backend() as b:
+            result = b.search(terms, repos_only=repo, arch=arch)
         for w in result.warnings:
             typer.echo(f"warning: {w}", err=True)
         if json_out:

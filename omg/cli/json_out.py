@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from generations.gc import GcResult
+    from generations.roots import GcRoot
     from omg import profiles as P
     from omg.arch.install import InstallResult
     from omg.arch.upgrade import UpdateResult
@@ -234,6 +235,12 @@ def store_info(p: Paths, found: StoreInfo) -> Json:
                "time": _time_of(c.get("time")), "detail": c.get("detail")}
               for c in found.claims]
     return versioned({**record(p, found.record), "claims": claims})
+
+
+def roots(p: Paths, found: list[GcRoot]) -> list[Json]:
+    """`store roots`: a root's name, the store path it holds (or null), its target."""
+    return [{"name": r.name, "store_path": p.store_path(r.store_path), "target": r.target}
+            for r in found]
 
 
 def verify(p: Paths, r: VerifyResult) -> Json:

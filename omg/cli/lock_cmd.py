@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         [cache] trusted_keys when there are any)."""
         from omg import config, lock_cases
 
-        trusted = lock_cases.trusted_keys(config.load().raw)
+        trusted = config.substituters(config.load())[1]
         done = lock_cases.pull(url, directory or Path.cwd(), name=name, trusted=trusted)
         for w in done.warnings:
             typer.echo(f"warning: {w}", err=True)

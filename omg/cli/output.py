@@ -18,7 +18,7 @@ from store.errors import Interrupted, OmgError, PermissionDenied, UsageError
 BROKEN_PIPE = 141
 
 __all__ = ["BROKEN_PIPE", "backend", "broken_pipe", "human_size", "print_json",
-           "print_result", "report_error", "stdout_to_stderr"]
+           "print_result", "print_warnings", "report_error", "stdout_to_stderr"]
 
 if TYPE_CHECKING:
     from omg.backend import Backend
@@ -66,6 +66,13 @@ def print_result(result: R, json_out: bool, lines: Callable[[R], list[str]],
         print_json(as_json(result))
         return
     sys.stdout.write("".join(line + "\n" for line in lines(result)))
+
+
+def print_warnings(warnings: list[str]) -> None:
+    """`warnings` on stderr (`omg.text.warning_lines`), whether or not the answer is JSON."""
+    from omg.text import warning_lines
+
+    sys.stderr.write("".join(line + "\n" for line in warning_lines(warnings)))
 
 
 def _click_kind(exc: BaseException) -> str | None:

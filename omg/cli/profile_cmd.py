@@ -15,7 +15,7 @@ import typer
 
 from omg import config, profiles, text
 from omg.cli import json_out as J
-from omg.cli.output import backend, print_result
+from omg.cli.output import backend, print_result, print_warnings
 from shims import project as proj
 from store.errors import UsageError
 
@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         if local:  # after the version files are written: the hook sees no change
             proj.write_stamp(proj.data_home(), proj.find_project(Path.cwd()) or Path.cwd())
         print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))
+        print_warnings(result.warnings)
 
     @app.command("uninstall")
     def uninstall(
@@ -291,6 +292,7 @@ def sync_project(directory: Path, *, offline: bool = False, json_out: bool = Fal
         paths = J.Paths(b.home_dir)
     proj.write_stamp(proj.data_home(), root)
     print_result(result, json_out, text.use_lines, lambda r: J.use(paths, r))
+    print_warnings(result.warnings)
 
 
 def _sync_if_installed(root: Path, pins: list[str]) -> None:

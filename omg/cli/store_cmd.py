@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from omg import text
 from omg.cli import json_out as J
 from omg.cli.output import backend, human_size, print_json, print_result
 from store.errors import IntegrityError, PermissionDenied
@@ -56,6 +57,14 @@ def register(app: typer.Typer) -> None:
             return
         for r in records:
             typer.echo(f"{r.path}  {human_size(r.size):>10}  {r.files} files")
+
+    @store_app.command("roots")
+    def roots(json_out: JsonOpt = False) -> None:
+        """List your gc roots: what `omg gc` keeps for you besides your profiles."""
+        with backend() as b:
+            found = b.roots()
+            paths = J.Paths(b.home_dir)
+        print_result(found, json_out, text.roots_lines, lambda r: J.roots(paths, r))
 
     @store_app.command("info")
     def info(path: str, json_out: JsonOpt = False) -> None:

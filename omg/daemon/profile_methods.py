@@ -19,7 +19,6 @@ process-wide lock, so they run in parallel.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from pathlib import Path
@@ -215,21 +214,10 @@ def _roots_remove(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> o
 
 
 def _roots_list(ctx: Context, peer: Peer, params: Params, fds: list[int]) -> object:
-    from store.layout import store_hash_of
+    from generations.roots import user_roots
 
     owner = owner_of(peer, params, write=False)
-    directory = _roots_dir(ctx, owner)
-    out = []
-    with contextlib.suppress(FileNotFoundError):
-        for entry in sorted(os.listdir(directory)):
-            link = directory / entry
-            if entry.startswith(".") or not link.is_symlink():
-                continue
-            target = os.readlink(link)
-            name = os.path.basename(target.rstrip("/"))
-            out.append({"name": entry, "store_path": name if store_hash_of(name) else "",
-                        "target": target})
-    return out
+    return [r._asdict() for r in user_roots(str(ctx.store.layout.home), owner)]
 
 
 # Venvs -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from omg.cache.substitute import PullResult, Substituted
 from store.claims import CACHE
 from tests.cache.subst_support import push_path
 from tests.conftest import make_env
-from tests.contract.conftest import Kit, _mirrors
+from tests.contract.conftest import Failure, Kit, _mirrors
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +61,31 @@ def test_substitute_names_what_the_caches_have(backend: Backend,
                                                seeded: tuple[str, str, dict[str, str]]
                                                ) -> None:
     cache, _, names = seeded
-    got = backend.cache_substitute(["node@20.12.0", "node@9.9.9", "aur/none@1-1"])
+    # Arch's own words are asked as they are: an epoch, a name holding '@'.
+    got = backend.cache_substitute(["node@20.12.0", "node@9.9.9", "aur/none@1-1",
+                                    "aur/lib@32@1:2.0-1"])
     assert isinstance(got, Substituted)
     assert got.found == {"node@20.12.0": names["20.12.0"]}
     assert got.caches == {"node@20.12.0": cache}
     assert got.warnings == []
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("../x@1", "malformed package spec '../x@1': expected aur/NAME or REPO/NAME, e.g. "
+               "aur/yay@12.3.5-1"),
+    ("node@../../x", "malformed version in 'node@../../x': expected a version, a prefix "
+                     "such as 20 or 20.10, a range such as ^20, or 'latest'"),
+    ("node@^20", "'node@^20': expected TOOL@VERSION naming one version (no range)"),
+])
+def test_a_malformed_item_is_the_usage_error_use_gives(backend: Backend, kit: Kit,
+                                                       seeded: tuple[str, str, dict[str, str]],
+                                                       item: str, message: str) -> None:
+    """Items are parsed by omg.spec as every spec is: `../x@1` was a cache key refused as
+    unsafe (exit 7) and `node@^20` "not in this cache" (exit 3), where `omg use` says
+    the spec is malformed (exit 2)."""
+    cache, _, _ = seeded
+    expected = Failure("UsageError", message, None, 2)
+    assert kit.fails(lambda: backend.cache_pull(cache, [item])) == expected
+    assert kit.fails(lambda: backend.cache_substitute([item])) == expected
+    if item != "node@^20":  # a range is a spec `use` takes
+        assert kit.fails(lambda: backend.use([item])) == expected

@@ -101,12 +101,13 @@ def test_an_edit_of_the_exports_table_starts_the_catalogue_afresh() -> None:
     """The catalogue keeps `use` answers (envs) per code stamp: the table plans envs too."""
     import omg.exports
     from generations.catalogue import code_stamp
+    from omg.profiles import catalogue_sources
 
     path = omg.exports.__file__
     st = os.stat(path)
-    before = code_stamp()
+    before = code_stamp(catalogue_sources())
     try:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
-        assert code_stamp() != before
+        assert code_stamp(catalogue_sources()) != before
     finally:
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))

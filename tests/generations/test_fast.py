@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from generations import links
 from generations import profile as gp
+from generations.catalogue import Catalogue
 from omg import config, fast
 from omg import profiles as P
 from tests.conftest import OmgEnv
@@ -257,12 +258,12 @@ def test_a_change_of_the_planner_code_drops_the_answers(env: OmgEnv,
     for spec in ("node@18", "node@20", "node@18"):
         run(env, "use", spec)
     user = env.settings().user
-    assert catalogue.Catalogue(str(env.home), user).used("", []) is None
-    cat = catalogue.Catalogue(str(env.home), user)
+    assert _catalogue(env, user).used("", []) is None
+    cat = _catalogue(env, user)
     tool = cat.resolved("node", "20")
     assert tool is not None and cat.used(_cur_env(env), [tool]) is not None
-    monkeypatch.setattr(catalogue, "code_stamp", lambda: "another build")
-    cat = catalogue.Catalogue(str(env.home), user)
+    monkeypatch.setattr(catalogue, "code_stamp", lambda _sources: "another build")
+    cat = _catalogue(env, user)
     assert cat.resolved("node", "20") is None  # the exact-version rule is not cached
     assert cat.resolved("node", "20.10.0") == tool and cat.used(_cur_env(env), [tool]) is None
 
@@ -276,15 +277,21 @@ def test_two_installations_keep_their_own_answers(env: OmgEnv,
     for spec in ("node@18", "node@20", "node@18"):
         run(env, "use", spec)
     user = env.settings().user
-    mine = catalogue.Catalogue(str(env.home), user).resolved("node", "20")
+    mine = _catalogue(env, user).resolved("node", "20")
     assert mine is not None
-    monkeypatch.setattr(catalogue, "code_stamp", lambda: "the other installation")
-    other = catalogue.Catalogue(str(env.home), user)
+    monkeypatch.setattr(catalogue, "code_stamp",
+                        lambda _sources: "the other installation")
+    other = _catalogue(env, user)
     assert other.resolved("node", "20") is None
     other.remember_spec("node", "20", [mine[2]], mine[2])
     other.save()
     monkeypatch.undo()
-    assert catalogue.Catalogue(str(env.home), user).resolved("node", "20") == mine
+    assert _catalogue(env, user).resolved("node", "20") == mine
+
+
+def _catalogue(env: OmgEnv, user: str) -> Catalogue:
+    """The catalogue as `omg use` opens it: with the use case's sources to stamp."""
+    return Catalogue(str(env.home), user, sources=P.catalogue_sources())
 
 
 def _cur_env(env: OmgEnv) -> str:

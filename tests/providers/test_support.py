@@ -11,6 +11,8 @@ depends on today's date is computed from the same data (`supported`).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,9 +74,11 @@ def test_use_and_sync_warn_from_the_cache_never_the_network(
         omg_env: OmgEnv, mirror: MirrorServer, mirror_env: dict[str, str]) -> None:
     proc = omg_env.run("use", "node@20.10.0", extra_env=mirror_env, check=True)
     # `use` that installs shows what the install said: the security release above
-    # 20.10.0 (Node's index) and the end of its line (the support data).
-    assert f"warning: node 20.10.0: {NODE20}" in proc.stdout
-    assert "security release above it: 20.11.1" in proc.stdout
+    # 20.10.0 (Node's index) and the end of its line (the support data), on stderr
+    # as every command's warnings (stdout holds the answer alone).
+    assert f"warning: node 20.10.0: {NODE20}" in proc.stderr
+    assert "security release above it: 20.11.1" in proc.stderr
+    assert "warning" not in proc.stdout
     summary = omg_env.home / "cache" / "support" / "node"
     assert summary.is_file()
 
@@ -82,17 +86,17 @@ def test_use_and_sync_warn_from_the_cache_never_the_network(
     before = len(mirror.requests)
     proc = omg_env.run("use", "node@20.10.0", extra_env=mirror_env, check=True)
     # Once, from the policy's eol rule (outdated and unsigned have lines of their own).
-    assert proc.stdout.count("end-of-life") == 1 and NODE20 in proc.stdout
+    assert proc.stderr.count("end-of-life") == 1 and NODE20 in proc.stderr
     project = omg_env.root / "project"
     project.mkdir()
     (project / ".node-version").write_text("20.10.0\n")
     proc = omg_env.run("sync", str(project), extra_env=mirror_env, check=True)
-    assert NODE20 in proc.stdout
+    assert NODE20 in proc.stderr and NODE20 not in proc.stdout
     assert mirror.requests[before:] == []  # neither asked the mirror anything
 
     summary.unlink()  # never fetched: nothing to say, and still no request
     proc = omg_env.run("use", "node@20.10.0", extra_env=mirror_env, check=True)
-    assert "end-of-life" not in proc.stdout and mirror.requests[before:] == []
+    assert "end-of-life" not in proc.stderr and mirror.requests[before:] == []
 
 
 def test_list_remote_and_outdated_json_carry_eol_lts_security(
@@ -197,9 +201,12 @@ def test_a_malformed_answer_is_one_warning_and_no_crash(settings: Settings,
 
 def test_the_warning_on_a_catalogue_hit_imports_nothing_heavy(
         omg_env: OmgEnv, mirror_env: dict[str, str]) -> None:
-    from tests.generations.test_fast import run
+    from tests.generations.test_fast import TIERED
 
     for spec in ("node@20.10.0", "node@22.2.0", "node@20.10.0", "node@22.2.0"):
         omg_env.run("use", spec, extra_env=mirror_env, check=True)  # installs, then learns
-    out, tier = run(omg_env, "use", "node@20.10.0")  # no mirror, no network settings
-    assert tier == "hit" and f"warning: node 20.10.0: {NODE20}" in out
+    proc = subprocess.run([sys.executable, "-c", TIERED, "use", "node@20.10.0"],
+                          env=omg_env.env, capture_output=True, text=True, check=True)
+    # No mirror, no network settings; the hot door prints warnings on stderr too.
+    assert "TIER hit" in proc.stderr and f"warning: node 20.10.0: {NODE20}" in proc.stderr
+    assert "warning" not in proc.stdout

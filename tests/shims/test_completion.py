@@ -52,7 +52,7 @@ def test_commands_options_and_subcommands(table: completion.Command) -> None:
     # Fuzzy: the letters in order when no name starts with them.
     assert [v for v, _ in completion.complete(table, ["gnrt"]) or []] == ["generations"]
     subs = [v for v, _ in completion.complete(table, ["store", ""]) or []]
-    assert subs == ["add", "info", "ls", "verify"]
+    assert subs == ["add", "info", "ls", "roots", "verify"]
     opts = dict(completion.complete(table, ["use", "--"]) or [])
     assert {"--profile", "--local", "--offline", "--json", "--help"} <= set(opts)
     assert opts["--offline"].startswith("Install missing versions")
