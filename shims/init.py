@@ -270,7 +270,7 @@ omg() {{
   for __omg_c in "$@"; do [[ "$__omg_c" == -* ]] || break; done
   case "$__omg_c" in
     {"|".join(SWITCHES)})
-      # The shell remembers where it found each command (`node` in /usr/bin before
+      # The shell remembers where it found each command (node in /usr/bin before
       # the profile had one): forget, so the switched tools are found.
       hash -r
       # A switch may move the per-ABI prefixes: reload the env files if the hook

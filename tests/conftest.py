@@ -28,6 +28,17 @@ from tests.cache.servers import (  # noqa: F401 (fixtures for every test dir; la
 )
 
 
+def sigint_as_from_a_terminal() -> None:
+    """`preexec_fn` of the Ctrl-C tests' children: SIGINT at its default and unblocked,
+    as a terminal starts a program. A full run (pytest-xdist workers, a background job)
+    has been seen to start children with SIGINT not delivered, so their omg waited for
+    an interrupt that never came; what omg does with it is what these tests check."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class OmgEnv:
     """An isolated omg installation for one test."""

@@ -26,14 +26,15 @@ from typing import Any
 import pytest
 
 from omg.cli.output import BROKEN_PIPE
-from tests.conftest import OmgEnv
+from tests.conftest import OmgEnv, sigint_as_from_a_terminal
 from tests.providers.conftest import FAST_NET
 from tests.providers.mirrors import build_node
 
 
 def omg(env: dict[str, str], *args: str, **kwargs: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "omg", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=sigint_as_from_a_terminal, **kwargs)
 
 
 def interrupt(proc: subprocess.Popen[str]) -> tuple[int, str]:

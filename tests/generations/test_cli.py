@@ -120,7 +120,7 @@ def test_gc_cli(env: OmgEnv) -> None:
     assert "would delete" in dry and "-node-18.19.0" in dry and "-python-" in dry
     assert snapshot(env.home / "store") == before
     out = env.run("gc", check=True).stdout
-    assert "store paths deleted" in out and "freed" in out
+    assert " deleted, " in out and "freed" in out
     data = json.loads(env.run("gc", "--json", check=True).stdout)
     assert data["dead"] == []
     assert env.run("which", "node", check=True).returncode == 0
@@ -198,7 +198,7 @@ def test_gc_without_typer_says_what_the_typer_command_says(env: OmgEnv) -> None:
     assert "would delete HOME/store/" in lean_dry and "-node-18.19.0" in lean_dry
     lean, _ = gc("entry", env)
     assert gc("typer", twin)[0] == lean
-    assert "store paths deleted" in lean and "-node-18.19.0" in lean
+    assert " deleted, " in lean and "-node-18.19.0" in lean
     assert gc("entry", env, "-n") == ("0 store paths would be deleted, 0 B would be freed; "
                                       f"{len(env.store().names())} kept\n", "False")
 

@@ -120,10 +120,12 @@ from store.layout import Layout
 from tests.generations.helpers import USER
 
 home = P.Home(Layout(Path(sys.argv[1]) / "omg"), USER)
-i = 0
+specs = (["node@1"], ["node@2"], ["python@3"])
+P.use(home, specs[0])  # a generation exists before any kill: "none yet" is not a fault
+i = 1
 print("ready", flush=True)
 while True:
-    P.use(home, ["node@1" if i % 3 == 0 else "node@2" if i % 3 == 1 else "python@3"])
+    P.use(home, specs[i % 3])
     i += 1
 """
 

@@ -144,7 +144,7 @@ def test_an_env_collected_by_gc_is_built_again(env: OmgEnv) -> None:
     for spec in ("node@18", "node@20", "node@18", "node@20"):
         run(env, "use", spec)
     env.run("generations", "delete", "1", "3", check=True)
-    assert "store paths deleted" in env.run("gc", check=True).stdout
+    assert " deleted, " in env.run("gc", check=True).stdout
     # The catalogue remembers (node 20 env, node@18) -> an env gc has just deleted.
     out, tier = run(env, "use", "node@18")
     assert (out, tier) == ("default: generation 5: node 18.19.0\n", "miss")

@@ -22,7 +22,7 @@ import pytest
 
 from store.layout import Layout
 from store.local import LocalStore
-from tests.conftest import OmgEnv
+from tests.conftest import OmgEnv, sigint_as_from_a_terminal
 
 from .helpers import cli_add
 
@@ -48,7 +48,8 @@ def _dead_paths(layout: Layout, root: Path, tag: str, count: int = 40,
 
 def _start_gc(env: OmgEnv) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "omg", "gc"], env=env.env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=sigint_as_from_a_terminal)
 
 
 def _store_ls(env: OmgEnv) -> set[str]:
@@ -105,7 +106,7 @@ def test_gc_killed_or_interrupted_at_random_points(omg_env: OmgEnv) -> None:
             str(layout.store))
     assert interrupted, "no SIGINT or SIGTERM landed during a collection"
     final = env.run("gc", check=True)
-    assert "store paths deleted" in final.stdout
+    assert " deleted, " in final.stdout
     trash = layout.store / ".trash"
     assert not trash.exists() or os.listdir(trash) == []
     assert _pool_garbage(layout) == []

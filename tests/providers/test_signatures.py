@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,8 +63,10 @@ class Signer:
 
 
 def _make_signer(root: Path) -> Signer:
-    home = root / "gnupg"
-    home.mkdir(mode=0o700, parents=True)
+    # gpg-agent's socket lives in the home: a pytest tmp_path (under a worker's
+    # popen-gwN/ too) can exceed the 108 bytes of a Unix socket's path.
+    home = Path(tempfile.mkdtemp(prefix="omg-gpg-", dir="/tmp"))
+    root.mkdir(parents=True, exist_ok=True)
     subprocess.run([GPG, "--homedir", str(home), "--batch", "--passphrase", "",
                     "--quick-gen-key", f"omg test {root.name} <test@example.invalid>",
                     "ed25519", "sign", "never"], capture_output=True, check=True)
@@ -76,6 +79,7 @@ def _make_signer(root: Path) -> Signer:
 def _stop_agent(signer: Signer) -> None:
     subprocess.run([GPGCONF, "--homedir", str(signer.home), "--kill", "all"],
                    capture_output=True, check=False)
+    shutil.rmtree(signer.home, ignore_errors=True)
 
 
 @pytest.fixture
