@@ -41,6 +41,9 @@ def _env(home: Path) -> dict[str, str]:
     env["OMG_HOME"] = str(home)
     env["XDG_DATA_HOME"] = str(home.parent / "data")
     env["XDG_CONFIG_HOME"] = str(home.parent / "config")
+    # The user's own version and support caches would make `use` warn of newer
+    # releases (and load the policy's modules) for the fake versions measured here.
+    env["XDG_CACHE_HOME"] = str(home.parent / "cache")
     return env
 
 
