@@ -281,7 +281,7 @@ omg() {{
          && [[ " $* " == *" --local "* || " $* " == *" -l "* ]]; then
         {{ : > "$__omg_stamp"; }} 2>/dev/null && OMG_DRIFT=
       fi
-      [[ -z "$__omg_stamp" ]] || __omg_watch  # (no project: no version file to check)
+      __omg_watch
       __omg_readstamp  # omg install / sync rewrote it: no drift left, or another one
       [[ "$__omg_proj" == "$__omg_was" ]] && __omg_envload "${{__omg_proj%/bin}}" ;;
     venv)

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from store.unpack import Progress
 
 
-
 def read_record_file(layout: Layout, name: str) -> tuple[PathRecord, list[TreeEntry]]:
     """The record file of `name`, decoded (the truth, no index needed); IntegrityError
     if it cannot be read."""
@@ -45,6 +44,7 @@ def read_record_file(layout: Layout, name: str) -> tuple[PathRecord, list[TreeEn
         raise IntegrityError(f"{name}: cannot read its record: {exc.strerror}",
                              hint=REPAIR_HINT) from exc
     return decode_record(raw, name)
+
 
 class Problem(NamedTuple):
     """One finding of `verify`: which store path, which file, what is wrong."""
