@@ -37,7 +37,6 @@ class FileLock:
         self.fd = -1
 
     def __enter__(self) -> int:
-        import errno
         import fcntl
         import time
 
@@ -55,9 +54,7 @@ class FileLock:
                 try:
                     fcntl.flock(self.fd, op | fcntl.LOCK_NB)
                     return self.fd
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
+                except (BlockingIOError, PermissionError):  # EWOULDBLOCK, EACCES: held
                     if time.monotonic() >= deadline:
                         raise Busy(
                             f"{self.what or os.path.basename(self.path)} is locked by "
