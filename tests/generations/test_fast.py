@@ -124,6 +124,26 @@ def test_an_answer_from_the_catalogue_imports_nothing_heavy(env: OmgEnv) -> None
         assert run(env, *args)[1] == "hit", args
 
 
+def test_the_door_runs_without_the_collector_and_restores_it(
+        env: OmgEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cyclic collector is off while a door answers (omg/entry.py), and on again
+    after, for a caller that lives on (omgd's tests, this one)."""
+    import gc
+
+    from omg import fast
+    from omg.entry import main
+
+    during: list[bool] = []
+    door = fast.run
+    monkeypatch.setattr(fast, "run", lambda args: during.append(gc.isenabled()) or door(args))
+    for key, value in env.env.items():
+        if key.startswith(("OMG_", "XDG_")):
+            monkeypatch.setenv(key, value)
+    assert main(["current"]) == 0
+    assert during == [False]
+    assert gc.isenabled()
+
+
 def test_a_new_version_in_the_store_is_never_missed(env: OmgEnv) -> None:
     run(env, "use", "node@18")
     run(env, "use", "node@20")
