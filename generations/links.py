@@ -170,13 +170,15 @@ def profiles_in(profiles_dir: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def numbers(directory: str, name: str) -> list[int]:
-    """Every generation number of profile `name` with a link or a record, ascending."""
+def numbers(directory: str, name: str, listing: list[str] | None = None) -> list[int]:
+    """Every generation number of profile `name` with a link or a record, ascending
+    (from `listing`, the directory's, when the caller has it)."""
     prefix = name + "-"
-    try:
-        listing = os.listdir(directory)
-    except FileNotFoundError:
-        return []
+    if listing is None:
+        try:
+            listing = os.listdir(directory)
+        except FileNotFoundError:
+            return []
     found = {n for entry in listing if entry.startswith(prefix)
              if (n := _number_in(entry[len(prefix):])) is not None}
     return sorted(found)
@@ -207,13 +209,14 @@ def env_of(directory: str, name: str, n: int) -> str:
     return target.rstrip("/").rsplit("/", 1)[-1]
 
 
-def clean_debris(directory: str, name: str) -> None:
-    """Temporary names of this profile's own files that a killed use/rollback left.
+def clean_debris(directory: str, name: str, listing: list[str] | None = None) -> None:
+    """Temporary names of this profile's own files that a killed use/rollback left
+    (found in `listing`, the directory's, when the caller has it).
 
     Safe only under the profile lock, which every writer of these names holds.
     """
     prefix = "." + name
-    for entry in os.listdir(directory):
+    for entry in os.listdir(directory) if listing is None else listing:
         if not (entry.startswith(prefix) and TMP_MARK in entry):
             continue
         rest = entry[len(prefix):].split(TMP_MARK, 1)[0]
@@ -260,8 +263,9 @@ def add_generation(directory: str, name: str, store_dir: str, env: str, *, comma
     points at a link a crash lost), and `switch`'s (once this returns, the switch
     survives a crash).
     """
-    clean_debris(directory, name)
-    n = highest(directory, name) + 1
+    listing = os.listdir(directory)  # once: it grows with every generation kept
+    clean_debris(directory, name, listing)
+    n = highest(directory, name, listing=listing) + 1
     record: GenerationRecord = {"format": GENERATION_FORMAT, "number": n, "env": env,
                                 "time": now, "command": command}
     atomic_write(f"{directory}/{name}-{n}{RECORD_SUFFIX}", record_bytes(record), 0o644)
@@ -281,9 +285,10 @@ def _seq(directory: str, name: str) -> int:
         return 0
 
 
-def highest(directory: str, name: str, seq: int | None = None) -> int:
+def highest(directory: str, name: str, seq: int | None = None,
+            listing: list[str] | None = None) -> int:
     """The highest number profile `name` ever gave out (0: none yet)."""
-    existing = numbers(directory, name)
+    existing = numbers(directory, name, listing)
     return max(existing[-1] if existing else 0, _seq(directory, name) if seq is None else seq)
 
 
