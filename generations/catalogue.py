@@ -76,7 +76,7 @@ def store_names(store_dir: str) -> list[str]:
 
 #: This layer's code whose answers ``specs`` and ``uses`` cache (the env planner and
 #: builder), beside this file; the caller names its own (`Catalogue`'s `sources`).
-STAMPED_SOURCES = ("env.py", "envstore.py")
+STAMPED_SOURCES = ("env.py", "envstore.py", "manifest.py")
 
 
 def code_stamp(sources: Sequence[str]) -> str:

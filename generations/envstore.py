@@ -18,14 +18,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generations.env import (
-    ENV_NAME,
-    HOMES_DIR,
-    MANIFEST_NAME,
-    EnvPlan,
-    env_scripts,
-    launcher_script,
-)
+from generations.env import ENV_NAME, HOMES_DIR, EnvPlan, env_scripts, launcher_script
+from generations.manifest import MANIFEST_NAME
 from store.claims import UNCLAIMED, Claim
 from store.index import Index
 from store.ingest import staging_area

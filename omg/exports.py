@@ -21,7 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from generations.env import Export, Lister, ToolInput
+    from generations.env import Export, Lister
+    from generations.manifest import ToolInput
 
 #: tool -> {command name -> path inside its store path}, linked when bin/ lacks the name.
 ALIASES: dict[str, dict[str, str]] = {

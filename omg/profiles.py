@@ -28,7 +28,7 @@ import os
 import time
 
 from generations import profile as gp
-from generations.env import MANIFEST_NAME, Conflict, ToolInput, parse_manifest
+from generations.manifest import MANIFEST_NAME, Conflict, ToolInput, parse_manifest
 from generations.profile import DEFAULT_PROFILE, ProfileRef
 from omg.spec import AUR, ToolSpec, parse_tool_spec, version_pin
 from store.errors import NotFound, UsageError
@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from generations.catalogue import Catalogue, Installed
-    from generations.env import Manifest
     from generations.gc import GcResult
     from generations.keep import KeepPolicy
+    from generations.manifest import Manifest
     from omg.cache_prune import CachePolicy
     from store.index import Index
     from store.layout import Layout

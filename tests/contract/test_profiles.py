@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from generations.env import Conflict
+from generations.manifest import Conflict
 from omg.backend import Backend
 from omg.profiles import (
     CurrentInfo,

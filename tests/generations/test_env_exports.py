@@ -6,8 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from generations.env import Export, ToolInput, launcher_script, parse_manifest, plan_env
+from generations.env import Export, launcher_script, plan_env
 from generations.envstore import materialise
+from generations.manifest import ToolInput, parse_manifest
 from omg.exports import env_exports, launched, tool_exports
 
 TREES: dict[str, dict[str, list[tuple[str, bool]]]] = {

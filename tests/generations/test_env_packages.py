@@ -7,7 +7,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generations.env import ToolInput, parse_manifest, plan_env
+from generations.env import plan_env
+from generations.manifest import ToolInput, parse_manifest
 
 Tree = dict[str, list[tuple[str, bool]]]
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from generations.env import ToolInput, parse_manifest, plan_env
+from generations.env import plan_env
 from generations.envstore import build_env
+from generations.manifest import ToolInput, parse_manifest
 from store.errors import IntegrityError
 
 from .helpers import World

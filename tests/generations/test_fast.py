@@ -42,7 +42,8 @@ from omg.entry import main
 rc = main(sys.argv[1:])
 heavy = sorted({'pathlib', 'typing', 're', 'json', 'shlex', 'lmdb', 'omg.config',
                 'store.layout', 'store.local', 'store.index', 'generations.envstore',
-                'omg.daemon.client', 'socket', 'typer', 'rich'}
+                'omg.daemon.client', 'socket', 'typer', 'rich', 'generations.env',
+                'omg.exports'}
                & (set(sys.modules) - before))
 print('TIER', 'hit' if not heavy else 'miss', heavy, file=sys.stderr)
 sys.exit(rc)
