@@ -4,8 +4,9 @@
 
 - `omg use` between two installed versions and `omg rollback`, whole process,
   against `python -c pass` (goal <= 2x), beside `mise use -g` between two versions
-  mise has installed (npm `@jdxcode/mise-linux-x64`; nix-env --rollback took 20 ms
-  where python -c pass took 9 ms); the swap alone in microseconds;
+  mise has installed (npm `@jdxcode/mise-linux-x64`) and `nix-env
+  --switch-generation` (Debian's nix-bin) between two generations, each against
+  python in a series of its own; the swap alone in microseconds;
 - shim overhead: `node --version` (a real Node from the npm registry) through
   the profile's bin against the store binary (goal ratio <= 1.05);
 - shell start-up added by `omg init bash --static` (goal < 2 ms; the pasted lines
@@ -113,8 +114,9 @@ def bench_use(tmp: Path, runs: int) -> None:
     print(f"python -c pass (baseline)      {base:7.1f} ms")
     print(f"omg use (installed versions)   {use:7.1f} ms  = {use / base:.2f}x python "
           f"(goal <= 2x; {than})")
+    nix = _nix_switch(tmp / "nix-use", env, runs)
     print(f"omg rollback                   {rb:7.1f} ms  = {rb / base:.2f}x python "
-          f"(goal <= 2x; nix-env --rollback 20 ms = 2.2x)")
+          f"(goal <= 2x; {nix})")
     print(f"omg current                    {cur:7.1f} ms  = {cur / base:.2f}x python "
           f"(goal <= 2x)")
     print(f"  (through {OMG[0]}: omg's own launcher, scripts/omg)")
@@ -307,6 +309,30 @@ def _mise(tmp: Path) -> str | None:
     binary = dest / "bin" / "mise"
     binary.chmod(0o755)
     return str(binary)
+
+
+def _nix_switch(root: Path, env: dict[str, str], runs: int) -> str:
+    """`nix-env --switch-generation` between two generations of a profile of its own (a
+    chroot store: ``--store local?root=``), against python in a series of its own."""
+    if shutil.which("nix-env") is None:
+        return "nix-env --switch-generation 20 ms = 2.2x where python took 9 ms (no Nix here)"
+    (root / "conf").mkdir(parents=True)
+    (root / "conf" / "nix.conf").write_text("build-users-group =\n")
+    env = {**env, "NIX_CONF_DIR": str(root / "conf")}
+    store = f"local?root={root / 'root'}"
+    profile = root / "profiles" / "profile"
+    profile.parent.mkdir()
+    for v in ("20.1.0", "20.2.0"):
+        src = fake_runtime(root / "src", v)
+        path = subprocess.run(["nix-store", "--store", store, "--add", str(src)], env=env,
+                              check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(["nix-env", "--store", store, "-p", str(profile), "--set", path],
+                       env=env, check=True, capture_output=True)
+    switch = ["nix-env", "--store", store, "-p", str(profile), "--switch-generation"]
+    got = interleaved({"base": [sys.executable, "-c", "pass"], "a": [*switch, "1"],
+                       "b": [*switch, "2"]}, env, runs)
+    n = (got["a"] + got["b"]) / 2
+    return f"nix-env --switch-generation {n:.1f} ms = {n / got['base']:.2f}x python"
 
 
 def _mise_home(root: Path, versions: tuple[str, ...]) -> dict[str, str]:
