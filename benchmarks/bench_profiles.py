@@ -194,7 +194,8 @@ def bench_shim(tmp: Path, runs: int) -> None:
     via = str(home / "profiles" / _user() / "default" / "bin" / "node")
     n = max(runs, 30)
     # Interleave so load changes hit both series alike.
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(n):
         for cmd, acc in (([direct, "--version"], a), ([via, "--version"], b)):
             t = time.perf_counter()
@@ -313,7 +314,7 @@ def _mise(tmp: Path) -> str | None:
         return str(tmp / "mise" / "bin" / "mise")
     try:
         _tests_on_path()
-        from support.realbin import (  # type: ignore[import-not-found]
+        from support.realbin import (
             _safe_extract_package,
             npm_tarball,
         )
