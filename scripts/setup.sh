@@ -5,7 +5,8 @@
 #
 # Idempotent and quick when nothing is missing: apt-get update only runs when a package
 # has to be installed, and pip only runs when pyproject.toml changed since the last
-# successful install (a stamp inside .venv records it).
+# successful install (a stamp inside .venv records it) or the venv's omg is another
+# checkout's.
 #
 # Environment: OMG_SETUP_PYTHON  interpreter to build the venv from (default: the
 #                                distro's /usr/bin/python3)
@@ -115,8 +116,12 @@ fi
 STAMP="$VENV/.omg-setup-stamp"
 want="$( { cat "$REPO/pyproject.toml"; "$VENV/bin/python" -VV; echo compat; } | sha256sum | cut -d' ' -f1)"
 have="$(cat "$STAMP" 2>/dev/null || true)"
+# The venv's omg must be this checkout's: a venv another checkout installed into (a
+# worktree sharing it, a copied directory) would test that checkout's code.
 if [ "${OMG_SETUP_FORCE:-0}" = 1 ] || [ "$want" != "$have" ] ||
-        ! "$VENV/bin/python" -c 'import omg, pytest, pyalpm' 2>/dev/null; then
+        ! "$VENV/bin/python" -c 'import os, sys, omg, pytest, pyalpm
+sys.exit(os.path.dirname(os.path.dirname(os.path.realpath(omg.__file__)))
+         != os.path.realpath(sys.argv[1]))' "$REPO" 2>/dev/null; then
     say "installing omg (editable) with [test,arch] into $VENV"
     # compat mode: a plain path in a .pth file. The default editable mode installs an
     # import hook that every Python process in the venv pays for at start-up (about
