@@ -43,7 +43,7 @@ KINDS = {"specs": "spec", "tools": "tool", "tool": "tool", "profile": "profile",
          "source": "file", "dest": "file", "directory": "file", "cfg": "file",
          "root": "file", "dbpath": "file", "socket": "file", "reference": "store_path"}
 KIND_OVERRIDES = {("store add", "name"): "tool", ("store add", "version"): "none",
-                  ("install", "specs"): "spec_or_package"}
+                  ("install", "specs"): "spec_or_package", ("uninstall", "specs"): "held"}
 #: Commands whose words before ``--`` are specs and after it a command line.
 EXEC_COMMANDS = ("exec", "x")
 
@@ -296,6 +296,27 @@ def _executables(where: Where) -> list[tuple[str, str]]:
         return []
 
 
+def _held(where: Where) -> list[tuple[str, str]]:
+    """What `omg uninstall` can remove: the tools of the profile (by name) and the
+    versions `omg install` keeps (``TOOL@VERSION``)."""
+    from generations import links
+    from generations.installroots import rooted
+    from generations.manifest import MANIFEST_NAME, parse_manifest
+    from store.errors import OmgError
+
+    out = []
+    n = links.current_number(where.profiles, where.profile)
+    env = links.env_of(where.profiles, where.profile, n) if n is not None else ""
+    try:
+        with open(f"{where.home}/store/{env}/{MANIFEST_NAME}", "rb") as f:
+            tools = parse_manifest(f.read(), env).get("tools", []) if env else []
+    except (OSError, OmgError):
+        tools = []
+    out += [(t["tool"], f"{t['version']} in profile {where.profile}") for t in tools]
+    kept = sorted(rooted(where.home, where.user), key=lambda r: (r.name, r.version))
+    return out + [(f"{r.name}@{r.version}", "kept by omg install") for r in kept]
+
+
 def _store_paths(where: Where) -> list[tuple[str, str]]:
     from generations.catalogue import store_names
 
@@ -315,7 +336,7 @@ def values(kind: str, current: str, words: list[str]) -> list[tuple[str, str]] |
         # `omg install NAME` takes a repository package too (after the tools)
         "spec_or_package": lambda w: _specs(w, current) + (
             [] if "@" in current else _packages(current)),
-        "generation": _generations, "executable": _executables,
+        "generation": _generations, "executable": _executables, "held": _held,
         "store_path": _store_paths, "package": lambda w: _packages(current)}
     source = sources.get(kind)
     return source(Where(words)) if source is not None else []

@@ -89,6 +89,16 @@ def test_values_come_from_the_store_and_the_profiles(env: OmgEnv) -> None:
     assert values(out) == ["2", "1"]
     assert out.stdout.splitlines()[0].startswith("2\tcurrent: ")
     assert values(ask(env, "which", "n")) == ["node", "npm"]
+    # uninstall: the profile's tools, then what `omg install` keeps.
+    from generations.installroots import add
+
+    held = ask(env, "uninstall", "-p", "work", "")
+    assert held.stdout == "node\t20.1.0 in profile work\n"
+    store = sorted(p.name for p in (env.home / "store").iterdir()
+                   if p.name.endswith("-node-22.0.0"))[0]
+    add(str(env.home), completion.Where([]).user, "node", "22.0.0", store)
+    assert values(ask(env, "uninstall", "")) == ["node", "node@22.0.0"]
+    assert "node@22.0.0\tkept by omg install" in ask(env, "uninstall", "node@").stdout
     # Remote versions: what the last read of the upstream index kept (no network).
     completion_dir = Path(env.env["XDG_CACHE_HOME"]) / "omg" / "versions"
     completion_dir.mkdir(parents=True)
