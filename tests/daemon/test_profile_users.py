@@ -89,7 +89,7 @@ class World:
 @contextlib.contextmanager
 def world_over(env: OmgEnv, root: Path, users: tuple[User, User]) -> Iterator[World]:  # noqa: F811
     """A root omgd started on `env` (configured under ``root/d``), its home readable by
-    the users, a world-writable ``<root>/work/out`` for results; it must stop cleanly."""
+    the users, a world-writable ``work/out`` under `root` for results; it must stop cleanly."""
     os.chmod(root / "d", 0o755)
     daemon = Daemon(env, root / "d" / "omgd.sock")
     daemon.start()
