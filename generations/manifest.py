@@ -110,3 +110,16 @@ def parse_manifest(raw: bytes, label: str) -> Manifest:
     if not _manifest_ok(data):
         raise IntegrityError(f"{label}: corrupt profile manifest")
     return data
+
+
+def read_manifest(store_dir: str, env: str) -> Manifest:
+    """The manifest of env store path `env` in `store_dir` ({} for none, or a path that
+    is gone); IntegrityError or FormatTooNew as `parse_manifest` says."""
+    if not env:
+        return {}
+    try:
+        with open(f"{store_dir}/{env}/{MANIFEST_NAME}", "rb") as f:
+            raw = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    return parse_manifest(raw, env)

@@ -301,20 +301,18 @@ def _held(where: Where) -> list[tuple[str, str]]:
     versions `omg install` keeps (``TOOL@VERSION``)."""
     from generations import links
     from generations.installroots import rooted
-    from generations.manifest import MANIFEST_NAME, parse_manifest
+    from generations.manifest import read_manifest
     from store.errors import OmgError
 
-    out = []
     n = links.current_number(where.profiles, where.profile)
     env = links.env_of(where.profiles, where.profile, n) if n is not None else ""
     try:
-        with open(f"{where.home}/store/{env}/{MANIFEST_NAME}", "rb") as f:
-            tools = parse_manifest(f.read(), env).get("tools", []) if env else []
-    except (OSError, OmgError):
+        tools = read_manifest(f"{where.home}/store", env).get("tools", [])
+    except (OSError, OmgError):  # unreadable or damaged: `omg doctor` says so, not a TAB
         tools = []
-    out += [(t["tool"], f"{t['version']} in profile {where.profile}") for t in tools]
     kept = sorted(rooted(where.home, where.user), key=lambda r: (r.name, r.version))
-    return out + [(f"{r.name}@{r.version}", "kept by omg install") for r in kept]
+    return ([(t["tool"], f"{t['version']} in profile {where.profile}") for t in tools]
+            + [(f"{r.name}@{r.version}", "kept by omg install") for r in kept])
 
 
 def _store_paths(where: Where) -> list[tuple[str, str]]:

@@ -64,13 +64,13 @@ def variables(store_dir: str, env: str, reached_as: str,
     """The variables env `env` sets, for a process that reaches it as `reached_as`
     (the env itself, or a profile's link to it) and the writable prefix `prefix`."""
     from generations.env import PREFIX, PROFILE
-    from omg.profiles import read_manifest
+    from generations.manifest import read_manifest
 
     if prefix is None:
         from omg.providers.base import default_prefix
 
         prefix = str(default_prefix())
-    values = read_manifest(store_dir, env).get("env", {}) if env else {}
+    values = read_manifest(store_dir, env).get("env", {})
     return {name: value.replace(PROFILE, reached_as).replace(PREFIX, prefix)
             for name, value in sorted(values.items())}
 

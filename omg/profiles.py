@@ -28,7 +28,7 @@ import os
 import time
 
 from generations import profile as gp
-from generations.manifest import MANIFEST_NAME, Conflict, ToolInput, parse_manifest
+from generations.manifest import MANIFEST_NAME, Conflict, ToolInput, read_manifest
 from generations.profile import DEFAULT_PROFILE, ProfileRef
 from omg.spec import AUR, ToolSpec, parse_tool_spec, version_pin
 from store.errors import NotFound, UsageError
@@ -281,18 +281,6 @@ def command_line(words: Sequence[str]) -> str:
 def installed_tools(home: Home) -> dict[str, list[Installed]]:
     """tool -> [(version, store path name, env)] of every tool in the store, oldest first."""
     return home.catalogue.packages()
-
-
-def read_manifest(store_dir: str, env: str) -> Manifest:
-    """The manifest of env store path `env` ({} for none, or a path that is gone)."""
-    if not env:
-        return {}
-    try:
-        with open(f"{store_dir}/{env}/{MANIFEST_NAME}", "rb") as f:
-            raw = f.read()
-    except (FileNotFoundError, NotADirectoryError):
-        return {}
-    return parse_manifest(raw, env)
 
 
 def _tools_of(manifest: Manifest) -> dict[str, str]:
