@@ -303,14 +303,20 @@ def _sync_if_installed(root: Path, pins: list[str]) -> None:
     from omg.spec import parse_tool_spec, select
 
     with backend() as b:
+        have: dict[str, list[str]] = {}  # tool -> installed versions (one request each)
+
+        def installed(tool: str) -> list[str]:
+            if tool not in have:
+                have[tool] = [v.version for v in b.installed(tool)]
+            return have[tool]
+
         missing = []
         for pin in pins:
             spec = parse_tool_spec(pin)
-            if select(spec.spec, [v.version for v in b.installed(spec.tool)], spec.tool) is None:
+            if select(spec.spec, installed(spec.tool), spec.tool) is None:
                 missing.append(pin)
         locked = _locked_versions(root)
-        unlocked = [f"{t}@{v}" for t, v in locked.items()
-                    if v not in [r.version for r in b.installed(t)]]
+        unlocked = [f"{t}@{v}" for t, v in locked.items() if v not in installed(t)]
         if missing or unlocked:
             proj.write_stamp(proj.data_home(), root, [*missing, *unlocked])
             if missing:
