@@ -195,3 +195,11 @@ def test_a_malformed_or_newer_lock_is_refused(lock_env: OmgEnv) -> None:
     (proj / "omg.lock").write_text("format = 2\n")
     newer = lock_env.run("lock", cwd=proj)
     assert newer.returncode == 5 and (proj / "omg.lock").read_text() == "format = 2\n"
+
+
+def test_the_shell_hook_watches_the_lock_file() -> None:
+    """shims/ sits below omg/ and names the lock file itself: a `git pull` that moves
+    the lock on is noticed at the next prompt only while the two names agree."""
+    from shims.init import WATCHED
+
+    assert lockfile.FILENAME in WATCHED
